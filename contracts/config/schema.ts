@@ -1,0 +1,141 @@
+// Stack configuration, schema v1 (ARCHITECTURE.md "Stack configuration").
+// This zod schema is the typed source; contracts/config/stack-config.schema.json is its JSON Schema
+// twin for ajv and editors, and a test proves both agree on a shared corpus.
+// Semantic rules a schema cannot express well (unique ports, exposure, secrets form, findings with
+// example patches) live in ./lint.ts.
+import { z } from "zod";
+
+export const CURRENT_SCHEMA_VERSION = 1;
+
+export const SERVICES = ["grafana", "loki", "alloy", "prometheus", "nodeExporter", "cadvisor"] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+// Durations as Prometheus/Loki parse them: one or more <int><unit> groups (e.g. 30d, 720h, 1w2d).
+export const DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
+const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
+
+const port = z.number().int().min(1024).max(65535);
+const absPath = z.string().regex(/^\//, "must be an absolute path");
+const imageRef = z.string().min(1);
+
+export const PortsSchema = z
+  .object({
+    grafana: port,
+    loki: port,
+    prometheus: port,
+    alloy: port.optional(),
+    nodeExporter: port.optional(),
+    cadvisor: port.optional(),
+  })
+  .strict();
+
+export const PathsSchema = z
+  .object({
+    /** Host directory Alloy tails (the ingestion proof writes its marker here). */
+    logsRoot: absPath,
+    /** Host directory for telemetry files written by applications (also tailed). */
+    telemetryRoot: absPath,
+    /** When set, data volumes are bind-backed directories under this root instead of Docker-managed. */
+    dataRoot: absPath.optional(),
+    /** The Docker socket Alloy and cAdvisor read (read-only). */
+    dockerSocket: absPath.default("/var/run/docker.sock"),
+    /** The host's persistent journal, read by Alloy's journald source. */
+    journalDir: absPath.default("/var/log/journal"),
+  })
+  .strict();
+
+export const ImagesSchema = z
+  .object({
+    grafana: imageRef,
+    loki: imageRef,
+    alloy: imageRef,
+    prometheus: imageRef,
+    nodeExporter: imageRef,
+    cadvisor: imageRef,
+  })
+  .strict();
+
+export const RedactionSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9_]+$/),
+    /** RE2 regular expression (Alloy's stage.replace); the first capture group is replaced. */
+    pattern: z.string().min(1),
+    replacement: z.string().default("***REDACTED***"),
+  })
+  .strict();
+
+export const AlloySchema = z
+  .object({
+    /** Container names (exact) whose logs Alloy ships; nothing else is read from Docker. */
+    dockerAllowlist: z.array(z.string().min(1)).default([]),
+    /** systemd units whose journal entries Alloy ships. */
+    journaldUnits: z.array(z.string().min(1)).default([]),
+    redactions: z.array(RedactionSchema).default([]),
+  })
+  .strict();
+
+export const VerifySchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    timeoutSeconds: z.number().int().min(5).max(3600).default(120),
+    cardinalityLimit: z.number().int().min(1).default(100),
+    requiredLabels: z.array(z.string().min(1)).default(["job", "filename"]),
+    health: z.boolean().default(true),
+    reachability: z.boolean().default(true),
+    ingestion: z.boolean().default(true),
+    labels: z.boolean().default(true),
+    dashboards: z.boolean().default(true),
+    rules: z.boolean().default(true),
+    provenance: z.boolean().default(true),
+    configDrift: z.boolean().default(true),
+  })
+  .strict();
+
+export const ExposureSchema = z
+  .object({
+    bindAddress: z.string().regex(IPV4, "must be an IPv4 address"),
+    lanExposed: z.boolean().default(false),
+    /** Services whose port is bound to 127.0.0.1 whatever bindAddress says (e.g. Loki on a LAN host). */
+    loopbackOnly: z.array(z.enum(SERVICES)).default([]),
+  })
+  .strict();
+
+const memoryMb = z.number().int().min(32).max(65536);
+export const LimitsSchema = z
+  .object({
+    grafana: memoryMb.optional(),
+    loki: memoryMb.optional(),
+    alloy: memoryMb.optional(),
+    prometheus: memoryMb.optional(),
+    nodeExporter: memoryMb.optional(),
+    cadvisor: memoryMb.optional(),
+  })
+  .strict();
+
+export const StackConfigSchema = z
+  .object({
+    schemaVersion: z.literal(CURRENT_SCHEMA_VERSION),
+    projectName: z.string().regex(DNS_LABEL, "must be a DNS label"),
+    offlineMode: z.boolean().default(false),
+    exposure: ExposureSchema,
+    ports: PortsSchema,
+    paths: PathsSchema,
+    images: ImagesSchema,
+    retention: z.object({ logs: z.string().regex(DURATION), metrics: z.string().regex(DURATION) }).strict(),
+    alloy: AlloySchema.default({ dockerAllowlist: [], journaldUnits: [], redactions: [] }),
+    verify: VerifySchema.default(VerifySchema.parse({})),
+    /** Memory limits in MiB per service; defaults in components/defaults.ts. */
+    limits: LimitsSchema.default({}),
+    /** Only ever a Pulumi secret; the lint refuses plaintext. Absent: generated by random.RandomPassword. */
+    grafanaAdminPassword: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** Input shape (before defaults) and output shape (defaults applied). */
+export type StackConfigInput = z.input<typeof StackConfigSchema>;
+export type StackConfig = z.output<typeof StackConfigSchema>;
+export type Redaction = z.output<typeof RedactionSchema>;
+
+/** Top-level keys of the project namespace, in the order the docs list them. */
+export const CONFIG_KEYS = Object.keys(StackConfigSchema.shape) as (keyof StackConfig)[];
