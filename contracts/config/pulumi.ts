@@ -1,0 +1,105 @@
+// Loading the stack config inside the Pulumi program (index.ts), before any resource is declared.
+// Same contract as config:lint (lintConfig), so a bad config stops `pulumi preview` with the same
+// findings, all of them at once, in one error.
+import * as pulumi from "@pulumi/pulumi";
+import { BootstrapError } from "../errors";
+import { Finding, PROJECT_NAMESPACE, formatFinding } from "./findings";
+import { lintConfig } from "./lint";
+import { SECRET_CONFIG_KEYS } from "./rules";
+import { StackConfig } from "./schema";
+
+export interface LoadedConfig {
+  /** The validated config, defaults applied; grafanaAdminPassword is never in here. */
+  config: Omit<StackConfig, "grafanaAdminPassword">;
+  /** Only when the operator set it with `pulumi config set --secret grafanaAdminPassword`. */
+  grafanaAdminPassword?: pulumi.Output<string>;
+}
+
+/** Keys whose value Pulumi hands over as a JSON string. */
+const STRUCTURED_KEYS = new Set(["exposure", "ports", "paths", "images", "retention", "alloy", "verify", "limits"]);
+
+/**
+ * Turn the runtime's string values back into what the stack file held: structured keys are JSON,
+ * schemaVersion an integer, offlineMode a boolean. A value that does not convert is passed on as the
+ * string, so the lint reports it (e.g. offlineMode "yes" -> E_CONFIG_NOT_BOOLEAN).
+ */
+export function decodeConfigValue(key: string, v: string): unknown {
+  if (STRUCTURED_KEYS.has(key)) {
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v; // the schema reports "expected object, got string"
+    }
+  }
+  if (key === "schemaVersion") return /^-?[0-9]{1,9}$/.test(v.trim()) ? Number(v.trim()) : v;
+  if (key === "offlineMode") return v === "true" ? true : v === "false" ? false : v;
+  if (key === "projectName") return v;
+  // Keys outside schema v1 (e.g. a v0 config set through Pulumi): JSON if it parses, else the string.
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+function isConfigSecret(fullKey: string): boolean {
+  // @internal in the SDK's typings (runtime/config.d.ts omits it) but exported by runtime/config.js
+  // since 3.x; it reads PULUMI_CONFIG_SECRET_KEYS, which both the CLI and setAllConfig(c, secretKeys) set.
+  const fn = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+  if (typeof fn !== "function") throw new Error("@pulumi/pulumi no longer exports runtime.isConfigSecret; cannot prove grafanaAdminPassword is a secret");
+  return fn(fullKey);
+}
+
+/** Read the namespace from the runtime (secret values are skipped, never read as plain strings). */
+export function readRuntimeConfig(): { raw: Record<string, unknown>; secretKeys: string[] } {
+  const prefix = `${PROJECT_NAMESPACE}:`;
+  const all = pulumi.runtime.allConfig();
+  const raw: Record<string, unknown> = {};
+  const secretKeys: string[] = [];
+  for (const [full, value] of Object.entries(all)) {
+    if (!full.startsWith(prefix)) continue;
+    const key = full.slice(prefix.length);
+    if ((SECRET_CONFIG_KEYS as readonly string[]).includes(key)) {
+      raw[key] = "<secret>"; // presence only; the value is read with getSecret below
+      if (isConfigSecret(full)) secretKeys.push(key);
+      continue;
+    }
+    raw[key] = decodeConfigValue(key, value);
+  }
+  return { raw, secretKeys };
+}
+
+export function formatFindings(errors: Finding[], warnings: Finding[] = []): string {
+  const lines = [
+    `stack config for ${PROJECT_NAMESPACE} has ${errors.length} error(s)${warnings.length ? ` and ${warnings.length} warning(s)` : ""} (the same findings as \`npm run -s config:lint -- Pulumi.<stack>.yaml\`):`,
+    ...errors.map((f) => formatFinding(f, "error")),
+    ...warnings.map((f) => formatFinding(f, "warning")),
+  ];
+  return lines.join("\n");
+}
+
+export function loadStackConfig(): LoadedConfig {
+  const { raw, secretKeys } = readRuntimeConfig();
+  const result = lintConfig(raw, { secretKeys, migrate: true });
+  if (result.warnings.length > 0) {
+    // One line per run, not one per finding: warnings must not drown the preview.
+    pulumi.log.warn(`stack config: ${result.warnings.length} warning(s): ${result.warnings.map((w) => `${w.code} at ${w.path}`).join(", ")} (details: npm run -s config:lint -- Pulumi.<stack>.yaml)`);
+  }
+  if (result.migratedFrom !== undefined) {
+    pulumi.log.warn(
+      `stack config is schema v${result.migratedFrom}; migrated in memory to the current schema. Run \`npm run -s config:migrate -- Pulumi.<stack>.yaml\` to update the file.\n` +
+        (result.migrationNotes ?? []).map((n) => `  ${n}`).join("\n"),
+    );
+  }
+  if (!result.ok || !result.config) {
+    const first = result.errors[0];
+    throw new BootstrapError(first?.code ?? "E_CONFIG_SCHEMA", formatFindings(result.errors), {
+      details: { findings: result.errors, warnings: result.warnings },
+    });
+  }
+  const loaded: LoadedConfig = { config: result.config };
+  if (raw.grafanaAdminPassword !== undefined) {
+    loaded.grafanaAdminPassword = new pulumi.Config(PROJECT_NAMESPACE).getSecret("grafanaAdminPassword");
+  }
+  return loaded;
+}

@@ -1,0 +1,397 @@
+// Semantic lint rules (P19): what a schema cannot say, or cannot say with a useful patch.
+// Every rule is a pure function over the *raw* namespace object (values as the stack file
+// holds them, before zod), so it never assumes a shape: arbitrary input yields findings, never
+// a crash. The policy pack reuses the predicates (isPinnedImage, isDnsLabel, parseDuration, ...).
+import path from "node:path";
+import { Finding, PathSeg, finding, stackPatch } from "./findings";
+import { DNS_LABEL, SERVICES, ServiceName } from "./schema";
+
+export type Raw = Record<string, unknown>;
+
+export interface RuleResult {
+  errors: Finding[];
+  warnings: Finding[];
+}
+
+export interface RuleContext {
+  /** Short keys (inside the namespace) whose value is a Pulumi secret (`secure:` / isConfigSecret). */
+  secretKeys: ReadonlySet<string>;
+}
+
+// ---------------------------------------------------------------- predicates
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export const MIN_PORT = 1024;
+export const MAX_PORT = 65535;
+
+export function isValidPort(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= MIN_PORT && v <= MAX_PORT;
+}
+
+/** Absolute POSIX host path (the stack runs on Linux Docker hosts). */
+export function isAbsolutePath(v: unknown): boolean {
+  return typeof v === "string" && v.startsWith("/") && !v.includes("\0");
+}
+
+export function isDnsLabel(v: unknown): boolean {
+  return typeof v === "string" && DNS_LABEL.test(v);
+}
+
+/** Best-effort DNS-safe spelling of a name (for example patches): `logging_test` -> `logging-test`. */
+export function toDnsLabel(v: string): string {
+  const s = v
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63)
+    .replace(/-+$/g, "");
+  return s === "" ? "logging-bootstrap" : s;
+}
+
+const IPV4_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+const IPV4_RE = new RegExp(`^${IPV4_OCTET}(\\.${IPV4_OCTET}){3}$`);
+
+export function isIPv4(v: unknown): v is string {
+  return typeof v === "string" && IPV4_RE.test(v);
+}
+
+export function isLoopbackIPv4(v: unknown): boolean {
+  return isIPv4(v) && v.startsWith("127.");
+}
+
+// Prometheus' model.ParseDuration grammar (Loki's retention_period uses the same type): units
+// from largest to smallest, each at most once. "2d1w" and "30 days" do not parse there, so they
+// must not pass here either.
+const DURATION_RE = /^(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$/;
+const UNIT_MS = [365 * 86400e3, 7 * 86400e3, 86400e3, 3600e3, 60e3, 1e3, 1];
+
+/** Milliseconds of a Prometheus-style duration (`30d`, `720h`, `1w2d`), or undefined if it does not parse. */
+export function parseDuration(s: unknown): number | undefined {
+  if (typeof s !== "string" || s === "") return undefined;
+  const m = DURATION_RE.exec(s);
+  if (!m) return undefined;
+  let total = 0;
+  for (let i = 0; i < UNIT_MS.length; i++) {
+    const g = m[i + 1];
+    if (g !== undefined) total += Number(g) * UNIT_MS[i];
+  }
+  return Number.isSafeInteger(total) ? total : undefined;
+}
+
+export interface ImageRef {
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+export type ImagePinVerdict =
+  | { pinned: true; ref: ImageRef; hasDigest: boolean }
+  | { pinned: false; reason: "invalid" | "untagged" | "latest" | "moving-tag"; ref?: ImageRef };
+
+// Docker reference grammar (distribution/reference): components of lowercase alphanumerics
+// separated by `.`, `_`, `__` or dashes; an optional registry host[:port] first.
+const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const DOMAIN = "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)";
+const REPO_RE = new RegExp(`^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*$`);
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+/** Tags that move by design: pinning to them pins nothing. */
+export const MOVING_TAGS = ["latest", "stable", "edge", "main", "master", "nightly", "dev"] as const;
+
+export function parseImageRef(ref: unknown): ImageRef | undefined {
+  if (typeof ref !== "string" || ref.length === 0 || ref.length > 512) return undefined;
+  const at = ref.indexOf("@");
+  const left = at >= 0 ? ref.slice(0, at) : ref;
+  const digest = at >= 0 ? ref.slice(at + 1) : undefined;
+  if (digest !== undefined && !DIGEST_RE.test(digest)) return undefined;
+  const slash = left.lastIndexOf("/");
+  const colon = left.lastIndexOf(":");
+  const hasTag = colon > slash;
+  const repository = hasTag ? left.slice(0, colon) : left;
+  const tag = hasTag ? left.slice(colon + 1) : undefined;
+  if (!REPO_RE.test(repository)) return undefined;
+  if (tag !== undefined && !TAG_RE.test(tag)) return undefined;
+  return { repository, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
+}
+
+/** P10: an exact tag (never `latest` or another moving tag, never untagged); a `@sha256:` digest is optional and kept. */
+export function isPinnedImage(ref: unknown): ImagePinVerdict {
+  const parsed = parseImageRef(ref);
+  if (!parsed) return { pinned: false, reason: "invalid" };
+  if (parsed.tag === undefined) return { pinned: false, reason: "untagged", ref: parsed };
+  const lower = parsed.tag.toLowerCase();
+  if (lower === "latest") return { pinned: false, reason: "latest", ref: parsed };
+  if ((MOVING_TAGS as readonly string[]).includes(lower)) return { pinned: false, reason: "moving-tag", ref: parsed };
+  return { pinned: true, ref: parsed, hasDigest: parsed.digest !== undefined };
+}
+
+// ---------------------------------------------------------------- example values for patches
+
+/** The seed's pins (seed 000 "Test config values"); used to suggest a concrete fix. */
+export const DEFAULT_IMAGES: Record<ServiceName, string> = {
+  grafana: "grafana/grafana:11.1.0",
+  loki: "grafana/loki:3.0.0",
+  alloy: "grafana/alloy:v1.2.1",
+  prometheus: "prom/prometheus:v2.52.0",
+  nodeExporter: "prom/node-exporter:v1.8.1",
+  cadvisor: "gcr.io/cadvisor/cadvisor:v0.49.1",
+};
+
+/** Host-port layout of both stacks: base + offset (test 9100+, prod 9000+). */
+export const PORT_OFFSETS: Record<ServiceName, number> = { grafana: 1, loki: 2, alloy: 3, prometheus: 4, nodeExporter: 5, cadvisor: 6 };
+
+/** A port for `svc` that is valid and not in `used` (for example patches). */
+export function suggestPort(svc: string, used: ReadonlySet<number>): number {
+  const off = (PORT_OFFSETS as Record<string, number>)[svc] ?? 9;
+  for (let base = 9100; base <= 65500; base += 10) {
+    if (!used.has(base + off)) return base + off;
+  }
+  return 9199;
+}
+
+// ---------------------------------------------------------------- rules
+
+const empty = (): RuleResult => ({ errors: [], warnings: [] });
+
+/** ports.<service>: integers in 1024-65535, unique across services. */
+export function rulePorts(raw: Raw): RuleResult {
+  const out = empty();
+  const ports = raw.ports;
+  if (!isRecord(ports)) return out;
+  const used = new Set<number>();
+  for (const v of Object.values(ports)) if (isValidPort(v)) used.add(v);
+  const seen = new Map<number, string>();
+  for (const [svc, v] of Object.entries(ports)) {
+    if (v === undefined) continue;
+    if (!isValidPort(v)) {
+      const fix = suggestPort(svc, used);
+      const what = typeof v === "string" ? `a string (${JSON.stringify(v.slice(0, 40))}), not an integer` : `${JSON.stringify(v) ?? String(v)}`;
+      out.errors.push(
+        finding("E_CONFIG_INVALID_PORT", ["ports", svc], `ports.${svc} is ${what}; published ports must be integers between ${MIN_PORT} and ${MAX_PORT}`, stackPatch(["ports", svc], fix)),
+      );
+      continue;
+    }
+    const prev = seen.get(v);
+    if (prev !== undefined) {
+      const fix = suggestPort(svc, used);
+      used.add(fix);
+      out.errors.push(
+        finding("E_CONFIG_PORT_DUPLICATE", ["ports", svc], `ports.${svc} (${v}) is already published by ports.${prev}; every service needs its own host port`, stackPatch(["ports", svc], fix)),
+      );
+    } else {
+      seen.set(v, svc);
+    }
+  }
+  return out;
+}
+
+/** paths.<name>: absolute host paths (P9). */
+export function rulePaths(raw: Raw): RuleResult {
+  const out = empty();
+  const paths = raw.paths;
+  if (!isRecord(paths)) return out;
+  const project = isDnsLabel(raw.projectName) ? (raw.projectName as string) : "logging-bootstrap";
+  for (const [name, v] of Object.entries(paths)) {
+    if (typeof v !== "string" || isAbsolutePath(v)) continue; // non-strings: the schema reports them
+    const rel = path.posix.normalize(v.replace(/\0/g, "")).replace(/^(\.\.\/)+/, "").replace(/^\.\/?/, "");
+    const fix = path.posix.join("/srv", project, rel === "" ? name : rel);
+    out.errors.push(
+      finding("E_CONFIG_PATH_NOT_ABSOLUTE", ["paths", name], `paths.${name} is ${JSON.stringify(v.slice(0, 200))}, a relative path; host paths must be absolute so they do not depend on the working directory`, stackPatch(["paths", name], fix)),
+    );
+  }
+  return out;
+}
+
+/** projectName: a DNS label (it prefixes container, volume and network names). */
+export function ruleProjectName(raw: Raw): RuleResult {
+  const out = empty();
+  const v = raw.projectName;
+  if (typeof v !== "string" || isDnsLabel(v)) return out;
+  out.errors.push(
+    finding(
+      "E_CONFIG_NAME_NOT_DNS_SAFE",
+      ["projectName"],
+      `projectName ${JSON.stringify(v.slice(0, 80))} is not a DNS label (lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')`,
+      stackPatch(["projectName"], toDnsLabel(v)),
+    ),
+  );
+  return out;
+}
+
+/** images.<service>: exact tag, optional digest; a tag without digest is a warning (tags can be re-pushed). */
+export function ruleImages(raw: Raw): RuleResult {
+  const out = empty();
+  const images = raw.images;
+  if (!isRecord(images)) return out;
+  for (const [svc, v] of Object.entries(images)) {
+    if (typeof v !== "string" || v === "") continue; // the schema reports non-strings
+    const verdict = isPinnedImage(v);
+    const known = (DEFAULT_IMAGES as Record<string, string>)[svc];
+    if (verdict.pinned) {
+      if (!verdict.hasDigest) {
+        out.warnings.push(
+          finding(
+            "E_CONFIG_IMAGE_NO_DIGEST",
+            ["images", svc],
+            `images.${svc} ${JSON.stringify(v)} is pinned by tag only; a tag can be re-pushed, a digest cannot (L7 still records the digest it pulled)`,
+            stackPatch(["images", svc], `${v}@sha256:<64 hex digits from: docker buildx imagetools inspect ${v}>`, "optional: append the digest you trust"),
+          ),
+        );
+      }
+      continue;
+    }
+    const repo = verdict.ref?.repository;
+    const fix = known && (repo === undefined || known.startsWith(`${repo}:`)) ? known : `${repo ?? "registry.example/image"}:1.2.3`;
+    const why =
+      verdict.reason === "latest"
+        ? "uses :latest, which moves"
+        : verdict.reason === "moving-tag"
+          ? `uses the moving tag :${verdict.ref?.tag}`
+          : verdict.reason === "untagged"
+            ? "has no tag (a bare name means :latest; a digest alone hides the version)"
+            : "is not a valid image reference";
+    out.errors.push(
+      finding(
+        "E_CONFIG_IMAGE_UNPINNED",
+        ["images", svc],
+        `images.${svc} ${JSON.stringify(v.slice(0, 200))} ${why}; pin an exact version tag, optionally with @sha256:<digest>`,
+        stackPatch(["images", svc], fix, fix === known ? undefined : "replace 1.2.3 with the exact version you run"),
+      ),
+    );
+  }
+  return out;
+}
+
+/** Every toggle of schema v1 (a test checks this list against the JSON Schema's boolean properties). */
+export const BOOLEAN_PATHS: readonly (readonly string[])[] = [
+  ["offlineMode"],
+  ["exposure", "lanExposed"],
+  ...["enabled", "health", "reachability", "ingestion", "labels", "dashboards", "rules", "provenance", "configDrift"].map((k) => ["verify", k]),
+];
+
+function getAt(raw: unknown, segs: readonly PathSeg[]): unknown {
+  let cur: unknown = raw;
+  for (const s of segs) {
+    if (typeof s === "number") {
+      if (!Array.isArray(cur)) return undefined;
+      cur = cur[s];
+    } else {
+      if (!isRecord(cur) || !Object.prototype.hasOwnProperty.call(cur, s)) return undefined;
+      cur = cur[s];
+    }
+  }
+  return cur;
+}
+export { getAt };
+
+/** Toggles are real booleans: the string "true" (or yes/on/1) is an error, with the unquoted value as patch. */
+export function ruleBooleans(raw: Raw): RuleResult {
+  const out = empty();
+  for (const p of BOOLEAN_PATHS) {
+    const v = getAt(raw, p);
+    if (v === undefined || typeof v === "boolean") continue;
+    const s = typeof v === "string" ? v.trim().toLowerCase() : String(v);
+    const fix = ["true", "yes", "on", "1", "y"].includes(s) ? true : false;
+    out.errors.push(
+      finding(
+        "E_CONFIG_NOT_BOOLEAN",
+        p,
+        `${p.join(".")} is ${typeof v === "string" ? `the string ${JSON.stringify(v.slice(0, 40))}` : `${typeof v} ${JSON.stringify(v)?.slice(0, 40)}`}, not a boolean; write an unquoted true or false`,
+        stackPatch(p, fix),
+      ),
+    );
+  }
+  return out;
+}
+
+/** exposure: any non-loopback bindAddress (0.0.0.0 above all) needs an explicit lanExposed: true. */
+export function ruleExposure(raw: Raw): RuleResult {
+  const out = empty();
+  const exp = raw.exposure;
+  if (!isRecord(exp)) return out;
+  const addr = exp.bindAddress;
+  if (!isIPv4(addr) || isLoopbackIPv4(addr)) return out;
+  if (exp.lanExposed === true) return out;
+  out.errors.push(
+    finding(
+      "E_CONFIG_EXPOSURE",
+      ["exposure", "bindAddress"],
+      `exposure.bindAddress ${addr} publishes ports beyond this host${addr === "0.0.0.0" ? " (on every interface)" : ""} but exposure.lanExposed is not true; LAN exposure must be an explicit decision`,
+      stackPatch(["exposure"], { bindAddress: "127.0.0.1", lanExposed: false }, `either bind to loopback (below), or keep bindAddress: ${addr} and set lanExposed: true`),
+    ),
+  );
+  return out;
+}
+
+/** retention.logs / retention.metrics parse as positive durations (30d, 720h, 1w2d). */
+export function ruleRetention(raw: Raw): RuleResult {
+  const out = empty();
+  const ret = raw.retention;
+  if (!isRecord(ret)) return out;
+  const defaults: Record<string, string> = { logs: "30d", metrics: "15d" };
+  for (const key of ["logs", "metrics"]) {
+    const v = ret[key];
+    if (v === undefined) continue;
+    const ms = parseDuration(v);
+    if (ms !== undefined && ms > 0) continue;
+    const shown = typeof v === "string" ? JSON.stringify(v.slice(0, 40)) : `${typeof v} ${JSON.stringify(v)?.slice(0, 40)}`;
+    out.errors.push(
+      finding(
+        "E_CONFIG_DURATION",
+        ["retention", key],
+        `retention.${key} ${shown} is not a positive duration; use <number><unit> groups from largest to smallest unit (y w d h m s ms), e.g. 30d, 720h, 2w`,
+        stackPatch(["retention", key], suggestDuration(v) ?? defaults[key]),
+      ),
+    );
+  }
+  return out;
+}
+
+/** `30 days` -> `30d`, `720 H` -> `720h`; undefined when no such reading exists. */
+export function suggestDuration(v: unknown): string | undefined {
+  if (typeof v === "number" && Number.isInteger(v) && v > 0) return `${v}d`;
+  if (typeof v !== "string") return undefined;
+  const m = /^\s*([0-9]+)\s*(years?|y|weeks?|w|days?|d|hours?|h|minutes?|mins?|m|seconds?|secs?|s)\s*$/i.exec(v);
+  if (!m || Number(m[1]) === 0) return undefined;
+  const unit = m[2].toLowerCase();
+  const u = unit.startsWith("y") ? "y" : unit.startsWith("w") ? "w" : unit.startsWith("d") ? "d" : unit.startsWith("h") ? "h" : unit.startsWith("m") ? "m" : "s";
+  return `${Number(m[1])}${u}`;
+}
+
+/** Config keys that may only ever hold a Pulumi secret (mirrors contracts/secrets_policy.json). */
+export const SECRET_CONFIG_KEYS = ["grafanaAdminPassword"] as const;
+
+/** grafanaAdminPassword only as a `secure:` value. The plaintext is never echoed. */
+export function ruleSecrets(raw: Raw, ctx: RuleContext): RuleResult {
+  const out = empty();
+  for (const key of SECRET_CONFIG_KEYS) {
+    if (!Object.prototype.hasOwnProperty.call(raw, key) || raw[key] === undefined) continue;
+    if (ctx.secretKeys.has(key)) continue;
+    out.errors.push(
+      finding(
+        "E_CONFIG_SECRET_PLAINTEXT",
+        [key],
+        `${key} is stored in plain text (value not shown); delete that line and set it with \`pulumi config set --secret ${key}\`, which writes an encrypted secure: value`,
+        stackPatch([key], { secure: "v1:<ciphertext written by: pulumi config set --secret " + key + ">" }, `written for you by: pulumi config set --secret ${key}`),
+      ),
+    );
+  }
+  return out;
+}
+
+export const SEMANTIC_RULES: readonly ((raw: Raw, ctx: RuleContext) => RuleResult)[] = [
+  ruleProjectName,
+  ruleBooleans,
+  ruleExposure,
+  rulePorts,
+  rulePaths,
+  ruleImages,
+  ruleRetention,
+  ruleSecrets,
+];
+
+export { SERVICES };
