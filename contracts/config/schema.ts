@@ -11,8 +11,9 @@ export const SERVICES = ["grafana", "loki", "alloy", "prometheus", "nodeExporter
 export type ServiceName = (typeof SERVICES)[number];
 
 export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-// Durations as Prometheus/Loki parse them: one or more <int><unit> groups (e.g. 30d, 720h, 1w2d).
-export const DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
+// Durations as Prometheus/Loki parse them (model.ParseDuration): <int><unit> groups from the largest
+// unit to the smallest, each unit at most once (30d, 720h, 1w2d; not 2d1w, not "30 days").
+export const DURATION = /^(?!$)([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$/;
 const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
 
 const port = z.number().int().min(1024).max(65535);

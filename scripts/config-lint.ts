@@ -1,0 +1,99 @@
+// config:lint — check a stack file (Pulumi.<stack>.yaml as Pulumi writes it, or a seed-000 JSON
+// config) against the config contract: schema version, semantic rules, zod schema. Every finding
+// is printed with its code, bucket and an example patch; all of them, not just the first.
+import { parseArgs } from "node:util";
+import { Finding, formatFinding } from "../contracts/config/findings";
+import { lintConfig } from "../contracts/config/lint";
+import { readStackFile, stackFilePath } from "../contracts/config/stackfile";
+import { toErrorRecord } from "../contracts/errors";
+
+const HELP = `Usage: npm run -s config:lint -- <stack file> [--json]
+       npm run -s config:lint -- --stack <name> [--json]
+
+Checks a Pulumi.<stack>.yaml (keys namespaced logging-bootstrap:, secure: values, structured
+values) or a seed-000 JSON config (reported as E_CONFIG_NEEDS_MIGRATION) against schema v1 and
+the semantic rules. Prints every finding with its code, bucket and an example YAML patch.
+
+Options:
+  --stack <name>  lint Pulumi.<name>.yaml at the repository root
+  --json          print exactly {"ok": bool, "errors": [...], "warnings": [...]}; each finding is
+                  {code, bucket, path, message, examplePatch}
+  -h, --help      this text
+
+Exit codes: 0 no errors (warnings allowed), 2 the config has errors, 1 usage error.`;
+
+export interface LintReport {
+  ok: boolean;
+  errors: Finding[];
+  warnings: Finding[];
+}
+
+/** Lint one file; never throws (file problems are findings). */
+export function lintFile(file: string): LintReport {
+  const f = readStackFile(file);
+  if (f.findings.length > 0) return { ok: false, errors: f.findings, warnings: [] };
+  const r = lintConfig(f.projectConfig, { secretKeys: f.projectSecretKeys, migrate: false });
+  return { ok: r.ok, errors: r.errors, warnings: r.warnings };
+}
+
+export function formatHuman(file: string, report: LintReport): string {
+  const head = report.ok
+    ? `config:lint ${file}: OK${report.warnings.length ? ` (${report.warnings.length} warning(s))` : ""}`
+    : `config:lint ${file}: ${report.errors.length} error(s), ${report.warnings.length} warning(s)`;
+  return [head, ...report.errors.map((f) => formatFinding(f, "error")), ...report.warnings.map((f) => formatFinding(f, "warning"))].join("\n") + "\n";
+}
+
+function usage(message: string, json: boolean): number {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ok: false, errors: [{ code: "E_ENV_USAGE", bucket: "env", path: "", message, examplePatch: "" }], warnings: [] }, null, 2)}\n`);
+  } else {
+    process.stderr.write(`E_ENV_USAGE [env]: ${message}\n\n${HELP}\n`);
+  }
+  return 1;
+}
+
+export function main(argv: string[]): number {
+  const json = argv.includes("--json");
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: "boolean" }, stack: { type: "string" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (err) {
+    return usage(err instanceof Error ? err.message : String(err), json);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const files = parsed.positionals;
+  let file: string;
+  if (parsed.values.stack !== undefined) {
+    if (files.length > 0) return usage("pass either a file or --stack, not both", json);
+    try {
+      file = stackFilePath(parsed.values.stack);
+    } catch (err) {
+      return usage(err instanceof Error ? err.message : String(err), json);
+    }
+  } else {
+    if (files.length !== 1) return usage(files.length === 0 ? "missing <stack file>" : "pass exactly one stack file", json);
+    file = files[0];
+  }
+  const report = lintFile(file);
+  if (json) process.stdout.write(`${JSON.stringify({ ok: report.ok, errors: report.errors, warnings: report.warnings }, null, 2)}\n`);
+  else process.stdout.write(formatHuman(file, report));
+  return report.ok ? 0 : 2;
+}
+
+if (require.main === module) {
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (err) {
+    // Never a stack trace: an unexpected failure is reported as a coded record.
+    const rec = toErrorRecord(err);
+    process.stderr.write(`${rec.code} [${rec.bucket}]: ${rec.message}\n  action: ${rec.action}\n`);
+    process.exitCode = 1;
+  }
+}
