@@ -1,0 +1,101 @@
+// Prometheus: scrape config for the stack's own services and one rules file.
+import type { StackConfig } from "../../contracts/config/schema";
+import { CONTAINER_PORT, FILES, KEBAB } from "../defaults";
+import { GENERATED_HEADER, toYaml } from "./yaml";
+
+/** Rule groups the L6 proof expects to find loaded. */
+export const RULE_GROUPS = { recording: "logging-bootstrap.recording", alerts: "logging-bootstrap.alerts" } as const;
+
+/** Scrape jobs: job name -> target on the stack network (aliases = kebab service names). */
+export function scrapeTargets(): Record<string, string> {
+  return {
+    prometheus: `localhost:${CONTAINER_PORT.prometheus}`,
+    "node-exporter": `${KEBAB.nodeExporter}:${CONTAINER_PORT.nodeExporter}`,
+    cadvisor: `${KEBAB.cadvisor}:${CONTAINER_PORT.cadvisor}`,
+    loki: `${KEBAB.loki}:${CONTAINER_PORT.loki}`,
+    alloy: `${KEBAB.alloy}:${CONTAINER_PORT.alloy}`,
+    grafana: `${KEBAB.grafana}:${CONTAINER_PORT.grafana}`,
+  };
+}
+
+/** Parse a tag like v2.52.0 / 3.8.1 into [major, minor]; undefined when it is not semver-like. */
+export function prometheusVersion(imageRef: string): [number, number] | undefined {
+  const tag = imageRef.split("@")[0].split(":").pop() ?? "";
+  const m = /^v?(\d+)\.(\d+)/.exec(tag);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+/**
+ * Where retention goes: `--storage.tsdb.retention.time` is deprecated from 3.8 on, where the
+ * config file's `storage.tsdb.retention.time` applies. Unknown tags keep the flag (works everywhere).
+ */
+export function retentionInConfigFile(imageRef: string): boolean {
+  const v = prometheusVersion(imageRef);
+  return v !== undefined && (v[0] > 3 || (v[0] === 3 && v[1] >= 8));
+}
+
+export function prometheusConfigObject(cfg: StackConfig): Record<string, unknown> {
+  const targets = scrapeTargets();
+  const obj: Record<string, unknown> = {
+    global: {
+      scrape_interval: "15s",
+      evaluation_interval: "15s",
+      external_labels: { project: cfg.projectName },
+    },
+    rule_files: [FILES.prometheusRules],
+    scrape_configs: Object.entries(targets).map(([job, target]) => ({
+      job_name: job,
+      static_configs: [{ targets: [target] }],
+    })),
+  };
+  if (retentionInConfigFile(cfg.images.prometheus)) {
+    obj.storage = { tsdb: { retention: { time: cfg.retention.metrics } } };
+  }
+  return obj;
+}
+
+export function renderPrometheusConfig(cfg: StackConfig): string {
+  return toYaml(prometheusConfigObject(cfg), GENERATED_HEADER);
+}
+
+export function prometheusRulesObject(): Record<string, unknown> {
+  return {
+    groups: [
+      {
+        name: RULE_GROUPS.recording,
+        interval: "30s",
+        rules: [
+          { record: "job:up:sum", expr: "sum by (job) (up)" },
+          { record: "job:scrape_duration_seconds:max", expr: "max by (job) (scrape_duration_seconds)" },
+        ],
+      },
+      {
+        name: RULE_GROUPS.alerts,
+        rules: [
+          {
+            alert: "TargetDown",
+            expr: "up == 0",
+            for: "2m",
+            labels: { severity: "warning" },
+            annotations: {
+              summary: "Scrape target {{ $labels.job }} ({{ $labels.instance }}) is down",
+              description: "Prometheus has not scraped {{ $labels.instance }} of job {{ $labels.job }} successfully for 2 minutes.",
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export function renderPrometheusRules(_cfg: StackConfig): string {
+  return toYaml(prometheusRulesObject(), GENERATED_HEADER);
+}
+
+/** The Prometheus command line (the image's entrypoint is the prometheus binary). */
+export function prometheusArgs(cfg: StackConfig): string[] {
+  const args = [`--config.file=${FILES.prometheusConfig}`, "--storage.tsdb.path=/prometheus"];
+  if (!retentionInConfigFile(cfg.images.prometheus)) args.push(`--storage.tsdb.retention.time=${cfg.retention.metrics}`);
+  args.push("--web.enable-lifecycle", `--web.listen-address=0.0.0.0:${CONTAINER_PORT.prometheus}`);
+  return args;
+}

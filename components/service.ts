@@ -1,0 +1,263 @@
+// What every service component shares: a pinned image, an optional retained data volume and one
+// container. The constructor is thin; the container's arguments come from pure functions below
+// (tested directly).
+//
+// Config delivery is `Container.uploads`, not host files, because:
+// - it works on any Docker host, including ssh:// remote engines (the multi-host growth path),
+//   with no second channel (SSH copy) for files;
+// - `pulumi preview` (diagnose mode, P16) stays free of host writes;
+// - the container receives exactly the rendered bytes (L8 compares their SHA-256).
+// Consequence: a config change replaces the container. Container names are fixed
+// (`<projectName>-<service>`), so every Container has `deleteBeforeReplace: true` (Docker
+// refuses a second container with the same name).
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { BootstrapError } from "../contracts/errors";
+import type { ServiceName, StackConfig } from "../contracts/config/schema";
+import {
+  COMPONENT_CLASS,
+  CONTAINER_PORT,
+  CONTAINER_USER,
+  DEFAULT_MEMORY_MB,
+  HEALTH,
+  KEBAB,
+  LABEL_DATA,
+  LABEL_PROJECT,
+  LABEL_SERVICE,
+  LOG_OPTS,
+} from "./defaults";
+import type { RenderedFile } from "./render";
+
+export const containerName = (cfg: StackConfig, svc: ServiceName): string => `${cfg.projectName}-${KEBAB[svc]}`;
+export const networkName = (cfg: StackConfig): string => `${cfg.projectName}-net`;
+export const dataVolumeName = (cfg: StackConfig, svc: ServiceName): string => `${cfg.projectName}-${KEBAB[svc]}-data`;
+
+/** Data is protected against `pulumi destroy` on the prod stack (and always retained on delete). */
+export function protectData(stack: string): boolean {
+  return stack === "prod";
+}
+
+/** Host address a service's published port binds to (loopbackOnly wins over bindAddress). */
+export function bindIp(cfg: StackConfig, svc: ServiceName): string {
+  return cfg.exposure.loopbackOnly.includes(svc) ? "127.0.0.1" : cfg.exposure.bindAddress;
+}
+
+/** URL on the host for a published service (0.0.0.0 is reached through 127.0.0.1 locally). */
+export function endpointUrl(cfg: StackConfig, svc: ServiceName): string | undefined {
+  const port = cfg.ports[svc];
+  if (port === undefined) return undefined;
+  const ip = bindIp(cfg, svc);
+  return `http://${ip === "0.0.0.0" ? "127.0.0.1" : ip}:${port}`;
+}
+
+export function publishedPorts(cfg: StackConfig, svc: ServiceName): { internal: number; external: number; ip: string; protocol: string }[] {
+  const port = cfg.ports[svc];
+  return port === undefined ? [] : [{ internal: CONTAINER_PORT[svc], external: port, ip: bindIp(cfg, svc), protocol: "tcp" }];
+}
+
+export function memoryLimitMb(cfg: StackConfig, svc: ServiceName): number {
+  return cfg.limits[svc] ?? DEFAULT_MEMORY_MB[svc];
+}
+
+export function containerLabels(cfg: StackConfig, svc: ServiceName): { label: string; value: string }[] {
+  return [
+    { label: LABEL_PROJECT, value: cfg.projectName },
+    { label: LABEL_SERVICE, value: svc },
+  ];
+}
+
+export function volumeLabels(cfg: StackConfig, svc: ServiceName): { label: string; value: string }[] {
+  return [
+    { label: LABEL_DATA, value: "true" },
+    { label: LABEL_PROJECT, value: cfg.projectName },
+    { label: LABEL_SERVICE, value: svc },
+  ];
+}
+
+export interface Mount {
+  containerPath: string;
+  hostPath?: string;
+  volumeName?: pulumi.Input<string>;
+  readOnly: boolean;
+}
+
+export interface SecretFile {
+  path: string;
+  content: pulumi.Output<string>;
+  owner: string;
+  group: string;
+}
+
+/** Per-service facts a component supplies (pure data; built by the *Spec functions in services.ts). */
+export interface ServiceSpec {
+  service: ServiceName;
+  command: string[];
+  envs: string[];
+  /** Healthcheck test in Docker's exec form (["CMD", ...]), using what the real image contains. */
+  healthTest: string[];
+  /** Host mounts (read-only unless stated) besides the data volume. */
+  mounts: Mount[];
+  /** Where the data volume is mounted, if the service keeps data. */
+  dataPath?: string;
+  privileged?: boolean;
+  /** Named exception to a hardening rule, recorded as a container label for reviewers. */
+  exception?: string;
+}
+
+/** Upload entries: non-secret files world-readable, never executable; secret files owner-only. */
+export function uploadsFor(files: RenderedFile[], secrets: SecretFile[] = []): docker.types.input.ContainerUpload[] {
+  return [
+    ...files.map((f) => ({ file: f.path, content: f.content, permissions: "0444", executable: false })),
+    ...secrets.map((s) => ({ file: s.path, content: s.content, permissions: "0400", owner: s.owner, group: s.group, executable: false })),
+  ];
+}
+
+/** Everything of docker.ContainerArgs that does not depend on other resources' outputs. */
+export function containerArgs(
+  cfg: StackConfig,
+  spec: ServiceSpec,
+  files: RenderedFile[],
+  refs: { imageId: pulumi.Input<string>; network: pulumi.Input<string>; dataVolume?: pulumi.Input<string>; secrets?: SecretFile[] },
+): docker.ContainerArgs {
+  const svc = spec.service;
+  const volumes: docker.types.input.ContainerVolume[] = spec.mounts.map((m) => ({
+    containerPath: m.containerPath,
+    ...(m.hostPath !== undefined ? { hostPath: m.hostPath } : {}),
+    ...(m.volumeName !== undefined ? { volumeName: m.volumeName } : {}),
+    readOnly: m.readOnly,
+  }));
+  if (spec.dataPath && refs.dataVolume !== undefined) volumes.push({ volumeName: refs.dataVolume, containerPath: spec.dataPath, readOnly: false });
+  const labels = containerLabels(cfg, svc);
+  if (spec.exception) labels.push({ label: "logging-bootstrap.exception", value: spec.exception });
+  const args: docker.ContainerArgs = {
+    name: containerName(cfg, svc),
+    image: refs.imageId,
+    command: spec.command,
+    envs: spec.envs,
+    labels,
+    restart: "unless-stopped",
+    logDriver: "json-file",
+    logOpts: { ...LOG_OPTS },
+    memory: memoryLimitMb(cfg, svc),
+    networksAdvanced: [{ name: refs.network, aliases: [KEBAB[svc]] }],
+    ports: publishedPorts(cfg, svc),
+    volumes,
+    uploads: uploadsFor(files, refs.secrets),
+    healthcheck: {
+      tests: spec.healthTest,
+      interval: HEALTH.interval,
+      timeout: HEALTH.timeout,
+      retries: HEALTH.retries,
+      startPeriod: HEALTH.startPeriod[svc] ?? HEALTH.startPeriod.default,
+    },
+    // `pulumi up` succeeds only once the container reports healthy.
+    wait: true,
+    waitTimeout: HEALTH.waitTimeout,
+    mustRun: true,
+  };
+  const user = CONTAINER_USER[svc];
+  if (user !== undefined) args.user = user;
+  if (spec.privileged) args.privileged = true;
+  return args;
+}
+
+/**
+ * The pinned image. Online, RemoteImage pulls only when the tag is not present locally (the
+ * provider inspects the local image first). In offlineMode nothing may be pulled, so the image's
+ * presence is checked first with `docker.getRemoteImage` (a data source that only inspects the
+ * local engine and never pulls), and the RemoteImage's name is taken from that result: when the
+ * image is missing, the program stops with E_DEPS_IMAGE_MISSING_OFFLINE before the RemoteImage
+ * (which would pull) is ever registered. When it is present, RemoteImage finds it locally and does
+ * not pull either. `keepLocally` keeps the image when the resource is deleted (offline hosts).
+ */
+export function pinnedImage(cfg: StackConfig, svc: ServiceName, parent: pulumi.Resource): docker.RemoteImage {
+  const ref = cfg.images[svc];
+  let name: pulumi.Input<string> = ref;
+  if (cfg.offlineMode) {
+    name = pulumi.output(
+      docker.getRemoteImage({ name: ref }, { parent }).then(
+        (r) => r.name,
+        (err: unknown) => {
+          throw new BootstrapError("E_DEPS_IMAGE_MISSING_OFFLINE", `offlineMode is on and image ${ref} (${svc}) is not present on the Docker host`, {
+            action: `Load it first: \`npm run -s images:import -- <bundle>\` (exported with images:export on a connected host), or \`docker load\`; nothing is pulled in offline mode.`,
+            details: { service: svc, image: ref, cause: err instanceof Error ? err.message : String(err) },
+          });
+        },
+      ),
+    );
+  }
+  return new docker.RemoteImage(`${containerName(cfg, svc)}-image`, { name, keepLocally: true }, { parent });
+}
+
+export interface ServiceArgs {
+  config: StackConfig;
+  network: docker.Network;
+  /** Resources the container must wait for (host directories prepared by local.Command). */
+  hostPrep?: pulumi.Resource[];
+}
+
+/** Base of the six service components (type token logging-bootstrap:services:<Class>). */
+export class ServiceComponent extends pulumi.ComponentResource {
+  readonly service: ServiceName;
+  readonly config: StackConfig;
+  readonly containerName: string;
+  readonly imageRef: string;
+  readonly image: docker.RemoteImage;
+  readonly dataVolume?: docker.Volume;
+  readonly container: docker.Container;
+  /** Non-secret files the container receives (path, content, sha256). */
+  readonly files: RenderedFile[];
+  readonly spec: ServiceSpec;
+
+  constructor(
+    svc: ServiceName,
+    name: string,
+    args: ServiceArgs,
+    spec: ServiceSpec,
+    files: RenderedFile[],
+    opts?: pulumi.ComponentResourceOptions,
+    secrets: SecretFile[] = [],
+  ) {
+    super(`logging-bootstrap:services:${COMPONENT_CLASS[svc]}`, name, {}, opts);
+    const cfg = args.config;
+    this.service = svc;
+    this.config = cfg;
+    this.spec = spec;
+    this.files = files;
+    this.containerName = containerName(cfg, svc);
+    this.imageRef = cfg.images[svc];
+    this.image = pinnedImage(cfg, svc, this);
+    if (spec.dataPath) {
+      this.dataVolume = new docker.Volume(
+        dataVolumeName(cfg, svc),
+        dataVolumeArgs(cfg, svc),
+        // Data survives `pulumi destroy` and replacement: never deleted by default.
+        { parent: this, retainOnDelete: true, protect: protectData(pulumi.getStack()) },
+      );
+    }
+    this.container = new docker.Container(
+      this.containerName,
+      containerArgs(cfg, spec, files, {
+        imageId: this.image.imageId,
+        network: args.network.name,
+        dataVolume: this.dataVolume?.name,
+        secrets,
+      }),
+      { parent: this, deleteBeforeReplace: true, dependsOn: args.hostPrep ?? [] },
+    );
+    this.registerOutputs({ containerName: this.containerName, imageId: this.image.imageId });
+  }
+}
+
+/** Docker-managed volume, or (paths.dataRoot set) a local volume bound to <dataRoot>/<service>. */
+export function dataVolumeArgs(cfg: StackConfig, svc: ServiceName): docker.VolumeArgs {
+  const args: docker.VolumeArgs = { name: dataVolumeName(cfg, svc), driver: "local", labels: volumeLabels(cfg, svc) };
+  if (cfg.paths.dataRoot) {
+    args.driverOpts = { type: "none", o: "bind", device: dataDir(cfg, svc)! };
+  }
+  return args;
+}
+
+export function dataDir(cfg: StackConfig, svc: ServiceName): string | undefined {
+  return cfg.paths.dataRoot ? `${cfg.paths.dataRoot.replace(/\/+$/, "")}/${KEBAB[svc]}` : undefined;
+}

@@ -1,0 +1,190 @@
+// The six services. Each *Spec function is pure (config in, container facts out); each class only
+// wires its spec and rendered files into ServiceComponent.
+//
+// Healthchecks use what each real image ships:
+// - grafana/grafana (Alpine), grafana/loki 3.0 (Alpine), prom/prometheus and prom/node-exporter
+//   (busybox), gcr.io/cadvisor/cadvisor (Alpine): busybox `wget`.
+// - grafana/alloy is Ubuntu-based with neither wget nor curl: bash's /dev/tcp speaks HTTP/1.0 to
+//   /-/ready and checks the status line (a liveness gate only; the L1 proof parses responses).
+import * as pulumi from "@pulumi/pulumi";
+import type { ServiceName, StackConfig } from "../contracts/config/schema";
+import {
+  CONTAINER_PORT,
+  DATA_PATH,
+  DOCKER_SOCKET_IN_CONTAINER,
+  FILES,
+  HOST_SYSTEM_PATHS,
+  JOURNAL_IN_CONTAINER,
+} from "./defaults";
+import { alloyArgs } from "./render/alloy";
+import { grafanaEnv } from "./render/grafana";
+import type { RenderedFile } from "./render";
+import { prometheusArgs } from "./render/prometheus";
+import { SecretFile, ServiceArgs, ServiceComponent, ServiceSpec } from "./service";
+
+export function wgetHealth(svc: ServiceName, path: string): string[] {
+  return ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${CONTAINER_PORT[svc]}${path}`];
+}
+
+export function bashHttpHealth(port: number, path: string): string[] {
+  return [
+    "CMD",
+    "/bin/bash",
+    "-c",
+    `exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'GET ${path} HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '`,
+  ];
+}
+
+export function grafanaSpec(_cfg: StackConfig): ServiceSpec {
+  return {
+    service: "grafana",
+    // The image's entrypoint /run.sh resolves the GF_*__FILE variables and appends these arguments
+    // to `grafana server`; this one repeats a default that GF_ANALYTICS_REPORTING_ENABLED also sets.
+    command: ["cfg:default.analytics.reporting_enabled=false"],
+    envs: grafanaEnv(),
+    healthTest: wgetHealth("grafana", "/api/health"),
+    mounts: [],
+    dataPath: DATA_PATH.grafana,
+  };
+}
+
+export function lokiSpec(_cfg: StackConfig): ServiceSpec {
+  return {
+    service: "loki",
+    command: [`-config.file=${FILES.lokiConfig}`],
+    envs: [],
+    healthTest: wgetHealth("loki", "/ready"),
+    mounts: [],
+    dataPath: DATA_PATH.loki,
+  };
+}
+
+export function prometheusSpec(cfg: StackConfig): ServiceSpec {
+  return {
+    service: "prometheus",
+    command: prometheusArgs(cfg),
+    envs: [],
+    healthTest: wgetHealth("prometheus", "/-/ready"),
+    mounts: [],
+    dataPath: DATA_PATH.prometheus,
+  };
+}
+
+export function alloySpec(cfg: StackConfig): ServiceSpec {
+  return {
+    service: "alloy",
+    command: alloyArgs(),
+    envs: [],
+    healthTest: bashHttpHealth(CONTAINER_PORT.alloy, "/-/ready"),
+    mounts: [
+      // Tailed directories at the same paths as on the host, so `filename` labels name host files.
+      { hostPath: cfg.paths.logsRoot, containerPath: cfg.paths.logsRoot, readOnly: true },
+      { hostPath: cfg.paths.telemetryRoot, containerPath: cfg.paths.telemetryRoot, readOnly: true },
+      { hostPath: cfg.paths.dockerSocket, containerPath: DOCKER_SOCKET_IN_CONTAINER, readOnly: true },
+      { hostPath: cfg.paths.journalDir, containerPath: JOURNAL_IN_CONTAINER, readOnly: true },
+    ],
+    dataPath: DATA_PATH.alloy,
+    exception: "runs-as-root: reads the Docker socket and the host journal (group ids differ per host); both mounted read-only",
+  };
+}
+
+export function nodeExporterSpec(_cfg: StackConfig): ServiceSpec {
+  return {
+    service: "nodeExporter",
+    command: ["--path.rootfs=/host", `--web.listen-address=:${CONTAINER_PORT.nodeExporter}`],
+    envs: [],
+    healthTest: wgetHealth("nodeExporter", "/metrics"),
+    mounts: [{ hostPath: HOST_SYSTEM_PATHS.root, containerPath: "/host", readOnly: true }],
+  };
+}
+
+/**
+ * cAdvisor runs privileged: a documented, named exception. It needs the host's cgroup hierarchy,
+ * /dev/kmsg and the container runtime's state to report per-container metrics; without it,
+ * cAdvisor's own documentation reports missing metrics. All its host mounts are read-only.
+ */
+export function cadvisorSpec(cfg: StackConfig): ServiceSpec {
+  return {
+    service: "cadvisor",
+    command: [`--port=${CONTAINER_PORT.cadvisor}`, "--docker_only=true", "--housekeeping_interval=30s", "--store_container_labels=false"],
+    envs: [],
+    healthTest: wgetHealth("cadvisor", "/healthz"),
+    mounts: [
+      { hostPath: HOST_SYSTEM_PATHS.root, containerPath: "/rootfs", readOnly: true },
+      { hostPath: cfg.paths.dockerSocket, containerPath: DOCKER_SOCKET_IN_CONTAINER, readOnly: true },
+      { hostPath: HOST_SYSTEM_PATHS.sys, containerPath: "/sys", readOnly: true },
+      { hostPath: HOST_SYSTEM_PATHS.dockerLib, containerPath: "/var/lib/docker", readOnly: true },
+      { hostPath: HOST_SYSTEM_PATHS.devDisk, containerPath: "/dev/disk", readOnly: true },
+    ],
+    privileged: true,
+    exception: "privileged: cAdvisor reads host cgroups, /dev/kmsg and container runtime state",
+  };
+}
+
+export const SPECS: Record<ServiceName, (cfg: StackConfig) => ServiceSpec> = {
+  grafana: grafanaSpec,
+  loki: lokiSpec,
+  alloy: alloySpec,
+  prometheus: prometheusSpec,
+  nodeExporter: nodeExporterSpec,
+  cadvisor: cadvisorSpec,
+};
+
+export interface FilesArgs extends ServiceArgs {
+  files: RenderedFile[];
+}
+
+export class Loki extends ServiceComponent {
+  constructor(name: string, args: FilesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("loki", name, args, lokiSpec(args.config), args.files, opts);
+  }
+}
+
+export class Prometheus extends ServiceComponent {
+  constructor(name: string, args: FilesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("prometheus", name, args, prometheusSpec(args.config), args.files, opts);
+  }
+}
+
+export class Alloy extends ServiceComponent {
+  constructor(name: string, args: FilesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("alloy", name, args, alloySpec(args.config), args.files, opts);
+  }
+}
+
+export class NodeExporter extends ServiceComponent {
+  constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("nodeExporter", name, args, nodeExporterSpec(args.config), [], opts);
+  }
+}
+
+export class Cadvisor extends ServiceComponent {
+  constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cadvisor", name, args, cadvisorSpec(args.config), [], opts);
+  }
+}
+
+export interface GrafanaArgs extends FilesArgs {
+  /** Admin password (secret Output): config grafanaAdminPassword or a RandomPassword result. */
+  adminPassword: pulumi.Output<string>;
+  /** Secret key for Grafana's encryption of stored secrets (RandomPassword result). */
+  secretKey: pulumi.Output<string>;
+}
+
+/**
+ * Grafana reads its admin password and secret key from uploaded files (GF_..._FILE env vars hold
+ * only paths), so the values never appear in `docker inspect`. Only the __FILE form is set:
+ * Grafana exits when both forms of one setting are present.
+ */
+export class Grafana extends ServiceComponent {
+  constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("grafana", name, args, grafanaSpec(args.config), args.files, opts, grafanaSecretFiles(args.adminPassword, args.secretKey));
+  }
+}
+
+export function grafanaSecretFiles(adminPassword: pulumi.Output<string>, secretKey: pulumi.Output<string>): SecretFile[] {
+  return [
+    { path: FILES.grafanaAdminPassword, content: pulumi.secret(adminPassword), owner: "472", group: "0" },
+    { path: FILES.grafanaSecretKey, content: pulumi.secret(secretKey), owner: "472", group: "0" },
+  ];
+}

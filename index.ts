@@ -1,0 +1,12 @@
+// logging-bootstrap: load and validate the stack config (no resource is declared before the
+// config contract passes), build the stack, export its outputs.
+// The program is exported as a function: `pulumi up` calls it and uses the result as stack outputs,
+// and `npm run -s render` (scripts/lib/evaluate.ts) can run it more than once in one process.
+import { loadStackConfig } from "./contracts/config/pulumi";
+import { ObservabilityStack } from "./components/stack";
+
+export = async () => {
+  const { config, grafanaAdminPassword } = loadStackConfig();
+  const stack = new ObservabilityStack(config.projectName, { config, grafanaAdminPassword });
+  return stack.outputs();
+};
