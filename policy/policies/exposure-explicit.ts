@@ -1,0 +1,42 @@
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { msg } from "../lib/report";
+import { displayName, portsOf, TYPES } from "../lib/resources";
+
+export interface ExposureConfig {
+  /** Mirror of the stack config's exposure.lanExposed. */
+  lanExposed: boolean;
+}
+export const EXPOSURE_DEFAULTS: ExposureConfig = { lanExposed: false };
+
+/** Addresses that publish a port on every interface. No ip at all means Docker's default, 0.0.0.0. */
+export function isWildcard(ip: string | undefined): boolean {
+  return ip === undefined || ip === "0.0.0.0" || ip === "::" || ip === "[::]";
+}
+
+// The policy cannot read stack config (the analyzer protocol gives policies only resources, stack
+// tags and policy config), so the stack's decision reaches it as policy config: `lanExposed`,
+// default false = safe. `npm run -s policy:check` fills it from the stack file's
+// exposure.lanExposed; with the CLI pass `--policy-pack-config policy/config/<stack>.json`, and a
+// test keeps those files equal to the stack files. A stack tag was not used: tags live outside
+// the repo, where a review cannot see them.
+export const exposureExplicit: ResourceValidationPolicy = {
+  name: "exposure-explicit",
+  description: "A container port is published on every interface (0.0.0.0) only when the stack config says exposure.lanExposed: true.",
+  enforcementLevel: "mandatory",
+  configSchema: { properties: { lanExposed: { type: "boolean", default: false } } },
+  validateResource: (args, report) => {
+    if (args.type !== TYPES.container) return args.notApplicable(`applies to ${TYPES.container} only`);
+    const cfg = { ...EXPOSURE_DEFAULTS, ...args.getConfig<Partial<ExposureConfig>>() };
+    if (cfg.lanExposed === true) return;
+    const who = displayName(args.props, args.name);
+    for (const p of portsOf(args.props)) {
+      if (!isWildcard(p.ip)) continue;
+      report(
+        msg(
+          `${who} publishes host port ${p.external ?? "?"} on ${p.ip ?? "every interface (no ip set)"} but the stack does not declare LAN exposure.`,
+          "bind to 127.0.0.1 via exposure.bindAddress, or make the exposure explicit with exposure.lanExposed: true in Pulumi.<stack>.yaml (and lanExposed: true in policy/config/<stack>.json)",
+        ),
+      );
+    }
+  },
+};

@@ -1,0 +1,77 @@
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { msg } from "../lib/report";
+import { displayName, envEntries, serviceOf, TYPES } from "../lib/resources";
+
+export interface SecretsConfig {
+  /** Name segments that mark a secret anywhere in the name (GF_SECURITY_ADMIN_PASSWORD, DB_PASSWORD_OLD). */
+  strongWords: string[];
+  /** Name segments that mark a secret only as the last segment (API_TOKEN, SECRET_KEY; not TOKEN_TTL). */
+  suffixWords: string[];
+  /** Exact variable names exempt from the check (a reviewed false positive). */
+  allowNames: string[];
+}
+
+export const SECRETS_DEFAULTS: SecretsConfig = {
+  strongWords: ["PASSWORD", "PASSWD", "SECRET", "CREDENTIAL", "CREDENTIALS", "PRIVATE"],
+  suffixWords: ["TOKEN", "KEY", "APIKEY", "PWD", "PASS", "AUTH"],
+  allowNames: [],
+};
+
+/** Grafana reads these only from files (`<NAME>__FILE`), so `docker inspect` never shows them. */
+export const GRAFANA_FILE_CREDENTIALS = ["GF_SECURITY_ADMIN_PASSWORD", "GF_SECURITY_SECRET_KEY"];
+
+/** Does an environment variable name suggest a secret? `__FILE`/`_FILE` references are not secrets themselves. */
+export function secretName(name: string, cfg: SecretsConfig = SECRETS_DEFAULTS): boolean {
+  const upper = name.toUpperCase();
+  if (/_FILE$/.test(upper)) return false;
+  const segs = upper.split(/[^A-Z0-9]+/).filter((s) => s !== "");
+  if (segs.length === 0) return false;
+  if (segs.some((s) => cfg.strongWords.includes(s))) return true;
+  return cfg.suffixWords.includes(segs[segs.length - 1]);
+}
+
+// P8. The analyzer hands policies secrets already unwrapped, so a policy cannot tell a Pulumi secret
+// from a literal; it does not need to: a secret in a container's environment is readable by anyone
+// who can run `docker inspect`, whatever Pulumi's state says. So a secret-looking name may carry no
+// value at all, and credentials travel as files (`<NAME>__FILE=/path`, the file uploaded).
+export const secretsNotPlaintext: ResourceValidationPolicy = {
+  name: "secrets-not-plaintext",
+  description: "No container environment variable whose name suggests a secret (PASSWORD, SECRET, TOKEN, KEY, ...) carries a value, and Grafana's admin password and secret key are read only from files.",
+  enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      strongWords: { type: "array", items: { type: "string" }, default: SECRETS_DEFAULTS.strongWords },
+      suffixWords: { type: "array", items: { type: "string" }, default: SECRETS_DEFAULTS.suffixWords },
+      allowNames: { type: "array", items: { type: "string" }, default: [] },
+    },
+  },
+  validateResource: (args, report) => {
+    if (args.type !== TYPES.container) return args.notApplicable(`applies to ${TYPES.container} only`);
+    const cfg = { ...SECRETS_DEFAULTS, ...args.getConfig<Partial<SecretsConfig>>() };
+    const who = displayName(args.props, args.name);
+    const fileFix = "deliver the value as a file (Container.uploads from a Pulumi secret) and point <NAME>__FILE at it";
+    const envs = envEntries(args.props);
+    for (const e of envs) {
+      if (e.name === undefined) {
+        report(msg(`${who} has a secret value in its environment (the whole entry is a secret), which \`docker inspect\` shows in plain text.`, fileFix));
+        continue;
+      }
+      if (cfg.allowNames.includes(e.name)) continue;
+      if (e.value !== undefined && e.value !== "" && (secretName(e.name, cfg) || e.secret)) {
+        // The value is never echoed, only the name.
+        report(msg(`${who} sets ${e.name} in its environment with a plain value (not shown).`, fileFix));
+      }
+      if (/_FILE$/i.test(e.name) && e.value !== undefined && !e.value.startsWith("/")) {
+        report(msg(`${who} sets ${e.name} to ${JSON.stringify(e.value)}, which is not an absolute file path.`, "point the __FILE variable at the absolute path of the uploaded secret file (e.g. /etc/grafana/secrets/admin_password)"));
+      }
+    }
+    if (serviceOf(args.props) === "grafana") {
+      const names = new Set(envs.map((e) => e.name).filter((n): n is string => n !== undefined));
+      for (const cred of GRAFANA_FILE_CREDENTIALS) {
+        if (!names.has(`${cred}__FILE`)) {
+          report(msg(`Grafana container ${who} does not read ${cred} from a file (${cred}__FILE is not set), so Grafana falls back to a default or environment value.`, `set ${cred}__FILE=/etc/grafana/secrets/${cred === "GF_SECURITY_ADMIN_PASSWORD" ? "admin_password" : "secret_key"} and upload that file from a Pulumi secret`));
+        }
+      }
+    }
+  },
+};
