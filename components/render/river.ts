@@ -58,7 +58,8 @@ export function riverValue(v: RiverValue, indent: string): string {
   const keys = Object.keys(v).sort();
   if (keys.length === 0) return "{}";
   const inner = indent + "  ";
-  const lines = keys.map((k) => `${inner}${IDENT.test(k) ? k : riverString(k)} = ${riverValue(v[k], inner)},`);
+  // Object keys are always quoted strings (as Alloy's docs write `{"__path__" = ...}`).
+  const lines = keys.map((k) => `${inner}${riverString(k)} = ${riverValue(v[k], inner)},`);
   return `{\n${lines.join("\n")}\n${indent}}`;
 }
 

@@ -1,0 +1,116 @@
+// render: the offline plan. Evaluates the real program under Pulumi's mocks (no CLI, no Docker)
+// and writes what a reviewer diffs, the way `helm template` output is diffed:
+//   <out>/plan.json                     every resource: type, name, urn, inputs, options; outputs
+//   <out>/files/<service>/<path>        every non-secret file a container receives, byte-identical
+// Secret values never reach either: they are `***REDACTED***` in plan.json, and secret files
+// (Grafana's admin password and secret key) are not written.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { formatHuman, lintFile } from "./config-lint";
+import { resolveConfigFile } from "../contracts/config/stackfile";
+import { toErrorRecord } from "../contracts/errors";
+import { Evaluation, REDACTED, evaluateProgram, toPlan } from "./lib/evaluate";
+
+const HELP = `Usage: npm run -s render -- --stack <name> [--config-file <file>] --out <dir>
+
+Evaluates the program for stack <name> with Pulumi's mocks (no Pulumi CLI, no Docker engine) and
+writes <dir>/plan.json (resources with type, name, urn, inputs and options protect, retainOnDelete,
+deleteBeforeReplace, dependsOn, parent; the stack outputs) and <dir>/files/<service>/<path> (each
+rendered config file exactly as its container receives it). Secret values appear as ***REDACTED***.
+
+Options:
+  --stack <name>        stack name (reads Pulumi.<name>.yaml unless --config-file is given)
+  --config-file <file>  stack file to read instead of Pulumi.<name>.yaml
+  --out <dir>           output directory (created; plan.json and files/ are replaced)
+  -h, --help            this text
+
+Exit codes: 0 written, 2 the config has errors (config:lint findings printed), 1 usage or internal error.`;
+
+export interface RenderedOutput {
+  plan: Record<string, unknown>;
+  /** files/<service>/<path> relative name -> content */
+  files: Record<string, string>;
+}
+
+/** Files to write, taken from each container's `uploads` input (what Docker receives). */
+export function filesFromEvaluation(ev: Evaluation): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of ev.resources) {
+    if (r.type !== "docker:index/container:Container") continue;
+    const labels = (r.inputs.labels as { label: string; value: string }[] | undefined) ?? [];
+    const svc = labels.find((l) => l.label === "logging-bootstrap.service")?.value;
+    if (!svc) throw new Error(`container ${r.name} has no logging-bootstrap.service label`);
+    for (const u of (r.inputs.uploads as { file: string; content?: unknown }[] | undefined) ?? []) {
+      if (typeof u.content !== "string" || u.content === REDACTED) continue; // secret file: never written
+      out[path.posix.join("files", svc, u.file.replace(/^\/+/, ""))] = u.content;
+    }
+  }
+  return out;
+}
+
+export async function render(opts: { stack: string; configFile?: string }): Promise<RenderedOutput> {
+  const ev = await evaluateProgram(opts);
+  return { plan: toPlan(ev), files: filesFromEvaluation(ev) };
+}
+
+export function writeRendered(outDir: string, r: RenderedOutput): string[] {
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.rmSync(path.join(outDir, "files"), { recursive: true, force: true });
+  const written = ["plan.json"];
+  fs.writeFileSync(path.join(outDir, "plan.json"), JSON.stringify(r.plan, null, 2) + "\n");
+  for (const rel of Object.keys(r.files).sort()) {
+    const target = path.join(outDir, rel);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, r.files[rel]);
+    written.push(rel);
+  }
+  return written;
+}
+
+function usage(message: string): number {
+  process.stderr.write(`E_ENV_USAGE [env]: ${message}\n\n${HELP}\n`);
+  return 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { stack: { type: "string" }, "config-file": { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (err) {
+    return usage(err instanceof Error ? err.message : String(err));
+  }
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (!values.stack) return usage("missing --stack <name>");
+  if (!values.out) return usage("missing --out <dir>");
+  const file = values["config-file"] ? resolveConfigFile({ configFile: values["config-file"] }) : resolveConfigFile({ stack: values.stack });
+  // Same gate as the program and config:lint: no evaluation of a config with errors.
+  const report = lintFile(file);
+  if (!report.ok) {
+    process.stderr.write(formatHuman(file, report));
+    return 2;
+  }
+  const rendered = await render({ stack: values.stack, configFile: file });
+  const written = writeRendered(values.out, rendered);
+  process.stdout.write(`render: stack ${values.stack} (${file}): ${(rendered.plan.resources as unknown[]).length} resources; wrote ${written.length} files under ${values.out}\n`);
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      const rec = toErrorRecord(err);
+      process.stderr.write(`${rec.code} [${rec.bucket}]: ${rec.message}\n  action: ${rec.action}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
