@@ -100,7 +100,7 @@ export function lintConfig(input: unknown, opts: LintOptions = {}): LintResult {
       errors.push(
         finding(
           "E_CONFIG_NEEDS_MIGRATION",
-          detected.version === 0 ? "" : ["schemaVersion"],
+          "schemaVersion" in raw ? ["schemaVersion"] : "",
           `this is a schema v${detected.version} config${detected.version === 0 ? " (seed 000 JSON shape)" : ""}; the current schema is v${CURRENT_SCHEMA_VERSION}. Run \`npm run -s config:migrate -- <file> > Pulumi.<stack>.yaml\`, review the result and lint it again`,
           stackPatch(["schemaVersion"], CURRENT_SCHEMA_VERSION, "the start of what `npm run -s config:migrate -- <file>` prints; use its whole output"),
         ),
@@ -133,7 +133,9 @@ export function lintConfig(input: unknown, opts: LintOptions = {}): LintResult {
   }
 
   const schemaInput: Raw = { ...raw };
-  if (detected.kind === "missing") schemaInput.schemaVersion = CURRENT_SCHEMA_VERSION; // already reported
+  // Here the version is current (possibly as the runtime's string "1", or after migration) or missing
+  // and already reported; the version check owns that key, so the schema sees the number.
+  schemaInput.schemaVersion = CURRENT_SCHEMA_VERSION;
   for (const k of SECRET_CONFIG_KEYS) if (schemaInput[k] !== undefined) schemaInput[k] = SECRET_STAND_IN;
   const parsed = StackConfigSchema.safeParse(schemaInput);
   if (!parsed.success) {
