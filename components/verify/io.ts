@@ -1,0 +1,167 @@
+// Real I/O behind the checks: HTTP over undici, Docker over dockerode (the engine's socket or
+// DOCKER_HOST), the system clock, the file system. Loaded lazily by runtime.ts so the dynamic
+// providers capture no module or client.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import { BootstrapError } from "../../contracts/errors";
+import type { Clock, ContainerInfo, DockerIo, ExecResult, FileIo, HttpFn, ImageInfo, Io, ProbeRequest, ProbeResult } from "./types";
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms))),
+};
+
+export const realFiles: FileIo = {
+  appendFile: (p, data) => fs.promises.appendFile(p, data),
+  mkdirp: async (p) => {
+    await fs.promises.mkdir(p, { recursive: true });
+  },
+};
+
+export function makeHttp(): HttpFn {
+  return async (req) => {
+    const { request } = await import("undici");
+    const res = await request(req.url, {
+      method: req.method ?? "GET",
+      headers: req.headers,
+      body: req.body,
+      signal: AbortSignal.timeout(req.timeoutMs),
+    });
+    const body = await res.body.text();
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(", ") : String(v ?? "");
+    return { status: res.statusCode, body, headers };
+  };
+}
+
+/** Split Docker's multiplexed stdout/stderr stream (8-byte frame headers) into two strings. */
+export function demux(buf: Buffer): { stdout: string; stderr: string } {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const kind = buf[i];
+    const size = buf.readUInt32BE(i + 4);
+    const chunk = buf.subarray(i + 8, i + 8 + size);
+    (kind === 2 ? err : out).push(chunk);
+    i += 8 + size;
+  }
+  return { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new BootstrapError("E_NETWORK_TIMEOUT", `${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+function isNotFound(e: unknown): boolean {
+  return typeof e === "object" && e !== null && (e as { statusCode?: number }).statusCode === 404;
+}
+
+function dockerUnreachable(e: unknown): never {
+  const code = (e as { code?: string })?.code;
+  if (code === "ENOENT" || code === "ECONNREFUSED" || code === "EACCES") {
+    throw new BootstrapError("E_ENV_DOCKER_UNREACHABLE", `Docker engine API not reachable (${code})`, { cause: e });
+  }
+  throw e;
+}
+
+export async function makeDocker(): Promise<DockerIo> {
+  const Docker = (await import("dockerode")).default;
+  const docker = new Docker();
+
+  async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of stream as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
+    return Buffer.concat(chunks);
+  }
+
+  return {
+    async inspectContainer(name): Promise<ContainerInfo | null> {
+      try {
+        const c = await docker.getContainer(name).inspect();
+        return {
+          id: c.Id,
+          name: c.Name.replace(/^\//, ""),
+          imageId: c.Image,
+          imageRef: c.Config.Image,
+          state: c.State.Status,
+          running: c.State.Running === true,
+          health: c.State.Health?.Status,
+          networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort(),
+        };
+      } catch (e) {
+        if (isNotFound(e)) return null;
+        return dockerUnreachable(e);
+      }
+    },
+    async inspectImage(ref): Promise<ImageInfo | null> {
+      try {
+        const i = await docker.getImage(ref).inspect();
+        return { id: i.Id, repoDigests: [...(i.RepoDigests ?? [])].sort(), repoTags: [...(i.RepoTags ?? [])].sort() };
+      } catch (e) {
+        if (isNotFound(e)) return null;
+        return dockerUnreachable(e);
+      }
+    },
+    async exec(container, cmd, timeoutMs): Promise<ExecResult> {
+      const run = async (): Promise<ExecResult> => {
+        const ex = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+        const stream = await ex.start({ hijack: true, stdin: false });
+        const { stdout, stderr } = demux(await collect(stream));
+        const info = await ex.inspect();
+        return { exitCode: info.ExitCode ?? -1, stdout, stderr };
+      };
+      try {
+        return await withTimeout(run(), timeoutMs, `docker exec ${container}`);
+      } catch (e) {
+        if (e instanceof BootstrapError) throw e;
+        return dockerUnreachable(e);
+      }
+    },
+    async runProbe(req: ProbeRequest): Promise<ProbeResult> {
+      let created: Awaited<ReturnType<typeof docker.createContainer>> | undefined;
+      try {
+        created = await docker.createContainer({
+          name: req.name,
+          Image: req.image,
+          Entrypoint: req.entrypoint,
+          Cmd: req.cmd,
+          Labels: req.labels,
+          HostConfig: { NetworkMode: req.network },
+        });
+        const c = created;
+        await c.start();
+        let timedOut = false;
+        let exitCode = -1;
+        try {
+          const w = (await withTimeout(c.wait(), req.timeoutMs, `probe ${req.name}`)) as { StatusCode: number };
+          exitCode = w.StatusCode;
+        } catch (e) {
+          if (!(e instanceof BootstrapError)) throw e;
+          timedOut = true;
+        }
+        const logs = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+        return { exitCode, timedOut, ...demux(Buffer.from(logs)) };
+      } catch (e) {
+        return dockerUnreachable(e);
+      } finally {
+        // Remove the probe whatever happened; a leftover would keep its name taken.
+        if (created) await created.remove({ force: true }).catch(() => undefined);
+      }
+    },
+  };
+}
+
+export async function makeIo(): Promise<Io> {
+  return {
+    http: makeHttp(),
+    docker: await makeDocker(),
+    clock: systemClock,
+    files: realFiles,
+    randomHex: (n) => crypto.randomBytes(n).toString("hex"),
+  };
+}

@@ -1,0 +1,157 @@
+// What a proof provider does when the engine calls it, as plain functions of the resource's
+// properties. providers.ts loads this module lazily (inside each method), so the serialized
+// provider captures no module and no client.
+import * as crypto from "crypto";
+import { BootstrapError, toErrorRecord } from "../../contracts/errors";
+import * as checks from "./checks";
+import { makeIo } from "./io";
+import type { Io, Level, ProofResult } from "./types";
+
+/** Properties the provider owns in its outputs (never compared as desired state). */
+export const OUTPUT_KEYS = ["status", "code", "findings", "level"] as const;
+/** Inputs that must never be stored in outputs. */
+export const SECRET_KEYS = ["adminPassword"] as const;
+const PROVIDER_KEY = "__provider";
+
+export type Props = Record<string, unknown>;
+
+/** JSON with sorted keys: the normal form diff and ids are computed on. */
+export function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v && typeof v === "object") {
+    return `{${Object.keys(v)
+      .filter((k) => (v as Props)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Props)[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(v ?? null);
+}
+
+/** The desired-state part of a property bag: no provider text, no secret, no result fields. */
+export function desired(props: Props): Props {
+  const out: Props = {};
+  for (const [k, v] of Object.entries(props)) {
+    if (k === PROVIDER_KEY || (SECRET_KEYS as readonly string[]).includes(k) || (OUTPUT_KEYS as readonly string[]).includes(k)) continue;
+    if (v === undefined || v === null) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+export function proofId(level: Level, props: Props): string {
+  return `${level}-${crypto.createHash("sha256").update(canonical(desired(props))).digest("hex").slice(0, 16)}`;
+}
+
+/**
+ * Outputs: the desired inputs (minus secrets) plus the verdict. Nothing time-dependent: a healthy
+ * stack read back gives exactly these again, so `pulumi refresh` shows no changes.
+ */
+export function proofOutputs(level: Level, props: Props, r: Pick<ProofResult, "status" | "code" | "findings">): Props {
+  const out: Props = { ...desired(props), level, status: r.status, findings: [...r.findings] };
+  if (r.code) out.code = r.code;
+  return out;
+}
+
+export function proofDiff(olds: Props, news: Props): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
+  const settled = olds.status === "green" || olds.status === "warn";
+  // A proof that was last seen red (refresh recorded drift) must run again on the next `up`.
+  return { changes: !settled || canonical(desired(olds)) !== canonical(desired(news)), replaces: [], deleteBeforeReplace: false };
+}
+
+/** The error `pulumi up` shows for a red proof: starts with the taxonomy code, carries diagnostics. */
+export function proofError(level: Level, r: ProofResult): BootstrapError {
+  const code = r.code ?? "E_INTERNAL";
+  const diag = JSON.stringify(r.diagnostics);
+  const clipped = diag.length > 6000 ? diag.slice(0, 6000) + "…(truncated)" : diag;
+  return new BootstrapError(code, `${level} proof is red: ${r.findings.join("; ")}\ndiagnostics: ${clipped}`, { details: { level, findings: r.findings, diagnostics: r.diagnostics } });
+}
+
+function num(v: unknown, d: number): number {
+  return typeof v === "number" && Number.isFinite(v) ? v : d;
+}
+
+/** Read the Grafana admin password for a refresh: state never holds it. */
+async function grafanaPassword(props: Props, io: Io): Promise<string | undefined> {
+  if (typeof props.adminPassword === "string" && props.adminPassword !== "") return props.adminPassword;
+  if (process.env.GRAFANA_ADMIN_PASSWORD) return process.env.GRAFANA_ADMIN_PASSWORD;
+  // The running Grafana reads the same file (GF_SECURITY_ADMIN_PASSWORD__FILE); reading it back
+  // keeps the secret out of state and proves what Grafana actually uses.
+  if (typeof props.grafanaContainer === "string" && typeof props.passwordFile === "string") {
+    const r = await io.docker.exec(props.grafanaContainer, ["cat", props.passwordFile], 5000);
+    if (r.exitCode === 0) return r.stdout.replace(/\r?\n$/, "");
+  }
+  return undefined;
+}
+
+/**
+ * Run one level. mode "apply" is create/update (L3 writes its marker); mode "read" is refresh:
+ * every level re-runs in full except L3, which only re-checks its non-mutating half (Loki and
+ * Alloy ready), because writing markers on every refresh would mutate the host.
+ */
+export async function runProof(level: Level, props: Props, mode: "apply" | "read", io: Io): Promise<ProofResult> {
+  const p = props as never as Record<string, never>;
+  try {
+    switch (level) {
+      case "L1":
+        return await checks.checkHealth(p as unknown as checks.HealthInput, io);
+      case "L2":
+        return await checks.checkReachability(p as unknown as checks.ReachabilityInput, io);
+      case "L3":
+        if (mode === "read") {
+          return await checks.checkIngestionPath({ lokiUrl: String(props.lokiUrl), alloyUrl: typeof props.alloyUrl === "string" ? props.alloyUrl : undefined, timeoutMs: 3000 }, io);
+        }
+        return await checks.checkIngestion(p as unknown as checks.IngestionInput, io);
+      case "L4":
+        return await checks.checkLabels(p as unknown as checks.LabelsInput, io);
+      case "L5": {
+        const password = await grafanaPassword(props, io);
+        if (password === undefined) {
+          return { level, status: "red", code: "E_PROOF_DASHBOARDS", durationMs: 0, findings: ["no Grafana admin credential available (set GRAFANA_ADMIN_PASSWORD)"], diagnostics: {} };
+        }
+        return await checks.checkDashboards({
+          grafanaUrl: String(props.grafanaUrl),
+          user: String(props.user ?? "admin"),
+          password,
+          dashboardUids: (props.dashboardUids as string[]) ?? [],
+          deadlineSeconds: num(props.deadlineSeconds, 30),
+          timeoutMs: num(props.timeoutMs, 3000),
+        }, io);
+      }
+      case "L6":
+        return await checks.checkRules(p as unknown as checks.RulesInput, io);
+      case "L7":
+        return await checks.checkProvenance(p as unknown as checks.ProvenanceInput, io);
+      case "L8":
+        return await checks.checkConfigDrift(p as unknown as checks.DriftInput, io);
+    }
+  } catch (e) {
+    // Only environment failures (Docker unreachable) and bugs get here: still a verdict, never a hang.
+    const rec = toErrorRecord(e);
+    return { level, status: "red", code: rec.code, durationMs: 0, findings: [rec.message.split("\n")[0]], diagnostics: { error: rec } };
+  }
+}
+
+function liveIo(): Promise<Io> {
+  return makeIo();
+}
+
+// The provider operations, one function each (providers.ts forwards to these).
+
+export async function create(level: Level, inputs: Props): Promise<{ id: string; outs: Props }> {
+  const r = await runProof(level, inputs, "apply", await liveIo());
+  if (r.status === "red") throw proofError(level, r);
+  return { id: proofId(level, inputs), outs: proofOutputs(level, inputs, r) };
+}
+
+export async function update(level: Level, news: Props): Promise<{ outs: Props }> {
+  const r = await runProof(level, news, "apply", await liveIo());
+  if (r.status === "red") throw proofError(level, r);
+  return { outs: proofOutputs(level, news, r) };
+}
+
+export async function read(level: Level, id: string, props: Props): Promise<{ id: string; props: Props }> {
+  const r = await runProof(level, props, "read", await liveIo());
+  // L3's read checks only the path: keep the verdict vocabulary the same as create's.
+  return { id, props: proofOutputs(level, props, r) };
+}

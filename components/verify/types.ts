@@ -1,0 +1,126 @@
+// Shared shapes of the verification levels (ARCHITECTURE.md "Verification levels").
+// Every check is a pure function of plain data plus injected I/O, so the same code runs inside
+// the dynamic providers, in `npm run verify`, in the fault matrix and in unit tests.
+import type { ErrorCode } from "../../contracts/errors";
+
+export type Level = "L1" | "L2" | "L3" | "L4" | "L5" | "L6" | "L7" | "L8";
+export const LEVELS: readonly Level[] = ["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8"];
+export type ProofStatus = "green" | "warn" | "red";
+
+export const LEVEL_NAMES: Record<Level, string> = {
+  L1: "health",
+  L2: "reachability",
+  L3: "ingestion",
+  L4: "labels",
+  L5: "dashboards",
+  L6: "rules",
+  L7: "provenance",
+  L8: "configDrift",
+};
+
+/** Dynamic resource Type (COMMON.md) per level. */
+export const PROOF_TYPES: Record<Level, string> = {
+  L1: "HealthProof",
+  L2: "ReachabilityProof",
+  L3: "IngestionProof",
+  L4: "LabelProof",
+  L5: "DashboardProof",
+  L6: "RuleProof",
+  L7: "ProvenanceProof",
+  L8: "ConfigDriftProof",
+};
+
+export interface ProofResult {
+  level: Level;
+  status: ProofStatus;
+  /** Set when status is red (the level's taxonomy code) or warn (e.g. E_PROOF_REDACTION_ABSENT). */
+  code?: ErrorCode;
+  durationMs: number;
+  /**
+   * Deterministic one-line statements of what is wrong (empty when green). Derived from live
+   * state only, never from timings, so they can live in Pulumi state without churning refresh.
+   */
+  findings: string[];
+  /** Everything observed: requests, parsed answers, retry logs, timings. Never stored in state. */
+  diagnostics: Record<string, unknown>;
+}
+
+export interface HttpRequest {
+  method?: "GET" | "POST" | "DELETE";
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+}
+export interface HttpResponse {
+  status: number;
+  body: string;
+  headers: Record<string, string>;
+}
+/** Throws on transport errors (refused, timeout); any HTTP status is a response. */
+export type HttpFn = (req: HttpRequest) => Promise<HttpResponse>;
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  /** Image id the container runs (sha256:...). */
+  imageId: string;
+  /** The image reference the container was created with (Config.Image). */
+  imageRef: string;
+  state: string;
+  running: boolean;
+  health?: string;
+  networks: string[];
+}
+export interface ImageInfo {
+  id: string;
+  repoDigests: string[];
+  repoTags: string[];
+}
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+export interface ProbeRequest {
+  image: string;
+  network: string;
+  entrypoint: string[];
+  cmd: string[];
+  name: string;
+  labels: Record<string, string>;
+  timeoutMs: number;
+}
+export interface ProbeResult extends ExecResult {
+  timedOut: boolean;
+}
+
+export interface DockerIo {
+  /** null when no such container. */
+  inspectContainer(name: string): Promise<ContainerInfo | null>;
+  /** null when no such image. */
+  inspectImage(ref: string): Promise<ImageInfo | null>;
+  exec(container: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
+  /** Run a short-lived container to completion and remove it, whatever happens. */
+  runProbe(req: ProbeRequest): Promise<ProbeResult>;
+}
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface FileIo {
+  appendFile(path: string, data: string): Promise<void>;
+  mkdirp(path: string): Promise<void>;
+}
+
+export interface Io {
+  http: HttpFn;
+  docker: DockerIo;
+  clock: Clock;
+  files: FileIo;
+  /** Random hex for markers and probe names (injectable for deterministic tests). */
+  randomHex(bytes: number): string;
+}
