@@ -3,10 +3,13 @@
 // The program is exported as a function: `pulumi up` calls it and uses the result as stack outputs,
 // and `npm run -s render` (scripts/lib/evaluate.ts) can run it more than once in one process.
 import { loadStackConfig } from "./contracts/config/pulumi";
+import { assertImagesPresent } from "./components/service";
 import { ObservabilityStack } from "./components/stack";
 
 export = async () => {
   const { config, grafanaAdminPassword } = loadStackConfig();
+  // offlineMode: prove every image is local before declaring anything (nothing may be pulled).
+  if (config.offlineMode) await assertImagesPresent(config);
   const stack = new ObservabilityStack(config.projectName, { config, grafanaAdminPassword });
   return stack.outputs();
 };

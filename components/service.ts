@@ -162,31 +162,38 @@ export function containerArgs(
 }
 
 /**
- * The pinned image. Online, RemoteImage pulls only when the tag is not present locally (the
- * provider inspects the local image first). In offlineMode nothing may be pulled, so the image's
- * presence is checked first with `docker.getRemoteImage` (a data source that only inspects the
- * local engine and never pulls), and the RemoteImage's name is taken from that result: when the
- * image is missing, the program stops with E_DEPS_IMAGE_MISSING_OFFLINE before the RemoteImage
- * (which would pull) is ever registered. When it is present, RemoteImage finds it locally and does
- * not pull either. `keepLocally` keeps the image when the resource is deleted (offline hosts).
+ * The pinned image. RemoteImage inspects the local engine first and pulls only when the reference is
+ * absent (the provider's findImage). In offlineMode nothing may be pulled, so the program checks
+ * every image with `assertImagesPresent` (docker.getRemoteImage: a data source that only inspects
+ * the local engine and never pulls) before any resource is declared; a missing image stops the
+ * program with E_DEPS_IMAGE_MISSING_OFFLINE, and a present one is found locally by RemoteImage.
+ * `keepLocally` keeps the image when the resource is deleted (offline hosts need it again).
  */
 export function pinnedImage(cfg: StackConfig, svc: ServiceName, parent: pulumi.Resource): docker.RemoteImage {
-  const ref = cfg.images[svc];
-  let name: pulumi.Input<string> = ref;
-  if (cfg.offlineMode) {
-    name = pulumi.output(
-      docker.getRemoteImage({ name: ref }, { parent }).then(
-        (r) => r.name,
-        (err: unknown) => {
-          throw new BootstrapError("E_DEPS_IMAGE_MISSING_OFFLINE", `offlineMode is on and image ${ref} (${svc}) is not present on the Docker host`, {
-            action: `Load it first: \`npm run -s images:import -- <bundle>\` (exported with images:export on a connected host), or \`docker load\`; nothing is pulled in offline mode.`,
-            details: { service: svc, image: ref, cause: err instanceof Error ? err.message : String(err) },
-          });
-        },
-      ),
+  return new docker.RemoteImage(`${containerName(cfg, svc)}-image`, { name: cfg.images[svc], keepLocally: true }, { parent });
+}
+
+/** offlineMode: every pinned image must already be on the Docker host. Lists all missing ones. */
+export async function assertImagesPresent(cfg: StackConfig): Promise<void> {
+  const missing: { service: ServiceName; image: string; cause: string }[] = [];
+  for (const svc of Object.keys(cfg.images) as ServiceName[]) {
+    const ref = cfg.images[svc];
+    try {
+      await docker.getRemoteImage({ name: ref });
+    } catch (err) {
+      missing.push({ service: svc, image: ref, cause: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  if (missing.length > 0) {
+    throw new BootstrapError(
+      "E_DEPS_IMAGE_MISSING_OFFLINE",
+      `offlineMode is on and ${missing.length} pinned image(s) are not on the Docker host: ${missing.map((m) => `${m.image} (${m.service})`).join(", ")}`,
+      {
+        action: "Load them first (`npm run -s images:import -- <bundle>` with a bundle from images:export on a connected host, or `docker load`); nothing is pulled in offline mode.",
+        details: { missing },
+      },
     );
   }
-  return new docker.RemoteImage(`${containerName(cfg, svc)}-image`, { name, keepLocally: true }, { parent });
 }
 
 export interface ServiceArgs {

@@ -50,6 +50,8 @@ export interface Evaluation {
   stack: string;
   resources: EvaluatedResource[];
   outputs: Record<string, unknown>;
+  /** Paths where a secret value was found in plain text and scrubbed (should always be empty). */
+  leaks: string[];
 }
 
 export interface EvaluateOptions {
@@ -150,25 +152,34 @@ export function plainValue(v: unknown, keepProviderText = false, key = ""): unkn
   return v;
 }
 
-/** Replace every occurrence of a known secret value inside strings (belt and braces). */
-export function scrubValues<T>(v: T, secrets: string[]): T {
+/**
+ * Replace every occurrence of a known secret value inside strings (belt and braces: a secret that
+ * reached a plain input would otherwise be written out). Each hit's path is pushed to `hits`, so
+ * tests can assert that nothing needed scrubbing.
+ */
+export function scrubValues<T>(v: T, secrets: string[], hits: string[] = [], at = ""): T {
   const live = secrets.filter((s) => s.length >= 4);
   if (live.length === 0) return v;
-  const walk = (x: unknown): unknown => {
+  const walk = (x: unknown, p: string): unknown => {
     if (typeof x === "string") {
       let s = x;
-      for (const sec of live) if (s.includes(sec)) s = s.split(sec).join(REDACTED);
+      for (const sec of live) {
+        if (s.includes(sec)) {
+          s = s.split(sec).join(REDACTED);
+          hits.push(p);
+        }
+      }
       return s;
     }
-    if (Array.isArray(x)) return x.map(walk);
+    if (Array.isArray(x)) return x.map((e, i) => walk(e, `${p}[${i}]`));
     if (x && typeof x === "object") {
       const out: Record<string, unknown> = {};
-      for (const [k, val] of Object.entries(x)) out[k] = walk(val);
+      for (const [k, val] of Object.entries(x)) out[k] = walk(val, p ? `${p}.${k}` : k);
       return out;
     }
     return x;
   };
-  return walk(v) as T;
+  return walk(v, at) as T;
 }
 
 interface Captured {
@@ -262,12 +273,35 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
   if (typeof program !== "function") {
     throw new Error("index.ts must export the program as a function (`export = async () => {...}`)");
   }
-  await pulumi.runtime.runInPulumiStack(program as () => Promise<any>);
-  await settings.waitForRPCs();
+  // A program error must reject this evaluation, not escape as an unhandled rejection from the
+  // runtime's internal promises (which would kill a jest worker or the render CLI with a trace).
+  let programError: unknown;
+  const onUnhandled = (reason: unknown) => {
+    if (programError === undefined) programError = reason;
+  };
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    await pulumi.runtime.runInPulumiStack(async () => {
+      try {
+        return await (program as () => Promise<any>)();
+      } catch (err) {
+        programError = err;
+        return {};
+      }
+    });
+    await settings.waitForRPCs();
+    await new Promise((r) => setImmediate(r));
+  } catch (err) {
+    if (programError === undefined) programError = err;
+  } finally {
+    process.removeListener("unhandledRejection", onUnhandled);
+  }
+  if (programError !== undefined) throw programError;
 
   const keep = opts.keepProviderText ?? false;
   const secrets = [...secretValues, ...generated];
   const resources: EvaluatedResource[] = [];
+  const leaks: string[] = [];
   for (const urn of order) {
     const c = captured.get(urn)!;
     if (c.type === "pulumi:pulumi:Stack") continue;
@@ -276,8 +310,8 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
       type: c.type,
       name: c.name,
       urn: c.urn,
-      inputs: scrubValues(plainValue(c.inputs, keep) as Record<string, unknown>, secrets),
-      outputs: scrubValues(plainValue(c.outputs, keep) as Record<string, unknown>, secrets),
+      inputs: scrubValues(plainValue(c.inputs, keep) as Record<string, unknown>, secrets, leaks, `${c.urn}:inputs`),
+      outputs: scrubValues(plainValue(c.outputs, keep) as Record<string, unknown>, secrets, leaks, `${c.urn}:outputs`),
       options: {
         protect: c.protect,
         retainOnDelete: c.retainOnDelete,
@@ -295,7 +329,8 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
     project: PROJECT,
     stack: opts.stack,
     resources,
-    outputs: scrubValues(plainValue(stackOutputs) as Record<string, unknown>, secrets),
+    outputs: scrubValues(plainValue(stackOutputs) as Record<string, unknown>, secrets, leaks, "stack:outputs"),
+    leaks,
   };
 }
 

@@ -22,3 +22,29 @@ export const T = {
   password: "random:index/randomPassword:RandomPassword",
   command: "command:local:Command",
 } as const;
+
+import { lintConfig } from "../../contracts/config/lint";
+import { readStackFile, stackFilePath } from "../../contracts/config/stackfile";
+import type { StackConfig } from "../../contracts/config/schema";
+
+/** The validated config of a checked-in stack file (for pure renderer tests). */
+export function stackConfig(stack: "test" | "prod"): StackConfig {
+  const f = readStackFile(stackFilePath(stack));
+  const r = lintConfig(f.projectConfig, { secretKeys: f.projectSecretKeys });
+  if (!r.ok || !r.config) throw new Error(`Pulumi.${stack}.yaml does not lint: ${JSON.stringify(r.errors)}`);
+  return r.config;
+}
+
+/** Raw Pulumi config of a stack file, for evaluating variants (pass to evaluateProgram). */
+export function stackPulumiConfig(stack: "test" | "prod"): { pulumiConfig: Record<string, string>; secretKeys: string[] } {
+  const f = readStackFile(stackFilePath(stack));
+  return { pulumiConfig: { ...f.pulumiConfig }, secretKeys: [...f.secretKeys] };
+}
+
+/** JSON paths (a.b[0].c) of every string equal to `needle` or containing it. */
+export function pathsContaining(v: unknown, needle: string, at = ""): string[] {
+  if (typeof v === "string") return v.includes(needle) ? [at] : [];
+  if (Array.isArray(v)) return v.flatMap((x, i) => pathsContaining(x, needle, `${at}[${i}]`));
+  if (v && typeof v === "object") return Object.entries(v).flatMap(([k, x]) => pathsContaining(x, needle, at ? `${at}.${k}` : k));
+  return [];
+}

@@ -1,0 +1,337 @@
+// The real program (index.ts) under Pulumi's mocks, for both stacks: exact resource types, names,
+// counts, ports, binds, mounts and options; images by id; no secret value anywhere it must not be.
+import { createHash } from "node:crypto";
+import { configShas, renderServiceFiles } from "../../components/render";
+import { toPlan } from "../../scripts/lib/evaluate";
+import {
+  Evaluation,
+  EvaluatedResource,
+  REDACTED,
+  T,
+  byType,
+  evaluateProgram,
+  one,
+  pathsContaining,
+  stackConfig,
+  stackPulumiConfig,
+} from "../util/mocks";
+
+jest.setTimeout(60_000);
+
+const KEBAB = ["grafana", "loki", "alloy", "prometheus", "node-exporter", "cadvisor"];
+const SVC: Record<string, string> = {
+  grafana: "grafana",
+  loki: "loki",
+  alloy: "alloy",
+  prometheus: "prometheus",
+  "node-exporter": "nodeExporter",
+  cadvisor: "cadvisor",
+};
+
+let testEv: Evaluation;
+let prodEv: Evaluation;
+
+beforeAll(async () => {
+  testEv = await evaluateProgram({ stack: "test" });
+  prodEv = await evaluateProgram({ stack: "prod" });
+});
+
+function container(ev: Evaluation, kebab: string): EvaluatedResource {
+  return one(ev, T.container, `${ev.stack === "prod" ? "infra-observability" : "logging-test"}-${kebab}`);
+}
+
+function mounts(r: EvaluatedResource): { containerPath: string; hostPath?: string; volumeName?: string; readOnly: boolean }[] {
+  return r.inputs.volumes as never;
+}
+
+describe.each([
+  ["test", "logging-test"],
+  ["prod", "infra-observability"],
+])("stack %s", (stack, p) => {
+  const ev = () => (stack === "prod" ? prodEv : testEv);
+
+  it("declares exactly the expected resources", () => {
+    const counts: Record<string, number> = {};
+    for (const r of ev().resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
+    expect(counts).toEqual({
+      "logging-bootstrap:stack:ObservabilityStack": 1,
+      "logging-bootstrap:services:Grafana": 1,
+      "logging-bootstrap:services:Loki": 1,
+      "logging-bootstrap:services:Alloy": 1,
+      "logging-bootstrap:services:Prometheus": 1,
+      "logging-bootstrap:services:NodeExporter": 1,
+      "logging-bootstrap:services:Cadvisor": 1,
+      [T.network]: 1,
+      [T.command]: 1,
+      [T.password]: 2,
+      [T.image]: 6,
+      [T.container]: 6,
+      [T.volume]: 4,
+    });
+    expect(byType(ev(), T.container).map((c) => c.name).sort()).toEqual(KEBAB.map((k) => `${p}-${k}`).sort());
+    expect(byType(ev(), T.volume).map((c) => c.inputs.name).sort()).toEqual(["alloy", "grafana", "loki", "prometheus"].map((k) => `${p}-${k}-data`));
+    expect(one(ev(), T.network, `${p}-net`).inputs.name).toBe(`${p}-net`);
+  });
+
+  it("runs every container from its RemoteImage's imageId, never a tag", () => {
+    for (const k of KEBAB) {
+      const c = container(ev(), k);
+      const img = one(ev(), T.image, `${p}-${k}-image`);
+      expect(img.inputs.keepLocally).toBe(true);
+      expect(img.inputs.name).toBe(stackConfig(stack as "test" | "prod").images[SVC[k] as "grafana"]);
+      expect(c.inputs.image).toBe(img.outputs.imageId);
+      expect(String(c.inputs.image)).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(c.propertyDependencies.image).toEqual([img.urn]);
+    }
+  });
+
+  it("names, labels and networks every container by convention", () => {
+    for (const k of KEBAB) {
+      const c = container(ev(), k);
+      expect(c.inputs.name).toBe(`${p}-${k}`);
+      expect(c.inputs.labels).toEqual(
+        expect.arrayContaining([
+          { label: "logging-bootstrap.project", value: p },
+          { label: "logging-bootstrap.service", value: SVC[k] },
+        ]),
+      );
+      expect(c.inputs.networksAdvanced).toEqual([{ name: `${p}-net`, aliases: [k] }]);
+      expect(c.inputs.restart).toBe("unless-stopped");
+      expect(c.inputs.logDriver).toBe("json-file");
+      expect(c.inputs.logOpts).toEqual({ "max-size": "10m", "max-file": "3" });
+      expect(c.inputs.wait).toBe(true);
+      expect(c.inputs.waitTimeout).toBeGreaterThanOrEqual(60);
+      expect(Array.isArray(c.inputs.command) && (c.inputs.command as string[]).length).toBeGreaterThan(0);
+      const hc = c.inputs.healthcheck as { tests: string[]; retries: number };
+      expect(hc.tests[0]).toBe("CMD");
+      expect(hc.retries).toBeGreaterThan(0);
+      // a config change replaces the container; the fixed name needs delete-before-replace
+      expect(c.options.deleteBeforeReplace).toBe(true);
+    }
+  });
+
+  it("retains data volumes on delete and protects them on prod only", () => {
+    for (const v of byType(ev(), T.volume)) {
+      expect(v.options.retainOnDelete).toBe(true);
+      expect(v.options.protect).toBe(stack === "prod");
+      expect(v.inputs.labels).toEqual(expect.arrayContaining([{ label: "logging-bootstrap.project", value: p }, { label: "logging-bootstrap.data", value: "true" }]));
+    }
+    for (const r of ev().resources) if (r.type !== T.volume) expect(r.options.protect).toBe(false);
+  });
+
+  it("mounts each data volume at the service's data path", () => {
+    const dataPaths: Record<string, string> = { grafana: "/var/lib/grafana", loki: "/loki", prometheus: "/prometheus", alloy: "/var/lib/alloy/data" };
+    for (const [k, pathIn] of Object.entries(dataPaths)) {
+      expect(mounts(container(ev(), k))).toContainEqual({ volumeName: `${p}-${k}-data`, containerPath: pathIn, readOnly: false });
+    }
+  });
+
+  it("host mounts are read-only everywhere, and only cAdvisor is privileged", () => {
+    for (const k of KEBAB) {
+      const c = container(ev(), k);
+      for (const m of mounts(c)) if (m.hostPath !== undefined) expect(m).toEqual(expect.objectContaining({ readOnly: true }));
+      expect(c.inputs.privileged === true).toBe(k === "cadvisor");
+    }
+  });
+});
+
+describe("test stack specifics", () => {
+  it("publishes every configured port on 127.0.0.1", () => {
+    const expected: Record<string, [number, number]> = {
+      grafana: [3000, 9101],
+      loki: [3100, 9102],
+      alloy: [12345, 9103],
+      prometheus: [9090, 9104],
+      "node-exporter": [9100, 9105],
+      cadvisor: [8080, 9106],
+    };
+    for (const [k, [internal, external]] of Object.entries(expected)) {
+      expect(container(testEv, k).inputs.ports).toEqual([{ internal, external, ip: "127.0.0.1", protocol: "tcp" }]);
+    }
+  });
+
+  it("Alloy mounts the logs root at the same path, the Docker socket and the journal read-only", () => {
+    expect(mounts(container(testEv, "alloy"))).toEqual([
+      { hostPath: "/tmp/bootstrap-test/logs", containerPath: "/tmp/bootstrap-test/logs", readOnly: true },
+      { hostPath: "/tmp/bootstrap-test/telemetry", containerPath: "/tmp/bootstrap-test/telemetry", readOnly: true },
+      { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true },
+      { hostPath: "/var/log/journal", containerPath: "/var/log/journal", readOnly: true },
+      { volumeName: "logging-test-alloy-data", containerPath: "/var/lib/alloy/data", readOnly: false },
+    ]);
+    expect(container(testEv, "alloy").inputs.command).toEqual([
+      "run",
+      "/etc/alloy/config.alloy",
+      "--server.http.listen-addr=0.0.0.0:12345",
+      "--storage.path=/var/lib/alloy/data",
+    ]);
+  });
+
+  it("node-exporter and cAdvisor get their host mounts read-only", () => {
+    expect(mounts(container(testEv, "node-exporter"))).toEqual([{ hostPath: "/", containerPath: "/host", readOnly: true }]);
+    expect(mounts(container(testEv, "cadvisor")).map((m) => [m.hostPath, m.containerPath, m.readOnly])).toEqual([
+      ["/", "/rootfs", true],
+      ["/var/run/docker.sock", "/var/run/docker.sock", true],
+      ["/sys", "/sys", true],
+      ["/var/lib/docker", "/var/lib/docker", true],
+      ["/dev/disk", "/dev/disk", true],
+    ]);
+  });
+
+  it("runs non-root where the image allows it", () => {
+    expect(container(testEv, "loki").inputs.user).toBe("10001:10001");
+    expect(container(testEv, "prometheus").inputs.user).toBe("65534:65534");
+    expect(container(testEv, "node-exporter").inputs.user).toBe("65534:65534");
+    expect(container(testEv, "grafana").inputs.user).toBe("472:0");
+  });
+
+  it("uses default memory limits", () => {
+    expect(container(testEv, "loki").inputs.memory).toBe(1024);
+    expect(container(testEv, "node-exporter").inputs.memory).toBe(128);
+  });
+
+  it("passes Prometheus its retention on the command line (v2.52) and Loki its config path", () => {
+    expect(container(testEv, "prometheus").inputs.command).toEqual([
+      "--config.file=/etc/prometheus/prometheus.yml",
+      "--storage.tsdb.path=/prometheus",
+      "--storage.tsdb.retention.time=7d",
+      "--web.enable-lifecycle",
+      "--web.listen-address=0.0.0.0:9090",
+    ]);
+    expect(container(testEv, "loki").inputs.command).toEqual(["-config.file=/etc/loki/config.yaml"]);
+  });
+
+  it("prepares host directories before Alloy mounts them, create-only", () => {
+    const cmd = one(testEv, T.command, "logging-test-host-dirs");
+    expect(cmd.inputs.create).toBe("set -eu\nmkdir -p -- '/tmp/bootstrap-test/logs' '/tmp/bootstrap-test/telemetry'\n");
+    expect(cmd.inputs.delete).toBeUndefined();
+    expect(container(testEv, "alloy").options.dependsOn).toContain(cmd.urn);
+  });
+});
+
+describe("prod stack specifics", () => {
+  it("exposes Grafana and Prometheus on the LAN and keeps the rest on loopback", () => {
+    const ip = (k: string) => (container(prodEv, k).inputs.ports as { ip: string }[])[0].ip;
+    expect(ip("grafana")).toBe("0.0.0.0");
+    expect(ip("prometheus")).toBe("0.0.0.0");
+    for (const k of ["loki", "alloy", "node-exporter", "cadvisor"]) expect(ip(k)).toBe("127.0.0.1");
+  });
+
+  it("applies configured memory limits", () => {
+    expect(container(prodEv, "loki").inputs.memory).toBe(2048);
+    expect(container(prodEv, "grafana").inputs.memory).toBe(1024);
+    expect(container(prodEv, "alloy").inputs.memory).toBe(512);
+  });
+
+  it("exports endpoints, containers, images, config SHAs, network and volumes", () => {
+    const o = prodEv.outputs as Record<string, any>;
+    expect(Object.keys(o).sort()).toEqual(["configFiles", "containers", "endpoints", "images", "network", "projectName", "volumes"]);
+    expect(o.projectName).toBe("infra-observability");
+    expect(o.network).toBe("infra-observability-net");
+    expect(o.endpoints).toEqual({
+      grafana: "http://127.0.0.1:9001",
+      loki: "http://127.0.0.1:9002",
+      alloy: "http://127.0.0.1:9003",
+      prometheus: "http://127.0.0.1:9004",
+      nodeExporter: "http://127.0.0.1:9005",
+      cadvisor: "http://127.0.0.1:9006",
+    });
+    expect(o.containers.nodeExporter).toBe("infra-observability-node-exporter");
+    expect(o.images.loki.ref).toBe("grafana/loki:3.0.0");
+    expect(o.images.loki.imageId).toBe(container(prodEv, "loki").inputs.image);
+    expect(o.images.loki.repoDigest).toMatch(/^grafana\/loki@sha256:[0-9a-f]{64}$/);
+    expect(o.configFiles).toEqual(configShas(renderServiceFiles(stackConfig("prod"))));
+    expect(o.volumes).toEqual({
+      grafana: "infra-observability-grafana-data",
+      loki: "infra-observability-loki-data",
+      alloy: "infra-observability-alloy-data",
+      prometheus: "infra-observability-prometheus-data",
+    });
+  });
+});
+
+describe("config files reach containers as uploads", () => {
+  it("uploads exactly the rendered files, read-only, and their SHA-256 is the exported one", () => {
+    const files = renderServiceFiles(stackConfig("test"));
+    const shas = (testEv.outputs as { configFiles: Record<string, Record<string, string>> }).configFiles;
+    for (const k of KEBAB) {
+      const uploads = (container(testEv, k).inputs.uploads as { file: string; content: string; permissions: string }[]).filter((u) => u.content !== REDACTED);
+      expect(uploads.map((u) => u.file)).toEqual(files[SVC[k] as "loki"].map((f) => f.path));
+      for (const u of uploads) {
+        expect(u.permissions).toBe("0444");
+        expect(createHash("sha256").update(u.content).digest("hex")).toBe(shas[SVC[k]][u.file]);
+      }
+    }
+  });
+});
+
+describe("secrets", () => {
+  it("Grafana's password and secret key are uploaded files (owner-only) and never in env, labels, plan or outputs", () => {
+    const g = container(testEv, "grafana");
+    const secretUploads = (g.inputs.uploads as { file: string; content: string; permissions: string; owner: string }[]).filter((u) => u.content === REDACTED);
+    expect(secretUploads.map((u) => [u.file, u.permissions, u.owner])).toEqual([
+      ["/etc/grafana/secrets/admin_password", "0400", "472"],
+      ["/etc/grafana/secrets/secret_key", "0400", "472"],
+    ]);
+    const plan = toPlan(testEv);
+    // Secret values only ever travel as Pulumi secrets: the only wholly redacted inputs are those
+    // two uploads, and no plain-text copy of a secret had to be scrubbed anywhere.
+    const isRedacted = (v: unknown, at: string): string[] =>
+      v === REDACTED ? [at] : Array.isArray(v) ? v.flatMap((x, i) => isRedacted(x, `${at}[${i}]`)) : v && typeof v === "object" ? Object.entries(v).flatMap(([k, x]) => isRedacted(x, `${at}.${k}`)) : [];
+    const redactedInInputs = (plan.resources as { name: string; inputs: unknown }[]).flatMap((r) => isRedacted(r.inputs, r.name));
+    expect(redactedInInputs).toEqual(["logging-test-grafana.uploads[3].content", "logging-test-grafana.uploads[4].content"]);
+    expect(testEv.leaks).toEqual([]);
+    expect(prodEv.leaks).toEqual([]);
+    expect(JSON.stringify(plan)).not.toContain("MOCKSECRET");
+    expect(pathsContaining(testEv.outputs, REDACTED)).toEqual([]);
+    for (const c of byType(testEv, T.container)) {
+      for (const e of (c.inputs.envs as string[]) ?? []) expect(e).not.toMatch(/PASSWORD=|SECRET_KEY=|MOCKSECRET/);
+    }
+  });
+
+  it("uses grafanaAdminPassword when set as a secret, generating only the secret key", async () => {
+    const { pulumiConfig, secretKeys } = stackPulumiConfig("test");
+    const value = "S3cret-Operator-Chosen-Value";
+    pulumiConfig["logging-bootstrap:grafanaAdminPassword"] = value;
+    const ev = await evaluateProgram({ stack: "test", pulumiConfig, secretKeys: [...secretKeys, "logging-bootstrap:grafanaAdminPassword"] });
+    expect(byType(ev, T.password).map((r) => r.name)).toEqual(["logging-test-grafana-secret-key"]);
+    expect(JSON.stringify(ev)).not.toContain(value);
+    expect(ev.leaks).toEqual([]);
+    const uploads = container(ev, "grafana").inputs.uploads as { file: string; content: string }[];
+    expect(uploads.find((u) => u.file === "/etc/grafana/secrets/admin_password")?.content).toBe(REDACTED);
+  });
+});
+
+describe("evaluation", () => {
+  it("is repeatable within one process", async () => {
+    const again = await evaluateProgram({ stack: "test" });
+    expect(JSON.stringify(toPlan(again))).toBe(JSON.stringify(toPlan(testEv)));
+  });
+
+  it("stops on a bad config with the lint's coded error before declaring resources", async () => {
+    const { pulumiConfig, secretKeys } = stackPulumiConfig("test");
+    pulumiConfig["logging-bootstrap:projectName"] = "Bad_Name";
+    await expect(evaluateProgram({ stack: "test", pulumiConfig, secretKeys })).rejects.toThrow(/E_CONFIG_NAME_NOT_DNS_SAFE/);
+  });
+
+  it("in offlineMode refuses a missing image instead of pulling it", async () => {
+    const { pulumiConfig, secretKeys } = stackPulumiConfig("test");
+    pulumiConfig["logging-bootstrap:offlineMode"] = "true";
+    await expect(
+      evaluateProgram({ stack: "test", pulumiConfig, secretKeys, missingLocalImages: ["grafana/loki:3.0.0"] }),
+    ).rejects.toThrow(/E_DEPS_IMAGE_MISSING_OFFLINE/);
+    const ok = await evaluateProgram({ stack: "test", pulumiConfig, secretKeys });
+    expect(one(ok, T.image, "logging-test-loki-image").inputs.name).toBe("grafana/loki:3.0.0");
+  });
+
+  it("binds data volumes to dataRoot subdirectories when set, and prepares them first", async () => {
+    const { pulumiConfig, secretKeys } = stackPulumiConfig("test");
+    const paths = JSON.parse(pulumiConfig["logging-bootstrap:paths"]);
+    pulumiConfig["logging-bootstrap:paths"] = JSON.stringify({ ...paths, dataRoot: "/srv/obs" });
+    const ev = await evaluateProgram({ stack: "test", pulumiConfig, secretKeys });
+    expect(one(ev, T.volume, "logging-test-loki-data").inputs.driverOpts).toEqual({ type: "none", o: "bind", device: "/srv/obs/loki" });
+    const cmd = one(ev, T.command, "logging-test-host-dirs");
+    expect(cmd.inputs.create).toContain("mkdir -p -- '/srv/obs/loki'");
+    expect(cmd.inputs.create).toContain("chown 10001:10001 '/srv/obs/loki'");
+    expect(container(ev, "loki").options.dependsOn).toContain(cmd.urn);
+  });
+});
