@@ -173,16 +173,22 @@ export function schemaFindings(error: z.ZodError, input: unknown): Finding[] {
         const guess = closest(key, known);
         const where = path.length === 0 ? "the logging-bootstrap namespace" : formatPath(path);
         const value = getAt(input, keyPath);
-        const patch = guess
-          ? stackPatch([...path, guess], value ?? exampleAt([...path, guess]), `rename ${key} to ${guess}`)
-          : stackPatch(path.length === 0 ? ["projectName"] : path, path.length === 0 ? EXAMPLE_CONFIG.projectName : shape, `delete ${formatPath(keyPath)}; the keys allowed in ${where} are: ${known.join(", ")}`);
+        const inArray = path.some((s) => typeof s === "number");
+        const patch = inArray
+          ? patchAt(input, keyPath, DELETE, guess ? `rename ${key} to ${guess}` : `delete ${key}`, guess ? { [guess]: value } : undefined)
+          : guess
+            ? stackPatch([...path, guess], value ?? exampleAt([...path, guess]), `rename ${key} to ${guess}`)
+            : stackPatch(path.length === 0 ? ["projectName"] : path, path.length === 0 ? EXAMPLE_CONFIG.projectName : shape, `delete ${formatPath(keyPath)}; the keys allowed in ${where} are: ${known.join(", ")}`);
         out.push(finding("E_CONFIG_SCHEMA", keyPath, `unknown key ${formatPath(keyPath)} in ${where}${guess ? ` (did you mean ${guess}?)` : ""}`, patch));
       }
       continue;
     }
     const value = getAt(input, path);
     const example = exampleAt(path);
-    const patch = stackPatch(path.length === 0 ? ["schemaVersion"] : path, example ?? "<value>", example === undefined ? "replace <value> with a valid value" : undefined);
+    const patch =
+      path.length === 0
+        ? stackPatch(["schemaVersion"], CURRENT_SCHEMA_VERSION)
+        : patchAt(input, path, example ?? "<value>", example === undefined ? "replace <value> with a valid value" : undefined);
     if (issue.code === "invalid_type" && value === undefined) {
       out.push(finding("E_CONFIG_MISSING_KEY", path, `required key ${formatPath(path)} is missing`, patch));
     } else {
@@ -190,6 +196,39 @@ export function schemaFindings(error: z.ZodError, input: unknown): Finding[] {
     }
   }
   return out;
+}
+
+const DELETE = Symbol("delete");
+
+/**
+ * Patch setting `path` to `fix`. Inside a list the patch carries the whole list with that one
+ * element fixed, because a YAML list is replaced as a whole, never merged element by element.
+ */
+function patchAt(input: unknown, path: readonly PathSeg[], fix: unknown, comment?: string, extra?: Record<string, unknown>): string {
+  const k = path.findIndex((s) => typeof s === "number");
+  if (k < 0) return stackPatch(path, fix, comment);
+  const listPath = path.slice(0, k);
+  const list = getAt(input, listPath);
+  if (!Array.isArray(list)) return stackPatch(path, fix, comment);
+  const copy = JSON.parse(JSON.stringify(list)) as unknown[];
+  const idx = path[k] as number;
+  const rest = path.slice(k + 1);
+  if (rest.length === 0) {
+    copy[idx] = fix;
+  } else {
+    let el = copy[idx];
+    if (!isRecord(el)) el = copy[idx] = JSON.parse(JSON.stringify(exampleAt(path.slice(0, k + 1)) ?? {}));
+    let cur = el as Record<string, unknown>;
+    for (const seg of rest.slice(0, -1)) {
+      if (!isRecord(cur[String(seg)])) cur[String(seg)] = {};
+      cur = cur[String(seg)] as Record<string, unknown>;
+    }
+    const last = String(rest[rest.length - 1]);
+    if (fix === DELETE) delete cur[last];
+    else cur[last] = fix;
+    if (extra) Object.assign(cur, extra);
+  }
+  return stackPatch(listPath, copy, comment);
 }
 
 function describe(v: unknown): string {
