@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Builds the test environment's images offline and pushes them to the local registry, so pulls and
+# RepoDigests are real:
+#   real:    127.0.0.1:5000/testenv/prometheus:v2.42.0     (Debian's prometheus 2.42 + promtool)
+#            127.0.0.1:5000/testenv/node-exporter:v1.5.0   (Debian's prometheus-node-exporter 1.5)
+#   doubles: 127.0.0.1:5000/doubles/{grafana,loki,alloy,cadvisor}:<upstream tag they imitate>
+#            (the host's node + busybox + test/env/doubles/*.js; see test/env/doubles/README.md)
+#   probe:   127.0.0.1:5000/testenv/busybox:1.35            (busybox only, for short-lived probes)
+# Cached: an image is rebuilt only when the sha256 of its inputs (binaries, double sources, this
+# script) changes; the hash is the image label logging-testenv.inputs. A cached image whose
+# registry digest still equals its local RepoDigest is left alone, so digests stay stable.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+BUILD="$TESTENV_TMP/build"
+SELF="$TESTENV_ROOT/test/env/build-images.sh"
+DOUBLES_SRC="$TESTENV_ROOT/test/env/doubles"
+mkdir -p "$BUILD"
+PATH_ENV="PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+# Image refs (the testenv stack config points at these; keep in sync with Pulumi.testenv.yaml).
+IMG_PROMETHEUS="$TESTENV_REGISTRY/testenv/prometheus:v2.42.0"
+IMG_NODE_EXPORTER="$TESTENV_REGISTRY/testenv/node-exporter:v1.5.0"
+IMG_BUSYBOX="$TESTENV_REGISTRY/testenv/busybox:1.35"
+IMG_GRAFANA="$TESTENV_REGISTRY/doubles/grafana:11.1.0"
+IMG_LOKI="$TESTENV_REGISTRY/doubles/loki:3.0.0"
+IMG_ALLOY="$TESTENV_REGISTRY/doubles/alloy:v1.2.1"
+IMG_CADVISOR="$TESTENV_REGISTRY/doubles/cadvisor:v0.49.1"
+
+hash_inputs() { cat "$@" | sha256sum | cut -c1-64; }
+
+# Copy a dynamically linked binary's libraries (from ldd) into a rootfs, at the same paths.
+copy_libs() {
+  local root="$1" bin="$2" lib
+  for lib in $(ldd "$bin" | grep -oE '/[^ ]+\.so[^ ]*' | sort -u); do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+}
+
+# Base rootfs: busybox + every applet as a symlink (sh, wget, sha256sum, cat, ...), /etc/passwd with
+# the users the upstream images run as, a world-writable /tmp.
+base_rootfs() {
+  local root="$1" applet
+  rm -rf "$root"; mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,etc,tmp,root}
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+  done
+  chmod 1777 "$root/tmp"
+  cat >"$root/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+grafana:x:472:0:grafana:/usr/share/grafana:/bin/false
+alloy:x:473:473:alloy:/var/lib/alloy:/bin/false
+loki:x:10001:10001:loki:/loki:/bin/false
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOF
+  cat >"$root/etc/group" <<'EOF'
+root:x:0:
+alloy:x:473:
+loki:x:10001:
+nobody:x:65534:
+EOF
+  printf 'hosts: files dns\n' >"$root/etc/nsswitch.conf"
+}
+
+# Deterministic tar (sorted, mtime 0, numeric owners) so identical inputs give identical layers.
+pack() { tar --sort=name --mtime=@0 --numeric-owner -C "$1" -cf "$2" .; }
+
+image_label() { docker image inspect --format '{{index .Config.Labels "logging-testenv.inputs"}}' "$1" 2>/dev/null || true; }
+
+# The digest the registry serves for repo:tag (HEAD on the manifest, Docker-Content-Digest header).
+registry_digest() {
+  local ref="$1" repo tag
+  repo="${ref#"$TESTENV_REGISTRY"/}"; tag="${repo##*:}"; repo="${repo%:*}"
+  curl -fsSI --max-time 5 -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$TESTENV_REGISTRY/v2/$repo/manifests/$tag" 2>/dev/null \
+    | tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}'
+}
+
+is_cached() {
+  local ref="$1" hash="$2" digest
+  [ "$(image_label "$ref")" = "$hash" ] || return 1
+  digest="$(registry_digest "$ref")"
+  [ -n "$digest" ] || return 1
+  docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$ref" | grep -qx "${ref%:*}@$digest"
+}
+
+# import_push <ref> <tar> <hash> <change...>: docker import with Dockerfile-style changes, then push.
+import_push() {
+  local ref="$1" tarball="$2" hash="$3"; shift 3
+  local args=() c
+  for c in "$@" "LABEL logging-testenv.inputs=$hash" "ENV $PATH_ENV"; do args+=(-c "$c"); done
+  docker import "${args[@]}" "$tarball" "$ref" >/dev/null
+  docker push "$ref" >/dev/null
+  log "built and pushed $ref ($(registry_digest "$ref"))"
+}
+
+build_prometheus() {
+  local hash; hash="$(hash_inputs /usr/bin/prometheus /usr/bin/promtool "$SELF")"
+  if is_cached "$IMG_PROMETHEUS" "$hash"; then log "cached $IMG_PROMETHEUS"; return 0; fi
+  local root="$BUILD/prometheus"
+  base_rootfs "$root"
+  cp /usr/bin/prometheus /usr/bin/promtool "$root/bin/"
+  copy_libs "$root" /usr/bin/prometheus; copy_libs "$root" /usr/bin/promtool
+  # Like prom/prometheus: config dir and TSDB dir owned by nobody, default config that scrapes itself.
+  mkdir -p "$root/etc/prometheus" "$root/prometheus"
+  cat >"$root/etc/prometheus/prometheus.yml" <<'EOF'
+global:
+  scrape_interval: 15s
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ["localhost:9090"]
+EOF
+  chown -R 65534:65534 "$root/etc/prometheus" "$root/prometheus"
+  pack "$root" "$BUILD/prometheus.tar"
+  import_push "$IMG_PROMETHEUS" "$BUILD/prometheus.tar" "$hash" \
+    "USER nobody" "WORKDIR /prometheus" "EXPOSE 9090" \
+    'ENTRYPOINT ["/bin/prometheus"]' \
+    'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]' \
+    "LABEL org.opencontainers.image.title=prometheus-debian-2.42 logging-testenv.kind=real"
+}
+
+build_node_exporter() {
+  local hash; hash="$(hash_inputs /usr/bin/prometheus-node-exporter "$SELF")"
+  if is_cached "$IMG_NODE_EXPORTER" "$hash"; then log "cached $IMG_NODE_EXPORTER"; return 0; fi
+  local root="$BUILD/node-exporter"
+  base_rootfs "$root"
+  cp /usr/bin/prometheus-node-exporter "$root/bin/node_exporter"
+  copy_libs "$root" /usr/bin/prometheus-node-exporter
+  pack "$root" "$BUILD/node-exporter.tar"
+  import_push "$IMG_NODE_EXPORTER" "$BUILD/node-exporter.tar" "$hash" \
+    "USER nobody" "EXPOSE 9100" 'ENTRYPOINT ["/bin/node_exporter"]' \
+    "LABEL org.opencontainers.image.title=node-exporter-debian-1.5 logging-testenv.kind=real"
+}
+
+build_busybox() {
+  local hash; hash="$(hash_inputs /bin/busybox "$SELF")"
+  if is_cached "$IMG_BUSYBOX" "$hash"; then log "cached $IMG_BUSYBOX"; return 0; fi
+  local root="$BUILD/busybox"
+  base_rootfs "$root"
+  pack "$root" "$BUILD/busybox.tar"
+  import_push "$IMG_BUSYBOX" "$BUILD/busybox.tar" "$hash" 'CMD ["sh"]' \
+    "LABEL org.opencontainers.image.title=testenv-busybox logging-testenv.kind=probe"
+}
+
+# The four doubles share one rootfs (node + busybox + every double's source) so their single layer
+# is stored and pushed once; each image differs only in entrypoint, user and env, like upstream.
+build_doubles() {
+  local node; node="$(command -v node)"
+  local hash; hash="$(hash_inputs "$node" /bin/busybox /bin/bash "$DOUBLES_SRC"/*/*.js "$SELF")"
+  local all_cached=1 ref
+  for ref in "$IMG_GRAFANA" "$IMG_LOKI" "$IMG_ALLOY" "$IMG_CADVISOR"; do
+    is_cached "$ref" "$hash" || all_cached=0
+  done
+  if [ "$all_cached" = 1 ]; then log "cached doubles (grafana, loki, alloy, cadvisor)"; return 0; fi
+  local root="$BUILD/doubles"
+  base_rootfs "$root"
+  cp -L "$node" "$root/usr/local/bin/node"
+  copy_libs "$root" "$node"
+  # bash too: the program's Alloy healthcheck speaks HTTP through bash's /dev/tcp (the real
+  # grafana/alloy image is Ubuntu-based, with bash but neither wget nor curl).
+  rm -f "$root/bin/bash"; cp -L /bin/bash "$root/bin/bash"
+  copy_libs "$root" /bin/bash
+  mkdir -p "$root/doubles"
+  cp -r "$DOUBLES_SRC"/lib "$DOUBLES_SRC"/grafana "$DOUBLES_SRC"/loki "$DOUBLES_SRC"/alloy "$DOUBLES_SRC"/cadvisor "$root/doubles/"
+  find "$root/doubles" -type f ! -name '*.js' -delete
+  # Entrypoints at the upstream paths, so a program's `command` args work unchanged.
+  printf '#!/bin/sh\nexec /usr/local/bin/node /doubles/grafana/server.js "$@"\n' >"$root/run.sh"
+  printf '#!/bin/sh\nexec /usr/local/bin/node /doubles/loki/server.js "$@"\n' >"$root/usr/bin/loki"
+  printf '#!/bin/sh\nexec /usr/local/bin/node /doubles/alloy/server.js "$@"\n' >"$root/bin/alloy"
+  printf '#!/bin/sh\nexec /usr/local/bin/node /doubles/cadvisor/server.js "$@"\n' >"$root/usr/bin/cadvisor"
+  chmod 0755 "$root/run.sh" "$root/usr/bin/loki" "$root/bin/alloy" "$root/usr/bin/cadvisor"
+  # Data/config dirs with the owners the upstream images use (a new named volume copies them).
+  mkdir -p "$root"/etc/grafana/provisioning/{dashboards,datasources} "$root"/var/lib/grafana/dashboards \
+    "$root"/usr/share/grafana "$root"/etc/loki "$root"/loki "$root"/etc/alloy "$root"/var/lib/alloy/data
+  chown -R 472:0 "$root/var/lib/grafana" "$root/usr/share/grafana"
+  chown -R 10001:10001 "$root/loki"
+  chown -R 473:473 "$root/var/lib/alloy"
+  pack "$root" "$BUILD/doubles.tar"
+  local kind="LABEL logging-testenv.kind=double"
+  import_push "$IMG_GRAFANA" "$BUILD/doubles.tar" "$hash" "$kind" \
+    "USER 472" "WORKDIR /usr/share/grafana" "EXPOSE 3000" 'ENTRYPOINT ["/run.sh"]' \
+    "ENV GF_PATHS_CONFIG=/etc/grafana/grafana.ini GF_PATHS_DATA=/var/lib/grafana GF_PATHS_HOME=/usr/share/grafana GF_PATHS_LOGS=/var/log/grafana GF_PATHS_PLUGINS=/var/lib/grafana/plugins GF_PATHS_PROVISIONING=/etc/grafana/provisioning DOUBLE_VERSION=11.1.0" \
+    "LABEL org.opencontainers.image.title=grafana-double"
+  import_push "$IMG_LOKI" "$BUILD/doubles.tar" "$hash" "$kind" \
+    "USER 10001" "EXPOSE 3100" 'ENTRYPOINT ["/usr/bin/loki"]' 'CMD ["-config.file=/etc/loki/local-config.yaml"]' \
+    "ENV DOUBLE_VERSION=3.0.0" "LABEL org.opencontainers.image.title=loki-double"
+  import_push "$IMG_ALLOY" "$BUILD/doubles.tar" "$hash" "$kind" \
+    "EXPOSE 12345" 'ENTRYPOINT ["/bin/alloy"]' 'CMD ["run", "/etc/alloy/config.alloy", "--storage.path=/var/lib/alloy/data"]' \
+    "ENV DOUBLE_VERSION=v1.2.1" "LABEL org.opencontainers.image.title=alloy-double"
+  import_push "$IMG_CADVISOR" "$BUILD/doubles.tar" "$hash" "$kind" \
+    "EXPOSE 8080" 'ENTRYPOINT ["/usr/bin/cadvisor", "-logtostderr"]' \
+    "ENV DOUBLE_VERSION=v0.49.1" "LABEL org.opencontainers.image.title=cadvisor-double"
+}
+
+main() {
+  engine_up || die "no Docker engine (run test/env/up.sh)"
+  registry_up || die "no registry on $TESTENV_REGISTRY (run test/env/up.sh)"
+  build_prometheus
+  build_node_exporter
+  build_busybox
+  build_doubles
+  rm -rf "$BUILD"
+}
+main "$@"

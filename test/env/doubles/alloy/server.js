@@ -1,0 +1,204 @@
+"use strict";
+// Grafana Alloy TEST DOUBLE (not Alloy). `alloy run <config> --server.http.listen-addr=H:P
+// --storage.path=DIR`, like the real CLI. It parses the config structurally (config.js), tails the
+// files matched by local.file_match path globs (positions kept under --storage.path, so a restart
+// does not resend), applies the loki.process stage.replace redactions and static labels, and pushes
+// JSON to every loki.write endpoint with labels filename + the target's labels (job, ...).
+// Not implemented: discovery.docker / loki.source.docker / loki.source.journal (parsed, ignored),
+// component wiring (every target goes through every stage to every writer), protobuf pushes.
+//   GET /-/ready, /-/healthy, /metrics; POST|GET /-/reload (re-read the config);
+//   GET /-/double/status (double only: targets, files, offsets, pushes, last error).
+const fs = require("node:fs");
+const path = require("node:path");
+const http = require("node:http");
+const { parseFlags, log, send, sendJson, splitHostPort, serve } = require("../lib/common.js");
+const C = require("./config.js");
+const { globToRegExp, expandGlob } = require("./glob.js");
+
+const SERVICE = "alloy-double";
+const VERSION = process.env.DOUBLE_VERSION || "v1.2.1";
+const POLL_MS = Number(process.env.ALLOY_DOUBLE_POLL_MS || 500);
+const MAX_READ = 1024 * 1024;
+
+function loadConfig(file) {
+  const text = fs.readFileSync(file, "utf8");
+  return C.extract(C.parse(text));
+}
+
+function postJson(url, body, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const data = Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      { host: u.hostname, port: u.port || 80, path: u.pathname + u.search, method: "POST", timeout: timeoutMs, headers: { "Content-Type": "application/json", "Content-Length": data.length, "User-Agent": `Alloy-double/${VERSION}` } },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          if (res.statusCode >= 200 && res.statusCode < 300) resolve(res.statusCode);
+          else reject(new Error(`server returned HTTP status ${res.statusCode}: ${Buffer.concat(chunks).toString().trim()}`));
+        });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`push to ${url} timed out after ${timeoutMs}ms`)));
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
+class Tailer {
+  constructor(configFile, storageDir) {
+    this.configFile = configFile;
+    this.posFile = path.join(storageDir, "double", "positions.json");
+    fs.mkdirSync(path.dirname(this.posFile), { recursive: true });
+    this.positions = {};
+    try {
+      this.positions = JSON.parse(fs.readFileSync(this.posFile, "utf8"));
+    } catch {
+      this.positions = {};
+    }
+    this.cfg = loadConfig(configFile);
+    this.stats = { pushes: 0, entriesSent: 0, linesRead: 0, failures: 0, lastError: null, lastPushAt: null };
+    this.lastTs = 0n;
+    this.backoffMs = 0;
+    this.files = [];
+  }
+  reload() {
+    this.cfg = loadConfig(this.configFile);
+  }
+  savePositions() {
+    const tmp = this.posFile + ".tmp";
+    fs.writeFileSync(tmp, JSON.stringify(this.positions));
+    fs.renameSync(tmp, this.posFile);
+  }
+  nextTs() {
+    let ts = BigInt(Date.now()) * 1000000n;
+    if (ts <= this.lastTs) ts = this.lastTs + 1n;
+    this.lastTs = ts;
+    return ts;
+  }
+  /** One poll: read new complete lines of every matched file, push, then commit positions. */
+  async tick() {
+    const streams = new Map();
+    const pending = {};
+    const files = [];
+    for (const t of this.cfg.targets) {
+      const exclude = t.exclude ? globToRegExp(t.exclude) : null;
+      for (const file of expandGlob(t.path)) {
+        if (exclude && exclude.test(file)) continue;
+        files.push(file);
+        let st;
+        try {
+          st = fs.statSync(file);
+        } catch {
+          continue;
+        }
+        const pos = this.positions[file] || { offset: 0, ino: st.ino };
+        let offset = pos.ino === st.ino && pos.offset <= st.size ? pos.offset : 0; // rotated or truncated
+        if (st.size <= offset) continue;
+        const len = Math.min(st.size - offset, MAX_READ);
+        const buf = Buffer.alloc(len);
+        const fd = fs.openSync(file, "r");
+        try {
+          fs.readSync(fd, buf, 0, len, offset);
+        } finally {
+          fs.closeSync(fd);
+        }
+        const lastNl = buf.lastIndexOf(0x0a);
+        if (lastNl < 0) continue; // only complete lines are shipped
+        const lines = buf.subarray(0, lastNl).toString("utf8").split("\n");
+        pending[file] = { offset: offset + lastNl + 1, ino: st.ino };
+        for (const raw of lines) {
+          const out = C.processLine(raw.replace(/\r$/, ""), Object.assign({}, t.labels, { filename: file }), this.cfg.stages, this.cfg.externalLabels);
+          const key = JSON.stringify(Object.keys(out.labels).sort().map((k) => [k, out.labels[k]]));
+          if (!streams.has(key)) streams.set(key, { stream: out.labels, values: [] });
+          streams.get(key).values.push([this.nextTs().toString(), out.line]);
+          this.stats.linesRead++;
+        }
+      }
+    }
+    this.files = [...new Set(files)];
+    if (streams.size === 0) return;
+    const body = { streams: [...streams.values()] };
+    const entries = body.streams.reduce((n, s) => n + s.values.length, 0);
+    for (const w of this.cfg.writes) await postJson(w.url, body, 5000);
+    Object.assign(this.positions, pending);
+    this.savePositions();
+    this.stats.pushes++;
+    this.stats.entriesSent += entries;
+    this.stats.lastPushAt = new Date().toISOString();
+  }
+  loop() {
+    this.tick()
+      .then(() => {
+        this.backoffMs = 0;
+      })
+      .catch((e) => {
+        this.stats.failures++;
+        this.stats.lastError = e.message;
+        this.backoffMs = Math.min(5000, this.backoffMs ? this.backoffMs * 2 : POLL_MS);
+        log(SERVICE, "push failed, will retry", { level: "warn", error: e.message, backoffMs: this.backoffMs });
+      })
+      .finally(() => setTimeout(() => this.loop(), POLL_MS + this.backoffMs));
+  }
+}
+
+function main() {
+  const { flags, positionals } = parseFlags(process.argv.slice(2));
+  if (positionals[0] !== "run" || !positionals[1]) {
+    process.stderr.write("usage: alloy run <config> [--server.http.listen-addr=HOST:PORT] [--storage.path=DIR]\n");
+    process.exit(2);
+  }
+  const configFile = positionals[1];
+  const [host, port] = splitHostPort(flags["server.http.listen-addr"], "127.0.0.1", 12345);
+  const storage = flags["storage.path"] || "data-alloy";
+  let tailer;
+  try {
+    tailer = new Tailer(configFile, storage);
+  } catch (e) {
+    // Real Alloy refuses to start on a config it cannot load.
+    log(SERVICE, "failed to load config", { level: "error", config: configFile, error: e.message });
+    process.exit(1);
+  }
+  log(SERVICE, "starting Alloy test double", { version: VERSION, config: configFile, storage, targets: tailer.cfg.targets.length, stages: tailer.cfg.stages.length, writes: tailer.cfg.writes.map((w) => w.url) });
+  tailer.loop();
+  serve(SERVICE, host, port, async (req, res, url) => {
+    const p = url.pathname;
+    if (p === "/-/ready") return send(res, 200, "Alloy is ready.\n");
+    if (p === "/-/healthy") return send(res, 200, "All Alloy components are healthy.\n");
+    if (p === "/-/reload") {
+      try {
+        tailer.reload();
+      } catch (e) {
+        return send(res, 400, `error during the initial load: ${e.message}\n`);
+      }
+      return send(res, 200, "config reloaded\n");
+    }
+    if (p === "/-/double/status") {
+      return sendJson(res, 200, { double: true, version: VERSION, config: tailer.cfg, files: tailer.files, positions: tailer.positions, stats: tailer.stats });
+    }
+    if (p === "/metrics") {
+      return send(
+        res,
+        200,
+        [
+          "# HELP alloy_build_info A metric with a constant '1' value labeled by version, revision, branch, goversion from which alloy was built, and the goos and goarch for the build.",
+          "# TYPE alloy_build_info gauge",
+          `alloy_build_info{branch="testenv",goarch="amd64",goos="linux",goversion="none",revision="double",tags="double",version="${VERSION}"} 1`,
+          "# HELP loki_write_sent_entries_total Number of log entries sent to the ingester.",
+          "# TYPE loki_write_sent_entries_total counter",
+          `loki_write_sent_entries_total ${tailer.stats.entriesSent}`,
+          "# HELP loki_source_file_read_lines_total Number of lines read.",
+          "# TYPE loki_source_file_read_lines_total counter",
+          `loki_source_file_read_lines_total ${tailer.stats.linesRead}`,
+          "",
+        ].join("\n"),
+        "text/plain; version=0.0.4; charset=utf-8",
+      );
+    }
+    return send(res, 404, "404 page not found\n");
+  });
+}
+
+module.exports = { Tailer, loadConfig };
+if (require.main === module) main();

@@ -1,0 +1,89 @@
+"use strict";
+// Shared helpers for the test doubles. Plain JavaScript, node builtins only: the doubles run in an
+// image that holds nothing but the host's node binary, its libraries and busybox.
+const http = require("node:http");
+
+/** Parse Go-flag style args: `-a=b`, `--a=b`, `-a b`, `--a b`, bare `--flag`; positionals kept. */
+function parseFlags(argv) {
+  const flags = {};
+  const positionals = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith("-") || a === "-" || a === "--") {
+      positionals.push(a);
+      continue;
+    }
+    const body = a.replace(/^--?/, "");
+    const eq = body.indexOf("=");
+    if (eq >= 0) flags[body.slice(0, eq)] = body.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith("-")) flags[body] = argv[++i];
+    else flags[body] = "true";
+  }
+  return { flags, positionals };
+}
+
+function log(service, msg, fields) {
+  const rec = Object.assign({ ts: new Date().toISOString(), level: "info", service, msg }, fields || {});
+  process.stdout.write(JSON.stringify(rec) + "\n");
+}
+
+function send(res, status, body, contentType) {
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(body === undefined ? "" : String(body));
+  res.writeHead(status, { "Content-Type": contentType || "text/plain; charset=utf-8", "Content-Length": buf.length });
+  res.end(buf);
+}
+
+function sendJson(res, status, obj) {
+  send(res, status, JSON.stringify(obj), "application/json");
+}
+
+/** Read a request body, bounded in size (a double must not be taken down by a big push). */
+function readBody(req, maxBytes) {
+  const limit = maxBytes || 16 * 1024 * 1024;
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on("data", (c) => {
+      size += c.length;
+      if (size > limit) {
+        reject(Object.assign(new Error(`body larger than ${limit} bytes`), { status: 413 }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+/** Split "host:port" / ":port" / "[::]:port" into [host, port]. */
+function splitHostPort(addr, defHost, defPort) {
+  if (!addr) return [defHost, defPort];
+  const m = /^(.*):(\d+)$/.exec(addr);
+  if (!m) return [addr, defPort];
+  let host = m[1].replace(/^\[|\]$/g, "");
+  if (host === "") host = "0.0.0.0";
+  return [host, Number(m[2])];
+}
+
+/** Start an HTTP server; route(req, res, url) may be async; errors become 500 text. */
+function serve(service, host, port, route) {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url || "/", "http://double.local");
+    Promise.resolve()
+      .then(() => route(req, res, url))
+      .catch((err) => {
+        log(service, "request failed", { level: "error", path: url.pathname, error: String(err && err.message) });
+        if (!res.headersSent) send(res, (err && err.status) || 500, String((err && err.message) || err) + "\n");
+      });
+  });
+  server.listen(port, host, () => log(service, "listening", { addr: `${host}:${port}` }));
+  // State is written synchronously as it changes, so a stop can exit at once (docker stop is fast).
+  const stop = () => process.exit(0);
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  return server;
+}
+
+module.exports = { parseFlags, log, send, sendJson, readBody, splitHostPort, serve };
