@@ -51,6 +51,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   readonly generatedAdminPassword?: random.RandomPassword;
   /** Rendered non-secret files per service (path, content, sha256). */
   readonly files: Record<ServiceName, RenderedFile[]>;
+  /** service -> {path in container -> sha256} of the rendered files (P1 desired state; L8 compares). */
+  readonly configFiles: Record<string, Record<string, string>>;
   readonly grafana: Grafana;
   readonly loki: Loki;
   readonly alloy: Alloy;
@@ -87,6 +89,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     }
 
     this.files = renderServiceFiles(cfg);
+    this.configFiles = configShas(this.files);
     const base = { config: cfg, network: this.network };
     const withData = cfg.paths.dataRoot ? [this.hostDirs] : [];
     const name_ = (svc: ServiceName) => `${p}-${KEBAB[svc]}`;
@@ -132,7 +135,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       endpoints,
       containers,
       images,
-      configFiles: configShas(this.files),
+      configFiles: this.configFiles,
       network: this.networkName,
       volumes,
     };

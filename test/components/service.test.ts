@@ -1,0 +1,119 @@
+// Pure container facts: ports and binds, limits, uploads, labels, host-directory script, volumes.
+import * as pulumi from "@pulumi/pulumi";
+import {
+  bindIp,
+  containerArgs,
+  containerLabels,
+  dataVolumeArgs,
+  endpointUrl,
+  memoryLimitMb,
+  protectData,
+  publishedPorts,
+  uploadsFor,
+} from "../../components/service";
+import { SPECS, bashHttpHealth, cadvisorSpec, wgetHealth } from "../../components/services";
+import { hostDirsScript, shellQuote } from "../../components/stack";
+import { renderServiceFiles } from "../../components/render";
+import type { StackConfig } from "../../contracts/config/schema";
+import { SERVICES } from "../../contracts/config/schema";
+import { stackConfig } from "../util/mocks";
+
+const test_ = stackConfig("test");
+const prod = stackConfig("prod");
+const clone = (c: StackConfig, f: (c: StackConfig) => void): StackConfig => {
+  const x = JSON.parse(JSON.stringify(c)) as StackConfig;
+  f(x);
+  return x;
+};
+
+describe("ports and binds", () => {
+  it("binds to exposure.bindAddress except loopbackOnly services", () => {
+    expect(bindIp(prod, "grafana")).toBe("0.0.0.0");
+    expect(bindIp(prod, "loki")).toBe("127.0.0.1");
+    expect(bindIp(test_, "grafana")).toBe("127.0.0.1");
+  });
+  it("publishes only configured ports", () => {
+    const noAlloyPort = clone(test_, (c) => delete c.ports.alloy);
+    expect(publishedPorts(noAlloyPort, "alloy")).toEqual([]);
+    expect(endpointUrl(noAlloyPort, "alloy")).toBeUndefined();
+    expect(publishedPorts(prod, "prometheus")).toEqual([{ internal: 9090, external: 9004, ip: "0.0.0.0", protocol: "tcp" }]);
+  });
+  it("reports host endpoints reachable from the host (0.0.0.0 via 127.0.0.1)", () => {
+    expect(endpointUrl(prod, "grafana")).toBe("http://127.0.0.1:9001");
+    const lan = clone(prod, (c) => (c.exposure.bindAddress = "192.168.1.10"));
+    expect(endpointUrl(lan, "grafana")).toBe("http://192.168.1.10:9001");
+    expect(endpointUrl(lan, "loki")).toBe("http://127.0.0.1:9002");
+  });
+});
+
+describe("limits, labels, protection", () => {
+  it("uses limits.<service> or the default table", () => {
+    expect(memoryLimitMb(prod, "loki")).toBe(2048);
+    expect(memoryLimitMb(prod, "cadvisor")).toBe(256);
+  });
+  it("labels containers with project and camelCase service", () => {
+    expect(containerLabels(test_, "nodeExporter")).toEqual([
+      { label: "logging-bootstrap.project", value: "logging-test" },
+      { label: "logging-bootstrap.service", value: "nodeExporter" },
+    ]);
+  });
+  it("protects data on prod only", () => {
+    expect(protectData("prod")).toBe(true);
+    expect(protectData("test")).toBe(false);
+    expect(protectData("production")).toBe(false);
+  });
+  it("binds volumes under dataRoot when set", () => {
+    expect(dataVolumeArgs(test_, "loki").driverOpts).toBeUndefined();
+    const withRoot = clone(test_, (c) => (c.paths.dataRoot = "/srv/data/"));
+    expect(dataVolumeArgs(withRoot, "nodeExporter").driverOpts).toEqual({ type: "none", o: "bind", device: "/srv/data/node-exporter" });
+  });
+});
+
+describe("uploads", () => {
+  it("non-secret files are 0444; secret files 0400 owned by the service user", () => {
+    const files = renderServiceFiles(test_).loki;
+    const secret = pulumi.secret("x");
+    const u = uploadsFor(files, [{ path: "/s", content: secret, owner: "472", group: "0" }]);
+    expect(u[0]).toEqual({ file: "/etc/loki/config.yaml", content: files[0].content, permissions: "0444", executable: false });
+    expect(u[1]).toEqual(expect.objectContaining({ file: "/s", permissions: "0400", owner: "472", group: "0" }));
+  });
+});
+
+describe("container args", () => {
+  it("every service has an explicit command, a CMD healthcheck and wait", () => {
+    for (const svc of SERVICES) {
+      const a = containerArgs(test_, SPECS[svc](test_), [], { imageId: "sha256:abc", network: "n" });
+      expect((a.command as string[]).length).toBeGreaterThan(0);
+      expect((a.healthcheck as { tests: string[] }).tests[0]).toBe("CMD");
+      expect(a.wait).toBe(true);
+      expect(a.image).toBe("sha256:abc");
+    }
+  });
+  it("health probes use what the images ship (busybox wget; bash for Alloy)", () => {
+    expect(wgetHealth("loki", "/ready")).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:3100/ready"]);
+    expect(SPECS.alloy(test_).healthTest).toEqual(bashHttpHealth(12345, "/-/ready"));
+    expect(SPECS.alloy(test_).healthTest[1]).toBe("/bin/bash");
+  });
+  it("cAdvisor's privilege is a named exception recorded as a label", () => {
+    const a = containerArgs(test_, cadvisorSpec(test_), [], { imageId: "i", network: "n" });
+    expect(a.privileged).toBe(true);
+    expect(a.labels).toContainEqual({ label: "logging-bootstrap.exception", value: expect.stringMatching(/^privileged: /) });
+    const l = containerArgs(test_, SPECS.loki(test_), [], { imageId: "i", network: "n" });
+    expect(l.privileged).toBeUndefined();
+  });
+});
+
+describe("host directories", () => {
+  it("quotes paths for the shell", () => {
+    expect(shellQuote("/a b/it's")).toBe(`'/a b/it'\\''s'`);
+  });
+  it("creates the logs and telemetry roots, and dataRoot subdirectories with owners; never deletes", () => {
+    expect(hostDirsScript(test_)).toBe("set -eu\nmkdir -p -- '/tmp/bootstrap-test/logs' '/tmp/bootstrap-test/telemetry'\n");
+    const s = hostDirsScript(clone(test_, (c) => (c.paths.dataRoot = "/srv/d")));
+    for (const [d, o] of [["grafana", "472:0"], ["loki", "10001:10001"], ["alloy", "0:0"], ["prometheus", "65534:65534"]]) {
+      expect(s).toContain(`mkdir -p -- '/srv/d/${d}'`);
+      expect(s).toContain(`chown ${o} '/srv/d/${d}'`);
+    }
+    expect(s).not.toMatch(/\brm\b/);
+  });
+});
