@@ -1,0 +1,174 @@
+// Desired state -> each level's check input. Pure: the Proofs component, `npm run verify`, the
+// fault matrix and the benchmark all build their inputs here, so they prove the same things.
+import * as YAML from "yaml";
+import type { ServiceName, StackConfig } from "../../contracts/config/schema";
+import { SERVICES } from "../../contracts/config/schema";
+import { CONTAINER_PORT, FILES, KEBAB } from "../defaults";
+import { endpointUrl } from "../service";
+import type { DriftInput, HealthInput, IngestionInput, LabelsInput, ProbeSpec, ProvenanceTarget, ReachabilityInput, RulesInput } from "./checks";
+import { endpointById, endpointsFor, HEALTH_CONTRACT, HealthContract } from "./contract";
+import type { Level } from "./types";
+
+export interface DesiredFile {
+  /** Absolute path inside the container. */
+  path: string;
+  sha256: string;
+  content: string;
+}
+
+/** Everything the proofs need that is known before anything runs. No secrets. */
+export interface DesiredState {
+  config: Omit<StackConfig, "grafanaAdminPassword">;
+  network: string;
+  /** Docker container names per service. */
+  containers: Record<ServiceName, string>;
+  /** Non-secret rendered files per service. */
+  files: Record<ServiceName, DesiredFile[]>;
+  /** An image on the engine whose BusyBox has wget (the stack's own Prometheus image). */
+  probeImage: string;
+}
+
+/** Which levels the config turns on (verify.enabled off: none). */
+export function enabledLevels(cfg: Pick<StackConfig, "verify">): Level[] {
+  const v = cfg.verify;
+  if (!v.enabled) return [];
+  const on: [Level, boolean][] = [
+    ["L1", v.health],
+    ["L2", v.reachability],
+    ["L3", v.ingestion],
+    ["L4", v.labels],
+    ["L5", v.dashboards],
+    ["L6", v.rules],
+    ["L7", v.provenance],
+    ["L8", v.configDrift],
+  ];
+  return on.filter(([, b]) => b).map(([l]) => l);
+}
+
+export const PROBE_ENTRYPOINT = ["busybox"];
+export const MARKER_FILE = "logging-bootstrap-proof.log";
+
+export function probeSpec(d: Pick<DesiredState, "config" | "network" | "probeImage">): ProbeSpec {
+  return { image: d.probeImage, network: d.network, entrypoint: PROBE_ENTRYPOINT, project: d.config.projectName };
+}
+
+function requireUrl(cfg: DesiredState["config"], svc: ServiceName): string {
+  const u = endpointUrl(cfg as StackConfig, svc);
+  if (!u) throw new Error(`ports.${svc} is not set: the proofs reach ${svc} through its published port`);
+  return u;
+}
+
+export function healthSpec(d: DesiredState, svc: ServiceName, contract: HealthContract = HEALTH_CONTRACT): HealthInput {
+  const baseUrl = endpointUrl(d.config as StackConfig, svc);
+  const input: HealthInput = {
+    service: svc,
+    container: d.containers[svc],
+    endpoints: endpointsFor(svc, contract),
+    policy: contract.defaults,
+    successIntervalMs: 100,
+  };
+  // A service without a published port is checked from inside the stack network (contract text).
+  if (baseUrl) input.baseUrl = baseUrl;
+  else input.probe = { ...probeSpec(d), alias: KEBAB[svc] };
+  return input;
+}
+
+export function reachabilitySpec(d: DesiredState): ReachabilityInput {
+  const ep = endpointById("loki-ready");
+  return {
+    probe: probeSpec(d),
+    url: `http://${KEBAB.loki}:${CONTAINER_PORT.loki}${ep.path}`,
+    expectStatus: ep.expectStatus,
+    green: ep.green,
+    timeoutMs: 5000,
+    attempts: 3,
+    deadlineSeconds: 20,
+  };
+}
+
+export function ingestionSpec(d: DesiredState): IngestionInput & { alloyUrl?: string } {
+  const input: IngestionInput & { alloyUrl?: string } = {
+    lokiUrl: requireUrl(d.config, "loki"),
+    logsRoot: d.config.paths.logsRoot,
+    markerFile: MARKER_FILE,
+    timeoutSeconds: d.config.verify.timeoutSeconds,
+    pollIntervalMs: 500,
+  };
+  const alloyUrl = endpointUrl(d.config as StackConfig, "alloy");
+  if (alloyUrl) input.alloyUrl = alloyUrl;
+  return input;
+}
+
+function fileContent(d: DesiredState, svc: ServiceName, path: string): string {
+  const f = d.files[svc].find((x) => x.path === path);
+  if (!f) throw new Error(`no rendered file ${path} for ${svc}`);
+  return f.content;
+}
+
+export function labelsSpec(d: DesiredState): LabelsInput {
+  const a = d.config.alloy;
+  return {
+    lokiUrl: requireUrl(d.config, "loki"),
+    requiredLabels: [...d.config.verify.requiredLabels],
+    cardinalityLimit: d.config.verify.cardinalityLimit,
+    lookbackSeconds: 3600,
+    alloyConfig: fileContent(d, "alloy", FILES.alloyConfig),
+    dockerAllowlist: [...a.dockerAllowlist],
+    journaldUnits: [...a.journaldUnits],
+    redactionCount: a.redactions.length,
+    timeoutMs: 5000,
+  };
+}
+
+/** Provisioned dashboard uids: the `uid` field of every dashboard JSON Grafana receives. */
+export function dashboardUids(files: DesiredFile[]): string[] {
+  const dir = `${FILES.grafanaDashboardsDir}/`;
+  return files
+    .filter((f) => f.path.startsWith(dir) && f.path.endsWith(".json"))
+    .map((f) => {
+      const uid = (JSON.parse(f.content) as { uid?: unknown }).uid;
+      if (typeof uid !== "string") throw new Error(`dashboard ${f.path} has no uid`);
+      return uid;
+    })
+    .sort();
+}
+
+/** Rule group names in the rendered rules file. */
+export function ruleGroups(files: DesiredFile[]): string[] {
+  const f = files.find((x) => x.path === FILES.prometheusRules);
+  if (!f) return [];
+  const doc = YAML.parse(f.content) as { groups?: { name?: unknown }[] };
+  return (doc.groups ?? []).map((g) => String(g.name)).sort();
+}
+
+export function dashboardsSpec(d: DesiredState): { grafanaUrl: string; user: string; dashboardUids: string[]; deadlineSeconds: number; timeoutMs: number; grafanaContainer: string; passwordFile: string } {
+  return {
+    grafanaUrl: requireUrl(d.config, "grafana"),
+    user: "admin",
+    dashboardUids: dashboardUids(d.files.grafana),
+    deadlineSeconds: 30,
+    timeoutMs: 3000,
+    grafanaContainer: d.containers.grafana,
+    passwordFile: FILES.grafanaAdminPassword,
+  };
+}
+
+export function rulesSpec(d: DesiredState): RulesInput {
+  return { prometheusUrl: requireUrl(d.config, "prometheus"), expectedGroups: ruleGroups(d.files.prometheus), deadlineSeconds: 60, timeoutMs: 3000 };
+}
+
+/** L7 targets; imageId/repoDigest are the recorded RemoteImage values (or what the caller resolved). */
+export function provenanceTargets(d: DesiredState, images: Record<ServiceName, { imageId: string; repoDigest?: string }>): ProvenanceTarget[] {
+  return SERVICES.map((svc) => ({ service: svc, container: d.containers[svc], imageRef: d.config.images[svc], imageId: images[svc].imageId, repoDigest: images[svc].repoDigest ?? "" }));
+}
+
+export function driftSpec(d: DesiredState): DriftInput {
+  return {
+    containers: SERVICES.filter((svc) => d.files[svc].length > 0).map((svc) => ({
+      service: svc,
+      container: d.containers[svc],
+      files: Object.fromEntries(d.files[svc].map((f) => [f.path, f.sha256])),
+    })),
+    timeoutMs: 10000,
+  };
+}
