@@ -1,0 +1,408 @@
+// The run wrapper (P16, P17, P18, P12): one entry point with explicit modes over the Pulumi lifecycle.
+// Every run: mode guard over the whole plan -> run lock (mutating modes) -> preflight -> steps -> bundle.
+import fs from "node:fs";
+import path from "node:path";
+import { BootstrapError, ErrorCode, ErrorRecord, errorRecord, toErrorRecord } from "../contracts/errors";
+import { SERVICES } from "../contracts/config/schema";
+import { formatError, parseCli } from "./lib/cli";
+import { acquireRunLock, RunLock } from "./lib/lock";
+import { activeChildren, parseJsonOutput, runProcess } from "./lib/proc";
+import { print, printErr, redactor } from "./lib/redact";
+import {
+  classifyPulumiFailure,
+  guardPulumiCall,
+  idempotencyArgv,
+  LOCKED_MODES,
+  MODES,
+  previewArgv,
+  PULUMI_ENV_OVERRIDES,
+  pulumiRunner,
+  readStackSecrets,
+  refreshArgv,
+  RunMode,
+  upArgv,
+  versionArgv,
+} from "./lib/pulumi-cli";
+import { dockerClient, offlineImageFindings, pingDocker, readStackInfo, StackInfo } from "./lib/docker-images";
+import { Bundle, BUNDLE_FILES, finalizeRun, outDirFrom, sha256File } from "./lib/bundle";
+import { StageRecord, servicesOf, ServicePlan } from "./lib/events";
+import { lintRecords, policyRecords, verifyRecords } from "./lib/steps";
+import { collectEvidence } from "./lib/evidence-collect";
+import { checkSecretsFileMode, SECRETS_FILE } from "./lib/secrets-file";
+
+const HELP = `Usage: npm run -s bootstrap -- --mode <diagnose|apply|repair|drift> --stack <name> [--target <urn>...]
+                              [--verify-idempotency] [--json]
+
+Modes (every pulumi call: --non-interactive, stdin closed, no TTY, PULUMI_SKIP_UPDATE_CHECK=true):
+  diagnose  read-only: config:lint, policy:check, pulumi preview --policy-pack policy; with offlineMode
+            also E_DEPS_IMAGE_MISSING_OFFLINE for each absent image. A mutating call is E_ENV_MODE_VIOLATION.
+  apply     pulumi up --yes --policy-pack policy, then verify; with --verify-idempotency then
+            pulumi up --expect-no-changes (a change is E_PROOF_IDEMPOTENCY).
+  repair    pulumi up --yes --policy-pack policy --target <urn>... on the named resources only, then verify.
+            Refused without --target.
+  drift     pulumi refresh --yes --expect-no-changes; a change (non-zero exit) is drift, E_PROOF_DRIFT.
+apply, repair and drift hold out/.bootstrap.lock; a second run fails with
+"Another bootstrap run is active (PID N)" (E_ENV_LOCK_HELD); a dead PID's lock is recovered with a warning.
+Every run writes out/runs/<run_id>/ (meta, desired_state, provenance, preflight/verify reports, events.jsonl,
+autoheal.suggestions.json, summary.json/.md) and one line in out/runs.jsonl. LOGGING_BOOTSTRAP_OUT_DIR moves out/.
+
+Options:
+  --json     print summary.json on stdout instead of the text summary
+
+Exit codes: 0 green; 1 a step went red (lint, policy, preview, up, verify, drift, idempotency, offline images);
+2 refused or environment (usage, E_ENV_MODE_VIOLATION, E_ENV_LOCK_HELD, E_ENV_TOOL_MISSING,
+E_ENV_DOCKER_UNREACHABLE); 130 SIGINT, 143 SIGTERM (the lock is released, the bundle written).`;
+
+type StepKind = "pulumi" | "npm";
+export interface PlannedStep {
+  step: string;
+  kind: StepKind;
+  argv: string[];
+  /** Code for a failure no more specific code explains. */
+  fallback?: ErrorCode;
+}
+
+/** The steps of a mode, in order; pulumi argv exactly as the tests assert. */
+export function planFor(mode: RunMode, stack: string, targets: string[], verifyIdempotency: boolean): PlannedStep[] {
+  const stackFile = `Pulumi.${stack}.yaml`;
+  const idem: PlannedStep[] = verifyIdempotency ? [{ step: "idempotency", kind: "pulumi", argv: idempotencyArgv(stack), fallback: "E_PROOF_IDEMPOTENCY" }] : [];
+  switch (mode) {
+    case "diagnose":
+      return [
+        { step: "lint", kind: "npm", argv: ["run", "-s", "config:lint", "--", stackFile, "--json"] },
+        { step: "policy", kind: "npm", argv: ["run", "-s", "policy:check", "--", "--stack", stack, "--json"] },
+        { step: "preview", kind: "pulumi", argv: previewArgv(stack), fallback: "E_RUNTIME_DEPLOY_FAILED" },
+        // Asking diagnose for an idempotency check asks it to run `up`: the guard refuses the plan.
+        ...idem,
+      ];
+    case "apply":
+      return [
+        { step: "up", kind: "pulumi", argv: upArgv(stack), fallback: "E_RUNTIME_DEPLOY_FAILED" },
+        { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, "--json"] },
+        ...idem,
+      ];
+    case "repair":
+      return [
+        { step: "up", kind: "pulumi", argv: upArgv(stack, targets), fallback: "E_RUNTIME_DEPLOY_FAILED" },
+        { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, "--json"] },
+        ...idem,
+      ];
+    case "drift":
+      return [{ step: "refresh", kind: "pulumi", argv: refreshArgv(stack), fallback: "E_PROOF_DRIFT" }, ...idem];
+  }
+}
+
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+interface Ctx {
+  mode: RunMode;
+  stack: string;
+  root: string;
+  stages: StageRecord[];
+  logs: Record<string, string>;
+  reports: Record<string, unknown>;
+  interrupted?: NodeJS.Signals;
+  stackInfo?: StackInfo;
+  exitCode: number;
+  tools: Record<string, string | null>;
+}
+
+function stage(ctx: Ctx, s: StageRecord): StageRecord {
+  ctx.stages.push(s);
+  const mark = s.status === "success" ? "ok" : s.status;
+  printErr(`[bootstrap] ${s.step}: ${mark} (${s.durationMs} ms)${s.errors.length ? ` ${s.errors.map((e) => e.code).join(", ")}` : ""}`);
+  return s;
+}
+
+function interruptedError(sig: string): ErrorRecord {
+  return errorRecord("E_ENV_INTERRUPTED", `the run was interrupted by ${sig}`, { details: { signal: sig } });
+}
+
+async function preflight(ctx: Ctx, runner: ReturnType<typeof pulumiRunner>): Promise<{ fatal: boolean }> {
+  const t0 = Date.now();
+  const checks: Array<{ check: string; status: string; durationMs: number; detail?: string; error?: ErrorRecord }> = [];
+  const errors: ErrorRecord[] = [];
+  let fatal = false;
+  const check = async (name: string, fn: () => Promise<string | ErrorRecord[] | void>) => {
+    const c0 = Date.now();
+    try {
+      const r = await fn();
+      if (Array.isArray(r) && r.length) {
+        errors.push(...r);
+        for (const e of r) checks.push({ check: name, status: "failed", durationMs: Date.now() - c0, error: e });
+      } else checks.push({ check: name, status: "success", durationMs: Date.now() - c0, ...(typeof r === "string" ? { detail: r } : {}) });
+    } catch (err) {
+      const e = toErrorRecord(err);
+      errors.push(e);
+      checks.push({ check: name, status: "failed", durationMs: Date.now() - c0, error: e });
+      if (e.code === "E_ENV_TOOL_MISSING" || e.code === "E_ENV_DOCKER_UNREACHABLE") fatal = true;
+    }
+  };
+  await check("pulumi-cli", async () => {
+    const r = await runner.run(versionArgv(), { timeoutMs: 30_000 });
+    ctx.tools.pulumi = r.stdout.trim() || null;
+    return ctx.tools.pulumi ?? undefined;
+  });
+  let dockerOk = false;
+  await check("docker-engine", async () => {
+    ctx.tools.docker = await pingDocker();
+    dockerOk = true;
+    return `Docker ${ctx.tools.docker}`;
+  });
+  await check("stack-file", async () => {
+    ctx.stackInfo = readStackInfo(path.join(ctx.root, `Pulumi.${ctx.stack}.yaml`));
+    return `${path.basename(ctx.stackInfo.file)} offlineMode=${ctx.stackInfo.offlineMode}`;
+  });
+  if (dockerOk && ctx.stackInfo) {
+    await check("offline-images", async () => {
+      if (!ctx.stackInfo!.offlineMode) return "offlineMode is off: images are pulled by the program";
+      return offlineImageFindings(dockerClient(), ctx.stackInfo!);
+    });
+  }
+  await check("secrets-file", async () => {
+    const c = checkSecretsFileMode(path.join(ctx.root, SECRETS_FILE));
+    if (c.error) return [c.error];
+    return c.exists ? `mode 0${c.mode!.toString(8)}` : "absent";
+  });
+  ctx.reports.preflight = { mode: ctx.mode, stack: ctx.stack, checks };
+  stage(ctx, { step: "preflight", status: errors.length ? "failed" : "success", durationMs: Date.now() - t0, errors });
+  return { fatal };
+}
+
+async function runStep(ctx: Ctx, p: PlannedStep, runner: ReturnType<typeof pulumiRunner>): Promise<StageRecord> {
+  const t0 = Date.now();
+  if (p.kind === "pulumi") {
+    const r = await runner.run(p.argv);
+    ctx.logs[`pulumi-${p.step}.log`] = `$ pulumi ${p.argv.join(" ")}\n# exit ${r.code}${r.signal ? ` (${r.signal})` : ""}, ${r.durationMs} ms\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n`;
+    if (ctx.interrupted) return stage(ctx, { step: p.step, status: "failed", durationMs: r.durationMs, errors: [interruptedError(ctx.interrupted)] });
+    if (r.code === 0) return stage(ctx, { step: p.step, status: "success", durationMs: r.durationMs, errors: [] });
+    const err = classifyPulumiFailure(p.step, r, p.fallback ?? "E_RUNTIME_DEPLOY_FAILED");
+    if (p.step === "refresh" || p.step === "idempotency") err.details = { ...err.details, hint: p.step === "refresh" ? "refresh found changes: the deployed stack drifted from state" : "a second up wanted changes" };
+    return stage(ctx, { step: p.step, status: "failed", durationMs: r.durationMs, errors: [err] });
+  }
+  const r = await runProcess("npm", p.argv, { cwd: ctx.root, env: process.env });
+  ctx.logs[`${p.step}.log`] = `$ npm ${p.argv.join(" ")}\n# exit ${r.code}, ${r.durationMs} ms\n--- stderr\n${r.stderr}\n`;
+  if (r.notFound) {
+    const e = errorRecord("E_ENV_TOOL_MISSING", "npm is not on PATH", { details: { tool: "npm" } });
+    return stage(ctx, { step: p.step, status: "failed", durationMs: Date.now() - t0, errors: [e] });
+  }
+  if (ctx.interrupted) return stage(ctx, { step: p.step, status: "failed", durationMs: r.durationMs, errors: [interruptedError(ctx.interrupted)] });
+  const report = parseJsonOutput(r.stdout);
+  ctx.reports[p.step] = report ?? { unparsable: true, exitCode: r.code };
+  const recs = p.step === "lint" ? lintRecords(report, r.code, r.stderr) : p.step === "policy" ? policyRecords(report, r.code, r.stderr) : verifyRecords(report, r.code, r.stderr);
+  return stage(ctx, { step: p.step, status: recs.errors.length ? "failed" : "success", durationMs: r.durationMs, errors: recs.errors, warnings: recs.warnings });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseCli(argv, {
+    mode: { type: "string" },
+    stack: { type: "string" },
+    target: { type: "string", multiple: true },
+    "verify-idempotency": { type: "boolean" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    print(HELP);
+    return 0;
+  }
+  const mode = values.mode as RunMode;
+  if (!mode || !(MODES as readonly string[]).includes(mode)) throw new BootstrapError("E_ENV_USAGE", `--mode must be one of ${MODES.join(", ")} (got ${JSON.stringify(values.mode ?? null)})`);
+  const stack = values.stack;
+  if (!stack || !/^[A-Za-z0-9_.-]+$/.test(stack)) throw new BootstrapError("E_ENV_USAGE", "--stack <name> is required (letters, digits, '-', '_', '.')");
+  const targets = values.target ?? [];
+  const root = process.env.LOGGING_BOOTSTRAP_ROOT ? path.resolve(process.env.LOGGING_BOOTSTRAP_ROOT) : process.cwd();
+  const outDir = outDirFrom(process.env, root);
+  const startedAt = new Date();
+  const configFile = path.join(root, `Pulumi.${stack}.yaml`);
+  const ctx: Ctx = { mode, stack, root, stages: [], logs: {}, reports: {}, exitCode: 0, tools: { node: process.version, pulumi: null, docker: null } };
+  redactor.learnEnvFile(path.join(root, SECRETS_FILE));
+
+  const plan = planFor(mode, stack, targets, Boolean(values["verify-idempotency"]));
+  const refusals: ErrorRecord[] = [];
+  // The mode guard, over the whole plan before anything runs (and again before every spawn).
+  try {
+    if (targets.length && mode !== "repair") {
+      throw new BootstrapError("E_ENV_MODE_VIOLATION", `--target names resources to change; only --mode repair takes it (got --mode ${mode})`, { details: { mode, targets } });
+    }
+    for (const p of plan) if (p.kind === "pulumi") guardPulumiCall(mode, p.argv);
+  } catch (err) {
+    refusals.push(toErrorRecord(err));
+  }
+
+  let lock: RunLock | undefined;
+  if (!refusals.length && (LOCKED_MODES as readonly string[]).includes(mode)) {
+    try {
+      lock = acquireRunLock(path.join(outDir, ".bootstrap.lock"), { mode, stack }, (m) => printErr(`warning: ${m}`));
+    } catch (err) {
+      refusals.push(toErrorRecord(err));
+    }
+  }
+  const releaseOnExit = () => lock?.release();
+  process.on("exit", releaseOnExit);
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (ctx.interrupted) return;
+    ctx.interrupted = sig;
+    printErr(`[bootstrap] ${sig}: stopping the current step, writing the bundle, releasing the lock`);
+    for (const child of activeChildren) child.kill(sig);
+    // Bounded: if the child ignores the signal, give up waiting and leave with the lock released.
+    setTimeout(() => {
+      lock?.release();
+      process.exit(SIGNAL_EXIT[sig] ?? 1);
+    }, 15_000).unref();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  try {
+    const runner = pulumiRunner(mode, root);
+    let stop = refusals.length > 0;
+    if (refusals.length) {
+      for (const e of refusals) printErr(formatError(e));
+      ctx.exitCode = 2;
+    } else {
+      const pf = await preflight(ctx, runner);
+      if (pf.fatal) {
+        ctx.exitCode = 2;
+        stop = true;
+      } else if (ctx.stages[0].status === "failed") {
+        ctx.exitCode = 1;
+        stop = mode !== "diagnose"; // diagnose is read-only: it reports everything it can
+      }
+      if (!pf.fatal) {
+        try {
+          const s = await readStackSecrets(runner, stack);
+          redactor.learn(s.outputSecrets, true);
+          redactor.learn(s.configSecrets, true);
+        } catch {
+          /* no stack yet: nothing secret to learn */
+        }
+      }
+    }
+    for (const p of plan) {
+      if (stop || ctx.interrupted) {
+        ctx.stages.push({ step: p.step, status: "skipped", durationMs: 0, errors: [], detail: ctx.interrupted ? `interrupted by ${ctx.interrupted}` : "an earlier step failed or the run was refused" });
+        continue;
+      }
+      const st = await runStep(ctx, p, runner);
+      if (p.kind === "pulumi" && p.step !== "preview" && st.status === "success") {
+        // A first `up` creates secrets (random passwords): learn them before anything else is written.
+        const s = await readStackSecrets(runner, stack).catch(() => undefined);
+        if (s) {
+          redactor.learn(s.outputSecrets, true);
+          redactor.learn(s.configSecrets, true);
+        }
+      }
+      if (st.status === "failed") {
+        ctx.exitCode = Math.max(ctx.exitCode, st.errors.some((e) => e.code === "E_ENV_TOOL_MISSING" || e.code === "E_ENV_MODE_VIOLATION") ? 2 : 1);
+        if (mode !== "diagnose") stop = true;
+      }
+    }
+    if (ctx.interrupted) ctx.exitCode = SIGNAL_EXIT[ctx.interrupted] ?? 1;
+    return await writeBundle(ctx, outDir, startedAt, configFile, refusals, targets, argv, Boolean(values.json), runner);
+  } finally {
+    lock?.release();
+    process.off("exit", releaseOnExit);
+  }
+}
+
+async function writeBundle(
+  ctx: Ctx,
+  outDir: string,
+  startedAt: Date,
+  configFile: string,
+  refusals: ErrorRecord[],
+  targets: string[],
+  argv: string[],
+  json: boolean,
+  runner: ReturnType<typeof pulumiRunner>,
+): Promise<number> {
+  const bundle = Bundle.create(outDir, startedAt);
+  // Evidence: desired state and provenance. Read-only and best effort: it never turns a run red.
+  const canCallTools = !refusals.length && ctx.tools.pulumi !== null && !ctx.interrupted;
+  const t0 = Date.now();
+  const ev = await collectEvidence({
+    stack: ctx.stack,
+    root: ctx.root,
+    configFile,
+    stackInfo: ctx.stackInfo,
+    runner: canCallTools ? runner : undefined,
+    docker: ctx.tools.docker !== null,
+    // LOGGING_BOOTSTRAP_EVALUATE=0 skips evaluating the program in-process when outputs carry no SHAs.
+    evaluate: canCallTools && process.env.LOGGING_BOOTSTRAP_EVALUATE !== "0",
+  });
+  ctx.stages.push({ step: "evidence", status: "success", durationMs: Date.now() - t0, errors: [], detail: ev.sources.join(", ") });
+  bundle.writeJson(BUNDLE_FILES.desired, ev.desired);
+  bundle.writeJson(BUNDLE_FILES.provenance, ev.provenance);
+  if (ev.outputs) bundle.writeJson("outputs.json", ev.outputs);
+  bundle.writeJson(BUNDLE_FILES.preflight, {
+    mode: ctx.mode,
+    stack: ctx.stack,
+    refused: refusals.length > 0,
+    refusals,
+    checks: (ctx.reports.preflight as { checks?: unknown[] } | undefined)?.checks ?? [],
+    lint: ctx.reports.lint ?? null,
+    policy: ctx.reports.policy ?? null,
+  });
+  if (ctx.reports.lint) bundle.writeJson("lint.report.json", { mode: ctx.mode, report: ctx.reports.lint });
+  if (ctx.reports.policy) bundle.writeJson("policy.report.json", { mode: ctx.mode, report: ctx.reports.policy });
+  bundle.writeJson(
+    BUNDLE_FILES.verify,
+    ctx.reports.verify !== undefined
+      ? { mode: ctx.mode, report: ctx.reports.verify }
+      : { mode: ctx.mode, status: "skipped", reason: ctx.mode === "apply" || ctx.mode === "repair" ? "an earlier step failed or the run was refused" : `verify does not run in ${ctx.mode} mode` },
+  );
+  for (const [name, text] of Object.entries(ctx.logs)) bundle.writeText(path.join("logs", name), text);
+  const services: ServicePlan[] = SERVICES.map((s) => {
+    const plan: ServicePlan = { service: s, image: ctx.stackInfo?.images[s], artifactHash: ev.artifactHashes[s] };
+    if (ctx.mode === "repair") plan.targeted = targets.some((t) => servicesOf({ message: t, details: {} }).includes(s));
+    return plan;
+  });
+  const finishedAt = new Date();
+  const record = await finalizeRun(
+    bundle,
+    {
+      mode: ctx.mode,
+      stack: ctx.stack,
+      startedAt,
+      finishedAt,
+      exitCode: ctx.exitCode,
+      configFile: fs.existsSync(configFile) ? configFile : null,
+      configSha256: sha256File(configFile),
+      tools: { ...ctx.tools, "logging-bootstrap": readVersion(ctx.root) },
+      stages: ctx.stages,
+      errors: refusals,
+      events: { envKeys: Object.keys(PULUMI_ENV_OVERRIDES), warnings: [], services, projectName: ctx.stackInfo?.projectName },
+      argv,
+      options: { targets },
+    },
+    (m) => printErr(`warning: ${m}`),
+  );
+  const summary = bundle.readJson<Record<string, unknown>>(BUNDLE_FILES.summary);
+  if (json) print(redactor.json(summary));
+  else {
+    print(`${record.status.toUpperCase()}: bootstrap --mode ${ctx.mode} --stack ${ctx.stack} (exit ${ctx.exitCode}, ${record.duration_ms} ms)`);
+    for (const s of ctx.stages) print(`  ${s.step.padEnd(12)} ${s.status.padEnd(8)} ${String(s.durationMs).padStart(7)} ms${s.errors.length ? `  ${s.errors.map((e) => e.code).join(", ")}` : ""}`);
+    for (const a of ((summary?.next_actions ?? []) as Array<{ bucket: string; action: string }>)) print(`  next (${a.bucket}): ${a.action}`);
+    print(`  bundle: ${path.join(outDir, record.bundle)}`);
+  }
+  return ctx.exitCode;
+}
+
+function readVersion(root: string): string | null {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { version?: string }).version ?? null;
+  } catch {
+    return null;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      printErr(formatError(toErrorRecord(err)));
+      process.exit(toErrorRecord(err).bucket === "env" ? 2 : 1);
+    },
+  );
+}

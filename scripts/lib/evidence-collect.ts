@@ -1,0 +1,125 @@
+// Evidence of one run (P1, P10, P12): the desired state (rendered SHA-256s) and provenance (image ->
+// digest). Sources, best first: the stack outputs the program exports; otherwise the program evaluated
+// in-process under mocks (engineer B's evaluateProgram: the exact bytes each container receives);
+// provenance is also read from the Docker engine. Read-only and best effort: what could not be read
+// is recorded as such, never invented.
+import crypto from "node:crypto";
+import path from "node:path";
+import { SERVICES, ServiceName } from "../../contracts/config/schema";
+import { dockerClient, inspectImage, StackInfo } from "./docker-images";
+import { KEBAB } from "./events";
+import { PulumiRunner, stackOutputArgv } from "./pulumi-cli";
+import { REDACTED } from "./redact";
+import { desiredShasFromOutputs, digestsFromOutputs } from "./steps";
+
+export interface Evidence {
+  desired: Record<string, unknown>;
+  provenance: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+  artifactHashes: Partial<Record<ServiceName, string>>;
+  sources: string[];
+}
+
+const sha256 = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
+
+/** The service a dotted output path or a container file belongs to (a path segment naming it). */
+export function serviceOfPath(p: string): ServiceName | undefined {
+  const segs = p.split(/[.[\]/:]+/).map((s) => s.toLowerCase());
+  return SERVICES.find((s) => segs.includes(s.toLowerCase()) || segs.includes(KEBAB[s]) || segs.some((x) => x.endsWith(`-${KEBAB[s]}`)));
+}
+
+/** One hash per service over its files' SHAs (BootstrapStarted.artifact_hash). */
+export function artifactHashes(files: Record<string, string>): Partial<Record<ServiceName, string>> {
+  const by: Partial<Record<ServiceName, string[]>> = {};
+  for (const [p, sha] of Object.entries(files)) {
+    const s = serviceOfPath(p);
+    if (s) (by[s] ??= []).push(`${p}=${sha}`);
+  }
+  const out: Partial<Record<ServiceName, string>> = {};
+  for (const [s, list] of Object.entries(by)) out[s as ServiceName] = sha256(list!.sort().join("\n"));
+  return out;
+}
+
+interface EvaluatedLike {
+  resources: Array<{ type: string; name: string; inputs: Record<string, unknown> }>;
+}
+
+/** Rendered files from an evaluation: every Container upload except secrets. */
+export function desiredFromEvaluation(ev: EvaluatedLike): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const r of ev.resources) {
+    if (r.type !== "docker:index/container:Container") continue;
+    const labels = (r.inputs.labels as Array<{ label: string; value: string }> | undefined) ?? [];
+    const svc = labels.find((l) => l.label === "logging-bootstrap.service")?.value ?? r.name;
+    for (const u of (r.inputs.uploads as Array<{ file?: string; content?: unknown }> | undefined) ?? []) {
+      if (!u.file || typeof u.content !== "string" || u.content === REDACTED || /\/secrets?\//.test(u.file)) continue;
+      files[`${svc}:${u.file}`] = sha256(u.content);
+    }
+  }
+  return files;
+}
+
+export async function collectEvidence(o: {
+  stack: string;
+  root: string;
+  configFile: string;
+  stackInfo?: StackInfo;
+  runner?: PulumiRunner;
+  docker: boolean;
+  outputs?: Record<string, unknown>;
+  evaluate?: boolean;
+}): Promise<Evidence> {
+  const sources: string[] = [];
+  let outputs = o.outputs;
+  if (outputs) sources.push("outputs-file");
+  else if (o.runner) {
+    const r = await o.runner.run(stackOutputArgv(o.stack)).catch(() => undefined);
+    if (r?.code === 0) {
+      try {
+        outputs = JSON.parse(r.stdout) as Record<string, unknown>;
+        sources.push("pulumi stack output");
+      } catch {
+        /* not JSON */
+      }
+    }
+  }
+  let files = outputs ? desiredShasFromOutputs(outputs) : {};
+  let desiredSource = Object.keys(files).length ? "stack outputs" : "none";
+  if (!Object.keys(files).length && o.evaluate !== false) {
+    try {
+      // Loaded lazily: evaluating the program under mocks costs seconds and is only needed here.
+      const { evaluateProgram } = (await import("./evaluate")) as { evaluateProgram: (x: { stack: string; configFile?: string }) => Promise<EvaluatedLike> };
+      files = desiredFromEvaluation(await evaluateProgram({ stack: o.stack, configFile: o.configFile }));
+      desiredSource = "evaluateProgram (program under mocks)";
+      sources.push("evaluateProgram");
+    } catch (err) {
+      desiredSource = `unavailable: ${(err as Error).message.split("\n")[0]}`;
+    }
+  }
+  const recorded = outputs ? digestsFromOutputs(outputs) : {};
+  const images: Array<Record<string, unknown>> = [];
+  for (const s of SERVICES) {
+    const ref = o.stackInfo?.images[s];
+    if (!ref) continue;
+    const entry: Record<string, unknown> = { service: s, ref };
+    const rec = Object.entries(recorded).find(([p]) => serviceOfPath(p) === s);
+    if (rec) entry.recorded = rec[1];
+    if (o.docker) {
+      try {
+        const img = await inspectImage(dockerClient(), ref);
+        entry.local = img ? { id: img.id, repoDigests: img.repoDigests } : null;
+      } catch {
+        entry.local = "engine unreachable";
+      }
+    }
+    images.push(entry);
+  }
+  if (o.docker) sources.push("docker engine");
+  return {
+    desired: { stack: o.stack, config_file: path.basename(o.configFile), source: desiredSource, files },
+    provenance: { stack: o.stack, recorded_source: outputs ? "stack outputs" : "none", images, recorded },
+    outputs,
+    artifactHashes: artifactHashes(files),
+    sources,
+  };
+}

@@ -1,0 +1,162 @@
+// Redaction of secrets (P8): nothing secret may reach stdout, logs or run bundles.
+// Three layers, because no single one is enough:
+//  1. structure: values under secret-looking keys and Pulumi secret envelopes become ***REDACTED***;
+//  2. known values: every secret value the run has seen (learned in layer 1, from the environment,
+//     from `pulumi stack output --show-secrets`, from secrets.local.env) is scrubbed from any text;
+//  3. patterns: `password=...`, `Bearer ...`, URL userinfo, for secrets nobody told us about.
+// Every byte the operator CLIs print or write under out/ goes through one Redactor.
+import fs from "node:fs";
+
+export const REDACTED = "***REDACTED***";
+
+/** Pulumi's secret signature (sdk/nodejs/runtime/rpc.ts specialSigKey / specialSecretSig). */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Key names whose values are secrets. `key` alone is too broad (configKey, sortKey): only compounds. */
+export const SECRET_KEY_RE = /(password|passwd|passphrase|secret|token|credential|private_?key|api_?key|access_?key|secret_?key|^auth$|authorization|cookie)/i;
+/** Keys that merely talk *about* secrets and never hold one (redacting them would hide useful facts). */
+const NOT_SECRET_KEYS = new Set(["secretKeys", "secret", "secrets_policy", "secretNames", "secretCount", "redactions"]);
+
+const MIN_SECRET_LEN = 4;
+
+const PATTERNS: Array<[RegExp, string]> = [
+  // key=value / key: value forms in free text (logs, error messages).
+  [/((?:password|passwd|passphrase|secret|token|api[_-]?key)[A-Za-z0-9_]*["']?\s*[=:]\s*["']?)(?!\*\*\*REDACTED)([^\s"',;&}]+)/gi, `$1${REDACTED}`],
+  [/(\bbearer\s+)(?!\*\*\*REDACTED)([A-Za-z0-9._~+/=-]+)/gi, `$1${REDACTED}`],
+  [/(\bbasic\s+)(?!\*\*\*REDACTED)([A-Za-z0-9+/=]{8,})/gi, `$1${REDACTED}`],
+  // URL userinfo: scheme://user:pass@host
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:)(?!\*\*\*REDACTED)([^@\s/]+)(@)/gi, `$1${REDACTED}$3`],
+];
+
+function isSecretEnvelope(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+export function isSecretKey(key: string): boolean {
+  return !NOT_SECRET_KEYS.has(key) && SECRET_KEY_RE.test(key);
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+export class Redactor {
+  private readonly values = new Set<string>();
+  private compiled: RegExp | undefined;
+
+  /** Remember a secret value so it is scrubbed from every later text. */
+  add(value: unknown): void {
+    if (typeof value === "number") value = String(value);
+    if (typeof value !== "string") return;
+    const v = value.trim();
+    if (v.length < MIN_SECRET_LEN || v === REDACTED || v === "[secret]") return;
+    if (!this.values.has(v)) {
+      this.values.add(v);
+      this.compiled = undefined;
+      // JSON-escaped form too, for secrets with quotes/backslashes embedded in serialized text.
+      const esc = JSON.stringify(v).slice(1, -1);
+      if (esc !== v) this.values.add(esc);
+    }
+  }
+
+  /** Learn every string leaf of a value that is a secret (envelope or secret-named key). */
+  learn(value: unknown, underSecretKey = false): void {
+    if (isSecretEnvelope(value)) {
+      this.learn((value as Record<string, unknown>).value, true);
+      return;
+    }
+    if (Array.isArray(value)) {
+      for (const v of value) this.learn(v, underSecretKey);
+      return;
+    }
+    if (typeof value === "object" && value !== null) {
+      for (const [k, v] of Object.entries(value)) this.learn(v, underSecretKey || isSecretKey(k));
+      return;
+    }
+    if (underSecretKey) this.add(value);
+  }
+
+  /** Secret values from the environment (PULUMI_CONFIG_PASSPHRASE, *_PASSWORD, *_TOKEN ...). */
+  learnEnv(env: NodeJS.ProcessEnv = process.env): void {
+    for (const [k, v] of Object.entries(env)) if (v && isSecretKey(k)) this.add(v);
+  }
+
+  /** Every value of a KEY=VALUE file (secrets.local.env holds nothing but secrets). */
+  learnEnvFile(file: string): void {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch {
+      return;
+    }
+    for (const line of text.split(/\r?\n/)) {
+      const m = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*(.*)$/.exec(line);
+      if (m) this.add(m[1].replace(/^["']|["']$/g, ""));
+    }
+  }
+
+  get size(): number {
+    return this.values.size;
+  }
+
+  /** Scrub known secret values only (safe on serialized JSON: the result stays valid JSON). */
+  known(s: string): string {
+    if (this.values.size === 0) return s;
+    if (!this.compiled) {
+      const alts = [...this.values].sort((a, b) => b.length - a.length).map(escapeRe);
+      this.compiled = new RegExp(alts.join("|"), "g");
+    }
+    return s.replace(this.compiled, REDACTED);
+  }
+
+  /** Scrub known values and secret-looking patterns from free text. */
+  text(s: string): string {
+    s = this.known(s);
+    for (const [re, rep] of PATTERNS) s = s.replace(re, rep);
+    return s;
+  }
+
+  /** Deep copy with secrets redacted (learns what it redacts, so later text is scrubbed too). */
+  value<T>(v: T): T {
+    this.learn(v);
+    return this.walk(v, false) as T;
+  }
+
+  private walk(v: unknown, secret: boolean): unknown {
+    if (isSecretEnvelope(v)) return REDACTED;
+    if (Array.isArray(v)) return v.map((x) => this.walk(x, secret));
+    if (typeof v === "object" && v !== null) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = this.walk(x, secret || isSecretKey(k));
+      return out;
+    }
+    if (secret && (typeof v === "string" || typeof v === "number")) return v === "[secret]" ? v : REDACTED;
+    if (typeof v === "string") return this.text(v);
+    return v;
+  }
+
+  /** One JSON line (no trailing newline), redacted: for events.jsonl and runs.jsonl. */
+  line(v: unknown): string {
+    return this.known(JSON.stringify(this.value(v)));
+  }
+
+  /** JSON text of a value, redacted, pretty-printed with a final newline. */
+  json(v: unknown): string {
+    // Leaves were pattern-scrubbed by value(); on the serialized text only known values are replaced
+    // (patterns could match `"passwordSet": true` and break the JSON).
+    return this.known(JSON.stringify(this.value(v), null, 2)) + "\n";
+  }
+}
+
+/** The process-wide redactor: CLIs learn into it and print through it. */
+export const redactor = new Redactor();
+redactor.learnEnv();
+
+export function print(s: string): void {
+  process.stdout.write(redactor.text(s.endsWith("\n") ? s : s + "\n"));
+}
+
+export function printErr(s: string): void {
+  process.stderr.write(redactor.text(s.endsWith("\n") ? s : s + "\n"));
+}

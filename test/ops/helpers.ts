@@ -1,0 +1,165 @@
+// Sandbox for the operator CLIs: a temp project dir (stack file), stub `pulumi` and `npm` first on
+// PATH, and a fake Docker engine API on a unix socket (DOCKER_HOST), so the wrapper runs end to end
+// without the Pulumi CLI or a Docker daemon. CLIs run as real child processes (async spawn).
+import { spawn, ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+
+export const REPO = path.resolve(__dirname, "..", "..");
+export const STUB_BIN = path.join(REPO, "test", "fixtures", "ops", "stub-bin");
+export const TSX_LOADER = path.join(REPO, "node_modules", "tsx", "dist", "loader.mjs");
+
+export interface FakeDocker {
+  socket: string;
+  /** image ref -> inspect answer; absent refs answer 404. */
+  images: Map<string, { Id: string; RepoDigests: string[]; RepoTags: string[] }>;
+  requests: string[];
+  close(): Promise<void>;
+}
+
+export async function startFakeDocker(dir: string): Promise<FakeDocker> {
+  const socket = path.join(dir, "docker.sock");
+  const images = new Map<string, { Id: string; RepoDigests: string[]; RepoTags: string[] }>();
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    const url = decodeURIComponent((req.url ?? "").split("?")[0]).replace(/^\/v[0-9.]+/, "");
+    requests.push(`${req.method} ${url}`);
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    };
+    if (url === "/_ping") {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("OK");
+      return;
+    }
+    if (url === "/version") return json(200, { Version: "27.0-fake", ApiVersion: "1.46" });
+    const m = /^\/images\/(.+)\/json$/.exec(url);
+    if (m) {
+      const img = images.get(m[1]);
+      return img ? json(200, img) : json(404, { message: `No such image: ${m[1]}` });
+    }
+    json(404, { message: `fake docker: ${url}` });
+  });
+  await new Promise<void>((r) => server.listen(socket, r));
+  return {
+    socket,
+    images,
+    requests,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+export interface Sandbox {
+  dir: string;
+  outDir: string;
+  stubLog: string;
+  docker: FakeDocker;
+  env: NodeJS.ProcessEnv;
+  cleanup(): Promise<void>;
+}
+
+export const TEST_STACK_FILE = path.join(REPO, "test", "fixtures", "ops", "Pulumi.test.yaml");
+
+export async function makeSandbox(opts: { stackFile?: string; docker?: boolean } = {}): Promise<Sandbox> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ops-"));
+  fs.copyFileSync(opts.stackFile ?? TEST_STACK_FILE, path.join(dir, "Pulumi.test.yaml"));
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "sandbox", version: "0.0.0-test" }));
+  const docker = await startFakeDocker(dir);
+  const stubLog = path.join(dir, "stub.log");
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${STUB_BIN}:${process.env.PATH}`,
+    HOME: dir,
+    DOCKER_HOST: opts.docker === false ? `unix://${path.join(dir, "nothing.sock")}` : `unix://${docker.socket}`,
+    STUB_LOG: stubLog,
+    LOGGING_BOOTSTRAP_EVALUATE: "0",
+  };
+  return {
+    dir,
+    outDir: path.join(dir, "out"),
+    stubLog,
+    docker,
+    env,
+    async cleanup() {
+      await docker.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  pid: number;
+  ms: number;
+}
+
+/** Spawn a CLI of scripts/ with node + the tsx loader (one process: its PID is the run's PID). */
+export function spawnCli(script: string, args: string[], sb: { dir: string; env: NodeJS.ProcessEnv }, extraEnv: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  const t0 = Date.now();
+  const child = spawn(process.execPath, ["--import", TSX_LOADER, path.join(REPO, "scripts", script), ...args], {
+    cwd: sb.dir,
+    env: { ...sb.env, ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (c) => (stdout += c));
+  child.stderr!.on("data", (c) => (stderr += c));
+  const done = new Promise<CliResult>((resolve) => {
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, pid: child.pid!, ms: Date.now() - t0 }));
+  });
+  return { child, done };
+}
+
+export function runCli(script: string, args: string[], sb: { dir: string; env: NodeJS.ProcessEnv }, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return spawnCli(script, args, sb, extraEnv).done;
+}
+
+export interface StubCall {
+  tool?: string;
+  argv: string[];
+  env?: Record<string, string | null>;
+  stdinDevNull?: boolean;
+  stdinKind?: string;
+  stdinIsTTY?: boolean;
+  stdoutIsTTY?: boolean;
+  ppid?: number;
+}
+
+export function stubCalls(sb: Sandbox): StubCall[] {
+  if (!fs.existsSync(sb.stubLog)) return [];
+  return fs
+    .readFileSync(sb.stubLog, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as StubCall);
+}
+
+export function pulumiCalls(sb: Sandbox): StubCall[] {
+  return stubCalls(sb).filter((c) => c.tool !== "npm");
+}
+
+export async function waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const t0 = Date.now();
+  while (!pred()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Every file under a directory, recursively (for the redaction scan). */
+export function allFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...allFiles(p));
+    else out.push(p);
+  }
+  return out;
+}
