@@ -104,11 +104,16 @@ export interface ServiceSpec {
   exception?: string;
 }
 
-/** Upload entries: non-secret files world-readable, never executable; secret files owner-only. */
+/**
+ * Upload entries: non-secret files world-readable, never executable. Secret files are 0440 owned by
+ * the service's uid and group 0: readable by that user and by group 0 only. (Grafana's user is
+ * 472 with primary group 0, so the file stays readable even where a provider build ignores
+ * `owner`/`group` and the tar entry lands root:root.)
+ */
 export function uploadsFor(files: RenderedFile[], secrets: SecretFile[] = []): docker.types.input.ContainerUpload[] {
   return [
     ...files.map((f) => ({ file: f.path, content: f.content, permissions: "0444", executable: false })),
-    ...secrets.map((s) => ({ file: s.path, content: s.content, permissions: "0400", owner: s.owner, group: s.group, executable: false })),
+    ...secrets.map((s) => ({ file: s.path, content: s.content, permissions: "0440", owner: s.owner, group: s.group, executable: false })),
   ];
 }
 

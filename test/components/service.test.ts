@@ -70,12 +70,12 @@ describe("limits, labels, protection", () => {
 });
 
 describe("uploads", () => {
-  it("non-secret files are 0444; secret files 0400 owned by the service user", () => {
+  it("non-secret files are 0444; secret files 0440 owned by the service user", () => {
     const files = renderServiceFiles(test_).loki;
     const secret = pulumi.secret("x");
     const u = uploadsFor(files, [{ path: "/s", content: secret, owner: "472", group: "0" }]);
     expect(u[0]).toEqual({ file: "/etc/loki/config.yaml", content: files[0].content, permissions: "0444", executable: false });
-    expect(u[1]).toEqual(expect.objectContaining({ file: "/s", permissions: "0400", owner: "472", group: "0" }));
+    expect(u[1]).toEqual(expect.objectContaining({ file: "/s", permissions: "0440", owner: "472", group: "0" }));
   });
 });
 

@@ -265,12 +265,12 @@ describe("config files reach containers as uploads", () => {
 });
 
 describe("secrets", () => {
-  it("Grafana's password and secret key are uploaded files (owner-only) and never in env, labels, plan or outputs", () => {
+  it("Grafana's password and secret key are uploaded files (0440, uid 472 / gid 0) and never in env, labels, plan or outputs", () => {
     const g = container(testEv, "grafana");
     const secretUploads = (g.inputs.uploads as { file: string; content: string; permissions: string; owner: string }[]).filter((u) => u.content === REDACTED);
     expect(secretUploads.map((u) => [u.file, u.permissions, u.owner])).toEqual([
-      ["/etc/grafana/secrets/admin_password", "0400", "472"],
-      ["/etc/grafana/secrets/secret_key", "0400", "472"],
+      ["/etc/grafana/secrets/admin_password", "0440", "472"],
+      ["/etc/grafana/secrets/secret_key", "0440", "472"],
     ]);
     const plan = toPlan(testEv);
     // Secret values only ever travel as Pulumi secrets: the only wholly redacted inputs are those
