@@ -1,0 +1,251 @@
+// The test environment is real: a Docker engine answers, every image the stack runs came from the
+// local registry (its RepoDigest is the digest the registry serves), every container is healthy
+// and published on 127.0.0.1 only, the real binaries are what they claim, and each double answers
+// its documented API shape. Needs `npm run testenv:up` first (npm run test:integration does it).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Docker from "dockerode";
+
+const ROOT = path.resolve(__dirname, "../..");
+const INFO_FILE = path.join(ROOT, "test/.tmp/testenv.json");
+const SERVICES = ["grafana", "loki", "alloy", "prometheus", "nodeExporter", "cadvisor"] as const;
+const KEBAB: Record<string, string> = { grafana: "grafana", loki: "loki", alloy: "alloy", prometheus: "prometheus", nodeExporter: "node-exporter", cadvisor: "cadvisor" };
+const PORT: Record<string, number> = { grafana: 3000, loki: 3100, alloy: 12345, prometheus: 9090, nodeExporter: 9100, cadvisor: 8080 };
+
+interface Svc { container: string; id: string; imageRef: string; imageId: string; repoDigest: string; kind: string; hostIp: string; hostPort: number; url: string }
+interface Info { engine: { socket: string }; registry: string; project: string; renderDir: string; secretsFile: string; network: string; volumes: string[]; paths: Record<string, string>; services: Record<string, Svc> }
+
+function loadInfo(): Info {
+  if (!fs.existsSync(INFO_FILE)) throw new Error(`${INFO_FILE} is missing: run \`npm run testenv:up\` first (or \`npm run test:integration\`)`);
+  return JSON.parse(fs.readFileSync(INFO_FILE, "utf8")) as Info;
+}
+const info = loadInfo();
+const docker = new Docker({ socketPath: info.engine.socket });
+const secrets = Object.fromEntries(
+  fs.readFileSync(info.secretsFile, "utf8").split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+);
+const url = (svc: string, p: string) => `${info.services[svc].url}${p}`;
+
+async function get(u: string, init?: RequestInit): Promise<{ status: number; text: string; type: string }> {
+  const res = await fetch(u, { ...init, signal: AbortSignal.timeout(5000) });
+  return { status: res.status, text: await res.text(), type: res.headers.get("content-type") ?? "" };
+}
+
+/** Metric names in a Prometheus text exposition (parsed, not substring-matched). */
+function metricNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of text.split("\n")) {
+    if (!line || line.startsWith("#")) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+\S+/.exec(line);
+    if (m) names.add(m[1]);
+  }
+  return names;
+}
+
+function metricLabels(text: string, name: string): Record<string, string>[] {
+  const out: Record<string, string>[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}\s+\S+/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const labels: Record<string, string> = {};
+    for (const l of m[2].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
+    out.push(labels);
+  }
+  return out;
+}
+
+/** Poll fn every 250 ms until it returns a value, at most `ms` milliseconds. */
+async function eventually<T>(ms: number, fn: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (let i = 0; i < 1000; i++) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`condition not met within ${ms} ms`);
+}
+
+jest.setTimeout(60000);
+
+describe("the engine", () => {
+  test("answers on its socket", async () => {
+    const ping = await docker.ping();
+    expect(Buffer.isBuffer(ping) ? ping.toString() : String(ping)).toBe("OK");
+    const v = await docker.version();
+    expect(typeof v.ApiVersion).toBe("string");
+  });
+});
+
+describe("images come from the local registry", () => {
+  test.each(SERVICES)("%s: the registry serves a manifest whose digest is the running container's RepoDigest", async (svc) => {
+    const s = info.services[svc];
+    expect(s.imageRef.startsWith(`${info.registry}/`)).toBe(true);
+    const rest = s.imageRef.slice(info.registry.length + 1);
+    const repo = rest.slice(0, rest.lastIndexOf(":"));
+    const tag = rest.slice(rest.lastIndexOf(":") + 1);
+    const res = await fetch(`http://${info.registry}/v2/${repo}/manifests/${tag}`, {
+      method: "HEAD",
+      headers: { Accept: "application/vnd.docker.distribution.manifest.v2+json" },
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(res.status).toBe(200);
+    const digest = res.headers.get("docker-content-digest");
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const c = await docker.getContainer(s.container).inspect();
+    const img = await docker.getImage(c.Image).inspect();
+    expect(img.RepoDigests).toContain(`${info.registry}/${repo}@${digest}`);
+    expect(s.repoDigest).toBe(`${info.registry}/${repo}@${digest}`);
+    // Doubles are named as doubles; the real images are labelled real.
+    expect(img.Config.Labels?.["logging-testenv.kind"]).toBe(repo.startsWith("doubles/") ? "double" : "real");
+  });
+});
+
+describe("containers", () => {
+  test.each(SERVICES)("%s: healthy, named and labelled by convention, published on 127.0.0.1 only", async (svc) => {
+    const c = await docker.getContainer(info.services[svc].container).inspect();
+    expect(c.Name).toBe(`/${info.project}-${KEBAB[svc]}`);
+    expect(c.State.Running).toBe(true);
+    expect(c.State.Health?.Status).toBe("healthy");
+    expect(c.Config.Labels["logging-bootstrap.project"]).toBe(info.project);
+    expect(c.Config.Labels["logging-bootstrap.service"]).toBe(svc);
+    expect(Object.keys(c.NetworkSettings.Networks)).toEqual([info.network]);
+    const bindings = c.HostConfig.PortBindings as Record<string, { HostIp: string; HostPort: string }[]>;
+    expect(Object.keys(bindings)).toEqual([`${PORT[svc]}/tcp`]);
+    expect(bindings[`${PORT[svc]}/tcp`]).toEqual([{ HostIp: "127.0.0.1", HostPort: String(info.services[svc].hostPort) }]);
+  });
+
+  test("every data volume is labelled", async () => {
+    for (const v of info.volumes) {
+      const vi = await docker.getVolume(v).inspect();
+      expect(vi.Labels).toMatchObject({ "logging-bootstrap.project": info.project, "logging-bootstrap.data": "true" });
+    }
+    expect(info.volumes.length).toBe(4);
+  });
+});
+
+describe("real binaries", () => {
+  test("Prometheus is 2.42 and loaded the rendered rule file", async () => {
+    const b = JSON.parse((await get(url("prometheus", "/api/v1/status/buildinfo"))).text);
+    expect(b.status).toBe("success");
+    expect(b.data.version).toBe("2.42.0+ds"); // Debian's build of 2.42.0
+    const rules = JSON.parse((await get(url("prometheus", "/api/v1/rules"))).text);
+    expect(rules.status).toBe("success");
+    expect(rules.data.groups.map((g: { file: string }) => g.file)).toContain("/etc/prometheus/rules/logging-bootstrap.rules.yml");
+  });
+  test("node-exporter is 1.5", async () => {
+    const m = await get(url("nodeExporter", "/metrics"));
+    expect(m.status).toBe(200);
+    const build = metricLabels(m.text, "node_exporter_build_info");
+    expect(build.length).toBe(1);
+    expect(build[0].version).toBe("1.5.0");
+  });
+});
+
+describe("Grafana double", () => {
+  const auth = (u: string, p: string) => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}` });
+  test("/api/health", async () => {
+    const r = await get(url("grafana", "/api/health"));
+    expect(r.status).toBe(200);
+    const body = JSON.parse(r.text);
+    expect(body.database).toBe("ok");
+    expect(typeof body.version).toBe("string");
+    expect(typeof body.commit).toBe("string");
+  });
+  test("/api/search?type=dash-db lists exactly the provisioned dashboards, behind basic auth", async () => {
+    const dir = path.join(info.renderDir, "files/grafana/var/lib/grafana/dashboards");
+    const rendered = fs.readdirSync(dir).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as { uid: string; title: string });
+    expect(rendered.length).toBeGreaterThan(0);
+    const r = await get(url("grafana", "/api/search?type=dash-db"), { headers: auth("admin", secrets.GRAFANA_ADMIN_PASSWORD) });
+    expect(r.status).toBe(200);
+    const hits = JSON.parse(r.text) as { uid: string; title: string; type: string; url: string; uri: string; tags: string[] }[];
+    expect(hits.map((h) => h.uid).sort()).toEqual(rendered.map((d) => d.uid).sort());
+    for (const h of hits) {
+      expect(h.type).toBe("dash-db");
+      expect(h.title).toBe(rendered.find((d) => d.uid === h.uid)!.title);
+      expect(h.url.startsWith(`/d/${h.uid}/`)).toBe(true);
+      expect(Array.isArray(h.tags)).toBe(true);
+    }
+  });
+  test("bad or missing credentials answer 401 JSON", async () => {
+    const bad = await get(url("grafana", "/api/search?type=dash-db"), { headers: auth("admin", "not-the-password") });
+    expect(bad.status).toBe(401);
+    expect(JSON.parse(bad.text).message).toBe("Invalid username or password");
+    const none = await get(url("grafana", "/api/search?type=dash-db"));
+    expect(none.status).toBe(401);
+    expect(typeof JSON.parse(none.text).message).toBe("string");
+  });
+});
+
+describe("Loki double", () => {
+  const marker = `testenv-selftest-${process.pid}-${Date.now()}`;
+  test("/ready and buildinfo", async () => {
+    const r = await get(url("loki", "/ready"));
+    expect(r.status).toBe(200);
+    expect(r.text.trim()).toBe("ready");
+    expect(typeof JSON.parse((await get(url("loki", "/loki/api/v1/status/buildinfo"))).text).version).toBe("string");
+  });
+  test("push 204, then query_range streams, labels and label values", async () => {
+    const ts = (BigInt(Date.now()) * 1000000n).toString();
+    const push = await fetch(url("loki", "/loki/api/v1/push"), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ streams: [{ stream: { job: "testenv-selftest", run: marker }, values: [[ts, `hello ${marker}`]] }] }),
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(push.status).toBe(204);
+    const q = new URLSearchParams({ query: `{job="testenv-selftest", run="${marker}"} |= "hello"`, limit: "10", direction: "backward" });
+    const body = await eventually(15000, async () => {
+      q.set("end", (BigInt(Date.now()) * 1000000n + 1000000n).toString()); // recomputed each attempt
+      const b = JSON.parse((await get(url("loki", `/loki/api/v1/query_range?${q}`))).text);
+      return b.data.result.length > 0 ? b : undefined;
+    });
+    expect(body.status).toBe("success");
+    expect(body.data.resultType).toBe("streams");
+    expect(body.data.result).toEqual([{ stream: { job: "testenv-selftest", run: marker }, values: [[ts, `hello ${marker}`]] }]);
+    const labels = JSON.parse((await get(url("loki", "/loki/api/v1/labels"))).text);
+    expect(labels.status).toBe("success");
+    expect(labels.data).toEqual(expect.arrayContaining(["job", "run"]));
+    const values = JSON.parse((await get(url("loki", "/loki/api/v1/label/run/values"))).text);
+    expect(values.data).toContain(marker);
+  });
+  test("refuses a protobuf push (the double speaks JSON only) and a bad query", async () => {
+    const r = await fetch(url("loki", "/loki/api/v1/push"), { method: "POST", headers: { "Content-Type": "application/x-protobuf" }, body: "x", signal: AbortSignal.timeout(5000) });
+    expect(r.status).toBe(415);
+    expect((await get(url("loki", `/loki/api/v1/query_range?query=${encodeURIComponent("sum(rate({job=\"x\"}[1m]))")}`))).status).toBe(400);
+  });
+});
+
+describe("Alloy double", () => {
+  test("/-/ready", async () => {
+    const r = await get(url("alloy", "/-/ready"));
+    expect(r.status).toBe(200);
+  });
+  test("tails a file under logsRoot and pushes it to Loki with labels, redacted", async () => {
+    const marker = `testenv-alloy-${process.pid}-${Date.now()}`;
+    const file = path.join(info.paths.logsRoot, "testenv-selftest.log");
+    fs.appendFileSync(file, `${marker} password=hunter2&x=1\n`);
+    const q = new URLSearchParams({ query: `{job="logs"} |= "${marker}"`, limit: "5" });
+    const body = await eventually(20000, async () => {
+      q.set("end", (BigInt(Date.now()) * 1000000n + 1000000n).toString());
+      const b = JSON.parse((await get(url("loki", `/loki/api/v1/query_range?${q}`))).text);
+      return b.data.result.length > 0 ? b : undefined;
+    });
+    expect(body.data.result.length).toBe(1);
+    const stream = body.data.result[0];
+    expect(stream.stream).toEqual({ filename: file, job: "logs", project: info.project });
+    expect(stream.values.map((v: [string, string]) => v[1])).toEqual([`${marker} password=***REDACTED***&x=1`]);
+  });
+});
+
+describe("cAdvisor double", () => {
+  test("/healthz and /metrics", async () => {
+    const h = await get(url("cadvisor", "/healthz"));
+    expect(h.status).toBe(200);
+    expect(h.text.trim()).toBe("ok");
+    const m = await get(url("cadvisor", "/metrics"));
+    const names = metricNames(m.text);
+    expect(names.has("cadvisor_version_info")).toBe(true);
+    expect([...names].filter((n) => n.startsWith("container_")).length).toBeGreaterThanOrEqual(2);
+  });
+});
