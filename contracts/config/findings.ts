@@ -18,6 +18,17 @@ export interface Finding {
 
 export type PathSeg = string | number;
 
+/** A short, never-throwing rendering of any value for messages (null-prototype objects, bigints, symbols...). */
+export function show(v: unknown, max = 60): string {
+  let s: string;
+  try {
+    s = typeof v === "bigint" ? `${v.toString()}n` : typeof v === "symbol" ? v.toString() : JSON.stringify(v) ?? typeof v;
+  } catch {
+    s = typeof v;
+  }
+  return s.length > max ? `${s.slice(0, max)}...` : s;
+}
+
 export function formatPath(segs: readonly PathSeg[]): string {
   let out = "";
   for (const s of segs) {
@@ -49,7 +60,12 @@ export function stackPatch(path: readonly PathSeg[], value: unknown, comment?: s
     v = typeof seg === "number" ? [v] : { [seg]: v };
   }
   const doc = { config: { [`${PROJECT_NAMESPACE}:${String(top)}`]: v } };
-  return commentLines(comment) + YAML.stringify(doc, { lineWidth: 0 });
+  try {
+    return commentLines(comment) + YAML.stringify(doc, { lineWidth: 0 });
+  } catch {
+    // A value YAML cannot render (e.g. from a fuzzed input): show the key with a placeholder.
+    return commentLines(comment ?? "replace <value> with a valid value") + YAML.stringify({ config: { [`${PROJECT_NAMESPACE}:${String(top)}`]: "<value>" } });
+  }
 }
 
 function commentLines(comment?: string): string {

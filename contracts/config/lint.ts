@@ -4,7 +4,7 @@
 // read stack files all go through lintConfig, so they report the same findings.
 import { z } from "zod";
 import { CURRENT_SCHEMA_VERSION, StackConfig, StackConfigSchema } from "./schema";
-import { Finding, PathSeg, finding, formatPath, stackPatch } from "./findings";
+import { Finding, PathSeg, finding, formatPath, show, stackPatch } from "./findings";
 import { getAt, isRecord, Raw, RuleResult, SEMANTIC_RULES, SECRET_CONFIG_KEYS } from "./rules";
 import { detectVersion, migrateConfig, versionFinding } from "../migrations";
 
@@ -235,8 +235,8 @@ function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
-  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v)}`;
-  return `${typeof v} ${String(v)}`;
+  if (typeof v === "string") return `the string ${show(v)}`;
+  return `${typeof v} ${show(v)}`;
 }
 
 /** The known key nearest to `key` (edit distance <= 2, or same letters ignoring case/_/-). */

@@ -3,7 +3,7 @@
 // holds them, before zod), so it never assumes a shape: arbitrary input yields findings, never
 // a crash. The policy pack reuses the predicates (isPinnedImage, isDnsLabel, parseDuration, ...).
 import path from "node:path";
-import { Finding, PathSeg, finding, stackPatch } from "./findings";
+import { Finding, PathSeg, finding, show, stackPatch } from "./findings";
 import { DNS_LABEL, SERVICES, ServiceName } from "./schema";
 
 export type Raw = Record<string, unknown>;
@@ -169,7 +169,7 @@ export function rulePorts(raw: Raw): RuleResult {
     if (v === undefined) continue;
     if (!isValidPort(v)) {
       const fix = suggestPort(svc, used);
-      const what = typeof v === "string" ? `a string (${JSON.stringify(v.slice(0, 40))}), not an integer` : `${JSON.stringify(v) ?? String(v)}`;
+      const what = typeof v === "string" ? `a string (${show(v, 40)}), not an integer` : show(v, 40);
       out.errors.push(
         finding("E_CONFIG_INVALID_PORT", ["ports", svc], `ports.${svc} is ${what}; published ports must be integers between ${MIN_PORT} and ${MAX_PORT}`, stackPatch(["ports", svc], fix)),
       );
@@ -294,13 +294,13 @@ export function ruleBooleans(raw: Raw): RuleResult {
   for (const p of BOOLEAN_PATHS) {
     const v = getAt(raw, p);
     if (v === undefined || typeof v === "boolean") continue;
-    const s = typeof v === "string" ? v.trim().toLowerCase() : String(v);
+    const s = typeof v === "string" ? v.trim().toLowerCase() : show(v);
     const fix = ["true", "yes", "on", "1", "y"].includes(s) ? true : false;
     out.errors.push(
       finding(
         "E_CONFIG_NOT_BOOLEAN",
         p,
-        `${p.join(".")} is ${typeof v === "string" ? `the string ${JSON.stringify(v.slice(0, 40))}` : `${typeof v} ${JSON.stringify(v)?.slice(0, 40)}`}, not a boolean; write an unquoted true or false`,
+        `${p.join(".")} is ${typeof v === "string" ? `the string ${show(v, 40)}` : `${v === null ? "null" : typeof v} ${show(v, 40)}`}, not a boolean; write an unquoted true or false`,
         stackPatch(p, fix),
       ),
     );
@@ -338,7 +338,7 @@ export function ruleRetention(raw: Raw): RuleResult {
     if (v === undefined) continue;
     const ms = parseDuration(v);
     if (ms !== undefined && ms > 0) continue;
-    const shown = typeof v === "string" ? JSON.stringify(v.slice(0, 40)) : `${typeof v} ${JSON.stringify(v)?.slice(0, 40)}`;
+    const shown = typeof v === "string" ? show(v, 40) : `${v === null ? "null" : typeof v} ${show(v, 40)}`;
     out.errors.push(
       finding(
         "E_CONFIG_DURATION",

@@ -3,7 +3,7 @@
 // equals migrating once. Versions newer than the code, or configs without any version, are refused
 // with E_CONFIG_SCHEMA_VERSION (we cannot guess what a future or unknown shape means).
 import { CURRENT_SCHEMA_VERSION } from "../config/schema";
-import { Finding, finding, stackPatch } from "../config/findings";
+import { Finding, finding, show, stackPatch } from "../config/findings";
 import { isRecord } from "../config/rules";
 import { v0ToV1 } from "./v0_to_v1";
 
@@ -67,7 +67,7 @@ export function versionFinding(detected: DetectedVersion): Finding | undefined {
     return finding(
       "E_CONFIG_SCHEMA_VERSION",
       ["schemaVersion"],
-      `schemaVersion ${JSON.stringify(detected.value)?.slice(0, 40)} is not a version number; the current schema is ${CURRENT_SCHEMA_VERSION}`,
+      `schemaVersion ${show(detected.value, 40)} is not a version number; the current schema is ${CURRENT_SCHEMA_VERSION}`,
       patch,
     );
   }

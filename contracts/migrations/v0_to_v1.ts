@@ -3,6 +3,7 @@
 // listed in `notes` as dropped, with the reason, so nothing disappears silently.
 import { isDnsLabel, isRecord, isValidPort, PORT_OFFSETS, toDnsLabel } from "../config/rules";
 import { SERVICES } from "../config/schema";
+import { show } from "../config/findings";
 
 type Raw = Record<string, unknown>;
 
@@ -66,7 +67,7 @@ export function v0ToV1(input: Raw): { config: Raw; notes: string[] } {
       case "compose_project_name": {
         if (typeof v === "string" && !isDnsLabel(v)) {
           out.projectName = toDnsLabel(v);
-          notes.push(`projectName ${JSON.stringify(out.projectName)} from compose_project_name ${JSON.stringify(v)} (made DNS-safe: it prefixes container, volume and network names)`);
+          notes.push(`projectName ${show(out.projectName, 200)} from compose_project_name ${show(v, 200)} (made DNS-safe: it prefixes container, volume and network names)`);
         } else {
           out.projectName = v;
         }
@@ -138,7 +139,7 @@ function migratePaths(v: unknown, notes: string[]): unknown {
   const paths: Raw = {};
   for (const [k, p] of Object.entries(v)) {
     if (k in PATH_KEYS) paths[PATH_KEYS[k]] = p;
-    else if (k in DROPPED_PATHS) notes.push(`dropped path_map.${k} (${JSON.stringify(p)}): ${DROPPED_PATHS[k]}`);
+    else if (k in DROPPED_PATHS) notes.push(`dropped path_map.${k} (${show(p, 200)}): ${DROPPED_PATHS[k]}`);
     else {
       paths[camel(k)] = p;
       notes.push(`kept unknown path_map.${k} as paths.${camel(k)}; config:lint will report it`);
@@ -165,14 +166,14 @@ function migrateToggles(v: unknown, notes: string[]): unknown {
   const verify: Raw = {};
   for (const [k, t] of Object.entries(v)) {
     if (k in TOGGLES) verify[TOGGLES[k]] = t;
-    else if (!L4_TOGGLES.includes(k)) notes.push(`dropped toggles.${k} (${JSON.stringify(t)}): no counterpart in this product`);
+    else if (!L4_TOGGLES.includes(k)) notes.push(`dropped toggles.${k} (${show(t, 200)}): no counterpart in this product`);
   }
   const l4 = L4_TOGGLES.filter((k) => k in v).map((k) => v[k]);
   if (l4.length > 0) {
     // Keep a non-boolean as is so config:lint reports it rather than guessing.
     const nonBool = l4.find((t) => typeof t !== "boolean");
     verify.labels = nonBool !== undefined ? nonBool : l4.some((t) => t === true);
-    notes.push(`verify.labels = ${JSON.stringify(verify.labels)} from ${L4_TOGGLES.filter((k) => k in v).map((k) => `toggles.${k}`).join(" and ")} (L4 proves cardinality and redaction together)`);
+    notes.push(`verify.labels = ${show(verify.labels, 200)} from ${L4_TOGGLES.filter((k) => k in v).map((k) => `toggles.${k}`).join(" and ")} (L4 proves cardinality and redaction together)`);
   }
   return verify;
 }
