@@ -90,6 +90,7 @@ export function v0ToV1(input: Raw): { config: Raw; notes: string[] } {
         break;
       default:
         if (k in DROPPED_TOP) notes.push(`dropped ${k}: ${DROPPED_TOP[k]}`);
+        else if (V1_ORDER.includes(k)) out[k] = v; // already a v1 key (e.g. a secure grafanaAdminPassword)
         else {
           out[k] = v; // unknown to both shapes: kept, so config:lint names it instead of losing it
           notes.push(`kept unknown key ${k} as is; config:lint will report it`);
