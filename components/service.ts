@@ -206,6 +206,8 @@ export interface ServiceArgs {
   network: docker.Network;
   /** Resources the container must wait for (host directories prepared by local.Command). */
   hostPrep?: pulumi.Resource[];
+  /** Other services' containers this one starts after (component-level dependsOn does not reach children). */
+  after?: pulumi.Resource[];
 }
 
 /** Base of the six service components (type token logging-bootstrap:services:<Class>). */
@@ -255,7 +257,7 @@ export class ServiceComponent extends pulumi.ComponentResource {
         dataVolume: this.dataVolume?.name,
         secrets,
       }),
-      { parent: this, deleteBeforeReplace: true, dependsOn: args.hostPrep ?? [] },
+      { parent: this, deleteBeforeReplace: true, dependsOn: [...(args.hostPrep ?? []), ...(args.after ?? [])] },
     );
     this.registerOutputs({ containerName: this.containerName, imageId: this.image.imageId });
   }

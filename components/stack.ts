@@ -96,7 +96,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 
     this.loki = new Loki(name_("loki"), { ...base, files: this.files.loki, hostPrep: withData }, child);
     this.prometheus = new Prometheus(name_("prometheus"), { ...base, files: this.files.prometheus, hostPrep: withData }, child);
-    this.alloy = new Alloy(name_("alloy"), { ...base, files: this.files.alloy, hostPrep: [this.hostDirs] }, { parent: this, dependsOn: [this.loki] });
+    this.alloy = new Alloy(name_("alloy"), { ...base, files: this.files.alloy, hostPrep: [this.hostDirs], after: [this.loki.container] }, child);
     this.grafana = new Grafana(
       name_("grafana"),
       { ...base, files: this.files.grafana, hostPrep: withData, adminPassword: this.grafanaAdminPassword, secretKey: this.grafanaSecretKey.result },

@@ -206,6 +206,10 @@ describe("test stack specifics", () => {
     expect(cmd.inputs.delete).toBeUndefined();
     expect(container(testEv, "alloy").options.dependsOn).toContain(cmd.urn);
   });
+
+  it("starts Alloy after Loki (its push target)", () => {
+    expect(container(testEv, "alloy").options.dependsOn).toEqual([one(testEv, T.command, "logging-test-host-dirs").urn, container(testEv, "loki").urn].sort());
+  });
 });
 
 describe("prod stack specifics", () => {
