@@ -1,0 +1,34 @@
+// `npm run images:export -- --stack <name> --out <dir>`: `docker save` of every pinned image of the
+// stack (one tar per service) plus manifest.json with each image's ID, RepoDigests and tar SHA-256 (P11).
+import path from "node:path";
+import { BootstrapError } from "../contracts/errors";
+import { parseCli, runCli } from "./lib/cli";
+import { dockerClient, exportImages, pingDocker, readStackInfo } from "./lib/docker-images";
+import { print, printErr, redactor } from "./lib/redact";
+
+const HELP = `Usage: npm run images:export -- --stack <name> --out <dir> [--json]
+
+Saves every image pinned in Pulumi.<name>.yaml (pulled first unless offlineMode) to <dir>/<service>.tar
+and writes <dir>/manifest.json {version, stack, created_at, images: [{service, ref, id, repoDigests,
+file, sha256, size}]}. Carry <dir> to the offline host and run images:import there.
+
+Exit codes: 0 exported; 1 an image could not be exported; 2 usage or Docker unreachable.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseCli(argv, { stack: { type: "string" }, out: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } });
+  if (values.help) {
+    print(HELP);
+    return 0;
+  }
+  if (!values.stack || !values.out) throw new BootstrapError("E_ENV_USAGE", "--stack <name> and --out <dir> are required");
+  const root = process.env.LOGGING_BOOTSTRAP_ROOT ? path.resolve(process.env.LOGGING_BOOTSTRAP_ROOT) : process.cwd();
+  const info = readStackInfo(path.join(root, `Pulumi.${values.stack}.yaml`));
+  const docker = dockerClient();
+  await pingDocker(docker);
+  const manifest = await exportImages(docker, values.stack, info, path.resolve(values.out), (m) => printErr(m));
+  if (values.json) print(redactor.json(manifest));
+  else for (const e of manifest.images) print(`${e.service.padEnd(13)} ${e.ref}  ${e.id}  ${e.file} (${e.size} bytes)`);
+  return 0;
+}
+
+if (require.main === module) runCli(() => main(process.argv.slice(2)));
