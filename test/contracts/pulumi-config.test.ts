@@ -1,0 +1,151 @@
+// loadStackConfig: the program reads its config through the same contract as config:lint, so a bad
+// config stops `pulumi preview` with the same findings, all of them, in one error.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { decodeConfigValue, loadStackConfig } from "../../contracts/config/pulumi";
+import { readStackFile, SECURE_PLACEHOLDER } from "../../contracts/config/stackfile";
+import { BootstrapError } from "../../contracts/errors";
+import { lintFile } from "../../scripts/config-lint";
+import { ROOT, fixture } from "./helpers";
+
+function useStackFile(file: string, override: Record<string, string> = {}, secretKeys?: string[]): void {
+  const f = readStackFile(file);
+  expect(f.findings).toEqual([]);
+  pulumi.runtime.setAllConfig({ ...f.pulumiConfig, ...override }, secretKeys ?? f.secretKeys);
+}
+
+function resolve<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((r) => o.apply((v) => { r(v); return v; }));
+}
+
+function loadError(): BootstrapError {
+  try {
+    loadStackConfig();
+  } catch (err) {
+    expect(err).toBeInstanceOf(BootstrapError);
+    return err as BootstrapError;
+  }
+  throw new Error("loadStackConfig did not throw");
+}
+
+let warn: jest.SpyInstance;
+beforeEach(() => {
+  warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+});
+afterEach(() => warn.mockRestore());
+
+describe("loadStackConfig", () => {
+  it.each(["test", "prod"])("loads Pulumi.%s.yaml with defaults applied", (stack) => {
+    useStackFile(path.join(ROOT, `Pulumi.${stack}.yaml`));
+    const { config, grafanaAdminPassword } = loadStackConfig();
+    expect(config.schemaVersion).toBe(1);
+    expect(config.projectName).toBe(stack === "test" ? "logging-test" : "infra-observability");
+    expect(config.paths.dockerSocket).toBe("/var/run/docker.sock");
+    expect(config.verify.enabled).toBe(true);
+    expect(grafanaAdminPassword).toBeUndefined();
+    expect("grafanaAdminPassword" in config).toBe(false);
+    // The tag-only pins are one warning line, not six.
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0][0]).toMatch(/6 warning\(s\): E_CONFIG_IMAGE_NO_DIGEST at images\.grafana/);
+  });
+
+  it("a secure password comes back as a secret Output, never in config", async () => {
+    useStackFile(fixture("secure-password.yaml"));
+    const { config, grafanaAdminPassword } = loadStackConfig();
+    expect(config.projectName).toBe("logging-secure");
+    expect(grafanaAdminPassword).toBeDefined();
+    expect(await pulumi.isSecret(grafanaAdminPassword!)).toBe(true);
+    expect(await resolve(grafanaAdminPassword!)).toBe(SECURE_PLACEHOLDER);
+    expect(JSON.stringify(config)).not.toContain(SECURE_PLACEHOLDER);
+  });
+
+  it("a plaintext password stops the program with E_CONFIG_SECRET_PLAINTEXT and is never echoed", () => {
+    useStackFile(path.join(ROOT, "Pulumi.test.yaml"), { "logging-bootstrap:grafanaAdminPassword": "Pl41n-T3xt" });
+    const err = loadError();
+    expect(err.code).toBe("E_CONFIG_SECRET_PLAINTEXT");
+    expect(err.message).toContain("E_CONFIG_SECRET_PLAINTEXT");
+    expect(err.message).not.toContain("Pl41n-T3xt");
+    expect(JSON.stringify(err.details)).not.toContain("Pl41n-T3xt");
+  });
+
+  it("throws ONE error listing every finding with its patch", () => {
+    useStackFile(path.join(ROOT, "Pulumi.test.yaml"), {
+      "logging-bootstrap:projectName": "Bad_Name",
+      "logging-bootstrap:ports": JSON.stringify({ grafana: 80, loki: 9102, prometheus: 9102 }),
+      "logging-bootstrap:retention": JSON.stringify({ logs: "30 days", metrics: "15d" }),
+    });
+    const err = loadError();
+    const findings = (err.details as any).findings as { code: string; path: string }[];
+    expect(findings.map((f) => [f.code, f.path])).toEqual([
+      ["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"],
+      ["E_CONFIG_INVALID_PORT", "ports.grafana"],
+      ["E_CONFIG_PORT_DUPLICATE", "ports.prometheus"],
+      ["E_CONFIG_DURATION", "retention.logs"],
+    ]);
+    for (const f of findings) expect(err.message).toContain(`${f.code} [config] at ${f.path}`);
+    expect(err.message).toContain("example patch:");
+    expect(err.message).toContain("logging-bootstrap:projectName: bad-name");
+  });
+
+  it("reports the same findings as config:lint for the same file", () => {
+    // Top-level scalars reach a program as strings, so use a file whose problems survive that.
+    const text = fs.readFileSync(fixture("broken-everything.yaml"), "utf8").replace(/^.*offlineMode.*\n/m, "");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "same-findings-"));
+    try {
+      const file = path.join(dir, "Pulumi.broken.yaml");
+      fs.writeFileSync(file, text);
+      const lint = lintFile(file);
+      useStackFile(file);
+      const err = loadError();
+      const strip = (fs: { code: string; path: string; message: string; examplePatch: string }[]) => fs.map((f) => [f.code, f.path, f.message, f.examplePatch]);
+      expect(strip((err.details as any).findings)).toEqual(strip(lint.errors));
+      expect(lint.errors.length).toBe(9);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("missing and newer schemaVersion are refused with E_CONFIG_SCHEMA_VERSION", () => {
+    const f = readStackFile(path.join(ROOT, "Pulumi.test.yaml"));
+    const { ["logging-bootstrap:schemaVersion"]: _v, ...rest } = f.pulumiConfig;
+    pulumi.runtime.setAllConfig(rest, []);
+    expect(loadError().code).toBe("E_CONFIG_SCHEMA_VERSION");
+    useStackFile(path.join(ROOT, "Pulumi.test.yaml"), { "logging-bootstrap:schemaVersion": "9" });
+    const err = loadError();
+    expect(err.code).toBe("E_CONFIG_SCHEMA_VERSION");
+    expect(err.message).toMatch(/newer than this code/);
+  });
+
+  it("an older (v0) config is migrated in memory, with a warning naming config:migrate", () => {
+    useStackFile(fixture("seed000-test-config.v0.json"));
+    const { config } = loadStackConfig();
+    expect(config.projectName).toBe("logging-test");
+    expect(config.ports).toEqual({ grafana: 9101, loki: 9102, alloy: 9103, prometheus: 9104, nodeExporter: 9105, cadvisor: 9106 });
+    expect(warn.mock.calls.map((c) => c[0]).join("\n")).toMatch(/schema v0; migrated in memory.*config:migrate/);
+  });
+
+  it("a structured value that is not JSON is a schema finding, not a crash", () => {
+    useStackFile(path.join(ROOT, "Pulumi.test.yaml"), { "logging-bootstrap:ports": "{not json" });
+    const err = loadError();
+    expect((err.details as any).findings.map((f: any) => [f.code, f.path])).toEqual([["E_CONFIG_SCHEMA", "ports"]]);
+  });
+});
+
+describe("decodeConfigValue", () => {
+  it.each([
+    ["schemaVersion", "1", 1],
+    ["schemaVersion", "one", "one"],
+    ["offlineMode", "true", true],
+    ["offlineMode", "false", false],
+    ["offlineMode", "yes", "yes"],
+    ["projectName", "123", "123"],
+    ["ports", '{"grafana":9101}', { grafana: 9101 }],
+    ["ports", "9101", 9101],
+    ["schema_version", "1", 1],
+    ["compose_project_name", "logging_test", "logging_test"],
+  ])("%s=%p -> %p", (k, v, expected) => {
+    expect(decodeConfigValue(k, v)).toEqual(expected);
+  });
+});
