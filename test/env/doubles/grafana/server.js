@@ -101,13 +101,30 @@ function walkJson(dir, depth) {
 }
 
 class Dashboards {
-  constructor(provisioningDir) {
+  constructor(provisioningDir, stateFile) {
     this.dir = path.join(provisioningDir, "dashboards");
+    // Grafana keeps provisioned dashboards in its database (the data volume): with
+    // disableDeletion a dashboard outlives its file, across restarts too. The double persists the
+    // same set here.
+    this.stateFile = stateFile;
     this.byUid = new Map(); // uid -> {uid,title,tags,folder,json,file,provider}
     this.folders = new Map(); // title -> uid
     this.lastScan = new Map(); // provider name -> ms
     this.nextId = 1;
     this.ids = new Map();
+    if (stateFile) {
+      try {
+        for (const d of JSON.parse(fs.readFileSync(stateFile, "utf8"))) this.byUid.set(d.uid, d);
+      } catch {
+        /* first start: no state yet */
+      }
+    }
+  }
+  persist() {
+    if (!this.stateFile) return;
+    const tmp = this.stateFile + ".tmp";
+    fs.writeFileSync(tmp, JSON.stringify([...this.byUid.values()]));
+    fs.renameSync(tmp, this.stateFile);
   }
   providers() {
     let files = [];
@@ -167,6 +184,7 @@ class Dashboards {
       if (p.disableDeletion !== true) {
         for (const [uid, d] of this.byUid) if (d.provider === name && !seen.has(uid)) this.byUid.delete(uid);
       }
+      this.persist();
     }
   }
   hit(d) {
@@ -242,7 +260,7 @@ function main() {
     log(SERVICE, "data dir not writable", { level: "error", dir: dataDir, error: e.message });
     process.exit(1);
   }
-  const dashboards = new Dashboards(provisioning);
+  const dashboards = new Dashboards(provisioning, path.join(dataDir, "grafana-double-dashboards.json"));
   dashboards.refresh(true);
   const port = Number(env.GF_SERVER_HTTP_PORT || 3000);
   const addr = env.GF_SERVER_HTTP_ADDR || "0.0.0.0";

@@ -1,0 +1,306 @@
+// Unit tests of the test doubles' pure parts (plain JS modules loaded with require: they run in
+// an image with nothing but node, so they carry no TypeScript build step).
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const logql = require("./doubles/loki/logql.js");
+const loki = require("./doubles/loki/server.js");
+const alloyCfg = require("./doubles/alloy/config.js");
+const glob = require("./doubles/alloy/glob.js");
+const grafana = require("./doubles/grafana/server.js");
+const common = require("./doubles/lib/common.js");
+
+const NS = 1000000000n;
+
+describe("LogQL subset", () => {
+  test("selector with every matcher op and chained line filters", () => {
+    const q = logql.parseQuery('{job="logs", env!="prod", file=~"/tmp/.+\\\\.log", x!~"a|b"} |= "marker" != "debug" |~ "(?i)ERR" !~ `skip`');
+    expect(q.matchers.map((m: { name: string; op: string; value: string }) => [m.name, m.op, m.value])).toEqual([
+      ["job", "=", "logs"],
+      ["env", "!=", "prod"],
+      ["file", "=~", "/tmp/.+\\.log"],
+      ["x", "!~", "a|b"],
+    ]);
+    expect(q.filters.map((f: { op: string; value: string }) => [f.op, f.value])).toEqual([
+      ["|=", "marker"],
+      ["!=", "debug"],
+      ["|~", "(?i)ERR"],
+      ["!~", "skip"],
+    ]);
+    const labels = { job: "logs", env: "test", file: "/tmp/a.log", x: "c" };
+    expect(logql.matchesStream(q, labels)).toBe(true);
+    expect(logql.matchesStream(q, { ...labels, file: "/tmp/a.logx" })).toBe(false); // label regex anchored
+    expect(logql.matchesStream(q, { ...labels, x: "a" })).toBe(false);
+    expect(logql.matchesLine(q, "marker err here")).toBe(true);
+    expect(logql.matchesLine(q, "marker debug err")).toBe(false);
+    expect(logql.matchesLine(q, "marker ok")).toBe(false);
+    expect(logql.matchesLine(q, "marker err skip")).toBe(false);
+  });
+
+  test.each([
+    ["", "stream selector"],
+    ['{job="a"', "expected"],
+    ["{}", "at least one matcher"],
+    ['{job=~".*"}', "empty-compatible"],
+    ['sum(rate({job="a"}[1m]))', "stream selector"],
+    ['{job="a"} | json', "only line filters"],
+    ['{job="a"} |~ "("', "invalid regex"],
+  ])("refuses %j", (q, msg) => {
+    expect(() => logql.parseQuery(q)).toThrow(msg);
+  });
+
+  test("timestamps: RFC3339(Nano), float seconds, integer seconds and nanoseconds", () => {
+    expect(logql.parseTimestamp("2024-01-02T03:04:05Z", 0n)).toBe(1704164645n * NS);
+    expect(logql.parseTimestamp("2024-01-02T03:04:05.123456789Z", 0n)).toBe(1704164645n * NS + 123456789n);
+    expect(logql.parseTimestamp("1704164645.5", 0n)).toBe(1704164645n * NS + 500000000n);
+    expect(logql.parseTimestamp("1704164645", 0n)).toBe(1704164645n * NS);
+    expect(logql.parseTimestamp("1704164645000000001", 0n)).toBe(1704164645000000001n);
+    expect(logql.parseTimestamp(undefined, 7n)).toBe(7n);
+    expect(() => logql.parseTimestamp("yesterday", 0n)).toThrow("cannot parse");
+  });
+});
+
+describe("Loki double store and query_range", () => {
+  function store(): InstanceType<typeof loki.Store> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "loki-double-"));
+    const s = new loki.Store(dir);
+    s.load();
+    return s;
+  }
+
+  test("push validation", () => {
+    expect(loki.parsePush(Buffer.from(JSON.stringify({ streams: [{ stream: { job: "a" }, values: [["10", "x"], ["11", "y"]] }] })))).toHaveLength(2);
+    expect(() => loki.parsePush(Buffer.from("{"))).toThrow("loghttp.PushRequest");
+    expect(() => loki.parsePush(Buffer.from(JSON.stringify({ streams: [{ stream: {}, values: [] }] })))).toThrow("at least one label pair");
+    expect(() => loki.parsePush(Buffer.from(JSON.stringify({ streams: [{ stream: { job: "a" }, values: [[10, "x"]] }] })))).toThrow("values must be");
+  });
+
+  test("window [start, end), limit and direction, ingestion delay", () => {
+    const s = store();
+    const now = 1_000_000;
+    s.append(
+      [1, 2, 3, 4].map((i) => ({ labels: { job: "a", n: String(i % 2) }, ts: BigInt(i) * NS, line: `line ${i}` })),
+      now - 1,
+    );
+    s.append([{ labels: { job: "a", n: "0" }, ts: 5n * NS, line: "line 5 (not yet visible)" }], now + 500);
+    const q = (p: Record<string, string>) => loki.queryRange(s, new URLSearchParams(p), now);
+    const all = q({ query: '{job="a"}', start: "1", end: "10" });
+    expect(all.status).toBe("success");
+    expect(all.data.resultType).toBe("streams");
+    expect(all.data.result).toEqual([
+      { stream: { job: "a", n: "0" }, values: [["4000000000", "line 4"], ["2000000000", "line 2"]] },
+      { stream: { job: "a", n: "1" }, values: [["3000000000", "line 3"], ["1000000000", "line 1"]] },
+    ]);
+    // end is exclusive; forward keeps the oldest `limit`
+    const fwd = q({ query: '{job="a"}', start: "1", end: "4", limit: "2", direction: "forward" });
+    expect(fwd.data.result.flatMap((r: { values: string[][] }) => r.values.map((v) => v[1])).sort()).toEqual(["line 1", "line 2"]);
+    // the delayed entry shows up once its visibility time has passed
+    const later = loki.queryRange(s, new URLSearchParams({ query: '{job="a"} |= "line 5"', start: "1", end: "10" }), now + 501);
+    expect(later.data.result[0].values).toEqual([["5000000000", "line 5 (not yet visible)"]]);
+    expect(q({ query: '{job="a"} |= "line 5"', start: "1", end: "10" }).data.result).toEqual([]);
+    expect(() => q({ query: '{job="a"}', limit: "0" })).toThrow("limit must be a positive value");
+    expect(() => q({ query: '{job="a"}', direction: "sideways" })).toThrow("invalid direction");
+  });
+
+  test("data survives a restart (reloaded from the data dir)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "loki-double-"));
+    const a = new loki.Store(dir);
+    a.load();
+    a.append([{ labels: { job: "x" }, ts: 9n * NS, line: "persisted" }], 0);
+    const b = new loki.Store(dir);
+    b.load();
+    expect(b.count).toBe(1);
+    expect(loki.queryRange(b, new URLSearchParams({ query: '{job="x"}', start: "1", end: "10" }), 1).data.result[0].values).toEqual([["9000000000", "persisted"]]);
+  });
+
+  test("readConfig picks http_listen_port and path_prefix", () => {
+    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "loki-cfg-")), "c.yaml");
+    fs.writeFileSync(f, "server:\n  http_listen_port: 3200\ncommon:\n  path_prefix: /data/loki\n");
+    expect(loki.readConfig(f)).toMatchObject({ port: 3200, pathPrefix: "/data/loki" });
+  });
+});
+
+const ALLOY_CONFIG = `
+// header comment
+logging {
+  level  = "info"
+  format = "logfmt"
+}
+/* block comment */
+discovery.docker "containers" {
+  host = "unix:///var/run/docker.sock"
+}
+local.file_match "files" {
+  path_targets = [
+    {"__path__" = "/tmp/t/logs/**/*.log", "job" = "logs"},
+    {__path__ = "/tmp/t/telemetry/**/*.log", job = "telemetry"},
+  ]
+  sync_period = "5s"
+}
+loki.source.file "files" {
+  targets    = local.file_match.files.targets
+  forward_to = [loki.process.redact.receiver]
+}
+loki.process "redact" {
+  forward_to = [loki.write.loki.receiver]
+  stage.replace {
+    expression = "(?i)authorization:\\\\s*bearer\\\\s+([A-Za-z0-9._~+/=-]+)"
+    replace    = "***REDACTED***"
+  }
+  stage.replace {
+    expression = \`(?i)password=([^\\s&]+)\`
+    replace    = "***REDACTED***"
+  }
+  stage.static_labels {
+    values = { env = "test" }
+  }
+}
+loki.write "loki" {
+  external_labels = {project = "logging-testenv"}
+  endpoint {
+    url = "http://loki:3100/loki/api/v1/push"
+  }
+}
+`;
+
+describe("Alloy double config", () => {
+  test("extracts targets, stages, writers and external labels", () => {
+    const c = alloyCfg.extract(alloyCfg.parse(ALLOY_CONFIG));
+    expect(c.targets).toEqual([
+      { path: "/tmp/t/logs/**/*.log", exclude: undefined, labels: { job: "logs" } },
+      { path: "/tmp/t/telemetry/**/*.log", exclude: undefined, labels: { job: "telemetry" } },
+    ]);
+    expect(c.stages).toEqual([
+      { type: "replace", expression: "(?i)authorization:\\s*bearer\\s+([A-Za-z0-9._~+/=-]+)", replace: "***REDACTED***", source: undefined },
+      { type: "replace", expression: "(?i)password=([^\\s&]+)", replace: "***REDACTED***", source: undefined },
+      { type: "static_labels", values: { env: "test" } },
+    ]);
+    expect(c.writes).toEqual([{ url: "http://loki:3100/loki/api/v1/push" }]);
+    expect(c.externalLabels).toEqual({ project: "logging-testenv" });
+  });
+
+  test("processLine redacts capture groups and adds labels", () => {
+    const c = alloyCfg.extract(alloyCfg.parse(ALLOY_CONFIG));
+    const out = alloyCfg.processLine("GET / Authorization: Bearer abc.def password=hunter2&next=1", { job: "logs", filename: "/f" }, c.stages, c.externalLabels);
+    expect(out.line).toBe("GET / Authorization: Bearer ***REDACTED*** password=***REDACTED***&next=1");
+    expect(out.labels).toEqual({ project: "logging-testenv", job: "logs", filename: "/f", env: "test" });
+  });
+
+  test("replace without groups replaces the match; {{ .Value }} is the captured text", () => {
+    expect(alloyCfg.applyReplace("a1 b22", "\\d+", "#")).toBe("a# b#");
+    expect(alloyCfg.applyReplace("k=v", "k=(v)", "<{{ .Value }}>")).toBe("k=<v>");
+  });
+
+  test("syntax errors are reported", () => {
+    expect(() => alloyCfg.parse('loki.write "x" {')).toThrow();
+    expect(() => alloyCfg.parse('a = "unterminated')).toThrow("unterminated");
+  });
+});
+
+describe("doublestar globs", () => {
+  test.each([
+    ["/l/**/*.log", "/l/a.log", true],
+    ["/l/**/*.log", "/l/x/y/a.log", true],
+    ["/l/**/*.log", "/l/a.txt", false],
+    ["/l/*.log", "/l/x/a.log", false],
+    ["/l/{a,b}.log", "/l/b.log", true],
+    ["/l/[!a]?.log", "/l/bc.log", true],
+    ["/l/[!a]?.log", "/l/ac.log", false],
+  ])("%s vs %s -> %s", (g, p, ok) => {
+    expect(glob.globToRegExp(g).test(p)).toBe(ok);
+  });
+
+  test("expandGlob walks from the static prefix", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "glob-"));
+    fs.mkdirSync(path.join(dir, "a/b"), { recursive: true });
+    for (const f of ["x.log", "a/y.log", "a/b/z.log", "a/b/z.txt"]) fs.writeFileSync(path.join(dir, f), "");
+    expect(glob.staticPrefix(`${dir}/**/*.log`)).toBe(dir);
+    expect(glob.expandGlob(`${dir}/**/*.log`)).toEqual([`${dir}/a/b/z.log`, `${dir}/a/y.log`, `${dir}/x.log`]);
+  });
+});
+
+describe("Grafana double", () => {
+  const PROVIDER = `# comment
+apiVersion: 1
+providers:
+  - allowUiUpdates: false
+    disableDeletion: DISABLE
+    folder: logging-bootstrap
+    name: logging-bootstrap
+    options:
+      foldersFromFilesStructure: false
+      path: DIR
+    orgId: 1
+    type: file
+    updateIntervalSeconds: 30
+`;
+  function setup(disableDeletion: boolean) {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "grafana-double-"));
+    const dash = path.join(root, "dash");
+    fs.mkdirSync(path.join(root, "prov/dashboards"), { recursive: true });
+    fs.mkdirSync(dash);
+    fs.writeFileSync(path.join(root, "prov/dashboards/d.yaml"), PROVIDER.replace("DIR", dash).replace("DISABLE", String(disableDeletion)));
+    fs.writeFileSync(path.join(dash, "b.json"), JSON.stringify({ uid: "b-uid", title: "Bravo", tags: ["t1"] }));
+    fs.writeFileSync(path.join(dash, "a.json"), JSON.stringify({ uid: "a-uid", title: "alpha", tags: ["t1", "t2"] }));
+    return { root, dash, d: new grafana.Dashboards(path.join(root, "prov"), path.join(root, "state.json")) };
+  }
+
+  test("provider YAML parse", () => {
+    expect(grafana.parseYamlList(PROVIDER.replace("DIR", "/x").replace("DISABLE", "true"), "providers")).toEqual([
+      { allowUiUpdates: false, disableDeletion: true, folder: "logging-bootstrap", name: "logging-bootstrap", foldersFromFilesStructure: false, path: "/x", orgId: 1, type: "file", updateIntervalSeconds: 30 },
+    ]);
+  });
+
+  test("search: dash-db hits sorted by title, with the documented fields; filters", () => {
+    const { d } = setup(false);
+    d.refresh(true);
+    const hits = d.search(new URLSearchParams({ type: "dash-db" }));
+    expect(hits.map((h: { uid: string }) => h.uid)).toEqual(["a-uid", "b-uid"]);
+    expect(hits[0]).toMatchObject({ uid: "a-uid", title: "alpha", type: "dash-db", uri: "db/alpha", url: "/d/a-uid/alpha", tags: ["t1", "t2"], isStarred: false, folderTitle: "logging-bootstrap" });
+    expect(typeof hits[0].id).toBe("number");
+    expect(d.search(new URLSearchParams({ type: "dash-db", tag: "t2" })).map((h: { uid: string }) => h.uid)).toEqual(["a-uid"]);
+    expect(d.search(new URLSearchParams({ type: "dash-db", query: "brav" })).map((h: { uid: string }) => h.uid)).toEqual(["b-uid"]);
+    expect(d.search(new URLSearchParams({ type: "dash-folder" })).map((h: { type: string }) => h.type)).toEqual(["dash-folder"]);
+  });
+
+  test("a removed file disappears on rescan unless disableDeletion (then it persists, across restarts)", () => {
+    const del = setup(false);
+    del.d.refresh(true);
+    fs.rmSync(path.join(del.dash, "a.json"));
+    del.d.refresh(true);
+    expect(del.d.search(new URLSearchParams({ type: "dash-db" })).map((h: { uid: string }) => h.uid)).toEqual(["b-uid"]);
+
+    const keep = setup(true);
+    keep.d.refresh(true);
+    fs.rmSync(path.join(keep.dash, "a.json"));
+    keep.d.refresh(true);
+    expect(keep.d.search(new URLSearchParams({ type: "dash-db" })).map((h: { uid: string }) => h.uid)).toEqual(["a-uid", "b-uid"]);
+    const restarted = new grafana.Dashboards(path.join(keep.root, "prov"), path.join(keep.root, "state.json"));
+    restarted.refresh(true);
+    expect(restarted.search(new URLSearchParams({ type: "dash-db" })).map((h: { uid: string }) => h.uid)).toEqual(["a-uid", "b-uid"]);
+  });
+
+  test("basic auth and GF_*__FILE expansion", () => {
+    const basic = (u: string, p: string) => ({ headers: { authorization: `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}` } });
+    expect(grafana.checkAuth(basic("admin", "pw"), "admin", "pw").ok).toBe(true);
+    expect(grafana.checkAuth(basic("admin", "nope"), "admin", "pw")).toEqual({ ok: false, body: expect.objectContaining({ message: "Invalid username or password", statusCode: 401 }) });
+    expect(grafana.checkAuth({ headers: {} }, "admin", "pw").body.message).toBe("Unauthorized");
+    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gf-")), "pw");
+    fs.writeFileSync(f, "s3cret\n");
+    expect(grafana.expandFileEnv({ GF_SECURITY_ADMIN_PASSWORD__FILE: f }).GF_SECURITY_ADMIN_PASSWORD).toBe("s3cret");
+  });
+});
+
+describe("flag parsing shared by the doubles", () => {
+  test("Go-style flags and positionals", () => {
+    expect(common.parseFlags(["run", "/etc/alloy/config.alloy", "--server.http.listen-addr=0.0.0.0:12345", "--storage.path", "/d", "-config.file=/c"])).toEqual({
+      flags: { "server.http.listen-addr": "0.0.0.0:12345", "storage.path": "/d", "config.file": "/c" },
+      positionals: ["run", "/etc/alloy/config.alloy"],
+    });
+    expect(common.splitHostPort("0.0.0.0:12345", "127.0.0.1", 1)).toEqual(["0.0.0.0", 12345]);
+    expect(common.splitHostPort(":9", "127.0.0.1", 1)).toEqual(["0.0.0.0", 9]);
+    expect(common.splitHostPort(undefined, "127.0.0.1", 1)).toEqual(["127.0.0.1", 1]);
+  });
+});
