@@ -95,12 +95,12 @@ export function parseWgetStatus(stderr: string): number | undefined {
 }
 
 async function probeHttp(io: Io, spec: ProbeSpec, url: string, timeoutMs: number): Promise<{ status?: number; body: string; error?: string; exitCode: number }> {
-  const secs = Math.max(1, Math.ceil(timeoutMs / 1000));
   const r = await io.docker.runProbe({
     image: spec.image,
     network: spec.network,
     entrypoint: spec.entrypoint,
-    cmd: [...(spec.wgetArgs ?? ["wget", "-S", "-q", "-O", "-", "-T", String(secs)]), url],
+    // No -T: Debian's static BusyBox wget segfaults with it; runProbe bounds the container's life instead.
+    cmd: [...(spec.wgetArgs ?? ["wget", "-S", "-q", "-O", "-"]), url],
     name: `${spec.project}-probe-${io.randomHex(6)}`,
     labels: { "logging-bootstrap.project": spec.project, "logging-bootstrap.probe": "true" },
     timeoutMs: timeoutMs + 10_000,

@@ -107,6 +107,14 @@ export async function makeDocker(): Promise<DockerIo> {
         return dockerUnreachable(e);
       }
     },
+    async registryDigest(ref): Promise<string | null> {
+      try {
+        const info = await withTimeout(docker.getImage(ref).distribution(), 5000, `registry lookup of ${ref}`);
+        return info?.Descriptor?.digest ?? null;
+      } catch {
+        return null; // offline or no registry: the caller falls back to the local record
+      }
+    },
     async exec(container, cmd, timeoutMs): Promise<ExecResult> {
       const run = async (): Promise<ExecResult> => {
         const ex = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });

@@ -101,6 +101,8 @@ export interface DockerIo {
   /** null when no such image. */
   inspectImage(ref: string): Promise<ImageInfo | null>;
   exec(container: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
+  /** The registry's current manifest digest for a tag (engine's distribution API); null if unknown. */
+  registryDigest?(ref: string): Promise<string | null>;
   /** Run a short-lived container to completion and remove it, whatever happens. */
   runProbe(req: ProbeRequest): Promise<ProbeResult>;
 }

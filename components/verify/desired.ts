@@ -1,0 +1,62 @@
+// Desired state for on-demand verification (no Pulumi CLI): the validated stack config plus what
+// the real program declares when evaluated under mocks (container names, uploaded files, network).
+import * as crypto from "crypto";
+import { BootstrapError } from "../../contracts/errors";
+import type { ServiceName, StackConfig } from "../../contracts/config/schema";
+import { SERVICES } from "../../contracts/config/schema";
+import { lintConfig } from "../../contracts/config/lint";
+import { decodeConfigValue } from "../../contracts/config/pulumi";
+import { readStackFile } from "../../contracts/config/stackfile";
+import type { DesiredFile, DesiredState } from "./spec";
+
+const NS = "logging-bootstrap:";
+const REDACTED = "***REDACTED***";
+
+/** The validated config of a stack file (what the program would load), secrets left out. */
+export function loadConfigFile(file: string): Omit<StackConfig, "grafanaAdminPassword"> {
+  const f = readStackFile(file);
+  if (f.findings.length > 0) throw new BootstrapError(f.findings[0].code, f.findings.map((x) => x.message).join("; "));
+  const raw: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(f.pulumiConfig)) {
+    if (!k.startsWith(NS)) continue;
+    const key = k.slice(NS.length);
+    raw[key] = f.secretKeys.includes(k) ? "<secret>" : decodeConfigValue(key, v);
+  }
+  const r = lintConfig(raw, { secretKeys: f.secretKeys.filter((k) => k.startsWith(NS)).map((k) => k.slice(NS.length)), migrate: true });
+  if (!r.ok || !r.config) throw new BootstrapError(r.errors[0]?.code ?? "E_CONFIG_SCHEMA", r.errors.map((e) => `${e.path}: ${e.message}`).join("; "));
+  const { grafanaAdminPassword: _secret, ...cfg } = r.config;
+  void _secret;
+  return cfg;
+}
+
+interface EvaluatedLike {
+  resources: { type: string; inputs: Record<string, unknown> }[];
+  outputs: Record<string, unknown>;
+}
+
+/** Containers and their non-secret uploads, as the program declares them. */
+export function desiredFromEvaluation(ev: EvaluatedLike, config: Omit<StackConfig, "grafanaAdminPassword">, probeImage: string): DesiredState {
+  const containers = {} as Record<ServiceName, string>;
+  const files = {} as Record<ServiceName, DesiredFile[]>;
+  let network = typeof ev.outputs.network === "string" ? ev.outputs.network : "";
+  for (const r of ev.resources) {
+    if (r.type !== "docker:index/container:Container") continue;
+    const labels = (r.inputs.labels as { label: string; value: string }[] | undefined) ?? [];
+    const svc = labels.find((l) => l.label === "logging-bootstrap.service")?.value as ServiceName | undefined;
+    if (!svc || !SERVICES.includes(svc)) continue;
+    containers[svc] = String(r.inputs.name);
+    const uploads = (r.inputs.uploads as { file: string; content?: unknown }[] | undefined) ?? [];
+    // Secret uploads (Grafana's password and key files) arrive redacted: never compared by L8.
+    files[svc] = uploads
+      .filter((u) => typeof u.content === "string" && u.content !== REDACTED)
+      .map((u) => ({ path: u.file, content: u.content as string, sha256: crypto.createHash("sha256").update(u.content as string).digest("hex") }))
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    if (!network) {
+      const nets = (r.inputs.networksAdvanced as { name?: unknown }[] | undefined) ?? [];
+      if (typeof nets[0]?.name === "string") network = nets[0].name;
+    }
+  }
+  const missing = SERVICES.filter((s) => !containers[s]);
+  if (missing.length > 0) throw new BootstrapError("E_INTERNAL", `the evaluated program declares no container for ${missing.join(", ")}`);
+  return { config, network, containers, files, probeImage };
+}

@@ -1,0 +1,188 @@
+// npm run -s verify -- --stack <name> [--config-file F] [--json] [--secrets-file F] ...
+// Runs the L1-L8 proofs against a deployed stack with no Pulumi CLI: desired state from the real
+// program evaluated under mocks (evaluateProgram), live state from the Docker engine and the
+// services' APIs. Levels run in parallel (L3 takes longest). Secrets are never printed.
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { errorRecord, toErrorRecord } from "../contracts/errors";
+import { resolveConfigFile } from "../contracts/config/stackfile";
+import { desiredFromEvaluation, loadConfigFile } from "../components/verify/desired";
+import { makeIo } from "../components/verify/io";
+import type { DesiredState } from "../components/verify/spec";
+import { ImageRecord, imagesFromRecord, resolveImages, runSuite, SuiteOverrides, SuiteReport } from "../components/verify/suite";
+import { Level, LEVELS } from "../components/verify/types";
+import { evaluateProgram } from "./lib/evaluate";
+
+export const HELP = `Usage: npm run -s verify -- --stack <name> [options]
+
+Proves a deployed stack works (L1 health, L2 reachability, L3 ingestion, L4 labels, L5 dashboards,
+L6 rules, L7 provenance, L8 config drift) without the Pulumi CLI.
+
+Options:
+  --stack <name>          stack name (reads Pulumi.<name>.yaml unless --config-file is given)
+  --config-file <file>    stack file to use instead of Pulumi.<stack>.yaml
+  --secrets-file <file>   env-style file with GRAFANA_ADMIN_PASSWORD=... (default: env GRAFANA_ADMIN_PASSWORD)
+  --recorded <file>       recorded images for L7: stack outputs JSON (images.<svc>) or testenv.json
+                          (services.<svc>); default: the engine's image for each pinned reference
+                          and the registry's digest for it
+  --probe-image <ref>     image for in-network probes (needs BusyBox wget; default images.prometheus)
+  --levels L1,L3,...      run only these levels (default: those verify.* enables)
+  --sequential            run levels one after the other (default: in parallel)
+  --ingestion-timeout <s> L3 wall clock (default verify.timeoutSeconds)
+  --json                  print the report as JSON
+  --help                  this text
+
+Exit codes: 0 all green, 1 warnings only, 2 at least one level red,
+            3 could not run (bad arguments, config, or Docker engine unreachable).`;
+
+export interface VerifyArgs {
+  stack: string;
+  configFile?: string;
+  secretsFile?: string;
+  recorded?: string;
+  probeImage?: string;
+  levels?: Level[];
+  sequential: boolean;
+  ingestionTimeout?: number;
+  json: boolean;
+}
+
+export function parseVerifyArgs(argv: string[]): VerifyArgs | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      stack: { type: "string" },
+      "config-file": { type: "string" },
+      "secrets-file": { type: "string" },
+      recorded: { type: "string" },
+      "probe-image": { type: "string" },
+      levels: { type: "string" },
+      sequential: { type: "boolean", default: false },
+      "ingestion-timeout": { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return "help";
+  if (!values.stack) throw new Error("--stack <name> is required");
+  let levels: Level[] | undefined;
+  if (values.levels) {
+    levels = values.levels.split(",").map((s) => s.trim().toUpperCase()) as Level[];
+    const bad = levels.filter((l) => !LEVELS.includes(l));
+    if (bad.length) throw new Error(`unknown level(s) ${bad.join(", ")}; use L1..L8`);
+  }
+  const it = values["ingestion-timeout"];
+  if (it !== undefined && !/^[0-9]+$/.test(it)) throw new Error("--ingestion-timeout takes whole seconds");
+  return {
+    stack: values.stack,
+    configFile: values["config-file"],
+    secretsFile: values["secrets-file"],
+    recorded: values.recorded,
+    probeImage: values["probe-image"],
+    levels,
+    sequential: values.sequential === true,
+    ingestionTimeout: it === undefined ? undefined : Number(it),
+    json: values.json === true,
+  };
+}
+
+/** KEY=VALUE lines (optional quotes, # comments). */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (!m) continue;
+    let v = m[2];
+    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
+    out[m[1]] = v;
+  }
+  return out;
+}
+
+export function grafanaPasswordFrom(secretsFile: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (secretsFile) {
+    const v = parseEnvFile(fs.readFileSync(secretsFile, "utf8")).GRAFANA_ADMIN_PASSWORD;
+    if (v) return v;
+  }
+  return env.GRAFANA_ADMIN_PASSWORD || undefined;
+}
+
+/** Desired state for a stack: validated config + the program evaluated under mocks. */
+export async function loadDesired(a: { stack: string; configFile?: string; probeImage?: string }): Promise<DesiredState> {
+  const file = resolveConfigFile({ configFile: a.configFile, stack: a.configFile ? undefined : a.stack });
+  const config = loadConfigFile(file);
+  const ev = await evaluateProgram({ stack: a.stack, configFile: file });
+  return desiredFromEvaluation(ev, config, a.probeImage ?? config.images.prometheus);
+}
+
+/** Replace any occurrence of a secret in text (belt and braces; the report should hold none). */
+export function redact(text: string, secrets: (string | undefined)[]): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("***REDACTED***");
+  return out;
+}
+
+export function formatReport(r: SuiteReport, stack: string): string {
+  const lines = [`verify ${stack}: ${r.status.toUpperCase()} in ${(r.durationMs / 1000).toFixed(2)} s (${r.parallel ? "parallel" : "sequential"})`];
+  for (const l of r.levels) {
+    lines.push(`  ${l.level} ${l.name.padEnd(12)} ${l.status.padEnd(5)} ${(l.durationMs / 1000).toFixed(2).padStart(7)} s${l.code ? `  ${l.code} (${l.bucket})` : ""}`);
+    for (const f of l.findings) lines.push(`      - ${f}`);
+    if (l.status !== "green") {
+      const d = JSON.stringify(l.diagnostics);
+      lines.push(`      diagnostics: ${d.length > 1500 ? d.slice(0, 1500) + "…" : d}`);
+      if (l.code) lines.push(`      fix: ${errorRecord(l.code, "x").action}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args: VerifyArgs | "help";
+  try {
+    args = parseVerifyArgs(argv);
+  } catch (e) {
+    const rec = errorRecord("E_ENV_USAGE", (e as Error).message);
+    process.stderr.write(`${rec.code} (${rec.bucket}): ${rec.message}\n${rec.action}\n`);
+    return 3;
+  }
+  if (args === "help") {
+    process.stdout.write(HELP + "\n");
+    return 0;
+  }
+  let password: string | undefined;
+  try {
+    password = grafanaPasswordFrom(args.secretsFile, process.env);
+    const desired = await loadDesired(args);
+    const io = await makeIo();
+    let images: ImageRecord;
+    if (args.recorded) images = imagesFromRecord(JSON.parse(fs.readFileSync(path.resolve(args.recorded), "utf8")));
+    else images = await resolveImages(desired, io);
+    const overrides: SuiteOverrides = {};
+    if (args.ingestionTimeout !== undefined) overrides.ingestionTimeoutSeconds = args.ingestionTimeout;
+    const report = await runSuite(desired, io, { levels: args.levels, password, images, parallel: !args.sequential, overrides });
+    const text = args.json ? JSON.stringify({ stack: args.stack, ...report }, null, 2) : formatReport(report, args.stack);
+    process.stdout.write(redact(text, [password]) + "\n");
+    return report.exitCode;
+  } catch (e) {
+    const rec = toErrorRecord(e);
+    const msg = redact(`${rec.code} (${rec.bucket}): ${rec.message}\n${rec.action}\n`, [password]);
+    if (args.json) process.stdout.write(JSON.stringify({ stack: args.stack, status: "error", error: { ...rec, message: redact(rec.message, [password]) } }) + "\n");
+    else process.stderr.write(msg);
+    return 3;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`E_INTERNAL: ${(e as Error).message}\n`);
+      process.exit(3);
+    },
+  );
+}
