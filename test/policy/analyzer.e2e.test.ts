@@ -1,6 +1,6 @@
-// End to end: compile the pack (policy/tsconfig.json -> policy/bin), start it with node as the
-// Pulumi CLI does, and call it over the analyzer gRPC protocol (getAnalyzerInfo, configure,
-// analyze, analyzeStack). Proves that `pulumi preview --policy-pack policy` would block every
+// End to end: compile the pack (policy/tsconfig.json -> policy/bin), start it with node through
+// @pulumi/pulumi's policy-pack runner as the Pulumi CLI does, and call it over the analyzer gRPC
+// protocol (getAnalyzerInfo, configure, analyze, analyzeStack). Proves that `pulumi preview --policy-pack policy` would block every
 // mandatory violation, that notes arrive as advisory, and that the offline runner (policy:check)
 // gives the same verdicts as the served pack.
 import { ChildProcess, spawn } from "child_process";
@@ -63,8 +63,11 @@ beforeAll(async () => {
   const tsc = await run(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.json"], POLICY_DIR, 150_000);
   expect(tsc).toEqual({ code: 0, out: "" });
   expect(fs.existsSync(path.join(POLICY_DIR, "bin/policy/index.js"))).toBe(true);
-  // As the CLI's policy-pack runner does: cwd = the pack (PolicyPack reads ./package.json for its version).
-  server = spawn(process.execPath, ["bin/policy/index.js"], { cwd: POLICY_DIR, stdio: ["ignore", "pipe", "pipe"] });
+  // Started the way the CLI's pulumi-analyzer-policy does: @pulumi/pulumi's run-policy-pack runner
+  // (ts-node registered, package.json "main" resolved) with cwd = the pack, so PolicyPack reads
+  // ./package.json for its version. The engine address is required but only dialled to log errors.
+  const runner = path.join(pulumiDir, "cmd", "run-policy-pack", "index.js");
+  server = spawn(process.execPath, [runner, "127.0.0.1:1", "."], { cwd: POLICY_DIR, stdio: ["ignore", "pipe", "pipe"] });
   server.stderr!.on("data", (d) => (stderr += d));
   const port = await new Promise<number>((resolve, reject) => {
     let buf = "";
