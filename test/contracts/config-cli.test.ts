@@ -1,0 +1,106 @@
+// config:lint as a CLI: exit codes, the exact --json shape, human output with patches, and coded
+// findings (never a stack trace) for missing, empty and malformed files. Two cases run the real
+// script in a child process; the rest call main() in-process (fast).
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { main } from "../../scripts/config-lint";
+import { ROOT, fixture } from "./helpers";
+
+function run(argv: string[]): { code: number; stdout: string; stderr: string } {
+  let stdout = "";
+  let stderr = "";
+  const o = jest.spyOn(process.stdout, "write").mockImplementation((s: any) => ((stdout += String(s)), true));
+  const e = jest.spyOn(process.stderr, "write").mockImplementation((s: any) => ((stderr += String(s)), true));
+  try {
+    const code = main(argv);
+    return { code, stdout, stderr };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+function runChild(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
+  return new Promise((resolve) => {
+    execFile(tsx, [path.join(ROOT, "scripts", "config-lint.ts"), ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe("config:lint", () => {
+  it.each(["Pulumi.test.yaml", "Pulumi.prod.yaml"])("%s: exit 0", (file) => {
+    const r = run([path.join(ROOT, file)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/: OK \(6 warning\(s\)\)/);
+  });
+
+  it("--json prints exactly {ok, errors, warnings}", () => {
+    const r = run([fixture("broken-everything.yaml"), "--json"]);
+    expect(r.code).toBe(2);
+    const j = JSON.parse(r.stdout);
+    expect(Object.keys(j)).toEqual(["ok", "errors", "warnings"]);
+    expect(j.ok).toBe(false);
+    expect(j.errors).toHaveLength(10);
+    for (const f of [...j.errors, ...j.warnings]) expect(Object.keys(f).sort()).toEqual(["bucket", "code", "examplePatch", "message", "path"]);
+    expect(r.stdout).not.toContain("hunter2-plaintext");
+  });
+
+  it("--json on a clean stack: ok true, no errors", () => {
+    const j = JSON.parse(run(["--stack", "prod", "--json"]).stdout);
+    expect(j.ok).toBe(true);
+    expect(j.errors).toEqual([]);
+    expect(j.warnings.map((w: any) => w.code)).toEqual(Array(6).fill("E_CONFIG_IMAGE_NO_DIGEST"));
+  });
+
+  it("human output lists every finding with its code, bucket and patch", () => {
+    const r = run([fixture("broken-everything.yaml")]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/10 error\(s\), 4 warning\(s\)/);
+    for (const code of ["E_CONFIG_NAME_NOT_DNS_SAFE", "E_CONFIG_NOT_BOOLEAN", "E_CONFIG_EXPOSURE", "E_CONFIG_INVALID_PORT", "E_CONFIG_PORT_DUPLICATE", "E_CONFIG_PATH_NOT_ABSOLUTE", "E_CONFIG_IMAGE_UNPINNED", "E_CONFIG_DURATION", "E_CONFIG_SECRET_PLAINTEXT"]) {
+      expect(r.stdout).toContain(`error ${code} [config]`);
+    }
+    expect(r.stdout.match(/example patch:/g)).toHaveLength(14);
+    expect(r.stdout).toContain("logging-bootstrap:projectName: logging-test");
+    expect(r.stdout).not.toContain("hunter2-plaintext");
+  });
+
+  it.each([
+    ["missing file", "no-such-file.yaml", "E_CONFIG_FILE_MISSING"],
+    ["empty file", "empty.yaml", "E_CONFIG_FILE_EMPTY"],
+    ["YAML syntax error", "syntax-error.yaml", "E_CONFIG_YAML_SYNTAX"],
+    ["newer schemaVersion", "newer-version.yaml", "E_CONFIG_SCHEMA_VERSION"],
+    ["seed-000 JSON (v0)", "seed000-test-config.v0.json", "E_CONFIG_NEEDS_MIGRATION"],
+  ])("%s -> exit 2 with %s", (_n, file, code) => {
+    const r = run([fixture(file), "--json"]);
+    expect(r.code).toBe(2);
+    const j = JSON.parse(r.stdout);
+    expect(j.ok).toBe(false);
+    expect(j.errors[0].code).toBe(code);
+  });
+
+  it("usage errors exit 1 with E_ENV_USAGE", () => {
+    expect(run([]).code).toBe(1);
+    expect(run([]).stderr).toContain("E_ENV_USAGE");
+    expect(run(["a.yaml", "b.yaml"]).code).toBe(1);
+    expect(run(["--bogus"]).code).toBe(1);
+    expect(run(["--stack", "../x"]).code).toBe(1);
+    const h = run(["--help"]);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/Exit codes: 0 .* 2 .* 1 usage error/s);
+  });
+
+  it("as a process: exit 2 and a coded finding for a missing file, no stack trace", async () => {
+    const r = await runChild([path.join(ROOT, "does-not-exist.yaml")]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain("E_CONFIG_FILE_MISSING [config]");
+    expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  it("as a process: exit 0 on the test stack", async () => {
+    const r = await runChild(["--stack", "test", "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).ok).toBe(true);
+  }, 60_000);
+});

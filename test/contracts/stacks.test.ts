@@ -1,0 +1,50 @@
+// Both stacks lint clean and carry the values the issue fixes.
+import path from "node:path";
+import { lintFile } from "../../scripts/config-lint";
+import { lintConfig } from "../../contracts/config/lint";
+import { ROOT, stackConfig } from "./helpers";
+
+describe.each(["test", "prod"])("Pulumi.%s.yaml", (stack) => {
+  it("lints clean (no errors)", () => {
+    const r = lintFile(path.join(ROOT, `Pulumi.${stack}.yaml`));
+    expect(r.errors).toEqual([]);
+    expect(r.ok).toBe(true);
+  });
+});
+
+describe("stack values", () => {
+  it("test: seed 000's test values", () => {
+    const c = lintConfig(stackConfig("test")).config!;
+    expect(c.projectName).toBe("logging-test");
+    expect(c.ports.grafana).toBe(9101);
+    expect(c.ports.prometheus).toBe(9104);
+    expect(c.paths.logsRoot.startsWith("/tmp/bootstrap-test/")).toBe(true);
+    expect(c.paths.telemetryRoot.startsWith("/tmp/bootstrap-test/")).toBe(true);
+    expect(c.exposure).toEqual({ bindAddress: "127.0.0.1", lanExposed: false, loopbackOnly: [] });
+    expect(c.images).toEqual({
+      grafana: "grafana/grafana:11.1.0",
+      loki: "grafana/loki:3.0.0",
+      alloy: "grafana/alloy:v1.2.1",
+      prometheus: "prom/prometheus:v2.52.0",
+      nodeExporter: "prom/node-exporter:v1.8.1",
+      cadvisor: "gcr.io/cadvisor/cadvisor:v0.49.1",
+    });
+  });
+
+  it("prod: ports 9001/9004, explicit LAN exposure, 30d logs / 15d metrics", () => {
+    const c = lintConfig(stackConfig("prod")).config!;
+    expect(c.ports.grafana).toBe(9001);
+    expect(c.ports.prometheus).toBe(9004);
+    expect(c.exposure.bindAddress).toBe("0.0.0.0");
+    expect(c.exposure.lanExposed).toBe(true);
+    expect(c.retention).toEqual({ logs: "30d", metrics: "15d" });
+  });
+
+  it("the two stacks can run side by side (no shared host port or name)", () => {
+    const t = lintConfig(stackConfig("test")).config!;
+    const p = lintConfig(stackConfig("prod")).config!;
+    const tp = Object.values(t.ports);
+    for (const port of Object.values(p.ports)) expect(tp).not.toContain(port);
+    expect(t.projectName).not.toBe(p.projectName);
+  });
+});
