@@ -1,0 +1,103 @@
+// The mode guard (P16) and the exact pulumi argv per mode (P17), as pure functions.
+import { BootstrapError } from "../../contracts/errors";
+import {
+  ALLOWED_SUBCOMMANDS,
+  classifyPulumiFailure,
+  guardPulumiCall,
+  idempotencyArgv,
+  previewArgv,
+  refreshArgv,
+  subcommandOf,
+  upArgv,
+} from "../../scripts/lib/pulumi-cli";
+import { planFor } from "../../scripts/bootstrap";
+
+function refusal(fn: () => void): BootstrapError {
+  try {
+    fn();
+  } catch (err) {
+    return err as BootstrapError;
+  }
+  throw new Error("expected a refusal");
+}
+
+describe("pulumi argv per mode", () => {
+  it("diagnose previews with the policy pack, non-interactively", () => {
+    expect(previewArgv("test")).toEqual(["preview", "--stack", "test", "--non-interactive", "--policy-pack", "policy"]);
+  });
+  it("apply is up --yes --non-interactive --policy-pack policy", () => {
+    expect(upArgv("test")).toEqual(["up", "--stack", "test", "--yes", "--non-interactive", "--policy-pack", "policy"]);
+  });
+  it("repair adds one --target per URN", () => {
+    expect(upArgv("prod", ["urn:a", "urn:b"])).toEqual(["up", "--stack", "prod", "--yes", "--non-interactive", "--policy-pack", "policy", "--target", "urn:a", "--target", "urn:b"]);
+  });
+  it("drift and idempotency expect no changes", () => {
+    expect(refreshArgv("test")).toEqual(["refresh", "--stack", "test", "--yes", "--non-interactive", "--expect-no-changes"]);
+    expect(idempotencyArgv("test")).toEqual(["up", "--stack", "test", "--yes", "--non-interactive", "--policy-pack", "policy", "--expect-no-changes"]);
+  });
+  it("plans the steps of each mode in order", () => {
+    expect(planFor("diagnose", "test", [], false).map((p) => p.step)).toEqual(["lint", "policy", "preview"]);
+    expect(planFor("apply", "test", [], true).map((p) => p.step)).toEqual(["up", "verify", "idempotency"]);
+    expect(planFor("repair", "test", ["urn:x"], false).map((p) => p.step)).toEqual(["up", "verify"]);
+    expect(planFor("drift", "test", [], false).map((p) => p.step)).toEqual(["refresh"]);
+    expect(planFor("diagnose", "test", [], false)[0].argv).toEqual(["run", "-s", "config:lint", "--", "Pulumi.test.yaml", "--json"]);
+    expect(planFor("diagnose", "test", [], false)[1].argv).toEqual(["run", "-s", "policy:check", "--", "--stack", "test", "--json"]);
+    expect(planFor("apply", "test", [], false)[1].argv).toEqual(["run", "-s", "verify", "--", "--stack", "test", "--json"]);
+  });
+});
+
+describe("mode guard", () => {
+  it("names subcommands of one or two words", () => {
+    expect(subcommandOf(["stack", "output", "--json"])).toBe("stack output");
+    expect(subcommandOf(["config", "--json"])).toBe("config");
+    expect(subcommandOf(["config", "get", "k"])).toBe("config get");
+    expect(subcommandOf(["up", "--yes"])).toBe("up");
+  });
+  it.each([
+    ["diagnose", upArgv("test")],
+    ["diagnose", refreshArgv("test")],
+    ["diagnose", ["destroy", "--yes", "--non-interactive"]],
+    ["diagnose", ["config", "set", "k", "v", "--non-interactive"]],
+    ["diagnose", ["stack", "rm", "--yes", "--non-interactive"]],
+    ["diagnose", ["state", "delete", "urn", "--non-interactive"]],
+    ["apply", ["destroy", "--yes", "--non-interactive"]],
+    ["apply", refreshArgv("test")],
+    ["drift", upArgv("test")],
+    ["repair", ["destroy", "--yes", "--non-interactive"]],
+    ["evidence", upArgv("test")],
+  ] as const)("refuses %s: pulumi %s with E_ENV_MODE_VIOLATION", (mode, argv) => {
+    const e = refusal(() => guardPulumiCall(mode, argv));
+    expect(e.code).toBe("E_ENV_MODE_VIOLATION");
+    expect(e.bucket).toBe("env");
+  });
+  it("allows exactly the read-only set in diagnose", () => {
+    expect([...ALLOWED_SUBCOMMANDS.diagnose].sort()).toEqual(["about", "config", "config get", "preview", "stack export", "stack ls", "stack output", "version", "whoami"]);
+    expect(() => guardPulumiCall("diagnose", previewArgv("test"))).not.toThrow();
+  });
+  it("allows up in apply, targeted up in repair, refresh --expect-no-changes in drift", () => {
+    expect(() => guardPulumiCall("apply", upArgv("test"))).not.toThrow();
+    expect(() => guardPulumiCall("apply", idempotencyArgv("test"))).not.toThrow();
+    expect(() => guardPulumiCall("repair", upArgv("test", ["urn:x"]))).not.toThrow();
+    expect(() => guardPulumiCall("drift", refreshArgv("test"))).not.toThrow();
+  });
+  it("refuses repair without targets and refresh without --expect-no-changes", () => {
+    expect(refusal(() => guardPulumiCall("repair", upArgv("test"))).message).toMatch(/--target/);
+    expect(refusal(() => guardPulumiCall("drift", ["refresh", "--yes", "--non-interactive"])).code).toBe("E_ENV_MODE_VIOLATION");
+  });
+  it("refuses any call without --non-interactive (E_ENV_INTERACTIVE)", () => {
+    expect(refusal(() => guardPulumiCall("apply", ["up", "--yes", "--stack", "test"])).code).toBe("E_ENV_INTERACTIVE");
+  });
+});
+
+describe("classifyPulumiFailure", () => {
+  it("takes the resource from the line above the error and a known message's code", () => {
+    const e = classifyPulumiFailure("up", { code: 255, stderr: "", stdout: "Updating (test):\n  docker:index/container:Container (logging-test-loki):\n    error: Bind for 127.0.0.1:9102 failed: port is already allocated\n" }, "E_RUNTIME_DEPLOY_FAILED");
+    expect(e.code).toBe("E_RUNTIME_PORT_CONFLICT");
+    expect(e.details).toMatchObject({ resource: "logging-test-loki", resourceType: "docker:index/container:Container", exitCode: 255 });
+  });
+  it("prefers a taxonomy code the program printed, else the step's fallback", () => {
+    expect(classifyPulumiFailure("up", { code: 1, stdout: "error: E_CONFIG_INVALID_PORT: ports.grafana 80", stderr: "" }, "E_RUNTIME_DEPLOY_FAILED").code).toBe("E_CONFIG_INVALID_PORT");
+    expect(classifyPulumiFailure("refresh", { code: 255, stdout: "", stderr: "error: no changes were expected" }, "E_PROOF_DRIFT").code).toBe("E_PROOF_DRIFT");
+    expect(classifyPulumiFailure("up", { code: 1, stdout: "", stderr: "E_NOT_A_CODE_AT_ALL" }, "E_RUNTIME_DEPLOY_FAILED").code).toBe("E_RUNTIME_DEPLOY_FAILED");
+  });
+});
