@@ -47,7 +47,10 @@ function isConfigSecret(fullKey: string): boolean {
   // since 3.x; it reads PULUMI_CONFIG_SECRET_KEYS, which both the CLI and setAllConfig(c, secretKeys) set.
   const fn = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
   if (typeof fn !== "function") throw new Error("@pulumi/pulumi no longer exports runtime.isConfigSecret; cannot prove grafanaAdminPassword is a secret");
-  return fn(fullKey);
+  // Old language hosts spelled keys "<ns>:config:<key>"; allConfig() cleans that form, the secret
+  // key list is not cleaned, so accept both spellings.
+  const colon = fullKey.indexOf(":");
+  return fn(fullKey) || fn(`${fullKey.slice(0, colon)}:config:${fullKey.slice(colon + 1)}`);
 }
 
 /** Read the namespace from the runtime (secret values are skipped, never read as plain strings). */

@@ -149,3 +149,16 @@ describe("decodeConfigValue", () => {
     expect(decodeConfigValue(k, v)).toEqual(expected);
   });
 });
+
+describe("secret detection", () => {
+  it("accepts the legacy '<ns>:config:<key>' spelling in the secret key list", () => {
+    const f = readStackFile(fixture("secure-password.yaml"));
+    pulumi.runtime.setAllConfig(f.pulumiConfig, ["logging-bootstrap:config:grafanaAdminPassword"]);
+    expect(loadStackConfig().grafanaAdminPassword).toBeDefined();
+  });
+  it("a secret of another key does not make the password secret", () => {
+    const f = readStackFile(fixture("secure-password.yaml"));
+    pulumi.runtime.setAllConfig(f.pulumiConfig, ["logging-bootstrap:projectName"]);
+    expect(loadError().code).toBe("E_CONFIG_SECRET_PLAINTEXT");
+  });
+});
