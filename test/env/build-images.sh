@@ -78,12 +78,23 @@ registry_digest() {
     | tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}'
 }
 
-is_cached() {
+local_matches() { # the local tag has our input hash and is the content the registry serves
   local ref="$1" hash="$2" digest
   [ "$(image_label "$ref")" = "$hash" ] || return 1
   digest="$(registry_digest "$ref")"
   [ -n "$digest" ] || return 1
   docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$ref" | grep -qx "${ref%:*}@$digest"
+}
+
+# Cached when the local tag matches; when it does not (e.g. the provenance fault re-tagged it to
+# other content) but the registry still serves our build, pull it back instead of rebuilding, so
+# the digest stays the one the registry has always served.
+is_cached() {
+  local ref="$1" hash="$2"
+  local_matches "$ref" "$hash" && return 0
+  [ -n "$(registry_digest "$ref")" ] || return 1
+  timeout 120 docker pull -q "$ref" >/dev/null 2>&1 || return 1
+  local_matches "$ref" "$hash"
 }
 
 # import_push <ref> <tar> <hash> <change...>: docker import with Dockerfile-style changes, then push.

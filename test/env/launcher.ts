@@ -6,7 +6,7 @@
 // into the container with putArchive before it starts). Upload contents that are ***REDACTED***
 // secrets get a testenv secret, generated once and kept (mode 0600) in the secrets file.
 //
-//   tsx test/env/launcher.ts up   --render <dir> --config-file <file> --tmp <dir> [--force]
+//   tsx test/env/launcher.ts up   --render <dir> --config-file <file> --tmp <dir> [--force] [--recreate svc,...]
 //   tsx test/env/launcher.ts down --tmp <dir> [--project <name>]
 // Exit codes: 0 done, 1 failure (message on stderr), 2 usage.
 import { execFile } from "node:child_process";
@@ -356,7 +356,7 @@ export interface TestenvInfo {
   upAt: string;
 }
 
-async function up(opts: { render: string; configFile: string; tmp: string; socket: string; force: boolean; healthTimeoutS: number }): Promise<void> {
+async function up(opts: { render: string; configFile: string; tmp: string; socket: string; force: boolean; recreate: string[]; healthTimeoutS: number }): Promise<void> {
   const t0 = Date.now();
   const planFile = path.resolve(opts.render, "plan.json");
   const plan = JSON.parse(fs.readFileSync(planFile, "utf8")) as Plan;
@@ -426,7 +426,8 @@ async function up(opts: { render: string; configFile: string; tmp: string; socke
         .inspect()
         .catch(() => undefined);
       const known = state.containers[c.name];
-      if (existing && !opts.force && known && known.id === existing.Id && known.hash === hash) {
+      const recreate = opts.force || opts.recreate.includes(c.service) || opts.recreate.includes(c.name);
+      if (existing && !recreate && known && known.id === existing.Id && known.hash === hash) {
         if (!existing.State.Running) {
           await docker.getContainer(c.name).start();
           log(`container ${c.name} unchanged, started`);
@@ -525,6 +526,7 @@ export async function main(argv: string[]): Promise<number> {
       socket: { type: "string", default: "/var/run/docker.sock" },
       project: { type: "string", default: "logging-testenv" },
       force: { type: "boolean", default: false },
+      recreate: { type: "string", default: "" },
       "health-timeout": { type: "string", default: "120" },
     },
   });
@@ -536,7 +538,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (cmd === "up") {
       if (!values.render || !values["config-file"]) throw new Error("up needs --render and --config-file");
-      await up({ render: values.render, configFile: values["config-file"], tmp: values.tmp, socket: values.socket!, force: !!values.force, healthTimeoutS: Number(values["health-timeout"]) });
+      await up({ render: values.render, configFile: values["config-file"], tmp: values.tmp, socket: values.socket!, force: !!values.force, recreate: values.recreate!.split(",").filter(Boolean), healthTimeoutS: Number(values["health-timeout"]) });
     } else await down({ tmp: values.tmp, socket: values.socket!, project: values.project! });
     return 0;
   } catch (e) {

@@ -8,7 +8,8 @@
 #   5. the stack's containers created from that plan (test/env/launcher.ts), waited healthy;
 #   6. test/.tmp/testenv.json for the proofs.
 # Idempotent: a second run changes nothing (unchanged containers are left running). Bounded: every
-# wait has a deadline. Env: TESTENV_FORCE=1 recreates every container; TESTENV_HEALTH_TIMEOUT
+# wait has a deadline. Env: TESTENV_FORCE=1 recreates every container; TESTENV_RECREATE=loki,grafana
+# recreates those (service keys or container names; e.g. to undo a fault); TESTENV_HEALTH_TIMEOUT
 # (seconds, default 120); TESTENV_RENDER_WAIT (seconds to wait for scripts/render.ts, default 0).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -28,8 +29,8 @@ log "render: $TESTENV_CONFIG -> $TESTENV_TMP/render"
 timeout 180 npm run -s render -- --stack testenv --config-file "$TESTENV_CONFIG" --out "$TESTENV_TMP/render" >"$TESTENV_TMP/render.log" 2>&1 \
   || { cat "$TESTENV_TMP/render.log" >&2; die "render failed"; }
 
-force=()
-[ "${TESTENV_FORCE:-0}" = 1 ] && force=(--force)
+force=(--recreate "${TESTENV_RECREATE:-}")
+[ "${TESTENV_FORCE:-0}" = 1 ] && force+=(--force)
 timeout 600 "$TESTENV_ROOT/node_modules/.bin/tsx" "$TESTENV_ROOT/test/env/launcher.ts" up \
   --render "$TESTENV_TMP/render" --config-file "$TESTENV_CONFIG" --tmp "$TESTENV_TMP" \
   --socket "$TESTENV_SOCKET" --health-timeout "${TESTENV_HEALTH_TIMEOUT:-120}" "${force[@]}"

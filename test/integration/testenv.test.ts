@@ -2,6 +2,7 @@
 // local registry (its RepoDigest is the digest the registry serves), every container is healthy
 // and published on 127.0.0.1 only, the real binaries are what they claim, and each double answers
 // its documented API shape. Needs `npm run testenv:up` first (npm run test:integration does it).
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Docker from "dockerode";
@@ -248,4 +249,19 @@ describe("cAdvisor double", () => {
     expect(names.has("cadvisor_version_info")).toBe(true);
     expect([...names].filter((n) => n.startsWith("container_")).length).toBeGreaterThanOrEqual(2);
   });
+});
+
+describe("idempotency", () => {
+  test("a second `testenv:up` is fast and changes nothing", async () => {
+    const before = await Promise.all(SERVICES.map((svc) => docker.getContainer(info.services[svc].container).inspect()));
+    const t0 = Date.now();
+    // async child process: a sync spawn would block this jest process (TESTING.md)
+    await new Promise<void>((resolve, reject) =>
+      execFile("bash", [path.join(ROOT, "test/env/up.sh")], { cwd: ROOT, timeout: 120000 }, (err, _o, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve())),
+    );
+    const seconds = (Date.now() - t0) / 1000;
+    const after = await Promise.all(SERVICES.map((svc) => docker.getContainer(info.services[svc].container).inspect()));
+    expect(after.map((c) => [c.Id, c.State.StartedAt, c.Image])).toEqual(before.map((c) => [c.Id, c.State.StartedAt, c.Image]));
+    expect(seconds).toBeLessThan(45);
+  }, 150000);
 });
