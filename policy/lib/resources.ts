@@ -83,17 +83,24 @@ export interface Upload {
   content: unknown;
 }
 
-export function uploadsOf(props: Record<string, unknown>): Upload[] {
-  const out: Upload[] = [];
+/** Target paths of every upload. Contents are not touched: during a preview a secret file's
+ *  content (e.g. from RandomPassword) is unknown, and reading it would abort the whole policy. */
+export function uploadFiles(props: Record<string, unknown>): string[] {
+  const out: string[] = [];
   for (const u of asArray(props.uploads)) {
     const e = unwrap(u);
-    if (isObject(e) && typeof unwrap(e.file) === "string") out.push({ file: String(unwrap(e.file)), content: unwrap(e.content) });
+    if (isObject(e) && typeof unwrap(e.file) === "string") out.push(String(unwrap(e.file)));
   }
   return out;
 }
 
+/** The upload for `file`, reading only that upload's content. */
 export function findUpload(props: Record<string, unknown>, file: string): Upload | undefined {
-  return uploadsOf(props).find((u) => u.file === file);
+  for (const u of asArray(props.uploads)) {
+    const e = unwrap(u);
+    if (isObject(e) && unwrap(e.file) === file) return { file, content: unwrap(e.content) };
+  }
+  return undefined;
 }
 
 export interface EnvEntry {
