@@ -3,7 +3,7 @@
 // is printed with its code, bucket and an example patch; all of them, not just the first.
 import { parseArgs } from "node:util";
 import { Finding, formatFinding } from "../contracts/config/findings";
-import { lintConfig } from "../contracts/config/lint";
+import { lintConfig, namespaceFindings } from "../contracts/config/lint";
 import { readStackFile, stackFilePath } from "../contracts/config/stackfile";
 import { toErrorRecord } from "../contracts/errors";
 
@@ -33,7 +33,8 @@ export function lintFile(file: string): LintReport {
   const f = readStackFile(file);
   if (f.findings.length > 0) return { ok: false, errors: f.findings, warnings: [] };
   const r = lintConfig(f.projectConfig, { secretKeys: f.projectSecretKeys, migrate: false });
-  return { ok: r.ok, errors: r.errors, warnings: r.warnings };
+  const errors = [...r.errors, ...namespaceFindings(Object.keys(f.pulumiConfig))];
+  return { ok: errors.length === 0, errors, warnings: r.warnings };
 }
 
 export function formatHuman(file: string, report: LintReport): string {

@@ -4,7 +4,7 @@
 // read stack files all go through lintConfig, so they report the same findings.
 import { z } from "zod";
 import { CURRENT_SCHEMA_VERSION, StackConfig, StackConfigSchema } from "./schema";
-import { Finding, PathSeg, finding, formatPath, show, stackPatch } from "./findings";
+import { Finding, PROJECT_NAMESPACE, PathSeg, finding, formatPath, show, stackPatch } from "./findings";
 import { getAt, isRecord, Raw, RuleResult, SEMANTIC_RULES, SECRET_CONFIG_KEYS } from "./rules";
 import { detectVersion, migrateConfig, versionFinding } from "../migrations";
 
@@ -158,6 +158,30 @@ export function lintConfig(input: unknown, opts: LintOptions = {}): LintResult {
     result.migrationNotes = migrationNotes;
   }
   return result;
+}
+
+/**
+ * Full config keys whose namespace is a misspelling of ours (`logging-bootstrp:ports`): Pulumi would
+ * file them under another namespace and the program would silently never see them.
+ */
+export function namespaceFindings(fullKeys: Iterable<string>): Finding[] {
+  const out: Finding[] = [];
+  for (const full of fullKeys) {
+    const colon = full.indexOf(":");
+    if (colon <= 0) continue;
+    const ns = full.slice(0, colon);
+    if (ns === PROJECT_NAMESPACE || closest(ns, [PROJECT_NAMESPACE]) === undefined) continue;
+    const key = full.slice(colon + 1);
+    out.push(
+      finding(
+        "E_CONFIG_SCHEMA",
+        key,
+        `config key ${JSON.stringify(full)} is in namespace ${JSON.stringify(ns)}, not ${PROJECT_NAMESPACE}; the program would never read it`,
+        stackPatch([key], "<the same value>", `rename ${full} to ${PROJECT_NAMESPACE}:${key}`),
+      ),
+    );
+  }
+  return out;
 }
 
 /** zod issues -> findings: unknown key (with a did-you-mean), missing key, or any other schema error. */

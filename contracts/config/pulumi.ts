@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BootstrapError } from "../errors";
 import { Finding, PROJECT_NAMESPACE, formatFinding } from "./findings";
-import { lintConfig } from "./lint";
+import { lintConfig, namespaceFindings } from "./lint";
 import { SECRET_CONFIG_KEYS } from "./rules";
 import { StackConfig } from "./schema";
 
@@ -54,7 +54,7 @@ function isConfigSecret(fullKey: string): boolean {
 }
 
 /** Read the namespace from the runtime (secret values are skipped, never read as plain strings). */
-export function readRuntimeConfig(): { raw: Record<string, unknown>; secretKeys: string[] } {
+export function readRuntimeConfig(): { raw: Record<string, unknown>; secretKeys: string[]; fullKeys: string[] } {
   const prefix = `${PROJECT_NAMESPACE}:`;
   const all = pulumi.runtime.allConfig();
   const raw: Record<string, unknown> = {};
@@ -69,7 +69,7 @@ export function readRuntimeConfig(): { raw: Record<string, unknown>; secretKeys:
     }
     raw[key] = decodeConfigValue(key, value);
   }
-  return { raw, secretKeys };
+  return { raw, secretKeys, fullKeys: Object.keys(all) };
 }
 
 export function formatFindings(errors: Finding[], warnings: Finding[] = []): string {
@@ -82,8 +82,10 @@ export function formatFindings(errors: Finding[], warnings: Finding[] = []): str
 }
 
 export function loadStackConfig(): LoadedConfig {
-  const { raw, secretKeys } = readRuntimeConfig();
-  const result = lintConfig(raw, { secretKeys, migrate: true });
+  const { raw, secretKeys, fullKeys } = readRuntimeConfig();
+  const linted = lintConfig(raw, { secretKeys, migrate: true });
+  const nsErrors = namespaceFindings(fullKeys);
+  const result = nsErrors.length ? { ...linted, ok: false, errors: [...linted.errors, ...nsErrors] } : linted;
   if (result.warnings.length > 0) {
     // One line per run, not one per finding: warnings must not drown the preview.
     pulumi.log.warn(`stack config: ${result.warnings.length} warning(s): ${result.warnings.map((w) => `${w.code} at ${w.path}`).join(", ")} (details: npm run -s config:lint -- Pulumi.<stack>.yaml)`);

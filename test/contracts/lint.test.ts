@@ -155,3 +155,12 @@ describe("all findings together", () => {
     }
   });
 });
+
+describe("misspelled namespace", () => {
+  it("flags keys whose namespace is close to logging-bootstrap, and only those", async () => {
+    const { namespaceFindings } = await import("../../contracts/config/lint");
+    const f = namespaceFindings(["logging-bootstrp:ports", "Logging-Bootstrap:images", "docker:host", "logging-bootstrap:projectName", "random:x", "nonamespace"]);
+    expect(f.map((x) => [x.code, x.path])).toEqual([["E_CONFIG_SCHEMA", "ports"], ["E_CONFIG_SCHEMA", "images"]]);
+    expect(f[0].examplePatch).toContain("logging-bootstrap:ports");
+  });
+});
