@@ -1,4 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { isLoopbackIPv4 } from "../../contracts/config/rules";
 import { msg } from "../lib/report";
 import { displayName, portsOf, TYPES } from "../lib/resources";
 
@@ -13,6 +14,11 @@ export function isWildcard(ip: string | undefined): boolean {
   return ip === undefined || ip === "0.0.0.0" || ip === "::" || ip === "[::]";
 }
 
+/** Reachable from beyond this host: a wildcard or any non-loopback address (as the config lint's exposure rule). */
+export function isExposed(ip: string | undefined): boolean {
+  return isWildcard(ip) || !(isLoopbackIPv4(ip) || ip === "::1" || ip === "[::1]");
+}
+
 // The policy cannot read stack config (the analyzer protocol gives policies only resources, stack
 // tags and policy config), so the stack's decision reaches it as policy config: `lanExposed`,
 // default false = safe. `npm run -s policy:check` fills it from the stack file's
@@ -21,7 +27,7 @@ export function isWildcard(ip: string | undefined): boolean {
 // the repo, where a review cannot see them.
 export const exposureExplicit: ResourceValidationPolicy = {
   name: "exposure-explicit",
-  description: "A container port is published on every interface (0.0.0.0) only when the stack config says exposure.lanExposed: true.",
+  description: "A container port is published on every interface (0.0.0.0) or another non-loopback address only when the stack config says exposure.lanExposed: true.",
   enforcementLevel: "mandatory",
   configSchema: { properties: { lanExposed: { type: "boolean", default: false } } },
   validateResource: (args, report) => {
@@ -30,10 +36,11 @@ export const exposureExplicit: ResourceValidationPolicy = {
     if (cfg.lanExposed === true) return;
     const who = displayName(args.props, args.name);
     for (const p of portsOf(args.props)) {
-      if (!isWildcard(p.ip)) continue;
+      if (!isExposed(p.ip)) continue;
+      const where = p.ip === undefined ? "every interface (no ip set)" : isWildcard(p.ip) ? p.ip : `the non-loopback address ${p.ip}`;
       report(
         msg(
-          `${who} publishes host port ${p.external ?? "?"} on ${p.ip ?? "every interface (no ip set)"} but the stack does not declare LAN exposure.`,
+          `${who} publishes host port ${p.external ?? "?"} on ${where} but the stack does not declare LAN exposure.`,
           "bind to 127.0.0.1 via exposure.bindAddress, or make the exposure explicit with exposure.lanExposed: true in Pulumi.<stack>.yaml (and lanExposed: true in policy/config/<stack>.json)",
         ),
       );

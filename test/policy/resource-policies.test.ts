@@ -158,6 +158,7 @@ describe("exposure-explicit", () => {
   const lan = mutate(grafana, (c) => (c.ports[0].ip = "0.0.0.0"));
   it("passes loopback binds", async () => {
     expect((await checkResource(exposureExplicit, container("grafana"))).violations).toEqual([]);
+    expect((await checkResource(exposureExplicit, container("grafana", mutate(grafana, (c) => (c.ports[0].ip = "127.0.0.2"))))).violations).toEqual([]);
   });
   it("passes 0.0.0.0 when lanExposed is true", async () => {
     expect((await checkResource(exposureExplicit, container("grafana", lan), { "exposure-explicit": { lanExposed: true } })).violations).toEqual([]);
@@ -166,6 +167,7 @@ describe("exposure-explicit", () => {
     ["0.0.0.0", lan, /publishes host port 9101 on 0\.0\.0\.0 but the stack does not declare LAN exposure/],
     ["::", mutate(grafana, (c) => (c.ports[0].ip = "::")), /on :: but/],
     ["no ip (Docker's default)", mutate(grafana, (c) => delete c.ports[0].ip), /on every interface \(no ip set\)/],
+    ["a LAN address", mutate(grafana, (c) => (c.ports[0].ip = "192.168.1.10")), /on the non-loopback address 192\.168\.1\.10 but/],
   ])("refuses %s without lanExposed", async (_n, c, re) => {
     expectOne(await checkResource(exposureExplicit, container("grafana", c)), re);
   });
