@@ -61,6 +61,10 @@ export interface Sandbox {
   cleanup(): Promise<void>;
 }
 
+/** {outputs, secretKeys} for the stub's `stack output`; grafanaAdminPassword is secret. */
+export const FIXTURE_OUTPUTS = path.join(REPO, "test", "fixtures", "ops", "outputs.json");
+export const FIXTURE_SECRET = "fixture-Secret-Value-7Q2";
+
 export const TEST_STACK_FILE = path.join(REPO, "test", "fixtures", "ops", "Pulumi.test.yaml");
 
 export async function makeSandbox(opts: { stackFile?: string; docker?: boolean } = {}): Promise<Sandbox> {
@@ -75,6 +79,7 @@ export async function makeSandbox(opts: { stackFile?: string; docker?: boolean }
     DOCKER_HOST: opts.docker === false ? `unix://${path.join(dir, "nothing.sock")}` : `unix://${docker.socket}`,
     STUB_LOG: stubLog,
     LOGGING_BOOTSTRAP_EVALUATE: "0",
+    STUB_OUTPUTS: FIXTURE_OUTPUTS,
   };
   return {
     dir,
