@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { msg } from "../lib/report";
-import { displayName, envEntries, serviceOf, TYPES } from "../lib/resources";
+import { displayName, envEntries, serviceOf, TYPES, uploadFiles } from "../lib/resources";
 
 export interface SecretsConfig {
   /** Name segments that mark a secret anywhere in the name (GF_SECURITY_ADMIN_PASSWORD, DB_PASSWORD_OLD). */
@@ -67,7 +67,12 @@ export const secretsNotPlaintext: ResourceValidationPolicy = {
     }
     if (serviceOf(args.props) === "grafana") {
       const names = new Set(envs.map((e) => e.name).filter((n): n is string => n !== undefined));
+      const files = new Set(uploadFiles(args.props));
       for (const cred of GRAFANA_FILE_CREDENTIALS) {
+        const ref = envs.find((e) => e.name === `${cred}__FILE`);
+        if (ref?.value !== undefined && ref.value.startsWith("/") && !files.has(ref.value)) {
+          report(msg(`Grafana container ${who} reads ${cred} from ${ref.value}, but no upload delivers that file, so Grafana fails to start or falls back to a default.`, `upload ${ref.value} (Container.uploads, content from a Pulumi secret)`));
+        }
         if (!names.has(`${cred}__FILE`)) {
           report(msg(`Grafana container ${who} does not read ${cred} from a file (${cred}__FILE is not set), so Grafana falls back to a default or environment value.`, `set ${cred}__FILE=/etc/grafana/secrets/${cred === "GF_SECURITY_ADMIN_PASSWORD" ? "admin_password" : "secret_key"} and upload that file from a Pulumi secret`));
         }

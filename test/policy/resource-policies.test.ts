@@ -141,6 +141,10 @@ describe("secrets-not-plaintext", () => {
     const c = mutate(grafana, (x) => (x.envs = x.envs.filter((e: string) => !e.startsWith("GF_SECURITY_ADMIN_PASSWORD__FILE"))));
     expectOne(await checkResource(secretsNotPlaintext, container("grafana", c)), /does not read GF_SECURITY_ADMIN_PASSWORD from a file/);
   });
+  it("refuses a Grafana credential file that no upload delivers", async () => {
+    const c = mutate(grafana, (x) => (x.uploads = x.uploads.filter((u: { file: string }) => !u.file.endsWith("secret_key"))));
+    expectOne(await checkResource(secretsNotPlaintext, container("grafana", c)), /reads GF_SECURITY_SECRET_KEY from \/etc\/grafana\/secrets\/secret_key, but no upload delivers that file/);
+  });
   it("allows empty values and allowlisted names", async () => {
     const c = mutate(grafana, (x) => x.envs.push("GF_AUTH_TOKEN=", "MY_KEY=v"));
     expect((await checkResource(secretsNotPlaintext, container("grafana", c), { "secrets-not-plaintext": { allowNames: ["MY_KEY"] } })).violations).toEqual([]);
