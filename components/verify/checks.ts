@@ -103,7 +103,7 @@ async function probeHttp(io: Io, spec: ProbeSpec, url: string, timeoutMs: number
     cmd: [...(spec.wgetArgs ?? ["wget", "-S", "-q", "-O", "-"]), url],
     name: `${spec.project}-probe-${io.randomHex(6)}`,
     labels: { "logging-bootstrap.project": spec.project, "logging-bootstrap.probe": "true" },
-    timeoutMs: timeoutMs + 10_000,
+    timeoutMs: timeoutMs + 2_000,
   });
   const status = parseWgetStatus(r.stderr);
   if (r.timedOut) return { body: r.stdout, error: "probe container timed out", exitCode: r.exitCode };

@@ -20,6 +20,9 @@ export interface SuiteOverrides {
   /** L2/L5/L6 retry deadline. */
   deadlineSeconds?: number;
   lookbackSeconds?: number;
+  /** L2 probe request timeout and attempts. */
+  probeTimeoutMs?: number;
+  probeAttempts?: number;
 }
 
 export interface SuiteOptions {
@@ -86,6 +89,8 @@ export function levelRunners(d: DesiredState, opts: SuiteOptions): Record<Level,
     L2: (io) => {
       const spec = reachabilitySpec(d);
       if (o.deadlineSeconds !== undefined) spec.deadlineSeconds = o.deadlineSeconds;
+      if (o.probeTimeoutMs !== undefined) spec.timeoutMs = o.probeTimeoutMs;
+      if (o.probeAttempts !== undefined) spec.attempts = o.probeAttempts;
       return checks.checkReachability(spec, io);
     },
     L3: (io) => {

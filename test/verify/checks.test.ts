@@ -1,0 +1,378 @@
+// The L1-L8 check functions against small in-process servers with the upstream API shapes and a
+// scripted Docker: each level goes green and red for real, with the right code.
+import * as fs from "fs";
+import * as path from "path";
+import {
+  checkConfigDrift,
+  checkDashboards,
+  checkHealth,
+  checkIngestion,
+  checkIngestionPath,
+  checkLabels,
+  checkProvenance,
+  checkReachability,
+  checkRules,
+  findMarker,
+  parseSha256sum,
+  parseWgetStatus,
+} from "../../components/verify/checks";
+import { endpointsFor } from "../../components/verify/contract";
+import { FAST_POLICY, FakeDocker, makeTestIo, startServer, TestServer, tmpDir } from "./fakes";
+
+const servers: TestServer[] = [];
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+async function server(h: Parameters<typeof startServer>[0]): Promise<TestServer> {
+  const s = await startServer(h);
+  servers.push(s);
+  return s;
+}
+
+describe("L1 health", () => {
+  test("green after N consecutive successes, every contract endpoint of the service", async () => {
+    const s = await server((_r, url) =>
+      url.pathname === "/ready" ? { status: 200, body: "ready\n" } : { status: 200, body: { version: "3.0.0" } },
+    );
+    const r = await checkHealth({ service: "loki", baseUrl: s.url, endpoints: endpointsFor("loki"), policy: FAST_POLICY, successIntervalMs: 5 }, makeTestIo());
+    expect(r).toMatchObject({ level: "L1", status: "green", findings: [] });
+    expect(r.code).toBeUndefined();
+    expect(s.requests.filter((q) => q.path === "/ready")).toHaveLength(2);
+    expect(s.requests.filter((q) => q.path === "/loki/api/v1/status/buildinfo")).toHaveLength(2);
+  });
+
+  test("red with E_PROOF_HEALTH after bounded retries when the endpoint answers 503", async () => {
+    const s = await server(() => ({ status: 503, body: "Ingester not ready" }));
+    const r = await checkHealth({ service: "loki", baseUrl: s.url, endpoints: endpointsFor("loki").slice(0, 1), policy: FAST_POLICY }, makeTestIo());
+    expect(r.status).toBe("red");
+    expect(r.code).toBe("E_PROOF_HEALTH");
+    expect(r.findings).toEqual(["loki: loki-ready: HTTP 503, expected 200"]);
+    // retries (3) + 1 initial attempt, no more
+    expect(s.requests).toHaveLength(FAST_POLICY.retries + 1);
+  });
+
+  test("a flapping endpoint needs consecutive successes", async () => {
+    let n = 0;
+    const s = await server(() => ({ status: ++n % 2 === 0 ? 503 : 200, body: "ok" }));
+    const r = await checkHealth({ service: "cadvisor", baseUrl: s.url, endpoints: [endpointsFor("cadvisor")[0]], policy: FAST_POLICY, successIntervalMs: 1 }, makeTestIo());
+    expect(r.status).toBe("red");
+  });
+
+  test("a stopped container is red at once without waiting for retries", async () => {
+    const docker = new FakeDocker();
+    docker.addContainer("p-cadvisor", { running: false, state: "exited" });
+    const r = await checkHealth({ service: "cadvisor", container: "p-cadvisor", baseUrl: "http://127.0.0.1:9", endpoints: endpointsFor("cadvisor"), policy: { ...FAST_POLICY, deadlineSeconds: 60, retries: 50 } }, makeTestIo(docker));
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_HEALTH", findings: ["cadvisor: container p-cadvisor is exited"] });
+    expect(r.durationMs).toBeLessThan(1000);
+  });
+
+  test("connection refused is a finding with a stable reason", async () => {
+    const r = await checkHealth({ service: "grafana", baseUrl: "http://127.0.0.1:1", endpoints: endpointsFor("grafana"), policy: { ...FAST_POLICY, retries: 1 } }, makeTestIo());
+    expect(r.findings).toEqual(["grafana: grafana-health: no answer (ECONNREFUSED)"]);
+  });
+
+  test("an unpublished service is checked through the in-network probe", async () => {
+    const docker = new FakeDocker();
+    docker.probeImpl = () => ({ exitCode: 0, stdout: "ok", stderr: "  HTTP/1.1 200 OK\n  Content-Type: text/plain\n", timedOut: false });
+    const r = await checkHealth(
+      { service: "cadvisor", endpoints: [endpointsFor("cadvisor")[0]], policy: FAST_POLICY, successIntervalMs: 1, probe: { image: "img", network: "net", entrypoint: ["busybox"], project: "p", alias: "cadvisor" } },
+      makeTestIo(docker),
+    );
+    expect(r.status).toBe("green");
+    expect(docker.probes[0].cmd[docker.probes[0].cmd.length - 1]).toBe("http://cadvisor:8080/healthz");
+    expect(docker.probes[0].network).toBe("net");
+  });
+});
+
+describe("L2 reachability", () => {
+  const base = { url: "http://loki:3100/ready", expectStatus: 200, green: { text: { equals: "ready" } }, timeoutMs: 1000, attempts: 2, deadlineSeconds: 2, probe: { image: "prom", network: "p-net", entrypoint: ["busybox"], project: "p" } };
+
+  test("wget -S status line and body parsed: green", async () => {
+    const docker = new FakeDocker();
+    docker.probeImpl = () => ({ exitCode: 0, stdout: "ready\n", stderr: "  HTTP/1.1 200 OK\n  Content-Length: 6\n", timedOut: false });
+    const r = await checkReachability(base, makeTestIo(docker));
+    expect(r.status).toBe("green");
+    expect(docker.probes[0]).toMatchObject({ image: "prom", network: "p-net", entrypoint: ["busybox"], labels: { "logging-bootstrap.project": "p", "logging-bootstrap.probe": "true" } });
+    expect(docker.probes[0].cmd).toEqual(["wget", "-S", "-q", "-O", "-", "http://loki:3100/ready"]);
+  });
+
+  test("503 from inside the network: red E_NETWORK_UNREACHABLE", async () => {
+    const docker = new FakeDocker();
+    docker.probeImpl = () => ({ exitCode: 1, stdout: "", stderr: "  HTTP/1.1 503 Service Unavailable\nwget: server returned error: HTTP/1.1 503 Service Unavailable\n", timedOut: false });
+    const r = await checkReachability(base, makeTestIo(docker));
+    expect(r).toMatchObject({ status: "red", code: "E_NETWORK_UNREACHABLE" });
+    expect(docker.probes).toHaveLength(2);
+  });
+
+  test("name not resolvable: red, address-free finding", async () => {
+    const docker = new FakeDocker();
+    docker.probeImpl = () => ({ exitCode: 1, stdout: "", stderr: "wget: bad address 'loki:3100'\n", timedOut: false });
+    const r = await checkReachability({ ...base, attempts: 1 }, makeTestIo(docker));
+    expect(r.findings).toEqual(["http://loki:3100/ready not reachable from network p-net: wget: bad address 'loki:3100'"]);
+  });
+
+  test("parseWgetStatus takes the last status line", () => {
+    expect(parseWgetStatus("  HTTP/1.1 302 Found\n  Location: /x\n  HTTP/1.1 200 OK\n")).toBe(200);
+    expect(parseWgetStatus("wget: can't connect")).toBeUndefined();
+  });
+});
+
+describe("L3 ingestion (P14)", () => {
+  /** A Loki whose ingestion is the file itself, visible `delayMs` after the marker was written. */
+  async function fakeLoki(dir: string, delayMs: number): Promise<TestServer> {
+    return server((_r, url) => {
+      if (url.pathname === "/ready") return { status: 200, body: "ready\n" };
+      const file = path.join(dir, "proof.log");
+      const q = url.searchParams.get("query") ?? "";
+      const marker = /\|= "([^"]+)"/.exec(q)?.[1];
+      const st = fs.existsSync(file) ? fs.statSync(file) : undefined;
+      const lines = st && Date.now() - st.mtimeMs >= delayMs ? fs.readFileSync(file, "utf8").split("\n").filter((l) => l && (!marker || l.includes(marker))) : [];
+      const result = lines.length ? [{ stream: { filename: file, job: "logs" }, values: lines.map((l) => [`${Date.now()}000000`, l]) }] : [];
+      return { status: 200, body: { status: "success", data: { resultType: "streams", result, stats: {} } } };
+    });
+  }
+
+  test("green once the marker is queryable; end is recomputed on every attempt", async () => {
+    const dir = tmpDir();
+    const loki = await fakeLoki(dir, 250);
+    const r = await checkIngestion({ lokiUrl: loki.url, logsRoot: dir, markerFile: "proof.log", timeoutSeconds: 5, pollIntervalMs: 100 }, makeTestIo());
+    expect(r.status).toBe("green");
+    const attempts = r.diagnostics.attempts as { attempt: number; start_ns: string; end_ns: string; result_count: number; wall_clock_s: number }[];
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    expect(Object.keys(attempts[0]).slice(0, 5)).toEqual(["attempt", "start_ns", "end_ns", "result_count", "wall_clock_s"]);
+    for (let i = 1; i < attempts.length; i++) {
+      expect(BigInt(attempts[i].end_ns) > BigInt(attempts[i - 1].end_ns)).toBe(true);
+      expect(attempts[i].start_ns).toBe(attempts[0].start_ns);
+    }
+    expect(attempts[attempts.length - 1].result_count).toBe(1);
+    // The marker line is JSON with the marker field (P13: matched by field, not substring).
+    const line = fs.readFileSync(path.join(dir, "proof.log"), "utf8").trim();
+    expect(JSON.parse(line).marker).toBe(r.diagnostics.marker);
+    const q = new URL(loki.url + loki.requests[0].path).searchParams;
+    expect(q.get("query")).toBe(`{filename="${dir}/proof.log"} |= "${r.diagnostics.marker}"`);
+    expect(q.get("direction")).toBe("backward");
+  });
+
+  test("timeout: red E_PROOF_INGESTION_TIMEOUT within the wall clock, with partial diagnostics", async () => {
+    const dir = tmpDir();
+    const loki = await fakeLoki(dir, 60_000);
+    const t0 = Date.now();
+    const r = await checkIngestion({ lokiUrl: loki.url, logsRoot: dir, markerFile: "proof.log", timeoutSeconds: 1, pollIntervalMs: 200 }, makeTestIo());
+    expect(Date.now() - t0).toBeLessThan(2500);
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_INGESTION_TIMEOUT" });
+    expect(r.findings[0]).toMatch(/was not returned by Loki within 1 s$/);
+    expect(r.diagnostics.query).toMatch(/^\{filename=".*proof\.log"\} \|= "lbproof-/);
+    expect((r.diagnostics.attempts as unknown[]).length).toBeGreaterThanOrEqual(3);
+    expect(r.diagnostics.lastAnswer).toMatchObject({ status: 200, streams: [] });
+  });
+
+  test("a line that merely contains the marker text is not proof (parsed field only)", () => {
+    const answer = { status: "success", data: { resultType: "streams", result: [{ stream: {}, values: [["1", "xx lbproof-1 yy"]] }] } };
+    expect(findMarker(answer, "lbproof-1")).toMatchObject({ ok: true, found: false, resultCount: 1 });
+    const good = { status: "success", data: { resultType: "streams", result: [{ stream: {}, values: [["1", '{"marker":"lbproof-1"}']] }] } };
+    expect(findMarker(good, "lbproof-1").found).toBe(true);
+    expect(findMarker({ status: "error" }, "x").ok).toBe(false);
+  });
+
+  test("read path (refresh) only checks Loki and Alloy readiness", async () => {
+    const loki = await server(() => ({ status: 200, body: "ready\n" }));
+    const alloy = await server(() => ({ status: 503, body: "not ready" }));
+    const r = await checkIngestionPath({ lokiUrl: loki.url, alloyUrl: alloy.url, timeoutMs: 1000 }, makeTestIo());
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_INGESTION_TIMEOUT" });
+    expect(r.findings).toEqual([`${alloy.url}/-/ready: HTTP 503, expected 200`]);
+  });
+});
+
+describe("L4 labels", () => {
+  const alloyConfig = `
+discovery.docker "c" { host = "unix:///var/run/docker.sock" }
+discovery.relabel "allow" {
+  targets = discovery.docker.c.targets
+  rule {
+    source_labels = ["__meta_docker_container_name"]
+    regex = "^(/p-loki|/p-grafana)$"
+    action = "keep"
+  }
+}
+loki.source.docker "c" {
+  host = "unix:///var/run/docker.sock"
+  targets = discovery.relabel.allow.output
+  forward_to = [loki.process.redact.receiver]
+}
+loki.relabel "j" {
+  forward_to = []
+  rule {
+    source_labels = ["__journal__systemd_unit"]
+    regex = "^(docker\\\\.service)$"
+    action = "keep"
+  }
+}
+loki.source.journal "j" {
+  relabel_rules = loki.relabel.j.rules
+  forward_to = [loki.process.redact.receiver]
+}
+loki.process "redact" {
+  forward_to = [loki.write.l.receiver]
+  stage.replace {
+    expression = "password=(\\\\S+)"
+    replace = "***"
+  }
+}
+loki.write "l" {
+  endpoint { url = "http://loki:3100/loki/api/v1/push" }
+}
+`;
+  function loki(values: Record<string, string[]>): Promise<TestServer> {
+    return server((_r, url) => {
+      if (url.pathname === "/loki/api/v1/labels") return { status: 200, body: { status: "success", data: Object.keys(values) } };
+      const m = /^\/loki\/api\/v1\/label\/([^/]+)\/values$/.exec(url.pathname);
+      if (m) return { status: 200, body: { status: "success", data: values[decodeURIComponent(m[1])] ?? [] } };
+      return { status: 404, body: "404" };
+    });
+  }
+  const base = { requiredLabels: ["job", "filename"], cardinalityLimit: 3, lookbackSeconds: 3600, alloyConfig, dockerAllowlist: ["p-loki", "p-grafana"], journaldUnits: ["docker.service"], redactionCount: 1, timeoutMs: 1000 };
+
+  test("green: required labels present, every label under the limit, allowlists and redaction present", async () => {
+    const s = await loki({ job: ["logs"], filename: ["/a", "/b"] });
+    const r = await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo());
+    expect(r).toMatchObject({ status: "green", findings: [] });
+    expect(r.diagnostics.cardinality).toEqual({ filename: 2, job: 1 });
+    expect(s.requests.some((q) => q.path.startsWith("/loki/api/v1/labels?start="))).toBe(true);
+  });
+  test("a label over the limit: E_PROOF_CARDINALITY", async () => {
+    const s = await loki({ job: ["logs"], filename: ["/a"], user_id: ["1", "2", "3", "4"] });
+    const r = await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo());
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_CARDINALITY", findings: ["label user_id has 4 distinct values (limit 3)"] });
+  });
+  test("a required label absent: E_PROOF_LABEL_MISSING", async () => {
+    const s = await loki({ job: ["logs"] });
+    const r = await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo());
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_LABEL_MISSING", findings: ["required label filename is absent"] });
+  });
+  test("allowlist admitting everything: E_PROOF_LABEL_MISSING", async () => {
+    const s = await loki({ job: ["logs"], filename: ["/a"] });
+    const r = await checkLabels({ ...base, lokiUrl: s.url, alloyConfig: alloyConfig.replace("^(/p-loki|/p-grafana)$", ".*") }, makeTestIo());
+    expect(r.code).toBe("E_PROOF_LABEL_MISSING");
+    expect(r.findings[0]).toMatch(/loki.source.docker "c" is not limited to alloy.dockerAllowlist \(keep rule admits names outside the allowlist\)/);
+  });
+  test("no redactions configured and none rendered: warn, accepted risk recorded", async () => {
+    const s = await loki({ job: ["logs"], filename: ["/a"] });
+    const noStage = alloyConfig.replace(/stage\.replace \{[^}]*\}/, "");
+    const r = await checkLabels({ ...base, lokiUrl: s.url, alloyConfig: noStage, redactionCount: 0 }, makeTestIo());
+    expect(r).toMatchObject({ status: "warn", code: "E_PROOF_REDACTION_ABSENT" });
+    expect(r.diagnostics.acceptedRisk).toMatch(/accepted risk/);
+  });
+});
+
+describe("L5 dashboards", () => {
+  function grafana(uids: string[]): Promise<TestServer> {
+    return server((req) => {
+      if (req.headers.authorization !== `Basic ${Buffer.from("admin:s3cret-pw").toString("base64")}`) return { status: 401, body: { message: "Unauthorized" } };
+      return { status: 200, body: uids.map((uid, i) => ({ id: i + 1, uid, title: uid, type: "dash-db" })) };
+    });
+  }
+  test("green when every provisioned uid is listed (basic auth)", async () => {
+    const s = await grafana(["a", "b"]);
+    const r = await checkDashboards({ grafanaUrl: s.url, user: "admin", password: "s3cret-pw", dashboardUids: ["b"], deadlineSeconds: 1, timeoutMs: 1000 }, makeTestIo());
+    expect(r.status).toBe("green");
+    expect(s.requests[0].path).toBe("/api/search?type=dash-db");
+    expect(JSON.stringify(r.diagnostics)).not.toContain("s3cret-pw");
+  });
+  test("a missing dashboard: E_PROOF_DASHBOARDS", async () => {
+    const s = await grafana(["a"]);
+    const r = await checkDashboards({ grafanaUrl: s.url, user: "admin", password: "s3cret-pw", dashboardUids: ["a", "health"], deadlineSeconds: 0.3, timeoutMs: 1000 }, makeTestIo());
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_DASHBOARDS", findings: ["dashboard health is not listed by Grafana"] });
+  });
+  test("wrong password: red and says so", async () => {
+    const s = await grafana(["a"]);
+    const r = await checkDashboards({ grafanaUrl: s.url, user: "admin", password: "wrong", dashboardUids: ["a"], deadlineSeconds: 0, timeoutMs: 1000 }, makeTestIo());
+    expect(r.findings).toEqual(["grafana search API: HTTP 401 (admin credentials refused)"]);
+  });
+});
+
+describe("L6 rules", () => {
+  test("green with every expected group loaded and healthy; waits out 'unknown'", async () => {
+    let n = 0;
+    const s = await server(() => ({ status: 200, body: { status: "success", data: { groups: [{ name: "g.alerts", rules: [{ name: "TargetDown", health: ++n < 2 ? "unknown" : "ok" }] }] } } }));
+    const r = await checkRules({ prometheusUrl: s.url, expectedGroups: ["g.alerts"], deadlineSeconds: 3, timeoutMs: 1000 }, makeTestIo());
+    expect(r.status).toBe("green");
+    expect(r.diagnostics.attempts).toBe(2);
+  });
+  test("a dropped group: E_PROOF_RULES", async () => {
+    const s = await server(() => ({ status: 200, body: { status: "success", data: { groups: [{ name: "g.recording", rules: [{ name: "r", health: "ok" }] }] } } }));
+    const r = await checkRules({ prometheusUrl: s.url, expectedGroups: ["g.alerts", "g.recording"], deadlineSeconds: 0, timeoutMs: 1000 }, makeTestIo());
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_RULES", findings: ["rule group g.alerts is not loaded"] });
+  });
+  test("a rule with health err: red", async () => {
+    const s = await server(() => ({ status: 200, body: { status: "success", data: { groups: [{ name: "g", rules: [{ name: "r", health: "err", lastError: "bad" }] }] } } }));
+    const r = await checkRules({ prometheusUrl: s.url, expectedGroups: ["g"], deadlineSeconds: 0, timeoutMs: 1000 }, makeTestIo());
+    expect(r.findings).toEqual(['rule r in group g has health "err"']);
+  });
+});
+
+describe("L7 provenance", () => {
+  const D1 = `sha256:${"1".repeat(64)}`;
+  const D2 = `sha256:${"2".repeat(64)}`;
+  const IMG = `sha256:${"a".repeat(64)}`;
+  test("green when the container runs the recorded image carrying the recorded digest", async () => {
+    const docker = new FakeDocker();
+    docker.addContainer("p-loki", { imageId: IMG });
+    docker.images.set(IMG, { id: IMG, repoDigests: [`reg/loki@${D1}`], repoTags: [] });
+    const r = await checkProvenance({ containers: [{ service: "loki", container: "p-loki", imageRef: "reg/loki:3.0.0", imageId: IMG, repoDigest: `reg/loki@${D1}` }] }, makeTestIo(docker));
+    expect(r.status).toBe("green");
+  });
+  test("re-tagged image: different image id and no recorded digest -> E_PROOF_PROVENANCE_MISMATCH", async () => {
+    const docker = new FakeDocker();
+    const other = `sha256:${"b".repeat(64)}`;
+    docker.addContainer("p-loki", { imageId: other });
+    docker.images.set(other, { id: other, repoDigests: [], repoTags: ["reg/loki:3.0.0"] });
+    const r = await checkProvenance({ containers: [{ service: "loki", container: "p-loki", imageRef: "reg/loki:3.0.0", imageId: IMG, repoDigest: `reg/loki@${D1}` }] }, makeTestIo(docker));
+    expect(r.code).toBe("E_PROOF_PROVENANCE_MISMATCH");
+    expect(r.findings).toEqual([`loki: container p-loki runs image ${other}, recorded ${IMG}`, `loki: image of p-loki does not carry the recorded digest ${D1}`]);
+  });
+  test("pinned @sha256 digest in config must be among the image's repo digests", async () => {
+    const docker = new FakeDocker();
+    docker.addContainer("p-loki", { imageId: IMG });
+    docker.images.set(IMG, { id: IMG, repoDigests: [`reg/loki@${D1}`], repoTags: [] });
+    const r = await checkProvenance({ containers: [{ service: "loki", container: "p-loki", imageRef: `reg/loki:3.0.0@${D2}`, imageId: IMG, repoDigest: "" }] }, makeTestIo(docker));
+    expect(r.findings).toEqual([`loki: image of p-loki does not carry the pinned digest ${D2}`]);
+  });
+});
+
+describe("L8 config drift", () => {
+  const A = "a".repeat(64);
+  const B = "b".repeat(64);
+  test("one exec per container over all its files; green when every sha matches", async () => {
+    const docker = new FakeDocker();
+    docker.addContainer("p-prom");
+    docker.execImpl = (_c, cmd) => ({ exitCode: 0, stdout: `${A}  /etc/p.yml\n${B}  /etc/rules.yml\n`, stderr: "" });
+    const r = await checkConfigDrift({ containers: [{ service: "prometheus", container: "p-prom", files: { "/etc/rules.yml": B, "/etc/p.yml": A } }], timeoutMs: 1000 }, makeTestIo(docker));
+    expect(r.status).toBe("green");
+    expect(docker.execs).toEqual([{ container: "p-prom", cmd: ["sha256sum", "/etc/p.yml", "/etc/rules.yml"] }]);
+  });
+  test("an edited and a missing file: E_PROOF_CONFIG_DRIFT naming both", async () => {
+    const docker = new FakeDocker();
+    docker.addContainer("p-prom");
+    docker.execImpl = () => ({ exitCode: 1, stdout: `${B}  /etc/p.yml\n`, stderr: "sha256sum: /etc/rules.yml: No such file or directory\n" });
+    const r = await checkConfigDrift({ containers: [{ service: "prometheus", container: "p-prom", files: { "/etc/rules.yml": B, "/etc/p.yml": A } }], timeoutMs: 1000 }, makeTestIo(docker));
+    expect(r.code).toBe("E_PROOF_CONFIG_DRIFT");
+    expect(r.findings).toEqual([`prometheus: /etc/p.yml in p-prom has sha256 ${B}, rendered ${A}`, "prometheus: /etc/rules.yml is missing in p-prom"]);
+  });
+  test("no sha256sum in the image: falls back to busybox sha256sum", async () => {
+    const docker = new FakeDocker();
+    docker.addContainer("p-x");
+    docker.execImpl = (_c, cmd) => (cmd[0] === "sha256sum" ? { exitCode: 127, stdout: "", stderr: "not found" } : { exitCode: 0, stdout: `${A}  /f\n`, stderr: "" });
+    const r = await checkConfigDrift({ containers: [{ service: "loki", container: "p-x", files: { "/f": A } }], timeoutMs: 1000 }, makeTestIo(docker));
+    expect(r.status).toBe("green");
+    expect(docker.execs.map((e) => e.cmd[0])).toEqual(["sha256sum", "busybox"]);
+  });
+  test("a stopped container: red, says so", async () => {
+    const docker = new FakeDocker();
+    docker.addContainer("p-x", { running: false, state: "exited" });
+    const r = await checkConfigDrift({ containers: [{ service: "loki", container: "p-x", files: { "/f": A } }], timeoutMs: 1000 }, makeTestIo(docker));
+    expect(r.findings).toEqual(["loki: container p-x is exited"]);
+  });
+  test("parseSha256sum reads text and binary mode lines", () => {
+    expect(parseSha256sum(`${A}  /a b\n${B} */c\ngarbage\n`)).toEqual({ "/a b": A, "/c": B });
+  });
+});
