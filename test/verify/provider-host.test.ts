@@ -1,0 +1,155 @@
+// The proof providers through Pulumi's own dynamic-provider host over gRPC (as the engine calls
+// them): Check, Diff, Create, Read, Update, Delete; green and red for real against in-process
+// Prometheus and Grafana API servers.
+import { spawn } from "child_process";
+import { proofProvider } from "../../components/verify/providers";
+import { PROJECT_ROOT, ProviderHost, serializeProvider, startHost, urnOf, writeProviderModule } from "../util/provider-host";
+import { startServer, TestServer } from "./fakes";
+
+const PASSWORD = "host-test-Pa55word-xyz";
+let host: ProviderHost;
+let prom: TestServer;
+let grafana: TestServer;
+let groups: { name: string; rules: { name: string; health: string }[] }[];
+let uids: string[];
+let rulesText: string;
+let dashText: string;
+
+beforeAll(async () => {
+  groups = [{ name: "lb.alerts", rules: [{ name: "TargetDown", health: "ok" }] }];
+  uids = ["lb-health"];
+  prom = await startServer(() => ({ status: 200, body: { status: "success", data: { groups } } }));
+  grafana = await startServer((req) =>
+    req.headers.authorization === `Basic ${Buffer.from(`admin:${PASSWORD}`).toString("base64")}`
+      ? { status: 200, body: uids.map((uid) => ({ uid, type: "dash-db", title: uid })) }
+      : { status: 401, body: { message: "Unauthorized" } },
+  );
+  rulesText = await serializeProvider(proofProvider("L6"));
+  dashText = await serializeProvider(proofProvider("L5"));
+  host = await startHost({ env: { GRAFANA_ADMIN_PASSWORD: PASSWORD } });
+}, 60_000);
+
+afterAll(async () => {
+  await host?.stop();
+  await prom?.close();
+  await grafana?.close();
+});
+
+const RULE_URN = urnOf("pulumi-nodejs:dynamic/logging-bootstrap:RuleProof", "lb-rules");
+const DASH_URN = urnOf("pulumi-nodejs:dynamic/logging-bootstrap:DashboardProof", "lb-dashboards");
+const ruleInputs = () => ({ __provider: rulesText, prometheusUrl: prom.url, expectedGroups: ["lb.alerts"], deadlineSeconds: 1, timeoutMs: 1000, containerIds: { prometheus: "c1" } });
+const strip = (p: Record<string, unknown>) => {
+  const { __provider, ...rest } = p;
+  void __provider;
+  return rest;
+};
+
+describe("serialized provider", () => {
+  test("captures no module or client: a small CommonJS module exporting handler", async () => {
+    expect(rulesText).toMatch(/^exports\.handler = __f0;/m);
+    expect(rulesText.length).toBeLessThan(20_000);
+    // Only the level string is captured; modules are loaded inside the methods.
+    expect(rulesText).toContain('level: "L6"');
+    expect(rulesText).not.toMatch(/undici|dockerode/);
+  });
+
+  test("written inside the project, it loads in a fresh node process and yields the six methods", async () => {
+    const file = writeProviderModule(rulesText);
+    const out = await new Promise<string>((resolve, reject) => {
+      const p = spawn(process.execPath, ["-e", `const h=require(${JSON.stringify(file)}).handler();console.log(JSON.stringify(Object.keys(h).filter(k=>typeof h[k]==="function").sort()))`], { cwd: PROJECT_ROOT });
+      let s = "";
+      p.stdout.on("data", (d) => (s += d));
+      p.on("exit", (code) => (code === 0 ? resolve(s) : reject(new Error(`exit ${code}`))));
+    });
+    expect(JSON.parse(out)).toEqual(["check", "create", "delete", "diff", "load", "read", "update"]);
+  }, 30_000);
+});
+
+describe("RuleProof (L6) through the host", () => {
+  test("Check passes inputs through with __provider", async () => {
+    const r = await host.check(RULE_URN, {}, ruleInputs());
+    expect(r.failures).toEqual([]);
+    expect(strip(r.inputs)).toEqual(strip(ruleInputs()));
+    expect(r.inputs.__provider).toBe(rulesText);
+  });
+
+  test("Create green -> outputs = desired inputs + verdict, no timestamps; Read of a healthy stack returns the same", async () => {
+    groups = [{ name: "lb.alerts", rules: [{ name: "TargetDown", health: "ok" }] }];
+    const c = await host.create(RULE_URN, ruleInputs());
+    expect(c.id).toMatch(/^L6-[0-9a-f]{16}$/);
+    expect(strip(c.properties)).toEqual({ ...strip(ruleInputs()), level: "L6", status: "green", findings: [] });
+    const again = await host.create(RULE_URN, ruleInputs());
+    expect(again).toEqual(c);
+    const r = await host.read(RULE_URN, c.id, c.properties);
+    expect(r.id).toBe(c.id);
+    expect(r.properties).toEqual(c.properties);
+  });
+
+  test("Read after a rule group was dropped reports the drift (refresh shows a change)", async () => {
+    groups = [{ name: "lb.alerts", rules: [{ name: "TargetDown", health: "ok" }] }];
+    const c = await host.create(RULE_URN, ruleInputs());
+    groups = [];
+    const r = await host.read(RULE_URN, c.id, c.properties);
+    expect(strip(r.properties)).toEqual({ ...strip(ruleInputs()), level: "L6", status: "red", code: "E_PROOF_RULES", findings: ["rule group lb.alerts is not loaded"] });
+    // Next `up`: the red state differs from the desired one, so the proof runs again.
+    expect(await host.diff(RULE_URN, c.id, r.properties, ruleInputs())).toEqual({ changes: "SOME", replaces: [] });
+  });
+
+  test("Create red fails with the taxonomy code and diagnostics (gRPC UNKNOWN = 2)", async () => {
+    groups = [];
+    await expect(host.create(RULE_URN, ruleInputs())).rejects.toMatchObject({
+      code: 2,
+      details: expect.stringMatching(/^E_PROOF_RULES: L6 proof is red: rule group lb\.alerts is not loaded\ndiagnostics: \{"url":/),
+    });
+  });
+
+  test("Diff: none on the same normalized inputs, some when an input changes", async () => {
+    groups = [{ name: "lb.alerts", rules: [{ name: "TargetDown", health: "ok" }] }];
+    const c = await host.create(RULE_URN, ruleInputs());
+    expect(await host.diff(RULE_URN, c.id, c.properties, ruleInputs())).toEqual({ changes: "NONE", replaces: [] });
+    expect((await host.diff(RULE_URN, c.id, c.properties, { ...ruleInputs(), containerIds: { prometheus: "c2" } })).changes).toBe("SOME");
+    expect((await host.diff(RULE_URN, c.id, c.properties, { ...ruleInputs(), expectedGroups: ["lb.alerts", "x"] })).changes).toBe("SOME");
+  });
+
+  test("Update re-runs the proof: green returns outputs, red fails", async () => {
+    groups = [{ name: "lb.alerts", rules: [{ name: "TargetDown", health: "ok" }] }];
+    const c = await host.create(RULE_URN, ruleInputs());
+    const u = await host.update(RULE_URN, c.id, c.properties, ruleInputs());
+    expect(u.properties).toEqual(c.properties);
+    groups = [{ name: "lb.alerts", rules: [{ name: "TargetDown", health: "err" }] }];
+    await expect(host.update(RULE_URN, c.id, c.properties, ruleInputs())).rejects.toMatchObject({ code: 2, details: expect.stringMatching(/^E_PROOF_RULES: /) });
+  });
+
+  test("Delete is a no-op", async () => {
+    await expect(host.delete(RULE_URN, "L6-x", ruleInputs())).resolves.toBeUndefined();
+  });
+});
+
+describe("DashboardProof (L5): the secret password is an input only", () => {
+  const inputs = () => ({ __provider: dashText, grafanaUrl: grafana.url, user: "admin", adminPassword: PASSWORD, dashboardUids: ["lb-health"], deadlineSeconds: 0, timeoutMs: 1000, grafanaContainer: "none", passwordFile: "/none" });
+
+  test("Create green; the password appears nowhere in the outputs; Read (no password in state) stays green", async () => {
+    uids = ["lb-health"];
+    const c = await host.create(DASH_URN, inputs());
+    expect(c.properties.status).toBe("green");
+    expect(c.properties).not.toHaveProperty("adminPassword");
+    expect(JSON.stringify(strip(c.properties))).not.toContain(PASSWORD);
+    const r = await host.read(DASH_URN, c.id, c.properties);
+    expect(r.properties).toEqual(c.properties);
+  });
+
+  test("a removed dashboard: Read red with E_PROOF_DASHBOARDS; Create fails", async () => {
+    uids = ["lb-health"];
+    const c = await host.create(DASH_URN, inputs());
+    uids = [];
+    const r = await host.read(DASH_URN, c.id, c.properties);
+    expect(r.properties).toMatchObject({ status: "red", code: "E_PROOF_DASHBOARDS", findings: ["dashboard lb-health is not listed by Grafana"] });
+    await expect(host.create(DASH_URN, inputs())).rejects.toMatchObject({ details: expect.stringMatching(/^E_PROOF_DASHBOARDS: /) });
+    uids = ["lb-health"];
+  });
+
+  test("a password change alone does not churn diff (container replacement re-runs the proof)", async () => {
+    const c = await host.create(DASH_URN, inputs());
+    expect((await host.diff(DASH_URN, c.id, c.properties, { ...inputs(), adminPassword: "other" })).changes).toBe("NONE");
+  });
+});
