@@ -1,0 +1,150 @@
+// Redactor layers, the secrets file mode check, and secrets:export against the stub CLI.
+import fs from "node:fs";
+import path from "node:path";
+import { Redactor, REDACTED } from "../../scripts/lib/redact";
+import { checkSecretsFileMode, envNameFor, renderEnvFile } from "../../scripts/lib/secrets-file";
+import { makeSandbox, pulumiCalls, runCli, Sandbox } from "./helpers";
+
+jest.setTimeout(60_000);
+
+describe("Redactor", () => {
+  it("redacts by key, by Pulumi secret envelope, by learned value and by pattern; JSON stays valid", () => {
+    const r = new Redactor();
+    const v = r.value({
+      grafanaAdminPassword: "hunter2-xyz",
+      nested: { apiKey: 12345678, passwordSet: true, list: [{ token: "tok-abcdef" }] },
+      env: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "wrapped-secret" },
+      log: "login failed: Authorization: Bearer abc.def.ghi and https://user:pw1234@host/x",
+      masked: "[secret]",
+      secretKeys: ["GRAFANA_ADMIN_PASSWORD"],
+    });
+    expect(v).toEqual({
+      grafanaAdminPassword: REDACTED,
+      nested: { apiKey: REDACTED, passwordSet: true, list: [{ token: REDACTED }] },
+      env: REDACTED,
+      log: `login failed: Authorization: Bearer ${REDACTED} and https://user:${REDACTED}@host/x`,
+      masked: "[secret]",
+      secretKeys: ["GRAFANA_ADMIN_PASSWORD"],
+    });
+    // Learned values are scrubbed from any later text, bare or JSON-escaped.
+    expect(r.text("echo hunter2-xyz; wrapped-secret")).toBe(`echo ${REDACTED}; ${REDACTED}`);
+    expect(JSON.parse(r.json({ passwordSet: true, msg: 'said "hunter2-xyz"' }))).toEqual({ passwordSet: true, msg: `said "${REDACTED}"` });
+    expect(r.line({ a: 1 })).toBe('{"a":1}');
+  });
+  it("learns secret-named variables from the environment; ignores values too short to be secrets", () => {
+    const r = new Redactor();
+    r.learnEnv({ PULUMI_CONFIG_PASSPHRASE: "pass-phrase-1", HOME: "/root", GRAFANA_TOKEN: "abc" });
+    expect(r.text("/root pass-phrase-1 abc")).toBe(`/root ${REDACTED} abc`);
+  });
+});
+
+describe("secrets file", () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync("/tmp/secfile-")));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("checkSecretsFileMode: absent ok, 0600 ok, 0640 and 0604 refused, symlink refused", () => {
+    const f = path.join(dir, "secrets.local.env");
+    expect(checkSecretsFileMode(f)).toEqual({ path: f, exists: false, mode: null, ok: true });
+    fs.writeFileSync(f, "A=b\n", { mode: 0o600 });
+    expect(checkSecretsFileMode(f)).toMatchObject({ exists: true, mode: 0o600, ok: true });
+    for (const m of [0o640, 0o604, 0o644]) {
+      fs.chmodSync(f, m);
+      const c = checkSecretsFileMode(f);
+      expect(c.ok).toBe(false);
+      expect(c.error).toMatchObject({ code: "E_ENV_SECRETS_FILE_MODE", bucket: "env", action: `chmod 600 ${f}` });
+    }
+    const link = path.join(dir, "link.env");
+    fs.symlinkSync(f, link);
+    expect(checkSecretsFileMode(link).error?.message).toMatch(/not a regular file/);
+  });
+  it("names and renders env lines", () => {
+    expect(envNameFor("logging-bootstrap:grafanaAdminPassword")).toBe("GRAFANA_ADMIN_PASSWORD");
+    expect(envNameFor("lokiIngest")).toBe("LOKI_INGEST");
+    expect(renderEnvFile({ B: "x y'z", A: "plain" }, "# h")).toBe("# h\n\nA=plain\nB='x y'\\''z'\n");
+  });
+});
+
+describe("secrets:export", () => {
+  let sb: Sandbox;
+  beforeEach(async () => {
+    sb = await makeSandbox();
+    fs.writeFileSync(path.join(sb.dir, "cfg.json"), JSON.stringify({
+      "logging-bootstrap:grafanaAdminPassword": { value: "cfg-secret-value", secret: true },
+      "logging-bootstrap:projectName": { value: "logging-test", secret: false },
+    }));
+    sb.env.STUB_CONFIG = path.join(sb.dir, "cfg.json");
+  });
+  afterEach(async () => sb.cleanup());
+
+  it("writes secrets.local.env with mode 0600 from secret outputs and secret config, printing names only", async () => {
+    const r = await runCli("secrets-export.ts", ["--stack", "test"], sb);
+    expect(r.code).toBe(0);
+    const file = path.join(sb.dir, "secrets.local.env");
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const body = fs.readFileSync(file, "utf8");
+    // The output (what was deployed) wins over the config value of the same name.
+    expect(body.split("\n").filter((l) => l && !l.startsWith("#"))).toEqual(["GRAFANA_ADMIN_PASSWORD=fixture-Secret-Value-7Q2"]);
+    expect(r.stdout).toBe(`wrote ${file} (mode 0600): GRAFANA_ADMIN_PASSWORD\n`);
+    expect(r.stdout + r.stderr).not.toContain("fixture-Secret-Value-7Q2");
+    expect(r.stdout + r.stderr).not.toContain("cfg-secret-value");
+    expect(pulumiCalls(sb).map((c) => c.argv)).toEqual([
+      ["version", "--non-interactive"],
+      ["stack", "output", "--stack", "test", "--json", "--non-interactive"],
+      ["stack", "output", "--stack", "test", "--json", "--non-interactive", "--show-secrets"],
+      ["config", "--stack", "test", "--json", "--non-interactive"],
+      ["config", "get", "logging-bootstrap:grafanaAdminPassword", "--stack", "test", "--non-interactive"],
+    ]);
+    // Re-running over its own 0600 file is fine.
+    expect((await runCli("secrets-export.ts", ["--stack", "test"], sb)).code).toBe(0);
+  });
+
+  it("refuses to write through a looser existing file (E_ENV_SECRETS_FILE_MODE, exit 2) and reads no secret", async () => {
+    const file = path.join(sb.dir, "secrets.local.env");
+    fs.writeFileSync(file, "OLD=1\n", { mode: 0o644 });
+    fs.chmodSync(file, 0o644);
+    const r = await runCli("secrets-export.ts", ["--stack", "test"], sb);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("E_ENV_SECRETS_FILE_MODE (env):");
+    expect(r.stderr).toContain(`fix: chmod 600 ${file}`);
+    expect(fs.readFileSync(file, "utf8")).toBe("OLD=1\n");
+    expect(fs.statSync(file).mode & 0o777).toBe(0o644);
+    expect(pulumiCalls(sb)).toEqual([]);
+  });
+
+  it("needs the CLI: without pulumi on PATH it is E_ENV_TOOL_MISSING", async () => {
+    const r = await runCli("secrets-export.ts", ["--stack", "test"], sb, { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin` });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("E_ENV_TOOL_MISSING");
+    expect(fs.existsSync(path.join(sb.dir, "secrets.local.env"))).toBe(false);
+  });
+});
+
+describe("evidence", () => {
+  let sb: Sandbox;
+  beforeEach(async () => (sb = await makeSandbox()));
+  afterEach(async () => sb.cleanup());
+
+  it("builds a bundle from an outputs file without the Pulumi CLI, and from `pulumi stack output`", async () => {
+    const f = path.join(sb.dir, "o.json");
+    fs.writeFileSync(f, fs.readFileSync(path.join(__dirname, "..", "fixtures", "ops", "outputs.json"), "utf8").replace(/^[\s\S]*"outputs": /, "").replace(/,\s*"secretKeys"[\s\S]*$/, ""));
+    const a = await runCli("evidence.ts", ["--stack", "test", "--outputs-file", f, "--json"], sb, { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin` });
+    expect(a.code).toBe(0);
+    const rec = JSON.parse(a.stdout);
+    expect(rec).toMatchObject({ mode: "evidence", stack: "test", status: "green" });
+    const dir = path.join(sb.outDir, rec.bundle);
+    const desired = JSON.parse(fs.readFileSync(path.join(dir, "desired_state.json"), "utf8"));
+    expect(desired.source).toBe("stack outputs");
+    expect(Object.keys(desired.files)).toHaveLength(5);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, "outputs.json"), "utf8")).grafanaAdminPassword).toBe("***REDACTED***");
+    expect(fs.readFileSync(path.join(dir, "events.jsonl"), "utf8").trim().split("\n")).toHaveLength(6 * 4);
+    const b = await runCli("evidence.ts", ["--stack", "test"], sb);
+    expect(b.code).toBe(0);
+    expect(pulumiCalls(sb).filter((c) => c.argv[0] === "stack").map((c) => c.argv)).toEqual([
+      ["stack", "output", "--stack", "test", "--json", "--non-interactive"],
+      ["stack", "output", "--stack", "test", "--json", "--non-interactive", "--show-secrets"],
+    ]);
+    const lines = fs.readFileSync(path.join(sb.outDir, "runs.jsonl"), "utf8").trim().split("\n");
+    expect(lines).toHaveLength(2);
+  });
+});
