@@ -1,0 +1,99 @@
+// The Proofs component under Pulumi's mocks, built from the real ObservabilityStack of the test
+// stack: which proof resources it declares, their type tokens, inputs and what the mock receives.
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { loadConfigFile } from "../../components/verify/desired";
+import { PROJECT_ROOT } from "../util/provider-host";
+
+const PW = "MOCK-ADMIN-PW-0123456789";
+const seen: pulumi.runtime.MockResourceArgs[] = [];
+
+async function build(overrideVerify: Record<string, boolean> = {}) {
+  seen.length = 0;
+  const { mockState } = await import("../../scripts/lib/evaluate");
+  pulumi.runtime.setMocks(
+    {
+      newResource(a) {
+        seen.push(a);
+        return mockState(a.type, a.name, a.inputs);
+      },
+      call(a) {
+        return a.inputs;
+      },
+    },
+    "logging-bootstrap",
+    "test",
+    false,
+  );
+  const { ObservabilityStack } = await import("../../components/stack");
+  const { Proofs } = await import("../../components/verify/proofs");
+  const cfg = loadConfigFile(path.join(PROJECT_ROOT, "Pulumi.test.yaml"));
+  const config = { ...cfg, verify: { ...cfg.verify, ...overrideVerify } };
+  const stack = new ObservabilityStack(config.projectName, { config, grafanaAdminPassword: pulumi.secret(PW) });
+  const proofs = new Proofs(`${config.projectName}-proofs`, { stack }, { parent: stack });
+  await new Promise((r) => proofs.statuses.apply((v) => r(v)));
+  // Let every registration reach the mock.
+  await new Promise((r) => setTimeout(r, 200));
+  return { stack, proofs };
+}
+
+const dyn = (t: string) => `pulumi-nodejs:dynamic/logging-bootstrap:${t}`;
+
+describe("Proofs component", () => {
+  test("declares one HealthProof per service and one resource per other level, with the custom type tokens", async () => {
+    await build();
+    const proofs = seen.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+    expect(proofs.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
+      [
+        ...["grafana", "loki", "alloy", "prometheus", "node-exporter", "cadvisor"].map((s) => `${dyn("HealthProof")} logging-test-health-${s}`),
+        `${dyn("ReachabilityProof")} logging-test-reachability`,
+        `${dyn("IngestionProof")} logging-test-ingestion`,
+        `${dyn("LabelProof")} logging-test-labels`,
+        `${dyn("DashboardProof")} logging-test-dashboards`,
+        `${dyn("RuleProof")} logging-test-rules`,
+        `${dyn("ProvenanceProof")} logging-test-provenance`,
+        `${dyn("ConfigDriftProof")} logging-test-config-drift`,
+      ].sort(),
+    );
+    expect(seen.filter((r) => r.type === "logging-bootstrap:verify:Proofs").map((r) => r.name)).toEqual(["logging-test-proofs"]);
+    for (const p of proofs) expect(String(p.inputs.__provider)).toMatch(/exports\.handler = __f0;/);
+  });
+
+  test("inputs come from the desired state: endpoints, rule groups, dashboard uids, rendered SHAs, recorded images", async () => {
+    await build();
+    const by = (n: string) => seen.find((r) => r.name === n)!.inputs;
+    expect(by("logging-test-health-loki")).toMatchObject({ service: "loki", container: "logging-test-loki", baseUrl: "http://127.0.0.1:9102", containerId: expect.any(String) });
+    expect(by("logging-test-health-loki").endpoints.map((e: { id: string }) => e.id)).toEqual(["loki-ready", "loki-buildinfo"]);
+    expect(by("logging-test-rules")).toMatchObject({ prometheusUrl: "http://127.0.0.1:9104", expectedGroups: ["logging-bootstrap.alerts", "logging-bootstrap.recording"] });
+    expect(by("logging-test-dashboards")).toMatchObject({ grafanaUrl: "http://127.0.0.1:9101", dashboardUids: ["logging-bootstrap-health"], passwordFile: "/etc/grafana/secrets/admin_password" });
+    expect(by("logging-test-reachability")).toMatchObject({ url: "http://loki:3100/ready", probe: { network: "logging-test-net", entrypoint: ["busybox"] } });
+    expect(by("logging-test-ingestion")).toMatchObject({ lokiUrl: "http://127.0.0.1:9102", logsRoot: "/tmp/bootstrap-test/logs", markerFile: "logging-bootstrap-proof.log", timeoutSeconds: 120 });
+    const drift = by("logging-test-config-drift").containers as { service: string; files: Record<string, string> }[];
+    expect(drift.map((c) => c.service)).toEqual(["grafana", "loki", "alloy", "prometheus"]);
+    expect(Object.keys(drift.find((c) => c.service === "prometheus")!.files)).toEqual(["/etc/prometheus/prometheus.yml", "/etc/prometheus/rules/logging-bootstrap.rules.yml"]);
+    const grafanaFiles = Object.keys(drift.find((c) => c.service === "grafana")!.files);
+    expect(grafanaFiles.some((f) => f.startsWith("/etc/grafana/secrets/"))).toBe(false);
+    const prov = by("logging-test-provenance").containers as { service: string; imageId: string; repoDigest: string }[];
+    expect(prov).toHaveLength(6);
+    for (const t of prov) expect(t.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  test("the Grafana password reaches L5 only as a secret input, and no other proof", async () => {
+    await build();
+    const dash = seen.find((r) => r.name === "logging-test-dashboards")!;
+    expect(dash.inputs.adminPassword).not.toBe(PW);
+    for (const r of seen.filter((x) => x.type.startsWith("pulumi-nodejs:dynamic/") && x !== dash)) {
+      expect(JSON.stringify(r.inputs)).not.toContain(PW);
+    }
+  });
+
+  test("verify.* toggles: disabled levels are not declared; verify.enabled=false declares none", async () => {
+    await build({ ingestion: false, dashboards: false });
+    const names = seen.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/")).map((r) => r.name);
+    expect(names).toHaveLength(11); // 13 - 2
+    expect(names).not.toContain("logging-test-ingestion");
+    expect(names).not.toContain("logging-test-dashboards");
+    await build({ enabled: false });
+    expect(seen.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"))).toHaveLength(0);
+  });
+});
