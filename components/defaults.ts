@@ -122,3 +122,9 @@ export const TAIL_GLOB = "**/*.log";
 export const LABEL_PROJECT = "logging-bootstrap.project";
 export const LABEL_SERVICE = "logging-bootstrap.service";
 export const LABEL_DATA = "logging-bootstrap.data";
+/**
+ * Declares that a data volume is retained on delete. The CLI's analyzer protocol does not carry
+ * `retainOnDelete` to policies, so `data-retained` trusts this label there; `policy:check` sees the
+ * real option and rejects a label that lies.
+ */
+export const LABEL_RETAIN = "logging-bootstrap.retain";

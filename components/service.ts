@@ -22,6 +22,7 @@ import {
   HEALTH,
   KEBAB,
   LABEL_DATA,
+  LABEL_RETAIN,
   LABEL_PROJECT,
   LABEL_SERVICE,
   LOG_OPTS,
@@ -70,6 +71,8 @@ export function volumeLabels(cfg: StackConfig, svc: ServiceName): { label: strin
   return [
     { label: LABEL_DATA, value: "true" },
     { label: LABEL_PROJECT, value: cfg.projectName },
+    // Every data volume is created with retainOnDelete: true (ServiceComponent below).
+    { label: LABEL_RETAIN, value: "true" },
     { label: LABEL_SERVICE, value: svc },
   ];
 }

@@ -135,7 +135,7 @@ describe("program mutations (a program bug the config lint cannot see)", () => {
   });
   it("data-retained: a prod data volume neither protected nor retainOnDelete", async () => {
     const ev = mutateProgram("prod", (r) => r.type === TYPES.volume && r.name === "infra-observability-loki-data", (r) => ((r.options.retainOnDelete = false), (r.options.protect = false)));
-    expect(await only(ev, "prod")).toEqual({ policies: ["data-retained"], messages: [expect.stringMatching(/Data volume infra-observability-loki-data is neither retainOnDelete nor protected/)] });
+    expect(await only(ev, "prod")).toEqual({ policies: ["data-retained"], messages: [expect.stringMatching(/Data volume infra-observability-loki-data is labelled logging-bootstrap.retain=true but is neither retainOnDelete nor protected/)] });
   });
   it("data-retained is advisory on the test stack (policy/config/test.json)", async () => {
     const ev = mutateProgram("test", (r) => r.type === TYPES.volume && r.name === "logging-test-loki-data", (r) => (r.options.retainOnDelete = false));

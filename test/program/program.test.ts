@@ -114,7 +114,7 @@ describe.each([
     for (const v of byType(ev(), T.volume)) {
       expect(v.options.retainOnDelete).toBe(true);
       expect(v.options.protect).toBe(stack === "prod");
-      expect(v.inputs.labels).toEqual(expect.arrayContaining([{ label: "logging-bootstrap.project", value: p }, { label: "logging-bootstrap.data", value: "true" }]));
+      expect(v.inputs.labels).toEqual(expect.arrayContaining([{ label: "logging-bootstrap.project", value: p }, { label: "logging-bootstrap.data", value: "true" }, { label: "logging-bootstrap.retain", value: "true" }]));
     }
     for (const r of ev().resources) if (r.type !== T.volume) expect(r.options.protect).toBe(false);
   });
