@@ -96,12 +96,16 @@ export function verifyLevels(report: unknown): LevelLike[] {
   return Array.isArray(levels) ? levels : [];
 }
 
-/** verify --json (exit 0/1/2) => per-level {level, status, code, durationMs, findings, diagnostics}. */
+/**
+ * verify --json => {stack, status, levels: [{level, status, code, durationMs, findings, diagnostics}]}
+ * with exit 0 green, 1 warnings only, 2 a level red; or {status: "error", error: {code, message, ...}}
+ * with exit 3 when it could not run. One error per finding of a red level, so each names its service.
+ */
 export function verifyRecords(report: unknown, exitCode: number | null, stderr: string): { errors: ErrorRecord[]; warnings: ErrorRecord[] } {
   const levels = verifyLevels(report);
   const errors: ErrorRecord[] = [];
   const warnings: ErrorRecord[] = [];
-  const extra = (report as { errors?: Array<FindingLike & { details?: Record<string, unknown> }> } | undefined)?.errors;
+  const r = report as { errors?: Array<FindingLike & { details?: Record<string, unknown> }>; error?: FindingLike & { action?: string; details?: Record<string, unknown> } } | undefined;
   for (const l of levels) {
     const status = String(l.status ?? "").toLowerCase();
     const red = status === "red" || status === "failed" || status === "fail";
@@ -114,15 +118,13 @@ export function verifyRecords(report: unknown, exitCode: number | null, stderr: 
     );
     (red ? errors : warnings).push(...recs);
   }
-  for (const e of extra ?? []) {
+  for (const e of [...(r?.errors ?? []), ...(r?.error ? [r.error] : [])]) {
     const code = knownCode(e.code) ?? "E_INTERNAL";
     errors.push(errorRecord(code, e.message ?? code, { details: { source: "verify", ...(e.details ?? {}) } }));
   }
-  if (levels.length === 0 && errors.length === 0 && exitCode !== 0) {
-    errors.push(errorRecord("E_INTERNAL", `verify exited ${exitCode} without a JSON report: ${stderr.trim().slice(-500)}`));
-  }
-  if (exitCode !== 0 && errors.length === 0 && levels.length > 0) {
-    errors.push(errorRecord("E_PROOF_HEALTH", `verify exited ${exitCode} although no level is red`, { details: { source: "verify" } }));
+  if (errors.length === 0 && (exitCode ?? 0) >= 2) {
+    const why = levels.length ? "although no level is red" : "without a JSON report";
+    errors.push(errorRecord("E_INTERNAL", `verify exited ${exitCode} ${why}: ${stderr.trim().slice(-500)}`, { details: { source: "verify" } }));
   }
   return { errors, warnings };
 }

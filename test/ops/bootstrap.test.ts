@@ -177,7 +177,7 @@ describe("bootstrap modes against the stub CLI", () => {
       { level: "L1", status: "red", code: "E_PROOF_HEALTH", durationMs: 9, findings: ["logging-test-loki GET /ready answered 503"], diagnostics: {} },
       { level: "L5", status: "green", durationMs: 3, findings: [], diagnostics: {} },
     ] }));
-    const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb, { STUB_VERIFY_JSON: report, STUB_VERIFY_EXIT: "1" });
+    const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb, { STUB_VERIFY_JSON: report, STUB_VERIFY_EXIT: "2" });
     expect(r.code).toBe(1);
     const dir = bundleDir(sb);
     const ev = events(dir);

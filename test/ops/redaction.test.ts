@@ -53,7 +53,7 @@ it("no secret reaches out/ or stdout/stderr of bootstrap, evidence, recall, auto
     STUB_OUTPUTS: outputs,
     STUB_CONFIG: config,
     STUB_VERIFY_JSON: verify,
-    STUB_VERIFY_EXIT: "1",
+    STUB_VERIFY_EXIT: "2",
     PULUMI_CONFIG_PASSPHRASE: S.passphrase,
     // pulumi itself echoes secrets (bare, no key name: only the known-value layer can catch these)
     STUB_UP_STDOUT: `outputs: ${S.outputPassword} ${S.outputOddName} ${S.configSecret} ${S.envFile} ${S.passphrase}`,
