@@ -102,8 +102,8 @@ import_push() {
   local ref="$1" tarball="$2" hash="$3"; shift 3
   local args=() c
   for c in "$@" "LABEL logging-testenv.inputs=$hash" "ENV $PATH_ENV"; do args+=(-c "$c"); done
-  docker import "${args[@]}" "$tarball" "$ref" >/dev/null
-  docker push "$ref" >/dev/null
+  timeout 300 docker import "${args[@]}" "$tarball" "$ref" >/dev/null
+  timeout 300 docker push "$ref" >/dev/null
   log "built and pushed $ref ($(registry_digest "$ref"))"
 }
 

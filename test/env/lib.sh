@@ -8,8 +8,6 @@ TESTENV_SOCKET="${TESTENV_SOCKET:-/var/run/docker.sock}"
 TESTENV_CONFIG="$TESTENV_ROOT/test/env/Pulumi.testenv.yaml"
 TESTENV_PROJECT="logging-testenv"
 TESTENV_HOST_ROOT="/tmp/logging-testenv"
-# Debian packages the environment needs when no engine runs (CI on a fresh machine).
-TESTENV_APT_PACKAGES="docker.io busybox-static prometheus prometheus-node-exporter docker-registry"
 
 mkdir -p "$TESTENV_TMP"
 
@@ -32,23 +30,25 @@ engine_up() { docker -H "unix://$TESTENV_SOCKET" info >/dev/null 2>&1; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-# Install the Debian packages at most once per machine (marker under test/.tmp), and only when a
-# needed tool is missing: a second `up` never touches apt.
+# Install the Debian packages the environment needs, only those whose tools are missing (a second
+# `up` never touches apt; apt-get update runs at most once per machine, marker under test/.tmp).
+# docker.io only when no engine answers and no dockerd exists (never next to another engine).
 ensure_packages() {
   local missing=""
-  command -v dockerd >/dev/null || missing="$missing docker.io"
+  if ! command -v docker >/dev/null || { ! engine_up && ! command -v dockerd >/dev/null; }; then missing="$missing docker.io"; fi
   [ -x /bin/busybox ] || missing="$missing busybox-static"
-  command -v prometheus >/dev/null || missing="$missing prometheus"
+  command -v prometheus >/dev/null && command -v promtool >/dev/null || missing="$missing prometheus"
   command -v prometheus-node-exporter >/dev/null || missing="$missing prometheus-node-exporter"
   command -v docker-registry >/dev/null || missing="$missing docker-registry"
   [ -z "$missing" ] && return 0
-  [ "$(id -u)" = 0 ] || die "missing packages ($missing) and not root: install them with apt-get install -y $TESTENV_APT_PACKAGES"
-  log "installing Debian packages:$missing (this takes minutes once)"
+  [ "$(id -u)" = 0 ] || die "missing packages:$missing and not root: run apt-get install -y$missing"
+  log "installing Debian packages:$missing (this takes minutes, once)"
   if [ ! -f "$TESTENV_TMP/apt-updated" ]; then
     timeout 600 apt-get update >"$TESTENV_TMP/apt.log" 2>&1 || die "apt-get update failed (see $TESTENV_TMP/apt.log)"
     touch "$TESTENV_TMP/apt-updated"
   fi
-  DEBIAN_FRONTEND=noninteractive timeout 1200 apt-get install -y $TESTENV_APT_PACKAGES >>"$TESTENV_TMP/apt.log" 2>&1 \
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive timeout 1200 apt-get install -y $missing >>"$TESTENV_TMP/apt.log" 2>&1 \
     || die "apt-get install failed (see $TESTENV_TMP/apt.log)"
 }
 

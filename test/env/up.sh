@@ -17,6 +17,7 @@ cd "$TESTENV_ROOT"
 START=$(date +%s)
 
 ensure_engine
+ensure_packages   # the image builds need busybox-static, prometheus, prometheus-node-exporter
 ensure_registry
 bash "$TESTENV_ROOT/test/env/build-images.sh"
 
