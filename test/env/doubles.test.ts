@@ -304,3 +304,59 @@ describe("flag parsing shared by the doubles", () => {
     expect(common.splitHostPort(undefined, "127.0.0.1", 1)).toEqual(["127.0.0.1", 1]);
   });
 });
+
+describe("Alloy double: docker pipeline", () => {
+  const docker = require("./doubles/alloy/docker.js");
+  const CFG = `
+discovery.docker "containers" {
+  host = "unix:///var/run/docker.sock"
+}
+discovery.relabel "allow" {
+  targets = discovery.docker.containers.targets
+  rule {
+    source_labels = ["__meta_docker_container_name"]
+    regex         = "^(/a|/b)$"
+    action        = "keep"
+  }
+  rule {
+    source_labels = ["__meta_docker_container_name"]
+    regex         = "^/(.*)$"
+    target_label  = "container"
+  }
+  rule {
+    target_label = "job"
+    replacement  = "docker"
+  }
+}
+loki.source.docker "containers" {
+  host       = "unix:///var/run/docker.sock"
+  targets    = discovery.relabel.allow.output
+  forward_to = []
+}
+`;
+  test("relabel rules from the discovery.relabel that loki.source.docker reads", () => {
+    const p = docker.dockerPipeline(alloyCfg.parse(CFG));
+    expect(p.socketPath).toBe("/var/run/docker.sock");
+    expect(p.rules).toHaveLength(3);
+    expect(docker.relabel({ __meta_docker_container_name: "/a" }, p.rules)).toEqual({ __meta_docker_container_name: "/a", container: "a", job: "docker" });
+    expect(docker.relabel({ __meta_docker_container_name: "/c" }, p.rules)).toBeNull();
+    expect(docker.dockerPipeline(alloyCfg.parse('loki.write "x" {\n}\n'))).toBeNull();
+  });
+  test("relabel drop, labelmap, labeldrop", () => {
+    expect(docker.relabel({ a: "x" }, [{ source_labels: ["a"], regex: "x", action: "drop" }])).toBeNull();
+    expect(docker.relabel({ __meta_k: "v" }, [{ regex: "__meta_(.*)", action: "labelmap" }])).toEqual({ __meta_k: "v", k: "v" });
+    expect(docker.relabel({ a: "1", b: "2" }, [{ regex: "a", action: "labeldrop" }])).toEqual({ b: "2" });
+  });
+  test("demux of Docker's multiplexed log stream, and stamp order", () => {
+    const frame = (stream: number, s: string) => {
+      const body = Buffer.from(s);
+      const h = Buffer.alloc(8);
+      h[0] = stream;
+      h.writeUInt32BE(body.length, 4);
+      return Buffer.concat([h, body]);
+    };
+    expect(docker.demux(Buffer.concat([frame(1, "2024-01-01T00:00:00.5Z one\n"), frame(2, "2024-01-01T00:00:01Z two\n")]))).toEqual(["2024-01-01T00:00:00.5Z one", "2024-01-01T00:00:01Z two"]);
+    expect(docker.compareStamp("10.000000002", "10.000000001")).toBe(1);
+    expect(docker.compareStamp("9.9", "10.0")).toBe(-1);
+  });
+});

@@ -4,8 +4,9 @@
 // files matched by local.file_match path globs (positions kept under --storage.path, so a restart
 // does not resend), applies the loki.process stage.replace redactions and static labels, and pushes
 // JSON to every loki.write endpoint with labels filename + the target's labels (job, ...).
-// Not implemented: discovery.docker / loki.source.docker / loki.source.journal (parsed, ignored),
-// component wiring (every target goes through every stage to every writer), protobuf pushes.
+// Docker: discovery.docker -> discovery.relabel rules -> loki.source.docker, read through the
+// mounted socket (docker.js). Not implemented: loki.source.journal (parsed, ignored), component
+// wiring (every source goes through every stage to every writer), protobuf pushes.
 //   GET /-/ready, /-/healthy, /metrics; POST|GET /-/reload (re-read the config);
 //   GET /-/double/status (double only: targets, files, offsets, pushes, last error).
 const fs = require("node:fs");
@@ -14,6 +15,7 @@ const http = require("node:http");
 const { parseFlags, log, send, sendJson, splitHostPort, serve } = require("../lib/common.js");
 const C = require("./config.js");
 const { globToRegExp, expandGlob } = require("./glob.js");
+const D = require("./docker.js");
 
 const SERVICE = "alloy-double";
 const VERSION = process.env.DOUBLE_VERSION || "v1.2.1";
@@ -21,8 +23,8 @@ const POLL_MS = Number(process.env.ALLOY_DOUBLE_POLL_MS || 500);
 const MAX_READ = 1024 * 1024;
 
 function loadConfig(file) {
-  const text = fs.readFileSync(file, "utf8");
-  return C.extract(C.parse(text));
+  const root = C.parse(fs.readFileSync(file, "utf8"));
+  return Object.assign(C.extract(root), { docker: D.dockerPipeline(root) });
 }
 
 function postJson(url, body, timeoutMs) {
@@ -118,7 +120,28 @@ class Tailer {
       }
     }
     this.files = [...new Set(files)];
-    if (streams.size === 0) return;
+    if (this.cfg.docker) {
+      try {
+        const d = await D.readDockerLogs(this.cfg.docker, this.positions);
+        Object.assign(pending, d.positions);
+        for (const e of d.entries) {
+          const out = C.processLine(e.line, e.labels, this.cfg.stages, this.cfg.externalLabels);
+          const key = JSON.stringify(Object.keys(out.labels).sort().map((k) => [k, out.labels[k]]));
+          if (!streams.has(key)) streams.set(key, { stream: out.labels, values: [] });
+          streams.get(key).values.push([e.ts.toString(), out.line]);
+        }
+        this.stats.dockerLines = (this.stats.dockerLines || 0) + d.entries.length;
+      } catch (e) {
+        this.stats.lastDockerError = e.message; // files still ship when the Docker API is unreachable
+      }
+    }
+    if (streams.size === 0) {
+      if (Object.keys(pending).length) {
+        Object.assign(this.positions, pending);
+        this.savePositions();
+      }
+      return;
+    }
     const body = { streams: [...streams.values()] };
     const entries = body.streams.reduce((n, s) => n + s.values.length, 0);
     for (const w of this.cfg.writes) await postJson(w.url, body, 5000);
