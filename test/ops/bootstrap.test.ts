@@ -259,6 +259,7 @@ describe("run lock", () => {
     expect(readJson(lockFile).pid).toBe(a.child.pid);
     const b = await runCli("bootstrap.ts", ["--mode", "drift", "--stack", "test"], sb);
     expect(b.code).toBe(2);
+    expect(b.ms).toBeLessThan(10_000); // at once: no waiting for the lock (the bound is process start-up)
     expect(b.stderr).toContain(`Another bootstrap run is active (PID ${a.child.pid})`);
     expect(b.stderr).toContain("E_ENV_LOCK_HELD");
     expect(fs.existsSync(lockFile)).toBe(true); // still A's
@@ -267,6 +268,18 @@ describe("run lock", () => {
     expect(fs.existsSync(lockFile)).toBe(false);
     expect(mutating(sb)).toEqual([upArgv("test")]); // B never reached pulumi refresh
     expect(runs(sb).map((x) => [x.mode, x.status, x.codes])).toEqual([["drift", "red", ["E_ENV_LOCK_HELD"]], ["apply", "green", []]]);
+  });
+
+  it("two runs started together: exactly one applies, the other names the winner's PID", async () => {
+    const x = spawnCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb, { STUB_UP_SLEEP_MS: "3000" });
+    const y = spawnCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb, { STUB_UP_SLEEP_MS: "3000" });
+    const [rx, ry] = await Promise.all([x.done, y.done]);
+    const codes = [rx.code, ry.code].sort();
+    expect(codes).toEqual([0, 2]);
+    const [winner, loser] = rx.code === 0 ? [rx, ry] : [ry, rx];
+    expect(loser.stderr).toContain(`Another bootstrap run is active (PID ${winner.pid})`);
+    expect(mutating(sb)).toEqual([upArgv("test")]);
+    expect(runs(sb)).toHaveLength(2);
   });
 
   it.each([["SIGTERM", 143], ["SIGINT", 130]] as const)("%s releases the lock, stops pulumi, records the run", async (sig, code) => {
