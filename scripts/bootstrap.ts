@@ -105,6 +105,18 @@ interface Ctx {
   stackInfo?: StackInfo;
   exitCode: number;
   tools: Record<string, string | null>;
+  /** Grafana's admin password from the stack (secret output or secret config), for verify's env only. */
+  grafanaPassword?: string;
+}
+
+/** Learn a stack's secrets for redaction; keep Grafana's admin password for the verify child's env. */
+function absorbSecrets(ctx: Ctx, s: { outputSecrets: Record<string, unknown>; configSecrets: Record<string, string> } | undefined): void {
+  if (!s) return;
+  redactor.learn(s.outputSecrets, true);
+  redactor.learn(s.configSecrets, true);
+  const fromOutputs = Object.entries(s.outputSecrets).find(([k, v]) => /^grafanaAdminPassword$/i.test(k) && typeof v === "string")?.[1] as string | undefined;
+  const fromConfig = Object.entries(s.configSecrets).find(([k]) => k.endsWith(":grafanaAdminPassword"))?.[1];
+  ctx.grafanaPassword = fromOutputs ?? fromConfig ?? ctx.grafanaPassword;
 }
 
 function stage(ctx: Ctx, s: StageRecord): StageRecord {
@@ -180,7 +192,9 @@ async function runStep(ctx: Ctx, p: PlannedStep, runner: ReturnType<typeof pulum
     if (p.step === "refresh" || p.step === "idempotency") err.details = { ...err.details, hint: p.step === "refresh" ? "refresh found changes: the deployed stack drifted from state" : "a second up wanted changes" };
     return stage(ctx, { step: p.step, status: "failed", durationMs: r.durationMs, errors: [err] });
   }
-  const r = await runProcess("npm", p.argv, { cwd: ctx.root, env: process.env });
+  // verify logs in to Grafana: it reads GRAFANA_ADMIN_PASSWORD from its environment (never argv, never printed).
+  const env = p.step === "verify" && ctx.grafanaPassword && !process.env.GRAFANA_ADMIN_PASSWORD ? { ...process.env, GRAFANA_ADMIN_PASSWORD: ctx.grafanaPassword } : process.env;
+  const r = await runProcess("npm", p.argv, { cwd: ctx.root, env });
   ctx.logs[`${p.step}.log`] = `$ npm ${p.argv.join(" ")}\n# exit ${r.code}, ${r.durationMs} ms\n--- stderr\n${r.stderr}\n`;
   if (r.notFound) {
     const e = errorRecord("E_ENV_TOOL_MISSING", "npm is not on PATH", { details: { tool: "npm" } });
@@ -270,13 +284,8 @@ export async function main(argv: string[]): Promise<number> {
         stop = mode !== "diagnose"; // diagnose is read-only: it reports everything it can
       }
       if (!pf.fatal) {
-        try {
-          const s = await readStackSecrets(runner, stack);
-          redactor.learn(s.outputSecrets, true);
-          redactor.learn(s.configSecrets, true);
-        } catch {
-          /* no stack yet: nothing secret to learn */
-        }
+        // No stack yet: nothing secret to learn.
+        absorbSecrets(ctx, await readStackSecrets(runner, stack).catch(() => undefined));
       }
     }
     for (const p of plan) {
@@ -287,11 +296,7 @@ export async function main(argv: string[]): Promise<number> {
       const st = await runStep(ctx, p, runner);
       if (p.kind === "pulumi" && p.step !== "preview" && st.status === "success") {
         // A first `up` creates secrets (random passwords): learn them before anything else is written.
-        const s = await readStackSecrets(runner, stack).catch(() => undefined);
-        if (s) {
-          redactor.learn(s.outputSecrets, true);
-          redactor.learn(s.configSecrets, true);
-        }
+        absorbSecrets(ctx, await readStackSecrets(runner, stack).catch(() => undefined));
       }
       if (st.status === "failed") {
         ctx.exitCode = Math.max(ctx.exitCode, st.errors.some((e) => e.code === "E_ENV_TOOL_MISSING" || e.code === "E_ENV_MODE_VIOLATION") ? 2 : 1);

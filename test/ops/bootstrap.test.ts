@@ -1,13 +1,14 @@
 // The run wrapper against a stub `pulumi` (and stub `npm`) first on PATH and a fake Docker API:
 // exact argv per mode, non-interactivity (stdin /dev/null, no TTY, env), the mode guard, tool and
 // engine checks, offline images, the run lock under concurrent runs and signals, and the bundle.
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
 import { idempotencyArgv, previewArgv, refreshArgv, upArgv } from "../../scripts/lib/pulumi-cli";
 import { checkEventOrder, RunEvent } from "../../scripts/lib/events";
-import { makeSandbox, pulumiCalls, runCli, Sandbox, spawnCli, STUB_BIN, stubCalls, waitFor } from "./helpers";
+import { FIXTURE_SECRET, makeSandbox, pulumiCalls, runCli, Sandbox, spawnCli, STUB_BIN, stubCalls, waitFor } from "./helpers";
 
 jest.setTimeout(60_000);
 
@@ -111,6 +112,8 @@ describe("bootstrap modes against the stub CLI", () => {
     expect(r.code).toBe(0);
     expect(mutating(sb)).toEqual([upArgv("test"), idempotencyArgv("test")]);
     expect(stubCalls(sb).filter((c) => c.tool === "npm").map((c) => c.argv)).toEqual([["run", "-s", "verify", "--", "--stack", "test", "--json"]]);
+    // verify gets Grafana's admin password (the stack's secret output) in its environment, not on argv.
+    expect((stubCalls(sb).find((c) => c.tool === "npm") as any).grafanaPasswordSha).toBe(crypto.createHash("sha256").update(FIXTURE_SECRET).digest("hex"));
     expectNonInteractive(sb);
     expect(fs.existsSync(path.join(sb.outDir, ".bootstrap.lock"))).toBe(false);
     const dir = bundleDir(sb);
