@@ -24,7 +24,7 @@ goes red with its code, restore, and show it green again:
   L2 stop Loki's process (docker pause)     -> E_NETWORK_UNREACHABLE
   L3 stop ingestion (stop Alloy)            -> E_PROOF_INGESTION_TIMEOUT
   L4 push > limit values of one label       -> E_PROOF_CARDINALITY
-  L5 delete a dashboard JSON inside Grafana -> E_PROOF_DASHBOARDS
+  L5 remove a dashboard (its JSON in the container and Grafana's stored copy) -> E_PROOF_DASHBOARDS
   L6 drop a rule group + /-/reload          -> E_PROOF_RULES
   L7 re-tag node-exporter's image to other content and recreate the container -> E_PROOF_PROVENANCE_MISMATCH
   L8 edit Loki's config file inside the running container -> E_PROOF_CONFIG_DRIFT
@@ -229,16 +229,26 @@ export function faults(): Fault[] {
     },
     {
       level: "L5",
-      title: "delete the provisioned dashboard JSON inside the Grafana container",
+      title: "remove the provisioned dashboard: delete its JSON inside the Grafana container and Grafana's stored copy, restart Grafana",
       inject: async (ctx) => {
+        // B's provider sets disableDeletion: true, so Grafana (and the double) keep a dashboard whose
+        // file vanished: deleting the file alone is not a lost dashboard. It is lost when the file and
+        // Grafana's database copy are both gone (e.g. a recreated data volume): do both.
+        if (ctx.env.services.grafana.kind !== "double") throw new Error("L5's fault is implemented for the test environment's Grafana double only");
         const f = ctx.desired.files.grafana.find((x) => x.path.endsWith(".json"))!;
-        let code = await execRoot(ctx, ctx.env.services.grafana.container, ["rm", "-f", f.path]).catch(() => 127);
-        if (code !== 0) code = await execRoot(ctx, ctx.env.services.grafana.container, ["node", "-e", `require("fs").unlinkSync(${JSON.stringify(f.path)})`]);
+        const script = `const fs=require("fs");for(const p of [${JSON.stringify(f.path)},"/var/lib/grafana/grafana-double-dashboards.json"]){try{fs.unlinkSync(p)}catch(e){if(e.code!=="ENOENT")throw e}}`;
+        const code = await execRoot(ctx, ctx.env.services.grafana.container, ["node", "-e", script]);
         if (code !== 0) throw new Error(`could not delete ${f.path} (exit ${code})`);
+        await ctx.docker.getContainer(ctx.env.services.grafana.container).restart({ t: 2 });
+        await waitHttp(ctx, `${ctx.env.services.grafana.url}/api/health`, 30);
       },
       restore: async (ctx) => {
         const f = ctx.desired.files.grafana.find((x) => x.path.endsWith(".json"))!;
         await putFile(ctx, ctx.env.services.grafana.container, f.path, rendered(ctx, "grafana", f.path));
+        // Grafana's own provisioning reload API (admin basic auth), instead of waiting for the rescan.
+        const pw = grafanaPasswordFrom(ctx.env.secretsFile, process.env) ?? "";
+        const r = await ctx.io.http({ method: "POST", url: `${ctx.env.services.grafana.url}/api/admin/provisioning/dashboards/reload`, headers: { Authorization: `Basic ${Buffer.from(`admin:${pw}`).toString("base64")}` }, timeoutMs: 5000 });
+        if (r.status !== 200) throw new Error(`provisioning reload answered ${r.status}`);
       },
     },
     {
