@@ -92,6 +92,23 @@ export function planFor(mode: RunMode, stack: string, targets: string[], verifyI
   }
 }
 
+/** The other CLIs each mode may run (the npm half of the mode guard): all of them read only. */
+export const ALLOWED_NPM_SCRIPTS: Record<RunMode, readonly string[]> = {
+  diagnose: ["config:lint", "policy:check"],
+  apply: ["verify"],
+  repair: ["verify"],
+  drift: [],
+};
+
+export function guardNpmCall(mode: RunMode, argv: readonly string[]): void {
+  const script = argv[0] === "run" ? argv.filter((a) => !a.startsWith("-"))[1] : undefined;
+  if (!script || !ALLOWED_NPM_SCRIPTS[mode].includes(script)) {
+    throw new BootstrapError("E_ENV_MODE_VIOLATION", `mode ${mode} does not run \`npm ${argv.join(" ")}\`; allowed: ${ALLOWED_NPM_SCRIPTS[mode].join(", ") || "none"}`, {
+      details: { mode, argv: [...argv] },
+    });
+  }
+}
+
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 interface Ctx {
@@ -192,6 +209,7 @@ async function runStep(ctx: Ctx, p: PlannedStep, runner: ReturnType<typeof pulum
     if (p.step === "refresh" || p.step === "idempotency") err.details = { ...err.details, hint: p.step === "refresh" ? "refresh found changes: the deployed stack drifted from state" : "a second up wanted changes" };
     return stage(ctx, { step: p.step, status: "failed", durationMs: r.durationMs, errors: [err] });
   }
+  guardNpmCall(ctx.mode, p.argv);
   // verify logs in to Grafana: it reads GRAFANA_ADMIN_PASSWORD from its environment (never argv, never printed).
   const env = p.step === "verify" && ctx.grafanaPassword && !process.env.GRAFANA_ADMIN_PASSWORD ? { ...process.env, GRAFANA_ADMIN_PASSWORD: ctx.grafanaPassword } : process.env;
   const r = await runProcess("npm", p.argv, { cwd: ctx.root, env });
@@ -239,7 +257,7 @@ export async function main(argv: string[]): Promise<number> {
     if (targets.length && mode !== "repair") {
       throw new BootstrapError("E_ENV_MODE_VIOLATION", `--target names resources to change; only --mode repair takes it (got --mode ${mode})`, { details: { mode, targets } });
     }
-    for (const p of plan) if (p.kind === "pulumi") guardPulumiCall(mode, p.argv);
+    for (const p of plan) (p.kind === "pulumi" ? guardPulumiCall : guardNpmCall)(mode, p.argv);
   } catch (err) {
     refusals.push(toErrorRecord(err));
   }
@@ -337,8 +355,8 @@ async function writeBundle(
     evaluate: canCallTools && process.env.LOGGING_BOOTSTRAP_EVALUATE !== "0",
   });
   ctx.stages.push({ step: "evidence", status: "success", durationMs: Date.now() - t0, errors: [], detail: ev.sources.join(", ") });
-  bundle.writeJson(BUNDLE_FILES.desired, ev.desired);
-  bundle.writeJson(BUNDLE_FILES.provenance, ev.provenance);
+  bundle.writeJson(BUNDLE_FILES.desired, { mode: ctx.mode, ...ev.desired });
+  bundle.writeJson(BUNDLE_FILES.provenance, { mode: ctx.mode, ...ev.provenance });
   if (ev.outputs) bundle.writeJson("outputs.json", ev.outputs);
   bundle.writeJson(BUNDLE_FILES.preflight, {
     mode: ctx.mode,

@@ -74,8 +74,8 @@ async function main(argv: string[]): Promise<number> {
   const t0 = Date.now();
   const ev = await collectEvidence({ stack, root, configFile, stackInfo, outputs, docker: tools.docker !== null, evaluate: process.env.LOGGING_BOOTSTRAP_EVALUATE !== "0" });
   const bundle = Bundle.create(outDir, startedAt);
-  bundle.writeJson(BUNDLE_FILES.desired, ev.desired);
-  bundle.writeJson(BUNDLE_FILES.provenance, ev.provenance);
+  bundle.writeJson(BUNDLE_FILES.desired, { mode: "evidence", ...ev.desired });
+  bundle.writeJson(BUNDLE_FILES.provenance, { mode: "evidence", ...ev.provenance });
   bundle.writeJson("outputs.json", outputs);
   bundle.writeJson(BUNDLE_FILES.preflight, { mode: "evidence", stack, status: "skipped", reason: "evidence runs no preflight" });
   bundle.writeJson(BUNDLE_FILES.verify, { mode: "evidence", stack, status: "skipped", reason: "evidence records outputs; run verify or bootstrap --mode apply for proofs" });

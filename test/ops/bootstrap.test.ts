@@ -53,6 +53,9 @@ function expectModeEverywhere(dir: string, mode: string) {
   expect(readJson(path.join(dir, "preflight.report.json")).mode).toBe(mode);
   expect(readJson(path.join(dir, "verify.report.json")).mode).toBe(mode);
   expect(readJson(path.join(dir, "autoheal.suggestions.json")).mode).toBe(mode);
+  expect(readJson(path.join(dir, "desired_state.json")).mode).toBe(mode);
+  expect(readJson(path.join(dir, "provenance.json")).mode).toBe(mode);
+  for (const f of fs.readdirSync(path.join(dir, "services"))) expect(readJson(path.join(dir, "services", f)).mode).toBe(mode);
   expect(fs.readFileSync(path.join(dir, "summary.md"), "utf8")).toContain(`mode: \`${mode}\``);
   for (const e of events(dir)) expect(Object.values(e)[0]).toHaveProperty("run_id");
   expect(events(dir).filter((e) => "BootstrapPlanned" in e).every((e) => (e as any).BootstrapPlanned.mode === mode)).toBe(true);

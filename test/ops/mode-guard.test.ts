@@ -10,7 +10,7 @@ import {
   subcommandOf,
   upArgv,
 } from "../../scripts/lib/pulumi-cli";
-import { planFor } from "../../scripts/bootstrap";
+import { guardNpmCall, planFor } from "../../scripts/bootstrap";
 
 function refusal(fn: () => void): BootstrapError {
   try {
@@ -86,6 +86,19 @@ describe("mode guard", () => {
   });
   it("refuses any call without --non-interactive (E_ENV_INTERACTIVE)", () => {
     expect(refusal(() => guardPulumiCall("apply", ["up", "--yes", "--stack", "test"])).code).toBe("E_ENV_INTERACTIVE");
+  });
+});
+
+describe("npm half of the mode guard", () => {
+  it("lets each mode run only its own read-only CLIs", () => {
+    expect(() => guardNpmCall("diagnose", ["run", "-s", "config:lint", "--", "Pulumi.test.yaml", "--json"])).not.toThrow();
+    expect(() => guardNpmCall("apply", ["run", "-s", "verify", "--", "--stack", "test", "--json"])).not.toThrow();
+    expect(refusal(() => guardNpmCall("diagnose", ["run", "-s", "secrets:export", "--", "--stack", "test"])).code).toBe("E_ENV_MODE_VIOLATION");
+    expect(refusal(() => guardNpmCall("drift", ["run", "-s", "verify"])).code).toBe("E_ENV_MODE_VIOLATION");
+    expect(refusal(() => guardNpmCall("apply", ["install"])).code).toBe("E_ENV_MODE_VIOLATION");
+    for (const mode of ["diagnose", "apply", "repair", "drift"] as const) {
+      for (const p of planFor(mode, "test", ["urn:x"], false)) if (p.kind === "npm") expect(() => guardNpmCall(mode, p.argv)).not.toThrow();
+    }
   });
 });
 
