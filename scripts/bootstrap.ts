@@ -122,6 +122,8 @@ interface Ctx {
   stackInfo?: StackInfo;
   exitCode: number;
   tools: Record<string, string | null>;
+  /** Run-level warnings (e.g. a recovered stale lock): BootstrapPlanned.warnings and the preflight report. */
+  warnings: string[];
   /** Grafana's admin password from the stack (secret output or secret config), for verify's env only. */
   grafanaPassword?: string;
 }
@@ -247,7 +249,7 @@ export async function main(argv: string[]): Promise<number> {
   const outDir = outDirFrom(process.env, root);
   const startedAt = new Date();
   const configFile = path.join(root, `Pulumi.${stack}.yaml`);
-  const ctx: Ctx = { mode, stack, root, stages: [], logs: {}, reports: {}, exitCode: 0, tools: { node: process.version, pulumi: null, docker: null } };
+  const ctx: Ctx = { mode, stack, root, stages: [], logs: {}, reports: {}, exitCode: 0, warnings: [], tools: { node: process.version, pulumi: null, docker: null } };
   redactor.learnEnvFile(path.join(root, SECRETS_FILE));
 
   const plan = planFor(mode, stack, targets, Boolean(values["verify-idempotency"]));
@@ -265,7 +267,10 @@ export async function main(argv: string[]): Promise<number> {
   let lock: RunLock | undefined;
   if (!refusals.length && (LOCKED_MODES as readonly string[]).includes(mode)) {
     try {
-      lock = acquireRunLock(path.join(outDir, ".bootstrap.lock"), { mode, stack }, (m) => printErr(`warning: ${m}`));
+      lock = acquireRunLock(path.join(outDir, ".bootstrap.lock"), { mode, stack }, (m) => {
+        ctx.warnings.push(m);
+        printErr(`warning: ${m}`);
+      });
     } catch (err) {
       refusals.push(toErrorRecord(err));
     }
@@ -363,6 +368,7 @@ async function writeBundle(
     stack: ctx.stack,
     refused: refusals.length > 0,
     refusals,
+    warnings: ctx.warnings,
     checks: (ctx.reports.preflight as { checks?: unknown[] } | undefined)?.checks ?? [],
     lint: ctx.reports.lint ?? null,
     policy: ctx.reports.policy ?? null,
@@ -395,7 +401,7 @@ async function writeBundle(
       tools: { ...ctx.tools, "logging-bootstrap": readVersion(ctx.root) },
       stages: ctx.stages,
       errors: refusals,
-      events: { envKeys: Object.keys(PULUMI_ENV_OVERRIDES), warnings: [], services, projectName: ctx.stackInfo?.projectName },
+      events: { envKeys: Object.keys(PULUMI_ENV_OVERRIDES), warnings: ctx.warnings, services, projectName: ctx.stackInfo?.projectName },
       argv,
       options: { targets },
     },

@@ -310,6 +310,9 @@ describe("run lock", () => {
     const r = await runCli("bootstrap.ts", ["--mode", "drift", "--stack", "test"], sb);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`warning: Recovered a stale run lock: PID ${dead.pid}`);
+    const dir = bundleDir(sb);
+    expect(readJson(path.join(dir, "preflight.report.json")).warnings).toEqual([`Recovered a stale run lock: PID ${dead.pid} (mode apply, started 2026-01-01T00:00:00.000Z) is no longer running.`]);
+    expect((events(dir)[0] as any).BootstrapPlanned.warnings).toEqual(readJson(path.join(dir, "preflight.report.json")).warnings);
     expect(fs.existsSync(path.join(sb.outDir, ".bootstrap.lock"))).toBe(false);
   });
 });
