@@ -294,6 +294,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const runner = pulumiRunner(mode, root);
     let stop = refusals.length > 0;
+    // No pulumi or no engine: no pulumi step can run; diagnose still runs lint and policy:check.
+    let noPulumi = false;
     if (refusals.length) {
       for (const e of refusals) printErr(formatError(e));
       ctx.exitCode = 2;
@@ -301,7 +303,8 @@ export async function main(argv: string[]): Promise<number> {
       const pf = await preflight(ctx, runner);
       if (pf.fatal) {
         ctx.exitCode = 2;
-        stop = true;
+        noPulumi = true;
+        stop = mode !== "diagnose";
       } else if (ctx.stages[0].status === "failed") {
         ctx.exitCode = 1;
         stop = mode !== "diagnose"; // diagnose is read-only: it reports everything it can
@@ -312,8 +315,9 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     for (const p of plan) {
-      if (stop || ctx.interrupted) {
-        ctx.stages.push({ step: p.step, status: "skipped", durationMs: 0, errors: [], detail: ctx.interrupted ? `interrupted by ${ctx.interrupted}` : "an earlier step failed or the run was refused" });
+      if (stop || ctx.interrupted || (noPulumi && p.kind === "pulumi")) {
+        const why = ctx.interrupted ? `interrupted by ${ctx.interrupted}` : noPulumi && !stop ? "the Pulumi CLI or the Docker engine is unavailable" : "an earlier step failed or the run was refused";
+        ctx.stages.push({ step: p.step, status: "skipped", durationMs: 0, errors: [], detail: why });
         continue;
       }
       const st = await runStep(ctx, p, runner);

@@ -222,6 +222,12 @@ describe("environment checks", () => {
       expect(s.errors[0].action).toContain("https://www.pulumi.com/docs/install/");
       expect(s.steps.map((x: any) => [x.step, x.status])).toEqual([["preflight", "failed"], ["up", "skipped"], ["verify", "skipped"], ["evidence", "success"]]);
       expect(fs.existsSync(path.join(sb.outDir, ".bootstrap.lock"))).toBe(false);
+      // diagnose still lints and checks policy without the CLI, skips preview, and stays exit 2.
+      const d = await runCli("bootstrap.ts", ["--mode", "diagnose", "--stack", "test"], sb, { PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin` });
+      expect(d.code).toBe(2);
+      expect(readJson(path.join(bundleDir(sb, 1), "summary.json")).steps.map((x: any) => [x.step, x.status])).toEqual([
+        ["preflight", "failed"], ["lint", "success"], ["policy", "success"], ["preview", "skipped"], ["evidence", "success"],
+      ]);
     } finally {
       fs.rmSync(bin, { recursive: true, force: true });
     }
