@@ -1,0 +1,51 @@
+// `npm run -s verify` against the running test environment (test/env, brought up by
+// test/env/integration.sh; described by test/.tmp/testenv.json): every level green, the report's
+// shape, exit codes, and no secret in the output.
+import * as fs from "fs";
+import * as path from "path";
+import { parseEnvFile } from "../../scripts/verify";
+import { runTsx } from "../util/provider-host";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const ENV_FILE = path.join(ROOT, "test", ".tmp", "testenv.json");
+
+const env = JSON.parse(fs.readFileSync(ENV_FILE, "utf8")) as { stack: string; configFile: string; secretsFile: string; probeImage: string };
+const password = parseEnvFile(fs.readFileSync(env.secretsFile, "utf8")).GRAFANA_ADMIN_PASSWORD;
+const base = ["scripts/verify.ts", "--stack", env.stack, "--config-file", env.configFile];
+
+describe("npm run verify on the test environment", () => {
+  test("every level is green, exit 0, JSON report with status, code, duration and diagnostics per level", async () => {
+    const r = await runTsx([...base, "--secrets-file", env.secretsFile, "--recorded", ENV_FILE, "--json"]);
+    const report = JSON.parse(r.stdout);
+    expect(report.levels.map((l: { level: string; status: string }) => `${l.level}:${l.status}`)).toEqual(["L1:green", "L2:green", "L3:green", "L4:green", "L5:green", "L6:green", "L7:green", "L8:green"]);
+    expect(r.code).toBe(0);
+    expect(report).toMatchObject({ stack: env.stack, status: "green", exitCode: 0, parallel: true });
+    for (const l of report.levels) {
+      expect(typeof l.durationMs).toBe("number");
+      expect(l.findings).toEqual([]);
+      expect(typeof l.diagnostics).toBe("object");
+    }
+    const l3 = report.levels.find((l: { level: string }) => l.level === "L3");
+    expect(l3.diagnostics.attempts[0]).toEqual(expect.objectContaining({ attempt: 1, start_ns: expect.any(String), end_ns: expect.any(String), result_count: expect.any(Number), wall_clock_s: expect.any(Number) }));
+    expect(r.stdout + r.stderr).not.toContain(password);
+  });
+
+  test("without recorded images L7 resolves the pinned references and the registry digests: still green (human report)", async () => {
+    const r = await runTsx([...base, "--secrets-file", env.secretsFile, "--levels", "L7,L8"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^verify testenv: GREEN in [0-9.]+ s \(parallel\)$/m);
+    expect(r.stdout).toMatch(/^  L7 provenance   green /m);
+  });
+
+  test("no Grafana password: L5 is red with E_PROOF_DASHBOARDS and the exit code is 2", async () => {
+    const r = await runTsx([...base, "--levels", "L5", "--json"]);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).levels[0]).toMatchObject({ level: "L5", status: "red", code: "E_PROOF_DASHBOARDS", bucket: "proof" });
+  });
+
+  test("bad arguments: exit 3 with E_ENV_USAGE", async () => {
+    const r = await runTsx(["scripts/verify.ts", "--levels", "L9", "--stack", "x"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^E_ENV_USAGE \(env\): unknown level\(s\) L9/m);
+  });
+});
