@@ -86,8 +86,8 @@ export class LabelProof extends ProofResource {
 }
 export class DashboardProof extends ProofResource {
   constructor(name: string, args: Inputs<PlainArgs>, opts?: pulumi.CustomResourceOptions) {
-    // The admin password is an input only; runtime.desired() keeps it out of every output.
-    super("L5", "DashboardProof", name, args, { ...opts, additionalSecretOutputs: ["adminPassword"] });
+    // The admin password is a secret input only; runtime.desired() keeps it out of every output.
+    super("L5", "DashboardProof", name, args, opts);
   }
 }
 export class RuleProof extends ProofResource {

@@ -1,0 +1,93 @@
+// The verify CLI's pure parts and the suite's aggregation (no Docker, no network beyond 127.0.0.1).
+import { exitCodeOf, imagesFromRecord, mergeHealth, resolveImages } from "../../components/verify/suite";
+import { enabledLevels } from "../../components/verify/spec";
+import type { ProofResult } from "../../components/verify/types";
+import { formatReport, grafanaPasswordFrom, HELP, parseEnvFile, parseVerifyArgs, redact } from "../../scripts/verify";
+import { tarOf } from "../../scripts/verify-faults";
+import { FakeDocker, makeTestIo, tmpDir } from "./fakes";
+import * as fs from "fs";
+import * as path from "path";
+
+const res = (status: ProofResult["status"], extra: Partial<ProofResult> = {}): ProofResult => ({ level: "L2", status, durationMs: 1, findings: [], diagnostics: {}, ...extra });
+
+describe("verify CLI", () => {
+  test("arguments: stack required, levels validated, defaults", () => {
+    expect(parseVerifyArgs(["--stack", "test"])).toEqual({ stack: "test", sequential: false, json: false, configFile: undefined, secretsFile: undefined, recorded: undefined, probeImage: undefined, levels: undefined, ingestionTimeout: undefined });
+    expect(parseVerifyArgs(["--stack", "t", "--levels", "l1,L8", "--json", "--sequential"])).toMatchObject({ levels: ["L1", "L8"], json: true, sequential: true });
+    expect(() => parseVerifyArgs([])).toThrow("--stack <name> is required");
+    expect(() => parseVerifyArgs(["--stack", "t", "--levels", "L9"])).toThrow("unknown level(s) L9");
+    expect(() => parseVerifyArgs(["--stack", "t", "--bogus"])).toThrow();
+    expect(parseVerifyArgs(["--help"])).toBe("help");
+    expect(HELP).toMatch(/Exit codes: 0 all green, 1 warnings only, 2 at least one level red,/);
+  });
+  test("secrets file: env style, quotes, comments; env var as fallback", () => {
+    expect(parseEnvFile('# c\nGRAFANA_ADMIN_PASSWORD="a b"\nexport X=1\nbad line\n')).toEqual({ GRAFANA_ADMIN_PASSWORD: "a b", X: "1" });
+    const dir = tmpDir();
+    const f = path.join(dir, "s.env");
+    fs.writeFileSync(f, "GRAFANA_ADMIN_PASSWORD=fromfile\n");
+    expect(grafanaPasswordFrom(f, { GRAFANA_ADMIN_PASSWORD: "fromenv" })).toBe("fromfile");
+    expect(grafanaPasswordFrom(undefined, { GRAFANA_ADMIN_PASSWORD: "fromenv" })).toBe("fromenv");
+    expect(grafanaPasswordFrom(undefined, {})).toBeUndefined();
+  });
+  test("redact replaces every occurrence of a secret", () => {
+    expect(redact("x=pw1234 y=pw1234", ["pw1234", undefined])).toBe("x=***REDACTED*** y=***REDACTED***");
+  });
+  test("report: status, code with bucket, findings, diagnostics and the fix for non-green levels", () => {
+    const text = formatReport({ status: "red", exitCode: 2, parallel: true, durationMs: 1500, levels: [{ ...res("red", { level: "L6", code: "E_PROOF_RULES", findings: ["rule group g is not loaded"], diagnostics: { url: "u" } }), name: "rules", bucket: "proof" }] }, "test");
+    expect(text.split("\n")).toEqual([
+      "verify test: RED in 1.50 s (parallel)",
+      "  L6 rules        red      0.00 s  E_PROOF_RULES (proof)",
+      "      - rule group g is not loaded",
+      '      diagnostics: {"url":"u"}',
+      "      fix: Run promtool check rules on the rendered rules file and check Prometheus' logs.",
+    ]);
+  });
+});
+
+describe("suite", () => {
+  test("exit codes: 0 green, 1 warn only, 2 any red", () => {
+    expect(exitCodeOf([res("green")])).toBe(0);
+    expect(exitCodeOf([res("green"), res("warn")])).toBe(1);
+    expect(exitCodeOf([res("warn"), res("red")])).toBe(2);
+  });
+  test("L1 per-service results merge into one level", () => {
+    const m = mergeHealth([res("green", { level: "L1", diagnostics: { service: "a" } }), res("red", { level: "L1", code: "E_PROOF_HEALTH", findings: ["b: x"], diagnostics: { service: "b" } })], 7);
+    expect(m).toEqual({ level: "L1", status: "red", code: "E_PROOF_HEALTH", durationMs: 7, findings: ["b: x"], diagnostics: { a: { service: "a" }, b: { service: "b" } } });
+  });
+  test("recorded images from stack outputs or testenv.json; incomplete records refused", () => {
+    const svc = (id: string) => ({ imageId: id, repoDigest: `r@${id}` });
+    const all = Object.fromEntries(["grafana", "loki", "alloy", "prometheus", "nodeExporter", "cadvisor"].map((s) => [s, svc(`sha256:${s}`)]));
+    expect(imagesFromRecord({ images: all }).loki).toEqual({ imageId: "sha256:loki", repoDigest: "r@sha256:loki" });
+    expect(imagesFromRecord({ services: all }).cadvisor.imageId).toBe("sha256:cadvisor");
+    expect(() => imagesFromRecord({ services: { loki: svc("x") } })).toThrow("record has no imageId for grafana");
+  });
+  test("without a record, L7 expects the registry's digest for the pinned tag (a re-tagged local image does not vouch for itself)", async () => {
+    const docker = new FakeDocker();
+    const D = `sha256:${"d".repeat(64)}`;
+    docker.images.set("reg:5000/p/loki:3.0.0", { id: "sha256:local", repoDigests: [], repoTags: ["reg:5000/p/loki:3.0.0"] });
+    docker.registryDigest = async (ref: string) => (ref === "reg:5000/p/loki:3.0.0" ? D : null);
+    const images = { grafana: "g:1", loki: "reg:5000/p/loki:3.0.0", alloy: "a:1", prometheus: "p:1", nodeExporter: "n:1", cadvisor: "c:1" };
+    const d = { config: { images } } as never;
+    const out = await resolveImages(d, makeTestIo(docker));
+    expect(out.loki).toEqual({ imageId: "sha256:local", repoDigest: `reg:5000/p/loki@${D}` });
+    expect(out.grafana).toEqual({ imageId: "<image not on the engine>", repoDigest: "" });
+  });
+  test("verify.* toggles select levels", () => {
+    const v = { enabled: true, health: true, reachability: false, ingestion: true, labels: true, dashboards: false, rules: true, provenance: true, configDrift: true } as never;
+    expect(enabledLevels({ verify: v })).toEqual(["L1", "L3", "L4", "L6", "L7", "L8"]);
+    expect(enabledLevels({ verify: { ...(v as object), enabled: false } as never })).toEqual([]);
+  });
+});
+
+describe("fault tooling", () => {
+  test("tarOf builds a valid one-file ustar archive", () => {
+    const t = tarOf("f.yml", Buffer.from("hello\n"), 0o444);
+    expect(t.length % 512).toBe(0);
+    expect(t.subarray(0, 5).toString()).toBe("f.yml");
+    expect(t.subarray(257, 262).toString()).toBe("ustar");
+    expect(t.subarray(512, 518).toString()).toBe("hello\n");
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : t[i];
+    expect(parseInt(t.subarray(148, 154).toString(), 8)).toBe(sum);
+  });
+});
