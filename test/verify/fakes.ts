@@ -44,6 +44,7 @@ export class FakeDocker implements DockerIo {
   images = new Map<string, ImageInfo>();
   execs: { container: string; cmd: string[] }[] = [];
   probes: ProbeRequest[] = [];
+  registryDigest?: (ref: string) => Promise<string | null>;
   execImpl: (container: string, cmd: string[]) => ExecResult | Promise<ExecResult> = () => ({ exitCode: 0, stdout: "", stderr: "" });
   probeImpl: (req: ProbeRequest) => ProbeResult | Promise<ProbeResult> = () => ({ exitCode: 0, stdout: "", stderr: "", timedOut: false });
 
