@@ -52,8 +52,8 @@ export function guardPulumiCall(mode: Mode, argv: readonly string[]): void {
       details: { mode, argv: [...argv] },
     });
   }
-  if (sub === "refresh" && !argv.includes("--expect-no-changes")) {
-    throw new BootstrapError("E_ENV_MODE_VIOLATION", "drift mode runs refresh only with --expect-no-changes", { details: { mode, argv: [...argv] } });
+  if (sub === "refresh" && !(argv.includes("--expect-no-changes") && argv.includes("--preview-only"))) {
+    throw new BootstrapError("E_ENV_MODE_VIOLATION", "drift mode runs refresh only with --preview-only --expect-no-changes (detect, never write state)", { details: { mode, argv: [...argv] } });
   }
   if (sub === "stack output" && argv.includes("--show-secrets") && mode !== "secrets" && !argv.includes("--json")) {
     throw new BootstrapError("E_ENV_MODE_VIOLATION", "secret outputs are read as JSON for redaction only", { details: { mode } });
@@ -72,8 +72,10 @@ export function upArgv(stack: string, targets: readonly string[] = []): string[]
 export function idempotencyArgv(stack: string): string[] {
   return ["up", "--stack", stack, "--yes", "--non-interactive", "--policy-pack", POLICY_PACK, "--expect-no-changes"];
 }
+// --preview-only: the drift check reports differences without writing them into state, so a
+// drifted stack stays drifted in state too and the next `up` (or a targeted repair) restores it.
 export function refreshArgv(stack: string): string[] {
-  return ["refresh", "--stack", stack, "--yes", "--non-interactive", "--expect-no-changes"];
+  return ["refresh", "--stack", stack, "--preview-only", "--non-interactive", "--expect-no-changes"];
 }
 export function stackOutputArgv(stack: string, showSecrets = false): string[] {
   return ["stack", "output", "--stack", stack, "--json", "--non-interactive", ...(showSecrets ? ["--show-secrets"] : [])];

@@ -32,7 +32,7 @@ describe("pulumi argv per mode", () => {
     expect(upArgv("prod", ["urn:a", "urn:b"])).toEqual(["up", "--stack", "prod", "--yes", "--non-interactive", "--policy-pack", "policy", "--target", "urn:a", "--target", "urn:b"]);
   });
   it("drift and idempotency expect no changes", () => {
-    expect(refreshArgv("test")).toEqual(["refresh", "--stack", "test", "--yes", "--non-interactive", "--expect-no-changes"]);
+    expect(refreshArgv("test")).toEqual(["refresh", "--stack", "test", "--preview-only", "--non-interactive", "--expect-no-changes"]);
     expect(idempotencyArgv("test")).toEqual(["up", "--stack", "test", "--yes", "--non-interactive", "--policy-pack", "policy", "--expect-no-changes"]);
   });
   it("plans the steps of each mode in order", () => {
@@ -83,6 +83,8 @@ describe("mode guard", () => {
   it("refuses repair without targets and refresh without --expect-no-changes", () => {
     expect(refusal(() => guardPulumiCall("repair", upArgv("test"))).message).toMatch(/--target/);
     expect(refusal(() => guardPulumiCall("drift", ["refresh", "--yes", "--non-interactive"])).code).toBe("E_ENV_MODE_VIOLATION");
+    // a refresh that would write drift into state is refused too: drift detection is read-only
+    expect(refusal(() => guardPulumiCall("drift", ["refresh", "--yes", "--non-interactive", "--expect-no-changes"])).code).toBe("E_ENV_MODE_VIOLATION");
   });
   it("refuses any call without --non-interactive (E_ENV_INTERACTIVE)", () => {
     expect(refusal(() => guardPulumiCall("apply", ["up", "--yes", "--stack", "test"])).code).toBe("E_ENV_INTERACTIVE");
