@@ -12,7 +12,8 @@ export const PROOF_MODULE = "logging-bootstrap";
 export function proofProvider(level: Level): pulumi.dynamic.ResourceProvider {
   const provider = {
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
-      return { inputs: news };
+      const rt = await this.load();
+      return rt.proofCheck(level, news);
     },
     async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
       const rt = await this.load();

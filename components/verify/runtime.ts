@@ -53,6 +53,23 @@ export function proofOutputs(level: Level, props: Props, r: Pick<ProofResult, "s
   return out;
 }
 
+/** Inputs each level cannot run without (Check reports them before anything runs). */
+export const REQUIRED_INPUTS: Record<Level, string[]> = {
+  L1: ["service", "endpoints", "policy"],
+  L2: ["probe", "url", "expectStatus"],
+  L3: ["lokiUrl", "logsRoot", "markerFile", "timeoutSeconds", "pollIntervalMs"],
+  L4: ["lokiUrl", "requiredLabels", "cardinalityLimit", "alloyConfig"],
+  L5: ["grafanaUrl", "dashboardUids"],
+  L6: ["prometheusUrl", "expectedGroups"],
+  L7: ["containers"],
+  L8: ["containers"],
+};
+
+export function proofCheck(level: Level, news: Props): { inputs: Props; failures: { property: string; reason: string }[] } {
+  const failures = REQUIRED_INPUTS[level].filter((k) => news[k] === undefined || news[k] === null).map((k) => ({ property: k, reason: `${level} proof needs ${k}` }));
+  return { inputs: news, failures };
+}
+
 export function proofDiff(olds: Props, news: Props): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
   const settled = olds.status === "green" || olds.status === "warn";
   // A proof that was last seen red (refresh recorded drift) must run again on the next `up`.

@@ -73,6 +73,13 @@ describe("RuleProof (L6) through the host", () => {
     expect(r.inputs.__provider).toBe(rulesText);
   });
 
+  test("Check reports a missing required input as a check failure", async () => {
+    const { expectedGroups, ...rest } = ruleInputs();
+    void expectedGroups;
+    const r = await host.check(RULE_URN, {}, rest);
+    expect(r.failures).toEqual([{ property: "expectedGroups", reason: "L6 proof needs expectedGroups" }]);
+  });
+
   test("Create green -> outputs = desired inputs + verdict, no timestamps; Read of a healthy stack returns the same", async () => {
     groups = [{ name: "lb.alerts", rules: [{ name: "TargetDown", health: "ok" }] }];
     const c = await host.create(RULE_URN, ruleInputs());
