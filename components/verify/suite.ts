@@ -159,7 +159,8 @@ export async function resolveImages(d: DesiredState, io: Io): Promise<ImageRecor
       const ref = d.config.images[svc];
       const img = await io.docker.inspectImage(ref);
       const repo = ref.replace(/@sha256:[0-9a-f]{64}$/, "").replace(/:[^/:]+$/, "");
-      const remote = io.docker.registryDigest ? await io.docker.registryDigest(ref) : null;
+      // offlineMode: nothing may reach a registry; the local record is all there is.
+      const remote = io.docker.registryDigest && !d.config.offlineMode ? await io.docker.registryDigest(ref) : null;
       const local = img?.repoDigests.find((x) => x.startsWith(`${repo}@`));
       out[svc] = { imageId: img?.id ?? "<image not on the engine>", repoDigest: remote ? `${repo}@${remote}` : local ?? "" };
     }),

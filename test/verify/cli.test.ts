@@ -71,6 +71,12 @@ describe("suite", () => {
     const out = await resolveImages(d, makeTestIo(docker));
     expect(out.loki).toEqual({ imageId: "sha256:local", repoDigest: `reg:5000/p/loki@${D}` });
     expect(out.grafana).toEqual({ imageId: "<image not on the engine>", repoDigest: "" });
+    // offlineMode: no registry lookup at all.
+    let asked = 0;
+    docker.registryDigest = async () => (asked++, D);
+    const offline = await resolveImages({ config: { images, offlineMode: true } } as never, makeTestIo(docker));
+    expect(asked).toBe(0);
+    expect(offline.loki.repoDigest).toBe("");
   });
   test("verify.* toggles select levels", () => {
     const v = { enabled: true, health: true, reachability: false, ingestion: true, labels: true, dashboards: false, rules: true, provenance: true, configDrift: true } as never;
