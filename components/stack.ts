@@ -1,6 +1,5 @@
 // ObservabilityStack: network, host directories, secrets and the six services, built from the
-// validated config. Proofs (components/verify/, engineer E) are attached by the lead through the
-// `proofs` field once the containers exist; everything they need is a public readonly property.
+// validated config, then the proofs (components/verify/) that depend on the containers.
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -11,6 +10,7 @@ import { DATA_OWNER, DATA_PATH, KEBAB, LABEL_PROJECT } from "./defaults";
 import { RenderedFile, configShas, renderServiceFiles } from "./render";
 import { dataDir, endpointUrl, networkName, ServiceComponent } from "./service";
 import { Alloy, Cadvisor, Grafana, Loki, NodeExporter, Prometheus } from "./services";
+import { Proofs } from "./verify/proofs";
 
 export interface ObservabilityStackArgs {
   config: StackConfig;
@@ -60,8 +60,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   readonly nodeExporter: NodeExporter;
   readonly cadvisor: Cadvisor;
   readonly services: Record<ServiceName, ServiceComponent>;
-  /** Set by the lead: the verification component (components/verify/Proofs), created after the containers. */
-  proofs?: pulumi.ComponentResource;
+  /** The verification resources (L1-L8), declared after the containers they prove. */
+  readonly proofs: Proofs;
 
   constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("logging-bootstrap:stack:ObservabilityStack", name, {}, opts);
@@ -112,6 +112,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       nodeExporter: this.nodeExporter,
       cadvisor: this.cadvisor,
     };
+    // Last: the proofs read everything above; a red proof fails `pulumi up` with its code.
+    this.proofs = new Proofs(`${p}-proofs`, { stack: this }, child);
     this.registerOutputs({ networkName: this.networkName });
   }
 
@@ -138,6 +140,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       configFiles: this.configFiles,
       network: this.networkName,
       volumes,
+      proofs: this.proofs.statuses,
     };
   }
 }

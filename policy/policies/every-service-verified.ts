@@ -26,15 +26,15 @@ export function unverifiedContainers(resources: R[], exempt: string[] = []): R[]
   });
 }
 
-// Enforcement: advisory by default until the L1 health proofs (the verification issue) are in the
-// program; then raise it per stack without a code change:
-//   policy/config/<stack>.json: {"every-service-verified": "mandatory"}
+// Enforcement: mandatory now that ObservabilityStack declares a HealthProof per service. A stack
+// that must run without proofs can lower it without a code change:
+//   policy/config/<stack>.json: {"every-service-verified": "advisory"}
 // (`pulumi preview --policy-pack policy --policy-pack-config policy/config/<stack>.json`,
 // `npm run -s policy:check -- --stack <stack>` reads the same file).
 export const everyServiceVerified: StackValidationPolicy = {
   name: "every-service-verified",
   description: "Every service container has a HealthProof resource that depends on it, so a deploy is only done when the service is proven healthy.",
-  enforcementLevel: "advisory",
+  enforcementLevel: "mandatory",
   configSchema: { properties: { exemptServices: { type: "array", items: { type: "string" }, default: [] } } },
   validateStack: (args, report) => {
     const cfg = { ...VERIFIED_DEFAULTS, ...args.getConfig<Partial<VerifiedConfig>>() };

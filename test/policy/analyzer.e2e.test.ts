@@ -172,7 +172,7 @@ describe("the served pack", () => {
       ["retention-enforced", "mandatory"],
       ["alloy-allowlists", "mandatory"],
       ["data-retained", "mandatory"],
-      ["every-service-verified", "advisory"],
+      ["every-service-verified", "mandatory"],
     ]);
     for (const p of info.getPoliciesList()) expect(p.getDescription()).toMatch(/^[A-Z].{30,}\.$/);
   });
@@ -234,17 +234,17 @@ describe("the served pack", () => {
     expect(d.map((x) => [x.policy, x.level, x.urn])).toEqual([
       ["host-ports-valid", "mandatory", loki.urn],
       ["data-retained", "mandatory", vol.urn],
-      ["every-service-verified", "advisory", loki.urn],
+      ["every-service-verified", "mandatory", loki.urn],
     ]);
   });
 
   it("takes enforcement levels and properties from policy config (per stack)", async () => {
     const lan = container("grafana", mutate(containerInputs("grafana"), (c) => (c.ports[0].ip = "0.0.0.0")));
-    await configure({ "exposure-explicit": { lanExposed: true }, "images-pinned": "advisory", "every-service-verified": "mandatory" });
+    await configure({ "exposure-explicit": { lanExposed: true }, "images-pinned": "advisory", "every-service-verified": "advisory" });
     try {
       expect(await analyze(lan)).toEqual([]);
       expect((await analyze(image("a/b:latest"))).map((x) => x.level)).toEqual(["advisory"]);
-      expect((await analyzeStack([container("grafana")])).map((x) => [x.policy, x.level])).toEqual([["every-service-verified", "mandatory"]]);
+      expect((await analyzeStack([container("grafana")])).map((x) => [x.policy, x.level])).toEqual([["every-service-verified", "advisory"]]);
     } finally {
       await configure({});
     }

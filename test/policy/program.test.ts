@@ -44,12 +44,12 @@ describe.each(["test", "prod"])("stack %s as declared", (stack) => {
       return na < evals[stack].resources.length;
     };
     expect(MANDATORY.filter((n) => !judged(n))).toEqual([]);
-    expect(MANDATORY).toHaveLength(9);
+    expect(MANDATORY).toHaveLength(10);
   });
   it("has only the expected advisory notes", () => {
     const byPolicy = new Set(result.violations.map((v) => v.policy));
-    // Images are pinned by tag only (no digests in the stack files) and health proofs are not declared yet.
-    expect([...byPolicy].filter((p) => p !== "images-pinned" && p !== "every-service-verified")).toEqual([]);
+    // Images are pinned by tag only (no digests in the stack files); every service has its HealthProof.
+    expect([...byPolicy].filter((p) => p !== "images-pinned")).toEqual([]);
     expect(result.violations.filter((v) => v.policy === "images-pinned")).toHaveLength(6);
   });
   it("ships a policy config whose lanExposed mirrors the stack file", () => {
@@ -141,5 +141,13 @@ describe("program mutations (a program bug the config lint cannot see)", () => {
     const ev = mutateProgram("test", (r) => r.type === TYPES.volume && r.name === "logging-test-loki-data", (r) => (r.options.retainOnDelete = false));
     const res = await run(ev, configFor("test"));
     expect(res.violations.filter((v) => v.policy === "data-retained").map((v) => v.enforcementLevel)).toEqual(["advisory"]);
+  });
+  it("every-service-verified: Loki's HealthProof no longer depends on Loki's container", async () => {
+    const ev = mutateProgram(
+      "test",
+      (r) => r.type === "pulumi-nodejs:dynamic/logging-bootstrap:HealthProof" && r.name === "logging-test-health-loki",
+      (r) => ((r.dependencies = []), (r.propertyDependencies = {}), (r.options.dependsOn = [])),
+    );
+    expect(await only(ev, "test")).toEqual({ policies: ["every-service-verified"], messages: [expect.stringMatching(/^Container logging-test-loki \(service loki\) has no .*HealthProof depending on it/)] });
   });
 });

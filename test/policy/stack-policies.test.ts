@@ -60,10 +60,10 @@ describe("every-service-verified", () => {
     expect(o.violations).toEqual([]);
     expect(o.notApplicable).toBe(false);
   });
-  it("flags (advisory by default) the one container without a proof", async () => {
+  it("flags (mandatory by default) the one container without a proof", async () => {
     const o = await checkStack(everyServiceVerified, [...containers, ...containers.slice(1).map((c) => proof(c))]);
     expect(o.messages).toEqual([expect.stringMatching(/^Container t-grafana \(service grafana\) has no pulumi-nodejs:dynamic\/logging-bootstrap:HealthProof depending on it.* Fix: /)]);
-    expect(o.levels).toEqual(["advisory"]);
+    expect(o.levels).toEqual(["mandatory"]);
     expect(o.violations[0].resource).toBe(containers[0].urn);
   });
   it("does not count a proof that depends on another container", async () => {
@@ -75,8 +75,8 @@ describe("every-service-verified", () => {
     const notProof = res("pulumi-nodejs:dynamic/logging-bootstrap:IngestionProof", "i", {}, { dependencies: [containers[0].urn] });
     expect((await checkStack(everyServiceVerified, [containers[0], notProof])).messages).toHaveLength(1);
   });
-  it("becomes mandatory through policy config", async () => {
-    expect((await checkStack(everyServiceVerified, [containers[0]], { "every-service-verified": "mandatory" })).levels).toEqual(["mandatory"]);
+  it("can be lowered to advisory through policy config", async () => {
+    expect((await checkStack(everyServiceVerified, [containers[0]], { "every-service-verified": "advisory" })).levels).toEqual(["advisory"]);
   });
   it("honours exemptServices", async () => {
     expect((await checkStack(everyServiceVerified, [containers[0]], { "every-service-verified": { exemptServices: ["grafana"] } })).violations).toEqual([]);

@@ -67,7 +67,22 @@ describe.each([
       [T.image]: 6,
       [T.container]: 6,
       [T.volume]: 4,
+      // the proofs: one HealthProof per service, one resource per other level (L2-L8)
+      "logging-bootstrap:verify:Proofs": 1,
+      "pulumi-nodejs:dynamic/logging-bootstrap:HealthProof": 6,
+      "pulumi-nodejs:dynamic/logging-bootstrap:ReachabilityProof": 1,
+      "pulumi-nodejs:dynamic/logging-bootstrap:IngestionProof": 1,
+      "pulumi-nodejs:dynamic/logging-bootstrap:LabelProof": 1,
+      "pulumi-nodejs:dynamic/logging-bootstrap:DashboardProof": 1,
+      "pulumi-nodejs:dynamic/logging-bootstrap:RuleProof": 1,
+      "pulumi-nodejs:dynamic/logging-bootstrap:ProvenanceProof": 1,
+      "pulumi-nodejs:dynamic/logging-bootstrap:ConfigDriftProof": 1,
     });
+    // every HealthProof depends on its own service's container
+    for (const k of KEBAB) {
+      const hp = one(ev(), "pulumi-nodejs:dynamic/logging-bootstrap:HealthProof", `${p}-health-${k}`);
+      expect(hp.dependencies).toContain(container(ev(), k).urn);
+    }
     expect(byType(ev(), T.container).map((c) => c.name).sort()).toEqual(KEBAB.map((k) => `${p}-${k}`).sort());
     expect(byType(ev(), T.volume).map((c) => c.inputs.name).sort()).toEqual(["alloy", "grafana", "loki", "prometheus"].map((k) => `${p}-${k}-data`));
     expect(one(ev(), T.network, `${p}-net`).inputs.name).toBe(`${p}-net`);
@@ -228,7 +243,7 @@ describe("prod stack specifics", () => {
 
   it("exports endpoints, containers, images, config SHAs, network and volumes", () => {
     const o = prodEv.outputs as Record<string, any>;
-    expect(Object.keys(o).sort()).toEqual(["configFiles", "containers", "endpoints", "images", "network", "projectName", "volumes"]);
+    expect(Object.keys(o).sort()).toEqual(["configFiles", "containers", "endpoints", "images", "network", "projectName", "proofs", "volumes"]);
     expect(o.projectName).toBe("infra-observability");
     expect(o.network).toBe("infra-observability-net");
     expect(o.endpoints).toEqual({
@@ -282,7 +297,8 @@ describe("secrets", () => {
     const isRedacted = (v: unknown, at: string): string[] =>
       v === REDACTED ? [at] : Array.isArray(v) ? v.flatMap((x, i) => isRedacted(x, `${at}[${i}]`)) : v && typeof v === "object" ? Object.entries(v).flatMap(([k, x]) => isRedacted(x, `${at}.${k}`)) : [];
     const redactedInInputs = (plan.resources as { name: string; inputs: unknown }[]).flatMap((r) => isRedacted(r.inputs, r.name));
-    expect(redactedInInputs).toEqual(["logging-test-grafana.uploads[3].content", "logging-test-grafana.uploads[4].content"]);
+    // the two Grafana secret files, and L5's secret input (it logs in to Grafana's search API)
+    expect(redactedInInputs).toEqual(["logging-test-grafana.uploads[3].content", "logging-test-grafana.uploads[4].content", "logging-test-dashboards.adminPassword"]);
     expect(testEv.leaks).toEqual([]);
     expect(prodEv.leaks).toEqual([]);
     expect(JSON.stringify(plan)).not.toContain("MOCKSECRET");

@@ -26,11 +26,11 @@ async function build(overrideVerify: Record<string, boolean> = {}) {
     false,
   );
   const { ObservabilityStack } = await import("../../components/stack");
-  const { Proofs } = await import("../../components/verify/proofs");
   const cfg = loadConfigFile(path.join(PROJECT_ROOT, "Pulumi.test.yaml"));
   const config = { ...cfg, verify: { ...cfg.verify, ...overrideVerify } };
+  // The stack declares its Proofs itself, after the containers.
   const stack = new ObservabilityStack(config.projectName, { config, grafanaAdminPassword: pulumi.secret(PW) });
-  const proofs = new Proofs(`${config.projectName}-proofs`, { stack }, { parent: stack });
+  const proofs = stack.proofs;
   await new Promise((r) => proofs.statuses.apply((v) => r(v)));
   // Let every registration reach the mock.
   await new Promise((r) => setTimeout(r, 200));
