@@ -14,6 +14,7 @@ import {
   idempotencyArgv,
   LOCKED_MODES,
   MODES,
+  policyPackConfigFile,
   previewArgv,
   PULUMI_ENV_OVERRIDES,
   pulumiRunner,
@@ -33,14 +34,17 @@ import { checkSecretsFileMode, SECRETS_FILE } from "./lib/secrets-file";
 const HELP = `Usage: npm run -s bootstrap -- --mode <diagnose|apply|repair|drift> --stack <name> [--target <urn>...]
                               [--verify-idempotency] [--json]
 
-Modes (every pulumi call: --non-interactive, stdin closed, no TTY, PULUMI_SKIP_UPDATE_CHECK=true):
+Modes (every pulumi call: --non-interactive, stdin closed, no TTY, PULUMI_SKIP_UPDATE_CHECK=true;
+--policy-pack policy is compiled first with npm run policy:build and gets
+--policy-pack-config policy/config/<stack>.json when that file exists):
   diagnose  read-only: config:lint, policy:check, pulumi preview --policy-pack policy; with offlineMode
             also E_DEPS_IMAGE_MISSING_OFFLINE for each absent image. A mutating call is E_ENV_MODE_VIOLATION.
   apply     pulumi up --yes --policy-pack policy, then verify; with --verify-idempotency then
             pulumi up --expect-no-changes (a change is E_PROOF_IDEMPOTENCY).
   repair    pulumi up --yes --policy-pack policy --target <urn>... on the named resources only, then verify.
             Refused without --target.
-  drift     pulumi refresh --yes --expect-no-changes; a change (non-zero exit) is drift, E_PROOF_DRIFT.
+  drift     pulumi refresh --preview-only --expect-no-changes (read-only: state is not written);
+            a change (non-zero exit) is drift, E_PROOF_DRIFT.
 apply, repair and drift hold out/.bootstrap.lock; a second run fails with
 "Another bootstrap run is active (PID N)" (E_ENV_LOCK_HELD); a dead PID's lock is recovered with a warning.
 Every run writes out/runs/<run_id>/ (meta, desired_state, provenance, preflight/verify reports, events.jsonl,
@@ -63,27 +67,32 @@ export interface PlannedStep {
 }
 
 /** The steps of a mode, in order; pulumi argv exactly as the tests assert. */
-export function planFor(mode: RunMode, stack: string, targets: string[], verifyIdempotency: boolean): PlannedStep[] {
+export function planFor(mode: RunMode, stack: string, targets: string[], verifyIdempotency: boolean, packConfig?: string): PlannedStep[] {
   const stackFile = `Pulumi.${stack}.yaml`;
-  const idem: PlannedStep[] = verifyIdempotency ? [{ step: "idempotency", kind: "pulumi", argv: idempotencyArgv(stack), fallback: "E_PROOF_IDEMPOTENCY" }] : [];
+  const idem: PlannedStep[] = verifyIdempotency ? [{ step: "idempotency", kind: "pulumi", argv: idempotencyArgv(stack, packConfig), fallback: "E_PROOF_IDEMPOTENCY" }] : [];
+  // `--policy-pack policy` loads the compiled pack (policy/bin): compile it from the sources first.
+  const build: PlannedStep = { step: "policy-build", kind: "npm", argv: ["run", "-s", "policy:build"], fallback: "E_DEPS_POLICY_PACK_BUILD" };
   switch (mode) {
     case "diagnose":
       return [
         { step: "lint", kind: "npm", argv: ["run", "-s", "config:lint", "--", stackFile, "--json"] },
         { step: "policy", kind: "npm", argv: ["run", "-s", "policy:check", "--", "--stack", stack, "--json"] },
-        { step: "preview", kind: "pulumi", argv: previewArgv(stack), fallback: "E_RUNTIME_DEPLOY_FAILED" },
+        build,
+        { step: "preview", kind: "pulumi", argv: previewArgv(stack, packConfig), fallback: "E_RUNTIME_DEPLOY_FAILED" },
         // Asking diagnose for an idempotency check asks it to run `up`: the guard refuses the plan.
         ...idem,
       ];
     case "apply":
       return [
-        { step: "up", kind: "pulumi", argv: upArgv(stack), fallback: "E_RUNTIME_DEPLOY_FAILED" },
+        build,
+        { step: "up", kind: "pulumi", argv: upArgv(stack, [], packConfig), fallback: "E_RUNTIME_DEPLOY_FAILED" },
         { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, "--json"] },
         ...idem,
       ];
     case "repair":
       return [
-        { step: "up", kind: "pulumi", argv: upArgv(stack, targets), fallback: "E_RUNTIME_DEPLOY_FAILED" },
+        build,
+        { step: "up", kind: "pulumi", argv: upArgv(stack, targets, packConfig), fallback: "E_RUNTIME_DEPLOY_FAILED" },
         { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, "--json"] },
         ...idem,
       ];
@@ -94,9 +103,10 @@ export function planFor(mode: RunMode, stack: string, targets: string[], verifyI
 
 /** The other CLIs each mode may run (the npm half of the mode guard): all of them read only. */
 export const ALLOWED_NPM_SCRIPTS: Record<RunMode, readonly string[]> = {
-  diagnose: ["config:lint", "policy:check"],
-  apply: ["verify"],
-  repair: ["verify"],
+  // policy:build writes only policy/bin (the compiled pack), never the host or the stack.
+  diagnose: ["config:lint", "policy:check", "policy:build"],
+  apply: ["policy:build", "verify"],
+  repair: ["policy:build", "verify"],
   drift: [],
 };
 
@@ -221,6 +231,10 @@ async function runStep(ctx: Ctx, p: PlannedStep, runner: ReturnType<typeof pulum
     return stage(ctx, { step: p.step, status: "failed", durationMs: Date.now() - t0, errors: [e] });
   }
   if (ctx.interrupted) return stage(ctx, { step: p.step, status: "failed", durationMs: r.durationMs, errors: [interruptedError(ctx.interrupted)] });
+  if (p.step === "policy-build") {
+    const errors = r.code === 0 ? [] : [errorRecord(p.fallback ?? "E_DEPS_POLICY_PACK_BUILD", `npm run policy:build exited ${r.code}`, { details: { stderr: r.stderr.slice(-2000), stdout: r.stdout.slice(-2000) } })];
+    return stage(ctx, { step: p.step, status: errors.length ? "failed" : "success", durationMs: r.durationMs, errors });
+  }
   const report = parseJsonOutput(r.stdout);
   ctx.reports[p.step] = report ?? { unparsable: true, exitCode: r.code };
   const recs = p.step === "lint" ? lintRecords(report, r.code, r.stderr) : p.step === "policy" ? policyRecords(report, r.code, r.stderr) : verifyRecords(report, r.code, r.stderr);
@@ -252,7 +266,8 @@ export async function main(argv: string[]): Promise<number> {
   const ctx: Ctx = { mode, stack, root, stages: [], logs: {}, reports: {}, exitCode: 0, warnings: [], tools: { node: process.version, pulumi: null, docker: null } };
   redactor.learnEnvFile(path.join(root, SECRETS_FILE));
 
-  const plan = planFor(mode, stack, targets, Boolean(values["verify-idempotency"]));
+  const packConfig = fs.existsSync(path.join(root, policyPackConfigFile(stack))) ? policyPackConfigFile(stack) : undefined;
+  const plan = planFor(mode, stack, targets, Boolean(values["verify-idempotency"]), packConfig);
   const refusals: ErrorRecord[] = [];
   // The mode guard, over the whole plan before anything runs (and again before every spawn).
   try {

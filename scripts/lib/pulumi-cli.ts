@@ -63,14 +63,23 @@ export function guardPulumiCall(mode: Mode, argv: readonly string[]): void {
 // ---- exact argv per step (the tests assert these) ----
 export const POLICY_PACK = "policy";
 
-export function previewArgv(stack: string): string[] {
-  return ["preview", "--stack", stack, "--non-interactive", "--policy-pack", POLICY_PACK];
+/** The per-stack policy config (enforcement levels, exposure-explicit.lanExposed), relative to the project root. */
+export function policyPackConfigFile(stack: string): string {
+  return `policy/config/${stack}.json`;
 }
-export function upArgv(stack: string, targets: readonly string[] = []): string[] {
-  return ["up", "--stack", stack, "--yes", "--non-interactive", "--policy-pack", POLICY_PACK, ...targets.flatMap((t) => ["--target", t])];
+// Without --policy-pack-config the pack runs on its defaults, e.g. lanExposed=false, which would
+// block the prod stack's deliberate LAN exposure: pass the stack's file whenever it exists.
+function packArgs(packConfig?: string): string[] {
+  return ["--policy-pack", POLICY_PACK, ...(packConfig ? ["--policy-pack-config", packConfig] : [])];
 }
-export function idempotencyArgv(stack: string): string[] {
-  return ["up", "--stack", stack, "--yes", "--non-interactive", "--policy-pack", POLICY_PACK, "--expect-no-changes"];
+export function previewArgv(stack: string, packConfig?: string): string[] {
+  return ["preview", "--stack", stack, "--non-interactive", ...packArgs(packConfig)];
+}
+export function upArgv(stack: string, targets: readonly string[] = [], packConfig?: string): string[] {
+  return ["up", "--stack", stack, "--yes", "--non-interactive", ...packArgs(packConfig), ...targets.flatMap((t) => ["--target", t])];
+}
+export function idempotencyArgv(stack: string, packConfig?: string): string[] {
+  return ["up", "--stack", stack, "--yes", "--non-interactive", ...packArgs(packConfig), "--expect-no-changes"];
 }
 // --preview-only: the drift check reports differences without writing them into state, so a
 // drifted stack stays drifted in state too and the next `up` (or a targeted repair) restores it.

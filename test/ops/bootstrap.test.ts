@@ -7,6 +7,9 @@ import os from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
 import { idempotencyArgv, previewArgv, refreshArgv, upArgv } from "../../scripts/lib/pulumi-cli";
+
+// The sandbox carries policy/config/test.json, so every policy-pack call passes it.
+const PACK_CONFIG = "policy/config/test.json";
 import { checkEventOrder, RunEvent } from "../../scripts/lib/events";
 import { FIXTURE_SECRET, makeSandbox, pulumiCalls, runCli, Sandbox, spawnCli, STUB_BIN, stubCalls, waitFor } from "./helpers";
 
@@ -69,8 +72,10 @@ describe("bootstrap modes against the stub CLI", () => {
     expect(all.filter((c) => c.tool === "npm").map((c) => c.argv)).toEqual([
       ["run", "-s", "config:lint", "--", "Pulumi.test.yaml", "--json"],
       ["run", "-s", "policy:check", "--", "--stack", "test", "--json"],
+      ["run", "-s", "policy:build"],
     ]);
-    expect(pulumiCalls(sb).filter((c) => c.argv[0] === "preview").map((c) => c.argv)).toEqual([previewArgv("test")]);
+    expect(pulumiCalls(sb).filter((c) => c.argv[0] === "preview").map((c) => c.argv)).toEqual([previewArgv("test", PACK_CONFIG)]);
+    expect(previewArgv("test", PACK_CONFIG).slice(-4)).toEqual(["--policy-pack", "policy", "--policy-pack-config", "policy/config/test.json"]);
     expect(mutating(sb)).toEqual([]);
     expectNonInteractive(sb);
     expect(fs.existsSync(path.join(sb.outDir, ".bootstrap.lock"))).toBe(false);
@@ -113,16 +118,16 @@ describe("bootstrap modes against the stub CLI", () => {
   it("apply --verify-idempotency: up, verify, up --expect-no-changes; lock held during, released after", async () => {
     const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test", "--verify-idempotency"], sb);
     expect(r.code).toBe(0);
-    expect(mutating(sb)).toEqual([upArgv("test"), idempotencyArgv("test")]);
-    expect(stubCalls(sb).filter((c) => c.tool === "npm").map((c) => c.argv)).toEqual([["run", "-s", "verify", "--", "--stack", "test", "--json"]]);
+    expect(mutating(sb)).toEqual([upArgv("test", [], PACK_CONFIG), idempotencyArgv("test", PACK_CONFIG)]);
+    expect(stubCalls(sb).filter((c) => c.tool === "npm").map((c) => c.argv)).toEqual([["run", "-s", "policy:build"], ["run", "-s", "verify", "--", "--stack", "test", "--json"]]);
     // verify gets Grafana's admin password (the stack's secret output) in its environment, not on argv.
-    expect((stubCalls(sb).find((c) => c.tool === "npm") as any).grafanaPasswordSha).toBe(crypto.createHash("sha256").update(FIXTURE_SECRET).digest("hex"));
+    expect((stubCalls(sb).find((c) => c.tool === "npm" && c.argv.includes("verify")) as any).grafanaPasswordSha).toBe(crypto.createHash("sha256").update(FIXTURE_SECRET).digest("hex"));
     expectNonInteractive(sb);
     expect(fs.existsSync(path.join(sb.outDir, ".bootstrap.lock"))).toBe(false);
     const dir = bundleDir(sb);
     expectModeEverywhere(dir, "apply");
     expect(readJson(path.join(dir, "summary.json")).steps.map((s: any) => [s.step, s.status])).toEqual([
-      ["preflight", "success"], ["up", "success"], ["verify", "success"], ["idempotency", "success"], ["evidence", "success"],
+      ["preflight", "success"], ["policy-build", "success"], ["up", "success"], ["verify", "success"], ["idempotency", "success"], ["evidence", "success"],
     ]);
     expect(readJson(path.join(dir, "verify.report.json")).report.levels[0]).toMatchObject({ level: "L1", status: "green" });
   });
@@ -139,7 +144,7 @@ describe("bootstrap modes against the stub CLI", () => {
     const urn = "urn:pulumi:test::logging-bootstrap::logging-bootstrap:services:Loki$docker:index/container:Container::logging-test-loki";
     const r = await runCli("bootstrap.ts", ["--mode", "repair", "--stack", "test", "--target", urn, "--target", "urn:b"], sb);
     expect(r.code).toBe(0);
-    expect(mutating(sb)).toEqual([upArgv("test", [urn, "urn:b"])]);
+    expect(mutating(sb)).toEqual([upArgv("test", [urn, "urn:b"], PACK_CONFIG)]);
     expectNonInteractive(sb);
     const ev = events(bundleDir(sb));
     expect(ev.filter((e) => "BootstrapPlanned" in e).map((e: any) => [e.BootstrapPlanned.service, e.BootstrapPlanned.action])).toEqual([
@@ -209,6 +214,18 @@ describe("bootstrap modes against the stub CLI", () => {
   });
 });
 
+describe("policy pack build", () => {
+  it("a pack that does not compile stops apply before `up` with E_DEPS_POLICY_PACK_BUILD", async () => {
+    const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb, { STUB_POLICY_BUILD_EXIT: "2" });
+    expect(r.code).toBe(1);
+    expect(mutating(sb)).toEqual([]);
+    const s = readJson(path.join(bundleDir(sb), "summary.json"));
+    expect(s.steps.map((x: any) => [x.step, x.status])).toEqual([["preflight", "success"], ["policy-build", "failed"], ["up", "skipped"], ["verify", "skipped"], ["evidence", "success"]]);
+    const ah = readJson(path.join(bundleDir(sb), "autoheal.suggestions.json"));
+    expect(ah.active_buckets.map((b: any) => [b.bucket, b.error_codes])).toEqual([["deps", ["E_DEPS_POLICY_PACK_BUILD"]]]);
+  });
+});
+
 describe("environment checks", () => {
   it("no pulumi on PATH: E_ENV_TOOL_MISSING with the install hint, exit 2", async () => {
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), "nopulumi-"));
@@ -220,13 +237,13 @@ describe("environment checks", () => {
       const s = readJson(path.join(bundleDir(sb), "summary.json"));
       expect(s.errors[0]).toMatchObject({ code: "E_ENV_TOOL_MISSING", bucket: "env" });
       expect(s.errors[0].action).toContain("https://www.pulumi.com/docs/install/");
-      expect(s.steps.map((x: any) => [x.step, x.status])).toEqual([["preflight", "failed"], ["up", "skipped"], ["verify", "skipped"], ["evidence", "success"]]);
+      expect(s.steps.map((x: any) => [x.step, x.status])).toEqual([["preflight", "failed"], ["policy-build", "skipped"], ["up", "skipped"], ["verify", "skipped"], ["evidence", "success"]]);
       expect(fs.existsSync(path.join(sb.outDir, ".bootstrap.lock"))).toBe(false);
       // diagnose still lints and checks policy without the CLI, skips preview, and stays exit 2.
       const d = await runCli("bootstrap.ts", ["--mode", "diagnose", "--stack", "test"], sb, { PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin` });
       expect(d.code).toBe(2);
       expect(readJson(path.join(bundleDir(sb, 1), "summary.json")).steps.map((x: any) => [x.step, x.status])).toEqual([
-        ["preflight", "failed"], ["lint", "success"], ["policy", "success"], ["preview", "skipped"], ["evidence", "success"],
+        ["preflight", "failed"], ["lint", "success"], ["policy", "success"], ["policy-build", "success"], ["preview", "skipped"], ["evidence", "success"],
       ]);
     } finally {
       fs.rmSync(bin, { recursive: true, force: true });
@@ -278,7 +295,7 @@ describe("run lock", () => {
     const ra = await a.done;
     expect(ra.code).toBe(0);
     expect(fs.existsSync(lockFile)).toBe(false);
-    expect(mutating(sb)).toEqual([upArgv("test")]); // B never reached pulumi refresh
+    expect(mutating(sb)).toEqual([upArgv("test", [], PACK_CONFIG)]); // B never reached pulumi refresh
     expect(runs(sb).map((x) => [x.mode, x.status, x.codes])).toEqual([["drift", "red", ["E_ENV_LOCK_HELD"]], ["apply", "green", []]]);
   });
 
@@ -290,7 +307,7 @@ describe("run lock", () => {
     expect(codes).toEqual([0, 2]);
     const [winner, loser] = rx.code === 0 ? [rx, ry] : [ry, rx];
     expect(loser.stderr).toContain(`Another bootstrap run is active (PID ${winner.pid})`);
-    expect(mutating(sb)).toEqual([upArgv("test")]);
+    expect(mutating(sb)).toEqual([upArgv("test", [], PACK_CONFIG)]);
     expect(runs(sb)).toHaveLength(2);
   });
 

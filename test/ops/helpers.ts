@@ -70,6 +70,9 @@ export const TEST_STACK_FILE = path.join(REPO, "test", "fixtures", "ops", "Pulum
 export async function makeSandbox(opts: { stackFile?: string; docker?: boolean } = {}): Promise<Sandbox> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ops-"));
   fs.copyFileSync(opts.stackFile ?? TEST_STACK_FILE, path.join(dir, "Pulumi.test.yaml"));
+  // The stack's policy config: the wrapper passes it as --policy-pack-config when it exists.
+  fs.mkdirSync(path.join(dir, "policy", "config"), { recursive: true });
+  fs.copyFileSync(path.join(REPO, "policy", "config", "test.json"), path.join(dir, "policy", "config", "test.json"));
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "sandbox", version: "0.0.0-test" }));
   const docker = await startFakeDocker(dir);
   const stubLog = path.join(dir, "stub.log");

@@ -36,13 +36,17 @@ describe("pulumi argv per mode", () => {
     expect(idempotencyArgv("test")).toEqual(["up", "--stack", "test", "--yes", "--non-interactive", "--policy-pack", "policy", "--expect-no-changes"]);
   });
   it("plans the steps of each mode in order", () => {
-    expect(planFor("diagnose", "test", [], false).map((p) => p.step)).toEqual(["lint", "policy", "preview"]);
-    expect(planFor("apply", "test", [], true).map((p) => p.step)).toEqual(["up", "verify", "idempotency"]);
-    expect(planFor("repair", "test", ["urn:x"], false).map((p) => p.step)).toEqual(["up", "verify"]);
+    expect(planFor("diagnose", "test", [], false).map((p) => p.step)).toEqual(["lint", "policy", "policy-build", "preview"]);
+    expect(planFor("apply", "test", [], true).map((p) => p.step)).toEqual(["policy-build", "up", "verify", "idempotency"]);
+    expect(planFor("repair", "test", ["urn:x"], false).map((p) => p.step)).toEqual(["policy-build", "up", "verify"]);
     expect(planFor("drift", "test", [], false).map((p) => p.step)).toEqual(["refresh"]);
     expect(planFor("diagnose", "test", [], false)[0].argv).toEqual(["run", "-s", "config:lint", "--", "Pulumi.test.yaml", "--json"]);
     expect(planFor("diagnose", "test", [], false)[1].argv).toEqual(["run", "-s", "policy:check", "--", "--stack", "test", "--json"]);
-    expect(planFor("apply", "test", [], false)[1].argv).toEqual(["run", "-s", "verify", "--", "--stack", "test", "--json"]);
+    expect(planFor("apply", "test", [], false)[0].argv).toEqual(["run", "-s", "policy:build"]);
+    expect(planFor("apply", "test", [], false)[2].argv).toEqual(["run", "-s", "verify", "--", "--stack", "test", "--json"]);
+    // the stack's policy config reaches preview and up
+    expect(planFor("diagnose", "prod", [], false, "policy/config/prod.json")[3].argv).toEqual(["preview", "--stack", "prod", "--non-interactive", "--policy-pack", "policy", "--policy-pack-config", "policy/config/prod.json"]);
+    expect(planFor("apply", "prod", [], true, "policy/config/prod.json").filter((p) => p.kind === "pulumi").every((p) => p.argv.includes("--policy-pack-config"))).toBe(true);
   });
 });
 
