@@ -9,6 +9,7 @@ import { parseArgs } from "util";
 import { LEVELS, Level, Io } from "../components/verify/types";
 import { runSuite, SuiteOptions, SuiteReport } from "../components/verify/suite";
 import { contextFor } from "./verify-faults";
+import { runCli } from "./lib/cli";
 
 export const NAIVE_SLEEP_MS = 5000;
 
@@ -107,9 +108,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then((c) => process.exit(c), (e) => {
-    process.stderr.write(`bench:verify could not run: ${(e as Error).message}\n`);
-    process.exit(3);
-  });
-}
+if (require.main === module) runCli(() => main(process.argv.slice(2)), { failExit: () => 3, exit: true });

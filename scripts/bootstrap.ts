@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { BootstrapError, ErrorCode, ErrorRecord, errorRecord, toErrorRecord } from "../contracts/errors";
 import { SERVICES } from "../contracts/config/schema";
-import { formatError, parseCli } from "./lib/cli";
+import { formatError, parseCli, runCli } from "./lib/cli";
 import { acquireRunLock, RunLock } from "./lib/lock";
 import { activeChildren, parseJsonOutput, runProcess } from "./lib/proc";
 import { print, printErr, redactor } from "./lib/redact";
@@ -445,12 +445,4 @@ function readVersion(root: string): string | null {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      printErr(formatError(toErrorRecord(err)));
-      process.exit(toErrorRecord(err).bucket === "env" ? 2 : 1);
-    },
-  );
-}
+if (require.main === module) runCli(() => main(process.argv.slice(2)), { exit: true });

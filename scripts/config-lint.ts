@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { Finding, formatFinding } from "../contracts/config/findings";
 import { lintConfig, namespaceFindings } from "../contracts/config/lint";
 import { readStackFile, stackFilePath } from "../contracts/config/stackfile";
-import { toErrorRecord } from "../contracts/errors";
+import { runCli } from "./lib/cli";
 
 const HELP = `Usage: npm run -s config:lint -- <stack file> [--json]
        npm run -s config:lint -- --stack <name> [--json]
@@ -88,13 +88,5 @@ export function main(argv: string[]): number {
   return report.ok ? 0 : 2;
 }
 
-if (require.main === module) {
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (err) {
-    // Never a stack trace: an unexpected failure is reported as a coded record.
-    const rec = toErrorRecord(err);
-    process.stderr.write(`${rec.code} [${rec.bucket}]: ${rec.message}\n  action: ${rec.action}\n`);
-    process.exitCode = 1;
-  }
-}
+// Never a stack trace: an unexpected failure is reported as a coded record.
+if (require.main === module) runCli(() => main(process.argv.slice(2)), { failExit: () => 1 });

@@ -12,7 +12,7 @@ import { isRecord } from "../contracts/config/rules";
 import { CURRENT_SCHEMA_VERSION } from "../contracts/config/schema";
 import { readStackFile } from "../contracts/config/stackfile";
 import { detectVersion, migrateConfig } from "../contracts/migrations";
-import { toErrorRecord } from "../contracts/errors";
+import { runCli } from "./lib/cli";
 
 const HELP = `Usage: npm run -s config:migrate -- <file> [> Pulumi.<stack>.yaml]
 
@@ -107,12 +107,4 @@ export function main(argv: string[]): number {
   return out.exitCode;
 }
 
-if (require.main === module) {
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (err) {
-    const rec = toErrorRecord(err);
-    process.stderr.write(`${rec.code} [${rec.bucket}]: ${rec.message}\n  action: ${rec.action}\n`);
-    process.exitCode = 1;
-  }
-}
+if (require.main === module) runCli(() => main(process.argv.slice(2)), { failExit: () => 1 });

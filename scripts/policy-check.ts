@@ -13,6 +13,7 @@ import { errorRecord, toErrorRecord } from "../contracts/errors";
 import { evaluateProgram, PROJECT_ROOT } from "./lib/evaluate";
 import { POLICIES } from "../policy/lib/catalog";
 import { mandatory, PackConfig, runPolicies, Violation } from "../policy/lib/runner";
+import { runCli } from "./lib/cli";
 
 const HELP = `Usage: npm run -s policy:check -- --stack <name> [--config-file <file>] [--policy-config <file>] [--json]
 
@@ -132,15 +133,4 @@ export async function main(argv: string[]): Promise<number> {
   return isFailing(result) ? 1 : 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err) => {
-      const rec = toErrorRecord(err);
-      process.stderr.write(`${rec.code} [${rec.bucket}]: ${rec.message}\n  action: ${rec.action}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runCli(() => main(process.argv.slice(2)), { failExit: () => 1 });

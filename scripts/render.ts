@@ -9,8 +9,8 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { formatHuman, lintFile } from "./config-lint";
 import { resolveConfigFile } from "../contracts/config/stackfile";
-import { toErrorRecord } from "../contracts/errors";
 import { Evaluation, REDACTED, evaluateProgram, toPlan } from "./lib/evaluate";
+import { runCli } from "./lib/cli";
 
 const HELP = `Usage: npm run -s render -- --stack <name> [--config-file <file>] --out <dir>
 
@@ -102,15 +102,4 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err) => {
-      const rec = toErrorRecord(err);
-      process.stderr.write(`${rec.code} [${rec.bucket}]: ${rec.message}\n  action: ${rec.action}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runCli(() => main(process.argv.slice(2)), { failExit: () => 1 });

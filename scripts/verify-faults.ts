@@ -15,6 +15,7 @@ import { imagesFromRecord, levelRunners, SuiteOptions, SuiteOverrides } from "..
 import type { Io, Level, ProofResult } from "../components/verify/types";
 import { LEVELS } from "../components/verify/types";
 import { grafanaPasswordFrom, loadDesired } from "./verify";
+import { runCli } from "./lib/cli";
 
 export const HELP = `Usage: npm run -s verify:faults [-- --json] [--testenv <file>] [--levels L1,L2,...]
 
@@ -428,9 +429,4 @@ async function main(argv: string[]): Promise<number> {
   return passed === outcomes.length ? 0 : 1;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then((c) => process.exit(c), (e) => {
-    process.stderr.write(`E_INTERNAL: ${(e as Error).stack}\n`);
-    process.exit(3);
-  });
-}
+if (require.main === module) runCli(() => main(process.argv.slice(2)), { failExit: () => 3, exit: true });

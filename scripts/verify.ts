@@ -13,6 +13,7 @@ import type { DesiredState } from "../components/verify/spec";
 import { ImageRecord, imagesFromRecord, resolveImages, runSuite, SuiteOverrides, SuiteReport } from "../components/verify/suite";
 import { Level, LEVELS } from "../components/verify/types";
 import { evaluateProgram } from "./lib/evaluate";
+import { runCli } from "./lib/cli";
 
 export const HELP = `Usage: npm run -s verify -- --stack <name> [options]
 
@@ -177,12 +178,5 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      process.stderr.write(`E_INTERNAL: ${(e as Error).message}\n`);
-      process.exit(3);
-    },
-  );
-}
+// Exit 3: verify could not run at all.
+if (require.main === module) runCli(() => main(process.argv.slice(2)), { failExit: () => 3, exit: true });

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { CURRENT_SCHEMA_VERSION, StackConfig, StackConfigSchema } from "./schema";
 import { Finding, PROJECT_NAMESPACE, PathSeg, finding, formatPath, show, stackPatch } from "./findings";
-import { getAt, isRecord, Raw, RuleResult, SEMANTIC_RULES, SECRET_CONFIG_KEYS } from "./rules";
+import { DEFAULT_IMAGES, getAt, isRecord, Raw, RuleResult, SEMANTIC_RULES, SECRET_CONFIG_KEYS } from "./rules";
 import { detectVersion, migrateConfig, versionFinding } from "../migrations";
 
 export interface LintOptions {
@@ -40,14 +40,7 @@ export const EXAMPLE_CONFIG = {
     dockerSocket: "/var/run/docker.sock",
     journalDir: "/var/log/journal",
   },
-  images: {
-    grafana: "grafana/grafana:11.1.0",
-    loki: "grafana/loki:3.0.0",
-    alloy: "grafana/alloy:v1.2.1",
-    prometheus: "prom/prometheus:v2.52.0",
-    nodeExporter: "prom/node-exporter:v1.8.1",
-    cadvisor: "gcr.io/cadvisor/cadvisor:v0.49.1",
-  },
+  images: { ...DEFAULT_IMAGES },
   retention: { logs: "30d", metrics: "15d" },
   alloy: {
     dockerAllowlist: ["logging-test-grafana"],

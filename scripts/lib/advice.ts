@@ -2,6 +2,7 @@
 // per active bucket (the taxonomy's action, specialised with the failing resource / level / key), and
 // an example patch where the bucket is config. Pure functions of the errors: no I/O, never executes.
 import YAML from "yaml";
+import { DEFAULT_IMAGES } from "../../contracts/config/rules";
 import { BUCKETS, Bucket, ErrorRecord, taxonomyEntry } from "../../contracts/errors";
 import { servicesOf } from "./events";
 
@@ -41,19 +42,10 @@ const EXAMPLE_VALUES: Record<string, unknown> = {
 };
 
 /** `ports.grafana` -> {config: {"logging-bootstrap:ports": {grafana: v}}} as stack-file YAML. */
-/** Exact pins (the test stack's) as examples for E_CONFIG_IMAGE_UNPINNED, per service. */
-const EXAMPLE_PINS: Record<string, string> = {
-  grafana: "grafana/grafana:11.1.0",
-  loki: "grafana/loki:3.0.0",
-  alloy: "grafana/alloy:v1.2.1",
-  prometheus: "prom/prometheus:v2.52.0",
-  nodeExporter: "prom/node-exporter:v1.8.1",
-  cadvisor: "gcr.io/cadvisor/cadvisor:v0.49.1",
-};
 
 export function patchFor(code: string, keyPath: string | undefined, stack: string): string {
   const last = (keyPath ?? "").split(".").pop() ?? "";
-  const value = (code === "E_CONFIG_IMAGE_UNPINNED" ? EXAMPLE_PINS[last] : undefined) ?? EXAMPLE_VALUES[code] ?? "<value>";
+  const value = (code === "E_CONFIG_IMAGE_UNPINNED" ? (DEFAULT_IMAGES as Record<string, string>)[last] : undefined) ?? EXAMPLE_VALUES[code] ?? "<value>";
   if (code === "E_CONFIG_SECRET_PLAINTEXT") {
     const key = (keyPath ?? "grafanaAdminPassword").split(".")[0];
     return `# remove the plain-text value from Pulumi.${stack}.yaml, then:\npulumi config set --secret --stack ${stack} ${key} <value>\n`;

@@ -16,17 +16,26 @@ export function formatError(e: ErrorRecord): string {
   return `${e.code} (${e.bucket}): ${e.message}\n  fix: ${e.action}`;
 }
 
-/** Run a CLI body; a thrown error is printed with its code and fix, exit 2 for env, 1 otherwise. */
-export function runCli(body: () => Promise<number>, opts: { json?: () => boolean } = {}): void {
-  body().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err) => {
+/**
+ * Run a CLI body. A thrown error is printed with its code, bucket and fix (never a stack trace);
+ * its exit code is `failExit(rec)` (default: 2 for env errors and a missing file, 1 otherwise).
+ * `exit: true` ends the process with process.exit, for CLIs whose clients (sockets, timers) would
+ * otherwise keep node alive after the answer is printed.
+ */
+export function runCli(
+  body: () => Promise<number> | number,
+  opts: { json?: () => boolean; failExit?: (rec: ErrorRecord) => number; exit?: boolean } = {},
+): void {
+  const done = (code: number) => {
+    if (opts.exit) process.exit(code);
+    process.exitCode = code;
+  };
+  Promise.resolve()
+    .then(body)
+    .then(done, (err) => {
       const rec = toErrorRecord(err);
       if (opts.json?.()) print(redactor.json({ ok: false, error: rec }));
       printErr(formatError(rec));
-      process.exitCode = rec.bucket === "env" || rec.code === "E_CONFIG_FILE_MISSING" ? 2 : 1;
-    },
-  );
+      done(opts.failExit ? opts.failExit(rec) : rec.bucket === "env" || rec.code === "E_CONFIG_FILE_MISSING" ? 2 : 1);
+    });
 }

@@ -6,6 +6,7 @@
 // name, a URN) fails that service's step only; an error naming none fails the step for every service.
 // Events are derived after the run from the recorded stages, so their order is stable and testable.
 import type { ErrorRecord } from "../../contracts/errors";
+import { KEBAB } from "../../components/defaults";
 import { SERVICES, ServiceName } from "../../contracts/config/schema";
 
 export type StepStatus = "success" | "skipped" | "failed";
@@ -66,14 +67,6 @@ export type RunEvent =
   | { BootstrapCompleted: Record<string, unknown> }
   | { BootstrapFailed: Record<string, unknown> };
 
-export const KEBAB: Record<ServiceName, string> = {
-  grafana: "grafana",
-  loki: "loki",
-  alloy: "alloy",
-  prometheus: "prometheus",
-  nodeExporter: "node-exporter",
-  cadvisor: "cadvisor",
-};
 
 /** What each mode does to a service (BootstrapPlanned.action). */
 export function plannedAction(mode: string, targeted: boolean | undefined): string {

@@ -7,7 +7,7 @@ import crypto from "node:crypto";
 import path from "node:path";
 import { SERVICES, ServiceName } from "../../contracts/config/schema";
 import { dockerClient, inspectImage, StackInfo } from "./docker-images";
-import { KEBAB } from "./events";
+import { KEBAB } from "../../components/defaults";
 import { PulumiRunner, stackOutputArgv } from "./pulumi-cli";
 import { REDACTED } from "./redact";
 import { desiredShasFromOutputs, digestsFromOutputs } from "./steps";
