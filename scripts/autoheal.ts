@@ -4,10 +4,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { BootstrapError, ErrorRecord } from "../contracts/errors";
-import { parseCli, runCli } from "./lib/cli";
+import { parseCli, projectRoot, runCli } from "./lib/cli";
 import { BUNDLE_FILES, outDirFrom } from "./lib/bundle";
 import { suggest, Suggestions } from "./lib/advice";
-import { print, redactor } from "./lib/redact";
+import { print, printJson } from "./lib/redact";
 import { findRun } from "./lib/runs-index";
 import { lintRecords, policyRecords, verifyRecords } from "./lib/steps";
 
@@ -65,7 +65,7 @@ export function formatSuggestions(s: Suggestions): string {
 
 async function resolveBundle(arg: string): Promise<string> {
   if (fs.existsSync(path.join(arg, BUNDLE_FILES.meta)) || fs.existsSync(path.join(arg, BUNDLE_FILES.summary))) return path.resolve(arg);
-  const outDir = outDirFrom(process.env, process.env.LOGGING_BOOTSTRAP_ROOT ? path.resolve(process.env.LOGGING_BOOTSTRAP_ROOT) : process.cwd());
+  const outDir = outDirFrom(process.env, projectRoot());
   const r = await findRun(path.join(outDir, "runs.jsonl"), arg);
   if (!r) throw new BootstrapError("E_ENV_USAGE", `no run bundle ${JSON.stringify(arg)} (neither a bundle directory nor a run in ${path.join(outDir, "runs.jsonl")})`);
   return path.join(outDir, r.bundle);
@@ -81,7 +81,8 @@ async function main(argv: string[]): Promise<number> {
   const dir = await resolveBundle(positionals[0]);
   const b = bundleErrors(dir);
   const s = suggest({ runId: b.runId, mode: b.mode, stack: b.stack, errors: b.errors });
-  print(values.json ? redactor.json(s) : formatSuggestions(s));
+  if (values.json) printJson(s);
+  else print(formatSuggestions(s));
   return s.active_buckets.length ? 1 : 0;
 }
 

@@ -4,10 +4,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { BootstrapError, ErrorCode, ErrorRecord, errorRecord, toErrorRecord } from "../contracts/errors";
 import { SERVICES } from "../contracts/config/schema";
-import { formatError, parseCli, runCli } from "./lib/cli";
+import { formatError, parseCli, projectRoot, requireStack, runCli } from "./lib/cli";
 import { acquireRunLock, RunLock } from "./lib/lock";
 import { activeChildren, parseJsonOutput, runProcess } from "./lib/proc";
-import { print, printErr, redactor } from "./lib/redact";
+import { print, printErr, printJson, redactor } from "./lib/redact";
 import {
   classifyPulumiFailure,
   guardPulumiCall,
@@ -55,7 +55,7 @@ Options:
 
 Exit codes: 0 green; 1 a step went red (lint, policy, preview, up, verify, drift, idempotency, offline images);
 2 refused or environment (usage, E_ENV_MODE_VIOLATION, E_ENV_LOCK_HELD, E_ENV_TOOL_MISSING,
-E_ENV_DOCKER_UNREACHABLE); 130 SIGINT, 143 SIGTERM (the lock is released, the bundle written).`;
+E_ENV_DOCKER_UNREACHABLE); 129 SIGHUP, 130 SIGINT, 143 SIGTERM (the lock is released, the bundle written).`;
 
 type StepKind = "pulumi" | "npm";
 export interface PlannedStep {
@@ -119,7 +119,9 @@ export function guardNpmCall(mode: RunMode, argv: readonly string[]): void {
   }
 }
 
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+// SIGHUP too: a closed terminal or SSH session must not leave the lock behind (SIGKILL cannot be
+// caught: that lock is recovered by the next run, its PID being dead).
+const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
 interface Ctx {
   mode: RunMode;
@@ -141,8 +143,7 @@ interface Ctx {
 /** Learn a stack's secrets for redaction; keep Grafana's admin password for the verify child's env. */
 function absorbSecrets(ctx: Ctx, s: { outputSecrets: Record<string, unknown>; configSecrets: Record<string, string> } | undefined): void {
   if (!s) return;
-  redactor.learn(s.outputSecrets, true);
-  redactor.learn(s.configSecrets, true);
+  redactor.learn([s.outputSecrets, s.configSecrets], true);
   const fromOutputs = Object.entries(s.outputSecrets).find(([k, v]) => /^grafanaAdminPassword$/i.test(k) && typeof v === "string")?.[1] as string | undefined;
   const fromConfig = Object.entries(s.configSecrets).find(([k]) => k.endsWith(":grafanaAdminPassword"))?.[1];
   ctx.grafanaPassword = fromOutputs ?? fromConfig ?? ctx.grafanaPassword;
@@ -256,10 +257,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const mode = values.mode as RunMode;
   if (!mode || !(MODES as readonly string[]).includes(mode)) throw new BootstrapError("E_ENV_USAGE", `--mode must be one of ${MODES.join(", ")} (got ${JSON.stringify(values.mode ?? null)})`);
-  const stack = values.stack;
-  if (!stack || !/^[A-Za-z0-9_.-]+$/.test(stack)) throw new BootstrapError("E_ENV_USAGE", "--stack <name> is required (letters, digits, '-', '_', '.')");
+  const stack = requireStack(values.stack);
   const targets = values.target ?? [];
-  const root = process.env.LOGGING_BOOTSTRAP_ROOT ? path.resolve(process.env.LOGGING_BOOTSTRAP_ROOT) : process.cwd();
+  const root = projectRoot();
   const outDir = outDirFrom(process.env, root);
   const startedAt = new Date();
   const configFile = path.join(root, `Pulumi.${stack}.yaml`);
@@ -296,15 +296,15 @@ export async function main(argv: string[]): Promise<number> {
     if (ctx.interrupted) return;
     ctx.interrupted = sig;
     printErr(`[bootstrap] ${sig}: stopping the current step, writing the bundle, releasing the lock`);
-    for (const child of activeChildren) child.kill(sig);
+    // pulumi cancels gracefully on SIGINT; a hang-up is forwarded as one (SIGHUP would just kill it).
+    for (const child of activeChildren) child.kill(sig === "SIGHUP" ? "SIGINT" : sig);
     // Bounded: if the child ignores the signal, give up waiting and leave with the lock released.
     setTimeout(() => {
       lock?.release();
       process.exit(SIGNAL_EXIT[sig] ?? 1);
     }, 15_000).unref();
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  for (const sig of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) process.on(sig, onSignal);
 
   try {
     const runner = pulumiRunner(mode, root);
@@ -427,7 +427,7 @@ async function writeBundle(
     (m) => printErr(`warning: ${m}`),
   );
   const summary = bundle.readJson<Record<string, unknown>>(BUNDLE_FILES.summary);
-  if (json) print(redactor.json(summary));
+  if (json) printJson(summary);
   else {
     print(`${record.status.toUpperCase()}: bootstrap --mode ${ctx.mode} --stack ${ctx.stack} (exit ${ctx.exitCode}, ${record.duration_ms} ms)`);
     for (const s of ctx.stages) print(`  ${s.step.padEnd(12)} ${s.status.padEnd(8)} ${String(s.durationMs).padStart(7)} ms${s.errors.length ? `  ${s.errors.map((e) => e.code).join(", ")}` : ""}`);

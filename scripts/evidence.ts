@@ -4,12 +4,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { BootstrapError } from "../contracts/errors";
 import { SERVICES } from "../contracts/config/schema";
-import { parseCli, runCli } from "./lib/cli";
+import { parseCli, projectRoot, requireStack, runCli } from "./lib/cli";
 import { Bundle, BUNDLE_FILES, finalizeRun, outDirFrom, sha256File } from "./lib/bundle";
 import { collectEvidence } from "./lib/evidence-collect";
 import { pingDocker, readStackInfo, StackInfo } from "./lib/docker-images";
 import { pulumiRunner, PULUMI_ENV_OVERRIDES, readStackSecrets, versionArgv } from "./lib/pulumi-cli";
-import { print, printErr, redactor } from "./lib/redact";
+import { print, printErr, printJson, redactor } from "./lib/redact";
 import { SECRETS_FILE } from "./lib/secrets-file";
 
 const HELP = `Usage: npm run -s evidence -- --stack <name> [--outputs-file <file>] [--json]
@@ -32,9 +32,8 @@ async function main(argv: string[]): Promise<number> {
     print(HELP);
     return 0;
   }
-  const stack = values.stack;
-  if (!stack || !/^[A-Za-z0-9_.-]+$/.test(stack)) throw new BootstrapError("E_ENV_USAGE", "--stack <name> is required");
-  const root = process.env.LOGGING_BOOTSTRAP_ROOT ? path.resolve(process.env.LOGGING_BOOTSTRAP_ROOT) : process.cwd();
+  const stack = requireStack(values.stack);
+  const root = projectRoot();
   const outDir = outDirFrom(process.env, root);
   const configFile = path.join(root, `Pulumi.${stack}.yaml`);
   const startedAt = new Date();
@@ -55,8 +54,7 @@ async function main(argv: string[]): Promise<number> {
     const v = await runner.run(versionArgv());
     tools.pulumi = v.stdout.trim() || null;
     const s = await readStackSecrets(runner, stack);
-    redactor.learn(s.outputSecrets, true);
-    redactor.learn(s.configSecrets, true);
+    redactor.learn([s.outputSecrets, s.configSecrets], true);
     if (!s.outputs) throw new BootstrapError("E_RUNTIME_DEPLOY_FAILED", `could not read the outputs of stack ${stack}: ${s.problems.join("; ")}`);
     outputs = s.outputs;
   }
@@ -98,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
     },
     argv,
   });
-  if (values.json) print(redactor.json(record));
+  if (values.json) printJson(record);
   else print(`evidence: ${path.join(outDir, record.bundle)} (${Object.keys((ev.desired.files as object) ?? {}).length} desired SHAs, ${(ev.provenance.images as unknown[]).length} images)`);
   return 0;
 }

@@ -2,9 +2,9 @@
 // stack (one tar per service) plus manifest.json with each image's ID, RepoDigests and tar SHA-256 (P11).
 import path from "node:path";
 import { BootstrapError } from "../contracts/errors";
-import { parseCli, runCli } from "./lib/cli";
+import { parseCli, projectRoot, requireStack, runCli } from "./lib/cli";
 import { dockerClient, exportImages, pingDocker, readStackInfo } from "./lib/docker-images";
-import { print, printErr, redactor } from "./lib/redact";
+import { print, printErr, printJson } from "./lib/redact";
 
 const HELP = `Usage: npm run images:export -- --stack <name> --out <dir> [--json]
 
@@ -20,13 +20,14 @@ async function main(argv: string[]): Promise<number> {
     print(HELP);
     return 0;
   }
-  if (!values.stack || !values.out) throw new BootstrapError("E_ENV_USAGE", "--stack <name> and --out <dir> are required");
-  const root = process.env.LOGGING_BOOTSTRAP_ROOT ? path.resolve(process.env.LOGGING_BOOTSTRAP_ROOT) : process.cwd();
-  const info = readStackInfo(path.join(root, `Pulumi.${values.stack}.yaml`));
+  const stack = requireStack(values.stack);
+  if (!values.out) throw new BootstrapError("E_ENV_USAGE", "--out <dir> is required");
+  const root = projectRoot();
+  const info = readStackInfo(path.join(root, `Pulumi.${stack}.yaml`));
   const docker = dockerClient();
   await pingDocker(docker);
-  const manifest = await exportImages(docker, values.stack, info, path.resolve(values.out), (m) => printErr(m));
-  if (values.json) print(redactor.json(manifest));
+  const manifest = await exportImages(docker, stack, info, path.resolve(values.out), (m) => printErr(m));
+  if (values.json) printJson(manifest);
   else for (const e of manifest.images) print(`${e.service.padEnd(13)} ${e.ref}  ${e.id}  ${e.file} (${e.size} bytes)`);
   return 0;
 }

@@ -4,7 +4,7 @@ import path from "node:path";
 import { BootstrapError } from "../contracts/errors";
 import { formatError, parseCli, runCli } from "./lib/cli";
 import { dockerClient, importImages, pingDocker } from "./lib/docker-images";
-import { print, printErr, redactor } from "./lib/redact";
+import { print, printErr, printJson } from "./lib/redact";
 
 const HELP = `Usage: npm run images:import -- --in <dir> [--json]
 
@@ -23,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
   const docker = dockerClient();
   await pingDocker(docker);
   const { results, errors } = await importImages(docker, path.resolve(values.in), (m) => printErr(m));
-  if (values.json) print(redactor.json({ ok: errors.length === 0, results, errors }));
+  if (values.json) printJson({ ok: errors.length === 0, results, errors });
   else {
     for (const r of results) print(`${r.ok ? "ok      " : "MISMATCH"} ${r.service.padEnd(13)} ${r.ref}  ${r.actualId ?? "-"}`);
     for (const e of errors) printErr(formatError(e));

@@ -4,9 +4,9 @@ import fs from "node:fs";
 import path from "node:path";
 import * as tar from "tar";
 import { BootstrapError, BUCKETS } from "../contracts/errors";
-import { parseCli, runCli } from "./lib/cli";
+import { parseCli, projectRoot, runCli } from "./lib/cli";
 import { Bundle, BUNDLE_FILES, outDirFrom } from "./lib/bundle";
-import { print, redactor } from "./lib/redact";
+import { print, printJson, redactor } from "./lib/redact";
 import { findRun, latestRun, matchesFilter, parseDateArg, RunFilter, RunRecord, streamRuns } from "./lib/runs-index";
 
 const HELP = `Usage: npm run -s recall -- list [--status green|red] [--bucket <bucket>] [--since <date>] [--until <date>]
@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     print(HELP);
     return values.help ? 0 : 2;
   }
-  const outDir = outDirFrom(process.env, process.env.LOGGING_BOOTSTRAP_ROOT ? path.resolve(process.env.LOGGING_BOOTSTRAP_ROOT) : process.cwd());
+  const outDir = outDirFrom(process.env, projectRoot());
   const index = path.join(outDir, "runs.jsonl");
   const [cmd, arg] = positionals;
   switch (cmd) {
@@ -108,7 +108,8 @@ async function main(argv: string[]): Promise<number> {
     case "latest": {
       const r = await latestRun(index);
       if (!r) return noRun("no runs recorded yet", index);
-      print(values.json ? redactor.json(r) : formatRun(r));
+      if (values.json) printJson(r);
+      else print(formatRun(r));
       return 0;
     }
     case "show": {
@@ -118,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
       const b = Bundle.open(outDir, r.run_id);
       const summary = b.readJson(BUNDLE_FILES.summary);
       const autoheal = b.readJson(BUNDLE_FILES.autoheal);
-      if (values.json) print(redactor.json({ record: r, summary: summary ?? null, autoheal: autoheal ?? null, dir: b.dir }));
+      if (values.json) printJson({ record: r, summary: summary ?? null, autoheal: autoheal ?? null, dir: b.dir });
       else {
         print(formatRun(r));
         const md = path.join(b.dir, BUNDLE_FILES.summaryMd);
@@ -136,7 +137,8 @@ async function main(argv: string[]): Promise<number> {
       const runsDir = path.join(outDir, "runs");
       if (!fs.existsSync(path.join(runsDir, r.run_id))) return noRun(`the bundle of ${r.run_id} is gone from ${runsDir}`, index);
       await tar.c({ gzip: true, file: dest, cwd: runsDir, portable: true }, [r.run_id]);
-      print(values.json ? redactor.json({ run_id: r.run_id, file: dest }) : dest);
+      if (values.json) printJson({ run_id: r.run_id, file: dest });
+      else print(dest);
       return 0;
     }
     default:

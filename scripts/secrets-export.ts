@@ -3,11 +3,10 @@
 // Values come from the Pulumi CLI: outputs masked as [secret] by `pulumi stack output --json` (read
 // with --show-secrets) and config keys marked secret (`pulumi config get`). Values are never printed.
 import path from "node:path";
-import { BootstrapError } from "../contracts/errors";
-import { parseCli, runCli } from "./lib/cli";
+import { parseCli, projectRoot, requireStack, runCli } from "./lib/cli";
 import { pulumiRunner, readStackSecrets, versionArgv } from "./lib/pulumi-cli";
-import { print, redactor } from "./lib/redact";
-import { checkSecretsFileMode, envNameFor, renderEnvFile, SECRETS_FILE, writeSecretsFile } from "./lib/secrets-file";
+import { print, printJson, redactor } from "./lib/redact";
+import { assertSecretsFileMode, envNameFor, renderEnvFile, SECRETS_FILE, writeSecretsFile } from "./lib/secrets-file";
 
 const HELP = `Usage: npm run secrets:export -- --stack <name> [--file <path>] [--json]
 
@@ -29,18 +28,15 @@ async function main(argv: string[]): Promise<number> {
     print(HELP);
     return 0;
   }
-  const stack = values.stack;
-  if (!stack || !/^[A-Za-z0-9_.-]+$/.test(stack)) throw new BootstrapError("E_ENV_USAGE", "--stack <name> is required");
-  const root = process.env.LOGGING_BOOTSTRAP_ROOT ? path.resolve(process.env.LOGGING_BOOTSTRAP_ROOT) : process.cwd();
+  const stack = requireStack(values.stack);
+  const root = projectRoot();
   const file = path.resolve(root, values.file ?? SECRETS_FILE);
   // Refuse before reading any secret: a loose file is never written through.
-  const pre = checkSecretsFileMode(file);
-  if (!pre.ok) throw new BootstrapError(pre.error!.code, pre.error!.message, { action: pre.error!.action, details: pre.error!.details });
+  assertSecretsFileMode(file);
   const runner = pulumiRunner("secrets", root);
   await runner.run(versionArgv());
   const s = await readStackSecrets(runner, stack);
-  redactor.learn(s.outputSecrets, true);
-  redactor.learn(s.configSecrets, true);
+  redactor.learn([s.outputSecrets, s.configSecrets], true);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(s.configSecrets)) env[envNameFor(k)] = v;
   for (const [k, v] of Object.entries(s.outputSecrets)) {
@@ -53,9 +49,9 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   writeSecretsFile(file, renderEnvFile(env, `# ${SECRETS_FILE} for stack ${stack}: written by npm run secrets:export (mode 0600, gitignored). Do not commit.`));
-  const after = checkSecretsFileMode(file);
-  if (values.json) print(JSON.stringify({ file, mode: `0${after.mode!.toString(8)}`, keys: names }));
-  else print(`wrote ${file} (mode 0${after.mode!.toString(8)}): ${names.join(", ")}`);
+  const mode = `0${assertSecretsFileMode(file).mode!.toString(8)}`;
+  if (values.json) printJson({ file, mode, keys: names });
+  else print(`wrote ${file} (mode ${mode}): ${names.join(", ")}`);
   return 0;
 }
 

@@ -1,8 +1,9 @@
 // Shared plumbing of the operator CLIs: argument parsing errors as E_ENV_USAGE, coded error output
 // (code, bucket, fix), everything printed through the redactor.
+import path from "node:path";
 import { parseArgs, ParseArgsConfig } from "node:util";
 import { BootstrapError, ErrorRecord, toErrorRecord } from "../../contracts/errors";
-import { print, printErr, redactor } from "./redact";
+import { printErr, printJson } from "./redact";
 
 export function parseCli<T extends ParseArgsConfig["options"]>(argv: string[], options: T, allowPositionals = false) {
   try {
@@ -10,6 +11,17 @@ export function parseCli<T extends ParseArgsConfig["options"]>(argv: string[], o
   } catch (err) {
     throw new BootstrapError("E_ENV_USAGE", (err as Error).message);
   }
+}
+
+/** The project root the CLIs work in: LOGGING_BOOTSTRAP_ROOT (tests, wrappers) or the cwd. */
+export function projectRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LOGGING_BOOTSTRAP_ROOT ? path.resolve(env.LOGGING_BOOTSTRAP_ROOT) : process.cwd();
+}
+
+/** `--stack <name>`: required, and safe to put in a file name (Pulumi.<name>.yaml). */
+export function requireStack(stack: string | undefined): string {
+  if (!stack || !/^[A-Za-z0-9_.-]+$/.test(stack)) throw new BootstrapError("E_ENV_USAGE", "--stack <name> is required (letters, digits, '-', '_', '.')");
+  return stack;
 }
 
 export function formatError(e: ErrorRecord): string {
@@ -34,7 +46,7 @@ export function runCli(
     .then(body)
     .then(done, (err) => {
       const rec = toErrorRecord(err);
-      if (opts.json?.()) print(redactor.json({ ok: false, error: rec }));
+      if (opts.json?.()) printJson({ ok: false, error: rec });
       printErr(formatError(rec));
       done(opts.failExit ? opts.failExit(rec) : rec.bucket === "env" || rec.code === "E_CONFIG_FILE_MISSING" ? 2 : 1);
     });

@@ -157,7 +157,7 @@ export function buildEvents(run: EventRunInfo): BuiltEvents {
           if (e) {
             detail = `${e.code}: ${e.message}`;
             firstError ??= e;
-          } else firstError ??= undefined;
+          }
         }
       }
       if (run.mode === "repair" && plan.targeted === false && (st.step === "up" || st.step === "verify")) {

@@ -153,6 +153,14 @@ export class Redactor {
 export const redactor = new Redactor();
 redactor.learnEnv();
 
+/**
+ * Print a value as JSON. Not through print(): its free-text patterns would turn `"passwordSet": true`
+ * into `"passwordSet": ***REDACTED***` (invalid JSON); json() already scrubbed every string leaf.
+ */
+export function printJson(v: unknown): void {
+  process.stdout.write(redactor.json(v));
+}
+
 export function print(s: string): void {
   process.stdout.write(redactor.text(s.endsWith("\n") ? s : s + "\n"));
 }

@@ -57,6 +57,13 @@ export function checkSecretsFileMode(file: string = path.resolve(SECRETS_FILE)):
   return { path: file, exists: true, mode, ok: true };
 }
 
+/** checkSecretsFileMode, throwing its E_ENV_SECRETS_FILE_MODE (for verify, secrets:export). */
+export function assertSecretsFileMode(file: string = path.resolve(SECRETS_FILE)): SecretsFileCheck {
+  const check = checkSecretsFileMode(file);
+  if (check.error) throw new BootstrapError(check.error.code, check.error.message, { action: check.error.action, details: check.error.details });
+  return check;
+}
+
 /** KEY=VALUE lines; values are written verbatim when safe, otherwise single-quoted. */
 export function renderEnvFile(values: Record<string, string>, header: string): string {
   const lines = [header.trimEnd(), ""];
@@ -73,8 +80,7 @@ export function renderEnvFile(values: Record<string, string>, header: string): s
  * regular file (never writes through it).
  */
 export function writeSecretsFile(file: string, content: string): void {
-  const check = checkSecretsFileMode(file);
-  if (!check.ok) throw new BootstrapError(check.error!.code, check.error!.message, { action: check.error!.action, details: check.error!.details });
+  assertSecretsFileMode(file);
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`);
   const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
   try {

@@ -6,10 +6,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
-import { idempotencyArgv, previewArgv, refreshArgv, upArgv } from "../../scripts/lib/pulumi-cli";
 
-// The sandbox carries policy/config/test.json, so every policy-pack call passes it.
-const PACK_CONFIG = "policy/config/test.json";
+// The exact argv per mode, spelled out here (not built with the wrapper's own helpers, so a change
+// to a flag fails these tests). The sandbox carries policy/config/test.json: every policy-pack call passes it.
+const PACK = ["--policy-pack", "policy", "--policy-pack-config", "policy/config/test.json"];
+const PREVIEW = ["preview", "--stack", "test", "--non-interactive", ...PACK];
+const UP = ["up", "--stack", "test", "--yes", "--non-interactive", ...PACK];
+const IDEMPOTENCY = ["up", "--stack", "test", "--yes", "--non-interactive", ...PACK, "--expect-no-changes"];
+const REFRESH = ["refresh", "--stack", "test", "--preview-only", "--non-interactive", "--expect-no-changes"];
 import { checkEventOrder, RunEvent } from "../../scripts/lib/events";
 import { FIXTURE_SECRET, makeSandbox, pulumiCalls, runCli, Sandbox, spawnCli, STUB_BIN, stubCalls, waitFor } from "./helpers";
 
@@ -38,14 +42,15 @@ function events(dir: string): RunEvent[] {
 }
 const mutating = (s: Sandbox) => pulumiCalls(s).filter((c) => ["up", "refresh", "destroy", "import", "state"].includes(c.argv[0]) || (c.argv[0] === "config" && c.argv[1] === "set")).map((c) => c.argv);
 
-function expectNonInteractive(s: Sandbox) {
-  const calls = pulumiCalls(s);
-  expect(calls.length).toBeGreaterThan(0);
+function expectNonInteractive(s: Sandbox, withNpm = true) {
+  const calls = stubCalls(s);
+  if (withNpm) expect(calls.filter((c) => c.tool === "npm").length).toBeGreaterThan(0);
+  expect(pulumiCalls(s).length).toBeGreaterThan(0);
   for (const c of calls) {
+    // Every child, pulumi and npm alike: stdin is /dev/null (nothing to read, nothing to prompt on), no TTY.
+    expect([c.tool ?? "pulumi", c.stdinDevNull, c.stdinIsTTY, c.stdoutIsTTY]).toEqual([c.tool ?? "pulumi", true, false, false]);
+    if (c.tool === "npm") continue;
     expect(c.argv).toContain("--non-interactive");
-    expect(c.stdinDevNull).toBe(true); // stdin 'ignore' = /dev/null: nothing to read, nothing to prompt on
-    expect(c.stdinIsTTY).toBe(false);
-    expect(c.stdoutIsTTY).toBe(false);
     expect(c.env).toMatchObject({ PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_SKIP_CONFIRMATIONS: "false", NO_COLOR: "1", TERM: "dumb" });
   }
 }
@@ -74,8 +79,7 @@ describe("bootstrap modes against the stub CLI", () => {
       ["run", "-s", "policy:check", "--", "--stack", "test", "--json"],
       ["run", "-s", "policy:build"],
     ]);
-    expect(pulumiCalls(sb).filter((c) => c.argv[0] === "preview").map((c) => c.argv)).toEqual([previewArgv("test", PACK_CONFIG)]);
-    expect(previewArgv("test", PACK_CONFIG).slice(-4)).toEqual(["--policy-pack", "policy", "--policy-pack-config", "policy/config/test.json"]);
+    expect(pulumiCalls(sb).filter((c) => c.argv[0] === "preview").map((c) => c.argv)).toEqual([PREVIEW]);
     expect(mutating(sb)).toEqual([]);
     expectNonInteractive(sb);
     expect(fs.existsSync(path.join(sb.outDir, ".bootstrap.lock"))).toBe(false);
@@ -118,7 +122,7 @@ describe("bootstrap modes against the stub CLI", () => {
   it("apply --verify-idempotency: up, verify, up --expect-no-changes; lock held during, released after", async () => {
     const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test", "--verify-idempotency"], sb);
     expect(r.code).toBe(0);
-    expect(mutating(sb)).toEqual([upArgv("test", [], PACK_CONFIG), idempotencyArgv("test", PACK_CONFIG)]);
+    expect(mutating(sb)).toEqual([UP, IDEMPOTENCY]);
     expect(stubCalls(sb).filter((c) => c.tool === "npm").map((c) => c.argv)).toEqual([["run", "-s", "policy:build"], ["run", "-s", "verify", "--", "--stack", "test", "--json"]]);
     // verify gets Grafana's admin password (the stack's secret output) in its environment, not on argv.
     expect((stubCalls(sb).find((c) => c.tool === "npm" && c.argv.includes("verify")) as any).grafanaPasswordSha).toBe(crypto.createHash("sha256").update(FIXTURE_SECRET).digest("hex"));
@@ -144,7 +148,7 @@ describe("bootstrap modes against the stub CLI", () => {
     const urn = "urn:pulumi:test::logging-bootstrap::logging-bootstrap:services:Loki$docker:index/container:Container::logging-test-loki";
     const r = await runCli("bootstrap.ts", ["--mode", "repair", "--stack", "test", "--target", urn, "--target", "urn:b"], sb);
     expect(r.code).toBe(0);
-    expect(mutating(sb)).toEqual([upArgv("test", [urn, "urn:b"], PACK_CONFIG)]);
+    expect(mutating(sb)).toEqual([[...UP, "--target", urn, "--target", "urn:b"]]);
     expectNonInteractive(sb);
     const ev = events(bundleDir(sb));
     expect(ev.filter((e) => "BootstrapPlanned" in e).map((e: any) => [e.BootstrapPlanned.service, e.BootstrapPlanned.action])).toEqual([
@@ -175,11 +179,24 @@ describe("bootstrap modes against the stub CLI", () => {
   it("drift: refresh --expect-no-changes; a change is drift (E_PROOF_DRIFT, exit 1)", async () => {
     const ok = await runCli("bootstrap.ts", ["--mode", "drift", "--stack", "test"], sb);
     expect(ok.code).toBe(0);
-    expect(mutating(sb)).toEqual([refreshArgv("test")]);
+    expect(mutating(sb)).toEqual([REFRESH]);
+    expect(stubCalls(sb).filter((c) => c.tool === "npm")).toEqual([]); // drift runs no other CLI
+    expectNonInteractive(sb, false);
     const bad = await runCli("bootstrap.ts", ["--mode", "drift", "--stack", "test"], sb, { STUB_REFRESH_EXIT: "255" });
     expect(bad.code).toBe(1);
     expect(runs(sb).map((x) => [x.mode, x.status, x.codes])).toEqual([["drift", "green", []], ["drift", "red", ["E_PROOF_DRIFT"]]]);
     expect(bad.stdout).toContain("next (proof): E_PROOF_DRIFT");
+  });
+
+  it("without policy/config/<stack>.json the pack runs on its defaults: no --policy-pack-config", async () => {
+    fs.rmSync(path.join(sb.dir, "policy"), { recursive: true });
+    expect((await runCli("bootstrap.ts", ["--mode", "diagnose", "--stack", "test"], sb)).code).toBe(0);
+    expect((await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test", "--verify-idempotency"], sb)).code).toBe(0);
+    expect(pulumiCalls(sb).filter((c) => ["preview", "up"].includes(c.argv[0])).map((c) => c.argv)).toEqual([
+      ["preview", "--stack", "test", "--non-interactive", "--policy-pack", "policy"],
+      ["up", "--stack", "test", "--yes", "--non-interactive", "--policy-pack", "policy"],
+      ["up", "--stack", "test", "--yes", "--non-interactive", "--policy-pack", "policy", "--expect-no-changes"],
+    ]);
   });
 
   it("a red verify level fails only the named service's events; autoheal names it", async () => {
@@ -295,7 +312,7 @@ describe("run lock", () => {
     const ra = await a.done;
     expect(ra.code).toBe(0);
     expect(fs.existsSync(lockFile)).toBe(false);
-    expect(mutating(sb)).toEqual([upArgv("test", [], PACK_CONFIG)]); // B never reached pulumi refresh
+    expect(mutating(sb)).toEqual([UP]); // B never reached pulumi refresh
     expect(runs(sb).map((x) => [x.mode, x.status, x.codes])).toEqual([["drift", "red", ["E_ENV_LOCK_HELD"]], ["apply", "green", []]]);
   });
 
@@ -307,11 +324,11 @@ describe("run lock", () => {
     expect(codes).toEqual([0, 2]);
     const [winner, loser] = rx.code === 0 ? [rx, ry] : [ry, rx];
     expect(loser.stderr).toContain(`Another bootstrap run is active (PID ${winner.pid})`);
-    expect(mutating(sb)).toEqual([upArgv("test", [], PACK_CONFIG)]);
+    expect(mutating(sb)).toEqual([UP]);
     expect(runs(sb)).toHaveLength(2);
   });
 
-  it.each([["SIGTERM", 143], ["SIGINT", 130]] as const)("%s releases the lock, stops pulumi, records the run", async (sig, code) => {
+  it.each([["SIGTERM", 143], ["SIGINT", 130], ["SIGHUP", 129]] as const)("%s releases the lock, stops pulumi, records the run", async (sig, code) => {
     const a = spawnCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb, { STUB_UP_SLEEP_MS: "30000" });
     const lockFile = path.join(sb.outDir, ".bootstrap.lock");
     await waitFor(() => pulumiCalls(sb).some((c) => c.argv[0] === "up"), 20_000, "pulumi up");
