@@ -62,6 +62,8 @@ it("no secret reaches out/ or stdout/stderr of bootstrap, evidence, recall, auto
   const run = async (script: string, args: string[], extra: NodeJS.ProcessEnv = {}) => {
     const r = await runCli(script, args, sb, { ...env, ...extra });
     printed.push(r);
+    // --json output stays JSON after redaction.
+    if (args.includes("--json")) expect(() => JSON.parse(r.stdout)).not.toThrow();
     return r;
   };
   expect((await run("bootstrap.ts", ["--mode", "apply", "--stack", "test", "--verify-idempotency"])).code).toBe(1);
@@ -82,6 +84,9 @@ it("no secret reaches out/ or stdout/stderr of bootstrap, evidence, recall, auto
   expect((await run("autoheal.ts", [runsList[0].run_id])).code).toBe(1);
   fs.rmSync(envFile);
   expect((await run("secrets-export.ts", ["--stack", "test"])).code).toBe(0);
+  // Refusals and usage errors print through the same redactor.
+  expect((await run("secrets-export.ts", ["--stack", "test", "--json"])).code).toBe(0);
+  expect((await run("bootstrap.ts", ["--mode", "repair", "--stack", "test"])).code).toBe(2);
 
   // Unpack every exported tarball next to the bundles so the scan reads the plain bytes too.
   const exportsDir = path.join(sb.outDir, "exports");

@@ -67,6 +67,26 @@ describe("runs.jsonl appends", () => {
     expect(parsed[parsed.length - 1].run_id).toBe("after-kill");
   }, 60_000);
 
+  it("a writer killed in the middle of a record (holding the lock): the next writers cut the fragment and append whole lines", async () => {
+    const file = path.join(dir, "runs.jsonl");
+    await appendIndexLine(file, JSON.stringify({ run_id: "before", ts: "2026-01-01T00:00:00.000Z" }));
+    const t = startWriter(file, 0, "torn", 20000);
+    const t0 = Date.now();
+    while (!t.output().includes("torn") && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
+    expect(fs.readFileSync(file, "utf8").endsWith("\n")).toBe(false); // a torn line is really there
+    t.child.kill("SIGKILL");
+    expect((await t.done).signal).toBe("SIGKILL");
+    // Its lock goes stale (no heartbeat); two writers then race for the index.
+    const ws = [startWriter(file, 5, "a", 100), startWriter(file, 5, "b", 100)];
+    const rs = await Promise.all(ws.map((w) => w.done));
+    for (const r of rs) expect(r.code).toBe(0);
+    const parsed = lines(file).map((l) => JSON.parse(l) as { run_id: string; writer?: string });
+    expect(parsed.map((r) => r.run_id).filter((id) => !/^[ab]-/.test(id))).toEqual(["before"]);
+    expect(parsed.filter((r) => r.writer === "a").length + parsed.filter((r) => r.writer === "b").length).toBe(10);
+    const warnings = rs.map((r) => r.err).join("").match(/removed a torn last line of \d+ bytes/g) ?? [];
+    expect(warnings).toHaveLength(1); // exactly one writer found and cut the fragment
+  }, 60_000);
+
   it("cuts a torn tail back to the last complete line, and readers skip an unterminated line", async () => {
     const file = path.join(dir, "runs.jsonl");
     fs.writeFileSync(file, '{"run_id":"a","ts":"2026-01-01T00:00:00Z"}\n{"run_id":"b","ts":');

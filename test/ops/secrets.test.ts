@@ -1,9 +1,10 @@
 // Redactor layers, the secrets file mode check, and secrets:export against the stub CLI.
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { Redactor, REDACTED } from "../../scripts/lib/redact";
+import { printJson, Redactor, REDACTED } from "../../scripts/lib/redact";
 import { checkSecretsFileMode, envNameFor, renderEnvFile } from "../../scripts/lib/secrets-file";
-import { makeSandbox, pulumiCalls, runCli, Sandbox } from "./helpers";
+import { makeSandbox, pulumiCalls, REPO, runCli, Sandbox } from "./helpers";
 
 jest.setTimeout(60_000);
 
@@ -31,6 +32,16 @@ describe("Redactor", () => {
     expect(JSON.parse(r.json({ passwordSet: true, msg: 'said "hunter2-xyz"' }))).toEqual({ passwordSet: true, msg: `said "${REDACTED}"` });
     expect(r.line({ a: 1 })).toBe('{"a":1}');
   });
+  it("printJson prints valid JSON even where the free-text patterns would match a key", () => {
+    const chunks: string[] = [];
+    const spy = jest.spyOn(process.stdout, "write").mockImplementation((c: string | Uint8Array) => (chunks.push(String(c)), true));
+    try {
+      printJson({ passwordSet: true, secretKeys: ["GRAFANA_ADMIN_PASSWORD"], note: "password=hunter22 ok" });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(JSON.parse(chunks.join(""))).toEqual({ passwordSet: true, secretKeys: ["GRAFANA_ADMIN_PASSWORD"], note: `password=${REDACTED} ok` });
+  });
   it("learns secret-named variables from the environment; ignores values too short to be secrets", () => {
     const r = new Redactor();
     r.learnEnv({ PULUMI_CONFIG_PASSPHRASE: "pass-phrase-1", HOME: "/root", GRAFANA_TOKEN: "abc" });
@@ -57,6 +68,10 @@ describe("secrets file", () => {
     const link = path.join(dir, "link.env");
     fs.symlinkSync(f, link);
     expect(checkSecretsFileMode(link).error?.message).toMatch(/not a regular file/);
+  });
+  it("secrets.local.env is gitignored (git check-ignore)", async () => {
+    const code = await new Promise<number>((resolve) => execFile("git", ["check-ignore", "-q", "secrets.local.env"], { cwd: REPO }, (err) => resolve(err ? Number((err as { code?: number }).code) : 0)));
+    expect(code).toBe(0);
   });
   it("names and renders env lines", () => {
     expect(envNameFor("logging-bootstrap:grafanaAdminPassword")).toBe("GRAFANA_ADMIN_PASSWORD");
