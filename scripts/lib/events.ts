@@ -214,23 +214,29 @@ function plannedReason(mode: string, plan: ServicePlan): string {
   }
 }
 
-/** Validate the per-service order of an event stream (used by tests and by `recall show`). */
+/**
+ * Validate an event stream against the contract (tests use it on every bundle they read): per service
+ * Planned -> Started -> Step... -> Completed | Failed, an integer duration_ms >= 0 on every step, and a
+ * failure's last step is the terminal `error` step (which nothing but BootstrapFailed may follow).
+ */
 export function checkEventOrder(events: RunEvent[]): string[] {
   const problems: string[] = [];
-  const state = new Map<string, string>();
+  const state = new Map<string, { kind: string; step?: string }>();
   for (const ev of events) {
     const [kind, body] = Object.entries(ev)[0] as [string, Record<string, unknown>];
     const svc = String(body.service);
     const prev = state.get(svc);
+    const afterStart = prev?.kind === "BootstrapStarted" || prev?.kind === "BootstrapStep";
     const ok =
       (kind === "BootstrapPlanned" && prev === undefined) ||
-      (kind === "BootstrapStarted" && prev === "BootstrapPlanned") ||
-      (kind === "BootstrapStep" && (prev === "BootstrapStarted" || prev === "BootstrapStep")) ||
-      ((kind === "BootstrapCompleted" || kind === "BootstrapFailed") && (prev === "BootstrapStarted" || prev === "BootstrapStep"));
-    if (!ok) problems.push(`${svc}: ${kind} after ${prev ?? "nothing"}`);
-    if (kind === "BootstrapStep" && typeof body.duration_ms !== "number") problems.push(`${svc}: step ${String(body.step)} without duration_ms`);
-    state.set(svc, kind);
+      (kind === "BootstrapStarted" && prev?.kind === "BootstrapPlanned") ||
+      ((kind === "BootstrapStep" || kind === "BootstrapCompleted") && afterStart && prev?.step !== "error") ||
+      (kind === "BootstrapFailed" && prev?.step === "error");
+    if (!ok) problems.push(`${svc}: ${kind}${body.step ? ` ${String(body.step)}` : ""} after ${prev ? `${prev.kind}${prev.step ? ` ${prev.step}` : ""}` : "nothing"}`);
+    if (kind === "BootstrapStep" && !(Number.isInteger(body.duration_ms) && (body.duration_ms as number) >= 0)) problems.push(`${svc}: step ${String(body.step)} without duration_ms`);
+    if (kind === "BootstrapStep" && body.step === "error" && body.status !== "failed") problems.push(`${svc}: error step with status ${String(body.status)}`);
+    state.set(svc, { kind, step: kind === "BootstrapStep" ? String(body.step) : undefined });
   }
-  for (const [svc, last] of state) if (last !== "BootstrapCompleted" && last !== "BootstrapFailed") problems.push(`${svc}: ends with ${last}`);
+  for (const [svc, last] of state) if (last.kind !== "BootstrapCompleted" && last.kind !== "BootstrapFailed") problems.push(`${svc}: ends with ${last.kind}`);
   return problems;
 }

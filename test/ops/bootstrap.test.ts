@@ -66,6 +66,7 @@ function expectModeEverywhere(dir: string, mode: string) {
   for (const f of fs.readdirSync(path.join(dir, "services"))) expect(readJson(path.join(dir, "services", f)).mode).toBe(mode);
   expect(fs.readFileSync(path.join(dir, "summary.md"), "utf8")).toContain(`mode: \`${mode}\``);
   for (const e of events(dir)) expect(Object.values(e)[0]).toHaveProperty("run_id");
+  expect(checkEventOrder(events(dir))).toEqual([]);
   expect(events(dir).filter((e) => "BootstrapPlanned" in e).every((e) => (e as any).BootstrapPlanned.mode === mode)).toBe(true);
 }
 
@@ -211,6 +212,19 @@ describe("bootstrap modes against the stub CLI", () => {
     const ev = events(dir);
     expect(ev.filter((e) => "BootstrapFailed" in e).map((e: any) => e.BootstrapFailed.service)).toEqual(["loki"]);
     expect(ev.filter((e) => "BootstrapCompleted" in e)).toHaveLength(5);
+    expect(checkEventOrder(ev)).toEqual([]);
+    // Seed 002: loki's stream keeps the envelope and ends with the terminal error step, then Failed.
+    const loki = ev.map((e) => Object.entries(e)[0] as [string, any]).filter(([, b]) => b.service === "loki");
+    expect(loki.map(([k, b]) => (k === "BootstrapStep" ? `${b.step}:${b.status}` : k))).toEqual([
+      "BootstrapPlanned", "BootstrapStarted", "preflight:success", "policy-build:success", "up:success", "verify:failed", "evidence:success", "error:failed", "BootstrapFailed",
+    ]);
+    const detail = "E_PROOF_HEALTH: L1: logging-test-loki GET /ready answered 503";
+    expect(loki[7][1]).toEqual({ service: "loki", run_id: runs(sb)[0].run_id, step: "error", status: "failed", duration_ms: 0, detail });
+    expect(loki[8][1]).toMatchObject({ service: "loki", error: detail });
+    for (const [k, b] of loki) if (k === "BootstrapStep") expect(Number.isInteger(b.duration_ms)).toBe(true);
+    const lokiLog = readJson(path.join(dir, "services", "loki.json"));
+    expect(Object.keys(lokiLog).sort()).toEqual(Object.keys(readJson(path.join(dir, "services", "grafana.json"))).sort());
+    expect(lokiLog.steps[lokiLog.steps.length - 1]).toEqual({ step: "error", status: "failed", duration_ms: 0, detail });
     const ah = readJson(path.join(dir, "autoheal.suggestions.json"));
     expect(ah.active_buckets).toHaveLength(1);
     expect(ah.active_buckets[0]).toMatchObject({ bucket: "proof", error_codes: ["E_PROOF_HEALTH"], primary: { level: "L1", service: "loki" } });

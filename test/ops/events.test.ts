@@ -72,9 +72,16 @@ describe("buildEvents", () => {
     expect(repair.events.filter((e) => kind(e) === "BootstrapPlanned").map((e) => body(e).action)).toEqual(SERVICES.map((s) => (s === "loki" ? "up-targeted" : "skip")));
   });
 
-  it("checkEventOrder catches out-of-order streams and steps without duration", () => {
+  it("checkEventOrder catches out-of-order streams, steps without duration, failures without the error step", () => {
+    const head = [{ BootstrapPlanned: { service: "a" } }, { BootstrapStarted: { service: "a" } }];
+    const step = (name: string, status = "success") => ({ BootstrapStep: { service: "a", step: name, status, duration_ms: 1 } });
     expect(checkEventOrder([{ BootstrapStarted: { service: "loki" } }])).toEqual(["loki: BootstrapStarted after nothing", "loki: ends with BootstrapStarted"]);
-    expect(checkEventOrder([{ BootstrapPlanned: { service: "a" } }, { BootstrapStarted: { service: "a" } }, { BootstrapStep: { service: "a", step: "up" } }, { BootstrapCompleted: { service: "a" } }])).toEqual(["a: step up without duration_ms"]);
+    expect(checkEventOrder([...head, { BootstrapStep: { service: "a", step: "up" } }, { BootstrapCompleted: { service: "a" } }])).toEqual(["a: step up without duration_ms"]);
+    expect(checkEventOrder([...head, step("up"), { BootstrapStep: { service: "a", step: "verify", duration_ms: 1.5 } }, { BootstrapCompleted: { service: "a" } }])).toEqual(["a: step verify without duration_ms"]);
+    expect(checkEventOrder([...head, step("up", "failed"), { BootstrapFailed: { service: "a" } }])).toEqual(["a: BootstrapFailed after BootstrapStep up"]);
+    expect(checkEventOrder([...head, step("up", "failed"), step("error", "failed"), step("verify")])).toEqual(["a: BootstrapStep verify after BootstrapStep error", "a: ends with BootstrapStep"]);
+    expect(checkEventOrder([...head, step("error", "failed"), { BootstrapCompleted: { service: "a" } }])).toEqual(["a: BootstrapCompleted after BootstrapStep error"]);
+    expect(checkEventOrder([...head, step("up", "failed"), step("error", "failed"), { BootstrapFailed: { service: "a" } }])).toEqual([]);
   });
 });
 
