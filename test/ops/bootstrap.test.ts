@@ -290,6 +290,20 @@ describe("environment checks", () => {
     expect(mutating(sb)).toEqual([]);
   });
 
+  it("a secrets.local.env readable by others stops apply in preflight (E_ENV_SECRETS_FILE_MODE); 0600 passes", async () => {
+    const file = path.join(sb.dir, "secrets.local.env");
+    fs.writeFileSync(file, "GRAFANA_ADMIN_PASSWORD=x-not-used-1\n", { mode: 0o644 });
+    fs.chmodSync(file, 0o644);
+    const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb);
+    expect(r.code).toBe(1);
+    expect(mutating(sb)).toEqual([]);
+    const pf = readJson(path.join(bundleDir(sb), "preflight.report.json"));
+    expect(pf.checks.find((c: any) => c.check === "secrets-file")).toMatchObject({ status: "failed", error: { code: "E_ENV_SECRETS_FILE_MODE", action: `chmod 600 ${file}` } });
+    fs.chmodSync(file, 0o600);
+    expect((await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb)).code).toBe(0);
+    expect(readJson(path.join(bundleDir(sb, 1), "preflight.report.json")).checks.find((c: any) => c.check === "secrets-file")).toMatchObject({ status: "success", detail: "mode 0600" });
+  });
+
   it("offlineMode: diagnose reports E_DEPS_IMAGE_MISSING_OFFLINE for each absent image", async () => {
     fs.copyFileSync(path.join(__dirname, "..", "fixtures", "ops", "Pulumi.offline.yaml"), path.join(sb.dir, "Pulumi.test.yaml"));
     sb.docker.images.set("grafana/grafana:11.1.0", { Id: "sha256:" + "1".repeat(64), RepoDigests: [], RepoTags: ["grafana/grafana:11.1.0"] });
@@ -354,6 +368,16 @@ describe("run lock", () => {
     expect(fs.existsSync(lockFile)).toBe(false);
     expect(runs(sb)).toHaveLength(1);
     expect(runs(sb)[0]).toMatchObject({ mode: "apply", status: "red", codes: ["E_ENV_INTERRUPTED"], exit_code: code });
+  });
+
+  it("a run that crashes (its bundle cannot be written) still releases the lock", async () => {
+    fs.mkdirSync(sb.outDir, { recursive: true });
+    fs.writeFileSync(path.join(sb.outDir, "runs"), "not a directory\n");
+    const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/E_INTERNAL \(\w+\): .*runs/);
+    expect(pulumiCalls(sb).filter((c) => c.argv[0] === "up")).toHaveLength(1); // it held the lock and ran
+    expect(fs.existsSync(path.join(sb.outDir, ".bootstrap.lock"))).toBe(false);
   });
 
   it("recovers the lock of a dead PID with a warning", async () => {
