@@ -36,9 +36,40 @@ export function isAbsolutePath(v: unknown): boolean {
   return typeof v === "string" && v.startsWith("/") && !v.includes("\0");
 }
 
+/** `/srv//x/./y/` -> `/srv/x/y`: the spelling Docker reports back for a bind mount. */
+export function normalizeHostPath(p: string): string {
+  const n = path.posix.normalize(p);
+  return n.length > 1 ? n.replace(/\/+$/, "") : n;
+}
+
+/**
+ * Why a host path is not acceptable, or undefined: relative (depends on the daemon's working
+ * directory), or absolute but not in normal form (`..`, `.`, `//`: what is mounted is not what the
+ * file says). A trailing slash is harmless. The config lint (paths.*) and the host-paths-absolute
+ * policy (every bind mount) both use this, so a config the lint passes cannot fail the policy.
+ */
+export function hostPathProblem(v: string): "relative" | "not-normal" | undefined {
+  if (!isAbsolutePath(v)) return "relative";
+  if (normalizeHostPath(v) !== (v.length > 1 ? v.replace(/\/+$/, "") : v)) return "not-normal";
+  return undefined;
+}
+
 export function isDnsLabel(v: unknown): boolean {
   return typeof v === "string" && DNS_LABEL.test(v);
 }
+
+/**
+ * Suffixes the program appends to projectName for Docker names (shared conventions: containers
+ * `<project>-<kebab service>`, data volumes `<project>-<kebab service>-data`, network `<project>-net`).
+ * Every such name must itself be a DNS label (names-dns-safe), so projectName must leave room for the
+ * longest suffix. test/policy/program.test.ts checks this list against the names the program declares.
+ */
+export const DERIVED_NAME_SUFFIXES: readonly string[] = [
+  "-net",
+  ...["grafana", "loki", "alloy", "prometheus", "node-exporter", "cadvisor"].map((k) => `-${k}`),
+  ...["grafana", "loki", "alloy", "prometheus"].map((k) => `-${k}-data`),
+];
+export const MAX_PROJECT_NAME_LENGTH = 63 - Math.max(...DERIVED_NAME_SUFFIXES.map((x) => x.length));
 
 /** Best-effort DNS-safe spelling of a name (for example patches): `logging_test` -> `logging-test`. */
 export function toDnsLabel(v: string): string {
@@ -196,7 +227,15 @@ export function rulePaths(raw: Raw): RuleResult {
   if (!isRecord(paths)) return out;
   const project = isDnsLabel(raw.projectName) ? (raw.projectName as string) : "logging-bootstrap";
   for (const [name, v] of Object.entries(paths)) {
-    if (typeof v !== "string" || isAbsolutePath(v)) continue; // non-strings: the schema reports them
+    if (typeof v !== "string") continue; // non-strings: the schema reports them
+    const problem = hostPathProblem(v);
+    if (problem === undefined) continue;
+    if (problem === "not-normal") {
+      out.errors.push(
+        finding("E_CONFIG_PATH_NOT_ABSOLUTE", ["paths", name], `paths.${name} is ${JSON.stringify(v.slice(0, 200))}, which is not in normal form ('.', '..' or '//' segments); it resolves to ${normalizeHostPath(v)}, so write that`, stackPatch(["paths", name], normalizeHostPath(v))),
+      );
+      continue;
+    }
     const rel = path.posix.normalize(v.replace(/\0/g, "")).replace(/^(\.\.\/)+/, "").replace(/^\.\/?/, "");
     const fix = path.posix.join("/srv", project, rel === "" ? name : rel);
     out.errors.push(
@@ -206,17 +245,30 @@ export function rulePaths(raw: Raw): RuleResult {
   return out;
 }
 
-/** projectName: a DNS label (it prefixes container, volume and network names). */
+/** projectName: a DNS label short enough that every name derived from it is one too. */
 export function ruleProjectName(raw: Raw): RuleResult {
   const out = empty();
   const v = raw.projectName;
-  if (typeof v !== "string" || isDnsLabel(v)) return out;
+  if (typeof v !== "string") return out;
+  if (isDnsLabel(v)) {
+    if (v.length <= MAX_PROJECT_NAME_LENGTH) return out;
+    const longest = DERIVED_NAME_SUFFIXES.reduce((a, b) => (b.length > a.length ? b : a));
+    out.errors.push(
+      finding(
+        "E_CONFIG_NAME_NOT_DNS_SAFE",
+        ["projectName"],
+        `projectName is ${v.length} characters; derived Docker names such as ${JSON.stringify(v + longest)} must stay DNS labels (at most 63), so projectName may have at most ${MAX_PROJECT_NAME_LENGTH}`,
+        stackPatch(["projectName"], v.slice(0, MAX_PROJECT_NAME_LENGTH).replace(/-+$/, "")),
+      ),
+    );
+    return out;
+  }
   out.errors.push(
     finding(
       "E_CONFIG_NAME_NOT_DNS_SAFE",
       ["projectName"],
       `projectName ${JSON.stringify(v.slice(0, 80))} is not a DNS label (lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')`,
-      stackPatch(["projectName"], toDnsLabel(v)),
+      stackPatch(["projectName"], toDnsLabel(v).slice(0, MAX_PROJECT_NAME_LENGTH).replace(/-+$/, "") || "logging-bootstrap"),
     ),
   );
   return out;
@@ -327,7 +379,15 @@ export function ruleExposure(raw: Raw): RuleResult {
   return out;
 }
 
-/** retention.logs / retention.metrics parse as positive durations (30d, 720h, 1w2d). */
+/**
+ * The shortest retention accepted for logs and metrics. Loki's limits validation refuses a
+ * retention_period below 24h (its index period); the retention-enforced policy uses the same
+ * value as its default minimum, so a config the lint passes cannot fail that policy.
+ */
+export const MIN_RETENTION = "24h";
+export const MIN_RETENTION_MS = 24 * 3600e3;
+
+/** retention.logs / retention.metrics parse as durations of at least MIN_RETENTION (30d, 720h, 1w2d). */
 export function ruleRetention(raw: Raw): RuleResult {
   const out = empty();
   const ret = raw.retention;
@@ -337,7 +397,18 @@ export function ruleRetention(raw: Raw): RuleResult {
     const v = ret[key];
     if (v === undefined) continue;
     const ms = parseDuration(v);
-    if (ms !== undefined && ms > 0) continue;
+    if (ms !== undefined && ms >= MIN_RETENTION_MS) continue;
+    if (ms !== undefined && ms > 0) {
+      out.errors.push(
+        finding(
+          "E_CONFIG_DURATION",
+          ["retention", key],
+          `retention.${key} ${show(v, 40)} is shorter than the minimum ${MIN_RETENTION} (Loki refuses a shorter retention_period; the retention-enforced policy blocks it)`,
+          stackPatch(["retention", key], defaults[key]),
+        ),
+      );
+      continue;
+    }
     const shown = typeof v === "string" ? show(v, 40) : `${v === null ? "null" : typeof v} ${show(v, 40)}`;
     out.errors.push(
       finding(
@@ -360,6 +431,35 @@ export function suggestDuration(v: unknown): string | undefined {
   const unit = m[2].toLowerCase();
   const u = unit.startsWith("y") ? "y" : unit.startsWith("w") ? "w" : unit.startsWith("d") ? "d" : unit.startsWith("h") ? "h" : unit.startsWith("m") ? "m" : "s";
   return `${Number(m[1])}${u}`;
+}
+
+/**
+ * alloy.dockerAllowlist and alloy.journaldUnits are non-empty (P15). Without them the rendered
+ * Alloy config has no allowlisted source, which the mandatory alloy-allowlists policy blocks; the
+ * lint says so first, with a patch, instead of letting `pulumi preview` fail later.
+ */
+export function ruleAlloyAllowlists(raw: Raw): RuleResult {
+  const out = empty();
+  const alloy = raw.alloy === undefined ? {} : raw.alloy;
+  if (!isRecord(alloy)) return out; // the schema reports a non-mapping
+  const project = isDnsLabel(raw.projectName) ? (raw.projectName as string) : "logging-bootstrap";
+  const examples: Record<string, { value: string[]; what: string }> = {
+    dockerAllowlist: { value: ["grafana", "loki", "prometheus"].map((s) => `${project}-${s}`), what: "the Docker containers (exact names) whose logs Alloy ships" },
+    journaldUnits: { value: ["docker.service"], what: "the systemd units whose journal entries Alloy ships" },
+  };
+  for (const [key, ex] of Object.entries(examples)) {
+    const v = alloy[key];
+    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) continue; // non-lists: the schema reports them
+    out.errors.push(
+      finding(
+        "E_CONFIG_MISSING_KEY",
+        ["alloy", key],
+        `alloy.${key} is ${v === undefined ? "missing" : "empty"}; list ${ex.what}, so Alloy reads only what is allowlisted (P15; the alloy-allowlists policy refuses a config without it)`,
+        stackPatch(["alloy", key], ex.value),
+      ),
+    );
+  }
+  return out;
 }
 
 /** Config keys that may only ever hold a Pulumi secret (mirrors contracts/secrets_policy.json). */
@@ -391,6 +491,7 @@ export const SEMANTIC_RULES: readonly ((raw: Raw, ctx: RuleContext) => RuleResul
   rulePaths,
   ruleImages,
   ruleRetention,
+  ruleAlloyAllowlists,
   ruleSecrets,
 ];
 

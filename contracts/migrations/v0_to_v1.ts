@@ -106,7 +106,13 @@ export function v0ToV1(input: Raw): { config: Raw; notes: string[] } {
     out.retention = { logs: "30d", metrics: "15d" };
     notes.push("retention: v0 has none; seed 000's baseline is 30 days of logs and 15 days of metrics");
   }
-  notes.push("alloy.dockerAllowlist / alloy.journaldUnits / alloy.redactions: v0 has none; add them (see Pulumi.test.yaml) or L4 records their absence as an accepted risk");
+  if (!("alloy" in out)) {
+    // v1 requires both allowlists (P15); the narrowest useful ones are this stack's own API
+    // containers and the Docker daemon's unit. Redactions stay optional (an advisory note).
+    const project = isDnsLabel(out.projectName) ? (out.projectName as string) : "logging-bootstrap";
+    out.alloy = { dockerAllowlist: ["grafana", "loki", "prometheus"].map((s) => `${project}-${s}`), journaldUnits: ["docker.service"] };
+    notes.push(`alloy: v0 has no allowlists; Alloy ships only this stack's containers (${project}-grafana, -loki, -prometheus) and the docker.service journal. Extend alloy.dockerAllowlist / alloy.journaldUnits, and add alloy.redactions (see Pulumi.test.yaml), or L4 records their absence as an accepted risk`);
+  }
   return { config: orderKeys(out), notes };
 }
 

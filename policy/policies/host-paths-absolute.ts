@@ -1,17 +1,18 @@
-import * as path from "path";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { isAbsolutePath } from "../../contracts/config/rules";
+import { hostPathProblem as pathProblem, normalizeHostPath } from "../../contracts/config/rules";
 import { msg } from "../lib/report";
 import { displayName, hostMountsOf, TYPES } from "../lib/resources";
 
-/** Problems with one host path: relative, or not in normal form (`.`/`..` segments, `//`). */
+/** Problems with one host path (the config lint's predicate): relative, or not in normal form. */
 export function hostPathProblem(p: string): string | undefined {
-  if (!isAbsolutePath(p)) return "is relative, so it depends on the Docker daemon's working directory";
-  if (path.posix.normalize(p) !== p.replace(/(.)\/+$/, "$1")) return `is not in normal form (it resolves to ${path.posix.normalize(p)})`;
+  const problem = pathProblem(p);
+  if (problem === "relative") return "is relative, so it depends on the Docker daemon's working directory";
+  if (problem === "not-normal") return `is not in normal form (it resolves to ${normalizeHostPath(p)})`;
   return undefined;
 }
 
-// P9. Same predicate as the config lint's paths rule (isAbsolutePath), applied to every bind mount.
+// P9. Same predicate as the config lint's paths rule (contracts/config/rules.ts hostPathProblem),
+// applied to every bind mount.
 export const hostPathsAbsolute: ResourceValidationPolicy = {
   name: "host-paths-absolute",
   description: "Every host path bind-mounted into a container (volumes[].hostPath and bind mounts[].source) is an absolute path in normal form.",

@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import YAML from "yaml";
-import { parseDuration } from "../../contracts/config/rules";
+import { MIN_RETENTION, parseDuration } from "../../contracts/config/rules";
 import { msg } from "../lib/report";
 import { commandOf, displayName, findUpload, isObject, serviceOf, TYPES } from "../lib/resources";
 
@@ -10,7 +10,8 @@ export interface RetentionConfig {
   /** Shortest accepted Prometheus retention time (a duration). */
   minMetricRetention: string;
 }
-export const RETENTION_DEFAULTS: RetentionConfig = { minLogRetention: "24h", minMetricRetention: "24h" };
+// Default minimum = the config lint's MIN_RETENTION, so a config the lint passes passes here.
+export const RETENTION_DEFAULTS: RetentionConfig = { minLogRetention: MIN_RETENTION, minMetricRetention: MIN_RETENTION };
 
 export const LOKI_CONFIG = "/etc/loki/config.yaml";
 export const PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml";

@@ -42,7 +42,7 @@ describe("config:lint", () => {
     const j = JSON.parse(r.stdout);
     expect(Object.keys(j)).toEqual(["ok", "errors", "warnings"]);
     expect(j.ok).toBe(false);
-    expect(j.errors).toHaveLength(10);
+    expect(j.errors).toHaveLength(12);
     for (const f of [...j.errors, ...j.warnings]) expect(Object.keys(f).sort()).toEqual(["bucket", "code", "examplePatch", "message", "path"]);
     expect(r.stdout).not.toContain("hunter2-plaintext");
   });
@@ -57,11 +57,11 @@ describe("config:lint", () => {
   it("human output lists every finding with its code, bucket and patch", () => {
     const r = run([fixture("broken-everything.yaml")]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/10 error\(s\), 4 warning\(s\)/);
+    expect(r.stdout).toMatch(/12 error\(s\), 4 warning\(s\)/);
     for (const code of ["E_CONFIG_NAME_NOT_DNS_SAFE", "E_CONFIG_NOT_BOOLEAN", "E_CONFIG_EXPOSURE", "E_CONFIG_INVALID_PORT", "E_CONFIG_PORT_DUPLICATE", "E_CONFIG_PATH_NOT_ABSOLUTE", "E_CONFIG_IMAGE_UNPINNED", "E_CONFIG_DURATION", "E_CONFIG_SECRET_PLAINTEXT"]) {
       expect(r.stdout).toContain(`error ${code} [config]`);
     }
-    expect(r.stdout.match(/example patch:/g)).toHaveLength(14);
+    expect(r.stdout.match(/example patch:/g)).toHaveLength(16);
     expect(r.stdout).toContain("logging-bootstrap:projectName: logging-test");
     expect(r.stdout).not.toContain("hunter2-plaintext");
   });

@@ -82,6 +82,7 @@ table(
     { name: "root", mutate: (c) => (c.paths.logsRoot = "/") },
     { name: "dataRoot absent", mutate: (c) => delete c.paths.dataRoot },
     { name: "path with spaces", mutate: (c) => (c.paths.dataRoot = "/srv/my data") },
+    { name: "trailing slash", mutate: (c) => (c.paths.telemetryRoot = "/tmp/bootstrap-test/telemetry/") },
   ],
   [
     { name: "bare name", mutate: (c) => (c.paths.logsRoot = "logs"), expected: [["E_CONFIG_PATH_NOT_ABSOLUTE", "paths.logsRoot"]] },
@@ -89,6 +90,10 @@ table(
     { name: "../escape", mutate: (c) => (c.paths.dataRoot = "../data"), expected: [["E_CONFIG_PATH_NOT_ABSOLUTE", "paths.dataRoot"]] },
     { name: "home shorthand", mutate: (c) => (c.paths.dockerSocket = "~/docker.sock"), expected: [["E_CONFIG_PATH_NOT_ABSOLUTE", "paths.dockerSocket"]] },
     { name: "empty", mutate: (c) => (c.paths.journalDir = ""), expected: [["E_CONFIG_PATH_NOT_ABSOLUTE", "paths.journalDir"]] },
+    // Absolute but not what gets mounted: the host-paths-absolute policy refuses these, so the lint must too.
+    { name: "absolute with ..", mutate: (c) => (c.paths.logsRoot = "/tmp/bootstrap-test/../logs"), expected: [["E_CONFIG_PATH_NOT_ABSOLUTE", "paths.logsRoot"]] },
+    { name: "absolute with //", mutate: (c) => (c.paths.dataRoot = "/srv//data"), expected: [["E_CONFIG_PATH_NOT_ABSOLUTE", "paths.dataRoot"]] },
+    { name: "absolute with /./", mutate: (c) => (c.paths.telemetryRoot = "/tmp/./t"), expected: [["E_CONFIG_PATH_NOT_ABSOLUTE", "paths.telemetryRoot"]] },
   ],
 );
 
@@ -96,7 +101,7 @@ table(
   "projectName DNS-safe (E_CONFIG_NAME_NOT_DNS_SAFE)",
   [
     { name: "single letter", mutate: (c) => (c.projectName = "a") },
-    { name: "63 characters", mutate: (c) => (c.projectName = "a".repeat(63)) },
+    { name: "47 characters (63 minus '-prometheus-data')", mutate: (c) => (c.projectName = "a".repeat(47)) },
     { name: "digits and dashes", mutate: (c) => (c.projectName = "obs-2-prod") },
   ],
   [
@@ -105,6 +110,8 @@ table(
     { name: "leading dash", mutate: (c) => (c.projectName = "-logging"), expected: [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]] },
     { name: "trailing dash", mutate: (c) => (c.projectName = "logging-"), expected: [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]] },
     { name: "64 characters", mutate: (c) => (c.projectName = "a".repeat(64)), expected: [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]] },
+    { name: "48 characters: <project>-prometheus-data would be 64", mutate: (c) => (c.projectName = "a".repeat(48)), expected: [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]] },
+    { name: "63 characters, a DNS label itself", mutate: (c) => (c.projectName = "a".repeat(63)), expected: [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]] },
     { name: "empty", mutate: (c) => (c.projectName = ""), expected: [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]] },
     { name: "dot", mutate: (c) => (c.projectName = "logging.test"), expected: [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]] },
   ],
@@ -169,12 +176,16 @@ table(
     { name: "720h", mutate: (c) => (c.retention.logs = "720h") },
     { name: "1w2d", mutate: (c) => (c.retention.metrics = "1w2d") },
     { name: "1y", mutate: (c) => (c.retention.logs = "1y") },
+    { name: "exactly the 24h minimum", mutate: (c) => (c.retention.logs = "24h") },
+    { name: "1d for metrics", mutate: (c) => (c.retention.metrics = "1d") },
   ],
   [
     { name: "30 days", mutate: (c) => (c.retention.logs = "30 days"), expected: [["E_CONFIG_DURATION", "retention.logs"]] },
     { name: "units out of order 2d1w", mutate: (c) => (c.retention.metrics = "2d1w"), expected: [["E_CONFIG_DURATION", "retention.metrics"]] },
     { name: "no unit", mutate: (c) => (c.retention.logs = "30"), expected: [["E_CONFIG_DURATION", "retention.logs"]] },
     { name: "zero", mutate: (c) => (c.retention.logs = "0d"), expected: [["E_CONFIG_DURATION", "retention.logs"]] },
+    { name: "23h59m, below Loki's 24h minimum", mutate: (c) => (c.retention.logs = "23h59m"), expected: [["E_CONFIG_DURATION", "retention.logs"]] },
+    { name: "1h metrics", mutate: (c) => (c.retention.metrics = "1h"), expected: [["E_CONFIG_DURATION", "retention.metrics"]] },
     { name: "a number", mutate: (c) => (c.retention.metrics = 15), expected: [["E_CONFIG_DURATION", "retention.metrics"]] },
     { name: "month unit", mutate: (c) => (c.retention.logs = "1M"), expected: [["E_CONFIG_DURATION", "retention.logs"]] },
   ],
@@ -294,3 +305,16 @@ describe("predicates", () => {
     expect([suggestDuration("30 days"), suggestDuration("720 H"), suggestDuration("1 month")]).toEqual(["30d", "720h", undefined]);
   });
 });
+
+table(
+  "alloy allowlists present and non-empty (E_CONFIG_MISSING_KEY)",
+  [
+    { name: "one container, one unit", mutate: (c) => (c.alloy = { dockerAllowlist: ["x"], journaldUnits: ["docker.service"] }) },
+    { name: "no redactions (advisory only)", mutate: (c) => (c.alloy.redactions = []) },
+  ],
+  [
+    { name: "alloy absent", mutate: (c) => delete c.alloy, expected: [["E_CONFIG_MISSING_KEY", "alloy.dockerAllowlist"], ["E_CONFIG_MISSING_KEY", "alloy.journaldUnits"]] },
+    { name: "empty docker allowlist", mutate: (c) => (c.alloy.dockerAllowlist = []), expected: [["E_CONFIG_MISSING_KEY", "alloy.dockerAllowlist"]] },
+    { name: "journald units absent", mutate: (c) => delete c.alloy.journaldUnits, expected: [["E_CONFIG_MISSING_KEY", "alloy.journaldUnits"]] },
+  ],
+);

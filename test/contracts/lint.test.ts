@@ -68,6 +68,11 @@ const BROKEN: [string, (c: Cfg) => void][] = [
   ["typo inside a list element", (c) => (c.alloy.redactions = [{ name: "a", pattern: "x(.*)" }, { name: "b", pattern: "y(.*)", replacment: "z" }])],
   ["second list element broken", (c) => (c.alloy.redactions = [{ name: "a", pattern: "x(.*)" }, { name: "b" }])],
   ["empty string in a list", (c) => (c.alloy.dockerAllowlist = ["logging-test-grafana", ""])],
+  ["path with ..", (c) => (c.paths.logsRoot = "/tmp/bootstrap-test/../logs")],
+  ["projectName too long for derived names", (c) => (c.projectName = "a".repeat(55))],
+  ["retention below 24h", (c) => (c.retention = { logs: "1h", metrics: "1h" })],
+  ["no alloy allowlists", (c) => (c.alloy = { dockerAllowlist: [], journaldUnits: [], redactions: [] })],
+  ["alloy absent", (c) => delete c.alloy],
 ];
 
 describe("example patches fix what they report", () => {
@@ -108,6 +113,8 @@ describe("all findings together", () => {
       ["E_CONFIG_IMAGE_UNPINNED", "images.grafana"],
       ["E_CONFIG_IMAGE_UNPINNED", "images.loki"],
       ["E_CONFIG_DURATION", "retention.logs"],
+      ["E_CONFIG_MISSING_KEY", "alloy.dockerAllowlist"],
+      ["E_CONFIG_MISSING_KEY", "alloy.journaldUnits"],
       ["E_CONFIG_SECRET_PLAINTEXT", "grafanaAdminPassword"],
     ]);
     expect(r.warnings.map((w) => w.path)).toEqual(["images.alloy", "images.prometheus", "images.nodeExporter", "images.cadvisor"]);
@@ -136,7 +143,7 @@ describe("all findings together", () => {
   it("the parsed config applies defaults and never carries the password", () => {
     const cfg = clone(EXAMPLE_CONFIG) as Cfg;
     delete cfg.verify;
-    delete cfg.alloy;
+    cfg.alloy = { dockerAllowlist: ["a"], journaldUnits: ["b"] };
     cfg.grafanaAdminPassword = "enc";
     const r = lintConfig(cfg, { secretKeys: ["grafanaAdminPassword"] });
     expect(r.ok).toBe(true);
@@ -144,7 +151,7 @@ describe("all findings together", () => {
       enabled: true, timeoutSeconds: 120, cardinalityLimit: 100, requiredLabels: ["job", "filename"],
       health: true, reachability: true, ingestion: true, labels: true, dashboards: true, rules: true, provenance: true, configDrift: true,
     });
-    expect(r.config!.alloy).toEqual({ dockerAllowlist: [], journaldUnits: [], redactions: [] });
+    expect(r.config!.alloy).toEqual({ dockerAllowlist: ["a"], journaldUnits: ["b"], redactions: [] });
     expect("grafanaAdminPassword" in r.config!).toBe(false);
   });
 

@@ -29,6 +29,7 @@ const EXPECTED_V1 = {
     cadvisor: "gcr.io/cadvisor/cadvisor:v0.49.1",
   },
   retention: { logs: "30d", metrics: "15d" },
+  alloy: { dockerAllowlist: ["logging-test-grafana", "logging-test-loki", "logging-test-prometheus"], journaldUnits: ["docker.service"] },
   verify: { dashboards: true, rules: true, labels: true },
 };
 

@@ -101,7 +101,7 @@ describe("loadStackConfig", () => {
       const err = loadError();
       const strip = (fs: { code: string; path: string; message: string; examplePatch: string }[]) => fs.map((f) => [f.code, f.path, f.message, f.examplePatch]);
       expect(strip((err.details as any).findings)).toEqual(strip(lint.errors));
-      expect(lint.errors.length).toBe(9);
+      expect(lint.errors.length).toBe(11);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

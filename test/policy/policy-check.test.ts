@@ -63,9 +63,12 @@ it("prints a table by default", async () => {
   expect(lines.some((l) => /^advisory\s+images-pinned\s+logging-test-loki-image\s+Image "grafana\/loki:3\.0\.0" is pinned by tag only/.test(l))).toBe(true);
 });
 
-it("exits 1 on a mandatory violation from a --config-file variant", async () => {
-  const file = stackVariant("shortret", (c) => (c["logging-bootstrap:retention"] = { logs: "1h", metrics: "7d" }));
-  const r = await policyCheck(["--stack", "test", "--config-file", file, "--json"]);
+it("exits 1 on a mandatory violation (a lint-clean stack, a stricter --policy-config)", async () => {
+  // Every config that breaks a default policy is refused by the lint first (test/policy/program.test.ts),
+  // so the mandatory path is reached through policy config, as an operator tightening a threshold would.
+  const policyConfig = path.join(tmp, "strict.json");
+  fs.writeFileSync(policyConfig, JSON.stringify({ "retention-enforced": { minLogRetention: "30d" } }));
+  const r = await policyCheck(["--stack", "test", "--policy-config", policyConfig, "--json"]);
   expect(r.code).toBe(1);
   const mandatory = JSON.parse(r.stdout).violations.filter((v: { enforcementLevel: string }) => v.enforcementLevel === "mandatory");
   expect(mandatory).toEqual([
@@ -73,7 +76,7 @@ it("exits 1 on a mandatory violation from a --config-file variant", async () => 
       policy: "retention-enforced",
       enforcementLevel: "mandatory",
       resource: expect.stringMatching(/::logging-test-loki$/),
-      message: "Loki's retention_period 1h is shorter than this policy's minLogRetention 24h. Fix: raise retention.logs to at least 24h.",
+      message: "Loki's retention_period 7d is shorter than this policy's minLogRetention 30d. Fix: raise retention.logs to at least 30d.",
     },
   ]);
 });

@@ -7,7 +7,9 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { evaluateProgram, EvaluatedResource, Evaluation, PROJECT_ROOT } from "../../scripts/lib/evaluate";
-import { defaultPolicyConfigFile, packConfigFor } from "../../scripts/policy-check";
+import { lintFile } from "../../scripts/config-lint";
+import { defaultPolicyConfigFile, isFailing, packConfigFor, policyCheck } from "../../scripts/policy-check";
+import { DERIVED_NAME_SUFFIXES } from "../../contracts/config/rules";
 import { POLICIES } from "../../policy/lib/catalog";
 import { TYPES } from "../../policy/lib/resources";
 import { mandatory, PackConfig, runPolicies, RunResult } from "../../policy/lib/runner";
@@ -46,6 +48,17 @@ describe.each(["test", "prod"])("stack %s as declared", (stack) => {
     expect(MANDATORY.filter((n) => !judged(n))).toEqual([]);
     expect(MANDATORY).toHaveLength(10);
   });
+  it("declares Docker names only as <projectName><suffix> with the suffixes the lint's length limit assumes", () => {
+    const project = stack === "test" ? "logging-test" : "infra-observability";
+    const names = evals[stack].resources
+      .filter((r) => [TYPES.container, TYPES.volume, TYPES.network].includes(r.type as never))
+      .map((r) => r.inputs.name as string);
+    expect(names.length).toBeGreaterThanOrEqual(6 + 4 + 1);
+    for (const n of names) {
+      expect(n.startsWith(project)).toBe(true);
+      expect(DERIVED_NAME_SUFFIXES).toContain(n.slice(project.length));
+    }
+  });
   it("has only the expected advisory notes", () => {
     const byPolicy = new Set(result.violations.map((v) => v.policy));
     // Images are pinned by tag only (no digests in the stack files); every service has its HealthProof.
@@ -68,43 +81,55 @@ it("prod publishes on 0.0.0.0, so exposure-explicit blocks it without lanExposed
 });
 
 describe("config mutations (stack files in a temp dir, --config-file)", () => {
-  async function mutated(name: string, f: (config: Record<string, any>) => void): Promise<RunResult> {
+  function write(name: string, f: (config: Record<string, any>) => void): string {
     const doc = YAML.parse(fs.readFileSync(stackFile("test"), "utf8"));
     f(doc.config);
     const file = path.join(tmp, `Pulumi.${name}.yaml`);
     fs.writeFileSync(file, YAML.stringify(doc));
-    const ev = await evaluateProgram({ stack: "test", configFile: file });
-    return run(ev, configFor("test", file));
+    return file;
   }
-  const fired = (r: RunResult, policy: string) => mandatory(r).filter((v) => v.policy === policy);
 
-  it("names-dns-safe: a 55-character projectName makes <project>-node-exporter longer than a DNS label", async () => {
-    const r = await mutated("longname", (c) => (c["logging-bootstrap:projectName"] = "a".repeat(55)));
-    expect(fired(r, "names-dns-safe").map((v) => v.resource.split("::").pop()).sort()).toEqual(
-      ["alloy-data", "cadvisor", "grafana-data", "loki-data", "node-exporter", "prometheus", "prometheus-data"].map((s) => `${"a".repeat(55)}-${s}`).sort(),
-    );
-    expect(mandatory(r).every((v) => v.policy === "names-dns-safe")).toBe(true);
+  // A config that would break a mandatory policy must not lint clean: the lint (config:lint, and
+  // loadStackConfig inside the program) refuses it with the same coded findings, so policy:check
+  // reports config errors and never evaluates it. The policies themselves are shown firing on the
+  // equivalent program mutation below.
+  it.each<[string, (c: Record<string, any>) => void, [string, string][]]>([
+    ["longname", (c) => (c["logging-bootstrap:projectName"] = "a".repeat(55)), [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]]],
+    ["dotdot", (c) => (c["logging-bootstrap:paths"].logsRoot = "/tmp/bootstrap-test/../logs"), [["E_CONFIG_PATH_NOT_ABSOLUTE", "paths.logsRoot"]]],
+    ["shortret", (c) => (c["logging-bootstrap:retention"] = { logs: "1h", metrics: "1h" }), [["E_CONFIG_DURATION", "retention.logs"], ["E_CONFIG_DURATION", "retention.metrics"]]],
+    ["noallow", (c) => (c["logging-bootstrap:alloy"] = { dockerAllowlist: [], journaldUnits: [], redactions: [] }), [["E_CONFIG_MISSING_KEY", "alloy.dockerAllowlist"], ["E_CONFIG_MISSING_KEY", "alloy.journaldUnits"]]],
+  ])("%s: refused by the lint before any policy runs", async (name, f, expected) => {
+    const file = write(name, f);
+    expect(lintFile(file).errors.map((e) => [e.code, e.path])).toEqual(expected);
+    const checked = await policyCheck({ stack: "test", configFile: file });
+    expect({ errors: checked.errors?.map((e) => [e.code, e.path]), violations: checked.violations }).toEqual({ errors: expected, violations: [] });
+    expect(isFailing(checked)).toBe(true);
+    await expect(evaluateProgram({ stack: "test", configFile: file })).rejects.toMatchObject({ code: expected[0][0] });
   });
-  it("host-paths-absolute: a logsRoot with '..' (absolute, so the lint lets it through)", async () => {
-    const r = await mutated("dotdot", (c) => (c["logging-bootstrap:paths"].logsRoot = "/tmp/bootstrap-test/../logs"));
-    expect(fired(r, "host-paths-absolute").map((v) => v.message)).toEqual([expect.stringMatching(/logging-test-alloy volumes\[\d\]\.hostPath "\/tmp\/bootstrap-test\/\.\.\/logs" is not in normal form/)]);
-    expect(mandatory(r)).toHaveLength(1);
-  });
-  it("retention-enforced: 1h retention is below the 24h minimum for Loki and Prometheus", async () => {
-    const r = await mutated("shortret", (c) => (c["logging-bootstrap:retention"] = { logs: "1h", metrics: "1h" }));
-    expect(fired(r, "retention-enforced").map((v) => v.message)).toEqual([expect.stringMatching(/^Loki's retention_period 1h is shorter/), expect.stringMatching(/^Prometheus retention time 1h is shorter/)]);
-    expect(mandatory(r)).toHaveLength(2);
-  });
-  it("alloy-allowlists: empty allowlists leave Alloy without docker and journald allowlists", async () => {
-    const r = await mutated("noallow", (c) => (c["logging-bootstrap:alloy"] = { dockerAllowlist: [], journaldUnits: [], redactions: [] }));
-    expect(fired(r, "alloy-allowlists").map((v) => v.message)).toEqual([expect.stringMatching(/no loki.source.docker component/), expect.stringMatching(/no loki.source.journal component/)]);
-    expect(r.violations.filter((v) => v.policy === "alloy-allowlists" && v.enforcementLevel === "advisory").map((v) => v.message)).toEqual([expect.stringMatching(/stage.replace/)]);
+
+  it("a lint-clean variant (LAN exposure, other ports and paths) has no mandatory violation", async () => {
+    const file = write("variant", (c) => {
+      c["logging-bootstrap:exposure"] = { bindAddress: "0.0.0.0", lanExposed: true, loopbackOnly: ["loki"] };
+      c["logging-bootstrap:ports"] = { grafana: 20001, loki: 20002, alloy: 20003, prometheus: 20004, nodeExporter: 20005, cadvisor: 20006 };
+      c["logging-bootstrap:paths"] = { logsRoot: "/srv/x/logs/", telemetryRoot: "/srv/x/telemetry", dataRoot: "/srv/x/data" };
+      c["logging-bootstrap:retention"] = { logs: "24h", metrics: "1d" };
+    });
+    expect(lintFile(file).errors).toEqual([]);
+    const checked = await policyCheck({ stack: "test", configFile: file });
+    expect(checked.errors).toBeUndefined();
+    expect(mandatory({ violations: checked.violations, notApplicable: [] })).toEqual([]);
   });
 });
 
 describe("program mutations (a program bug the config lint cannot see)", () => {
   function mutateProgram(stack: string, pick: (r: EvaluatedResource) => boolean, f: (r: EvaluatedResource) => void): Evaluation {
     const ev = structuredClone(evals[stack]);
+    const hits = ev.resources.filter(pick);
+    expect(hits.length).toBeGreaterThan(0);
+    hits.forEach(f);
+    return ev;
+  }
+  function mutateProgram2(ev: Evaluation, pick: (r: EvaluatedResource) => boolean, f: (r: EvaluatedResource) => void): Evaluation {
     const hits = ev.resources.filter(pick);
     expect(hits.length).toBeGreaterThan(0);
     hits.forEach(f);
@@ -117,6 +142,37 @@ describe("program mutations (a program bug the config lint cannot see)", () => {
     return { policies: [...new Set(m.map((v) => v.policy))], messages: m.map((v) => v.message) };
   };
 
+  const upload = (r: EvaluatedResource, file: string) => (r.inputs.uploads as { file: string; content: string }[]).find((u) => u.file === file)!;
+
+  it("names-dns-safe: a container name longer than a DNS label", async () => {
+    const ev = mutateProgram("test", isContainer("cadvisor"), (r) => (r.inputs.name = "a".repeat(64)));
+    expect(await only(ev, "test")).toEqual({ policies: ["names-dns-safe"], messages: [expect.stringMatching(/^Container name "a{64}" is not a DNS label/)] });
+  });
+  it("host-paths-absolute: a bind mount with '..'", async () => {
+    const ev = mutateProgram("test", isContainer("alloy"), (r) => ((r.inputs.volumes as { hostPath?: string }[]).find((v) => v.hostPath === "/tmp/bootstrap-test/logs")!.hostPath = "/tmp/bootstrap-test/../logs"));
+    expect(await only(ev, "test")).toEqual({ policies: ["host-paths-absolute"], messages: [expect.stringMatching(/logging-test-alloy volumes\[\d\]\.hostPath "\/tmp\/bootstrap-test\/\.\.\/logs" is not in normal form/)] });
+  });
+  it("retention-enforced: Loki and Prometheus rendered with 1h retention", async () => {
+    let ev = mutateProgram("test", isContainer("loki"), (r) => {
+      const u = upload(r, "/etc/loki/config.yaml");
+      expect(u.content).toMatch(/retention_period: 7d/);
+      u.content = u.content.replace(/retention_period: 7d/, "retention_period: 1h");
+    });
+    ev = mutateProgram2(ev, isContainer("prometheus"), (r) => (r.inputs.command = (r.inputs.command as string[]).map((a) => a.replace(/^--storage\.tsdb\.retention\.time=.*/, "--storage.tsdb.retention.time=1h"))));
+    expect(await only(ev, "test")).toEqual({
+      policies: ["retention-enforced"],
+      messages: [expect.stringMatching(/^Loki's retention_period 1h is shorter/), expect.stringMatching(/^Prometheus retention time 1h is shorter/)],
+    });
+  });
+  it("alloy-allowlists: an Alloy config without docker and journald sources", async () => {
+    const ev = mutateProgram("test", isContainer("alloy"), (r) => (upload(r, "/etc/alloy/config.alloy").content = 'loki.write "default" {\n  endpoint {\n    url = "http://loki:3100/loki/api/v1/push"\n  }\n}\n'));
+    const res = await run(ev, configFor("test"));
+    expect(mandatory(res).map((v) => [v.policy, v.message])).toEqual([
+      ["alloy-allowlists", expect.stringMatching(/no loki.source.docker component/)],
+      ["alloy-allowlists", expect.stringMatching(/no loki.source.journal component/)],
+    ]);
+    expect(res.violations.filter((v) => v.policy === "alloy-allowlists" && v.enforcementLevel === "advisory").map((v) => v.message)).toEqual([expect.stringMatching(/stage.replace/)]);
+  });
   it("images-pinned: a RemoteImage pulled as :latest", async () => {
     const ev = mutateProgram("test", (r) => r.type === TYPES.remoteImage && r.name.endsWith("loki-image"), (r) => (r.inputs.name = "grafana/loki:latest"));
     expect(await only(ev, "test")).toEqual({ policies: ["images-pinned"], messages: [expect.stringMatching(/"grafana\/loki:latest" uses the moving tag :latest/)] });
