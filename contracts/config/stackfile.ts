@@ -107,7 +107,8 @@ export function readStackFile(file: string): StackFile {
     result.findings.push(finding("E_CONFIG_FILE_EMPTY", "", `${file} is empty`, fileFix));
     return result;
   }
-  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  // merge: Pulumi reads stack files with go-yaml v3, which applies `<<` merge keys; so must we.
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true, merge: true });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
       const pos = e.linePos?.[0];

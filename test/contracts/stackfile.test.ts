@@ -79,6 +79,13 @@ describe("keys", () => {
     expect(f.findings.map((x) => [x.code, x.path])).toEqual([["E_CONFIG_SCHEMA", "projectName"]]);
   });
 
+  it("applies YAML anchors and `<<` merge keys as Pulumi's go-yaml does", () => {
+    const f = readStackFile(write("Pulumi.merge.yaml", "config:\n  logging-bootstrap:limits:\n    <<: &base {grafana: 512}\n    loki: 1024\n  logging-bootstrap:other: *base\n"));
+    expect(f.findings).toEqual([]);
+    expect(f.projectConfig.limits).toEqual({ grafana: 512, loki: 1024 });
+    expect(f.projectConfig.other).toEqual({ grafana: 512 });
+  });
+
   it("a seed-000 JSON file is read as a v0 namespace object", () => {
     const f = readStackFile(fixture("seed000-test-config.v0.json"));
     expect(f.findings).toEqual([]);
