@@ -147,6 +147,12 @@ export function containerArgs(
     logDriver: "json-file",
     logOpts: { ...LOG_OPTS },
     memory: memoryLimitMb(cfg, svc),
+    // Swap limit = memory limit: the limit is a hard limit (no swap on top), and `pulumi up` stays a
+    // no-op. Left unset, Docker stores MemorySwap = 2 x Memory; the provider (terraform-provider-docker
+    // v4.x, whose `memory_swap` is Optional, not Computed) reads that back and plans an in-place update
+    // on every `up` (P6). Docker keeps an explicit value as given on hosts with swap accounting
+    // (cgroup v2, or v1 with memsw); without it Docker discards it (-1) and warns "No swap limit support".
+    memorySwap: memoryLimitMb(cfg, svc),
     networksAdvanced: [{ name: refs.network, aliases: [KEBAB[svc]] }],
     ports: publishedPorts(cfg, svc),
     volumes,

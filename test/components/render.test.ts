@@ -91,6 +91,11 @@ describe("Prometheus config and rules", () => {
       grafana: ["grafana:3000"],
     });
     expect(doc.rule_files).toEqual(["/etc/prometheus/rules/logging-bootstrap.rules.yml"]);
+    // Exactly job_name + static_configs: no metrics_path/scheme override, so every job is scraped at
+    // Prometheus's default http://<target>/metrics, where all six serve their metrics (Grafana's
+    // [metrics] is on by default; cAdvisor, Loki and Alloy serve /metrics on their HTTP port).
+    for (const s of doc.scrape_configs) expect(Object.keys(s).sort()).toEqual(["job_name", "static_configs"]);
+    expect(doc.global).toEqual({ scrape_interval: "15s", evaluation_interval: "15s", external_labels: { project: "logging-test" } });
   });
 
   it("has a recording group and an alert group with a target-down alert", () => {

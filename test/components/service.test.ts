@@ -14,7 +14,7 @@ import {
 import { SPECS, bashHttpHealth, cadvisorSpec, wgetHealth } from "../../components/services";
 import { hostDirsScript, shellQuote } from "../../components/stack";
 import { renderServiceFiles } from "../../components/render";
-import type { StackConfig } from "../../contracts/config/schema";
+import type { ServiceName, StackConfig } from "../../contracts/config/schema";
 import { SERVICES } from "../../contracts/config/schema";
 import { stackConfig } from "../util/mocks";
 
@@ -94,6 +94,48 @@ describe("container args", () => {
     expect(SPECS.alloy(test_).healthTest).toEqual(bashHttpHealth(12345, "/-/ready"));
     expect(SPECS.alloy(test_).healthTest[1]).toBe("/bin/bash");
   });
+  it("probes exactly what each image serves, with timings in Go's canonical duration form", () => {
+    const wget = (port: number, path: string) => ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}${path}`];
+    const expected: Record<ServiceName, string[]> = {
+      grafana: wget(3000, "/api/health"),
+      loki: wget(3100, "/ready"),
+      prometheus: wget(9090, "/-/ready"),
+      nodeExporter: wget(9100, "/metrics"),
+      cadvisor: wget(8080, "/healthz"),
+      alloy: ["CMD", "/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/12345 && printf 'GET /-/ready HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"],
+    };
+    const secs = (d: string): number => {
+      // The provider reads healthchecks back as Go's Duration.String(): "5s", but "1m0s" for 60 s.
+      // Any other spelling ("60s", "1m") would differ from the read-back and plan a change (P6).
+      expect(d).toMatch(/^[1-9][0-9]?s$/);
+      expect(Number(d.slice(0, -1))).toBeLessThan(60);
+      return Number(d.slice(0, -1));
+    };
+    for (const svc of SERVICES) {
+      const a = containerArgs(test_, SPECS[svc](test_), [], { imageId: "i", network: "n" });
+      const hc = a.healthcheck as { tests: string[]; interval: string; timeout: string; retries: number; startPeriod: string };
+      expect(hc.tests).toEqual(expected[svc]);
+      const [interval, timeout, start] = [secs(hc.interval), secs(hc.timeout), secs(hc.startPeriod)];
+      expect(timeout).toBeLessThan(interval);
+      // `up` waits long enough for Docker to decide either way (healthy, or unhealthy after retries).
+      expect(a.waitTimeout as number).toBeGreaterThanOrEqual(start + hc.retries * (interval + timeout));
+    }
+    // Loki's /ready answers 503 for ~15 s after start (ingester ring join); failures inside the start
+    // period do not count, so the start period must cover it.
+    const loki = containerArgs(test_, SPECS.loki(test_), [], { imageId: "i", network: "n" }).healthcheck as { startPeriod: string };
+    expect(secs(loki.startPeriod)).toBeGreaterThanOrEqual(20);
+  });
+
+  it("caps swap at the memory limit (a hard limit; Docker's 2x default would re-plan every up)", () => {
+    for (const cfg of [test_, prod]) {
+      for (const svc of SERVICES) {
+        const a = containerArgs(cfg, SPECS[svc](cfg), [], { imageId: "i", network: "n" });
+        expect(a.memorySwap).toBe(memoryLimitMb(cfg, svc));
+        expect(a.memory).toBe(memoryLimitMb(cfg, svc));
+      }
+    }
+  });
+
   it("cAdvisor's privilege is a named exception recorded as a label", () => {
     const a = containerArgs(test_, cadvisorSpec(test_), [], { imageId: "i", network: "n" });
     expect(a.privileged).toBe(true);

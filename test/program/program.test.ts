@@ -120,6 +120,8 @@ describe.each([
       const hc = c.inputs.healthcheck as { tests: string[]; retries: number };
       expect(hc.tests[0]).toBe("CMD");
       expect(hc.retries).toBeGreaterThan(0);
+      // swap capped at the memory limit (see components/service.ts: Docker's default re-plans every up)
+      expect(c.inputs.memorySwap).toBe(c.inputs.memory);
       // a config change replaces the container; the fixed name needs delete-before-replace
       expect(c.options.deleteBeforeReplace).toBe(true);
     }
@@ -339,6 +341,12 @@ describe("evaluation", () => {
     await expect(
       evaluateProgram({ stack: "test", pulumiConfig, secretKeys, missingLocalImages: ["grafana/loki:3.0.0"] }),
     ).rejects.toThrow(/E_DEPS_IMAGE_MISSING_OFFLINE/);
+    // every missing image is reported at once, not only the first
+    const both = evaluateProgram({ stack: "test", pulumiConfig, secretKeys, missingLocalImages: ["grafana/loki:3.0.0", "prom/node-exporter:v1.8.1"] });
+    await expect(both).rejects.toMatchObject({
+      code: "E_DEPS_IMAGE_MISSING_OFFLINE",
+      details: { missing: [expect.objectContaining({ service: "loki" }), expect.objectContaining({ service: "nodeExporter" })] },
+    });
     const ok = await evaluateProgram({ stack: "test", pulumiConfig, secretKeys });
     expect(one(ok, T.image, "logging-test-loki-image").inputs.name).toBe("grafana/loki:3.0.0");
   });

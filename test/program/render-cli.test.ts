@@ -58,6 +58,15 @@ describe.each(["test", "prod"] as const)("render --stack %s", (stack) => {
     for (const v of volumes) expect(v.options).toEqual(expect.objectContaining({ retainOnDelete: true, protect: stack === "prod" }));
   });
 
+  it("is byte-for-byte repeatable in a fresh process (no timestamps, random names or ordering drift: P6)", async () => {
+    const again = fs.mkdtempSync(path.join(os.tmpdir(), `render-${stack}-again-`));
+    const second = await render(["--stack", stack, "--out", again]);
+    expect(second.code).toBe(0);
+    const files = listFiles(out).sort();
+    expect(listFiles(again).sort()).toEqual(files);
+    for (const f of files) expect(fs.readFileSync(path.join(again, f)).equals(fs.readFileSync(path.join(out, f)))).toBe(true);
+  });
+
   it("contains no secret value, only ***REDACTED***", () => {
     const all = listFiles(out).map((f) => fs.readFileSync(path.join(out, f), "utf8")).join("\n");
     expect(all).not.toContain("MOCKSECRET");
