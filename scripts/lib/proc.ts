@@ -1,8 +1,6 @@
 // Child processes for the operator CLIs (P17): always async (a sync spawn would block timers and
 // signal handlers), stdin always 'ignore' (no child can ever prompt), output captured, bounded in time.
 import { spawn, ChildProcess } from "node:child_process";
-import fs from "node:fs";
-import path from "node:path";
 
 export interface ProcResult {
   code: number | null;
@@ -71,21 +69,6 @@ export function runProcess(cmd: string, args: readonly string[], opts: ProcOptio
       finish({ code, signal, stdout, stderr, notFound: false, timedOut });
     });
   });
-}
-
-/** Resolve an executable on PATH without running it (the `which` of the tool checks). */
-export function findOnPath(name: string, envPath = process.env.PATH ?? ""): string | undefined {
-  for (const dir of envPath.split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
 }
 
 /** Parse the first JSON value in a child's stdout (tools print one JSON document with --json). */

@@ -12,8 +12,8 @@ export type Mode = RunMode | "evidence" | "secrets" | "images";
 /** Modes that change the host, hence hold out/.bootstrap.lock (P18). */
 export const LOCKED_MODES: readonly RunMode[] = ["apply", "repair", "drift"];
 
-/** Subcommands that read only (state, config, outputs); none of them changes the host or the state. */
-export const READ_ONLY_SUBCOMMANDS = ["version", "preview", "stack output", "stack export", "config", "config get", "about", "whoami", "stack ls"] as const;
+/** The read-only subcommands the CLIs call (version, preview, outputs, config); none changes the host or the state. */
+export const READ_ONLY_SUBCOMMANDS = ["version", "preview", "stack output", "config", "config get"] as const;
 
 export const ALLOWED_SUBCOMMANDS: Record<Mode, readonly string[]> = {
   diagnose: READ_ONLY_SUBCOMMANDS,

@@ -15,8 +15,9 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 /** Key names whose values are secrets. `key` alone is too broad (configKey, sortKey): only compounds. */
 export const SECRET_KEY_RE = /(password|passwd|passphrase|secret|token|credential|private_?key|api_?key|access_?key|secret_?key|^auth$|authorization|cookie)/i;
-/** Keys that merely talk *about* secrets and never hold one (redacting them would hide useful facts). */
-const NOT_SECRET_KEYS = new Set(["secretKeys", "secret", "secrets_policy", "secretNames", "secretCount", "redactions"]);
+/** Keys that merely talk *about* secrets and never hold one (redacting them would hide useful facts).
+ *  (`secret: true` in `pulumi config --json` is a boolean: booleans are never redacted anyway.) */
+const NOT_SECRET_KEYS = new Set(["secretKeys", "secrets_policy", "secretNames", "secretCount"]);
 
 const MIN_SECRET_LEN = 4;
 

@@ -90,9 +90,8 @@ interface LevelLike {
   diagnostics?: Record<string, unknown>;
 }
 
-export function verifyLevels(report: unknown): LevelLike[] {
-  const r = report as { levels?: LevelLike[]; results?: LevelLike[]; proofs?: LevelLike[] } | undefined;
-  const levels = r?.levels ?? r?.results ?? r?.proofs;
+function verifyLevels(report: unknown): LevelLike[] {
+  const levels = (report as { levels?: LevelLike[] } | undefined)?.levels;
   return Array.isArray(levels) ? levels : [];
 }
 
@@ -107,10 +106,10 @@ export function verifyRecords(report: unknown, exitCode: number | null, stderr: 
   const warnings: ErrorRecord[] = [];
   const r = report as { errors?: Array<FindingLike & { details?: Record<string, unknown> }>; error?: FindingLike & { action?: string; details?: Record<string, unknown> } } | undefined;
   for (const l of levels) {
-    const status = String(l.status ?? "").toLowerCase();
-    const red = status === "red" || status === "failed" || status === "fail";
-    const warn = status === "warn" || status === "warning";
-    if (!red && !warn) continue;
+    // verify's ProofStatus: green | warn | red.
+    const status = String(l.status ?? "");
+    const red = status === "red";
+    if (!red && status !== "warn") continue;
     const code = knownCode(l.code) ?? LEVEL_DEFAULT_CODES[l.level ?? ""] ?? "E_PROOF_HEALTH";
     const findings = Array.isArray(l.findings) && l.findings.length ? l.findings : Array.isArray(l.diagnostics?.findings) ? (l.diagnostics!.findings as string[]) : [];
     const recs = (findings.length ? findings : [`${l.level} is ${status}`]).map((f) =>

@@ -75,7 +75,8 @@ describe("mode guard", () => {
     expect(e.bucket).toBe("env");
   });
   it("allows exactly the read-only set in diagnose", () => {
-    expect([...ALLOWED_SUBCOMMANDS.diagnose].sort()).toEqual(["about", "config", "config get", "preview", "stack export", "stack ls", "stack output", "version", "whoami"]);
+    expect([...ALLOWED_SUBCOMMANDS.diagnose].sort()).toEqual(["config", "config get", "preview", "stack output", "version"]);
+    expect(refusal(() => guardPulumiCall("diagnose", ["stack", "import", "--non-interactive"])).code).toBe("E_ENV_MODE_VIOLATION");
     expect(() => guardPulumiCall("diagnose", previewArgv("test"))).not.toThrow();
   });
   it("allows up in apply, targeted up in repair, refresh --expect-no-changes in drift", () => {
