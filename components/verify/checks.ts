@@ -29,10 +29,11 @@ function finish(level: Level, t0: number, clock: Clock, o: { findings: string[];
 
 /** A transport error as a stable short reason (error code, not the full message with addresses). */
 export function transportReason(e: unknown): string {
-  const err = e as { code?: string; name?: string; cause?: { code?: string }; message?: string };
-  const code = err?.cause?.code ?? err?.code;
-  if (code) return String(code);
+  const err = e as { code?: unknown; name?: string; cause?: { code?: unknown }; message?: string };
+  // AbortSignal.timeout() rejects with a DOMException whose numeric legacy code (23) says nothing.
   if (err?.name === "TimeoutError" || err?.name === "AbortError") return "timeout";
+  const code = err?.cause?.code ?? err?.code;
+  if (typeof code === "string" && code !== "") return code;
   return err?.message ?? String(e);
 }
 
@@ -325,7 +326,8 @@ export async function checkIngestion(input: IngestionInput, io: Io): Promise<Pro
     const params = new URLSearchParams({ query, start: startNs.toString(), end: endNs.toString(), limit: "100", direction: "backward" });
     const entry: IngestionAttempt = { attempt: n, start_ns: startNs.toString(), end_ns: endNs.toString(), result_count: 0, wall_clock_s: 0 };
     try {
-      const res = await io.http({ url: `${joinUrl(input.lokiUrl, "/loki/api/v1/query_range")}?${params}`, timeoutMs: Math.max(1000, Math.min(5000, deadline - io.clock.now())) });
+      // The query may not outlive the wall clock (a hung Loki must not stretch it by a full timeout).
+      const res = await io.http({ url: `${joinUrl(input.lokiUrl, "/loki/api/v1/query_range")}?${params}`, timeoutMs: Math.max(100, Math.min(5000, deadline - io.clock.now())) });
       entry.status = res.status;
       const parsed = parseJson(res.body);
       if (res.status !== 200 || !parsed.ok) {

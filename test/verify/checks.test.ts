@@ -1,6 +1,7 @@
 // The L1-L8 check functions against small in-process servers with the upstream API shapes and a
 // scripted Docker: each level goes green and red for real, with the right code.
 import * as fs from "fs";
+import * as http from "http";
 import * as path from "path";
 import {
   checkConfigDrift,
@@ -164,6 +165,32 @@ describe("L3 ingestion (P14)", () => {
     expect(r.diagnostics.query).toMatch(/^\{filename=".*proof\.log"\} \|= "lbproof-/);
     expect((r.diagnostics.attempts as unknown[]).length).toBeGreaterThanOrEqual(3);
     expect(r.diagnostics.lastAnswer).toMatchObject({ status: 200, streams: [] });
+  });
+
+  test("a Loki that never answers cannot stretch the wall clock; every attempt is logged with its window", async () => {
+    const dir = tmpDir();
+    const hung = http.createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((r) => hung.listen(0, "127.0.0.1", () => r()));
+    try {
+      const t0 = Date.now();
+      const r = await checkIngestion({ lokiUrl: `http://127.0.0.1:${(hung.address() as { port: number }).port}`, logsRoot: dir, markerFile: "proof.log", timeoutSeconds: 1, pollIntervalMs: 100 }, makeTestIo());
+      const took = Date.now() - t0;
+      expect(took).toBeGreaterThanOrEqual(1000);
+      expect(took).toBeLessThan(1600);
+      expect(r).toMatchObject({ status: "red", code: "E_PROOF_INGESTION_TIMEOUT" });
+      const attempts = r.diagnostics.attempts as { attempt: number; start_ns: string; end_ns: string; result_count: number; wall_clock_s: number; error?: string }[];
+      expect(attempts.length).toBeGreaterThanOrEqual(1);
+      attempts.forEach((a, i) => {
+        expect(a).toMatchObject({ attempt: i + 1, result_count: 0, error: "timeout" });
+        expect(a.start_ns).toMatch(/^[0-9]{19}$/);
+        expect(BigInt(a.end_ns) > BigInt(a.start_ns)).toBe(true);
+        expect(a.wall_clock_s).toBeLessThan(1.6);
+      });
+      expect(r.diagnostics.lastAnswer).toEqual({});
+    } finally {
+      hung.closeAllConnections();
+      await new Promise<void>((r) => hung.close(() => r()));
+    }
   });
 
   test("a line that merely contains the marker text is not proof (parsed field only)", () => {
