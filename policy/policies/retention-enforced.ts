@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import YAML from "yaml";
-import { MIN_RETENTION, parseDuration } from "../../contracts/config/rules";
+import { MIN_RETENTION, MIN_RETENTION_MS, parseDuration } from "../../contracts/config/rules";
 import { msg } from "../lib/report";
 import { commandOf, displayName, findUpload, isObject, serviceOf, TYPES } from "../lib/resources";
 
@@ -76,19 +76,28 @@ export function prometheusRetentionProblems(command: string[], configContent: un
   return [];
 }
 
+// JSON Schema pattern for the CLI's config validation: RE2-compatible (no lookahead, unlike
+// schema.ts's DURATION); the unit order is checked by parseDuration in the policy itself.
+const DURATION_PATTERN = "^([0-9]+(ms|y|w|d|h|m|s))+$";
+
 export const retentionEnforced: ResourceValidationPolicy = {
   name: "retention-enforced",
   description: "Loki's rendered config enables compactor retention with a delete request store and a positive retention period, and Prometheus runs with an explicit retention setting.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
-      minLogRetention: { type: "string", default: RETENTION_DEFAULTS.minLogRetention },
-      minMetricRetention: { type: "string", default: RETENTION_DEFAULTS.minMetricRetention },
+      minLogRetention: { type: "string", pattern: DURATION_PATTERN, default: RETENTION_DEFAULTS.minLogRetention },
+      minMetricRetention: { type: "string", pattern: DURATION_PATTERN, default: RETENTION_DEFAULTS.minMetricRetention },
     },
   },
   validateResource: (args, report) => {
     if (args.type !== TYPES.container) return args.notApplicable(`applies to ${TYPES.container} only`);
-    const cfg = { ...RETENTION_DEFAULTS, ...args.getConfig<Partial<RetentionConfig>>() };
+    const given = { ...RETENTION_DEFAULTS, ...args.getConfig<Partial<RetentionConfig>>() };
+    // The CLI validates the pattern; offline (policy:check) a minimum that does not parse must not
+    // turn into "no minimum", so it falls back to the default.
+    const minimum = (v: string) => (parseDuration(v) === undefined ? { text: MIN_RETENTION, ms: MIN_RETENTION_MS } : { text: v, ms: parseDuration(v)! });
+    const minLog = minimum(given.minLogRetention);
+    const minMetric = minimum(given.minMetricRetention);
     const service = serviceOf(args.props);
     const lokiUpload = findUpload(args.props, LOKI_CONFIG);
     const isLoki = service === "loki" || (service === undefined && lokiUpload !== undefined);
@@ -100,10 +109,10 @@ export const retentionEnforced: ResourceValidationPolicy = {
         report(msg(`Loki container ${who} has no ${LOKI_CONFIG} upload, so its retention cannot be shown.`, `deliver the rendered Loki config as Container.uploads file ${LOKI_CONFIG}`));
         return;
       }
-      for (const m of lokiRetentionProblems(lokiUpload.content, parseDuration(cfg.minLogRetention) ?? 0, cfg.minLogRetention)) report(m);
+      for (const m of lokiRetentionProblems(lokiUpload.content, minLog.ms, minLog.text)) report(m);
       return;
     }
     const promUpload = findUpload(args.props, PROMETHEUS_CONFIG);
-    for (const m of prometheusRetentionProblems(commandOf(args.props), promUpload?.content, parseDuration(cfg.minMetricRetention) ?? 0, cfg.minMetricRetention)) report(m);
+    for (const m of prometheusRetentionProblems(commandOf(args.props), promUpload?.content, minMetric.ms, minMetric.text)) report(m);
   },
 };

@@ -109,8 +109,13 @@ describe("host-paths-absolute", () => {
     ["a home-relative path", (c: any) => (c.volumes[2].hostPath = "~/logs"), /"~\/logs" is relative/],
     ["a path with ..", (c: any) => (c.volumes[2].hostPath = "/tmp/t/../../etc"), /not in normal form \(it resolves to \/etc\)/],
     ["a relative bind mount source", (c: any) => (c.mounts = [{ type: "bind", source: "data", target: "/data" }]), /mounts\[0\]\.source "data" is relative/],
+    ["a path with //", (c: any) => (c.volumes[2].hostPath = "/tmp//logs"), /"\/tmp\/\/logs" is not in normal form \(it resolves to \/tmp\/logs\)/],
   ])("refuses %s", async (_n, f, re) => {
     expectOne(await checkResource(hostPathsAbsolute, container("alloy", mutate(alloy, f))), re);
+  });
+  it("accepts a trailing slash (Docker mounts the same directory)", async () => {
+    const c = mutate(alloy, (x: any) => (x.volumes[2].hostPath = "/tmp/bootstrap-test/logs/"));
+    expect((await checkResource(hostPathsAbsolute, container("alloy", c))).violations).toEqual([]);
   });
   it("ignores named volumes and non-bind mounts", async () => {
     const c = mutate(alloy, (x: any) => (x.mounts = [{ type: "tmpfs", target: "/tmp" }]));
@@ -244,6 +249,10 @@ describe("retention-enforced", () => {
     ["a retention below minMetricRetention", (c: any) => (c.command[1] = "--storage.tsdb.retention.time=2h"), /shorter than this policy's minMetricRetention 24h/],
   ])("refuses Prometheus with %s", async (_n, f, re) => {
     expectOne(await checkResource(retentionEnforced, container("prometheus", mutate(prom, f))), re);
+  });
+  it("a minimum in policy config that is not a duration falls back to the default, never to no minimum", async () => {
+    const o = await checkResource(retentionEnforced, withLoki(LOKI_YAML.replace("168h", "1h")), { "retention-enforced": { minLogRetention: "30 days" } });
+    expect(o.messages).toEqual([expect.stringMatching(/shorter than this policy's minLogRetention 24h/)]);
   });
   it("accepts Prometheus retention from prometheus.yml (>= 3.8) or a size flag", async () => {
     const fromFile = mutate(prom, (c) => ((c.command = []), (c.uploads[0].content = "storage:\n  tsdb:\n    retention:\n      time: 15d\n")));

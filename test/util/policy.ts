@@ -36,6 +36,11 @@ export interface Outcome {
 
 async function outcome(policy: Policy, resources: RunnerResource[], config: PackConfig, naResource: string): Promise<Outcome> {
   const r = await runPolicies([policy], resources, config);
+  // Every message carries a remediation hint (policy/lib/report.ts msg): checked on every outcome
+  // any policy test produces, so a report that bypasses msg() fails whichever test reaches it.
+  for (const v of r.violations) {
+    if (!/ Fix: \S.*\.$/s.test(v.message)) throw new Error(`${v.policy} reported a message without a "Fix: ..." remediation hint: ${v.message}`);
+  }
   return {
     violations: r.violations,
     notApplicable: r.violations.length === 0 && r.notApplicable.some((n) => n.resource === naResource),
