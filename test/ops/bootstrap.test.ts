@@ -337,11 +337,15 @@ describe("run lock", () => {
     expect(b.stderr).toContain(`Another bootstrap run is active (PID ${a.child.pid})`);
     expect(b.stderr).toContain("E_ENV_LOCK_HELD");
     expect(fs.existsSync(lockFile)).toBe(true); // still A's
+    // diagnose is read-only and takes no lock: it runs while A holds it.
+    const d = await runCli("bootstrap.ts", ["--mode", "diagnose", "--stack", "test"], sb);
+    expect(d.code).toBe(0);
+    expect(readJson(lockFile).pid).toBe(a.child.pid);
     const ra = await a.done;
     expect(ra.code).toBe(0);
     expect(fs.existsSync(lockFile)).toBe(false);
     expect(mutating(sb)).toEqual([UP]); // B never reached pulumi refresh
-    expect(runs(sb).map((x) => [x.mode, x.status, x.codes])).toEqual([["drift", "red", ["E_ENV_LOCK_HELD"]], ["apply", "green", []]]);
+    expect(runs(sb).map((x) => [x.mode, x.status, x.codes])).toEqual([["drift", "red", ["E_ENV_LOCK_HELD"]], ["diagnose", "green", []], ["apply", "green", []]]);
   });
 
   it("two runs started together: exactly one applies, the other names the winner's PID", async () => {
