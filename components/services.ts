@@ -1,10 +1,18 @@
 // The six services. Each *Spec function is pure (config in, container facts out); each class only
 // wires its spec and rendered files into ServiceComponent.
 //
-// Healthchecks use what each real image ships:
-// - grafana/grafana (Alpine), grafana/loki 3.0 (Alpine), prom/prometheus and prom/node-exporter
-//   (busybox), gcr.io/cadvisor/cadvisor (Alpine): busybox `wget`.
-// - grafana/alloy is Ubuntu-based with neither wget nor curl: bash's /dev/tcp speaks HTTP/1.0 to
+// Healthchecks use what each real image ships (checked against the upstream Dockerfiles of the
+// pinned tags):
+// - grafana/grafana:11.1.0: Alpine base (busybox `wget`), user 472, group 0; entrypoint /run.sh.
+// - grafana/loki:3.0.0: cmd/loki/Dockerfile at v3.0.0 is `FROM alpine:3.18.5` (busybox `wget`),
+//   USER 10001, /loki owned by loki. (Later Loki images are distroless/static:debug: busybox under
+//   /busybox, still on PATH.)
+// - prom/prometheus:v2.52.0 and prom/node-exporter:v1.8.1: quay.io/prometheus/busybox base
+//   (busybox `wget`), USER nobody; Prometheus's VOLUME /prometheus is owned by nobody.
+// - gcr.io/cadvisor/cadvisor:v0.49.1: deploy/Dockerfile is `FROM alpine:3.18`; its own HEALTHCHECK
+//   is `wget --spider .../healthz`; runs as root; entrypoint `/usr/bin/cadvisor -logtostderr`.
+// - grafana/alloy:v1.2.1: `FROM ubuntu:mantic` installing only libsystemd-dev, tzdata and
+//   ca-certificates (no wget, no curl), root by default: bash's /dev/tcp speaks HTTP/1.0 to
 //   /-/ready and checks the status line (a liveness gate only; the L1 proof parses responses).
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceName, StackConfig } from "../contracts/config/schema";

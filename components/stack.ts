@@ -6,9 +6,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ServiceName, StackConfig } from "../contracts/config/schema";
 import { SERVICES } from "../contracts/config/schema";
-import { DATA_OWNER, DATA_PATH, KEBAB, LABEL_PROJECT } from "./defaults";
+import { DATA_OWNER, DATA_PATH, LABEL_PROJECT } from "./defaults";
 import { RenderedFile, configShas, renderServiceFiles } from "./render";
-import { dataDir, endpointUrl, networkName, ServiceComponent } from "./service";
+import { containerName, dataDir, dataVolumeName, endpointUrl, networkName, ServiceComponent } from "./service";
 import { Alloy, Cadvisor, Grafana, Loki, NodeExporter, Prometheus } from "./services";
 import { Proofs } from "./verify/proofs";
 
@@ -92,7 +92,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     this.configFiles = configShas(this.files);
     const base = { config: cfg, network: this.network };
     const withData = cfg.paths.dataRoot ? [this.hostDirs] : [];
-    const name_ = (svc: ServiceName) => `${p}-${KEBAB[svc]}`;
+    // Component names are the container names (`<projectName>-<kebab service>`).
+    const name_ = (svc: ServiceName) => containerName(cfg, svc);
 
     this.loki = new Loki(name_("loki"), { ...base, files: this.files.loki, hostPrep: withData }, child);
     this.prometheus = new Prometheus(name_("prometheus"), { ...base, files: this.files.prometheus, hostPrep: withData }, child);
@@ -130,7 +131,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       if (url) endpoints[svc] = url;
       containers[svc] = s.containerName;
       images[svc] = pulumi.all([s.image.imageId, s.image.repoDigest]).apply(([imageId, repoDigest]) => ({ ref: s.imageRef, imageId, repoDigest }));
-      if (s.dataVolume) volumes[svc] = `${cfg.projectName}-${KEBAB[svc]}-data`;
+      if (s.dataVolume) volumes[svc] = dataVolumeName(cfg, svc);
     }
     return {
       projectName: cfg.projectName,

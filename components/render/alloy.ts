@@ -82,7 +82,11 @@ export function alloyBlocks(cfg: StackConfig): RiverBlock[] {
   );
 
   // Journald: `matches` can only AND/OR field=value pairs per query, not express "only these units"
-  // robustly, so the allowlist is a relabel keep rule on __journal__systemd_unit.
+  // robustly, so the allowlist is a relabel keep rule on __journal__systemd_unit. (Alloy v1.2.1's
+  // journal target merges the static `labels` first, then relabels, and drops an entry left with no
+  // label: a non-allowlisted unit is never shipped.) `path` is set, so the journal is opened as a
+  // directory (systemd sd_journal_open_directory also enumerates the machine-id subdirectories; only
+  // the default search, without `path`, needs /etc/machine-id for its local-only filter).
   if (a.journaldUnits.length > 0) {
     blocks.push(
       {

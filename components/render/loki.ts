@@ -23,7 +23,9 @@ export function lokiConfigObject(cfg: StackConfig): Record<string, unknown> {
       ],
     },
     // Retention only deletes when the compactor has retention_enabled AND a delete_request_store;
-    // Loki 3 refuses to start with retention enabled and no delete_request_store.
+    // Loki 3 refuses to start with retention enabled and no delete_request_store (v3.0.0
+    // pkg/compactor/compactor.go Validate: "compactor.delete-request-store should be configured when
+    // retention is enabled").
     compactor: {
       working_directory: "/loki/compactor",
       compaction_interval: "10m",

@@ -27,7 +27,9 @@ export function prometheusVersion(imageRef: string): [number, number] | undefine
 
 /**
  * Where retention goes: `--storage.tsdb.retention.time` is deprecated from 3.8 on, where the
- * config file's `storage.tsdb.retention.time` applies. Unknown tags keep the flag (works everywhere).
+ * config file's `storage.tsdb.retention.time` applies (v3.8.0: config.TSDBRetentionConfig, and the
+ * flag's help reads "[DEPRECATED] ... use the storage.tsdb.retention.time field in the config file";
+ * v3.7 has no such field and would reject the key). Unknown tags keep the flag (works everywhere).
  */
 export function retentionInConfigFile(imageRef: string): boolean {
   const v = prometheusVersion(imageRef);

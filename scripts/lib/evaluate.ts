@@ -131,7 +131,7 @@ class Mocks implements pulumi.runtime.Mocks {
 }
 
 /** Turn a protobuf-JSON property value into plain data: secrets redacted, resource refs as URNs. */
-export function plainValue(v: unknown, keepProviderText = false, key = ""): unknown {
+export function plainValue(v: unknown, keepProviderText = false): unknown {
   if (v === UNKNOWN) return "<computed>";
   if (Array.isArray(v)) return v.map((x) => plainValue(x, keepProviderText));
   if (v && typeof v === "object") {
@@ -144,11 +144,10 @@ export function plainValue(v: unknown, keepProviderText = false, key = ""): unkn
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(o)) {
       if (k === "__provider" && !keepProviderText) out[k] = "<serialized dynamic provider>";
-      else out[k] = plainValue(o[k], keepProviderText, k);
+      else out[k] = plainValue(o[k], keepProviderText);
     }
     return out;
   }
-  void key;
   return v;
 }
 
