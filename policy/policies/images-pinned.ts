@@ -1,16 +1,16 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { isPinnedImage, MOVING_TAGS } from "../../contracts/config/rules";
+import { isPinnedImage } from "../../contracts/config/rules";
 import { msg, note } from "../lib/report";
 import { str, TYPES } from "../lib/resources";
 
 export interface ImagesPinnedConfig {
-  /** Tags refused besides `latest` (they move by design). Default: the config contract's MOVING_TAGS. */
+  /** Tags refused on top of the config contract's MOVING_TAGS (latest, stable, main, ...), which are always refused. */
   movingTags: string[];
   /** Report a tag without a `@sha256:` digest as an advisory note. */
   noteMissingDigest: boolean;
 }
 
-export const IMAGES_PINNED_DEFAULTS: ImagesPinnedConfig = { movingTags: [...MOVING_TAGS], noteMissingDigest: true };
+export const IMAGES_PINNED_DEFAULTS: ImagesPinnedConfig = { movingTags: [], noteMissingDigest: true };
 
 // P10. Same predicate as the config lint (contracts/config/rules.ts isPinnedImage), applied to the
 // image names the program actually pulls.
@@ -20,7 +20,7 @@ export const imagesPinned: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
-      movingTags: { type: "array", items: { type: "string" }, default: [...MOVING_TAGS] },
+      movingTags: { type: "array", items: { type: "string" }, default: [] },
       noteMissingDigest: { type: "boolean", default: true },
     },
   },

@@ -42,6 +42,9 @@ describe("images-pinned", () => {
   it("refuses an empty name", async () => {
     expectOne(await checkResource(imagesPinned, image("")), /has no image name/);
   });
+  it("always refuses the contract's moving tags, whatever movingTags says", async () => {
+    expectOne(await checkResource(imagesPinned, image("grafana/loki:stable"), { "images-pinned": { movingTags: [] } }), /moving tag :stable/);
+  });
   it("refuses a tag listed in config movingTags", async () => {
     expectOne(await checkResource(imagesPinned, image("grafana/loki:3"), { "images-pinned": { movingTags: ["3"] } }), /listed as moving/);
   });
