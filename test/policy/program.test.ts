@@ -122,14 +122,9 @@ describe("config mutations (stack files in a temp dir, --config-file)", () => {
 });
 
 describe("program mutations (a program bug the config lint cannot see)", () => {
-  function mutateProgram(stack: string, pick: (r: EvaluatedResource) => boolean, f: (r: EvaluatedResource) => void): Evaluation {
-    const ev = structuredClone(evals[stack]);
-    const hits = ev.resources.filter(pick);
-    expect(hits.length).toBeGreaterThan(0);
-    hits.forEach(f);
-    return ev;
-  }
-  function mutateProgram2(ev: Evaluation, pick: (r: EvaluatedResource) => boolean, f: (r: EvaluatedResource) => void): Evaluation {
+  /** A copy of the stack's evaluation (or `ev` itself, to stack mutations) with `f` applied to every resource `pick` selects (at least one). */
+  function mutateProgram(stack: string | Evaluation, pick: (r: EvaluatedResource) => boolean, f: (r: EvaluatedResource) => void): Evaluation {
+    const ev = typeof stack === "string" ? structuredClone(evals[stack]) : stack;
     const hits = ev.resources.filter(pick);
     expect(hits.length).toBeGreaterThan(0);
     hits.forEach(f);
@@ -158,7 +153,7 @@ describe("program mutations (a program bug the config lint cannot see)", () => {
       expect(u.content).toMatch(/retention_period: 7d/);
       u.content = u.content.replace(/retention_period: 7d/, "retention_period: 1h");
     });
-    ev = mutateProgram2(ev, isContainer("prometheus"), (r) => (r.inputs.command = (r.inputs.command as string[]).map((a) => a.replace(/^--storage\.tsdb\.retention\.time=.*/, "--storage.tsdb.retention.time=1h"))));
+    ev = mutateProgram(ev, isContainer("prometheus"), (r) => (r.inputs.command = (r.inputs.command as string[]).map((a) => a.replace(/^--storage\.tsdb\.retention\.time=.*/, "--storage.tsdb.retention.time=1h"))));
     expect(await only(ev, "test")).toEqual({
       policies: ["retention-enforced"],
       messages: [expect.stringMatching(/^Loki's retention_period 1h is shorter/), expect.stringMatching(/^Prometheus retention time 1h is shorter/)],
