@@ -82,12 +82,14 @@ export function acquireRunLock(
     // Another host's PID cannot be checked: treat it as alive (shared out/ over NFS is unusual).
     if (holder && (holder.host !== info.host || isPidAlive(holder.pid))) throw lockHeldError(holder, lockPath);
     if (!fs.existsSync(lockPath)) continue; // released between our link and our read
-    warn(
-      holder
-        ? `Recovered a stale run lock: PID ${holder.pid} (mode ${holder.mode}, started ${holder.startedAt}) is no longer running.`
-        : `Recovered an unreadable run lock at ${lockPath} (no PID in it).`,
-    );
-    recoverStale(lockPath, holder);
+    // Warn only when it was us who removed the stale lock (a racing run may have recovered it first).
+    if (recoverStale(lockPath, holder)) {
+      warn(
+        holder
+          ? `Recovered a stale run lock: PID ${holder.pid} (mode ${holder.mode}, started ${holder.startedAt}) is no longer running.`
+          : `Recovered an unreadable run lock at ${lockPath} (no PID in it).`,
+      );
+    }
   }
   const holder = readLock(lockPath);
   if (holder) throw lockHeldError(holder, lockPath);
@@ -97,13 +99,16 @@ export function acquireRunLock(
 /**
  * Move the stale lock aside, then check that what we moved is the stale lock we judged: if another
  * run recovered it first and created its own fresh lock, we put that one back instead of deleting it.
+ * Returns true when we removed the judged stale lock.
+ * Known limit: a third run creating a lock in the instant between that move and the put-back would
+ * leave two holders; it needs three runs racing on a stale lock within microseconds.
  */
-function recoverStale(lockPath: string, judged: LockInfo | undefined): void {
+function recoverStale(lockPath: string, judged: LockInfo | undefined): boolean {
   const aside = `${lockPath}.stale.${process.pid}.${crypto.randomBytes(4).toString("hex")}`;
   try {
     fs.renameSync(lockPath, aside);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
     throw err;
   }
   const moved = readLock(aside);
@@ -116,6 +121,7 @@ function recoverStale(lockPath: string, judged: LockInfo | undefined): void {
     }
   }
   fs.rmSync(aside, { force: true });
+  return same;
 }
 
 function makeLock(lockPath: string, info: LockInfo): RunLock {

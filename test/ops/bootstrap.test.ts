@@ -360,6 +360,23 @@ describe("run lock", () => {
     expect(runs(sb)).toHaveLength(2);
   });
 
+  it("a dead PID's lock and two runs started together: exactly one recovers it and applies", async () => {
+    const dead = spawn(process.execPath, ["-e", "0"], { stdio: "ignore" });
+    await new Promise((r) => dead.on("close", r));
+    fs.mkdirSync(sb.outDir, { recursive: true });
+    fs.writeFileSync(path.join(sb.outDir, ".bootstrap.lock"), JSON.stringify({ pid: dead.pid, host: os.hostname(), mode: "apply", stack: "test", startedAt: "2026-01-01T00:00:00.000Z" }));
+    const x = spawnCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb, { STUB_UP_SLEEP_MS: "3000" });
+    const y = spawnCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb, { STUB_UP_SLEEP_MS: "3000" });
+    const [rx, ry] = await Promise.all([x.done, y.done]);
+    expect([rx.code, ry.code].sort()).toEqual([0, 2]);
+    const [winner, loser] = rx.code === 0 ? [rx, ry] : [ry, rx];
+    expect(winner.stderr).toContain(`warning: Recovered a stale run lock: PID ${dead.pid}`);
+    expect(loser.stderr).toContain(`Another bootstrap run is active (PID ${winner.pid})`);
+    expect(loser.stderr).not.toContain("Recovered a stale run lock");
+    expect(mutating(sb)).toEqual([UP]);
+    expect(fs.readdirSync(sb.outDir).filter((f) => f.startsWith(".bootstrap.lock"))).toEqual([]); // no aside/temp files left
+  });
+
   it.each([["SIGTERM", 143], ["SIGINT", 130], ["SIGHUP", 129]] as const)("%s releases the lock, stops pulumi, records the run", async (sig, code) => {
     const a = spawnCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb, { STUB_UP_SLEEP_MS: "30000" });
     const lockFile = path.join(sb.outDir, ".bootstrap.lock");
