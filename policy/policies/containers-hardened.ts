@@ -37,6 +37,13 @@ function logOpts(props: Record<string, unknown>): Record<string, string> {
 }
 
 const isDockerSocket = (p: string | undefined) => p !== undefined && /(^|\/)docker\.sock$/.test(p);
+/** Where the Docker daemon puts its socket (/var/run is a symlink to /run on current distributions). */
+const SOCKET_PATHS = ["/var/run/docker.sock", "/run/docker.sock"];
+/** A host directory that contains the daemon's socket (`/`, `/var/run`, `/run`): mounting it exposes the socket too. */
+const containsDockerSocket = (dir: string) => {
+  const d = dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
+  return SOCKET_PATHS.some((s) => d === "/" || s.startsWith(`${d}/`));
+};
 
 /** Every hardening problem of one container, as messages. */
 export function hardeningProblems(props: Record<string, unknown>, name: string, cfg: HardenedConfig): string[] {
@@ -80,7 +87,7 @@ export function hardeningProblems(props: Record<string, unknown>, name: string, 
   }
 
   for (const m of hostMountsOf(props)) {
-    if ((isDockerSocket(m.hostPath) || isDockerSocket(m.containerPath)) && !m.readOnly) {
+    if ((isDockerSocket(m.hostPath) || isDockerSocket(m.containerPath) || containsDockerSocket(m.hostPath)) && !m.readOnly) {
       out.push(msg(`${who} mounts the Docker socket (${m.where} ${m.hostPath}) read-write, which gives it control of every container.`, "mount the socket with readOnly: true"));
     }
   }

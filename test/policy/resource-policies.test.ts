@@ -206,6 +206,8 @@ describe("containers-hardened (advisory)", () => {
     ["no memory limit", (c: any) => delete c.memory, /no memory limit/],
     ["privileged outside the allowlist", (c: any) => (c.privileged = true), /service grafana\) runs privileged/],
     ["a read-write Docker socket", (c: any) => c.volumes.push({ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }), /Docker socket .* read-write/],
+    ["a read-write /var/run (holds the socket)", (c: any) => c.volumes.push({ hostPath: "/var/run", containerPath: "/var/run" }), /Docker socket \(volumes\[\d\]\.hostPath \/var\/run\) read-write/],
+    ["a read-write host root", (c: any) => c.volumes.push({ hostPath: "/", containerPath: "/rootfs" }), /Docker socket \(volumes\[\d\]\.hostPath \/\) read-write/],
   ])("flags %s", async (_n, f, re) => {
     expectOne(await checkResource(containersHardened, container("grafana", mutate(grafana, f))), re, "advisory");
   });
