@@ -17,7 +17,6 @@
 // `setMocks`; the module cache does not matter. Evaluations are serialized (the runtime state is
 // process-global), so two stacks can be evaluated one after the other in one jest file.
 import * as crypto from "crypto";
-import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../../contracts/config/stackfile";
@@ -341,11 +340,4 @@ export function toPlan(ev: Evaluation): Record<string, unknown> {
     resources: ev.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, inputs: r.inputs, options: r.options })),
     outputs: ev.outputs,
   };
-}
-
-/** Convenience for tests: does a file exist at the project root. */
-export function projectFile(rel: string): string {
-  const p = path.join(PROJECT_ROOT, rel);
-  if (!fs.existsSync(p)) throw new Error(`missing ${p}`);
-  return p;
 }
