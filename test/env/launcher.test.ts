@@ -4,7 +4,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { durationNs, generateSecret, hostPaths, parseEnvFile, Plan, planContainers, REDACTED, secretKey, specHash, tarFiles, waves } from "./launcher";
+import { runTsx } from "../util/provider-host";
+import { classifyPlan, durationNs, generateSecret, hostPaths, parseEnvFile, Plan, planContainers, REDACTED, secretKey, specHash, tarFiles, waves } from "./launcher";
 
 const STACK = "urn:pulumi:testenv::logging-bootstrap::logging-bootstrap:stack:ObservabilityStack::p";
 const comp = (cls: string, n: string) => `${STACK.replace("::p", "")}$logging-bootstrap:services:${cls}::${n}`;
@@ -156,5 +157,56 @@ describe("helpers", () => {
     expect(listing[2].endsWith(long.slice(1))).toBe(true);
     execFileSync("tar", ["-xf", path.join(dir, "a.tar"), "-C", dir]);
     expect(fs.readFileSync(path.join(dir, "etc/x/config.yaml"), "utf8")).toBe("héllo\n");
+  });
+});
+
+describe("render's real plan for the test environment (proof resources included)", () => {
+  let real: Plan;
+  beforeAll(async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "launcher-plan-"));
+    const r = await runTsx(["scripts/render.ts", "--stack", "testenv", "--config-file", path.join(__dirname, "Pulumi.testenv.yaml"), "--out", out], 120_000);
+    if (r.code !== 0) throw new Error(`render exited ${r.code}: ${r.stderr}`);
+    real = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")) as Plan;
+  }, 130_000);
+
+  test("every resource is either launched or skipped for a stated reason: the 13 proofs are skipped, none unknown", () => {
+    const dyn = (t: string) => `pulumi-nodejs:dynamic/logging-bootstrap:${t}`;
+    const k = classifyPlan(real);
+    expect(k.unknown).toEqual([]);
+    expect(k.launched).toEqual({
+      "docker:index/network:Network": 1,
+      "docker:index/volume:Volume": 4,
+      "command:local:Command": 1,
+      "docker:index/remoteImage:RemoteImage": 6,
+      "docker:index/container:Container": 6,
+    });
+    const proofs = Object.fromEntries(Object.entries(k.skipped).filter(([t]) => t.startsWith("pulumi-nodejs:")));
+    expect(proofs).toEqual({
+      [dyn("HealthProof")]: 6,
+      [dyn("ReachabilityProof")]: 1,
+      [dyn("IngestionProof")]: 1,
+      [dyn("LabelProof")]: 1,
+      [dyn("DashboardProof")]: 1,
+      [dyn("RuleProof")]: 1,
+      [dyn("ProvenanceProof")]: 1,
+      [dyn("ConfigDriftProof")]: 1,
+    });
+    expect(k.skipped["logging-bootstrap:verify:Proofs"]).toBe(1);
+  });
+
+  test("an unknown resource type is reported, not silently dropped", () => {
+    const k = classifyPlan({ ...real, resources: [...real.resources, { ...real.resources[0], type: "docker:index/image:Image", name: "built" }] });
+    expect(k.unknown).toEqual(["docker:index/image:Image built"]);
+  });
+
+  test("the launcher takes exactly the six containers; proofs add no container and no wave dependency", () => {
+    const cs = planContainers(real, {});
+    expect(cs.map((c) => `${c.service}=${c.name}`).sort()).toEqual(
+      ["alloy=logging-testenv-alloy", "cadvisor=logging-testenv-cadvisor", "grafana=logging-testenv-grafana", "loki=logging-testenv-loki", "nodeExporter=logging-testenv-node-exporter", "prometheus=logging-testenv-prometheus"],
+    );
+    expect(waves(cs).map((w) => w.map((c) => c.name).sort())).toEqual([
+      ["logging-testenv-cadvisor", "logging-testenv-grafana", "logging-testenv-loki", "logging-testenv-node-exporter", "logging-testenv-prometheus"],
+      ["logging-testenv-alloy"],
+    ]);
   });
 });
