@@ -2,6 +2,7 @@
 // The fault matrix: against the running test environment (test/.tmp/testenv.json), for each level
 // inject its fault, show the proof goes red with the right code, restore, show it green again.
 // A proof that stays green under its fault fails the matrix (exit 1).
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
@@ -28,6 +29,7 @@ goes red with its code, restore, and show it green again:
   L5 remove a dashboard (its JSON in the container and Grafana's stored copy) -> E_PROOF_DASHBOARDS
   L6 drop a rule group + /-/reload          -> E_PROOF_RULES
   L7 re-tag node-exporter's image to other content and recreate the container -> E_PROOF_PROVENANCE_MISMATCH
+     (restored from render output by the test environment's launcher)
   L8 edit Loki's config file inside the running container -> E_PROOF_CONFIG_DRIFT
 
 Options:
@@ -61,6 +63,7 @@ export const FAULT_OVERRIDES: SuiteOverrides = {
 export const RESTORE_OVERRIDES: SuiteOverrides = { health: { deadlineSeconds: 30 }, ingestionTimeoutSeconds: 30, deadlineSeconds: 20, pollIntervalMs: 250 };
 
 interface TestEnv {
+  engine?: { socket?: string };
   configFile: string;
   stack: string;
   renderDir: string;
@@ -93,6 +96,8 @@ export function tarOf(name: string, content: Buffer, mode = 0o444, uid = 0, gid 
 
 export interface FaultContext {
   docker: Docker;
+  /** testenv.json: its directory is the launcher's --tmp. */
+  envFile: string;
   env: TestEnv;
   desired: DesiredState;
   io: Io;
@@ -134,8 +139,43 @@ async function waitHttp(ctx: FaultContext, url: string, seconds: number): Promis
     } catch {
       /* not up yet */
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Wait (bounded) until Docker reports the container healthy (running, when it has no healthcheck).
+ * A restore hands the environment back as it found it: the next proof, test or `testenv:up` must
+ * not meet a container still "starting".
+ */
+export async function waitDockerHealthy(docker: Docker, container: string, seconds: number): Promise<void> {
+  const end = Date.now() + seconds * 1000;
+  for (;;) {
+    const st = (await docker.getContainer(container).inspect()).State;
+    const status = st.Health?.Status ?? (st.Running ? "healthy" : st.Status);
+    if (status === "healthy") return;
+    if (Date.now() > end) throw new Error(`${container} is still ${status} ${seconds} s after the restore`);
+    await sleep(250);
+  }
+}
+
+/** `launcher.ts up --recreate <names>`: recreate containers exactly as render's plan declares them and record them. */
+function relaunch(ctx: FaultContext, names: string[]): Promise<void> {
+  const root = path.join(__dirname, "..");
+  const args = [
+    path.join(root, "test", "env", "launcher.ts"),
+    "up",
+    "--render", ctx.env.renderDir,
+    "--config-file", ctx.env.configFile,
+    "--tmp", path.dirname(ctx.envFile),
+    "--socket", ctx.env.engine?.socket ?? "/var/run/docker.sock",
+    "--recreate", names.join(","),
+  ];
+  return new Promise((resolve, reject) =>
+    execFile(path.join(root, "node_modules", ".bin", "tsx"), args, { cwd: root, timeout: 180_000 }, (err, _out, stderr) => (err ? reject(new Error(`launcher: ${err.message} ${stderr.trim().split("\n").slice(-3).join(" | ")}`)) : resolve())),
+  );
 }
 
 async function reloadPrometheus(ctx: FaultContext): Promise<void> {
@@ -181,7 +221,6 @@ function splitRef(ref: string): { repo: string; tag: string } {
 const FAULT_LABEL = "fault_cardinality";
 
 export function faults(): Fault[] {
-  let l7original: { configImage: string } | undefined;
   return [
     {
       level: "L1",
@@ -274,8 +313,6 @@ export function faults(): Fault[] {
       inject: async (ctx) => {
         const s = ctx.env.services.nodeExporter;
         const c = ctx.docker.getContainer(s.container);
-        const info = await c.inspect();
-        l7original = { configImage: info.Config.Image };
         const { repo, tag } = splitRef(s.imageRef);
         // Other content under the same tag: the container's filesystem committed with a new label.
         await c.commit({ repo, tag, changes: 'LABEL logging-bootstrap.fault="retag"' });
@@ -283,10 +320,12 @@ export function faults(): Fault[] {
       },
       restore: async (ctx) => {
         const s = ctx.env.services.nodeExporter;
-        const { repo, tag } = splitRef(s.imageRef);
         const faulty = await ctx.docker.getImage(s.imageRef).inspect();
-        await ctx.docker.getImage(s.imageId).tag({ repo, tag });
-        await recreate(ctx, s.container, l7original?.configImage ?? s.imageId);
+        // Back to what render declares: the launcher pulls the pinned reference from the registry
+        // (the tag names the registry's content again), recreates the container from plan.json and
+        // records it (launcher-state.json, testenv.json), so a later `testenv:up` changes nothing.
+        await relaunch(ctx, [s.container]);
+        ctx.env = loadTestEnv(ctx.envFile);
         if (faulty.Id !== s.imageId) await ctx.docker.getImage(faulty.Id).remove({ force: true }).catch(() => undefined);
       },
     },
@@ -363,6 +402,7 @@ export async function runMatrix(ctx: FaultContext, base: SuiteOptions, levels: L
         try {
           ctx.log(`${f.level}: restore`);
           await f.restore(ctx);
+          await Promise.all(Object.values(ctx.env.services).map((svc) => waitDockerHealthy(ctx.docker, svc.container, 90)));
           const green = await until(runner(RESTORE_OVERRIDES), (r) => r.status === "green", 90);
           o.afterRestore = { ...pick(green.r), seconds: green.seconds, runs: green.runs };
         } catch (e) {
@@ -387,7 +427,7 @@ export async function contextFor(envFile: string, log: (m: string) => void): Pro
   const desired = await loadDesired({ stack: env.stack, configFile: env.configFile, probeImage: env.probeImage });
   const io = await makeIo();
   const password = grafanaPasswordFrom(env.secretsFile, process.env);
-  return { ctx: { docker: new Docker(), env, desired, io, log }, base: { password, images: imagesFromRecord(env) } };
+  return { ctx: { docker: new Docker(), envFile, env, desired, io, log }, base: { password, images: imagesFromRecord(env) } };
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -12,7 +12,8 @@ cleanup() {
   if [ "${TESTENV_KEEP:-0}" = 1 ]; then
     echo "[testenv] TESTENV_KEEP=1: leaving the environment up (npm run testenv:down removes it)" >&2
   else
-    bash "$ROOT/test/env/down.sh" || rc=${rc:-1}
+    # A failed teardown fails the run even when the tests passed (CI must not leave an engine behind silently).
+    bash "$ROOT/test/env/down.sh" || { [ "$rc" = 0 ] && rc=1; }
   fi
   exit "$rc"
 }

@@ -104,7 +104,12 @@ describe("images come from the local registry", () => {
 
 describe("containers", () => {
   test.each(SERVICES)("%s: healthy, named and labelled by convention, published on 127.0.0.1 only", async (svc) => {
-    const c = await docker.getContainer(info.services[svc].container).inspect();
+    // Another suite (faults, providers) may have restarted it moments ago: healthy within its
+    // healthcheck's own rhythm (interval 5 s), never "starting" for long.
+    const c = await eventually(45000, async () => {
+      const x = await docker.getContainer(info.services[svc].container).inspect();
+      return x.State.Health?.Status === "starting" ? undefined : x;
+    });
     expect(c.Name).toBe(`/${info.project}-${KEBAB[svc]}`);
     expect(c.State.Running).toBe(true);
     expect(c.State.Health?.Status).toBe("healthy");

@@ -11,7 +11,7 @@ import type { DesiredState } from "../../components/verify/spec";
 import { imagesFromRecord } from "../../components/verify/suite";
 import { Level, PROOF_TYPES } from "../../components/verify/types";
 import { loadDesired, parseEnvFile } from "../../scripts/verify";
-import { tarOf } from "../../scripts/verify-faults";
+import { tarOf, waitDockerHealthy } from "../../scripts/verify-faults";
 import { ProviderHost, serializeProvider, startHost, urnOf } from "../util/provider-host";
 
 const ENV_FILE = path.resolve(__dirname, "..", ".tmp", "testenv.json");
@@ -106,8 +106,10 @@ describe("proof providers through the real dynamic-provider host on the test env
       await expect(host.create(urn, inputs)).rejects.toMatchObject({ code: 2, details: expect.stringMatching(/^E_PROOF_HEALTH: L1 proof is red: cadvisor: container logging-testenv-cadvisor is exited/) });
     } finally {
       await cad.start();
+      // Hand the environment back as found: the next suite must not meet a container still "starting".
+      await waitDockerHealthy(docker, env.services.cadvisor.container, 90);
     }
     const c = await host.create(urn, inputs);
     expect(c.properties.status).toBe("green");
-  }, 120_000);
+  }, 180_000);
 });

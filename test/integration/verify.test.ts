@@ -12,6 +12,9 @@ const ENV_FILE = path.join(ROOT, "test", ".tmp", "testenv.json");
 const env = JSON.parse(fs.readFileSync(ENV_FILE, "utf8")) as { stack: string; configFile: string; secretsFile: string; probeImage: string };
 const password = parseEnvFile(fs.readFileSync(env.secretsFile, "utf8")).GRAFANA_ADMIN_PASSWORD;
 const base = ["scripts/verify.ts", "--stack", env.stack, "--config-file", env.configFile];
+// Each test starts a CLI (tsx, the program under mocks, the proofs): seconds when idle, far more on
+// a loaded 2-core CI machine. Bounded generously; the CLI's own deadlines keep it from hanging.
+jest.setTimeout(250_000);
 
 describe("npm run verify on the test environment", () => {
   test("every level is green, exit 0, JSON report with status, code, duration and diagnostics per level", async () => {
