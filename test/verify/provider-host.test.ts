@@ -53,6 +53,20 @@ describe("serialized provider", () => {
     expect(rulesText).not.toMatch(/undici|dockerode/);
   });
 
+  test.each(["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8"] as const)("%s: the only captured values are the level string and the provider object itself", async (level) => {
+    const text = await serializeProvider(proofProvider(level));
+    // Pulumi's serializer puts every captured free variable in a `with({ name: value, ... })` scope.
+    const captured = new Set<string>();
+    for (const m of text.matchAll(/with\(\{ (.*?) \}\)/g)) for (const entry of m[1].split(/, (?=[A-Za-z_$][\w$]*: )/)) captured.add(entry.slice(0, entry.indexOf(":")));
+    // Under ts-jest `await import()` compiles to TypeScript's interop helpers (functions, not modules).
+    const helpers = ["__createBinding", "__importStar", "__setModuleDefault", "ownKeys"];
+    expect([...captured].filter((n) => !helpers.includes(n)).sort()).toEqual(["arguments", "level", "provider", "this"]);
+    expect(text).toContain(`level: ${JSON.stringify(level)}`);
+    expect(text).toContain("provider: __provider");
+    // Nothing but the provider's own functions is defined at module level (no serialized module object).
+    expect([...text.matchAll(/^var (\w+) = /gm)].map((m) => m[1]).filter((n) => n !== "__provider" && !/^__f?\d+$/.test(n))).toEqual([]);
+  });
+
   test("written inside the project, it loads in a fresh node process and yields the six methods", async () => {
     const file = writeProviderModule(rulesText);
     const out = await new Promise<string>((resolve, reject) => {
