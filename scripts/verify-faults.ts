@@ -355,6 +355,23 @@ export interface FaultOutcome {
   error?: string;
 }
 
+/** The fault injected right now: an interrupted run (SIGINT/SIGTERM) restores it before exiting. */
+let active: { fault: Fault; ctx: FaultContext } | undefined;
+
+/** Restore the active fault (bounded), then exit: no exit path leaves the environment faulted. */
+export async function restoreActiveAndExit(signal: string, code: number): Promise<never> {
+  const a = active;
+  active = undefined;
+  if (a) {
+    process.stderr.write(`[faults] ${signal}: restoring ${a.fault.level} before exit\n`);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([a.fault.restore(a.ctx), new Promise((_, rej) => (timer = setTimeout(() => rej(new Error("restore took over 120 s")), 120_000)))])
+      .catch((e) => process.stderr.write(`[faults] restore of ${a.fault.level} failed: ${(e as Error).message} (npm run testenv:down && npm run testenv:up rebuilds the environment)\n`))
+      .finally(() => clearTimeout(timer));
+  }
+  process.exit(code);
+}
+
 async function until(run: () => Promise<ProofResult>, done: (r: ProofResult) => boolean, seconds: number): Promise<{ r: ProofResult; seconds: number; runs: number }> {
   const t0 = Date.now();
   let runs = 0;
@@ -366,14 +383,25 @@ async function until(run: () => Promise<ProofResult>, done: (r: ProofResult) => 
   }
 }
 
-export async function runMatrix(ctx: FaultContext, base: SuiteOptions, levels: Level[]): Promise<FaultOutcome[]> {
+/** The matrix's seams (tests replace them): the faults, and how one level's proof is run. */
+export interface MatrixDeps {
+  faults: Fault[];
+  run(level: Level, overrides: SuiteOverrides): Promise<ProofResult>;
+  /** How long each phase re-runs the proof waiting for its verdict, seconds. */
+  limits: { baseline: number; red: number; green: number };
+}
+export const MATRIX_LIMITS: MatrixDeps["limits"] = { baseline: 30, red: 45, green: 90 };
+
+export async function runMatrix(ctx: FaultContext, base: SuiteOptions, levels: Level[], deps?: Partial<MatrixDeps>): Promise<FaultOutcome[]> {
   const out: FaultOutcome[] = [];
   const pick = (r: ProofResult) => ({ status: r.status, code: r.code, findings: r.findings });
-  for (const f of faults().filter((x) => levels.includes(x.level))) {
-    const runner = (o: SuiteOverrides) => () => levelRunners(ctx.desired, { ...base, overrides: o })[f.level](ctx.io);
+  const lim = deps?.limits ?? MATRIX_LIMITS;
+  const run = deps?.run ?? ((level: Level, o: SuiteOverrides) => levelRunners(ctx.desired, { ...base, overrides: o })[level](ctx.io));
+  for (const f of (deps?.faults ?? faults()).filter((x) => levels.includes(x.level))) {
+    const runner = (o: SuiteOverrides) => () => run(f.level, o);
     const expectedCode = EXPECTED[f.level];
     ctx.log(`${f.level}: baseline`);
-    const baseline = await until(runner(RESTORE_OVERRIDES), (r) => r.status === "green", 30);
+    const baseline = await until(runner(RESTORE_OVERRIDES), (r) => r.status === "green", lim.baseline);
     const o: FaultOutcome = {
       level: f.level,
       fault: f.title,
@@ -388,27 +416,25 @@ export async function runMatrix(ctx: FaultContext, base: SuiteOptions, levels: L
       out.push(o);
       continue;
     }
-    let injected = false;
     try {
       ctx.log(`${f.level}: inject: ${f.title}`);
+      active = { fault: f, ctx };
       await f.inject(ctx);
-      injected = true;
-      const red = await until(runner(FAULT_OVERRIDES), (r) => r.status === "red", 45);
+      const red = await until(runner(FAULT_OVERRIDES), (r) => r.status === "red", lim.red);
       o.underFault = { ...pick(red.r), seconds: red.seconds, runs: red.runs };
     } catch (e) {
       o.error = `inject failed: ${(e as Error).message}`;
-    } finally {
-      if (injected || !o.error) {
-        try {
-          ctx.log(`${f.level}: restore`);
-          await f.restore(ctx);
-          await Promise.all(Object.values(ctx.env.services).map((svc) => waitDockerHealthy(ctx.docker, svc.container, 90)));
-          const green = await until(runner(RESTORE_OVERRIDES), (r) => r.status === "green", 90);
-          o.afterRestore = { ...pick(green.r), seconds: green.seconds, runs: green.runs };
-        } catch (e) {
-          o.error = `${o.error ? o.error + "; " : ""}restore failed: ${(e as Error).message}`;
-        }
-      }
+    }
+    // Restore whatever happened: an inject that failed half-way may have changed the environment.
+    try {
+      ctx.log(`${f.level}: restore`);
+      await f.restore(ctx);
+      active = undefined;
+      await Promise.all(Object.values(ctx.env.services).map((svc) => waitDockerHealthy(ctx.docker, svc.container, 90)));
+      const green = await until(runner(RESTORE_OVERRIDES), (r) => r.status === "green", lim.green);
+      o.afterRestore = { ...pick(green.r), seconds: green.seconds, runs: green.runs };
+    } catch (e) {
+      o.error = `${o.error ? o.error + "; " : ""}restore failed: ${(e as Error).message}`;
     }
     o.pass = !o.error && o.underFault.status === "red" && o.underFault.code === expectedCode && o.afterRestore.status === "green";
     ctx.log(`${f.level}: ${o.pass ? "PASS" : "FAIL"} (red ${o.underFault.code ?? "-"} in ${o.underFault.seconds.toFixed(1)} s, green again in ${o.afterRestore.seconds.toFixed(1)} s)`);
@@ -455,6 +481,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`E_ENV_TOOL_MISSING: ${(e as Error).message}\n`);
     return 3;
   }
+  process.once("SIGINT", () => void restoreActiveAndExit("SIGINT", 130));
+  process.once("SIGTERM", () => void restoreActiveAndExit("SIGTERM", 143));
   const t0 = Date.now();
   const outcomes = await runMatrix(setup.ctx, setup.base, levels);
   const passed = outcomes.filter((o) => o.pass).length;

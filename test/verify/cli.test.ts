@@ -1,9 +1,10 @@
 // The verify CLI's pure parts and the suite's aggregation (no Docker, no network beyond 127.0.0.1).
 import { exitCodeOf, imagesFromRecord, mergeHealth, resolveImages } from "../../components/verify/suite";
 import { enabledLevels } from "../../components/verify/spec";
-import type { ProofResult } from "../../components/verify/types";
+import type { Level, ProofResult } from "../../components/verify/types";
+import type { ErrorCode } from "../../contracts/errors";
 import { formatReport, grafanaPasswordFrom, HELP, parseEnvFile, parseVerifyArgs, redact } from "../../scripts/verify";
-import { tarOf } from "../../scripts/verify-faults";
+import { EXPECTED, Fault, FaultContext, faults, runMatrix, tarOf } from "../../scripts/verify-faults";
 import { FakeDocker, makeTestIo, tmpDir } from "./fakes";
 import * as fs from "fs";
 import * as path from "path";
@@ -95,5 +96,71 @@ describe("fault tooling", () => {
     let sum = 0;
     for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : t[i];
     expect(parseInt(t.subarray(148, 154).toString(), 8)).toBe(sum);
+  });
+});
+
+describe("fault matrix (runMatrix with scripted faults and proofs)", () => {
+  const healthy = { getContainer: () => ({ inspect: async () => ({ State: { Running: true, Status: "running", Health: { Status: "healthy" } } }) }) };
+  const ctx = () => ({ docker: healthy, envFile: "/x/testenv.json", env: { services: { loki: { container: "p-loki" } } }, log: () => undefined }) as unknown as FaultContext;
+  const result = (level: Level, status: "green" | "red", code?: ErrorCode): ProofResult => ({ level, status, ...(code ? { code } : {}), durationMs: 1, findings: status === "red" ? ["broken"] : [], diagnostics: {} });
+  const limits = { baseline: 1, red: 1, green: 1 };
+
+  function scripted(level: Level, underFault: ProofResult, opts: { injectThrows?: boolean } = {}) {
+    let faulted = false;
+    const calls: string[] = [];
+    const fault: Fault = {
+      level,
+      title: "t",
+      inject: async () => {
+        calls.push("inject");
+        faulted = true;
+        if (opts.injectThrows) throw new Error("half-way");
+      },
+      restore: async () => {
+        calls.push("restore");
+        faulted = false;
+      },
+    };
+    const run = async () => (faulted ? underFault : result(level, "green"));
+    return { fault, run, calls };
+  }
+
+  test("red with the expected code under the fault, green after restore: pass", async () => {
+    const s = scripted("L8", result("L8", "red", "E_PROOF_CONFIG_DRIFT"));
+    const [o] = await runMatrix(ctx(), {}, ["L8"], { faults: [s.fault], run: s.run, limits });
+    expect(o).toMatchObject({ level: "L8", pass: true, underFault: { status: "red", code: "E_PROOF_CONFIG_DRIFT" }, afterRestore: { status: "green" } });
+    expect(s.calls).toEqual(["inject", "restore"]);
+  });
+
+  test("a proof that stays green under its fault fails the matrix", async () => {
+    const s = scripted("L8", result("L8", "green"));
+    const [o] = await runMatrix(ctx(), {}, ["L8"], { faults: [s.fault], run: s.run, limits });
+    expect(o).toMatchObject({ pass: false, underFault: { status: "green" } });
+  });
+
+  test("red with another code fails the matrix", async () => {
+    const s = scripted("L4", result("L4", "red", "E_PROOF_LABEL_MISSING"));
+    const [o] = await runMatrix(ctx(), {}, ["L4"], { faults: [s.fault], run: s.run, limits });
+    expect(o).toMatchObject({ pass: false, expectedCode: "E_PROOF_CARDINALITY", underFault: { code: "E_PROOF_LABEL_MISSING" } });
+  });
+
+  test("an inject that fails half-way is still restored, and the outcome says so", async () => {
+    const s = scripted("L7", result("L7", "red", "E_PROOF_PROVENANCE_MISMATCH"), { injectThrows: true });
+    const [o] = await runMatrix(ctx(), {}, ["L7"], { faults: [s.fault], run: s.run, limits });
+    expect(s.calls).toEqual(["inject", "restore"]);
+    expect(o).toMatchObject({ pass: false, error: "inject failed: half-way", afterRestore: { status: "green" } });
+  });
+
+  test("the real matrix has one fault per level, in order, each expecting its taxonomy code", () => {
+    expect(faults().map((f) => `${f.level} ${EXPECTED[f.level]}`)).toEqual([
+      "L1 E_PROOF_HEALTH",
+      "L2 E_NETWORK_UNREACHABLE",
+      "L3 E_PROOF_INGESTION_TIMEOUT",
+      "L4 E_PROOF_CARDINALITY",
+      "L5 E_PROOF_DASHBOARDS",
+      "L6 E_PROOF_RULES",
+      "L7 E_PROOF_PROVENANCE_MISMATCH",
+      "L8 E_PROOF_CONFIG_DRIFT",
+    ]);
   });
 });
