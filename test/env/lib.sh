@@ -40,6 +40,7 @@ ensure_packages() {
   command -v prometheus >/dev/null && command -v promtool >/dev/null || missing="$missing prometheus"
   command -v prometheus-node-exporter >/dev/null || missing="$missing prometheus-node-exporter"
   command -v docker-registry >/dev/null || missing="$missing docker-registry"
+  command -v curl >/dev/null || missing="$missing curl"   # registry probes (registry_up, build-images.sh)
   [ -z "$missing" ] && return 0
   [ "$(id -u)" = 0 ] || die "missing packages:$missing and not root: run apt-get install -y$missing"
   log "installing Debian packages:$missing (this takes minutes, once)"
