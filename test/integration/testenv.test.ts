@@ -267,6 +267,8 @@ describe("idempotency", () => {
     const seconds = (Date.now() - t0) / 1000;
     const after = await Promise.all(SERVICES.map((svc) => docker.getContainer(info.services[svc].container).inspect()));
     expect(after.map((c) => [c.Id, c.State.StartedAt, c.Image])).toEqual(before.map((c) => [c.Id, c.State.StartedAt, c.Image]));
-    expect(seconds).toBeLessThan(45);
+    // Fast means nothing rebuilt or recreated (the equality above); the bound only catches a rebuild,
+    // with room for a loaded 2-core CI machine (about 15 s when idle).
+    expect(seconds).toBeLessThan(90);
   }, 150000);
 });
