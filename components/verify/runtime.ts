@@ -107,20 +107,21 @@ async function grafanaPassword(props: Props, io: Io): Promise<string | undefined
  * Alloy ready), because writing markers on every refresh would mutate the host.
  */
 export async function runProof(level: Level, props: Props, mode: "apply" | "read", io: Io): Promise<ProofResult> {
-  const p = props as never as Record<string, never>;
+  // Check validated the required inputs; each level's input is the property bag itself.
+  const p = props as never;
   try {
     switch (level) {
       case "L1":
-        return await checks.checkHealth(p as unknown as checks.HealthInput, io);
+        return await checks.checkHealth(p, io);
       case "L2":
-        return await checks.checkReachability(p as unknown as checks.ReachabilityInput, io);
+        return await checks.checkReachability(p, io);
       case "L3":
         if (mode === "read") {
           return await checks.checkIngestionPath({ lokiUrl: String(props.lokiUrl), alloyUrl: typeof props.alloyUrl === "string" ? props.alloyUrl : undefined, timeoutMs: 3000 }, io);
         }
-        return await checks.checkIngestion(p as unknown as checks.IngestionInput, io);
+        return await checks.checkIngestion(p, io);
       case "L4":
-        return await checks.checkLabels(p as unknown as checks.LabelsInput, io);
+        return await checks.checkLabels(p, io);
       case "L5": {
         const password = await grafanaPassword(props, io);
         if (password === undefined) {
@@ -136,11 +137,11 @@ export async function runProof(level: Level, props: Props, mode: "apply" | "read
         }, io);
       }
       case "L6":
-        return await checks.checkRules(p as unknown as checks.RulesInput, io);
+        return await checks.checkRules(p, io);
       case "L7":
-        return await checks.checkProvenance(p as unknown as checks.ProvenanceInput, io);
+        return await checks.checkProvenance(p, io);
       case "L8":
-        return await checks.checkConfigDrift(p as unknown as checks.DriftInput, io);
+        return await checks.checkConfigDrift(p, io);
     }
   } catch (e) {
     // Only environment failures (Docker unreachable) and bugs get here: still a verdict, never a hang.
@@ -149,26 +150,22 @@ export async function runProof(level: Level, props: Props, mode: "apply" | "read
   }
 }
 
-function liveIo(): Promise<Io> {
-  return makeIo();
-}
-
 // The provider operations, one function each (providers.ts forwards to these).
 
 export async function create(level: Level, inputs: Props): Promise<{ id: string; outs: Props }> {
-  const r = await runProof(level, inputs, "apply", await liveIo());
+  const r = await runProof(level, inputs, "apply", await makeIo());
   if (r.status === "red") throw proofError(level, r);
   return { id: proofId(level, inputs), outs: proofOutputs(level, inputs, r) };
 }
 
 export async function update(level: Level, news: Props): Promise<{ outs: Props }> {
-  const r = await runProof(level, news, "apply", await liveIo());
+  const r = await runProof(level, news, "apply", await makeIo());
   if (r.status === "red") throw proofError(level, r);
   return { outs: proofOutputs(level, news, r) };
 }
 
 export async function read(level: Level, id: string, props: Props): Promise<{ id: string; props: Props }> {
-  const r = await runProof(level, props, "read", await liveIo());
+  const r = await runProof(level, props, "read", await makeIo());
   // L3's read checks only the path: keep the verdict vocabulary the same as create's.
   return { id, props: proofOutputs(level, props, r) };
 }
