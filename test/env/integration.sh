@@ -22,4 +22,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 bash "$ROOT/test/env/up.sh" || exit 1
-npx jest --selectProjects integration --runInBand "$@"
+# Every test has its own timeout; this bounds the whole suite too (about 2 min when idle; CI's
+# budget is 90 min for everything), so a wedged engine cannot hold the job until CI kills it.
+# --foreground: jest stays in the terminal's process group, so Ctrl-C still reaches it.
+timeout --foreground --kill-after=30 "${TESTENV_SUITE_TIMEOUT:-2400}" npx jest --selectProjects integration --runInBand "$@"
