@@ -14,6 +14,7 @@ import { ImageRecord, imagesFromRecord, resolveImages, runSuite, SuiteOverrides,
 import { Level, LEVELS } from "../components/verify/types";
 import { evaluateProgram } from "./lib/evaluate";
 import { runCli } from "./lib/cli";
+import { assertSecretsFileMode, SECRETS_FILE } from "./lib/secrets-file";
 
 export const HELP = `Usage: npm run -s verify -- --stack <name> [options]
 
@@ -157,6 +158,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   let password: string | undefined;
   try {
+    // P8: the operator secrets file, and any --secrets-file, must be mode 0600 when present
+    // (checked from its metadata, before anything reads it).
+    assertSecretsFileMode(path.resolve(SECRETS_FILE));
+    if (args.secretsFile) assertSecretsFileMode(path.resolve(args.secretsFile));
     password = grafanaPasswordFrom(args.secretsFile, process.env);
     const desired = await loadDesired(args);
     const io = await makeIo();

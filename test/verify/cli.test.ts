@@ -3,7 +3,7 @@ import { exitCodeOf, imagesFromRecord, mergeHealth, resolveImages } from "../../
 import { enabledLevels } from "../../components/verify/spec";
 import type { Level, ProofResult } from "../../components/verify/types";
 import type { ErrorCode } from "../../contracts/errors";
-import { formatReport, grafanaPasswordFrom, HELP, parseEnvFile, parseVerifyArgs, redact } from "../../scripts/verify";
+import { formatReport, grafanaPasswordFrom, HELP, main, parseEnvFile, parseVerifyArgs, redact } from "../../scripts/verify";
 import { EXPECTED, Fault, FaultContext, faults, runMatrix, tarOf } from "../../scripts/verify-faults";
 import { FakeDocker, makeTestIo, tmpDir } from "./fakes";
 import * as fs from "fs";
@@ -42,6 +42,39 @@ describe("verify CLI", () => {
       '      diagnostics: {"url":"u"}',
       "      fix: Run promtool check rules on the rendered rules file and check Prometheus' logs.",
     ]);
+  });
+});
+
+describe("verify CLI: secrets file mode (P8)", () => {
+  const run = async (argv: string[]) => {
+    const out: string[] = [];
+    const spy = jest.spyOn(process.stdout, "write").mockImplementation((c: string | Uint8Array) => (out.push(String(c)), true));
+    try {
+      return { code: await main(argv), out: out.join("") };
+    } finally {
+      spy.mockRestore();
+    }
+  };
+  test("a --secrets-file readable by others is refused before it is read, with E_ENV_SECRETS_FILE_MODE (exit 3)", async () => {
+    const dir = tmpDir();
+    const f = path.join(dir, "secrets.env");
+    fs.writeFileSync(f, "GRAFANA_ADMIN_PASSWORD=loose-secret-value\n", { mode: 0o644 });
+    fs.chmodSync(f, 0o644);
+    const r = await run(["--stack", "test", "--secrets-file", f, "--json"]);
+    expect(r.code).toBe(3);
+    const report = JSON.parse(r.out);
+    expect(report).toMatchObject({ stack: "test", status: "error", error: { code: "E_ENV_SECRETS_FILE_MODE", bucket: "env" } });
+    expect(r.out).not.toContain("loose-secret-value");
+  });
+  test("the same file at 0600 passes the mode check (the run then fails later, for another reason)", async () => {
+    const dir = tmpDir();
+    const f = path.join(dir, "secrets.env");
+    fs.writeFileSync(f, "GRAFANA_ADMIN_PASSWORD=tight-secret-value\n", { mode: 0o600 });
+    fs.chmodSync(f, 0o600);
+    const r = await run(["--stack", "no-such-stack", "--secrets-file", f, "--json"]);
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.out).error.code).toBe("E_CONFIG_FILE_MISSING");
+    expect(r.out).not.toContain("tight-secret-value");
   });
 });
 
