@@ -1,30 +1,16 @@
 // `npm run -s policy:check` as a process: table and --json output, exit codes, --config-file with
 // stack files written to a temp dir, config errors.
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { PROJECT_ROOT } from "../../scripts/lib/evaluate";
+import { runTsx } from "../util/provider-host";
 
 jest.setTimeout(120_000);
 
-function policyCheck(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [require.resolve("tsx/cli"), "scripts/policy-check.ts", ...args], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    const t = setTimeout(() => {
-      p.kill("SIGKILL");
-      reject(new Error(`policy:check ${args.join(" ")} timed out`));
-    }, 90_000);
-    p.on("close", (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function policyCheck(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runTsx(["scripts/policy-check.ts", ...args], 90_000);
 }
 
 let tmp: string;

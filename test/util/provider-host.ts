@@ -170,7 +170,12 @@ export async function startHost(opts: { env?: NodeJS.ProcessEnv; startTimeoutMs?
 /** Run a TypeScript CLI of the project with tsx in an async child process (GRAFANA_ADMIN_PASSWORD cleared). */
 export function runTsx(args: string[], timeoutMs = 240_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), ...args], { cwd: PROJECT_ROOT, env: { ...process.env, GRAFANA_ADMIN_PASSWORD: "" } });
+    const p = spawn(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, GRAFANA_ADMIN_PASSWORD: "" },
+      // non-interactive like every CLI run (P17): no stdin
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d) => (stdout += d));
@@ -179,7 +184,8 @@ export function runTsx(args: string[], timeoutMs = 240_000): Promise<{ code: num
       p.kill("SIGKILL");
       reject(new Error(`timed out: ${args.join(" ")}\n${stderr}`));
     }, timeoutMs);
-    p.on("exit", (code) => {
+    // "close", not "exit": exit can fire before the last stdout chunk has been read.
+    p.on("close", (code) => {
       clearTimeout(t);
       resolve({ code: code ?? -1, stdout, stderr });
     });
