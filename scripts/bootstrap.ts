@@ -21,11 +21,12 @@ import {
   readStackSecrets,
   refreshArgv,
   RunMode,
+  stackExportArgv,
   upArgv,
   versionArgv,
 } from "./lib/pulumi-cli";
 import { dockerClient, offlineImageFindings, pingDocker, readStackInfo, StackInfo } from "./lib/docker-images";
-import { Bundle, BUNDLE_FILES, finalizeRun, outDirFrom, sha256File } from "./lib/bundle";
+import { Bundle, BUNDLE_FILES, finalizeRun, outDirFrom, runIdFor, sha256File } from "./lib/bundle";
 import { StageRecord, servicesOf, ServicePlan } from "./lib/events";
 import { lintRecords, policyRecords, verifyRecords } from "./lib/steps";
 import { collectEvidence } from "./lib/evidence-collect";
@@ -39,9 +40,12 @@ Modes (every pulumi call: --non-interactive, stdin closed, no TTY, PULUMI_SKIP_U
 --policy-pack-config policy/config/<stack>.json when that file exists):
   diagnose  read-only: config:lint, policy:check, pulumi preview --policy-pack policy; with offlineMode
             also E_DEPS_IMAGE_MISSING_OFFLINE for each absent image. A mutating call is E_ENV_MODE_VIOLATION.
-  apply     pulumi up --yes --policy-pack policy, then verify; with --verify-idempotency then
+  apply     pulumi stack export to out/checkpoints/<stack>/<run>.json (mode 0600, secrets stay encrypted;
+            restore with pulumi stack import --file <it> then pulumi up), pulumi up --yes --policy-pack policy,
+            then verify; with --verify-idempotency then
             pulumi up --expect-no-changes (a change is E_PROOF_IDEMPOTENCY).
-  repair    pulumi up --yes --policy-pack policy --target <urn>... on the named resources only, then verify.
+  repair    checkpoint as apply, pulumi up --yes --policy-pack policy --target <urn>... on the named resources
+            only, then verify.
             Refused without --target.
   drift     pulumi refresh --preview-only --expect-no-changes (read-only: state is not written);
             a change (non-zero exit) is drift, E_PROOF_DRIFT.
@@ -67,11 +71,13 @@ export interface PlannedStep {
 }
 
 /** The steps of a mode, in order; pulumi argv exactly as the tests assert. */
-export function planFor(mode: RunMode, stack: string, targets: string[], verifyIdempotency: boolean, packConfig?: string): PlannedStep[] {
+export function planFor(mode: RunMode, stack: string, targets: string[], verifyIdempotency: boolean, packConfig?: string, checkpointFile?: string): PlannedStep[] {
   const stackFile = `Pulumi.${stack}.yaml`;
   const idem: PlannedStep[] = verifyIdempotency ? [{ step: "idempotency", kind: "pulumi", argv: idempotencyArgv(stack, packConfig), fallback: "E_PROOF_IDEMPOTENCY" }] : [];
   // `--policy-pack policy` loads the compiled pack (policy/bin): compile it from the sources first.
   const build: PlannedStep = { step: "policy-build", kind: "npm", argv: ["run", "-s", "policy:build"], fallback: "E_DEPS_POLICY_PACK_BUILD" };
+  // P5: the state before `up`, kept under out/checkpoints/ (a first run has nothing to keep: best effort).
+  const checkpoint: PlannedStep[] = checkpointFile ? [{ step: "checkpoint", kind: "pulumi", argv: stackExportArgv(stack, checkpointFile) }] : [];
   switch (mode) {
     case "diagnose":
       return [
@@ -85,6 +91,7 @@ export function planFor(mode: RunMode, stack: string, targets: string[], verifyI
     case "apply":
       return [
         build,
+        ...checkpoint,
         { step: "up", kind: "pulumi", argv: upArgv(stack, [], packConfig), fallback: "E_RUNTIME_DEPLOY_FAILED" },
         { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, "--json"] },
         ...idem,
@@ -92,6 +99,7 @@ export function planFor(mode: RunMode, stack: string, targets: string[], verifyI
     case "repair":
       return [
         build,
+        ...checkpoint,
         { step: "up", kind: "pulumi", argv: upArgv(stack, targets, packConfig), fallback: "E_RUNTIME_DEPLOY_FAILED" },
         { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, "--json"] },
         ...idem,
@@ -217,7 +225,18 @@ async function runStep(ctx: Ctx, p: PlannedStep, runner: ReturnType<typeof pulum
     const r = await runner.run(p.argv);
     ctx.logs[`pulumi-${p.step}.log`] = `$ pulumi ${p.argv.join(" ")}\n# exit ${r.code}${r.signal ? ` (${r.signal})` : ""}, ${r.durationMs} ms\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n`;
     if (ctx.interrupted) return stage(ctx, { step: p.step, status: "failed", durationMs: r.durationMs, errors: [interruptedError(ctx.interrupted)] });
+    if (r.code === 0 && p.step === "checkpoint") {
+      const file = p.argv[p.argv.indexOf("--file") + 1];
+      // The export keeps secrets encrypted, but it is still the whole state: owner-only.
+      if (fs.existsSync(file)) fs.chmodSync(file, 0o600);
+      return stage(ctx, { step: p.step, status: "success", durationMs: r.durationMs, errors: [], detail: `state before up: ${file} (restore: pulumi stack import --file <it>, then pulumi up)` });
+    }
     if (r.code === 0) return stage(ctx, { step: p.step, status: "success", durationMs: r.durationMs, errors: [] });
+    if (p.step === "checkpoint") {
+      // A stack with no state yet (first apply) has nothing to export: note it, go on.
+      ctx.warnings.push(`no state checkpoint before up: pulumi stack export exited ${r.code}`);
+      return stage(ctx, { step: p.step, status: "skipped", durationMs: r.durationMs, errors: [], detail: `pulumi stack export exited ${r.code}` });
+    }
     const err = classifyPulumiFailure(p.step, r, p.fallback ?? "E_RUNTIME_DEPLOY_FAILED");
     if (p.step === "refresh" || p.step === "idempotency") err.details = { ...err.details, hint: p.step === "refresh" ? "refresh found changes: the deployed stack drifted from state" : "a second up wanted changes" };
     return stage(ctx, { step: p.step, status: "failed", durationMs: r.durationMs, errors: [err] });
@@ -267,7 +286,9 @@ export async function main(argv: string[]): Promise<number> {
   redactor.learnEnvFile(path.join(root, SECRETS_FILE));
 
   const packConfig = fs.existsSync(path.join(root, policyPackConfigFile(stack))) ? policyPackConfigFile(stack) : undefined;
-  const plan = planFor(mode, stack, targets, Boolean(values["verify-idempotency"]), packConfig);
+  const checkpointFile = path.join(outDir, "checkpoints", stack, `${runIdFor(startedAt)}.json`);
+  if (mode === "apply" || mode === "repair") fs.mkdirSync(path.dirname(checkpointFile), { recursive: true, mode: 0o700 });
+  const plan = planFor(mode, stack, targets, Boolean(values["verify-idempotency"]), packConfig, checkpointFile);
   const refusals: ErrorRecord[] = [];
   // The mode guard, over the whole plan before anything runs (and again before every spawn).
   try {

@@ -17,8 +17,9 @@ export const READ_ONLY_SUBCOMMANDS = ["version", "preview", "stack output", "con
 
 export const ALLOWED_SUBCOMMANDS: Record<Mode, readonly string[]> = {
   diagnose: READ_ONLY_SUBCOMMANDS,
-  apply: [...READ_ONLY_SUBCOMMANDS, "up"],
-  repair: [...READ_ONLY_SUBCOMMANDS, "up"],
+  // `stack export` writes the pre-`up` state checkpoint (P5) to a local file; it changes nothing.
+  apply: [...READ_ONLY_SUBCOMMANDS, "stack export", "up"],
+  repair: [...READ_ONLY_SUBCOMMANDS, "stack export", "up"],
   drift: [...READ_ONLY_SUBCOMMANDS, "refresh"],
   evidence: READ_ONLY_SUBCOMMANDS,
   secrets: READ_ONLY_SUBCOMMANDS,
@@ -55,6 +56,9 @@ export function guardPulumiCall(mode: Mode, argv: readonly string[]): void {
   if (sub === "refresh" && !(argv.includes("--expect-no-changes") && argv.includes("--preview-only"))) {
     throw new BootstrapError("E_ENV_MODE_VIOLATION", "drift mode runs refresh only with --preview-only --expect-no-changes (detect, never write state)", { details: { mode, argv: [...argv] } });
   }
+  if (sub === "stack export" && (argv.includes("--show-secrets") || !argv.includes("--file"))) {
+    throw new BootstrapError("E_ENV_MODE_VIOLATION", "a state checkpoint is written to a file, with its secrets still encrypted (no --show-secrets)", { details: { mode } });
+  }
   if (sub === "stack output" && argv.includes("--show-secrets") && mode !== "secrets" && !argv.includes("--json")) {
     throw new BootstrapError("E_ENV_MODE_VIOLATION", "secret outputs are read as JSON for redaction only", { details: { mode } });
   }
@@ -85,6 +89,13 @@ export function idempotencyArgv(stack: string, packConfig?: string): string[] {
 // drifted stack stays drifted in state too and the next `up` (or a targeted repair) restores it.
 export function refreshArgv(stack: string): string[] {
   return ["refresh", "--stack", stack, "--preview-only", "--non-interactive", "--expect-no-changes"];
+}
+/**
+ * The state checkpoint taken before every `up` (P5): `pulumi stack import --file <it>` followed by
+ * `pulumi up` returns to it. Secrets stay encrypted in it (never --show-secrets).
+ */
+export function stackExportArgv(stack: string, file: string): string[] {
+  return ["stack", "export", "--stack", stack, "--file", file, "--non-interactive"];
 }
 export function stackOutputArgv(stack: string, showSecrets = false): string[] {
   return ["stack", "output", "--stack", stack, "--json", "--non-interactive", ...(showSecrets ? ["--show-secrets"] : [])];

@@ -15,6 +15,7 @@ const UP = ["up", "--stack", "test", "--yes", "--non-interactive", ...PACK];
 const IDEMPOTENCY = ["up", "--stack", "test", "--yes", "--non-interactive", ...PACK, "--expect-no-changes"];
 const REFRESH = ["refresh", "--stack", "test", "--preview-only", "--non-interactive", "--expect-no-changes"];
 import { checkEventOrder, RunEvent } from "../../scripts/lib/events";
+import { guardPulumiCall } from "../../scripts/lib/pulumi-cli";
 import { FIXTURE_SECRET, makeSandbox, pulumiCalls, runCli, Sandbox, spawnCli, STUB_BIN, stubCalls, waitFor } from "./helpers";
 
 jest.setTimeout(60_000);
@@ -132,7 +133,7 @@ describe("bootstrap modes against the stub CLI", () => {
     const dir = bundleDir(sb);
     expectModeEverywhere(dir, "apply");
     expect(readJson(path.join(dir, "summary.json")).steps.map((s: any) => [s.step, s.status])).toEqual([
-      ["preflight", "success"], ["policy-build", "success"], ["up", "success"], ["verify", "success"], ["idempotency", "success"], ["evidence", "success"],
+      ["preflight", "success"], ["policy-build", "success"], ["checkpoint", "success"], ["up", "success"], ["verify", "success"], ["idempotency", "success"], ["evidence", "success"],
     ]);
     expect(readJson(path.join(dir, "verify.report.json")).report.levels[0]).toMatchObject({ level: "L1", status: "green" });
   });
@@ -216,11 +217,11 @@ describe("bootstrap modes against the stub CLI", () => {
     // Seed 002: loki's stream keeps the envelope and ends with the terminal error step, then Failed.
     const loki = ev.map((e) => Object.entries(e)[0] as [string, any]).filter(([, b]) => b.service === "loki");
     expect(loki.map(([k, b]) => (k === "BootstrapStep" ? `${b.step}:${b.status}` : k))).toEqual([
-      "BootstrapPlanned", "BootstrapStarted", "preflight:success", "policy-build:success", "up:success", "verify:failed", "evidence:success", "error:failed", "BootstrapFailed",
+      "BootstrapPlanned", "BootstrapStarted", "preflight:success", "policy-build:success", "checkpoint:success", "up:success", "verify:failed", "evidence:success", "error:failed", "BootstrapFailed",
     ]);
     const detail = "E_PROOF_HEALTH: L1: logging-test-loki GET /ready answered 503";
-    expect(loki[7][1]).toEqual({ service: "loki", run_id: runs(sb)[0].run_id, step: "error", status: "failed", duration_ms: 0, detail });
-    expect(loki[8][1]).toMatchObject({ service: "loki", error: detail });
+    expect(loki[8][1]).toEqual({ service: "loki", run_id: runs(sb)[0].run_id, step: "error", status: "failed", duration_ms: 0, detail });
+    expect(loki[9][1]).toMatchObject({ service: "loki", error: detail });
     for (const [k, b] of loki) if (k === "BootstrapStep") expect(Number.isInteger(b.duration_ms)).toBe(true);
     const lokiLog = readJson(path.join(dir, "services", "loki.json"));
     expect(Object.keys(lokiLog).sort()).toEqual(Object.keys(readJson(path.join(dir, "services", "grafana.json"))).sort());
@@ -245,13 +246,43 @@ describe("bootstrap modes against the stub CLI", () => {
   });
 });
 
+describe("state checkpoint before up (P5)", () => {
+  it("apply exports the state to out/checkpoints/<stack>/<run>.json, owner-only, secrets not shown", async () => {
+    const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb);
+    expect(r.code).toBe(0);
+    const exports = pulumiCalls(sb).filter((c) => c.argv[0] === "stack" && c.argv[1] === "export").map((c) => c.argv);
+    expect(exports).toHaveLength(1);
+    const file = exports[0][exports[0].indexOf("--file") + 1];
+    expect(exports[0]).toEqual(["stack", "export", "--stack", "test", "--file", file, "--non-interactive"]);
+    expect(path.dirname(file)).toBe(path.join(sb.outDir, "checkpoints", "test"));
+    expect(path.basename(file)).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z\.json$/);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(fs.readFileSync(file, "utf8"))).toHaveProperty("deployment");
+    // taken before up, never after
+    const order = pulumiCalls(sb).map((c) => c.argv[0] === "stack" ? `stack ${c.argv[1]}` : c.argv[0]).filter((a) => a === "stack export" || a === "up");
+    expect(order).toEqual(["stack export", "up"]);
+  });
+  it("a stack with nothing to export yet (first apply) goes on to up with a warning", async () => {
+    const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb, { STUB_EXPORT_EXIT: "255" });
+    expect(r.code).toBe(0);
+    const s = readJson(path.join(bundleDir(sb), "summary.json"));
+    expect(s.steps.find((x: any) => x.step === "checkpoint")).toMatchObject({ status: "skipped" });
+    expect(mutating(sb)).toEqual([UP]);
+  });
+  it("the mode guard refuses an export that would print secrets or go to stdout", () => {
+    expect(() => guardPulumiCall("apply", ["stack", "export", "--stack", "test", "--show-secrets", "--file", "x", "--non-interactive"])).toThrow(/E_ENV_MODE_VIOLATION/);
+    expect(() => guardPulumiCall("apply", ["stack", "export", "--stack", "test", "--non-interactive"])).toThrow(/E_ENV_MODE_VIOLATION/);
+    expect(() => guardPulumiCall("diagnose", ["stack", "export", "--stack", "test", "--file", "x", "--non-interactive"])).toThrow(/E_ENV_MODE_VIOLATION/);
+  });
+});
+
 describe("policy pack build", () => {
   it("a pack that does not compile stops apply before `up` with E_DEPS_POLICY_PACK_BUILD", async () => {
     const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb, { STUB_POLICY_BUILD_EXIT: "2" });
     expect(r.code).toBe(1);
     expect(mutating(sb)).toEqual([]);
     const s = readJson(path.join(bundleDir(sb), "summary.json"));
-    expect(s.steps.map((x: any) => [x.step, x.status])).toEqual([["preflight", "success"], ["policy-build", "failed"], ["up", "skipped"], ["verify", "skipped"], ["evidence", "success"]]);
+    expect(s.steps.map((x: any) => [x.step, x.status])).toEqual([["preflight", "success"], ["policy-build", "failed"], ["checkpoint", "skipped"], ["up", "skipped"], ["verify", "skipped"], ["evidence", "success"]]);
     const ah = readJson(path.join(bundleDir(sb), "autoheal.suggestions.json"));
     expect(ah.active_buckets.map((b: any) => [b.bucket, b.error_codes])).toEqual([["deps", ["E_DEPS_POLICY_PACK_BUILD"]]]);
   });
@@ -268,7 +299,7 @@ describe("environment checks", () => {
       const s = readJson(path.join(bundleDir(sb), "summary.json"));
       expect(s.errors[0]).toMatchObject({ code: "E_ENV_TOOL_MISSING", bucket: "env" });
       expect(s.errors[0].action).toContain("https://www.pulumi.com/docs/install/");
-      expect(s.steps.map((x: any) => [x.step, x.status])).toEqual([["preflight", "failed"], ["policy-build", "skipped"], ["up", "skipped"], ["verify", "skipped"], ["evidence", "success"]]);
+      expect(s.steps.map((x: any) => [x.step, x.status])).toEqual([["preflight", "failed"], ["policy-build", "skipped"], ["checkpoint", "skipped"], ["up", "skipped"], ["verify", "skipped"], ["evidence", "success"]]);
       expect(fs.existsSync(path.join(sb.outDir, ".bootstrap.lock"))).toBe(false);
       // diagnose still lints and checks policy without the CLI, skips preview, and stays exit 2.
       const d = await runCli("bootstrap.ts", ["--mode", "diagnose", "--stack", "test"], sb, { PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin` });
