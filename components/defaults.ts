@@ -85,7 +85,10 @@ export const FILES = {
   alloyConfig: "/etc/alloy/config.alloy",
   grafanaDatasources: "/etc/grafana/provisioning/datasources/datasources.yaml",
   grafanaDashboardProvider: "/etc/grafana/provisioning/dashboards/dashboards.yaml",
-  grafanaDashboardsDir: "/var/lib/grafana/dashboards",
+  // Not under /var/lib/grafana: that is the data volume, where an uploaded file outlives the
+  // container, so a dashboard dropped from the renderer would linger. Here a replaced container
+  // holds exactly the rendered set.
+  grafanaDashboardsDir: "/etc/grafana/dashboards",
   grafanaAdminPassword: "/etc/grafana/secrets/admin_password",
   grafanaSecretKey: "/etc/grafana/secrets/secret_key",
 } as const;

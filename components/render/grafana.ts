@@ -95,7 +95,7 @@ export function healthDashboardObject(cfg: StackConfig): Record<string, unknown>
   };
 }
 
-/** Dashboards: uid -> JSON text, uploaded to /var/lib/grafana/dashboards/<uid>.json. */
+/** Dashboards: uid -> JSON text, uploaded to /etc/grafana/dashboards/<uid>.json. */
 export function renderGrafanaDashboards(cfg: StackConfig): Record<string, string> {
   return { [HEALTH_DASHBOARD_UID]: toSortedJson(healthDashboardObject(cfg)) };
 }

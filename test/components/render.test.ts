@@ -285,7 +285,7 @@ describe("Grafana provisioning", () => {
     const p = YAML.parse(renderGrafanaDashboardProvider(test_)).providers;
     expect(p).toHaveLength(1);
     expect(p[0].type).toBe("file");
-    expect(p[0].options.path).toBe("/var/lib/grafana/dashboards");
+    expect(p[0].options.path).toBe("/etc/grafana/dashboards");
   });
   it("has a stack health dashboard whose panels use the provisioned datasources", () => {
     const dashboards = renderGrafanaDashboards(test_);
@@ -312,9 +312,9 @@ describe("renderServiceFiles", () => {
     const files = renderServiceFiles(test_);
     expect(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, v.map((f) => f.path)]))).toEqual({
       grafana: [
+        "/etc/grafana/dashboards/logging-bootstrap-health.json",
         "/etc/grafana/provisioning/dashboards/dashboards.yaml",
         "/etc/grafana/provisioning/datasources/datasources.yaml",
-        "/var/lib/grafana/dashboards/logging-bootstrap-health.json",
       ],
       loki: ["/etc/loki/config.yaml"],
       alloy: ["/etc/alloy/config.alloy"],

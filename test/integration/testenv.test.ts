@@ -159,7 +159,7 @@ describe("Grafana double", () => {
     expect(typeof body.commit).toBe("string");
   });
   test("/api/search?type=dash-db lists exactly the provisioned dashboards, behind basic auth", async () => {
-    const dir = path.join(info.renderDir, "files/grafana/var/lib/grafana/dashboards");
+    const dir = path.join(info.renderDir, "files/grafana/etc/grafana/dashboards");
     const rendered = fs.readdirSync(dir).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as { uid: string; title: string });
     expect(rendered.length).toBeGreaterThan(0);
     const r = await get(url("grafana", "/api/search?type=dash-db"), { headers: auth("admin", secrets.GRAFANA_ADMIN_PASSWORD) });
