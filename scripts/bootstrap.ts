@@ -222,21 +222,23 @@ async function preflight(ctx: Ctx, runner: ReturnType<typeof pulumiRunner>): Pro
 async function runStep(ctx: Ctx, p: PlannedStep, runner: ReturnType<typeof pulumiRunner>): Promise<StageRecord> {
   const t0 = Date.now();
   if (p.kind === "pulumi") {
+    const checkpointFile = p.step === "checkpoint" ? p.argv[p.argv.indexOf("--file") + 1] : undefined;
+    // Only a run that reaches the checkpoint creates out/checkpoints/<stack>/.
+    if (checkpointFile) fs.mkdirSync(path.dirname(checkpointFile), { recursive: true, mode: 0o700 });
     const r = await runner.run(p.argv);
     ctx.logs[`pulumi-${p.step}.log`] = `$ pulumi ${p.argv.join(" ")}\n# exit ${r.code}${r.signal ? ` (${r.signal})` : ""}, ${r.durationMs} ms\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n`;
     if (ctx.interrupted) return stage(ctx, { step: p.step, status: "failed", durationMs: r.durationMs, errors: [interruptedError(ctx.interrupted)] });
-    if (r.code === 0 && p.step === "checkpoint") {
-      const file = p.argv[p.argv.indexOf("--file") + 1];
+    if (checkpointFile) {
+      if (r.code !== 0) {
+        // A stack with no state yet (first apply) has nothing to export: note it, go on.
+        ctx.warnings.push(`no state checkpoint before up: pulumi stack export exited ${r.code}`);
+        return stage(ctx, { step: p.step, status: "skipped", durationMs: r.durationMs, errors: [], detail: `pulumi stack export exited ${r.code}` });
+      }
       // The export keeps secrets encrypted, but it is still the whole state: owner-only.
-      if (fs.existsSync(file)) fs.chmodSync(file, 0o600);
-      return stage(ctx, { step: p.step, status: "success", durationMs: r.durationMs, errors: [], detail: `state before up: ${file} (restore: pulumi stack import --file <it>, then pulumi up)` });
+      if (fs.existsSync(checkpointFile)) fs.chmodSync(checkpointFile, 0o600);
+      return stage(ctx, { step: p.step, status: "success", durationMs: r.durationMs, errors: [], detail: `state before up: ${checkpointFile} (restore: pulumi stack import --file <it>, then pulumi up)` });
     }
     if (r.code === 0) return stage(ctx, { step: p.step, status: "success", durationMs: r.durationMs, errors: [] });
-    if (p.step === "checkpoint") {
-      // A stack with no state yet (first apply) has nothing to export: note it, go on.
-      ctx.warnings.push(`no state checkpoint before up: pulumi stack export exited ${r.code}`);
-      return stage(ctx, { step: p.step, status: "skipped", durationMs: r.durationMs, errors: [], detail: `pulumi stack export exited ${r.code}` });
-    }
     const err = classifyPulumiFailure(p.step, r, p.fallback ?? "E_RUNTIME_DEPLOY_FAILED");
     if (p.step === "refresh" || p.step === "idempotency") err.details = { ...err.details, hint: p.step === "refresh" ? "refresh found changes: the deployed stack drifted from state" : "a second up wanted changes" };
     return stage(ctx, { step: p.step, status: "failed", durationMs: r.durationMs, errors: [err] });
@@ -287,7 +289,6 @@ export async function main(argv: string[]): Promise<number> {
 
   const packConfig = fs.existsSync(path.join(root, policyPackConfigFile(stack))) ? policyPackConfigFile(stack) : undefined;
   const checkpointFile = path.join(outDir, "checkpoints", stack, `${runIdFor(startedAt)}.json`);
-  if (mode === "apply" || mode === "repair") fs.mkdirSync(path.dirname(checkpointFile), { recursive: true, mode: 0o700 });
   const plan = planFor(mode, stack, targets, Boolean(values["verify-idempotency"]), packConfig, checkpointFile);
   const refusals: ErrorRecord[] = [];
   // The mode guard, over the whole plan before anything runs (and again before every spawn).
