@@ -56,6 +56,44 @@ export function lockHeldError(info: LockInfo, lockPath: string): BootstrapError 
 }
 
 const MAX_ATTEMPTS = 5;
+// The recovery mutex is held for the microseconds between a re-read and a rename; waiting on it is
+// bounded (count x step) so a wedged file cannot hang a run.
+const MUTEX_WAITS = 40;
+const MUTEX_STEP_MS = 25;
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Fault injection for the race test only: widens the recovery critical section so racing runs
+ * really interleave inside it (the window is otherwise microseconds and a test could not fail).
+ * Capped well below the mutex wait bound so it can never turn into a lock-held error.
+ */
+function recoveryPause(): void {
+  const ms = Number(process.env.BOOTSTRAP_TEST_LOCK_RECOVERY_PAUSE_MS ?? 0);
+  if (Number.isFinite(ms) && ms > 0) sleepSync(Math.min(ms, 500));
+}
+
+/** Write `info` to a fresh temp file next to `target` and try to hard-link it into place. */
+function linkExclusive(target: string, info: LockInfo): boolean {
+  const tmp = `${target}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(info) + "\n", { mode: 0o644 });
+  try {
+    fs.linkSync(tmp, target);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    return false;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+function sameHolder(a: LockInfo | undefined, b: LockInfo | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.pid === b.pid && a.host === b.host && a.startedAt === b.startedAt;
+}
 
 export function acquireRunLock(
   lockPath: string,
@@ -65,16 +103,7 @@ export function acquireRunLock(
   fs.mkdirSync(path.dirname(lockPath), { recursive: true });
   const info: LockInfo = { pid: process.pid, host: os.hostname(), mode: meta.mode, stack: meta.stack, startedAt: new Date().toISOString() };
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const tmp = `${lockPath}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(info) + "\n", { mode: 0o644 });
-    try {
-      fs.linkSync(tmp, lockPath);
-      return makeLock(lockPath, info);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    } finally {
-      fs.rmSync(tmp, { force: true });
-    }
+    if (linkExclusive(lockPath, info)) return makeLock(lockPath, info);
     const holder = readLock(lockPath);
     if (holder && holder.host === info.host && holder.pid === process.pid) {
       throw lockHeldError(holder, lockPath); // re-entry in one process is a bug, not a reason to share
@@ -82,14 +111,15 @@ export function acquireRunLock(
     // Another host's PID cannot be checked: treat it as alive (shared out/ over NFS is unusual).
     if (holder && (holder.host !== info.host || isPidAlive(holder.pid))) throw lockHeldError(holder, lockPath);
     if (!fs.existsSync(lockPath)) continue; // released between our link and our read
-    // Warn only when it was us who removed the stale lock (a racing run may have recovered it first).
-    if (recoverStale(lockPath, holder)) {
+    if (replaceStale(lockPath, holder, info)) {
       warn(
         holder
           ? `Recovered a stale run lock: PID ${holder.pid} (mode ${holder.mode}, started ${holder.startedAt}) is no longer running.`
           : `Recovered an unreadable run lock at ${lockPath} (no PID in it).`,
       );
+      return makeLock(lockPath, info);
     }
+    // Someone else recovered it (or it changed under us): go round and judge the new holder.
   }
   const holder = readLock(lockPath);
   if (holder) throw lockHeldError(holder, lockPath);
@@ -97,31 +127,48 @@ export function acquireRunLock(
 }
 
 /**
- * Move the stale lock aside, then check that what we moved is the stale lock we judged: if another
- * run recovered it first and created its own fresh lock, we put that one back instead of deleting it.
- * Returns true when we removed the judged stale lock.
- * Known limit: a third run creating a lock in the instant between that move and the put-back would
- * leave two holders; it needs three runs racing on a stale lock within microseconds.
+ * Replace the stale lock we judged with ours, atomically, under a short recovery mutex
+ * (`<lock>.recover`, itself an exclusive link holding our PID).
+ *
+ * Why a mutex and not "remove, then link": removing first opens a window in which any run's plain
+ * link wins, so the run that recovered the lock (and warned) could lose it to one that never saw it
+ * stale. Under the mutex we re-read the lock and, if it is still the judged stale holder, rename our
+ * file over it in one step: the path is never empty, a plain link keeps failing with EEXIST, and
+ * no other recoverer can act between our re-read and our rename. So the run that warns is the run
+ * that holds the lock. Returns true when we now hold it.
  */
-function recoverStale(lockPath: string, judged: LockInfo | undefined): boolean {
-  const aside = `${lockPath}.stale.${process.pid}.${crypto.randomBytes(4).toString("hex")}`;
-  try {
-    fs.renameSync(lockPath, aside);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw err;
-  }
-  const moved = readLock(aside);
-  const same = judged ? moved?.pid === judged.pid && moved?.startedAt === judged.startedAt : moved === undefined;
-  if (!same) {
-    try {
-      fs.linkSync(aside, lockPath);
-    } catch {
-      /* someone else holds the path now; the loop re-reads it */
+function replaceStale(lockPath: string, judged: LockInfo | undefined, info: LockInfo): boolean {
+  const mutex = `${lockPath}.recover`;
+  for (let wait = 0; ; wait++) {
+    if (linkExclusive(mutex, info)) break;
+    const owner = readLock(mutex);
+    if (wait >= MUTEX_WAITS) {
+      throw new BootstrapError("E_ENV_LOCK_HELD", `Another bootstrap run${owner ? ` (PID ${owner.pid})` : ""} is recovering the stale run lock ${lockPath}`, {
+        details: { lockPath, mutex, pid: owner?.pid },
+      });
     }
+    if (owner && owner.host === info.host && !isPidAlive(owner.pid)) {
+      // A recoverer died inside its microsecond window: clear its mutex (only if it is still that one).
+      if (sameHolder(readLock(mutex), owner)) fs.rmSync(mutex, { force: true });
+      continue;
+    }
+    sleepSync(MUTEX_STEP_MS);
   }
-  fs.rmSync(aside, { force: true });
-  return same;
+  try {
+    recoveryPause();
+    if (!fs.existsSync(lockPath) || !sameHolder(readLock(lockPath), judged)) return false;
+    const tmp = `${lockPath}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(info) + "\n", { mode: 0o644 });
+    try {
+      fs.renameSync(tmp, lockPath); // atomic replace: the lock path is never absent
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+    return true;
+  } finally {
+    if (sameHolder(readLock(mutex), info)) fs.rmSync(mutex, { force: true });
+  }
 }
 
 function makeLock(lockPath: string, info: LockInfo): RunLock {
