@@ -131,3 +131,21 @@ export const LABEL_DATA = "logging-bootstrap.data";
  * real option and rejects a label that lies.
  */
 export const LABEL_RETAIN = "logging-bootstrap.retain";
+
+/**
+ * Grafana's own admin password reset, run inside the Grafana container with the password on stdin
+ * (Grafana >= 9.1). The paths are the ones the official image's run.sh gives the server, so the
+ * CLI opens the same database (GF_PATHS_DATA comes from the container's environment).
+ */
+export const GRAFANA_RESET_COMMAND: readonly string[] = [
+  "/usr/share/grafana/bin/grafana",
+  "cli",
+  "--homepath",
+  "/usr/share/grafana",
+  "--config",
+  "/etc/grafana/grafana.ini",
+  "admin",
+  "reset-admin-password",
+  "--password-from-stdin",
+];
+

@@ -10,7 +10,9 @@ import { DATA_OWNER, DATA_PATH, LABEL_PROJECT } from "./defaults";
 import { RenderedFile, configShas, renderServiceFiles } from "./render";
 import { containerName, dataDir, dataVolumeName, endpointUrl, networkName, ServiceComponent } from "./service";
 import { Alloy, Cadvisor, Grafana, Loki, NodeExporter, Prometheus } from "./services";
+import { GrafanaAdminPassword } from "./verify/providers";
 import { Proofs } from "./verify/proofs";
+import { grafanaAdminSpec } from "./verify/spec";
 
 export interface ObservabilityStackArgs {
   config: StackConfig;
@@ -60,6 +62,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   readonly nodeExporter: NodeExporter;
   readonly cadvisor: Cadvisor;
   readonly services: Record<ServiceName, ServiceComponent>;
+  /** Keeps Grafana's stored admin password equal to the secret (absent when Grafana publishes no port). */
+  readonly grafanaAdmin?: GrafanaAdminPassword;
   /** The verification resources (L1-L8), declared after the containers they prove. */
   readonly proofs: Proofs;
 
@@ -103,6 +107,16 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       { ...base, files: this.files.grafana, hostPrep: withData, adminPassword: this.grafanaAdminPassword, secretKey: this.grafanaSecretKey.result },
       child,
     );
+    // Grafana applies the admin password only on its first start; this keeps the stored one equal
+    // to the secret after a rotation or a destroy/up over the retained volume (admin.ts).
+    const adminSpec = grafanaAdminSpec(cfg, this.grafana.containerName);
+    if (adminSpec) {
+      this.grafanaAdmin = new GrafanaAdminPassword(
+        `${name_("grafana")}-admin-sync`,
+        { ...adminSpec, adminPassword: this.grafanaAdminPassword, containerId: this.grafana.container.id },
+        { parent: this.grafana, dependsOn: [this.grafana.container] },
+      );
+    }
     this.nodeExporter = new NodeExporter(name_("nodeExporter"), base, child);
     this.cadvisor = new Cadvisor(name_("cadvisor"), base, child);
     this.services = {

@@ -49,16 +49,16 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function basicAuth(user: string, password: string): string {
+export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 }
 
-function joinUrl(base: string, path: string): string {
+export function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, "") + path;
 }
 
 /** Run `attempt` until it returns no findings, `maxAttempts` is used up or the deadline passes. */
-async function retryUntil<T extends { findings: string[] }>(
+export async function retryUntil<T extends { findings: string[] }>(
   clock: Clock,
   opts: { deadlineMs: number; maxAttempts: number; backoff: RetryPolicy["backoff"] },
   attempt: (n: number) => Promise<T>,

@@ -115,11 +115,16 @@ export async function makeDocker(): Promise<DockerIo> {
         return null; // offline or no registry: the caller falls back to the local record
       }
     },
-    async exec(container, cmd, timeoutMs): Promise<ExecResult> {
+    async exec(container, cmd, timeoutMs, stdin): Promise<ExecResult> {
       const run = async (): Promise<ExecResult> => {
-        const ex = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-        const stream = await ex.start({ hijack: true, stdin: false });
-        const { stdout, stderr } = demux(await collect(stream));
+        const withStdin = stdin !== undefined;
+        const ex = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdin: withStdin, AttachStdout: true, AttachStderr: true });
+        const stream = await ex.start({ hijack: true, stdin: withStdin });
+        const output = collect(stream);
+        // A secret travels on stdin, never in Cmd (which `docker inspect` and /proc show); end() half-
+        // closes the hijacked connection so the command sees EOF while its output still streams back.
+        if (withStdin) (stream as NodeJS.ReadWriteStream).end(stdin);
+        const { stdout, stderr } = demux(await output);
         const info = await ex.inspect();
         return { exitCode: info.ExitCode ?? -1, stdout, stderr };
       };

@@ -13,6 +13,8 @@ export interface ProofsStackView {
   config: Omit<StackConfig, "grafanaAdminPassword">;
   networkName: string;
   grafanaAdminPassword: pulumi.Input<string>;
+  /** The resource that makes Grafana accept that password; L5 logs in only after it. */
+  grafanaAdmin?: pulumi.Resource;
   services: Record<
     ServiceName,
     {
@@ -93,7 +95,7 @@ export class Proofs extends pulumi.ComponentResource {
       this.dashboards = new DashboardProof(
         `${p}-dashboards`,
         { ...dashboardsSpec(d), adminPassword: pulumi.secret(s.grafanaAdminPassword), containerIds: ids(["grafana"]) },
-        opt([svc.grafana.container, ...healthOf(["grafana"])]),
+        opt([svc.grafana.container, ...healthOf(["grafana"]), ...(s.grafanaAdmin ? [s.grafanaAdmin] : [])]),
       );
     }
     if (levels.has("L6")) {

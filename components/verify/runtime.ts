@@ -89,7 +89,7 @@ function num(v: unknown, d: number): number {
 }
 
 /** Read the Grafana admin password for a refresh: state never holds it. */
-async function grafanaPassword(props: Props, io: Io): Promise<string | undefined> {
+export async function grafanaPassword(props: Props, io: Io): Promise<string | undefined> {
   if (typeof props.adminPassword === "string" && props.adminPassword !== "") return props.adminPassword;
   if (process.env.GRAFANA_ADMIN_PASSWORD) return process.env.GRAFANA_ADMIN_PASSWORD;
   // The running Grafana reads the same file (GF_SECURITY_ADMIN_PASSWORD__FILE); reading it back

@@ -3,7 +3,7 @@
 import * as YAML from "yaml";
 import type { ServiceName, StackConfig } from "../../contracts/config/schema";
 import { SERVICES } from "../../contracts/config/schema";
-import { CONTAINER_PORT, FILES, KEBAB } from "../defaults";
+import { CONTAINER_PORT, FILES, GRAFANA_RESET_COMMAND, KEBAB } from "../defaults";
 import { endpointUrl } from "../service";
 import type { DriftInput, HealthInput, IngestionInput, LabelsInput, ProbeSpec, ProvenanceTarget, ReachabilityInput, RulesInput } from "./checks";
 import { endpointById, endpointsFor, HEALTH_CONTRACT, HealthContract } from "./contract";
@@ -151,6 +151,24 @@ export function dashboardsSpec(d: DesiredState): { grafanaUrl: string; user: str
     grafanaContainer: d.containers.grafana,
     passwordFile: FILES.grafanaAdminPassword,
   };
+}
+
+/** GrafanaAdminPassword's inputs (no secret: the password is added by the caller as a secret). */
+export interface GrafanaAdminSpec {
+  grafanaUrl: string;
+  user: string;
+  container: string;
+  passwordFile: string;
+  resetCommand: string[];
+  deadlineSeconds: number;
+  timeoutMs: number;
+}
+
+/** undefined when Grafana publishes no port: the login it proves goes through the published port. */
+export function grafanaAdminSpec(cfg: DesiredState["config"], container: string): GrafanaAdminSpec | undefined {
+  const grafanaUrl = endpointUrl(cfg as StackConfig, "grafana");
+  if (!grafanaUrl) return undefined;
+  return { grafanaUrl, user: "admin", container, passwordFile: FILES.grafanaAdminPassword, resetCommand: [...GRAFANA_RESET_COMMAND], deadlineSeconds: 90, timeoutMs: 3000 };
 }
 
 export function rulesSpec(d: DesiredState): RulesInput {

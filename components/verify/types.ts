@@ -100,7 +100,8 @@ export interface DockerIo {
   inspectContainer(name: string): Promise<ContainerInfo | null>;
   /** null when no such image. */
   inspectImage(ref: string): Promise<ImageInfo | null>;
-  exec(container: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
+  /** Run a command in a running container; `stdin` (if given) is written to it and then closed. */
+  exec(container: string, cmd: string[], timeoutMs: number, stdin?: string): Promise<ExecResult>;
   /** The registry's current manifest digest for a tag (engine's distribution API); null if unknown. */
   registryDigest?(ref: string): Promise<string | null>;
   /** Run a short-lived container to completion and remove it, whatever happens. */

@@ -179,10 +179,12 @@ build_doubles() {
   find "$root/doubles" -type f ! -name '*.js' -delete
   # Entrypoints at the upstream paths, so a program's `command` args work unchanged.
   printf '#!/bin/sh\nexec /usr/local/bin/node /doubles/grafana/server.js "$@"\n' >"$root/run.sh"
+  mkdir -p "$root/usr/share/grafana/bin"
+  printf '#!/bin/sh\nexec /usr/local/bin/node /doubles/grafana/cli.js "$@"\n' >"$root/usr/share/grafana/bin/grafana"
   printf '#!/bin/sh\nexec /usr/local/bin/node /doubles/loki/server.js "$@"\n' >"$root/usr/bin/loki"
   printf '#!/bin/sh\nexec /usr/local/bin/node /doubles/alloy/server.js "$@"\n' >"$root/bin/alloy"
   printf '#!/bin/sh\nexec /usr/local/bin/node /doubles/cadvisor/server.js "$@"\n' >"$root/usr/bin/cadvisor"
-  chmod 0755 "$root/run.sh" "$root/usr/bin/loki" "$root/bin/alloy" "$root/usr/bin/cadvisor"
+  chmod 0755 "$root/run.sh" "$root/usr/share/grafana/bin/grafana" "$root/usr/bin/loki" "$root/bin/alloy" "$root/usr/bin/cadvisor"
   # Data/config dirs with the owners the upstream images use (a new named volume copies them).
   mkdir -p "$root"/etc/grafana/provisioning/{dashboards,datasources} "$root"/var/lib/grafana/dashboards \
     "$root"/usr/share/grafana "$root"/etc/loki "$root"/loki "$root"/etc/alloy "$root"/var/lib/alloy/data

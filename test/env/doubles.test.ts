@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const logql = require("./doubles/loki/logql.js");
@@ -282,14 +283,52 @@ providers:
     expect(restarted.search(new URLSearchParams({ type: "dash-db" })).map((h: { uid: string }) => h.uid)).toEqual(["a-uid", "b-uid"]);
   });
 
-  test("basic auth and GF_*__FILE expansion", () => {
+  test("basic auth against the stored credential, and GF_*__FILE expansion", () => {
     const basic = (u: string, p: string) => ({ headers: { authorization: `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}` } });
-    expect(grafana.checkAuth(basic("admin", "pw"), "admin", "pw").ok).toBe(true);
-    expect(grafana.checkAuth(basic("admin", "nope"), "admin", "pw")).toEqual({ ok: false, body: expect.objectContaining({ message: "Invalid username or password", statusCode: 401 }) });
-    expect(grafana.checkAuth({ headers: {} }, "admin", "pw").body.message).toBe("Unauthorized");
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), "gf-data-"));
+    grafana.writeAdmin(data, "admin", "pw");
+    const admin = grafana.readAdmin(data);
+    expect(fs.readFileSync(path.join(data, grafana.ADMIN_STORE), "utf8")).not.toContain("pw\""); // a salted hash, not the password
+    expect(fs.statSync(path.join(data, grafana.ADMIN_STORE)).mode & 0o777).toBe(0o600);
+    expect(grafana.checkAuth(basic("admin", "pw"), admin)).toEqual({ ok: true, login: "admin" });
+    expect(grafana.checkAuth(basic("admin", "nope"), admin)).toEqual({ ok: false, body: expect.objectContaining({ message: "Invalid username or password", statusCode: 401 }) });
+    expect(grafana.checkAuth(basic("root", "pw"), admin).ok).toBe(false);
+    expect(grafana.checkAuth({ headers: {} }, admin).body.message).toBe("Unauthorized");
+    expect(grafana.checkAuth(basic("admin", "pw"), undefined).ok).toBe(false); // no admin user yet
     const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gf-")), "pw");
     fs.writeFileSync(f, "s3cret\n");
     expect(grafana.expandFileEnv({ GF_SECURITY_ADMIN_PASSWORD__FILE: f }).GF_SECURITY_ADMIN_PASSWORD).toBe("s3cret");
+  });
+
+  // The `grafana cli` double as a real process, the way `docker exec` runs it in the image.
+  const CLI = path.join(__dirname, "doubles", "grafana", "cli.js");
+  const runCliDouble = (args: string[], stdin: string, data: string) => spawnSync(process.execPath, [CLI, ...args], { input: stdin, env: { ...process.env, GF_PATHS_DATA: data }, encoding: "utf8" });
+  const RESET = ["cli", "--homepath", "/usr/share/grafana", "--config", "/etc/grafana/grafana.ini", "admin", "reset-admin-password", "--password-from-stdin"];
+
+  test("grafana cli admin reset-admin-password --password-from-stdin rewrites the stored credential (first stdin line)", () => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), "gf-cli-"));
+    grafana.writeAdmin(data, "admin", "old-password");
+    const r = runCliDouble(RESET, "new-password\nignored second line\n", data);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("Admin password changed successfully");
+    const basic = (p: string) => ({ headers: { authorization: `Basic ${Buffer.from(`admin:${p}`).toString("base64")}` } });
+    expect(grafana.checkAuth(basic("new-password"), grafana.readAdmin(data)).ok).toBe(true);
+    expect(grafana.checkAuth(basic("old-password"), grafana.readAdmin(data)).ok).toBe(false);
+  });
+
+  test("grafana cli refuses a short password, an unknown command and a data dir with no admin user (exit 1, stored credential untouched)", () => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), "gf-cli-"));
+    grafana.writeAdmin(data, "admin", "old-password");
+    const before = fs.readFileSync(path.join(data, grafana.ADMIN_STORE), "utf8");
+    const short = runCliDouble(RESET, "abc\n", data);
+    expect([short.status, short.stderr]).toEqual([1, "Error: ✗ new password is too short\n"]);
+    const other = runCliDouble(["cli", "plugins", "install", "x"], "", data);
+    expect(other.status).toBe(1);
+    expect(fs.readFileSync(path.join(data, grafana.ADMIN_STORE), "utf8")).toBe(before);
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "gf-cli-"));
+    const none = runCliDouble(RESET, "long-enough\n", empty);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/no admin user/);
   });
 });
 

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { runTsx } from "../util/provider-host";
-import { classifyPlan, durationNs, generateSecret, hostPaths, parseEnvFile, Plan, planContainers, REDACTED, secretKey, specHash, tarFiles, waves } from "./launcher";
+import { classifyPlan, durationNs, generateSecret, hostPaths, parseEnvFile, Plan, planContainers, REDACTED, secretKey, SKIPPED_TYPES, specHash, tarFiles, waves } from "./launcher";
 
 const STACK = "urn:pulumi:testenv::logging-bootstrap::logging-bootstrap:stack:ObservabilityStack::p";
 const comp = (cls: string, n: string) => `${STACK.replace("::p", "")}$logging-bootstrap:services:${cls}::${n}`;
@@ -169,7 +169,7 @@ describe("render's real plan for the test environment (proof resources included)
     real = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")) as Plan;
   }, 130_000);
 
-  test("every resource is either launched or skipped for a stated reason: the 13 proofs are skipped, none unknown", () => {
+  test("every resource is either launched or skipped for a stated reason: the 13 proofs and the admin sync are skipped, none unknown", () => {
     const dyn = (t: string) => `pulumi-nodejs:dynamic/logging-bootstrap:${t}`;
     const k = classifyPlan(real);
     expect(k.unknown).toEqual([]);
@@ -190,8 +190,11 @@ describe("render's real plan for the test environment (proof resources included)
       [dyn("RuleProof")]: 1,
       [dyn("ProvenanceProof")]: 1,
       [dyn("ConfigDriftProof")]: 1,
+      [dyn("GrafanaAdminPassword")]: 1,
     });
     expect(k.skipped["logging-bootstrap:verify:Proofs"]).toBe(1);
+    expect(SKIPPED_TYPES.find((s) => s.match(dyn("GrafanaAdminPassword")))!.why).toMatch(/^Grafana admin password sync/);
+    expect(SKIPPED_TYPES.find((s) => s.match(dyn("HealthProof")))!.why).toMatch(/^proof/);
   });
 
   test("an unknown resource type is reported, not silently dropped", () => {

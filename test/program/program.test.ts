@@ -74,6 +74,7 @@ describe.each([
       "pulumi-nodejs:dynamic/logging-bootstrap:IngestionProof": 1,
       "pulumi-nodejs:dynamic/logging-bootstrap:LabelProof": 1,
       "pulumi-nodejs:dynamic/logging-bootstrap:DashboardProof": 1,
+      "pulumi-nodejs:dynamic/logging-bootstrap:GrafanaAdminPassword": 1,
       "pulumi-nodejs:dynamic/logging-bootstrap:RuleProof": 1,
       "pulumi-nodejs:dynamic/logging-bootstrap:ProvenanceProof": 1,
       "pulumi-nodejs:dynamic/logging-bootstrap:ConfigDriftProof": 1,
@@ -299,8 +300,14 @@ describe("secrets", () => {
     const isRedacted = (v: unknown, at: string): string[] =>
       v === REDACTED ? [at] : Array.isArray(v) ? v.flatMap((x, i) => isRedacted(x, `${at}[${i}]`)) : v && typeof v === "object" ? Object.entries(v).flatMap(([k, x]) => isRedacted(x, `${at}.${k}`)) : [];
     const redactedInInputs = (plan.resources as { name: string; inputs: unknown }[]).flatMap((r) => isRedacted(r.inputs, r.name));
-    // the two Grafana secret files, and L5's secret input (it logs in to Grafana's search API)
-    expect(redactedInInputs).toEqual(["logging-test-grafana.uploads[3].content", "logging-test-grafana.uploads[4].content", "logging-test-dashboards.adminPassword"]);
+    // the two Grafana secret files, the admin password sync's secret input (it logs in and, if
+    // refused, resets through stdin), and L5's (it logs in to Grafana's search API)
+    expect(redactedInInputs).toEqual([
+      "logging-test-grafana.uploads[3].content",
+      "logging-test-grafana.uploads[4].content",
+      "logging-test-grafana-admin-sync.adminPassword",
+      "logging-test-dashboards.adminPassword",
+    ]);
     expect(testEv.leaks).toEqual([]);
     expect(prodEv.leaks).toEqual([]);
     expect(JSON.stringify(plan)).not.toContain("MOCKSECRET");

@@ -42,10 +42,10 @@ export async function startServer(handler: Handler): Promise<TestServer> {
 export class FakeDocker implements DockerIo {
   containers = new Map<string, ContainerInfo>();
   images = new Map<string, ImageInfo>();
-  execs: { container: string; cmd: string[] }[] = [];
+  execs: { container: string; cmd: string[]; stdin?: string }[] = [];
   probes: ProbeRequest[] = [];
   registryDigest?: (ref: string) => Promise<string | null>;
-  execImpl: (container: string, cmd: string[]) => ExecResult | Promise<ExecResult> = () => ({ exitCode: 0, stdout: "", stderr: "" });
+  execImpl: (container: string, cmd: string[], stdin?: string) => ExecResult | Promise<ExecResult> = () => ({ exitCode: 0, stdout: "", stderr: "" });
   probeImpl: (req: ProbeRequest) => ProbeResult | Promise<ProbeResult> = () => ({ exitCode: 0, stdout: "", stderr: "", timedOut: false });
 
   addContainer(name: string, over: Partial<ContainerInfo> = {}): ContainerInfo {
@@ -59,10 +59,10 @@ export class FakeDocker implements DockerIo {
   async inspectImage(ref: string) {
     return this.images.get(ref) ?? null;
   }
-  async exec(container: string, cmd: string[]) {
-    this.execs.push({ container, cmd });
+  async exec(container: string, cmd: string[], _timeoutMs?: number, stdin?: string) {
+    this.execs.push(stdin === undefined ? { container, cmd } : { container, cmd, stdin });
     if (!this.containers.get(container)?.running) throw Object.assign(new Error(`container ${container} is not running`), { statusCode: 409 });
-    return this.execImpl(container, cmd);
+    return this.execImpl(container, cmd, stdin);
   }
   async runProbe(req: ProbeRequest) {
     this.probes.push(req);

@@ -38,11 +38,13 @@ async function build(overrideVerify: Record<string, boolean> = {}) {
 }
 
 const dyn = (t: string) => `pulumi-nodejs:dynamic/logging-bootstrap:${t}`;
+/** The proof resources (the stack's other dynamic resource is the Grafana admin password sync). */
+const isProof = (r: pulumi.runtime.MockResourceArgs) => r.type.startsWith("pulumi-nodejs:dynamic/") && r.type !== dyn("GrafanaAdminPassword");
 
 describe("Proofs component", () => {
   test("declares one HealthProof per service and one resource per other level, with the custom type tokens", async () => {
     await build();
-    const proofs = seen.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+    const proofs = seen.filter(isProof);
     expect(proofs.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
       [
         ...["grafana", "loki", "alloy", "prometheus", "node-exporter", "cadvisor"].map((s) => `${dyn("HealthProof")} logging-test-health-${s}`),
@@ -82,18 +84,43 @@ describe("Proofs component", () => {
     await build();
     const dash = seen.find((r) => r.name === "logging-test-dashboards")!;
     expect(dash.inputs.adminPassword).not.toBe(PW);
-    for (const r of seen.filter((x) => x.type.startsWith("pulumi-nodejs:dynamic/") && x !== dash)) {
+    for (const r of seen.filter((x) => isProof(x) && x !== dash)) {
       expect(JSON.stringify(r.inputs)).not.toContain(PW);
     }
   });
 
+  test("the Grafana admin password sync: one resource, exact inputs, the password only as a secret input", async () => {
+    const { stack } = await build();
+    const sync = seen.filter((r) => r.type === dyn("GrafanaAdminPassword"));
+    expect(sync.map((r) => r.name)).toEqual(["logging-test-grafana-admin-sync"]);
+    const { __provider, adminPassword, containerId, ...rest } = sync[0].inputs;
+    expect(String(__provider)).toMatch(/exports\.handler = __f0;/);
+    expect(String(__provider)).toContain('"components", "verify", "admin.ts"');
+    expect(rest).toEqual({
+      grafanaUrl: "http://127.0.0.1:9101",
+      user: "admin",
+      container: "logging-test-grafana",
+      passwordFile: "/etc/grafana/secrets/admin_password",
+      resetCommand: ["/usr/share/grafana/bin/grafana", "cli", "--homepath", "/usr/share/grafana", "--config", "/etc/grafana/grafana.ini", "admin", "reset-admin-password", "--password-from-stdin"],
+      deadlineSeconds: 90,
+      timeoutMs: 3000,
+    });
+    expect(containerId).toEqual(expect.any(String)); // a replaced container re-runs the sync
+    // Under mocks a secret input arrives as the secret sentinel object, never as the plain value.
+    expect(adminPassword).not.toBe(PW);
+    expect(pulumi.Output.isInstance(stack.grafanaAdmin!.state)).toBe(true);
+    // Not a proof: verify.enabled=false still declares it (it is part of apply).
+    await build({ enabled: false });
+    expect(seen.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/")).map((r) => r.type)).toEqual([dyn("GrafanaAdminPassword")]);
+  });
+
   test("verify.* toggles: disabled levels are not declared; verify.enabled=false declares none", async () => {
     await build({ ingestion: false, dashboards: false });
-    const names = seen.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/")).map((r) => r.name);
+    const names = seen.filter(isProof).map((r) => r.name);
     expect(names).toHaveLength(11); // 13 - 2
     expect(names).not.toContain("logging-test-ingestion");
     expect(names).not.toContain("logging-test-dashboards");
     await build({ enabled: false });
-    expect(seen.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"))).toHaveLength(0);
+    expect(seen.filter(isProof)).toHaveLength(0);
   });
 });

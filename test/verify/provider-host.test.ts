@@ -2,7 +2,8 @@
 // them): Check, Diff, Create, Read, Update, Delete; green and red for real against in-process
 // Prometheus and Grafana API servers.
 import { spawn } from "child_process";
-import { proofProvider } from "../../components/verify/providers";
+import { GRAFANA_RESET_COMMAND } from "../../components/defaults";
+import { grafanaAdminProvider, proofProvider } from "../../components/verify/providers";
 import { PROJECT_ROOT, ProviderHost, serializeProvider, startHost, urnOf, writeProviderModule } from "../util/provider-host";
 import { startServer, TestServer } from "./fakes";
 
@@ -14,18 +15,24 @@ let groups: { name: string; rules: { name: string; health: string }[] }[];
 let uids: string[];
 let rulesText: string;
 let dashText: string;
+let adminText: string;
+/** The password the fake Grafana's database holds. */
+let grafanaStored = PASSWORD;
 
 beforeAll(async () => {
   groups = [{ name: "lb.alerts", rules: [{ name: "TargetDown", health: "ok" }] }];
   uids = ["lb-health"];
   prom = await startServer(() => ({ status: 200, body: { status: "success", data: { groups } } }));
-  grafana = await startServer((req) =>
-    req.headers.authorization === `Basic ${Buffer.from(`admin:${PASSWORD}`).toString("base64")}`
-      ? { status: 200, body: uids.map((uid) => ({ uid, type: "dash-db", title: uid })) }
-      : { status: 401, body: { message: "Unauthorized" } },
+  grafana = await startServer((req, url) =>
+    req.headers.authorization !== `Basic ${Buffer.from(`admin:${grafanaStored}`).toString("base64")}`
+      ? { status: 401, body: { message: "Unauthorized" } }
+      : url.pathname === "/api/user"
+        ? { status: 200, body: { id: 1, login: "admin", isGrafanaAdmin: true } }
+        : { status: 200, body: uids.map((uid) => ({ uid, type: "dash-db", title: uid })) },
   );
   rulesText = await serializeProvider(proofProvider("L6"));
   dashText = await serializeProvider(proofProvider("L5"));
+  adminText = await serializeProvider(grafanaAdminProvider());
   host = await startHost({ env: { GRAFANA_ADMIN_PASSWORD: PASSWORD } });
 }, 60_000);
 
@@ -174,3 +181,57 @@ describe("DashboardProof (L5): the secret password is an input only", () => {
     expect((await host.diff(DASH_URN, c.id, c.properties, { ...inputs(), adminPassword: "other" })).changes).toBe("NONE");
   });
 });
+
+describe("GrafanaAdminPassword through the host", () => {
+  const URN = urnOf("pulumi-nodejs:dynamic/logging-bootstrap:GrafanaAdminPassword", "lb-grafana-admin-sync");
+  const inputs = () => ({
+    __provider: adminText,
+    grafanaUrl: grafana.url,
+    user: "admin",
+    container: "lb-grafana",
+    passwordFile: "/etc/grafana/secrets/admin_password",
+    resetCommand: [...GRAFANA_RESET_COMMAND],
+    deadlineSeconds: 1,
+    timeoutMs: 1000,
+    containerId: "c1",
+    adminPassword: PASSWORD,
+  });
+
+  test("serialized: captures nothing but the provider object (modules load inside the methods)", () => {
+    const captured = new Set<string>();
+    for (const m of adminText.matchAll(/with\(\{ (.*?) \}\)/g)) for (const entry of m[1].split(/, (?=[A-Za-z_$][\w$]*: )/)) captured.add(entry.slice(0, entry.indexOf(":")));
+    const helpers = ["__createBinding", "__importStar", "__setModuleDefault", "ownKeys"];
+    expect([...captured].filter((n) => !helpers.includes(n)).sort()).toEqual(["arguments", "provider", "this"]);
+    expect(adminText).not.toMatch(/undici|dockerode/);
+  });
+
+  test("Check reports a missing password; Create in sync: outputs = inputs minus the password + state; Read the same; Diff none", async () => {
+    grafanaStored = PASSWORD;
+    const { adminPassword: _p, ...noPw } = inputs();
+    void _p;
+    expect((await host.check(URN, {}, noPw)).failures).toEqual([{ property: "adminPassword", reason: "GrafanaAdminPassword needs a non-empty adminPassword" }]);
+    const c = await host.create(URN, inputs());
+    expect(c.id).toBe("grafana-admin-lb-grafana");
+    expect(strip(c.properties)).toEqual({ ...strip(noPw), state: "in-sync" });
+    expect(JSON.stringify(c.properties)).not.toContain(PASSWORD);
+    // The host has GRAFANA_ADMIN_PASSWORD: Read logs in with it, no state needed.
+    const r = await host.read(URN, c.id, c.properties);
+    expect(r.properties).toEqual(c.properties);
+    expect(await host.diff(URN, c.id, c.properties, inputs())).toEqual({ changes: "NONE", replaces: [] });
+    expect((await host.diff(URN, c.id, c.properties, { ...inputs(), containerId: "c2" })).changes).toBe("SOME");
+  });
+
+  test("a password changed behind the stack: Read records refused, and the next up's Diff wants an update", async () => {
+    grafanaStored = PASSWORD;
+    const c = await host.create(URN, inputs());
+    grafanaStored = "changed-in-the-ui";
+    try {
+      const r = await host.read(URN, c.id, c.properties);
+      expect(r.properties.state).toBe("refused");
+      expect(await host.diff(URN, c.id, r.properties, inputs())).toEqual({ changes: "SOME", replaces: [] });
+    } finally {
+      grafanaStored = PASSWORD;
+    }
+  });
+});
+

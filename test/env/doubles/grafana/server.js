@@ -4,9 +4,13 @@
 //   GET  /api/search?type=dash-db|dash-folder&query=&tag=&dashboardUIDs=&folderUIDs=&limit=&page=
 //   GET  /api/dashboards/uid/<uid>, GET /api/datasources
 //   POST /api/admin/provisioning/dashboards/reload
-// Everything except /api/health needs basic auth with the admin user and password taken from
-// GF_SECURITY_ADMIN_USER / GF_SECURITY_ADMIN_PASSWORD or their __FILE variants (Grafana's
-// convention); a bad or missing credential answers 401 JSON.
+//   GET  /api/user                                    the signed-in user {id, login, isGrafanaAdmin, ...}
+// Everything except /api/health needs basic auth with the admin user and password. As in Grafana,
+// GF_SECURITY_ADMIN_USER / GF_SECURITY_ADMIN_PASSWORD (or their __FILE variants) apply only when
+// the admin user is created: on the first start against an empty data dir. The credential is then
+// stored in the data dir (grafana-double-admin.json, a salted hash) and later starts ignore the
+// variables; `grafana cli admin reset-admin-password` (cli.js) rewrites it. It is re-read on every
+// request, as Grafana reads its database. A bad or missing credential answers 401 JSON.
 // Dashboards come from the provisioning files: <GF_PATHS_PROVISIONING>/dashboards/*.y*ml providers
 // -> options.path -> *.json (recursive), rescanned every provider updateIntervalSeconds (default
 // 10, as Grafana) or on the reload API. disableDeletion:true keeps a dashboard whose file vanished.
@@ -233,7 +237,33 @@ class Dashboards {
   }
 }
 
-function checkAuth(req, user, password) {
+const ADMIN_STORE = "grafana-double-admin.json";
+
+function hashPassword(password, salt) {
+  return crypto.createHash("sha256").update(`${salt}\0${password}`).digest("hex");
+}
+
+/** Write the stored admin credential (owner-only, replaced atomically). */
+function writeAdmin(dataDir, login, password) {
+  const salt = crypto.randomBytes(8).toString("hex");
+  const file = path.join(dataDir, ADMIN_STORE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify({ login, salt, hash: hashPassword(password, salt) }) + "\n", { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+/** The stored admin credential; undefined before the first start created it. */
+function readAdmin(dataDir) {
+  try {
+    const a = JSON.parse(fs.readFileSync(path.join(dataDir, ADMIN_STORE), "utf8"));
+    return typeof a.login === "string" && typeof a.salt === "string" && typeof a.hash === "string" ? a : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Basic auth against the stored credential ({login, salt, hash}). */
+function checkAuth(req, admin) {
   const h = String(req.headers.authorization || "");
   if (!h) return { ok: false, body: { message: "Unauthorized", messageId: "auth.unauthorized", statusCode: 401, traceID: "" } };
   const m = /^Basic\s+(.+)$/i.exec(h);
@@ -242,7 +272,7 @@ function checkAuth(req, user, password) {
     const i = dec.indexOf(":");
     const [u, p] = i < 0 ? [dec, ""] : [dec.slice(0, i), dec.slice(i + 1)];
     const same = (a, b) => a.length === b.length && crypto.timingSafeEqual(Buffer.from(a), Buffer.from(b));
-    if (same(u, user) && same(p, password)) return { ok: true };
+    if (admin && same(u, admin.login) && same(hashPassword(p, admin.salt), admin.hash)) return { ok: true, login: admin.login };
   }
   return { ok: false, body: { message: "Invalid username or password", messageId: "password-auth.failed", statusCode: 401, traceID: "" } };
 }
@@ -260,6 +290,8 @@ function main() {
     log(SERVICE, "data dir not writable", { level: "error", dir: dataDir, error: e.message });
     process.exit(1);
   }
+  // First start only (empty data dir): create the admin user from the environment.
+  if (!readAdmin(dataDir)) writeAdmin(dataDir, user, password);
   const dashboards = new Dashboards(provisioning, path.join(dataDir, "grafana-double-dashboards.json"));
   dashboards.refresh(true);
   const port = Number(env.GF_SERVER_HTTP_PORT || 3000);
@@ -270,8 +302,11 @@ function main() {
     const p = url.pathname.replace(/\/+$/, "") || "/";
     if (p === "/api/health") return sendJson(res, 200, { commit: COMMIT, database: "ok", version: VERSION });
     if (!p.startsWith("/api/")) return send(res, 404, "Not found\n");
-    const auth = checkAuth(req, user, password);
+    const auth = checkAuth(req, readAdmin(dataDir));
     if (!auth.ok) return sendJson(res, 401, auth.body);
+    if (p === "/api/user" && req.method === "GET") {
+      return sendJson(res, 200, { id: 1, uid: "admin-uid", email: "admin@localhost", name: "", login: auth.login, theme: "", orgId: 1, isGrafanaAdmin: true, isDisabled: false, isExternal: false, authLabels: [], updatedAt: "2024-01-01T00:00:00Z", createdAt: "2024-01-01T00:00:00Z", avatarUrl: "" });
+    }
     if (p === "/api/search" && req.method === "GET") return sendJson(res, 200, dashboards.search(url.searchParams));
     const du = /^\/api\/dashboards\/uid\/([^/]+)$/.exec(p);
     if (du && req.method === "GET") {
@@ -301,5 +336,5 @@ function main() {
   });
 }
 
-module.exports = { expandFileEnv, parseYamlList, Dashboards, checkAuth, slugify };
+module.exports = { expandFileEnv, parseYamlList, Dashboards, checkAuth, slugify, readAdmin, writeAdmin, hashPassword, ADMIN_STORE };
 if (require.main === module) main();
