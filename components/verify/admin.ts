@@ -41,12 +41,13 @@ export interface LoginProbe {
 /**
  * Log in as the admin user (GET /api/user). 200 with the user's login: in-sync. 401: refused,
  * at once (a wrong password does not get better by waiting). Anything else is retried until the
- * deadline (Grafana may still be starting), then reported as unreachable.
+ * deadline (Grafana may still be migrating its database on a first start), then reported as
+ * unreachable. The attempt cap (60 at <= 2 s apart) sits above the deadline, so the deadline binds.
  */
 export async function probeLogin(input: Omit<GrafanaAdminInput, "container" | "resetCommand">, io: Io): Promise<LoginProbe> {
   let state: LoginState = "unreachable";
   let detail = "";
-  const { attempts } = await retryUntil(io.clock, { deadlineMs: input.deadlineSeconds * 1000, maxAttempts: 30, backoff: { initialMs: 250, factor: 2, maxMs: 2000 } }, async () => {
+  const { attempts } = await retryUntil(io.clock, { deadlineMs: input.deadlineSeconds * 1000, maxAttempts: 60, backoff: { initialMs: 250, factor: 2, maxMs: 2000 } }, async () => {
     try {
       const res = await io.http({ url: joinUrl(input.grafanaUrl, "/api/user"), headers: { Authorization: basicAuth(input.user, input.password), Accept: "application/json" }, timeoutMs: input.timeoutMs });
       if (res.status === 401) {
@@ -94,6 +95,9 @@ export async function reconcileGrafanaAdmin(input: GrafanaAdminInput, io: Io): P
   }
   const r = await io.docker.exec(input.container, [...input.resetCommand], Math.max(input.timeoutMs, 30_000), `${input.password}\n`);
   if (r.exitCode !== 0) {
+    // A Grafana still creating its admin user on a first start may refuse for a moment and have no
+    // user for the CLI to reset: if the configured password logs in now, there is nothing to fix.
+    if ((await probeLogin({ ...input, deadlineSeconds: 5 }, io)).state === "in-sync") return { action: "none" };
     const out = redact(`${r.stderr}\n${r.stdout}`.trim(), input.password).slice(-600);
     throw new BootstrapError("E_RUNTIME_GRAFANA_ADMIN_PASSWORD", `Grafana refused the configured admin password and \`grafana cli admin reset-admin-password\` in ${input.container} exited ${r.exitCode}: ${out}`);
   }

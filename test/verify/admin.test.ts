@@ -78,6 +78,17 @@ describe("reconcileGrafanaAdmin", () => {
     expect(err.message).not.toContain(PW);
   });
 
+  test("the reset fails but the password logs in by then (admin user created meanwhile on a first start): no error", async () => {
+    stored = "not-yet";
+    const d = dockerWithCli();
+    d.execImpl = () => {
+      stored = PW; // Grafana finished creating the admin user from GF_SECURITY_ADMIN_PASSWORD
+      return { exitCode: 1, stdout: "", stderr: "Error: ✗ user not found" };
+    };
+    expect(await reconcileGrafanaAdmin(input(), makeTestIo(d))).toEqual({ action: "none" });
+    expect(d.execs).toHaveLength(1);
+  });
+
   test("the reset exits 0 but Grafana still refuses: E_RUNTIME_GRAFANA_ADMIN_PASSWORD (a reset that did not take is not success)", async () => {
     stored = "the-old-password";
     const d = dockerWithCli();
