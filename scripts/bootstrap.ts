@@ -48,7 +48,8 @@ Modes (every pulumi call: --non-interactive, stdin closed, no TTY, PULUMI_SKIP_U
             only, then verify.
             Refused without --target.
   drift     pulumi refresh --preview-only --expect-no-changes (read-only: state is not written);
-            a change (non-zero exit) is drift, E_PROOF_DRIFT.
+            changes found ("no changes were expected but changes ...") are drift, E_PROOF_DRIFT;
+            any other failure of the refresh is E_RUNTIME_DEPLOY_FAILED.
 apply, repair and drift hold out/.bootstrap.lock; a second run fails with
 "Another bootstrap run is active (PID N)" (E_ENV_LOCK_HELD); a dead PID's lock is recovered with a warning.
 Every run writes out/runs/<run_id>/ (meta, desired_state, provenance, preflight/verify reports, events.jsonl,
@@ -240,7 +241,9 @@ async function runStep(ctx: Ctx, p: PlannedStep, runner: ReturnType<typeof pulum
     }
     if (r.code === 0) return stage(ctx, { step: p.step, status: "success", durationMs: r.durationMs, errors: [] });
     const err = classifyPulumiFailure(p.step, r, p.fallback ?? "E_RUNTIME_DEPLOY_FAILED");
-    if (p.step === "refresh" || p.step === "idempotency") err.details = { ...err.details, hint: p.step === "refresh" ? "refresh found changes: the deployed stack drifted from state" : "a second up wanted changes" };
+    if ((p.step === "refresh" || p.step === "idempotency") && err.details?.changesFound === true) {
+      err.details = { ...err.details, hint: p.step === "refresh" ? "refresh found changes: the deployed stack drifted from state" : "a second up wanted changes" };
+    }
     return stage(ctx, { step: p.step, status: "failed", durationMs: r.durationMs, errors: [err] });
   }
   guardNpmCall(ctx.mode, p.argv);

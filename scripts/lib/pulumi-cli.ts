@@ -147,8 +147,20 @@ export function pulumiRunner(mode: Mode, cwd: string, env: NodeJS.ProcessEnv = p
 }
 
 /**
+ * What `--expect-no-changes` prints when it fails because changes were found, across CLI versions:
+ * "no changes were expected but changes occurred" (refresh, older up), "... but changes were
+ * proposed", "no changes were expected for <operation> but changes were proposed" (newer).
+ */
+export const NO_CHANGES_EXPECTED = /no changes were expected(?: for [\w-]+)? but changes (?:occurred|were proposed)/;
+
+/** Codes that mean "--expect-no-changes found changes": only Pulumi's own message earns them. */
+const CHANGES_FOUND_CODES: readonly ErrorCode[] = ["E_PROOF_DRIFT", "E_PROOF_IDEMPOTENCY"];
+
+/**
  * Classify a failed pulumi call: a taxonomy code printed by the program itself wins, then well-known
- * engine/provider messages, then the step's own default. The resource is taken from the line Pulumi
+ * engine/provider messages, then the step's own default. A step whose default is drift or
+ * idempotency gets it only when Pulumi said changes were found; any other failure of that step
+ * (backend, lock, plugin, program error) is E_RUNTIME_DEPLOY_FAILED, not a false drift. The resource is taken from the line Pulumi
  * prints above the error (`  docker:index:Container (logging-test-loki):`).
  */
 export function classifyPulumiFailure(step: string, r: Pick<ProcResult, "stdout" | "stderr" | "code">, fallback: ErrorCode): ErrorRecord {
@@ -168,6 +180,9 @@ export function classifyPulumiFailure(step: string, r: Pick<ProcResult, "stdout"
     [/no stack named|stack .* not found/i, "E_ENV_USAGE"],
     [/passphrase must be set|incorrect passphrase/i, "E_ENV_USAGE"],
   ];
+  const changesFound = NO_CHANGES_EXPECTED.test(text);
+  if (CHANGES_FOUND_CODES.includes(fallback) && !changesFound) fallback = "E_RUNTIME_DEPLOY_FAILED";
+  if (changesFound) details.changesFound = true;
   let code: ErrorCode = fallback;
   if (known) {
     try {

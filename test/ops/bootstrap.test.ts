@@ -178,7 +178,7 @@ describe("bootstrap modes against the stub CLI", () => {
     expect(stubCalls(sb)).toEqual([]);
   });
 
-  it("drift: refresh --expect-no-changes; a change is drift (E_PROOF_DRIFT, exit 1)", async () => {
+  it("drift: refresh --expect-no-changes; changes found are drift (E_PROOF_DRIFT, exit 1), another refresh failure is not", async () => {
     const ok = await runCli("bootstrap.ts", ["--mode", "drift", "--stack", "test"], sb);
     expect(ok.code).toBe(0);
     expect(mutating(sb)).toEqual([REFRESH]);
@@ -188,6 +188,11 @@ describe("bootstrap modes against the stub CLI", () => {
     expect(bad.code).toBe(1);
     expect(runs(sb).map((x) => [x.mode, x.status, x.codes])).toEqual([["drift", "green", []], ["drift", "red", ["E_PROOF_DRIFT"]]]);
     expect(bad.stdout).toContain("next (proof): E_PROOF_DRIFT");
+    // A refresh that fails for another reason is named as such, not reported as drift.
+    const broken = await runCli("bootstrap.ts", ["--mode", "drift", "--stack", "test"], sb, { STUB_REFRESH_EXIT: "255", STUB_REFRESH_ERROR: "error: could not load checkpoint: backend unreachable" });
+    expect(broken.code).toBe(1);
+    expect(runs(sb).map((x) => x.codes)).toEqual([[], ["E_PROOF_DRIFT"], ["E_RUNTIME_DEPLOY_FAILED"]]);
+    expect(broken.stdout).not.toContain("E_PROOF_DRIFT");
   });
 
   it("without policy/config/<stack>.json the pack runs on its defaults: no --policy-pack-config", async () => {

@@ -117,7 +117,17 @@ describe("classifyPulumiFailure", () => {
   });
   it("prefers a taxonomy code the program printed, else the step's fallback", () => {
     expect(classifyPulumiFailure("up", { code: 1, stdout: "error: E_CONFIG_INVALID_PORT: ports.grafana 80", stderr: "" }, "E_RUNTIME_DEPLOY_FAILED").code).toBe("E_CONFIG_INVALID_PORT");
-    expect(classifyPulumiFailure("refresh", { code: 255, stdout: "", stderr: "error: no changes were expected" }, "E_PROOF_DRIFT").code).toBe("E_PROOF_DRIFT");
+    // Drift and idempotency only on Pulumi's own "changes found" message (each CLI wording).
+    for (const msg of ["error: no changes were expected but changes occurred", "error: no changes were expected but changes were proposed", "error: no changes were expected for refresh but changes were proposed"]) {
+      const e = classifyPulumiFailure("refresh", { code: 255, stdout: "", stderr: msg }, "E_PROOF_DRIFT");
+      expect([e.code, e.details?.changesFound]).toEqual(["E_PROOF_DRIFT", true]);
+      expect(classifyPulumiFailure("idempotency", { code: 255, stdout: "", stderr: msg }, "E_PROOF_IDEMPOTENCY").code).toBe("E_PROOF_IDEMPOTENCY");
+    }
+    // Any other failure of those steps is not a drift.
+    const locked = classifyPulumiFailure("refresh", { code: 255, stdout: "", stderr: "error: the stack is currently locked by 1 lock(s)" }, "E_PROOF_DRIFT");
+    expect([locked.code, locked.details?.changesFound, locked.message]).toEqual(["E_RUNTIME_DEPLOY_FAILED", undefined, "pulumi refresh exited with 255: error: the stack is currently locked by 1 lock(s)"]);
+    expect(classifyPulumiFailure("refresh", { code: 255, stdout: "", stderr: "error: no changes were expected" }, "E_PROOF_DRIFT").code).toBe("E_RUNTIME_DEPLOY_FAILED");
+    expect(classifyPulumiFailure("refresh", { code: 255, stdout: "", stderr: "error during connect: docker.sock" }, "E_PROOF_DRIFT").code).toBe("E_ENV_DOCKER_UNREACHABLE");
     expect(classifyPulumiFailure("up", { code: 1, stdout: "", stderr: "E_NOT_A_CODE_AT_ALL" }, "E_RUNTIME_DEPLOY_FAILED").code).toBe("E_RUNTIME_DEPLOY_FAILED");
   });
 });
