@@ -1,6 +1,7 @@
 // The eight verification levels as pure functions: plain inputs + injected I/O in, a ProofResult
 // out. No check throws for a red result; only programming errors escape. Every answer is parsed
 // and its fields asserted (P13); every loop is bounded in attempts and wall clock (P14).
+import { createHash } from "crypto";
 import type { ErrorCode } from "../../contracts/errors";
 import { checkAlloyStructure } from "./alloy-structure";
 import { backoffMs, evaluateGreen, GreenCriteria, HealthEndpoint, RetryPolicy } from "./contract";
@@ -589,41 +590,38 @@ export interface DriftInput {
   timeoutMs: number;
 }
 
-/** `sha256sum` output lines `<hex>  <path>` (or `<hex> *<path>`) into a map. */
-export function parseSha256sum(stdout: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of stdout.split("\n")) {
-    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line.trimEnd());
-    if (m) out[m[2]] = m[1];
-  }
-  return out;
-}
+/** Largest config file L8 reads (rendered configs are kilobytes; a huge file is itself a finding). */
+const DRIFT_MAX_BYTES = 8 * 1024 * 1024;
 
 export async function checkConfigDrift(input: DriftInput, io: Io): Promise<ProofResult> {
   const t0 = io.clock.now();
   const per = await Promise.all(
     input.containers.map(async (t) => {
       const paths = Object.keys(t.files).sort();
-      if (paths.length === 0) return { t, findings: [] as string[], seen: {} as Record<string, string>, via: "none" };
-      // One exec per container, all its files at once.
-      let via = "sha256sum";
+      const seen: Record<string, string> = {};
+      if (paths.length === 0) return { t, findings: [] as string[], seen, via: "none" };
+      // The engine's archive API, not an exec of sha256sum: it needs nothing inside the image
+      // (distroless images have no shell), and the hash is computed by the code that compares it.
+      const via = "docker archive API";
       try {
-        let r = await io.docker.exec(t.container, ["sha256sum", ...paths], input.timeoutMs);
-        if (r.exitCode === 126 || r.exitCode === 127) {
-          via = "busybox sha256sum";
-          r = await io.docker.exec(t.container, ["busybox", "sha256sum", ...paths], input.timeoutMs);
-        }
-        const seen = parseSha256sum(r.stdout);
+        const c = await io.docker.inspectContainer(t.container);
+        if (!c) return { t, findings: [`${t.service}: container ${t.container} does not exist`], seen, via };
+        if (!c.running) return { t, findings: [`${t.service}: container ${t.container} is ${c.state}`], seen, via };
         const findings: string[] = [];
-        for (const p of paths) {
-          if (seen[p] === undefined) findings.push(`${t.service}: ${p} is missing in ${t.container}`);
-          else if (seen[p] !== t.files[p]) findings.push(`${t.service}: ${p} in ${t.container} has sha256 ${seen[p]}, rendered ${t.files[p]}`);
-        }
+        const files = await Promise.all(paths.map((p) => io.docker.readFile(t.container, p, DRIFT_MAX_BYTES, input.timeoutMs)));
+        paths.forEach((p, i) => {
+          const f = files[i];
+          if (f.kind === "missing") findings.push(`${t.service}: ${p} is missing in ${t.container}`);
+          else if (f.kind === "not-a-file") findings.push(`${t.service}: ${p} in ${t.container} is a ${f.type}, not a regular file`);
+          else if (f.kind === "too-large") findings.push(`${t.service}: ${p} in ${t.container} is ${f.size} bytes, larger than any rendered file`);
+          else {
+            seen[p] = createHash("sha256").update(f.content).digest("hex");
+            if (seen[p] !== t.files[p]) findings.push(`${t.service}: ${p} in ${t.container} has sha256 ${seen[p]}, rendered ${t.files[p]}`);
+          }
+        });
         return { t, findings, seen, via };
       } catch (e) {
-        const c = await io.docker.inspectContainer(t.container).catch(() => null);
-        const why = !c ? "does not exist" : !c.running ? `is ${c.state}` : `cannot be read (${transportReason(e)})`;
-        return { t, findings: [`${t.service}: container ${t.container} ${why}`], seen: {}, via };
+        return { t, findings: [`${t.service}: container ${t.container} cannot be read (${transportReason(e)})`], seen, via };
       }
     }),
   );

@@ -4,7 +4,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import { BootstrapError } from "../../contracts/errors";
-import type { Clock, ContainerInfo, DockerIo, ExecResult, FileIo, HttpFn, ImageInfo, Io, ProbeRequest, ProbeResult } from "./types";
+import type { Clock, ContainerFile, ContainerInfo, DockerIo, ExecResult, FileIo, HttpFn, ImageInfo, Io, ProbeRequest, ProbeResult } from "./types";
 
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -47,6 +47,46 @@ export function demux(buf: Buffer): { stdout: string; stderr: string } {
     i += 8 + size;
   }
   return { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
+}
+
+/**
+ * The first entry of a tar stream (what the archive API sends for one path): a regular file's bytes
+ * (bounded: a config file larger than maxBytes is reported, not buffered), else its entry type.
+ */
+export async function fileFromTar(stream: NodeJS.ReadableStream, maxBytes: number): Promise<ContainerFile> {
+  const { Parser } = await import("tar");
+  return await new Promise<ContainerFile>((resolve, reject) => {
+    let result: ContainerFile | undefined;
+    const parser = new Parser({
+      onReadEntry: (entry) => {
+        if (result) {
+          entry.resume();
+          return;
+        }
+        if (entry.type !== "File" && entry.type !== "OldFile" && entry.type !== "ContiguousFile") {
+          result = { kind: "not-a-file", type: entry.type };
+          entry.resume();
+          return;
+        }
+        if ((entry.size ?? 0) > maxBytes) {
+          result = { kind: "too-large", size: entry.size ?? 0 };
+          entry.resume();
+          return;
+        }
+        const chunks: Buffer[] = [];
+        const placeholder: ContainerFile = { kind: "file", content: Buffer.alloc(0) };
+        result = placeholder;
+        entry.on("data", (c: Buffer) => chunks.push(c));
+        entry.on("end", () => {
+          placeholder.content = Buffer.concat(chunks);
+        });
+      },
+    });
+    parser.on("end", () => resolve(result ?? { kind: "missing" }));
+    parser.on("error", reject);
+    stream.on("error", reject);
+    stream.pipe(parser as unknown as NodeJS.WritableStream);
+  });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -130,6 +170,25 @@ export async function makeDocker(): Promise<DockerIo> {
       };
       try {
         return await withTimeout(run(), timeoutMs, `docker exec ${container}`);
+      } catch (e) {
+        if (e instanceof BootstrapError) throw e;
+        return dockerUnreachable(e);
+      }
+    },
+    async readFile(container, filePath, maxBytes, timeoutMs): Promise<ContainerFile> {
+      const run = async (): Promise<ContainerFile> => {
+        let stream: NodeJS.ReadableStream;
+        try {
+          stream = (await docker.getContainer(container).getArchive({ path: filePath })) as NodeJS.ReadableStream;
+        } catch (e) {
+          // 404 is "no such container" or "no such path"; the caller inspected the container first.
+          if (isNotFound(e)) return { kind: "missing" };
+          throw e;
+        }
+        return await fileFromTar(stream, maxBytes);
+      };
+      try {
+        return await withTimeout(run(), timeoutMs, `read ${filePath} from ${container}`);
       } catch (e) {
         if (e instanceof BootstrapError) throw e;
         return dockerUnreachable(e);

@@ -95,8 +95,9 @@ export async function grafanaPassword(props: Props, io: Io): Promise<string | un
   // The running Grafana reads the same file (GF_SECURITY_ADMIN_PASSWORD__FILE); reading it back
   // keeps the secret out of state and proves what Grafana actually uses.
   if (typeof props.grafanaContainer === "string" && typeof props.passwordFile === "string") {
-    const r = await io.docker.exec(props.grafanaContainer, ["cat", props.passwordFile], 5000);
-    if (r.exitCode === 0) return r.stdout.replace(/\r?\n$/, "");
+    // Through the archive API (like L8): no `cat` needed in the image.
+    const f = await io.docker.readFile(props.grafanaContainer, props.passwordFile, 64 * 1024, 5000);
+    if (f.kind === "file") return f.content.toString("utf8").replace(/\r?\n$/, "");
   }
   return undefined;
 }

@@ -82,6 +82,9 @@ export interface ExecResult {
   stdout: string;
   stderr: string;
 }
+/** A file read out of a container: its bytes, or why there are none. */
+export type ContainerFile = { kind: "file"; content: Buffer } | { kind: "missing" } | { kind: "not-a-file"; type: string } | { kind: "too-large"; size: number };
+
 export interface ProbeRequest {
   image: string;
   network: string;
@@ -102,6 +105,11 @@ export interface DockerIo {
   inspectImage(ref: string): Promise<ImageInfo | null>;
   /** Run a command in a running container; `stdin` (if given) is written to it and then closed. */
   exec(container: string, cmd: string[], timeoutMs: number, stdin?: string): Promise<ExecResult>;
+  /**
+   * Read one file out of a container through the engine's archive API (GET /containers/{id}/archive):
+   * works for any image (no shell or sha256sum needed inside) and for stopped containers.
+   */
+  readFile(container: string, path: string, maxBytes: number, timeoutMs: number): Promise<ContainerFile>;
   /** The registry's current manifest digest for a tag (engine's distribution API); null if unknown. */
   registryDigest?(ref: string): Promise<string | null>;
   /** Run a short-lived container to completion and remove it, whatever happens. */

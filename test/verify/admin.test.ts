@@ -29,12 +29,12 @@ beforeEach(() => {
 function dockerWithCli(): FakeDocker {
   const d = new FakeDocker();
   d.addContainer(CONTAINER);
+  d.files.set(`${CONTAINER}:/etc/grafana/secrets/admin_password`, `${PW}\n`); // the file Grafana was given
   d.execImpl = (_c, cmd, stdin) => {
     if (cmd.join(" ") === GRAFANA_RESET_COMMAND.join(" ")) {
       stored = (stdin ?? "").split("\n")[0];
       return { exitCode: 0, stdout: "\nAdmin password changed successfully ✔\n", stderr: "" };
     }
-    if (cmd[0] === "cat" && cmd[1] === "/etc/grafana/secrets/admin_password") return { exitCode: 0, stdout: `${PW}\n`, stderr: "" };
     return { exitCode: 127, stdout: "", stderr: "not found" };
   };
   return d;
@@ -174,8 +174,9 @@ describe("provider operations", () => {
       expect(await adminRead("id1", outs, makeTestIo(d))).toEqual({ id: "id1", props: outs });
       stored = "changed-in-the-ui";
       expect(await adminRead("id1", outs, makeTestIo(d))).toEqual({ id: "id1", props: { ...publicOf(), state: "refused" } });
-      expect(d.execs.map((e) => e.cmd[0])).toEqual(["cat", "cat"]);
-      d.containers.get(CONTAINER)!.running = false;
+      expect(d.execs).toEqual([]); // read never resets
+      expect(d.reads.map((r) => r.path)).toEqual(["/etc/grafana/secrets/admin_password", "/etc/grafana/secrets/admin_password"]);
+      d.containers.delete(CONTAINER); // container gone: no password file, Grafana cannot be logged into
       expect((await adminRead("id1", outs, makeTestIo(d))).props.state).toBe("unreachable");
     } finally {
       if (saved !== undefined) process.env.GRAFANA_ADMIN_PASSWORD = saved;

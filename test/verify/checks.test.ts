@@ -3,6 +3,10 @@
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
+import { createHash } from "crypto";
+import { Readable } from "stream";
+import * as tar from "tar";
+import { fileFromTar } from "../../components/verify/io";
 import {
   checkConfigDrift,
   checkDashboards,
@@ -14,7 +18,6 @@ import {
   checkReachability,
   checkRules,
   findMarker,
-  parseSha256sum,
   parseWgetStatus,
 } from "../../components/verify/checks";
 import { endpointsFor } from "../../components/verify/contract";
@@ -392,39 +395,71 @@ describe("L7 provenance", () => {
 });
 
 describe("L8 config drift", () => {
-  const A = "a".repeat(64);
-  const B = "b".repeat(64);
-  test("one exec per container over all its files; green when every sha matches", async () => {
+  const sha = (t: string) => createHash("sha256").update(t).digest("hex");
+  const P = "global: {}\n";
+  const R = "groups: []\n";
+  test("every file read through the archive API and hashed here; green when every sha matches; nothing exec'd in the image", async () => {
     const docker = new FakeDocker();
     docker.addContainer("p-prom");
-    docker.execImpl = (_c, cmd) => ({ exitCode: 0, stdout: `${A}  /etc/p.yml\n${B}  /etc/rules.yml\n`, stderr: "" });
-    const r = await checkConfigDrift({ containers: [{ service: "prometheus", container: "p-prom", files: { "/etc/rules.yml": B, "/etc/p.yml": A } }], timeoutMs: 1000 }, makeTestIo(docker));
+    docker.files.set("p-prom:/etc/p.yml", P);
+    docker.files.set("p-prom:/etc/rules.yml", R);
+    const r = await checkConfigDrift({ containers: [{ service: "prometheus", container: "p-prom", files: { "/etc/rules.yml": sha(R), "/etc/p.yml": sha(P) } }], timeoutMs: 1000 }, makeTestIo(docker));
     expect(r.status).toBe("green");
-    expect(docker.execs).toEqual([{ container: "p-prom", cmd: ["sha256sum", "/etc/p.yml", "/etc/rules.yml"] }]);
+    expect(docker.reads).toEqual([{ container: "p-prom", path: "/etc/p.yml" }, { container: "p-prom", path: "/etc/rules.yml" }]);
+    expect(docker.execs).toEqual([]);
+    expect(r.diagnostics).toEqual({ containers: [{ service: "prometheus", container: "p-prom", via: "docker archive API", rendered: { "/etc/rules.yml": sha(R), "/etc/p.yml": sha(P) }, seen: { "/etc/p.yml": sha(P), "/etc/rules.yml": sha(R) } }] });
   });
-  test("an edited and a missing file: E_PROOF_CONFIG_DRIFT naming both", async () => {
+  test("an edited, a missing, a replaced-by-symlink and an oversized file: E_PROOF_CONFIG_DRIFT naming each", async () => {
     const docker = new FakeDocker();
     docker.addContainer("p-prom");
-    docker.execImpl = () => ({ exitCode: 1, stdout: `${B}  /etc/p.yml\n`, stderr: "sha256sum: /etc/rules.yml: No such file or directory\n" });
-    const r = await checkConfigDrift({ containers: [{ service: "prometheus", container: "p-prom", files: { "/etc/rules.yml": B, "/etc/p.yml": A } }], timeoutMs: 1000 }, makeTestIo(docker));
+    docker.files.set("p-prom:/etc/p.yml", "global: {edited: true}\n");
+    docker.files.set("p-prom:/etc/link.yml", { kind: "not-a-file", type: "SymbolicLink" });
+    docker.files.set("p-prom:/etc/big.yml", { kind: "too-large", size: 9e6 });
+    const files = { "/etc/rules.yml": sha(R), "/etc/p.yml": sha(P), "/etc/link.yml": sha(R), "/etc/big.yml": sha(R) };
+    const r = await checkConfigDrift({ containers: [{ service: "prometheus", container: "p-prom", files }], timeoutMs: 1000 }, makeTestIo(docker));
     expect(r.code).toBe("E_PROOF_CONFIG_DRIFT");
-    expect(r.findings).toEqual([`prometheus: /etc/p.yml in p-prom has sha256 ${B}, rendered ${A}`, "prometheus: /etc/rules.yml is missing in p-prom"]);
+    expect(r.findings).toEqual([
+      "prometheus: /etc/big.yml in p-prom is 9000000 bytes, larger than any rendered file",
+      "prometheus: /etc/link.yml in p-prom is a SymbolicLink, not a regular file",
+      `prometheus: /etc/p.yml in p-prom has sha256 ${sha("global: {edited: true}\n")}, rendered ${sha(P)}`,
+      "prometheus: /etc/rules.yml is missing in p-prom",
+    ]);
   });
-  test("no sha256sum in the image: falls back to busybox sha256sum", async () => {
-    const docker = new FakeDocker();
-    docker.addContainer("p-x");
-    docker.execImpl = (_c, cmd) => (cmd[0] === "sha256sum" ? { exitCode: 127, stdout: "", stderr: "not found" } : { exitCode: 0, stdout: `${A}  /f\n`, stderr: "" });
-    const r = await checkConfigDrift({ containers: [{ service: "loki", container: "p-x", files: { "/f": A } }], timeoutMs: 1000 }, makeTestIo(docker));
-    expect(r.status).toBe("green");
-    expect(docker.execs.map((e) => e.cmd[0])).toEqual(["sha256sum", "busybox"]);
-  });
-  test("a stopped container: red, says so", async () => {
+  test("a stopped or missing container: red, says so, reads nothing", async () => {
     const docker = new FakeDocker();
     docker.addContainer("p-x", { running: false, state: "exited" });
-    const r = await checkConfigDrift({ containers: [{ service: "loki", container: "p-x", files: { "/f": A } }], timeoutMs: 1000 }, makeTestIo(docker));
-    expect(r.findings).toEqual(["loki: container p-x is exited"]);
+    const r = await checkConfigDrift({ containers: [{ service: "loki", container: "p-x", files: { "/f": sha(P) } }, { service: "alloy", container: "p-gone", files: { "/g": sha(P) } }], timeoutMs: 1000 }, makeTestIo(docker));
+    expect(r.findings).toEqual(["loki: container p-x is exited", "alloy: container p-gone does not exist"]);
+    expect(docker.reads).toEqual([]);
   });
-  test("parseSha256sum reads text and binary mode lines", () => {
-    expect(parseSha256sum(`${A}  /a b\n${B} */c\ngarbage\n`)).toEqual({ "/a b": A, "/c": B });
+  test("the engine failing mid-read is a finding with a stable reason, not a throw", async () => {
+    const docker = new FakeDocker();
+    docker.addContainer("p-x");
+    docker.readFile = async () => {
+      throw Object.assign(new Error("connect ECONNREFUSED /var/run/docker.sock"), { code: "ECONNREFUSED" });
+    };
+    const r = await checkConfigDrift({ containers: [{ service: "loki", container: "p-x", files: { "/f": sha(P) } }], timeoutMs: 1000 }, makeTestIo(docker));
+    expect(r.findings).toEqual(["loki: container p-x cannot be read (ECONNREFUSED)"]);
+  });
+});
+
+describe("fileFromTar (what the archive API sends)", () => {
+  async function tarOf(entries: { path: string; type?: "File" | "SymbolicLink"; body?: string; linkpath?: string }[]): Promise<NodeJS.ReadableStream> {
+    const dir = tmpDir("lb-tar-");
+    for (const e of entries) {
+      if (e.type === "SymbolicLink") fs.symlinkSync(e.linkpath!, path.join(dir, e.path));
+      else fs.writeFileSync(path.join(dir, e.path), e.body ?? "");
+    }
+    return tar.c({ cwd: dir, portable: true }, entries.map((e) => e.path)) as unknown as NodeJS.ReadableStream;
+  }
+  test("a regular file: its exact bytes", async () => {
+    const body = "line 1\nline 2 ü\n".repeat(1000);
+    expect(await fileFromTar(await tarOf([{ path: "config.yaml", body }]), 1 << 20)).toEqual({ kind: "file", content: Buffer.from(body) });
+  });
+  test("an empty file, a symlink, a file over the bound, an empty archive", async () => {
+    expect(await fileFromTar(await tarOf([{ path: "e", body: "" }]), 10)).toEqual({ kind: "file", content: Buffer.alloc(0) });
+    expect(await fileFromTar(await tarOf([{ path: "l", type: "SymbolicLink", linkpath: "/etc/passwd" }]), 10)).toEqual({ kind: "not-a-file", type: "SymbolicLink" });
+    expect(await fileFromTar(await tarOf([{ path: "big", body: "x".repeat(100) }]), 10)).toEqual({ kind: "too-large", size: 100 });
+    expect(await fileFromTar(Readable.from([Buffer.alloc(1024)]), 10)).toEqual({ kind: "missing" });
   });
 });

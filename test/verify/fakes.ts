@@ -5,7 +5,7 @@ import * as os from "os";
 import * as fs from "fs";
 import * as path from "path";
 import { makeHttp, realFiles, systemClock } from "../../components/verify/io";
-import type { ContainerInfo, DockerIo, ExecResult, ImageInfo, Io, ProbeRequest, ProbeResult } from "../../components/verify/types";
+import type { ContainerFile, ContainerInfo, DockerIo, ExecResult, ImageInfo, Io, ProbeRequest, ProbeResult } from "../../components/verify/types";
 
 export type Handler = (req: http.IncomingMessage, url: URL, body: string) => { status: number; body: unknown; headers?: Record<string, string> };
 
@@ -63,6 +63,16 @@ export class FakeDocker implements DockerIo {
     this.execs.push(stdin === undefined ? { container, cmd } : { container, cmd, stdin });
     if (!this.containers.get(container)?.running) throw Object.assign(new Error(`container ${container} is not running`), { statusCode: 409 });
     return this.execImpl(container, cmd, stdin);
+  }
+  /** `<container>:<path>` -> file text (or a ContainerFile); absent: missing. */
+  files = new Map<string, string | ContainerFile>();
+  reads: { container: string; path: string }[] = [];
+  async readFile(container: string, p: string): Promise<ContainerFile> {
+    this.reads.push({ container, path: p });
+    if (!this.containers.has(container)) throw Object.assign(new Error(`no such container ${container}`), { statusCode: 404 });
+    const f = this.files.get(`${container}:${p}`);
+    if (f === undefined) return { kind: "missing" };
+    return typeof f === "string" ? { kind: "file", content: Buffer.from(f) } : f;
   }
   async runProbe(req: ProbeRequest) {
     this.probes.push(req);
