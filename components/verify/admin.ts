@@ -16,7 +16,7 @@
 import { BootstrapError } from "../../contracts/errors";
 import { basicAuth, joinUrl, retryUntil, transportReason } from "./checks";
 import { makeIo } from "./io";
-import { canonical, desired, grafanaPassword, type Props } from "./runtime";
+import { canonical, desired, grafanaPassword, num, type Props } from "./runtime";
 import type { Io } from "./types";
 
 export type LoginState = "in-sync" | "refused" | "unreachable";
@@ -110,20 +110,18 @@ export async function reconcileGrafanaAdmin(input: GrafanaAdminInput, io: Io): P
 
 // --- provider operations (providers.ts forwards to these) -----------------------------------------
 
-export const ADMIN_TYPE = "GrafanaAdminPassword";
 const REQUIRED = ["grafanaUrl", "user", "container", "passwordFile", "resetCommand"] as const;
 const STATE_KEY = "state";
 
 function adminInput(props: Props, password: string, deadlineSeconds?: number): GrafanaAdminInput {
-  const n = (v: unknown, d: number) => (typeof v === "number" && Number.isFinite(v) ? v : d);
   return {
     grafanaUrl: String(props.grafanaUrl),
     user: String(props.user),
     password,
     container: String(props.container),
     resetCommand: (props.resetCommand as string[]).map(String),
-    deadlineSeconds: deadlineSeconds ?? n(props.deadlineSeconds, 60),
-    timeoutMs: n(props.timeoutMs, 3000),
+    deadlineSeconds: deadlineSeconds ?? num(props.deadlineSeconds, 60),
+    timeoutMs: num(props.timeoutMs, 3000),
   };
 }
 

@@ -57,9 +57,11 @@ export async function fileFromTar(stream: NodeJS.ReadableStream, maxBytes: numbe
   const { Parser } = await import("tar");
   return await new Promise<ContainerFile>((resolve, reject) => {
     let result: ContainerFile | undefined;
+    // A regular file's bytes, collected as they stream; the result is built when the archive ends.
+    let chunks: Buffer[] | undefined;
     const parser = new Parser({
       onReadEntry: (entry) => {
-        if (result) {
+        if (result || chunks) {
           entry.resume();
           return;
         }
@@ -73,16 +75,12 @@ export async function fileFromTar(stream: NodeJS.ReadableStream, maxBytes: numbe
           entry.resume();
           return;
         }
-        const chunks: Buffer[] = [];
-        const placeholder: ContainerFile = { kind: "file", content: Buffer.alloc(0) };
-        result = placeholder;
-        entry.on("data", (c: Buffer) => chunks.push(c));
-        entry.on("end", () => {
-          placeholder.content = Buffer.concat(chunks);
-        });
+        const collected: Buffer[] = [];
+        chunks = collected;
+        entry.on("data", (c: Buffer) => collected.push(c));
       },
     });
-    parser.on("end", () => resolve(result ?? { kind: "missing" }));
+    parser.on("end", () => resolve(chunks ? { kind: "file", content: Buffer.concat(chunks) } : (result ?? { kind: "missing" })));
     parser.on("error", reject);
     stream.on("error", reject);
     stream.pipe(parser as unknown as NodeJS.WritableStream);

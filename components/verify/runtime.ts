@@ -84,7 +84,7 @@ export function proofError(level: Level, r: ProofResult): BootstrapError {
   return new BootstrapError(code, `${level} proof is red: ${r.findings.join("; ")}\ndiagnostics: ${clipped}`, { details: { level, findings: r.findings, diagnostics: r.diagnostics } });
 }
 
-function num(v: unknown, d: number): number {
+export function num(v: unknown, d: number): number {
   return typeof v === "number" && Number.isFinite(v) ? v : d;
 }
 

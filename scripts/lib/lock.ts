@@ -75,10 +75,16 @@ function recoveryPause(): void {
   if (Number.isFinite(ms) && ms > 0) sleepSync(Math.min(ms, 500));
 }
 
-/** Write `info` to a fresh temp file next to `target` and try to hard-link it into place. */
-function linkExclusive(target: string, info: LockInfo): boolean {
+/** Write `info` complete to a fresh temp file next to `target` (so no reader sees half a PID). */
+function writeTemp(target: string, info: LockInfo): string {
   const tmp = `${target}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(info) + "\n", { mode: 0o644 });
+  return tmp;
+}
+
+/** Write `info` to a temp file and try to hard-link it into place (fails atomically with EEXIST). */
+function linkExclusive(target: string, info: LockInfo): boolean {
+  const tmp = writeTemp(target, info);
   try {
     fs.linkSync(tmp, target);
     return true;
@@ -157,8 +163,7 @@ function replaceStale(lockPath: string, judged: LockInfo | undefined, info: Lock
   try {
     recoveryPause();
     if (!fs.existsSync(lockPath) || !sameHolder(readLock(lockPath), judged)) return false;
-    const tmp = `${lockPath}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(info) + "\n", { mode: 0o644 });
+    const tmp = writeTemp(lockPath, info);
     try {
       fs.renameSync(tmp, lockPath); // atomic replace: the lock path is never absent
     } catch (err) {
@@ -180,7 +185,7 @@ function makeLock(lockPath: string, info: LockInfo): RunLock {
       if (released) return;
       released = true;
       const current = readLock(lockPath);
-      if (current && current.pid === info.pid && current.startedAt === info.startedAt) fs.rmSync(lockPath, { force: true });
+      if (sameHolder(current, info)) fs.rmSync(lockPath, { force: true });
     },
   };
 }

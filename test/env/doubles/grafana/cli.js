@@ -16,7 +16,8 @@ function fail(msg) {
 
 function main(argv) {
   const args = argv[0] === "cli" ? argv.slice(1) : argv;
-  const { flags, positionals } = parseFlags(args.filter((a) => a !== "--password-from-stdin"));
+  // Global flags (--homepath, --config) are accepted as Grafana's are; the data dir comes from GF_PATHS_DATA.
+  const { positionals } = parseFlags(args.filter((a) => a !== "--password-from-stdin"));
   const fromStdin = args.includes("--password-from-stdin");
   if (positionals[0] !== "admin" || positionals[1] !== "reset-admin-password") {
     fail(`this double implements only "cli admin reset-admin-password" (got: ${positionals.join(" ")})`);
@@ -33,7 +34,6 @@ function main(argv) {
   const admin = readAdmin(dataDir);
   if (!admin) fail(`no admin user in ${dataDir} (has the server started once?)`);
   writeAdmin(dataDir, admin.login, password);
-  void flags; // --homepath / --config are accepted as Grafana's are; the data dir comes from GF_PATHS_DATA
   process.stdout.write("\nAdmin password changed successfully ✔\n");
 }
 
