@@ -6,9 +6,19 @@
 #   doubles: 127.0.0.1:5000/doubles/{grafana,loki,alloy,cadvisor}:<upstream tag they imitate>
 #            (the host's node + busybox + test/env/doubles/*.js; see test/env/doubles/README.md)
 #   probe:   127.0.0.1:5000/testenv/busybox:1.35            (busybox only, for short-lived probes)
+#   upstream builds, only when test/engine/build-services.sh has put their binaries in
+#   .tools/services/bin (skipped, with a log line, when not), shaped like upstream's images
+#   (busybox base, same paths, users, ENTRYPOINT/CMD; see test/engine/services/README.md):
+#            127.0.0.1:5000/testenv/prometheus:v3.14.0       (+ promtool)
+#            127.0.0.1:5000/testenv/prometheus:v2.55.1       (+ promtool, console templates)
+#            127.0.0.1:5000/testenv/alertmanager:v0.35.0     (+ amtool)
+#            127.0.0.1:5000/testenv/node-exporter:v1.12.1
+#            127.0.0.1:5000/testenv/cadvisor:v0.60.5
 # Cached: an image is rebuilt only when the sha256 of its inputs (binaries, double sources, this
 # script) changes; the hash is the image label logging-testenv.inputs. A cached image whose
 # registry digest still equals its local RepoDigest is left alone, so digests stay stable.
+# Usage: build-images.sh            every image
+#        build-images.sh upstream   only the images of binaries from test/engine/build-services.sh
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -26,6 +36,14 @@ IMG_GRAFANA="$TESTENV_REGISTRY/doubles/grafana:11.1.0"
 IMG_LOKI="$TESTENV_REGISTRY/doubles/loki:3.0.0"
 IMG_ALLOY="$TESTENV_REGISTRY/doubles/alloy:v1.2.1"
 IMG_CADVISOR="$TESTENV_REGISTRY/doubles/cadvisor:v0.49.1"
+
+# Upstream binaries built from their Go modules by test/engine/build-services.sh.
+SERVICES_OUT="${SERVICES_OUT:-$TESTENV_ROOT/.tools/services}"
+IMG_PROMETHEUS_V3="$TESTENV_REGISTRY/testenv/prometheus:v3.14.0"
+IMG_PROMETHEUS_V2="$TESTENV_REGISTRY/testenv/prometheus:v2.55.1"
+IMG_ALERTMANAGER="$TESTENV_REGISTRY/testenv/alertmanager:v0.35.0"
+IMG_NODE_EXPORTER_UPSTREAM="$TESTENV_REGISTRY/testenv/node-exporter:v1.12.1"
+IMG_CADVISOR_UPSTREAM="$TESTENV_REGISTRY/testenv/cadvisor:v0.60.5"
 
 hash_inputs() { cat "$@" | sha256sum | cut -c1-64; }
 
@@ -208,13 +226,214 @@ build_doubles() {
     "ENV DOUBLE_VERSION=v0.49.1" "LABEL org.opencontainers.image.title=cadvisor-double"
 }
 
+# ---- Images of upstream binaries built from their Go modules (test/engine/build-services.sh) ----
+# The binaries are static (CGO_ENABLED=0), so no libraries are copied. Each image also gets
+# upstream's LICENSE/NOTICE at / (from .tools/services/share) when build-services.sh left them.
+
+# have_bins <image ref> <binary...>: true when every .tools/services/bin/<binary> is there; logs the
+# skip otherwise (build-images.sh must work before anyone has built them).
+have_bins() {
+  local ref="$1" b missing=""; shift
+  for b in "$@"; do [ -x "$SERVICES_OUT/bin/$b" ] || missing="$missing $b"; done
+  [ -z "$missing" ] && return 0
+  log "skipped $ref: not built (missing in ${SERVICES_OUT#"$TESTENV_ROOT"/}/bin:$missing; see test/engine/build-services.sh)"
+  return 1
+}
+
+# share_files <share dir>: upstream's LICENSE/NOTICE that build-services.sh left (for the input hash).
+share_files() {
+  local f
+  for f in LICENSE NOTICE; do
+    if [ -f "$SERVICES_OUT/share/$1/$f" ]; then printf '%s\n' "$SERVICES_OUT/share/$1/$f"; fi
+  done
+}
+
+add_share() { # <root> <share dir>: those files at / in the image, as upstream's images have them
+  local f
+  for f in $(share_files "$2"); do install -m 0644 "$f" "$1/${f##*/}"; done
+}
+
+# A default config that scrapes Prometheus itself (upstream ships documentation/examples/prometheus.yml,
+# which does the same plus commented-out alerting and rule_files stanzas).
+write_prometheus_yml() {
+  mkdir -p "$1/etc/prometheus"
+  cat >"$1/etc/prometheus/prometheus.yml" <<'EOF'
+global:
+  scrape_interval: 15s
+  evaluation_interval: 15s
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ["localhost:9090"]
+        labels:
+          app: prometheus
+EOF
+}
+
+# Like prom/prometheus:v3.14.0 (upstream Dockerfile): /bin/prometheus + /bin/promtool on busybox,
+# WORKDIR /prometheus, /etc/prometheus and /prometheus owned by nobody (/prometheus g+w), USER
+# nobody, VOLUME /prometheus, ENTRYPOINT /bin/prometheus, CMD config + TSDB path. No web UI assets
+# (not in the Go module): the API, /-/ready, /-/healthy and /metrics work; the UI pages do not.
+build_prometheus_v3() {
+  local ref="$IMG_PROMETHEUS_V3" v=v3.14.0 share=prometheus-v3-v3.14.0
+  have_bins "$ref" "prometheus-$v" "promtool-$v" || return 0
+  local bins=("$SERVICES_OUT/bin/prometheus-$v" "$SERVICES_OUT/bin/promtool-$v")
+  local hash; hash="$(hash_inputs "${bins[@]}" $(share_files "$share") /bin/busybox "$SELF")"
+  if is_cached "$ref" "$hash"; then log "cached $ref"; return 0; fi
+  local root="$BUILD/prometheus-v3"
+  base_rootfs "$root"
+  install -m 0755 "${bins[0]}" "$root/bin/prometheus"
+  install -m 0755 "${bins[1]}" "$root/bin/promtool"
+  add_share "$root" "$share"
+  write_prometheus_yml "$root"
+  mkdir -p "$root/prometheus"
+  chown -R 65534:65534 "$root/etc/prometheus" "$root/prometheus"
+  chmod g+w "$root/prometheus"
+  pack "$root" "$BUILD/prometheus-v3.tar"
+  import_push "$ref" "$BUILD/prometheus-v3.tar" "$hash" \
+    "USER nobody" "WORKDIR /prometheus" "EXPOSE 9090" 'VOLUME ["/prometheus"]' \
+    'ENTRYPOINT ["/bin/prometheus"]' \
+    'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]' \
+    "LABEL org.opencontainers.image.title=Prometheus org.opencontainers.image.version=3.14.0 io.prometheus.image.variant=busybox logging-testenv.kind=real logging-testenv.source=github.com/prometheus/prometheus@v0.314.0"
+}
+
+# Like prom/prometheus:v2.55.1: as above plus upstream's console templates in /usr/share/prometheus
+# (linked from /etc/prometheus) and the two --web.console.* flags in CMD.
+build_prometheus_v2() {
+  local ref="$IMG_PROMETHEUS_V2" v=v2.55.1 share=prometheus-v2-v2.55.1
+  have_bins "$ref" "prometheus-$v" "promtool-$v" || return 0
+  local bins=("$SERVICES_OUT/bin/prometheus-$v" "$SERVICES_OUT/bin/promtool-$v")
+  local sdir="$SERVICES_OUT/share/$share"
+  local hash; hash="$(hash_inputs "${bins[@]}" $(share_files "$share") \
+    $(find "$sdir/consoles" "$sdir/console_libraries" -type f 2>/dev/null | sort) /bin/busybox "$SELF")"
+  if is_cached "$ref" "$hash"; then log "cached $ref"; return 0; fi
+  local root="$BUILD/prometheus-v2" d
+  base_rootfs "$root"
+  install -m 0755 "${bins[0]}" "$root/bin/prometheus"
+  install -m 0755 "${bins[1]}" "$root/bin/promtool"
+  add_share "$root" "$share"
+  write_prometheus_yml "$root"
+  for d in consoles console_libraries; do
+    mkdir -p "$root/usr/share/prometheus/$d"
+    if [ -d "$sdir/$d" ]; then cp -r "$sdir/$d/." "$root/usr/share/prometheus/$d/"; fi
+    ln -s "/usr/share/prometheus/$d" "$root/etc/prometheus/$d"
+  done
+  chmod -R a+rX,go-w "$root/usr/share/prometheus"
+  mkdir -p "$root/prometheus"
+  chown -R 65534:65534 "$root/etc/prometheus" "$root/prometheus"
+  pack "$root" "$BUILD/prometheus-v2.tar"
+  import_push "$ref" "$BUILD/prometheus-v2.tar" "$hash" \
+    "USER nobody" "WORKDIR /prometheus" "EXPOSE 9090" 'VOLUME ["/prometheus"]' \
+    'ENTRYPOINT ["/bin/prometheus"]' \
+    'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus", "--web.console.libraries=/usr/share/prometheus/console_libraries", "--web.console.templates=/usr/share/prometheus/consoles"]' \
+    "LABEL org.opencontainers.image.title=Prometheus org.opencontainers.image.version=2.55.1 logging-testenv.kind=real logging-testenv.source=github.com/prometheus/prometheus@v0.55.1"
+}
+
+# Like prom/alertmanager:v0.35.0: /bin/alertmanager + /bin/amtool, /etc/alertmanager and
+# /alertmanager owned by nobody (/alertmanager g+w), USER nobody, WORKDIR + VOLUME /alertmanager.
+# Upstream ships examples/ha/alertmanager.yml (a webhook receiver on 127.0.0.1:5001); ours routes
+# everything to a receiver without integrations, which loads and serves the same API.
+build_alertmanager() {
+  local ref="$IMG_ALERTMANAGER" v=v0.35.0 share=alertmanager-v0.35.0
+  have_bins "$ref" "alertmanager-$v" "amtool-$v" || return 0
+  local bins=("$SERVICES_OUT/bin/alertmanager-$v" "$SERVICES_OUT/bin/amtool-$v")
+  local hash; hash="$(hash_inputs "${bins[@]}" $(share_files "$share") /bin/busybox "$SELF")"
+  if is_cached "$ref" "$hash"; then log "cached $ref"; return 0; fi
+  local root="$BUILD/alertmanager"
+  base_rootfs "$root"
+  install -m 0755 "${bins[0]}" "$root/bin/alertmanager"
+  install -m 0755 "${bins[1]}" "$root/bin/amtool"
+  add_share "$root" "$share"
+  mkdir -p "$root/etc/alertmanager" "$root/alertmanager"
+  cat >"$root/etc/alertmanager/alertmanager.yml" <<'EOF'
+route:
+  group_by: ["alertname"]
+  group_wait: 30s
+  group_interval: 5m
+  repeat_interval: 1h
+  receiver: default
+receivers:
+  - name: default
+EOF
+  chown -R 65534:65534 "$root/etc/alertmanager" "$root/alertmanager"
+  chmod -R g+w "$root/alertmanager"
+  pack "$root" "$BUILD/alertmanager.tar"
+  import_push "$ref" "$BUILD/alertmanager.tar" "$hash" \
+    "USER nobody" "EXPOSE 9093" 'VOLUME ["/alertmanager"]' "WORKDIR /alertmanager" \
+    'ENTRYPOINT ["/bin/alertmanager"]' \
+    'CMD ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"]' \
+    "LABEL org.opencontainers.image.title=Alertmanager org.opencontainers.image.version=0.35.0 logging-testenv.kind=real logging-testenv.source=github.com/prometheus/alertmanager@v0.35.0"
+}
+
+# Like prom/node-exporter:v1.12.1: /bin/node_exporter, USER nobody, EXPOSE 9100, no CMD.
+build_node_exporter_upstream() {
+  local ref="$IMG_NODE_EXPORTER_UPSTREAM" v=v1.12.1 share=node-exporter-v1.12.1
+  have_bins "$ref" "node_exporter-$v" || return 0
+  local bin="$SERVICES_OUT/bin/node_exporter-$v"
+  local hash; hash="$(hash_inputs "$bin" $(share_files "$share") /bin/busybox "$SELF")"
+  if is_cached "$ref" "$hash"; then log "cached $ref"; return 0; fi
+  local root="$BUILD/node-exporter-upstream"
+  base_rootfs "$root"
+  install -m 0755 "$bin" "$root/bin/node_exporter"
+  add_share "$root" "$share"
+  pack "$root" "$BUILD/node-exporter-upstream.tar"
+  import_push "$ref" "$BUILD/node-exporter-upstream.tar" "$hash" \
+    "EXPOSE 9100" "USER nobody" 'ENTRYPOINT ["/bin/node_exporter"]' \
+    "LABEL org.opencontainers.image.title=node_exporter org.opencontainers.image.version=1.12.1 io.prometheus.image.variant=busybox logging-testenv.kind=real logging-testenv.source=github.com/prometheus/node_exporter@v1.12.1"
+}
+
+# Like ghcr.io/google/cadvisor:v0.60.5: /usr/bin/cadvisor run as root with -logtostderr (upstream's
+# ENTRYPOINT /usr/bin/entrypoint.sh is `exec /usr/bin/cadvisor -logtostderr "$@"`), EXPOSE 8080,
+# and /usr/bin/healthcheck.sh doing what upstream's does (busybox wget --spider on /healthz at the
+# -port given to PID 1; HEALTHCHECK itself cannot be set by docker import, the program sets its
+# own). Built only when .tools/services/bin/cadvisor-v0.60.5 exists: cAdvisor's main package is in
+# the module github.com/google/cadvisor/cmd, which the Go module proxy does not serve (see
+# test/engine/services/README.md), so today this logs a skip.
+build_cadvisor_upstream() {
+  local ref="$IMG_CADVISOR_UPSTREAM" v=v0.60.5 share=cadvisor-v0.60.5
+  have_bins "$ref" "cadvisor-$v" || return 0
+  local bin="$SERVICES_OUT/bin/cadvisor-$v"
+  local hash; hash="$(hash_inputs "$bin" $(share_files "$share") /bin/busybox "$SELF")"
+  if is_cached "$ref" "$hash"; then log "cached $ref"; return 0; fi
+  local root="$BUILD/cadvisor-upstream"
+  base_rootfs "$root"
+  install -m 0755 "$bin" "$root/usr/bin/cadvisor"
+  add_share "$root" "$share"
+  cat >"$root/usr/bin/healthcheck.sh" <<'EOF'
+#!/bin/sh
+# /healthz on the port PID 1 (cadvisor) was given with -port=N / --port=N; 8080 by default.
+PORT=8080
+for arg in $(tr '\0' ' ' </proc/1/cmdline 2>/dev/null); do
+  case "$arg" in -port=*) PORT="${arg#-port=}" ;; --port=*) PORT="${arg#--port=}" ;; esac
+done
+wget --quiet --tries=1 --spider "http://localhost:${PORT}/healthz" || exit 1
+EOF
+  chmod 0755 "$root/usr/bin/healthcheck.sh"
+  pack "$root" "$BUILD/cadvisor-upstream.tar"
+  import_push "$ref" "$BUILD/cadvisor-upstream.tar" "$hash" \
+    "EXPOSE 8080" 'ENTRYPOINT ["/usr/bin/cadvisor", "-logtostderr"]' \
+    "LABEL org.opencontainers.image.title=cadvisor org.opencontainers.image.version=v0.60.5 logging-testenv.kind=real logging-testenv.source=github.com/google/cadvisor@v0.60.5"
+}
+
+build_upstream_images() {
+  build_prometheus_v3
+  build_prometheus_v2
+  build_alertmanager
+  build_node_exporter_upstream
+  build_cadvisor_upstream
+}
+
 main() {
   engine_up || die "no Docker engine (run test/env/up.sh)"
   registry_up || die "no registry on $TESTENV_REGISTRY (run test/env/up.sh)"
+  if [ "${1:-}" = upstream ]; then   # `build-images.sh upstream`: only the upstream-build images
+    build_upstream_images; rm -rf "$BUILD"; return 0
+  fi
   build_prometheus
   build_node_exporter
   build_busybox
   build_doubles
+  build_upstream_images
   rm -rf "$BUILD"
 }
 main "$@"

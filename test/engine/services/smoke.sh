@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Smoke-proves the images test/env/build-images.sh makes from the upstream builds: runs each on the
+# local engine with a minimal config, published on 127.0.0.1 only, checks it, and removes every
+# container it started (trap). Images that were not built are reported as skipped.
+#   test/engine/services/smoke.sh [prometheus-v3 prometheus-v2 alertmanager node-exporter cadvisor]
+# Ports: 29090 (prometheus 3), 29091 (prometheus 2), 29093 (alertmanager), 29100 (node_exporter),
+# 29080 (cadvisor). Every wait is bounded.
+set -euo pipefail
+REG=127.0.0.1:5000
+PREFIX=services-smoke
+TMP="$(mktemp -d /tmp/services-smoke.XXXXXX)"
+PASS=0; FAIL=0; SKIP=0
+STARTED=()
+
+cleanup() {
+  local c
+  for c in "${STARTED[@]}"; do docker rm -f -v "$c" >/dev/null 2>&1 || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+say() { printf '[smoke %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+ok() { PASS=$((PASS + 1)); say "ok   $*"; }
+bad() { FAIL=$((FAIL + 1)); say "FAIL $*"; }
+check() { local what="$1"; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+
+# wait_http <seconds> <url>: 200 within the time
+wait_http() {
+  local i
+  for i in $(seq 1 $(($1 * 4))); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$2" 2>/dev/null)" = 200 ] && return 0
+    sleep 0.25
+  done
+  return 1
+}
+
+have_image() {
+  if docker image inspect "$1" >/dev/null 2>&1 || timeout 120 docker pull -q "$1" >/dev/null 2>&1; then return 0; fi
+  SKIP=$((SKIP + 1)); say "skip $1 (not built: run test/engine/build-services.sh, then test/env/build-images.sh upstream)"
+  return 1
+}
+
+run() { # run <name> <docker run args...>: detached, remembered for cleanup
+  local name="$PREFIX-$1"; shift
+  docker rm -f -v "$name" >/dev/null 2>&1 || true
+  STARTED+=("$name")
+  docker run -d --name "$name" "$@" >/dev/null
+}
+
+
+# Prometheus <tag> <port> <name> <major>: ready, buildinfo version, PromQL on its own scrape,
+# promtool check config (good and broken config), --version, what / (the UI) answers.
+prove_prometheus() {
+  local tag="$1" port="$2" name="$3" version="${1#v}" ref="$REG/testenv/prometheus:$1" fails="$FAIL"
+  have_image "$ref" || return 0
+  say "== $ref"
+  local cfg="$TMP/$name"; mkdir -p "$cfg"
+  cat >"$cfg/prometheus.yml" <<'EOF'
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ["localhost:9090"]
+EOF
+  if [ "${version%%.*}" = 3 ]; then # 3.8+: retention in the config file (as the program renders it)
+    printf 'storage:\n  tsdb:\n    retention:\n      time: 2h\n' >>"$cfg/prometheus.yml"
+  fi
+  chmod -R a+rX "$cfg"
+  run "$name" -p "127.0.0.1:$port:9090" -v "$cfg:/etc/prometheus-smoke:ro" "$ref" \
+    --config.file=/etc/prometheus-smoke/prometheus.yml --storage.tsdb.path=/prometheus --web.enable-lifecycle
+  local base="http://127.0.0.1:$port"
+  check "$name /-/ready 200" wait_http 60 "$base/-/ready"
+  local v; v="$(curl -fsS --max-time 5 "$base/api/v1/status/buildinfo" | jq -r .data.version)"
+  check "$name buildinfo version $v = $version" [ "$v" = "$version" ]
+  say "     buildinfo: $(curl -fsS --max-time 5 "$base/api/v1/status/buildinfo" | jq -c .data)"
+  local i r=""
+  for i in $(seq 1 40); do # its own scrape lands within a few seconds
+    r="$(curl -fsS --max-time 5 "$base/api/v1/query" --data-urlencode 'query=sum(up{job="prometheus"}) * 2' | jq -r '.data.result[0].value[1] // empty')"
+    [ "$r" = 2 ] && break; sleep 0.5
+  done
+  check "$name PromQL sum(up{job=\"prometheus\"}) * 2 = ${r:-none}" [ "$r" = 2 ]
+  local series; series="$(curl -fsS --max-time 5 "$base/api/v1/query" --data-urlencode 'query=count({__name__=~"prometheus_.+"})' | jq -r '.data.result[0].value[1] // 0')"
+  check "$name has $series prometheus_* series" [ "$series" -gt 0 ]
+  local rt; rt="$(curl -fsS --max-time 5 "$base/api/v1/status/runtimeinfo" | jq -r .data.storageRetention)"
+  say "     storageRetention: $rt"
+  check "$name promtool check config (mounted config)" \
+    docker run --rm --entrypoint /bin/promtool -v "$cfg:/etc/prometheus-smoke:ro" "$ref" check config /etc/prometheus-smoke/prometheus.yml
+  check "$name promtool check config (image default config)" \
+    docker run --rm --entrypoint /bin/promtool "$ref" check config /etc/prometheus/prometheus.yml
+  printf 'scrape_configs:\n  - job_name: x\n    bogus_key: 1\n' >"$cfg/broken.yml"; chmod a+r "$cfg/broken.yml"
+  check "$name promtool rejects a broken config" \
+    bash -c "! docker run --rm --entrypoint /bin/promtool -v '$cfg:/etc/prometheus-smoke:ro' '$ref' check config /etc/prometheus-smoke/broken.yml >/dev/null 2>&1"
+  check "$name prometheus --version says $version" \
+    bash -c "docker run --rm '$ref' --version 2>&1 | grep -q 'version $version'"
+  say "     $(docker run --rm "$ref" --version 2>&1 | head -n 1)"
+  say "     $(docker run --rm --entrypoint /bin/promtool "$ref" --version 2>&1 | head -n 1)"
+  check "$name /-/reload (lifecycle API) 200" \
+    bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST --max-time 5 '$base/-/reload')\" = 200 ]"
+  check "$name image user is nobody" [ "$(docker image inspect -f '{{.Config.User}}' "$ref")" = nobody ]
+  check "$name wget (busybox) healthcheck works inside" docker exec "$PREFIX-$name" wget -q -O /dev/null http://localhost:9090/-/healthy
+  say "     UI: GET / -> $(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --max-time 5 "$base/"), GET /query -> $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$base/query"), GET /graph -> $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$base/graph")"
+  [ "$FAIL" = "$fails" ] || docker logs --tail 30 "$PREFIX-$name" 2>&1 | sed 's/^/    | /' >&2 || true
+}
+
+prove_alertmanager() {
+  local ref="$REG/testenv/alertmanager:v0.35.0" name=alertmanager fails="$FAIL"
+  have_image "$ref" || return 0
+  say "== $ref"
+  run "$name" -p 127.0.0.1:29093:9093 "$ref"   # the image's CMD: its own config and /alertmanager
+  local base=http://127.0.0.1:29093
+  check "$name /-/ready 200" wait_http 60 "$base/-/ready"
+  local s; s="$(curl -fsS --max-time 5 "$base/api/v2/status")"
+  say "     /api/v2/status versionInfo: $(jq -c .versionInfo <<<"$s"), cluster: $(jq -r .cluster.status <<<"$s")"
+  check "$name /api/v2/status version 0.35.0" [ "$(jq -r .versionInfo.version <<<"$s")" = 0.35.0 ]
+  # an alert in, and out again through the API and amtool
+  curl -fsS --max-time 5 -H 'Content-Type: application/json' -X POST "$base/api/v2/alerts" \
+    -d '[{"labels":{"alertname":"SmokeTest","severity":"none"},"annotations":{"summary":"smoke"}}]' >/dev/null
+  check "$name accepts and lists an alert (/api/v2/alerts)" \
+    bash -c "curl -fsS --max-time 5 '$base/api/v2/alerts' | jq -e 'map(.labels.alertname) | index(\"SmokeTest\")' >/dev/null"
+  check "$name amtool alert query (in the container)" \
+    bash -c "docker exec '$PREFIX-$name' amtool --alertmanager.url=http://localhost:9093 alert query 2>&1 | grep -q SmokeTest"
+  check "$name amtool check-config" docker exec "$PREFIX-$name" amtool check-config /etc/alertmanager/alertmanager.yml
+  say "     $(docker run --rm "$ref" --version 2>&1 | head -n 1)"
+  check "$name image user is nobody" [ "$(docker image inspect -f '{{.Config.User}}' "$ref")" = nobody ]
+  [ "$FAIL" = "$fails" ] || docker logs --tail 30 "$PREFIX-$name" 2>&1 | sed 's/^/    | /' >&2 || true
+}
+
+prove_node_exporter() {
+  local ref="$REG/testenv/node-exporter:v1.12.1" name=node-exporter fails="$FAIL"
+  have_image "$ref" || return 0
+  say "== $ref"
+  # as the program runs it: the host's / read-only at /host, --path.rootfs=/host
+  run "$name" -p 127.0.0.1:29100:9100 -v /:/host:ro,rslave "$ref" --path.rootfs=/host
+  local base=http://127.0.0.1:29100
+  check "$name /metrics 200" wait_http 60 "$base/metrics"
+  local m; m="$(curl -fsS --max-time 10 "$base/metrics")"
+  local n; n="$(grep -c '^node_' <<<"$m" || true)"
+  check "$name /metrics has $n node_* samples" [ "$n" -gt 100 ]
+  say "     $(grep '^node_exporter_build_info' <<<"$m")"
+  check "$name build_info version 1.12.1" grep -q 'node_exporter_build_info{.*version="1.12.1"' <<<"$m"
+  check "$name node_filesystem_size_bytes present (rootfs)" grep -q '^node_filesystem_size_bytes' <<<"$m"
+  [ "$FAIL" = "$fails" ] || docker logs --tail 30 "$PREFIX-$name" 2>&1 | sed 's/^/    | /' >&2 || true
+}
+
+prove_cadvisor() {
+  local ref="$REG/testenv/cadvisor:v0.60.5" name=cadvisor fails="$FAIL"
+  have_image "$ref" || return 0
+  say "== $ref"
+  run "$name" -p 127.0.0.1:29080:8080 --privileged \
+    -v /:/rootfs:ro -v /var/run/docker.sock:/var/run/docker.sock:ro -v /sys:/sys:ro \
+    -v /var/lib/docker:/var/lib/docker:ro -v /dev/disk:/dev/disk:ro \
+    "$ref" --port=8080 --docker_only=true --housekeeping_interval=30s --store_container_labels=false
+  local base=http://127.0.0.1:29080
+  check "$name /healthz 200" wait_http 60 "$base/healthz"
+  check "$name healthcheck.sh" docker exec "$PREFIX-$name" /usr/bin/healthcheck.sh
+  local m; m="$(curl -fsS --max-time 20 "$base/metrics")"
+  check "$name /metrics has container_* samples" grep -q '^container_' <<<"$m"
+  [ "$FAIL" = "$fails" ] || docker logs --tail 30 "$PREFIX-$name" 2>&1 | sed 's/^/    | /' >&2 || true
+}
+
+main() {
+  docker info >/dev/null 2>&1 || { say "no Docker engine"; exit 1; }
+  local want=("$@"); [ "${#want[@]}" -gt 0 ] || want=(prometheus-v3 prometheus-v2 alertmanager node-exporter cadvisor)
+  local w
+  for w in "${want[@]}"; do
+    case "$w" in
+      prometheus-v3) prove_prometheus v3.14.0 29090 prometheus-v3 ;;
+      prometheus-v2) prove_prometheus v2.55.1 29091 prometheus-v2 ;;
+      alertmanager) prove_alertmanager ;;
+      node-exporter) prove_node_exporter ;;
+      cadvisor) prove_cadvisor ;;
+      *) say "unknown: $w"; exit 2 ;;
+    esac
+  done
+  echo "services-smoke: $PASS passed, $FAIL failed, $SKIP skipped"
+  [ "$FAIL" = 0 ]
+}
+main "$@"
