@@ -1,0 +1,7 @@
+// Command pulumi-resource-docker is the Pulumi resource provider plugin "docker",
+// bridged from a Terraform provider (see ../../README.md).
+package main
+
+import "logging-bootstrap/test/engine/providers/internal/bridged"
+
+func main() { bridged.ServeDocker() }

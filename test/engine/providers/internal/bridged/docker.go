@@ -1,0 +1,79 @@
+package bridged
+
+import (
+	"context"
+
+	pfbridge "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/pf/tfbridge"
+	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
+	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge/tokens"
+	shimv2 "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfshim/sdk-v2"
+
+	// Not a package of the served module: the build adds it to that module with
+	// `go build -overlay` (see ../../_shim/docker/shim.go and build-providers.sh).
+	dockershim "github.com/terraform-providers/terraform-provider-docker/pulumishim"
+)
+
+// DockerVersion is the plugin version @pulumi/docker 5.2.0 asks the engine for.
+const DockerVersion = "5.2.0"
+
+// DockerUpstream names the Terraform provider the docker plugin is built from.
+const DockerUpstream = "github.com/kreuzwerker/terraform-provider-docker@v0.0.0-20260916201441-96d331c98ff4"
+
+// DockerInfo maps the kreuzwerker provider (its SDKv2 half muxed with its
+// plugin-framework half, as its own main.go serves it) onto the tokens and
+// property names of the @pulumi/docker 5.2.0 SDK.
+func DockerInfo(ctx context.Context) tfbridge.ProviderInfo {
+	sdk := shimv2.NewProvider(dockershim.SDKv2Provider(DockerVersion))
+	p := pfbridge.MuxShimWithPF(ctx, sdk, dockershim.FrameworkProvider(DockerVersion))
+
+	info := tfbridge.ProviderInfo{
+		P:                 p,
+		Name:              "docker",
+		Version:           DockerVersion,
+		Description:       "A Pulumi package for interacting with Docker in Pulumi programs",
+		License:           "Apache-2.0",
+		Repository:        "https://github.com/pulumi/pulumi-docker",
+		GitHubOrg:         "kreuzwerker",
+		TFProviderLicense: ptr(tfbridge.MPL20LicenseType),
+		MetadataInfo:      tfbridge.NewProviderMetadata(nil),
+		Config: map[string]*tfbridge.SchemaInfo{
+			"host": {Default: &tfbridge.DefaultInfo{
+				EnvVars: []string{"DOCKER_HOST"},
+				Value:   "unix:///var/run/docker.sock",
+			}},
+		},
+		Resources: map[string]*tfbridge.ResourceInfo{
+			// The SDK calls the TF docker_image resource RemoteImage.
+			"docker_image": {Tok: "docker:index/remoteImage:RemoteImage"},
+		},
+		DataSources: map[string]*tfbridge.DataSourceInfo{
+			"docker_image": {Tok: "docker:index/getRemoteImage:getRemoteImage"},
+		},
+	}
+	for tf, fields := range dockerFieldOverrides {
+		r, ok := info.Resources[tf]
+		if !ok {
+			r = &tfbridge.ResourceInfo{}
+			info.Resources[tf] = r
+		}
+		r.Fields = fields
+	}
+	// Every other resource/data source: docker_foo_bar -> docker:index/fooBar:FooBar
+	// (data sources: docker:index/getFooBar:getFooBar), the SDK's convention.
+	info.MustComputeTokens(tokens.SingleModule("docker_", "index", tokens.MakeStandard("docker")))
+	info.SetAutonaming(255, "-")
+	return info
+}
+
+// dockerFieldOverrides holds the property names where the bridge's automatic
+// naming differs from the @pulumi/docker 5.2.0 SDK (see names_test.go, which
+// checks every resource and data source the program uses).
+var dockerFieldOverrides = map[string]map[string]*tfbridge.SchemaInfo{
+	"docker_container": {
+		// Lists of strings / blocks the automatic pluralisation would rename.
+		"command":           {Name: "command"},
+		"networks_advanced": {Name: "networksAdvanced"},
+	},
+}
+
+func ptr[T any](v T) *T { return &v }

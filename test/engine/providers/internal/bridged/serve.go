@@ -1,0 +1,104 @@
+package bridged
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	pfbridge "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/pf/tfbridge"
+	pftfgen "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/pf/tfgen"
+	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
+	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/x/muxer"
+	"github.com/pulumi/pulumi-terraform-bridge/v3/unstable/metadata"
+	rprovider "github.com/pulumi/pulumi/pkg/v3/resource/provider"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag/colors"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
+)
+
+// GenerateSchema derives the Pulumi package schema of info with the bridge's
+// schema generator, using only the descriptions in the TF schema (no docs repo).
+func GenerateSchema(ctx context.Context, info tfbridge.ProviderInfo) ([]byte, error) {
+	sink := diag.DefaultSink(io.Discard, io.Discard, diag.FormatOptions{Color: colors.Never})
+	res, err := pftfgen.GenerateSchema(ctx, pftfgen.GenerateSchemaOptions{
+		ProviderInfo:    info,
+		DiagnosticsSink: sink,
+		XInMemoryDocs:   true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.ProviderMetadata.PackageSchema, nil
+}
+
+// flags handles -version and -schema (print the package schema) and reports
+// whether the caller should go on serving.
+func flags(ctx context.Context, info tfbridge.ProviderInfo) {
+	fs := flag.NewFlagSet(info.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	version := fs.Bool("version", false, "print the plugin version")
+	schema := fs.Bool("schema", false, "print the Pulumi package schema")
+	_ = fs.Parse(os.Args[1:]) // other flags (-tracing, -logtostderr, ...) are the provider server's
+	switch {
+	case *version:
+		fmt.Println(info.Version)
+		os.Exit(0)
+	case *schema:
+		start := time.Now()
+		b, err := GenerateSchema(ctx, info)
+		if err != nil {
+			cmdutil.ExitError(err.Error())
+		}
+		os.Stdout.Write(b)
+		fmt.Fprintf(os.Stderr, "schema generated in %s\n", time.Since(start))
+		os.Exit(0)
+	}
+}
+
+// ServeDocker serves the muxed docker provider.
+func ServeDocker() {
+	ctx := context.Background()
+	info := DockerInfo(ctx)
+	flags(ctx, info)
+
+	// The bridge's muxed server wants the dispatch table (which half serves
+	// which token) precomputed by tfgen into the metadata; compute it here.
+	resolver, ok := info.P.(interface {
+		ResolveDispatch(*tfbridge.ProviderInfo) (muxer.DispatchTable, error)
+	})
+	if !ok {
+		cmdutil.ExitError("docker: provider shim is not a muxed shim")
+	}
+	dispatch, err := resolver.ResolveDispatch(&info)
+	if err != nil {
+		cmdutil.ExitError(err.Error())
+	}
+	if err := metadata.Set(info.GetMetadata(), "mux", dispatch); err != nil {
+		cmdutil.ExitError(err.Error())
+	}
+	schema, err := GenerateSchema(ctx, info)
+	if err != nil {
+		cmdutil.ExitError(err.Error())
+	}
+	if err := rprovider.Main(info.Name, pfbridge.MakeMuxedServer(ctx, info.Name, info, schema)); err != nil {
+		cmdutil.ExitError(err.Error())
+	}
+}
+
+// ServeRandom serves the random provider (plugin framework only).
+func ServeRandom() {
+	ctx := context.Background()
+	info := RandomInfo(ctx)
+	flags(ctx, info)
+	schema, err := GenerateSchema(ctx, info)
+	if err != nil {
+		cmdutil.ExitError(err.Error())
+	}
+	pfbridge.Main(ctx, info.Name, info, pfbridge.ProviderMetadata{PackageSchema: schema})
+}
+
+var _ = json.Marshal
