@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import YAML from "yaml";
 import { PROJECT_NAMESPACE, formatFinding } from "../contracts/config/findings";
 import { lintConfig } from "../contracts/config/lint";
-import { isRecord } from "../contracts/config/rules";
+import { isRecord } from "../contracts/config/values";
 import { CURRENT_SCHEMA_VERSION } from "../contracts/config/schema";
 import { readStackFile } from "../contracts/config/stackfile";
 import { detectVersion, migrateConfig } from "../contracts/migrations";

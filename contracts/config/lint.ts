@@ -5,7 +5,9 @@
 import { z } from "zod";
 import { CURRENT_SCHEMA_VERSION, StackConfig, StackConfigSchema } from "./schema";
 import { Finding, PROJECT_NAMESPACE, PathSeg, finding, formatPath, show, stackPatch } from "./findings";
-import { DEFAULT_IMAGES, getAt, isRecord, Raw, RuleResult, SEMANTIC_RULES, SECRET_CONFIG_KEYS } from "./rules";
+import { getAt, isRecord } from "./values";
+import { DEFAULT_IMAGES } from "./examples";
+import { Raw, RuleResult, SEMANTIC_RULES, SECRET_CONFIG_KEYS } from "./rules";
 import { detectVersion, migrateConfig, versionFinding } from "../migrations";
 
 export interface LintOptions {

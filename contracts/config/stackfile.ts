@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { Finding, PROJECT_NAMESPACE, finding, stackPatch } from "./findings";
-import { isRecord } from "./rules";
+import { isRecord } from "./values";
 import { detectVersion } from "../migrations";
 import { CURRENT_SCHEMA_VERSION } from "./schema";
 

@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { isLoopbackIPv4 } from "../../contracts/config/rules";
+import { isLoopbackIPv4 } from "../../contracts/config/values";
 import { msg } from "../lib/report";
 import { displayName, portsOf, TYPES } from "../lib/resources";
 

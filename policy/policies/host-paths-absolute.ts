@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { hostPathProblem as pathProblem, normalizeHostPath } from "../../contracts/config/rules";
+import { hostPathProblem as pathProblem, normalizeHostPath } from "../../contracts/config/values";
 import { msg } from "../lib/report";
 import { displayName, hostMountsOf, TYPES } from "../lib/resources";
 

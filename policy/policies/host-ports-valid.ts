@@ -1,5 +1,5 @@
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { MAX_PORT, MIN_PORT } from "../../contracts/config/rules";
+import { MAX_PORT, MIN_PORT } from "../../contracts/config/values";
 import { msg } from "../lib/report";
 import { displayName, portsOf, TYPES } from "../lib/resources";
 

@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { isPinnedImage } from "../../contracts/config/rules";
+import { isPinnedImage } from "../../contracts/config/values";
 import { msg, note } from "../lib/report";
 import { str, TYPES } from "../lib/resources";
 

@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { isDnsLabel, toDnsLabel } from "../../contracts/config/rules";
+import { isDnsLabel, toDnsLabel } from "../../contracts/config/values";
 import { msg } from "../lib/report";
 import { str, TYPES } from "../lib/resources";
 

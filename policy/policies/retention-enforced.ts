@@ -1,6 +1,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import YAML from "yaml";
-import { MIN_RETENTION, MIN_RETENTION_MS, parseDuration } from "../../contracts/config/rules";
+import { parseDuration } from "../../contracts/config/values";
+import { MIN_RETENTION, MIN_RETENTION_MS } from "../../contracts/config/rules";
 import { msg } from "../lib/report";
 import { commandOf, displayName, findUpload, isObject, serviceOf, TYPES } from "../lib/resources";
 

@@ -2,7 +2,7 @@
 // per active bucket (the taxonomy's action, specialised with the failing resource / level / key), and
 // an example patch where the bucket is config. Pure functions of the errors: no I/O, never executes.
 import YAML from "yaml";
-import { DEFAULT_IMAGES } from "../../contracts/config/rules";
+import { DEFAULT_IMAGES } from "../../contracts/config/examples";
 import { BUCKETS, Bucket, ErrorRecord, taxonomyEntry } from "../../contracts/errors";
 import { servicesOf } from "./events";
 

@@ -2,26 +2,9 @@
 // Each failing case must produce exactly the listed findings: the schema's own complaint about
 // the same key is folded into the semantic finding, not reported twice.
 import { lintConfig, EXAMPLE_CONFIG } from "../../contracts/config/lint";
-import {
-  isAbsolutePath,
-  isDnsLabel,
-  isIPv4,
-  isLoopbackIPv4,
-  isPinnedImage,
-  isValidPort,
-  parseDuration,
-  parseImageRef,
-  ruleBooleans,
-  ruleExposure,
-  ruleImages,
-  rulePaths,
-  rulePorts,
-  ruleProjectName,
-  ruleRetention,
-  ruleSecrets,
-  suggestDuration,
-  toDnsLabel,
-} from "../../contracts/config/rules";
+import { isAbsolutePath, isDnsLabel, isIPv4, isLoopbackIPv4, isPinnedImage, isValidPort, parseDuration, parseImageRef, toDnsLabel } from "../../contracts/config/values";
+import { suggestDuration } from "../../contracts/config/examples";
+import { ruleBooleans, ruleExposure, ruleImages, rulePaths, rulePorts, ruleProjectName, ruleRetention, ruleSecrets } from "../../contracts/config/rules";
 import { clone } from "./helpers";
 
 type Cfg = Record<string, any>;

@@ -3,7 +3,7 @@
 import YAML from "yaml";
 import { EXAMPLE_CONFIG, lintConfig } from "../../contracts/config/lint";
 import { Finding, PROJECT_NAMESPACE } from "../../contracts/config/findings";
-import { getAt, isRecord } from "../../contracts/config/rules";
+import { getAt, isRecord } from "../../contracts/config/values";
 import { readStackFile } from "../../contracts/config/stackfile";
 import { clone, fixture } from "./helpers";
 

@@ -9,7 +9,7 @@ import YAML from "yaml";
 import { evaluateProgram, EvaluatedResource, Evaluation, PROJECT_ROOT } from "../../scripts/lib/evaluate";
 import { lintFile } from "../../scripts/config-lint";
 import { defaultPolicyConfigFile, isFailing, packConfigFor, policyCheck } from "../../scripts/policy-check";
-import { DERIVED_NAME_SUFFIXES } from "../../contracts/config/rules";
+import { DERIVED_NAME_SUFFIXES } from "../../contracts/config/values";
 import { POLICIES } from "../../policy/lib/catalog";
 import { TYPES } from "../../policy/lib/resources";
 import { mandatory, PackConfig, runPolicies, RunResult } from "../../policy/lib/runner";

@@ -1,0 +1,161 @@
+// Value checks of the config contract: pure predicates and parsers over raw values (never
+// throwing). The config lint (rules.ts), the policy pack and the migrations share them, so a value
+// the lint accepts cannot fail a policy for the same reason.
+import path from "node:path";
+import type { PathSeg } from "./findings";
+import { DNS_LABEL } from "./schema";
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export const MIN_PORT = 1024;
+export const MAX_PORT = 65535;
+
+export function isValidPort(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= MIN_PORT && v <= MAX_PORT;
+}
+
+/** Absolute POSIX host path (the stack runs on Linux Docker hosts). */
+export function isAbsolutePath(v: unknown): boolean {
+  return typeof v === "string" && v.startsWith("/") && !v.includes("\0");
+}
+
+/** `/srv//x/./y/` -> `/srv/x/y`: the spelling Docker reports back for a bind mount. */
+export function normalizeHostPath(p: string): string {
+  const n = path.posix.normalize(p);
+  return n.length > 1 ? n.replace(/\/+$/, "") : n;
+}
+
+/**
+ * Why a host path is not acceptable, or undefined: relative (depends on the daemon's working
+ * directory), or absolute but not in normal form (`..`, `.`, `//`: what is mounted is not what the
+ * file says). A trailing slash is harmless. The config lint (paths.*) and the host-paths-absolute
+ * policy (every bind mount) both use this, so a config the lint passes cannot fail the policy.
+ */
+export function hostPathProblem(v: string): "relative" | "not-normal" | undefined {
+  if (!isAbsolutePath(v)) return "relative";
+  if (normalizeHostPath(v) !== (v.length > 1 ? v.replace(/\/+$/, "") : v)) return "not-normal";
+  return undefined;
+}
+
+export function isDnsLabel(v: unknown): boolean {
+  return typeof v === "string" && DNS_LABEL.test(v);
+}
+
+/**
+ * Suffixes the program appends to projectName for Docker names (shared conventions: containers
+ * `<project>-<kebab service>`, data volumes `<project>-<kebab service>-data`, network `<project>-net`).
+ * Every such name must itself be a DNS label (names-dns-safe), so projectName must leave room for the
+ * longest suffix. test/policy/program.test.ts checks this list against the names the program declares.
+ */
+export const DERIVED_NAME_SUFFIXES: readonly string[] = [
+  "-net",
+  ...["grafana", "loki", "alloy", "prometheus", "node-exporter", "cadvisor"].map((k) => `-${k}`),
+  ...["grafana", "loki", "alloy", "prometheus"].map((k) => `-${k}-data`),
+];
+export const MAX_PROJECT_NAME_LENGTH = 63 - Math.max(...DERIVED_NAME_SUFFIXES.map((x) => x.length));
+
+/** Best-effort DNS-safe spelling of a name (for example patches): `logging_test` -> `logging-test`. */
+export function toDnsLabel(v: string): string {
+  const s = v
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63)
+    .replace(/-+$/g, "");
+  return s === "" ? "logging-bootstrap" : s;
+}
+
+const IPV4_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+const IPV4_RE = new RegExp(`^${IPV4_OCTET}(\\.${IPV4_OCTET}){3}$`);
+
+export function isIPv4(v: unknown): v is string {
+  return typeof v === "string" && IPV4_RE.test(v);
+}
+
+export function isLoopbackIPv4(v: unknown): boolean {
+  return isIPv4(v) && v.startsWith("127.");
+}
+
+// Prometheus' model.ParseDuration grammar (Loki's retention_period uses the same type): units
+// from largest to smallest, each at most once. "2d1w" and "30 days" do not parse there, so they
+// must not pass here either.
+const DURATION_RE = /^(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$/;
+const UNIT_MS = [365 * 86400e3, 7 * 86400e3, 86400e3, 3600e3, 60e3, 1e3, 1];
+
+/** Milliseconds of a Prometheus-style duration (`30d`, `720h`, `1w2d`), or undefined if it does not parse. */
+export function parseDuration(s: unknown): number | undefined {
+  if (typeof s !== "string" || s === "") return undefined;
+  const m = DURATION_RE.exec(s);
+  if (!m) return undefined;
+  let total = 0;
+  for (let i = 0; i < UNIT_MS.length; i++) {
+    const g = m[i + 1];
+    if (g !== undefined) total += Number(g) * UNIT_MS[i];
+  }
+  return Number.isSafeInteger(total) ? total : undefined;
+}
+
+export interface ImageRef {
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+export type ImagePinVerdict =
+  | { pinned: true; ref: ImageRef; hasDigest: boolean }
+  | { pinned: false; reason: "invalid" | "untagged" | "latest" | "moving-tag"; ref?: ImageRef };
+
+// Docker reference grammar (distribution/reference): components of lowercase alphanumerics
+// separated by `.`, `_`, `__` or dashes; an optional registry host[:port] first.
+const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const DOMAIN = "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)";
+const REPO_RE = new RegExp(`^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*$`);
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+/** Tags that move by design: pinning to them pins nothing. */
+export const MOVING_TAGS = ["latest", "stable", "edge", "main", "master", "nightly", "dev"] as const;
+
+export function parseImageRef(ref: unknown): ImageRef | undefined {
+  if (typeof ref !== "string" || ref.length === 0 || ref.length > 512) return undefined;
+  const at = ref.indexOf("@");
+  const left = at >= 0 ? ref.slice(0, at) : ref;
+  const digest = at >= 0 ? ref.slice(at + 1) : undefined;
+  if (digest !== undefined && !DIGEST_RE.test(digest)) return undefined;
+  const slash = left.lastIndexOf("/");
+  const colon = left.lastIndexOf(":");
+  const hasTag = colon > slash;
+  const repository = hasTag ? left.slice(0, colon) : left;
+  const tag = hasTag ? left.slice(colon + 1) : undefined;
+  if (!REPO_RE.test(repository)) return undefined;
+  if (tag !== undefined && !TAG_RE.test(tag)) return undefined;
+  return { repository, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
+}
+
+/** P10: an exact tag (never `latest` or another moving tag, never untagged); a `@sha256:` digest is optional and kept. */
+export function isPinnedImage(ref: unknown): ImagePinVerdict {
+  const parsed = parseImageRef(ref);
+  if (!parsed) return { pinned: false, reason: "invalid" };
+  if (parsed.tag === undefined) return { pinned: false, reason: "untagged", ref: parsed };
+  const lower = parsed.tag.toLowerCase();
+  if (lower === "latest") return { pinned: false, reason: "latest", ref: parsed };
+  if ((MOVING_TAGS as readonly string[]).includes(lower)) return { pinned: false, reason: "moving-tag", ref: parsed };
+  return { pinned: true, ref: parsed, hasDigest: parsed.digest !== undefined };
+}
+
+
+export function getAt(raw: unknown, segs: readonly PathSeg[]): unknown {
+  let cur: unknown = raw;
+  for (const s of segs) {
+    if (typeof s === "number") {
+      if (!Array.isArray(cur)) return undefined;
+      cur = cur[s];
+    } else {
+      if (!isRecord(cur) || !Object.prototype.hasOwnProperty.call(cur, s)) return undefined;
+      cur = cur[s];
+    }
+  }
+  return cur;
+}
