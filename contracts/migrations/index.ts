@@ -4,7 +4,7 @@
 // with E_CONFIG_SCHEMA_VERSION (we cannot guess what a future or unknown shape means).
 import { CURRENT_SCHEMA_VERSION } from "../config/schema";
 import { Finding, finding, show, stackPatch } from "../config/findings";
-import { isRecord } from "../config/rules";
+import { isRecord } from "../config/values";
 import { v0ToV1 } from "./v0_to_v1";
 
 export type RawConfig = Record<string, unknown>;

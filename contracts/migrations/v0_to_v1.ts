@@ -1,7 +1,8 @@
 // v0 -> v1: seed 000's JSON config ("Test config values") becomes the schema v1 namespace object.
 // Pure: the input is not modified. Every value the seed carries either maps to a v1 key or is
 // listed in `notes` as dropped, with the reason, so nothing disappears silently.
-import { isDnsLabel, isRecord, isValidPort, PORT_OFFSETS, toDnsLabel } from "../config/rules";
+import { isDnsLabel, isRecord, isValidPort, toDnsLabel } from "../config/values";
+import { PORT_OFFSETS } from "../config/examples";
 import { SERVICES } from "../config/schema";
 import { show } from "../config/findings";
 
