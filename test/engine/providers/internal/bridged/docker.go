@@ -43,8 +43,13 @@ func DockerInfo(ctx context.Context) tfbridge.ProviderInfo {
 			}},
 		},
 		Resources: map[string]*tfbridge.ResourceInfo{
-			// The SDK calls the TF docker_image resource RemoteImage.
-			"docker_image": {Tok: "docker:index/remoteImage:RemoteImage"},
+			// The SDK calls the TF docker_image resource RemoteImage. Its name is
+			// the image reference: required, never auto-named (an explicit
+			// field entry keeps SetAutonaming off it).
+			"docker_image": {
+				Tok:    "docker:index/remoteImage:RemoteImage",
+				Fields: map[string]*tfbridge.SchemaInfo{"name": {}},
+			},
 		},
 		DataSources: map[string]*tfbridge.DataSourceInfo{
 			"docker_image": {Tok: "docker:index/getRemoteImage:getRemoteImage"},
@@ -56,7 +61,12 @@ func DockerInfo(ctx context.Context) tfbridge.ProviderInfo {
 			r = &tfbridge.ResourceInfo{}
 			info.Resources[tf] = r
 		}
-		r.Fields = fields
+		if r.Fields == nil {
+			r.Fields = map[string]*tfbridge.SchemaInfo{}
+		}
+		for k, v := range fields {
+			r.Fields[k] = v
+		}
 	}
 	// Every other resource/data source: docker_foo_bar -> docker:index/fooBar:FooBar
 	// (data sources: docker:index/getFooBar:getFooBar), the SDK's convention.

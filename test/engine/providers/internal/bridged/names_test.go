@@ -75,10 +75,11 @@ var usedByProgram = map[string][]string{
 	"random:index/randomPassword:RandomPassword":                       {"length", "special", "result", "bcryptHash"},
 }
 
-var memberRE = regexp.MustCompile(`^    (readonly )?([A-Za-z_$][A-Za-z0-9_$]*)\??: `)
+var memberRE = regexp.MustCompile(`^    (readonly )?([A-Za-z_$][A-Za-z0-9_$]*)(\??): `)
 
-// declNames returns the member names of `export [declare] <decl> ... {` in file.
-func declNames(t *testing.T, file, decl string) []string {
+// declNames returns the member names of `export [declare] <decl> ... {` in file
+// (only the required ones, those without `?`, if required is set).
+func declNames(t *testing.T, file, decl string, required bool) []string {
 	t.Helper()
 	f, err := os.Open(file)
 	if err != nil {
@@ -105,6 +106,9 @@ func declNames(t *testing.T, file, decl string) []string {
 		if m := memberRE.FindStringSubmatch(line); m != nil {
 			if strings.HasPrefix(decl, "class ") && m[1] == "" {
 				continue // static/private members of the class
+			}
+			if required && m[3] == "?" {
+				continue
 			}
 			names = append(names, m[2])
 		}
@@ -149,7 +153,10 @@ func sdkNames(t *testing.T) map[string][]string {
 	}
 	m := map[string][]string{}
 	for _, s := range shapes {
-		m[shapeKey(s)] = declNames(t, filepath.Join(nodeModules, s.File), s.Decl)
+		m[shapeKey(s)] = declNames(t, filepath.Join(nodeModules, s.File), s.Decl, false)
+		if strings.HasSuffix(s.Kind, "-inputs") {
+			m["required "+shapeKey(s)] = declNames(t, filepath.Join(nodeModules, s.File), s.Decl, true)
+		}
 	}
 	b, _ := json.MarshalIndent(m, "", "  ")
 	b = append(b, '\n')
@@ -212,6 +219,22 @@ func schemaNames(spec *pschema.PackageSpec, s shape) ([]string, bool) {
 	return names, true
 }
 
+// requiredInputs lists the required inputs of a resource or function.
+func requiredInputs(spec *pschema.PackageSpec, s shape) []string {
+	var req []string
+	switch s.Kind {
+	case "resource-inputs":
+		req = spec.Resources[s.Token].RequiredInputs
+	case "function-inputs":
+		if f := spec.Functions[s.Token]; f.Inputs != nil {
+			req = f.Inputs.Required
+		}
+	}
+	req = append([]string{}, req...)
+	sort.Strings(req)
+	return req
+}
+
 func generated(t *testing.T) map[string]*pschema.PackageSpec {
 	t.Helper()
 	ctx := context.Background()
@@ -249,6 +272,12 @@ func TestNamesMatchSDK(t *testing.T) {
 		if !ok {
 			t.Errorf("%s: token missing from the bridged schema", shapeKey(s))
 			continue
+		}
+		if strings.HasSuffix(s.Kind, "-inputs") {
+			gotReq, wantReq := requiredInputs(specs[pkg], s), sdk["required "+shapeKey(s)]
+			if strings.Join(gotReq, ",") != strings.Join(wantReq, ",") {
+				t.Errorf("%s: required inputs %v, the SDK requires %v", shapeKey(s), gotReq, wantReq)
+			}
 		}
 		want := sdk[shapeKey(s)]
 		gotSet := map[string]bool{}
