@@ -8,6 +8,8 @@ require (
 	github.com/pulumi/pulumi/sdk/v3 v3.218.0
 	github.com/terraform-providers/terraform-provider-docker v0.0.0-00010101000000-000000000000
 	github.com/terraform-providers/terraform-provider-random v1.3.2-0.20231204135814-c6e90de46687
+	google.golang.org/grpc v1.85.0
+	google.golang.org/protobuf v1.36.12
 )
 
 require (
@@ -342,8 +344,6 @@ require (
 	google.golang.org/genproto v0.0.0-20260724162435-b2f20204f0df // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20261026165753-2ffab32bce7e // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261026165753-2ffab32bce7e // indirect
-	google.golang.org/grpc v1.85.0 // indirect
-	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/cenkalti/backoff.v1 v1.1.0 // indirect
 	gopkg.in/evanphx/json-patch.v4 v4.12.0 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
@@ -363,6 +363,12 @@ require (
 	tags.cncf.io/container-device-interface v1.0.1 // indirect
 )
 
+// The three directory replaces are filled by ../build-providers.sh (run it, or
+// `../build-providers.sh --prepare-only`, first): each is an upstream module as
+// the Go module proxy serves it, at the version and h1: hash pinned in that
+// script, copied into the gitignored .tools/engine/modsrc/ plus one file of ours
+// from _shim/ (see README.md). The versions in the require block above are
+// placeholders for them.
 replace (
 	github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
 	github.com/hashicorp/terraform-plugin-sdk/v2 => ../../../.tools/engine/modsrc/terraform-plugin-sdk
