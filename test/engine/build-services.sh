@@ -7,6 +7,7 @@
 #                                                 binaries as `tool`s, and repeats upstream's replaces
 #   .tools/services/bin/<binary>-<version>        static (CGO_ENABLED=0), -trimpath, version ldflags
 #   .tools/services/manifest.json                 [{binary, module, version, sha256}, ...]
+#   .tools/services/overlay/<target>/, work/<target>/   -overlay placeholders and where they build
 #   .tools/services/logs/<target>.log             go build output + /usr/bin/time -v of each build
 #   .tools/services/share/<target>-v<version>/   upstream LICENSE, NOTICE (+ Prometheus 2 consoles)
 #   .tools/services/meta/<binary>.json           that binary's manifest entry, less its sha256
@@ -15,7 +16,7 @@
 # A target is skipped while its stamp is unchanged and its binaries exist. Usage:
 #   test/engine/build-services.sh [target...]     (default: all; targets listed in TARGETS below)
 # Env: BUILD_TIMEOUT (s, per go build; default 2400), GO (default go), SERVICES_GOCACHE (default
-# .tools/services/go-build).
+# .tools/services/go-build), FORCE=1 (rebuild even when the stamp is unchanged).
 # Never built here (see services/README.md): Grafana, Loki, Tempo (AGPL); Alloy (requires
 # github.com/grafana/loki/v3); cAdvisor's main (module github.com/google/cadvisor/cmd is not served).
 set -euo pipefail
@@ -34,15 +35,24 @@ export GOCACHE="${SERVICES_GOCACHE:-$OUT/go-build}"
 export GOPROXY=https://proxy.golang.org GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0
 unset GOOS GOARCH GOEXPERIMENT 2>/dev/null || true
 
-# target | wrapper dir | upstream module | build tags | binary=package ...
+# target | wrapper dir | upstream module | build tags | binary=package ... | placeholder files
 # Tags are upstream's .promu.yml tags minus `builtinassets` (Prometheus's web UI assets are built
 # with npm and are not in the Go module; the binaries serve the API without them).
+# Placeholder files: paths inside the module that upstream generates before `go build` (web UI
+# bundles, built with npm/elm, not in the module zip) and that a //go:embed needs to exist; each
+# gets a small "UI not built" page through `go build -overlay`. Go refuses overlays beneath
+# GOMODCACHE, so such a target builds in .tools/services/work/<target>: a copy of the wrapper's
+# go.mod/go.sum plus `replace <module> => ./src`, src being an unmodified copy of the verified
+# module from the module cache; the overlay adds the placeholders, no Go source is changed.
+# Alertmanager's ui/web.go has `//go:embed app/dist`.
 TARGETS=(
   "prometheus-v3|prometheus-v3|github.com/prometheus/prometheus|netgo|prometheus=github.com/prometheus/prometheus/cmd/prometheus promtool=github.com/prometheus/prometheus/cmd/promtool"
   "prometheus-v2|prometheus-v2|github.com/prometheus/prometheus|netgo,stringlabels|prometheus=github.com/prometheus/prometheus/cmd/prometheus promtool=github.com/prometheus/prometheus/cmd/promtool"
-  "alertmanager|alertmanager|github.com/prometheus/alertmanager|netgo|alertmanager=github.com/prometheus/alertmanager/cmd/alertmanager amtool=github.com/prometheus/alertmanager/cmd/amtool"
+  "alertmanager|alertmanager|github.com/prometheus/alertmanager|netgo|alertmanager=github.com/prometheus/alertmanager/cmd/alertmanager amtool=github.com/prometheus/alertmanager/cmd/amtool|ui/app/dist/elm/index.html.gz ui/app/dist/mantine/index.html.gz"
   "node-exporter|node-exporter|github.com/prometheus/node_exporter||node_exporter=github.com/prometheus/node_exporter"
 )
+
+PLACEHOLDER_HTML='<!doctype html><html><head><meta charset="utf-8"><title>UI not built</title></head><body><p>This binary was built from its Go module, which does not contain the web UI bundle (upstream builds it with npm before go build). The HTTP API works; the UI does not.</p></body></html>'
 
 log() { printf '[build-services %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -57,9 +67,25 @@ GOVERSION="$("$GO" env GOVERSION)"
 # (falls back to the module version without the leading v).
 module_json() { (cd "$1" && timeout 600 "$GO" mod download -json "$2") ; }
 
+# placeholder_overlay <target> <module dir> <path...>: writes .tools/services/overlay/<target>/
+# overlay.json for `go build -overlay`, mapping each module path to PLACEHOLDER_HTML (gzip -n for
+# *.gz, so the bytes are the same every time).
+placeholder_overlay() {
+  local name="$1" mdir="$2"; shift 2
+  local odir="$OUT/overlay/$name" p f json='{"Replace":{}}'
+  rm -rf "$odir"; mkdir -p "$odir"
+  for p in "$@"; do
+    f="$odir/$(printf '%s' "$p" | tr / _)"
+    if [[ "$p" == *.gz ]]; then printf '%s\n' "$PLACEHOLDER_HTML" | gzip -9n >"$f"; else printf '%s\n' "$PLACEHOLDER_HTML" >"$f"; fi
+    json="$(jq --arg k "$mdir/$p" --arg v "$f" '.Replace[$k]=$v' <<<"$json")"
+  done
+  printf '%s\n' "$json" >"$odir/overlay.json"
+}
+
 build_target() {
   local spec="$1" name dir module tags bins
-  IFS='|' read -r name dir module tags bins <<<"$spec"
+  local placeholders
+  IFS='|' read -r name dir module tags bins placeholders <<<"$spec"
   local wdir="$SERVICES/$dir"
   [ -f "$wdir/go.mod" ] && [ -f "$wdir/go.sum" ] || die "$name: $wdir/go.mod or go.sum missing"
   local modver; modver="$(cd "$wdir" && "$GO" list -m -f '{{.Version}}' "$module")"
@@ -77,27 +103,39 @@ build_target() {
   ldflags+=" -X $v.Version=$version -X $v.Revision=$revision -X $v.Branch=HEAD"
   ldflags+=" -X $v.BuildUser=logging-bootstrap@build-services -X $v.BuildDate=$date"
 
-  local stamp; stamp="$(cat "$wdir/go.mod" "$wdir/go.sum" <(printf '%s\n%s\n%s\n' "$GOVERSION" "$spec" "$ldflags") | sha256sum | cut -c1-64)"
+  local stamp; stamp="$(cat "$wdir/go.mod" "$wdir/go.sum" <(printf '%s\n%s\n%s\n%s\n' "$GOVERSION" "$spec" "$ldflags" "${placeholders:+$PLACEHOLDER_HTML}") | sha256sum | cut -c1-64)"
   local all_there=1 b
   for b in $bins; do [ -x "$BIN/${b%%=*}-v$version" ] || all_there=0; done
-  if [ "$all_there" = 1 ] && [ "$(cat "$STAMPS/$name" 2>/dev/null)" = "$stamp" ]; then
+  if [ "${FORCE:-0}" != 1 ] && [ "$all_there" = 1 ] && [ "$(cat "$STAMPS/$name" 2>/dev/null)" = "$stamp" ]; then
     log "$name: unchanged ($module@$modver), skipped"
     return 0
   fi
   rm -f "$STAMPS/$name"
   : >"$LOGS/$name.log"
+  local overlay=() bdir="$wdir"
+  if [ -n "$placeholders" ]; then
+    bdir="$OUT/work/$name"
+    rm -rf "$bdir"; mkdir -p "$bdir/src"
+    cp -r "$mdir/." "$bdir/src/"; chmod -R u+w "$bdir/src"
+    cp "$wdir/go.mod" "$wdir/go.sum" "$bdir/"
+    printf '\n// build-services.sh: the module, copied unchanged from the module cache (an -overlay\n// may not replace files there)\nreplace %s %s => ./src\n' "$module" "$modver" >>"$bdir/go.mod"
+    # shellcheck disable=SC2086
+    placeholder_overlay "$name" "$bdir/src" $placeholders
+    overlay=(-overlay "$OUT/overlay/$name/overlay.json")
+    log "$name: placeholder UI files (not in the module) via -overlay in ${bdir#"$ROOT"/}: $placeholders"
+  fi
   for b in $bins; do
     local bin="${b%%=*}" pkg="${b#*=}" out="$BIN/${b%%=*}-v$version"
     log "$name: building $pkg@$modver -> ${out#"$ROOT"/} (tags: ${tags:-none}, timeout ${BUILD_TIMEOUT}s)"
     local start=$SECONDS tmp="$out.tmp.$$"
-    if ! (cd "$wdir" && /usr/bin/time -v -o "$LOGS/$name.$bin.time" timeout "$BUILD_TIMEOUT" \
-          "$GO" build -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$tmp" "$pkg") >>"$LOGS/$name.log" 2>&1; then
+    if ! (cd "$bdir" && /usr/bin/time -v -o "$LOGS/$name.$bin.time" timeout "$BUILD_TIMEOUT" \
+          "$GO" build -trimpath "${overlay[@]}" ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$tmp" "$pkg") >>"$LOGS/$name.log" 2>&1; then
       rm -f "$tmp"; tail -n 20 "$LOGS/$name.log" >&2
       die "$name: go build of $pkg failed (log: ${LOGS#"$ROOT"/}/$name.log)"
     fi
     mv -f "$tmp" "$out"
-    jq -n --arg binary "${out#"$ROOT"/}" --arg module "$module@$modver" --arg version "$version" \
-      '{binary:$binary,module:$module,version:$version}' >"$OUT/meta/${out##*/}.json"
+    jq -n --arg b "${out#"$ROOT"/}" --arg m "$module@$modver" --arg v "$version" \
+      '{binary: $b, "module": $m, version: $v}' >"$OUT/meta/${out##*/}.json"
     local rss; rss="$(awk -F': ' '/Maximum resident set size/{printf "%d MiB", $2/1024}' "$LOGS/$name.$bin.time")"
     log "$name: built $bin in $((SECONDS - start))s (peak RSS of one process: $rss)"
     if file "$out" 2>/dev/null | grep -q 'dynamically linked'; then die "$name: $out is not static"; fi
@@ -126,6 +164,17 @@ write_manifest() {
   log "wrote ${OUT#"$ROOT"/}/manifest.json ($(jq length "$OUT/manifest.json") binaries)"
 }
 
+# What is not built, re-checked each run (informational, never fails the build): the module that
+# holds cAdvisor's main package is not on the proxy, and Alloy requires Loki (AGPL). Only .info and
+# .mod files are fetched; nothing of either is built.
+report_refusals() {
+  local err
+  err="$(cd "$SERVICES" && timeout 60 "$GO" mod download -json github.com/google/cadvisor/cmd@v0.60.5 2>/dev/null | jq -r '.Error // empty')" || true
+  log "not built: cAdvisor v0.60.5 (its main package is the module github.com/google/cadvisor/cmd): ${err:-the proxy now serves it; see services/README.md before adding a target}"
+  local mod; mod="$(curl -fsS --max-time 20 "$GOPROXY/github.com/grafana/alloy/@v/v1.19.2.mod" 2>/dev/null | grep -E '^\s*github.com/grafana/loki/v3 ' | xargs || true)"
+  log "not built: Grafana Alloy v1.19.2 (its go.mod requires ${mod:-github.com/grafana/loki/v3, AGPL: see services/README.md}; AGPL, never built)"
+}
+
 main() {
   local want=("$@") spec name
   log "go: $GOVERSION; output: ${BIN#"$ROOT"/}"
@@ -135,5 +184,6 @@ main() {
     build_target "$spec"
   done
   write_manifest
+  report_refusals
 }
 main "$@"

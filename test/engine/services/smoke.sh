@@ -2,8 +2,8 @@
 # Smoke-proves the images test/env/build-images.sh makes from the upstream builds: runs each on the
 # local engine with a minimal config, published on 127.0.0.1 only, checks it, and removes every
 # container it started (trap). Images that were not built are reported as skipped.
-#   test/engine/services/smoke.sh [prometheus-v3 prometheus-v2 alertmanager node-exporter cadvisor]
-# Ports: 29090 (prometheus 3), 29091 (prometheus 2), 29093 (alertmanager), 29100 (node_exporter),
+#   test/engine/services/smoke.sh [prometheus-v3 prometheus-v2 upgrade alertmanager node-exporter cadvisor]
+# Ports: 29090 (prometheus 3), 29091 (prometheus 2), 29092 (2.55.1 -> 3.14.0 upgrade drill), 29093 (alertmanager), 29100 (node_exporter),
 # 29080 (cadvisor). Every wait is bounded.
 set -euo pipefail
 REG=127.0.0.1:5000
@@ -104,6 +104,43 @@ EOF
   [ "$FAIL" = "$fails" ] || docker logs --tail 30 "$PREFIX-$name" 2>&1 | sed 's/^/    | /' >&2 || true
 }
 
+# Upgrade drill: 2.55.1 writes a TSDB into a named volume, stops cleanly; 3.14.0 opens the same
+# volume and still answers a query over what 2.55.1 scraped.
+prove_upgrade() {
+  local old="$REG/testenv/prometheus:v2.55.1" new="$REG/testenv/prometheus:v3.14.0" fails="$FAIL"
+  have_image "$old" || return 0
+  have_image "$new" || return 0
+  say "== upgrade drill $old -> $new"
+  local vol="$PREFIX-upgrade-data" cfg="$TMP/upgrade" base=http://127.0.0.1:29092
+  mkdir -p "$cfg"
+  printf 'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ["localhost:9090"]\n' >"$cfg/prometheus.yml"
+  chmod -R a+rX "$cfg"
+  docker volume rm -f "$vol" >/dev/null 2>&1 || true
+  docker volume create "$vol" >/dev/null
+  run upgrade-old -p 127.0.0.1:29092:9090 -v "$vol:/prometheus" -v "$cfg:/etc/prometheus-smoke:ro" "$old" \
+    --config.file=/etc/prometheus-smoke/prometheus.yml --storage.tsdb.path=/prometheus
+  check "upgrade: 2.55.1 ready" wait_http 60 "$base/-/ready"
+  local t0 i n=0
+  t0="$(date +%s)"
+  for i in $(seq 1 40); do
+    n="$(curl -fsS --max-time 5 "$base/api/v1/query" --data-urlencode 'query=count_over_time(up{job="prometheus"}[10m])' | jq -r '.data.result[0].value[1] // 0')"
+    [ "$n" -ge 5 ] && break; sleep 0.5
+  done
+  local t1; t1="$(date +%s)"
+  check "upgrade: 2.55.1 scraped $n samples of up" [ "$n" -ge 5 ]
+  check "upgrade: 2.55.1 stops cleanly" bash -c "docker stop -t 30 '$PREFIX-upgrade-old' >/dev/null && [ \"\$(docker inspect -f '{{.State.ExitCode}}' '$PREFIX-upgrade-old')\" = 0 ]"
+  docker rm -f "$PREFIX-upgrade-old" >/dev/null
+  run upgrade-new -p 127.0.0.1:29092:9090 -v "$vol:/prometheus" -v "$cfg:/etc/prometheus-smoke:ro" "$new" \
+    --config.file=/etc/prometheus-smoke/prometheus.yml --storage.tsdb.path=/prometheus
+  check "upgrade: 3.14.0 ready on 2.55.1's TSDB" wait_http 90 "$base/-/ready"
+  local v; v="$(curl -fsS --max-time 5 "$base/api/v1/status/buildinfo" | jq -r .data.version)"
+  local old_n; old_n="$(curl -fsS --max-time 5 "$base/api/v1/query" --data-urlencode "query=count_over_time(up{job=\"prometheus\"}[$((t1 - t0 + 60))s])" --data-urlencode "time=$t1" | jq -r '.data.result[0].value[1] // 0')"
+  check "upgrade: $v reads the $old_n samples 2.55.1 wrote (>= $n)" test "$v" = 3.14.0 -a "$old_n" -ge "$n"
+  [ "$FAIL" = "$fails" ] || docker logs --tail 30 "$PREFIX-upgrade-new" 2>&1 | sed 's/^/    | /' >&2 || true
+  docker rm -f -v "$PREFIX-upgrade-new" >/dev/null 2>&1 || true
+  docker volume rm -f "$vol" >/dev/null 2>&1 || true
+}
+
 prove_alertmanager() {
   local ref="$REG/testenv/alertmanager:v0.35.0" name=alertmanager fails="$FAIL"
   have_image "$ref" || return 0
@@ -124,6 +161,9 @@ prove_alertmanager() {
   check "$name amtool check-config" docker exec "$PREFIX-$name" amtool check-config /etc/alertmanager/alertmanager.yml
   say "     $(docker run --rm "$ref" --version 2>&1 | head -n 1)"
   check "$name image user is nobody" [ "$(docker image inspect -f '{{.Config.User}}' "$ref")" = nobody ]
+  check "$name wget (busybox) healthcheck works inside" docker exec "$PREFIX-$name" wget -q -O /dev/null http://localhost:9093/-/healthy
+  say "     UI: GET / -> $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$base/"): $(curl -s --max-time 5 "$base/" | sed -e 's/<[^>]*>//g' | head -c 100)..."
+  say "     UI: GET / with Accept-Encoding: br (as browsers send) -> $(curl -s -o /dev/null -w '%{http_code}' -H 'Accept-Encoding: gzip, deflate, br' --max-time 5 "$base/"); GET /ui/ -> $(curl -s -o /dev/null -w '%{http_code}' -H 'Accept-Encoding: gzip' --max-time 5 "$base/ui/")"
   [ "$FAIL" = "$fails" ] || docker logs --tail 30 "$PREFIX-$name" 2>&1 | sed 's/^/    | /' >&2 || true
 }
 
@@ -131,8 +171,9 @@ prove_node_exporter() {
   local ref="$REG/testenv/node-exporter:v1.12.1" name=node-exporter fails="$FAIL"
   have_image "$ref" || return 0
   say "== $ref"
-  # as the program runs it: the host's / read-only at /host, --path.rootfs=/host
-  run "$name" -p 127.0.0.1:29100:9100 -v /:/host:ro,rslave "$ref" --path.rootfs=/host
+  # as the program runs it: the host's / read-only at /host, --path.rootfs=/host (no rslave: this
+  # machine's / is not a shared mount, and the program does not ask for propagation either)
+  run "$name" -p 127.0.0.1:29100:9100 -v /:/host:ro "$ref" --path.rootfs=/host --web.listen-address=:9100
   local base=http://127.0.0.1:29100
   check "$name /metrics 200" wait_http 60 "$base/metrics"
   local m; m="$(curl -fsS --max-time 10 "$base/metrics")"
@@ -141,6 +182,7 @@ prove_node_exporter() {
   say "     $(grep '^node_exporter_build_info' <<<"$m")"
   check "$name build_info version 1.12.1" grep -q 'node_exporter_build_info{.*version="1.12.1"' <<<"$m"
   check "$name node_filesystem_size_bytes present (rootfs)" grep -q '^node_filesystem_size_bytes' <<<"$m"
+  check "$name wget (busybox) healthcheck works inside" docker exec "$PREFIX-$name" wget -q -O /dev/null http://localhost:9100/metrics
   [ "$FAIL" = "$fails" ] || docker logs --tail 30 "$PREFIX-$name" 2>&1 | sed 's/^/    | /' >&2 || true
 }
 
@@ -162,12 +204,13 @@ prove_cadvisor() {
 
 main() {
   docker info >/dev/null 2>&1 || { say "no Docker engine"; exit 1; }
-  local want=("$@"); [ "${#want[@]}" -gt 0 ] || want=(prometheus-v3 prometheus-v2 alertmanager node-exporter cadvisor)
+  local want=("$@"); [ "${#want[@]}" -gt 0 ] || want=(prometheus-v3 prometheus-v2 upgrade alertmanager node-exporter cadvisor)
   local w
   for w in "${want[@]}"; do
     case "$w" in
       prometheus-v3) prove_prometheus v3.14.0 29090 prometheus-v3 ;;
       prometheus-v2) prove_prometheus v2.55.1 29091 prometheus-v2 ;;
+      upgrade) prove_upgrade ;;
       alertmanager) prove_alertmanager ;;
       node-exporter) prove_node_exporter ;;
       cadvisor) prove_cadvisor ;;
