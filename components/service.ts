@@ -87,8 +87,6 @@ export interface Mount {
 export interface SecretFile {
   path: string;
   content: pulumi.Output<string>;
-  owner: string;
-  group: string;
 }
 
 /** Per-service facts a component supplies (pure data; built by the *Spec functions in services.ts). */
@@ -108,15 +106,17 @@ export interface ServiceSpec {
 }
 
 /**
- * Upload entries: non-secret files world-readable, never executable. Secret files are 0440 owned by
- * the service's uid and group 0: readable by that user and by group 0 only. (Grafana's user is
- * 472 with primary group 0, so the file stays readable even where a provider build ignores
- * `owner`/`group` and the tar entry lands root:root.)
+ * Upload entries: non-secret files world-readable, never executable; secret files 0440 root:root,
+ * readable only by root and group 0. The services that read secrets run with group 0 (Grafana:
+ * 472:0, as the official image's grafana user). No upload sets `owner`/`group`: the provider then
+ * asks the engine to chown to the container's user (copyUIDGID), which Docker 20.10 resolves with
+ * getent and refuses for a numeric "uid:gid" user ("getent unable to find entry"), and which needs
+ * a passwd file in the image.
  */
 export function uploadsFor(files: RenderedFile[], secrets: SecretFile[] = []): docker.types.input.ContainerUpload[] {
   return [
     ...files.map((f) => ({ file: f.path, content: f.content, permissions: "0444", executable: false })),
-    ...secrets.map((s) => ({ file: s.path, content: s.content, permissions: "0440", owner: s.owner, group: s.group, executable: false })),
+    ...secrets.map((s) => ({ file: s.path, content: s.content, permissions: "0440", executable: false })),
   ];
 }
 

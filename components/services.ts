@@ -107,9 +107,12 @@ export function nodeExporterSpec(_cfg: StackConfig): ServiceSpec {
 }
 
 /**
- * cAdvisor runs privileged: a documented, named exception. It needs the host's cgroup hierarchy,
- * /dev/kmsg and the container runtime's state to report per-container metrics; without it,
- * cAdvisor's own documentation reports missing metrics. All its host mounts are read-only.
+ * cAdvisor runs privileged by default: a documented, named exception. It needs the host's cgroup
+ * hierarchy, /dev/kmsg and the container runtime's state to report every per-container metric.
+ * `cadvisor.privileged: false` is for engines that refuse privileged containers (rootless Docker,
+ * sandboxes without CAP_SYS_RESOURCE: "unable to apply caps"); cAdvisor then still reports CPU and
+ * memory per container from the read-only cgroup mounts, but not every disk metric.
+ * All its host mounts are read-only.
  */
 export function cadvisorSpec(cfg: StackConfig): ServiceSpec {
   return {
@@ -124,8 +127,9 @@ export function cadvisorSpec(cfg: StackConfig): ServiceSpec {
       { hostPath: HOST_SYSTEM_PATHS.dockerLib, containerPath: "/var/lib/docker", readOnly: true },
       { hostPath: HOST_SYSTEM_PATHS.devDisk, containerPath: "/dev/disk", readOnly: true },
     ],
-    privileged: true,
-    exception: "privileged: cAdvisor reads host cgroups, /dev/kmsg and container runtime state",
+    ...(cfg.cadvisor.privileged
+      ? { privileged: true, exception: "privileged: cAdvisor reads host cgroups, /dev/kmsg and container runtime state" }
+      : {}),
   };
 }
 
@@ -192,7 +196,7 @@ export class Grafana extends ServiceComponent {
 
 export function grafanaSecretFiles(adminPassword: pulumi.Output<string>, secretKey: pulumi.Output<string>): SecretFile[] {
   return [
-    { path: FILES.grafanaAdminPassword, content: pulumi.secret(adminPassword), owner: "472", group: "0" },
-    { path: FILES.grafanaSecretKey, content: pulumi.secret(secretKey), owner: "472", group: "0" },
+    { path: FILES.grafanaAdminPassword, content: pulumi.secret(adminPassword) },
+    { path: FILES.grafanaSecretKey, content: pulumi.secret(secretKey) },
   ];
 }

@@ -6,7 +6,7 @@ import { BootstrapError } from "../errors";
 import { Finding, PROJECT_NAMESPACE, formatFinding } from "./findings";
 import { lintConfig, namespaceFindings } from "./lint";
 import { SECRET_CONFIG_KEYS } from "./rules";
-import { StackConfig } from "./schema";
+import { StackConfig, STRUCTURED_KEYS } from "./schema";
 
 export interface LoadedConfig {
   /** The validated config, defaults applied; grafanaAdminPassword is never in here. */
@@ -15,8 +15,6 @@ export interface LoadedConfig {
   grafanaAdminPassword?: pulumi.Output<string>;
 }
 
-/** Keys whose value Pulumi hands over as a JSON string. */
-const STRUCTURED_KEYS = new Set(["exposure", "ports", "paths", "images", "retention", "alloy", "verify", "limits"]);
 
 /**
  * Turn the runtime's string values back into what the stack file held: structured keys are JSON,

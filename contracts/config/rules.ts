@@ -174,6 +174,7 @@ export function ruleImages(raw: Raw): RuleResult {
 export const BOOLEAN_PATHS: readonly (readonly string[])[] = [
   ["offlineMode"],
   ["exposure", "lanExposed"],
+  ["cadvisor", "privileged"],
   ...["enabled", "health", "reachability", "ingestion", "labels", "dashboards", "rules", "provenance", "configDrift"].map((k) => ["verify", k]),
 ];
 

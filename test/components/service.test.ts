@@ -70,12 +70,15 @@ describe("limits, labels, protection", () => {
 });
 
 describe("uploads", () => {
-  it("non-secret files are 0444; secret files 0440 owned by the service user", () => {
+  it("non-secret files are 0444; secret files 0440 (root and group 0 only), never with owner/group", () => {
     const files = renderServiceFiles(test_).loki;
     const secret = pulumi.secret("x");
-    const u = uploadsFor(files, [{ path: "/s", content: secret, owner: "472", group: "0" }]);
+    const u = uploadsFor(files, [{ path: "/s", content: secret }]);
     expect(u[0]).toEqual({ file: "/etc/loki/config.yaml", content: files[0].content, permissions: "0444", executable: false });
-    expect(u[1]).toEqual(expect.objectContaining({ file: "/s", permissions: "0440", owner: "472", group: "0" }));
+    expect(u[1]).toEqual({ file: "/s", content: secret, permissions: "0440", executable: false });
+    // owner/group would make the provider ask the engine to chown to the container's user, which
+    // Docker 20.10 refuses for a numeric "uid:gid" user (seen with the real engine).
+    for (const entry of u) expect(Object.keys(entry).filter((k) => k === "owner" || k === "group")).toEqual([]);
   });
 });
 
@@ -142,6 +145,15 @@ describe("container args", () => {
     expect(a.labels).toContainEqual({ label: "logging-bootstrap.exception", value: expect.stringMatching(/^privileged: /) });
     const l = containerArgs(test_, SPECS.loki(test_), [], { imageId: "i", network: "n" });
     expect(l.privileged).toBeUndefined();
+  });
+
+  it("cadvisor.privileged: false drops the privilege and its exception label", () => {
+    const cfg = clone(test_, (c) => (c.cadvisor.privileged = false));
+    const a = containerArgs(cfg, cadvisorSpec(cfg), [], { imageId: "i", network: "n" });
+    expect(a.privileged).toBeUndefined();
+    expect((a.labels as { label: string }[]).map((l) => l.label)).not.toContain("logging-bootstrap.exception");
+    // Its host mounts stay read-only either way.
+    expect((a.volumes as { readOnly: boolean }[]).every((v) => v.readOnly)).toBe(true);
   });
 });
 

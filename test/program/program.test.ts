@@ -287,13 +287,14 @@ describe("config files reach containers as uploads", () => {
 });
 
 describe("secrets", () => {
-  it("Grafana's password and secret key are uploaded files (0440, uid 472 / gid 0) and never in env, labels, plan or outputs", () => {
+  it("Grafana's password and secret key are uploaded files (0440, read through Grafana's group 0) and never in env, labels, plan or outputs", () => {
     const g = container(testEv, "grafana");
-    const secretUploads = (g.inputs.uploads as { file: string; content: string; permissions: string; owner: string }[]).filter((u) => u.content === REDACTED);
+    const secretUploads = (g.inputs.uploads as { file: string; content: string; permissions: string; owner?: string }[]).filter((u) => u.content === REDACTED);
     expect(secretUploads.map((u) => [u.file, u.permissions, u.owner])).toEqual([
-      ["/etc/grafana/secrets/admin_password", "0440", "472"],
-      ["/etc/grafana/secrets/secret_key", "0440", "472"],
+      ["/etc/grafana/secrets/admin_password", "0440", undefined],
+      ["/etc/grafana/secrets/secret_key", "0440", undefined],
     ]);
+    expect(g.inputs.user).toBe("472:0");
     const plan = toPlan(testEv);
     // Secret values only ever travel as Pulumi secrets: the only wholly redacted inputs are those
     // two uploads, and no plain-text copy of a secret had to be scrubbed anywhere.
