@@ -2,6 +2,6 @@
 // bridged from a Terraform provider (see ../../README.md).
 package main
 
-import "logging-bootstrap/test/engine/providers/internal/bridged"
+import "logging-bootstrap/test/engine/providers/internal/dockerprov"
 
-func main() { bridged.ServeDocker() }
+func main() { dockerprov.Main() }

@@ -2,7 +2,6 @@ package bridged
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -35,9 +34,9 @@ func GenerateSchema(ctx context.Context, info tfbridge.ProviderInfo) ([]byte, er
 	return res.ProviderMetadata.PackageSchema, nil
 }
 
-// flags handles -version and -schema (print the package schema) and reports
-// whether the caller should go on serving.
-func flags(ctx context.Context, info tfbridge.ProviderInfo) {
+// HandleFlags handles -version and -schema (print the package schema) and
+// exits if one was given; other flags are left to the provider server.
+func HandleFlags(ctx context.Context, info tfbridge.ProviderInfo) {
 	fs := flag.NewFlagSet(info.Name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	version := fs.Bool("version", false, "print the plugin version")
@@ -59,11 +58,9 @@ func flags(ctx context.Context, info tfbridge.ProviderInfo) {
 	}
 }
 
-// ServeDocker serves the muxed docker provider.
-func ServeDocker() {
-	ctx := context.Background()
-	info := DockerInfo(ctx)
-	flags(ctx, info)
+// ServeMuxed serves info, whose P is a muxed shim (pfbridge.MuxShimWithPF).
+func ServeMuxed(ctx context.Context, info tfbridge.ProviderInfo) {
+	HandleFlags(ctx, info)
 
 	// The bridge's muxed server wants the dispatch table (which half serves
 	// which token) precomputed by tfgen into the metadata; compute it here.
@@ -71,7 +68,7 @@ func ServeDocker() {
 		ResolveDispatch(*tfbridge.ProviderInfo) (muxer.DispatchTable, error)
 	})
 	if !ok {
-		cmdutil.ExitError("docker: provider shim is not a muxed shim")
+		cmdutil.ExitError(info.Name + ": provider shim is not a muxed shim")
 	}
 	dispatch, err := resolver.ResolveDispatch(&info)
 	if err != nil {
@@ -89,16 +86,12 @@ func ServeDocker() {
 	}
 }
 
-// ServeRandom serves the random provider (plugin framework only).
-func ServeRandom() {
-	ctx := context.Background()
-	info := RandomInfo(ctx)
-	flags(ctx, info)
+// ServePF serves info, whose P is a plugin-framework shim.
+func ServePF(ctx context.Context, info tfbridge.ProviderInfo) {
+	HandleFlags(ctx, info)
 	schema, err := GenerateSchema(ctx, info)
 	if err != nil {
 		cmdutil.ExitError(err.Error())
 	}
 	pfbridge.Main(ctx, info.Name, info, pfbridge.ProviderMetadata{PackageSchema: schema})
 }
-
-var _ = json.Marshal

@@ -5,8 +5,8 @@ import (
 	"unicode"
 )
 
-// camel turns a Terraform snake_case name into UpperCamelCase.
-func camel(s string) string {
+// Camel turns a Terraform snake_case name into UpperCamelCase.
+func Camel(s string) string {
 	var b strings.Builder
 	for _, part := range strings.Split(s, "_") {
 		if part == "" {
@@ -19,9 +19,12 @@ func camel(s string) string {
 	return b.String()
 }
 
-// tokenOf builds the standard token pkg:index/lowerFirst(name):name.
-func tokenOf(pkg, name string) string {
+// TokenOf builds the standard token pkg:index/lowerFirst(name):name.
+func TokenOf(pkg, name string) string {
 	r := []rune(name)
 	r[0] = unicode.ToLower(r[0])
 	return pkg + ":index/" + string(r) + ":" + name
 }
+
+// Ptr returns a pointer to v.
+func Ptr[T any](v T) *T { return &v }

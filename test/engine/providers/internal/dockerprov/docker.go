@@ -1,40 +1,44 @@
-package bridged
+// Package dockerprov maps the kreuzwerker docker Terraform provider onto the
+// @pulumi/docker 5.2.0 SDK.
+package dockerprov
 
 import (
 	"context"
+
+	"logging-bootstrap/test/engine/providers/internal/bridged"
 
 	pfbridge "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/pf/tfbridge"
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge/tokens"
 	shimv2 "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfshim/sdk-v2"
 
-	// Not a package of the served module: the build adds it to that module with
-	// `go build -overlay` (see ../../_shim/docker/shim.go and build-providers.sh).
+	// Not a package of the served module: ../../build-providers.sh adds it to
+	// the copy of that module in .tools/engine/modsrc/docker (source: _shim/docker/shim.go).
 	dockershim "github.com/terraform-providers/terraform-provider-docker/pulumishim"
 )
 
-// DockerVersion is the plugin version @pulumi/docker 5.2.0 asks the engine for.
-const DockerVersion = "5.2.0"
+// Version is the plugin version @pulumi/docker 5.2.0 asks the engine for.
+const Version = "5.2.0"
 
-// DockerUpstream names the Terraform provider the docker plugin is built from.
-const DockerUpstream = "github.com/kreuzwerker/terraform-provider-docker@v0.0.0-20260916201441-96d331c98ff4"
+// Upstream names the Terraform provider the docker plugin is built from.
+const Upstream = "github.com/kreuzwerker/terraform-provider-docker@v0.0.0-20260916201441-96d331c98ff4"
 
-// DockerInfo maps the kreuzwerker provider (its SDKv2 half muxed with its
+// Info maps the kreuzwerker provider (its SDKv2 half muxed with its
 // plugin-framework half, as its own main.go serves it) onto the tokens and
 // property names of the @pulumi/docker 5.2.0 SDK.
-func DockerInfo(ctx context.Context) tfbridge.ProviderInfo {
-	sdk := shimv2.NewProvider(dockershim.SDKv2Provider(DockerVersion))
-	p := pfbridge.MuxShimWithPF(ctx, sdk, dockershim.FrameworkProvider(DockerVersion))
+func Info(ctx context.Context) tfbridge.ProviderInfo {
+	sdk := shimv2.NewProvider(dockershim.SDKv2Provider(Version))
+	p := pfbridge.MuxShimWithPF(ctx, sdk, dockershim.FrameworkProvider(Version))
 
 	info := tfbridge.ProviderInfo{
 		P:                 p,
 		Name:              "docker",
-		Version:           DockerVersion,
+		Version:           Version,
 		Description:       "A Pulumi package for interacting with Docker in Pulumi programs",
 		License:           "Apache-2.0",
 		Repository:        "https://github.com/pulumi/pulumi-docker",
 		GitHubOrg:         "kreuzwerker",
-		TFProviderLicense: ptr(tfbridge.MPL20LicenseType),
+		TFProviderLicense: bridged.Ptr(tfbridge.MPL20LicenseType),
 		MetadataInfo:      tfbridge.NewProviderMetadata(nil),
 		Config: map[string]*tfbridge.SchemaInfo{
 			"host": {Default: &tfbridge.DefaultInfo{
@@ -86,4 +90,8 @@ var dockerFieldOverrides = map[string]map[string]*tfbridge.SchemaInfo{
 	},
 }
 
-func ptr[T any](v T) *T { return &v }
+// Main serves the plugin.
+func Main() {
+	ctx := context.Background()
+	bridged.ServeMuxed(ctx, Info(ctx))
+}

@@ -1,4 +1,6 @@
-package bridged
+// Package names holds the test that the bridged providers' Pulumi property
+// names equal those of the npm SDKs the program uses.
+package names
 
 import (
 	"bufio"
@@ -13,6 +15,10 @@ import (
 	"testing"
 
 	pschema "github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+
+	"logging-bootstrap/test/engine/providers/internal/bridged"
+	"logging-bootstrap/test/engine/providers/internal/dockerprov"
+	"logging-bootstrap/test/engine/providers/internal/randomprov"
 )
 
 // The SDK side of the contract: property names of the @pulumi/docker 5.2.0 and
@@ -244,9 +250,9 @@ func generated(t *testing.T) map[string]*pschema.PackageSpec {
 		var err error
 		switch pkg {
 		case "docker":
-			b, err = GenerateSchema(ctx, DockerInfo(ctx))
+			b, err = bridged.GenerateSchema(ctx, dockerprov.Info(ctx))
 		case "random":
-			b, err = GenerateSchema(ctx, RandomInfo(ctx))
+			b, err = bridged.GenerateSchema(ctx, randomprov.Info(ctx))
 		}
 		if err != nil {
 			t.Fatalf("%s schema: %v", pkg, err)
