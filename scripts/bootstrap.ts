@@ -20,6 +20,7 @@ import {
   pulumiRunner,
   readStackSecrets,
   refreshArgv,
+  repairArgv,
   RunMode,
   stackExportArgv,
   upArgv,
@@ -33,7 +34,7 @@ import { collectEvidence } from "./lib/evidence-collect";
 import { checkSecretsFileMode, SECRETS_FILE } from "./lib/secrets-file";
 
 const HELP = `Usage: npm run -s bootstrap -- --mode <diagnose|apply|repair|drift> --stack <name> [--target <urn>...]
-                              [--verify-idempotency] [--json]
+                              [--config-file <file>] [--verify-idempotency] [--json]
 
 Modes (every pulumi call: --non-interactive, stdin closed, no TTY, PULUMI_SKIP_UPDATE_CHECK=true;
 --policy-pack policy is compiled first with npm run policy:build and gets
@@ -44,9 +45,9 @@ Modes (every pulumi call: --non-interactive, stdin closed, no TTY, PULUMI_SKIP_U
             restore with pulumi stack import --file <it> then pulumi up), pulumi up --yes --policy-pack policy,
             then verify; with --verify-idempotency then
             pulumi up --expect-no-changes (a change is E_PROOF_IDEMPOTENCY).
-  repair    checkpoint as apply, pulumi up --yes --policy-pack policy --target <urn>... on the named resources
-            only, then verify.
-            Refused without --target.
+  repair    checkpoint as apply, then pulumi up --yes --policy-pack policy --target-dependents on
+            the named resources only (--target <urn>; a container is rebuilt from the rendered files with
+            --target-replace, its data volume kept), then verify. Refused without --target.
   drift     pulumi refresh --preview-only --expect-no-changes (read-only: state is not written);
             changes found ("no changes were expected but changes ...") are drift, E_PROOF_DRIFT;
             any other failure of the refresh is E_RUNTIME_DEPLOY_FAILED.
@@ -56,7 +57,9 @@ Every run writes out/runs/<run_id>/ (meta, desired_state, provenance, preflight/
 autoheal.suggestions.json, summary.json/.md) and one line in out/runs.jsonl. LOGGING_BOOTSTRAP_OUT_DIR moves out/.
 
 Options:
-  --json     print summary.json on stdout instead of the text summary
+  --config-file <file>  the stack's config file when it is not Pulumi.<stack>.yaml (passed to every
+                        pulumi call as --config-file, and to config:lint, policy:check and verify)
+  --json                print summary.json on stdout instead of the text summary
 
 Exit codes: 0 green; 1 a step went red (lint, policy, preview, up, verify, drift, idempotency, offline images);
 2 refused or environment (usage, E_ENV_MODE_VIOLATION, E_ENV_LOCK_HELD, E_ENV_TOOL_MISSING,
@@ -72,9 +75,10 @@ export interface PlannedStep {
 }
 
 /** The steps of a mode, in order; pulumi argv exactly as the tests assert. */
-export function planFor(mode: RunMode, stack: string, targets: string[], verifyIdempotency: boolean, packConfig?: string, checkpointFile?: string): PlannedStep[] {
-  const stackFile = `Pulumi.${stack}.yaml`;
-  const idem: PlannedStep[] = verifyIdempotency ? [{ step: "idempotency", kind: "pulumi", argv: idempotencyArgv(stack, packConfig), fallback: "E_PROOF_IDEMPOTENCY" }] : [];
+export function planFor(mode: RunMode, stack: string, targets: string[], verifyIdempotency: boolean, packConfig?: string, checkpointFile?: string, configFile?: string): PlannedStep[] {
+  const stackFile = configFile ?? `Pulumi.${stack}.yaml`;
+  const cfg = configFile ? ["--config-file", configFile] : [];
+  const idem: PlannedStep[] = verifyIdempotency ? [{ step: "idempotency", kind: "pulumi", argv: idempotencyArgv(stack, packConfig, configFile), fallback: "E_PROOF_IDEMPOTENCY" }] : [];
   // `--policy-pack policy` loads the compiled pack (policy/bin): compile it from the sources first.
   const build: PlannedStep = { step: "policy-build", kind: "npm", argv: ["run", "-s", "policy:build"], fallback: "E_DEPS_POLICY_PACK_BUILD" };
   // P5: the state before `up`, kept under out/checkpoints/ (a first run has nothing to keep: best effort).
@@ -83,9 +87,9 @@ export function planFor(mode: RunMode, stack: string, targets: string[], verifyI
     case "diagnose":
       return [
         { step: "lint", kind: "npm", argv: ["run", "-s", "config:lint", "--", stackFile, "--json"] },
-        { step: "policy", kind: "npm", argv: ["run", "-s", "policy:check", "--", "--stack", stack, "--json"] },
+        { step: "policy", kind: "npm", argv: ["run", "-s", "policy:check", "--", "--stack", stack, ...cfg, "--json"] },
         build,
-        { step: "preview", kind: "pulumi", argv: previewArgv(stack, packConfig), fallback: "E_RUNTIME_DEPLOY_FAILED" },
+        { step: "preview", kind: "pulumi", argv: previewArgv(stack, packConfig, configFile), fallback: "E_RUNTIME_DEPLOY_FAILED" },
         // Asking diagnose for an idempotency check asks it to run `up`: the guard refuses the plan.
         ...idem,
       ];
@@ -93,20 +97,20 @@ export function planFor(mode: RunMode, stack: string, targets: string[], verifyI
       return [
         build,
         ...checkpoint,
-        { step: "up", kind: "pulumi", argv: upArgv(stack, [], packConfig), fallback: "E_RUNTIME_DEPLOY_FAILED" },
-        { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, "--json"] },
+        { step: "up", kind: "pulumi", argv: upArgv(stack, [], packConfig, configFile), fallback: "E_RUNTIME_DEPLOY_FAILED" },
+        { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, ...cfg, "--json"] },
         ...idem,
       ];
     case "repair":
       return [
         build,
         ...checkpoint,
-        { step: "up", kind: "pulumi", argv: upArgv(stack, targets, packConfig), fallback: "E_RUNTIME_DEPLOY_FAILED" },
-        { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, "--json"] },
+        { step: "up", kind: "pulumi", argv: repairArgv(stack, targets, packConfig, configFile), fallback: "E_RUNTIME_DEPLOY_FAILED" },
+        { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, ...cfg, "--json"] },
         ...idem,
       ];
     case "drift":
-      return [{ step: "refresh", kind: "pulumi", argv: refreshArgv(stack), fallback: "E_PROOF_DRIFT" }, ...idem];
+      return [{ step: "refresh", kind: "pulumi", argv: refreshArgv(stack, configFile), fallback: "E_PROOF_DRIFT" }, ...idem];
   }
 }
 
@@ -136,6 +140,10 @@ interface Ctx {
   mode: RunMode;
   stack: string;
   root: string;
+  /** The stack's config file (Pulumi.<stack>.yaml unless --config-file). */
+  configFile: string;
+  /** --config-file as given (passed on to pulumi); undefined for Pulumi.<stack>.yaml. */
+  configFileArg?: string;
   stages: StageRecord[];
   logs: Record<string, string>;
   reports: Record<string, unknown>;
@@ -201,7 +209,7 @@ async function preflight(ctx: Ctx, runner: ReturnType<typeof pulumiRunner>): Pro
     return `Docker ${ctx.tools.docker}`;
   });
   await check("stack-file", async () => {
-    ctx.stackInfo = readStackInfo(path.join(ctx.root, `Pulumi.${ctx.stack}.yaml`));
+    ctx.stackInfo = readStackInfo(ctx.configFile);
     return `${path.basename(ctx.stackInfo.file)} offlineMode=${ctx.stackInfo.offlineMode}`;
   });
   if (dockerOk && ctx.stackInfo) {
@@ -272,6 +280,7 @@ export async function main(argv: string[]): Promise<number> {
     stack: { type: "string" },
     target: { type: "string", multiple: true },
     "verify-idempotency": { type: "boolean" },
+    "config-file": { type: "string" },
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -286,13 +295,14 @@ export async function main(argv: string[]): Promise<number> {
   const root = projectRoot();
   const outDir = outDirFrom(process.env, root);
   const startedAt = new Date();
-  const configFile = path.join(root, `Pulumi.${stack}.yaml`);
-  const ctx: Ctx = { mode, stack, root, stages: [], logs: {}, reports: {}, exitCode: 0, warnings: [], tools: { node: process.version, pulumi: null, docker: null } };
+  const configFileArg = values["config-file"];
+  const configFile = configFileArg ? path.resolve(configFileArg) : path.join(root, `Pulumi.${stack}.yaml`);
+  const ctx: Ctx = { mode, stack, root, configFile, configFileArg: configFileArg ? configFile : undefined, stages: [], logs: {}, reports: {}, exitCode: 0, warnings: [], tools: { node: process.version, pulumi: null, docker: null } };
   redactor.learnEnvFile(path.join(root, SECRETS_FILE));
 
   const packConfig = fs.existsSync(path.join(root, policyPackConfigFile(stack))) ? policyPackConfigFile(stack) : undefined;
   const checkpointFile = path.join(outDir, "checkpoints", stack, `${runIdFor(startedAt)}.json`);
-  const plan = planFor(mode, stack, targets, Boolean(values["verify-idempotency"]), packConfig, checkpointFile);
+  const plan = planFor(mode, stack, targets, Boolean(values["verify-idempotency"]), packConfig, checkpointFile, ctx.configFileArg);
   const refusals: ErrorRecord[] = [];
   // The mode guard, over the whole plan before anything runs (and again before every spawn).
   try {
@@ -351,7 +361,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       if (!pf.fatal) {
         // No stack yet: nothing secret to learn.
-        absorbSecrets(ctx, await readStackSecrets(runner, stack).catch(() => undefined));
+        absorbSecrets(ctx, await readStackSecrets(runner, stack, ctx.configFileArg).catch(() => undefined));
       }
     }
     for (const p of plan) {
@@ -363,7 +373,7 @@ export async function main(argv: string[]): Promise<number> {
       const st = await runStep(ctx, p, runner);
       if (p.kind === "pulumi" && p.step !== "preview" && st.status === "success") {
         // A first `up` creates secrets (random passwords): learn them before anything else is written.
-        absorbSecrets(ctx, await readStackSecrets(runner, stack).catch(() => undefined));
+        absorbSecrets(ctx, await readStackSecrets(runner, stack, ctx.configFileArg).catch(() => undefined));
       }
       if (st.status === "failed") {
         ctx.exitCode = Math.max(ctx.exitCode, st.errors.some((e) => e.code === "E_ENV_TOOL_MISSING" || e.code === "E_ENV_MODE_VIOLATION") ? 2 : 1);

@@ -2,7 +2,6 @@
 // The fault matrix: against the running test environment (test/.tmp/testenv.json), for each level
 // inject its fault, show the proof goes red with the right code, restore, show it green again.
 // A proof that stays green under its fault fails the matrix (exit 1).
-import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
@@ -17,6 +16,7 @@ import type { Io, Level, ProofResult } from "../components/verify/types";
 import { LEVELS } from "../components/verify/types";
 import { grafanaPasswordFrom, loadDesired } from "./verify";
 import { runCli } from "./lib/cli";
+import { repairContainers } from "../test/env/pulumi";
 
 export const HELP = `Usage: npm run -s verify:faults [-- --json] [--testenv <file>] [--levels L1,L2,...]
 
@@ -29,7 +29,7 @@ goes red with its code, restore, and show it green again:
   L5 remove a dashboard (its JSON in the container and Grafana's stored copy) -> E_PROOF_DASHBOARDS
   L6 drop a rule group + /-/reload          -> E_PROOF_RULES
   L7 re-tag node-exporter's image to other content and recreate the container -> E_PROOF_PROVENANCE_MISMATCH
-     (restored from render output by the test environment's launcher)
+     (restored as bootstrap --mode repair does: a pulumi up that rebuilds the container)
   L8 edit Loki's config file inside the running container -> E_PROOF_CONFIG_DRIFT
 
 Options:
@@ -66,10 +66,11 @@ interface TestEnv {
   engine?: { socket?: string };
   configFile: string;
   stack: string;
+  pulumi: { backendUrl: string; passphraseFile: string; stackFile: string };
   renderDir: string;
   secretsFile: string;
   probeImage?: string;
-  services: Record<ServiceName, { container: string; imageRef: string; imageId: string; repoDigest: string; url?: string; kind?: string }>;
+  services: Record<ServiceName, { container: string; id?: string; imageRef: string; imageId: string; repoDigest: string; url?: string; kind?: string }>;
 }
 
 /** A one-file ustar archive (what PUT /containers/{id}/archive takes). */
@@ -161,21 +162,16 @@ export async function waitDockerHealthy(docker: Docker, container: string, secon
   }
 }
 
-/** `launcher.ts up --recreate <names>`: recreate containers exactly as render's plan declares them and record them. */
-function relaunch(ctx: FaultContext, names: string[]): Promise<void> {
-  const root = path.join(__dirname, "..");
-  const args = [
-    path.join(root, "test", "env", "launcher.ts"),
-    "up",
-    "--render", ctx.env.renderDir,
-    "--config-file", ctx.env.configFile,
-    "--tmp", path.dirname(ctx.envFile),
-    "--socket", ctx.env.engine?.socket ?? "/var/run/docker.sock",
-    "--recreate", names.join(","),
-  ];
-  return new Promise((resolve, reject) =>
-    execFile(path.join(root, "node_modules", ".bin", "tsx"), args, { cwd: root, timeout: 180_000 }, (err, _out, stderr) => (err ? reject(new Error(`launcher: ${err.message} ${stderr.trim().split("\n").slice(-3).join(" | ")}`)) : resolve())),
-  );
+/**
+ * Rebuild containers the way `bootstrap --mode repair` does (a refreshed `pulumi up` that replaces
+ * them from the program's desired state), then record their new ids in the loaded testenv.json.
+ */
+async function relaunch(ctx: FaultContext, names: string[]): Promise<void> {
+  await repairContainers(ctx.env, names);
+  for (const svc of Object.keys(ctx.env.services) as ServiceName[]) {
+    const s = ctx.env.services[svc];
+    if (names.includes(s.container)) s.id = (await ctx.docker.getContainer(s.container).inspect()).Id;
+  }
 }
 
 async function reloadPrometheus(ctx: FaultContext): Promise<void> {
@@ -321,11 +317,13 @@ export function faults(): Fault[] {
       restore: async (ctx) => {
         const s = ctx.env.services.nodeExporter;
         const faulty = await ctx.docker.getImage(s.imageRef).inspect();
-        // Back to what render declares: the launcher pulls the pinned reference from the registry
-        // (the tag names the registry's content again), recreates the container from plan.json and
-        // records it (launcher-state.json, testenv.json), so a later `testenv:up` changes nothing.
+        // Back to what the stack declares: the tag names the registry's content again (pull), the
+        // container recreated outside Pulumi goes, and a repair rebuilds it from the state's image.
+        await ctx.docker.getContainer(s.container).remove({ force: true });
+        await new Promise<void>((resolve, reject) =>
+          ctx.docker.pull(s.imageRef, (err: Error | null, stream: NodeJS.ReadableStream) => (err ? reject(err) : ctx.docker.modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve())))),
+        );
         await relaunch(ctx, [s.container]);
-        ctx.env = loadTestEnv(ctx.envFile);
         if (faulty.Id !== s.imageId) await ctx.docker.getImage(faulty.Id).remove({ force: true }).catch(() => undefined);
       },
     },

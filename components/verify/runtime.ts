@@ -59,7 +59,7 @@ export const REQUIRED_INPUTS: Record<Level, string[]> = {
   L2: ["probe", "url", "expectStatus"],
   L3: ["lokiUrl", "logsRoot", "markerFile", "timeoutSeconds", "pollIntervalMs"],
   L4: ["lokiUrl", "requiredLabels", "cardinalityLimit", "alloyConfig"],
-  L5: ["grafanaUrl", "dashboardUids"],
+  L5: ["grafanaUrl", "dashboards"],
   L6: ["prometheusUrl", "expectedGroups"],
   L7: ["containers"],
   L8: ["containers"],
@@ -88,18 +88,18 @@ export function num(v: unknown, d: number): number {
   return typeof v === "number" && Number.isFinite(v) ? v : d;
 }
 
-/** Read the Grafana admin password for a refresh: state never holds it. */
+/**
+ * The Grafana admin password for L5: the file the running Grafana reads
+ * (GF_SECURITY_ADMIN_PASSWORD__FILE) first, then the secret input, then GRAFANA_ADMIN_PASSWORD.
+ * State never holds it.
+ */
 export async function grafanaPassword(props: Props, io: Io): Promise<string | undefined> {
-  if (typeof props.adminPassword === "string" && props.adminPassword !== "") return props.adminPassword;
-  if (process.env.GRAFANA_ADMIN_PASSWORD) return process.env.GRAFANA_ADMIN_PASSWORD;
-  // The running Grafana reads the same file (GF_SECURITY_ADMIN_PASSWORD__FILE); reading it back
-  // keeps the secret out of state and proves what Grafana actually uses.
   if (typeof props.grafanaContainer === "string" && typeof props.passwordFile === "string") {
-    // Through the archive API (like L8): no `cat` needed in the image.
-    const f = await io.docker.readFile(props.grafanaContainer, props.passwordFile, 64 * 1024, 5000);
-    if (f.kind === "file") return f.content.toString("utf8").replace(/\r?\n$/, "");
+    const fromContainer = await checks.containerGrafanaPassword(io, props.grafanaContainer, props.passwordFile);
+    if (fromContainer !== undefined) return fromContainer;
   }
-  return undefined;
+  if (typeof props.adminPassword === "string" && props.adminPassword !== "") return props.adminPassword;
+  return process.env.GRAFANA_ADMIN_PASSWORD || undefined;
 }
 
 /**
@@ -132,7 +132,7 @@ export async function runProof(level: Level, props: Props, mode: "apply" | "read
           grafanaUrl: String(props.grafanaUrl),
           user: String(props.user ?? "admin"),
           password,
-          dashboardUids: (props.dashboardUids as string[]) ?? [],
+          dashboards: (props.dashboards as checks.ExpectedDashboard[]) ?? [],
           deadlineSeconds: num(props.deadlineSeconds, 30),
           timeoutMs: num(props.timeoutMs, 3000),
         }, io);

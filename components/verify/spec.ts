@@ -5,7 +5,7 @@ import type { ServiceName, StackConfig } from "../../contracts/config/schema";
 import { SERVICES } from "../../contracts/config/schema";
 import { CONTAINER_PORT, FILES, GRAFANA_RESET_COMMAND, KEBAB } from "../defaults";
 import { endpointUrl } from "../service";
-import type { DriftInput, HealthInput, IngestionInput, LabelsInput, ProbeSpec, ProvenanceTarget, ReachabilityInput, RulesInput } from "./checks";
+import type { DriftInput, ExpectedDashboard, HealthInput, IngestionInput, LabelsInput, ProbeSpec, ProvenanceTarget, ReachabilityInput, RulesInput } from "./checks";
 import { endpointById, endpointsFor, HEALTH_CONTRACT, HealthContract } from "./contract";
 import type { Level } from "./types";
 
@@ -120,17 +120,17 @@ export function labelsSpec(d: DesiredState): LabelsInput {
   };
 }
 
-/** Provisioned dashboard uids: the `uid` field of every dashboard JSON Grafana receives. */
-export function dashboardUids(files: DesiredFile[]): string[] {
+/** Provisioned dashboards: the `uid` and `title` of every dashboard JSON Grafana receives. */
+export function expectedDashboards(files: DesiredFile[]): ExpectedDashboard[] {
   const dir = `${FILES.grafanaDashboardsDir}/`;
   return files
     .filter((f) => f.path.startsWith(dir) && f.path.endsWith(".json"))
     .map((f) => {
-      const uid = (JSON.parse(f.content) as { uid?: unknown }).uid;
-      if (typeof uid !== "string") throw new Error(`dashboard ${f.path} has no uid`);
-      return uid;
+      const { uid, title } = JSON.parse(f.content) as { uid?: unknown; title?: unknown };
+      if (typeof uid !== "string" || typeof title !== "string") throw new Error(`dashboard ${f.path} has no uid or title`);
+      return { uid, title };
     })
-    .sort();
+    .sort((a, b) => a.uid.localeCompare(b.uid));
 }
 
 /** Rule group names in the rendered rules file. */
@@ -141,11 +141,11 @@ export function ruleGroups(files: DesiredFile[]): string[] {
   return (doc.groups ?? []).map((g) => String(g.name)).sort();
 }
 
-export function dashboardsSpec(d: DesiredState): { grafanaUrl: string; user: string; dashboardUids: string[]; deadlineSeconds: number; timeoutMs: number; grafanaContainer: string; passwordFile: string } {
+export function dashboardsSpec(d: DesiredState): { grafanaUrl: string; user: string; dashboards: ExpectedDashboard[]; deadlineSeconds: number; timeoutMs: number; grafanaContainer: string; passwordFile: string } {
   return {
     grafanaUrl: requireUrl(d.config, "grafana"),
     user: "admin",
-    dashboardUids: dashboardUids(d.files.grafana),
+    dashboards: expectedDashboards(d.files.grafana),
     deadlineSeconds: 30,
     timeoutMs: 3000,
     grafanaContainer: d.containers.grafana,

@@ -27,7 +27,7 @@ export interface SuiteOverrides {
 
 export interface SuiteOptions {
   levels?: Level[];
-  /** Grafana admin password for L5 (never printed). */
+  /** Grafana admin password for L5 when Grafana's own secret file cannot be read (never printed). */
   password?: string;
   /** L7's expected images per service. */
   images?: ImageRecord;
@@ -106,10 +106,12 @@ export function levelRunners(d: DesiredState, opts: SuiteOptions): Record<Level,
     },
     L5: async (io) => {
       const spec = dashboardsSpec(d);
-      if (opts.password === undefined) {
-        return { level: "L5", status: "red", code: "E_PROOF_DASHBOARDS", durationMs: 0, findings: ["no Grafana admin password: pass --secrets-file or set GRAFANA_ADMIN_PASSWORD"], diagnostics: {} };
+      // The file the running Grafana reads comes first; --secrets-file / GRAFANA_ADMIN_PASSWORD only without it.
+      const password = (await checks.containerGrafanaPassword(io, spec.grafanaContainer, spec.passwordFile)) ?? opts.password;
+      if (password === undefined) {
+        return { level: "L5", status: "red", code: "E_PROOF_DASHBOARDS", durationMs: 0, findings: [`no Grafana admin password: ${spec.passwordFile} cannot be read from ${spec.grafanaContainer}, and neither --secrets-file nor GRAFANA_ADMIN_PASSWORD is set`], diagnostics: {} };
       }
-      return checks.checkDashboards({ ...spec, password: opts.password, deadlineSeconds: o.deadlineSeconds ?? spec.deadlineSeconds }, io);
+      return checks.checkDashboards({ ...spec, password, deadlineSeconds: o.deadlineSeconds ?? spec.deadlineSeconds }, io);
     },
     L6: (io) => {
       const spec = rulesSpec(d);

@@ -47,7 +47,7 @@ export function guardPulumiCall(mode: Mode, argv: readonly string[]): void {
   if (!argv.includes("--non-interactive")) {
     throw new BootstrapError("E_ENV_INTERACTIVE", `\`pulumi ${sub}\` without --non-interactive could prompt`, { details: { mode, argv: [...argv] } });
   }
-  if (sub === "up" && mode === "repair" && !argv.includes("--target")) {
+  if (sub === "up" && mode === "repair" && !argv.includes("--target") && !argv.includes("--target-replace")) {
     throw new BootstrapError("E_ENV_MODE_VIOLATION", "repair changes named resources only: pass --target <urn> (one or more)", {
       action: "Name the resources to repair with --target <urn> (see `pulumi stack --show-urns`), or use --mode apply to converge everything.",
       details: { mode, argv: [...argv] },
@@ -76,19 +76,42 @@ export function policyPackConfigFile(stack: string): string {
 function packArgs(packConfig?: string): string[] {
   return ["--policy-pack", POLICY_PACK, ...(packConfig ? ["--policy-pack-config", packConfig] : [])];
 }
-export function previewArgv(stack: string, packConfig?: string): string[] {
-  return ["preview", "--stack", stack, "--non-interactive", ...packArgs(packConfig)];
+/** `--config-file F` when the stack's config is not the project's Pulumi.<stack>.yaml (e.g. a test stack's copy). */
+function cfgArgs(configFile?: string): string[] {
+  return configFile ? ["--config-file", configFile] : [];
 }
-export function upArgv(stack: string, targets: readonly string[] = [], packConfig?: string): string[] {
-  return ["up", "--stack", stack, "--yes", "--non-interactive", ...packArgs(packConfig), ...targets.flatMap((t) => ["--target", t])];
+export function previewArgv(stack: string, packConfig?: string, configFile?: string): string[] {
+  return ["preview", "--stack", stack, "--non-interactive", ...cfgArgs(configFile), ...packArgs(packConfig)];
 }
-export function idempotencyArgv(stack: string, packConfig?: string): string[] {
-  return ["up", "--stack", stack, "--yes", "--non-interactive", ...packArgs(packConfig), "--expect-no-changes"];
+export function upArgv(stack: string, targets: readonly string[] = [], packConfig?: string, configFile?: string): string[] {
+  return ["up", "--stack", stack, "--yes", "--non-interactive", ...cfgArgs(configFile), ...packArgs(packConfig), ...targets.flatMap((t) => ["--target", t])];
+}
+/** A Docker container's URN: `...$docker:index/container:Container::<name>`. */
+export function isContainerUrn(urn: string): boolean {
+  return /\$docker:index\/container:Container::[^:]+$/.test(urn) || /::docker:index\/container:Container::[^:]+$/.test(urn);
+}
+/**
+ * repair: bring the named resources back to the program's desired state, and nothing else. A
+ * container is rebuilt (--target-replace), stopped or not: the provider cannot read back files
+ * uploaded into it, so an edited config file is only ever undone by a new container from the
+ * rendered files; its data volume is kept. --target-dependents re-runs what depends on it (the
+ * proofs). No --refresh: a targeted refresh cannot load the proofs' dynamic provider ("unknown
+ * provider ... pulumi-nodejs::default", seen with CLI v3.274.1), and the replacement needs none.
+ */
+export function repairArgv(stack: string, targets: readonly string[], packConfig?: string, configFile?: string): string[] {
+  return [
+    "up", "--stack", stack, "--yes", "--non-interactive", ...cfgArgs(configFile), ...packArgs(packConfig),
+    "--target-dependents",
+    ...targets.flatMap((t) => (isContainerUrn(t) ? ["--target-replace", t] : ["--target", t])),
+  ];
+}
+export function idempotencyArgv(stack: string, packConfig?: string, configFile?: string): string[] {
+  return ["up", "--stack", stack, "--yes", "--non-interactive", ...cfgArgs(configFile), ...packArgs(packConfig), "--expect-no-changes"];
 }
 // --preview-only: the drift check reports differences without writing them into state, so a
 // drifted stack stays drifted in state too and the next `up` (or a targeted repair) restores it.
-export function refreshArgv(stack: string): string[] {
-  return ["refresh", "--stack", stack, "--preview-only", "--non-interactive", "--expect-no-changes"];
+export function refreshArgv(stack: string, configFile?: string): string[] {
+  return ["refresh", "--stack", stack, "--preview-only", "--non-interactive", ...cfgArgs(configFile), "--expect-no-changes"];
 }
 /**
  * The state checkpoint taken before every `up` (P5): `pulumi stack import --file <it>` followed by
@@ -100,11 +123,11 @@ export function stackExportArgv(stack: string, file: string): string[] {
 export function stackOutputArgv(stack: string, showSecrets = false): string[] {
   return ["stack", "output", "--stack", stack, "--json", "--non-interactive", ...(showSecrets ? ["--show-secrets"] : [])];
 }
-export function configJsonArgv(stack: string): string[] {
-  return ["config", "--stack", stack, "--json", "--non-interactive"];
+export function configJsonArgv(stack: string, configFile?: string): string[] {
+  return ["config", "--stack", stack, "--json", "--non-interactive", ...cfgArgs(configFile)];
 }
-export function configGetArgv(stack: string, key: string): string[] {
-  return ["config", "get", key, "--stack", stack, "--non-interactive"];
+export function configGetArgv(stack: string, key: string, configFile?: string): string[] {
+  return ["config", "get", key, "--stack", stack, "--non-interactive", ...cfgArgs(configFile)];
 }
 export function versionArgv(): string[] {
   return ["version", "--non-interactive"];
@@ -226,7 +249,7 @@ export interface StackSecrets {
  * the --show-secrets form), and config keys marked secret (taken one by one with `config get`).
  * All calls are read-only and pass the mode guard. Failures (no stack yet, no outputs) are tolerated.
  */
-export async function readStackSecrets(runner: PulumiRunner, stack: string): Promise<StackSecrets> {
+export async function readStackSecrets(runner: PulumiRunner, stack: string, configFile?: string): Promise<StackSecrets> {
   const res: StackSecrets = { outputSecrets: {}, configSecrets: {}, problems: [] };
   const plainRun = await runner.run(stackOutputArgv(stack));
   const plain = plainRun.code === 0 ? (parseJson(plainRun.stdout) as Record<string, unknown> | undefined) : undefined;
@@ -239,12 +262,12 @@ export async function readStackSecrets(runner: PulumiRunner, stack: string): Pro
       for (const [k, v] of Object.entries(plain)) if (hasSecretMarker(v) && full && k in full) res.outputSecrets[k] = full[k];
     }
   }
-  const cfgRun = await runner.run(configJsonArgv(stack));
+  const cfgRun = await runner.run(configJsonArgv(stack, configFile));
   const cfg = (cfgRun.code === 0 ? parseJson(cfgRun.stdout) : undefined) as Record<string, { secret?: boolean }> | undefined;
   if (cfgRun.code !== 0) res.problems.push(`pulumi config exited ${cfgRun.code}`);
   for (const [key, entry] of Object.entries(cfg ?? {})) {
     if (!entry?.secret) continue;
-    const r = await runner.run(configGetArgv(stack, key));
+    const r = await runner.run(configGetArgv(stack, key, configFile));
     if (r.code === 0) res.configSecrets[key] = r.stdout.replace(/\r?\n$/, "");
     else res.problems.push(`pulumi config get ${key} exited ${r.code}`);
   }

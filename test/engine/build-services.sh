@@ -15,8 +15,8 @@
 #
 # A target is skipped while its stamp is unchanged and its binaries exist. Usage:
 #   test/engine/build-services.sh [target...]     (default: all; targets listed in TARGETS below)
-# Env: BUILD_TIMEOUT (s, per go build; default 2400), GO (default go), SERVICES_GOCACHE (default
-# .tools/services/go-build), FORCE=1 (rebuild even when the stamp is unchanged).
+# Env: BUILD_TIMEOUT (s, per go build; default 2400), GO (default go), SERVICES_GOCACHE (default:
+# Go's own build cache, `go env GOCACHE`), FORCE=1 (rebuild even when the stamp is unchanged).
 # Never built here (see services/README.md): Grafana, Loki, Tempo (AGPL); Alloy (requires
 # github.com/grafana/loki/v3); cAdvisor's main (module github.com/google/cadvisor/cmd is not served).
 set -euo pipefail
@@ -27,9 +27,9 @@ OUT="$ROOT/.tools/services"
 BIN="$OUT/bin"; LOGS="$OUT/logs"; STAMPS="$OUT/stamps"
 GO="${GO:-go}"
 BUILD_TIMEOUT="${BUILD_TIMEOUT:-2400}"
-# Its own build cache (not the user's), so these builds neither evict nor lean on other projects'
-# entries and "cold" means cold; override with SERVICES_GOCACHE.
-export GOCACHE="${SERVICES_GOCACHE:-$OUT/go-build}"
+# Go's own build cache: it outlives this checkout, so a fresh clone on the same machine (CI)
+# relinks instead of recompiling; SERVICES_GOCACHE points elsewhere (e.g. to measure a cold build).
+export GOCACHE="${SERVICES_GOCACHE:-$("$GO" env GOCACHE)}"
 
 # Only the module proxy, only the local toolchain, never edit go.mod/go.sum while building.
 export GOPROXY=https://proxy.golang.org GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0

@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
 # npm run testenv:down — removes what testenv:up created:
-#   - every container labelled logging-bootstrap.project=logging-testenv (or named logging-testenv-*),
-#     the network logging-testenv-net and the project's volumes (data is test data);
-#   - the host paths /tmp/logging-testenv, test/.tmp/{render,testenv.json,secrets.env,launcher-state.json};
+#   - `pulumi destroy` of the testenv stack (its data volumes are retained on delete, as on any
+#     stack), then the project's remaining containers, network and volumes (test data);
+#   - the host paths /tmp/logging-testenv, test/.tmp/{render,testenv.json,secrets.env,outputs.json};
 #   - the registry and dockerd, but only if up started them (pid files under test/.tmp).
-# Kept on purpose (so the next up is fast): the images in the engine's cache and the registry's
-# storage (test/.tmp/registry/data). TESTENV_PURGE=1 removes those too. TESTENV_KEEP_ENGINE=1 leaves
-# the registry and a testenv-started dockerd running.
+# Kept on purpose (so the next up is fast): the Pulumi backend and passphrase under test/.tmp/pulumi,
+# the images in the engine's cache and the registry's storage (test/.tmp/registry/data).
+# TESTENV_PURGE=1 removes those too. TESTENV_KEEP_ENGINE=1 leaves the registry and a testenv-started
+# dockerd running.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TESTENV_ROOT"
 rc=0
 
 if engine_up; then
-  timeout 120 "$TESTENV_ROOT/node_modules/.bin/tsx" "$TESTENV_ROOT/test/env/launcher.ts" down \
-    --tmp "$TESTENV_TMP" --socket "$TESTENV_SOCKET" --project "$TESTENV_PROJECT" || rc=1
+  if [ -f "$TESTENV_STACK_FILE" ] && [ -d "$TESTENV_PULUMI_DIR/state" ]; then
+    ( ensure_pulumi >/dev/null 2>&1 || exit 1
+      timeout 600 pulumi destroy --stack "$TESTENV_STACK" --config-file "$TESTENV_STACK_FILE" --yes --non-interactive --skip-preview >"$TESTENV_TMP/destroy.log" 2>&1 ) \
+      || { log "WARNING: pulumi destroy failed (see $TESTENV_TMP/destroy.log); removing by label"; rc=1; }
+  fi
+  ids="$(docker ps -aq --filter "label=logging-bootstrap.project=$TESTENV_PROJECT"; docker ps -aq --filter "name=^$TESTENV_PROJECT-")"
+  [ -z "$ids" ] || docker rm -f $(echo "$ids" | sort -u) >/dev/null || rc=1
+  docker network rm "$TESTENV_PROJECT-net" >/dev/null 2>&1 || true
+  vols="$(docker volume ls -q --filter "label=logging-bootstrap.project=$TESTENV_PROJECT")"
+  [ -z "$vols" ] || docker volume rm $vols >/dev/null || rc=1
   if [ "${TESTENV_PURGE:-0}" = 1 ]; then
     docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^$TESTENV_REGISTRY/(testenv|doubles)/" | xargs -r docker rmi -f >/dev/null || rc=1
     log "purged the testenv images from the engine"
@@ -23,7 +32,7 @@ else
   log "no engine at $TESTENV_SOCKET: no containers to remove"
 fi
 rm -rf "$TESTENV_HOST_ROOT" "$TESTENV_TMP/render" "$TESTENV_TMP/build"
-rm -f "$TESTENV_TMP/testenv.json" "$TESTENV_TMP/secrets.env" "$TESTENV_TMP/launcher-state.json"
+rm -f "$TESTENV_TMP/testenv.json" "$TESTENV_TMP/secrets.env" "$TESTENV_TMP/outputs.json"
 
 stop_pid() { # stop_pid <pidfile> <name> <max seconds>
   local f="$1" name="$2" max="$3"
@@ -40,6 +49,6 @@ if [ "${TESTENV_KEEP_ENGINE:-0}" != 1 ]; then
   stop_pid "$TESTENV_TMP/registry/registry.pid" "the registry" 10
   stop_pid "$TESTENV_TMP/dockerd.pid" "dockerd (started by testenv)" 30
 fi
-if [ "${TESTENV_PURGE:-0}" = 1 ]; then rm -rf "$TESTENV_TMP/registry"; fi
+if [ "${TESTENV_PURGE:-0}" = 1 ]; then rm -rf "$TESTENV_TMP/registry" "$TESTENV_PULUMI_DIR"; fi
 log "testenv down"
 exit $rc

@@ -95,3 +95,59 @@ EOF
   echo $! >"$TESTENV_TMP/registry/registry.pid"
   wait_for 30 "the registry on $TESTENV_REGISTRY" registry_up || { tail -n 20 "$TESTENV_TMP/registry/registry.log" >&2; die "registry did not come up"; }
 }
+
+# ---- Pulumi: the project's own engine, a local file backend, a passphrase file ------------------
+TESTENV_PULUMI_DIR="$TESTENV_TMP/pulumi"
+TESTENV_STACK="testenv"
+# Generated: the tracked stack file plus this backend's encryption salt, so `pulumi stack init`
+# never writes a salt into a tracked file (the work tree stays as checked out).
+TESTENV_STACK_FILE="$TESTENV_PULUMI_DIR/Pulumi.$TESTENV_STACK.yaml"
+
+# ensure_pulumi: the Pulumi CLI this repository builds (test/engine/build.sh: cached, nothing
+# downloaded) where Go exists; otherwise a `pulumi` already on PATH. Then the backend and stack.
+ensure_pulumi() {
+  if command -v go >/dev/null 2>&1; then
+    bash "$TESTENV_ROOT/test/engine/build.sh" || die "the engine build failed (npm run -s engine:build)"
+  fi
+  if [ -f "$TESTENV_ROOT/.tools/engine/env.sh" ]; then
+    # shellcheck disable=SC1091
+    source "$TESTENV_ROOT/.tools/engine/env.sh"
+  fi
+  command -v pulumi >/dev/null 2>&1 || die "no Pulumi CLI: npm run -s engine:build (needs Go) or install it (https://www.pulumi.com/docs/install/)"
+  export PULUMI_SKIP_UPDATE_CHECK=true
+  export PULUMI_BACKEND_URL="file://$TESTENV_PULUMI_DIR/state"
+  export PULUMI_CONFIG_PASSPHRASE_FILE="$TESTENV_PULUMI_DIR/passphrase"
+  unset PULUMI_CONFIG_PASSPHRASE
+  mkdir -p "$TESTENV_PULUMI_DIR/state"
+  if [ ! -s "$PULUMI_CONFIG_PASSPHRASE_FILE" ]; then
+    (umask 077 && head -c 32 /dev/urandom | base64 >"$PULUMI_CONFIG_PASSPHRASE_FILE")
+  fi
+  chmod 0600 "$PULUMI_CONFIG_PASSPHRASE_FILE"
+  ensure_stack
+}
+
+# ensure_stack: create the testenv stack once (in a scratch copy of the project, so its salt lands
+# in test/.tmp), then regenerate $TESTENV_STACK_FILE from the tracked file and that salt.
+ensure_stack() {
+  local salt_file="$TESTENV_PULUMI_DIR/$TESTENV_STACK.salt" scratch="$TESTENV_PULUMI_DIR/init"
+  if [ ! -s "$salt_file" ] || ! (cd "$TESTENV_ROOT" && pulumi stack ls --json --non-interactive 2>/dev/null | grep -q "\"name\": \"$TESTENV_STACK\""); then
+    rm -rf "$scratch"; mkdir -p "$scratch"
+    cp "$TESTENV_ROOT/Pulumi.yaml" "$scratch/"
+    (cd "$scratch" && pulumi stack rm "$TESTENV_STACK" --yes --force --non-interactive >/dev/null 2>&1; \
+      pulumi stack init "$TESTENV_STACK" --non-interactive >/dev/null) || die "pulumi stack init $TESTENV_STACK failed"
+    grep '^encryptionsalt:' "$scratch/Pulumi.$TESTENV_STACK.yaml" >"$salt_file" || die "pulumi stack init wrote no encryption salt"
+    rm -rf "$scratch"
+    log "pulumi: stack $TESTENV_STACK created (backend $PULUMI_BACKEND_URL)"
+  fi
+  { cat "$TESTENV_CONFIG"; cat "$salt_file"; } >"$TESTENV_STACK_FILE"
+}
+
+# The stack's container URNs by container name (for repair / --target-replace).
+container_urn() { # container_urn <container name>
+  local f="$TESTENV_PULUMI_DIR/export.json"
+  pulumi stack export --stack "$TESTENV_STACK" --non-interactive --file "$f" >/dev/null 2>&1 || return 1
+  node -e '
+    const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const r = (d.deployment.resources || []).find((x) => x.type === "docker:index/container:Container" && x.outputs && x.outputs.name === process.argv[2]);
+    if (r) process.stdout.write(r.urn); else process.exit(1);' "$f" "$1"
+}

@@ -1,6 +1,6 @@
 // test/env/Pulumi.testenv.yaml is a stack like any other: it passes config:lint and policy:check
 // (no mandatory violation) through --config-file, and points every image at the local registry,
-// the doubles under …/doubles/<name>. (render and verify read it the same way: launcher.test.ts and
+// the doubles under …/doubles/<name>. (`pulumi up`, render and verify read it the same way: test/env/up.sh and
 // the integration suite.)
 import * as path from "path";
 import { runTsx } from "../util/provider-host";

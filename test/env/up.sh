@@ -3,14 +3,17 @@
 #   1. a Docker engine: the running one, else Debian's docker.io (dockerd --iptables=false, started
 #      here, log test/.tmp/dockerd.log);
 #   2. Debian's docker-registry on 127.0.0.1:5000 (storage test/.tmp/registry/data);
-#   3. images built offline and pushed there (test/env/build-images.sh; cached by input hash);
-#   4. `npm run -s render` of test/env/Pulumi.testenv.yaml into test/.tmp/render;
-#   5. the stack's containers created from that plan (test/env/launcher.ts), waited healthy;
-#   6. test/.tmp/testenv.json for the proofs.
-# Idempotent: a second run changes nothing (unchanged containers are left running). Bounded: every
-# wait has a deadline. Env: TESTENV_FORCE=1 recreates every container; TESTENV_RECREATE=loki,grafana
-# recreates those (service keys or container names; e.g. to undo a fault); TESTENV_HEALTH_TIMEOUT
-# (seconds, default 120); TESTENV_RENDER_WAIT (seconds to wait for scripts/render.ts, default 0).
+#   3. the real service binaries built from their Go modules (test/engine/build-services.sh, cached)
+#      and the images built offline and pushed there (test/env/build-images.sh; cached by input hash);
+#   4. the Pulumi engine (test/engine/build.sh, cached) and the testenv stack on a local file backend
+#      under test/.tmp/pulumi;
+#   5. `npm run -s bootstrap -- --mode apply` of that stack: pulumi up (the proofs run as part of
+#      it), then verify, then the evidence bundle (under test/.tmp/out);
+#   6. `npm run -s render` of the stack (the exact files each container receives) and
+#      test/.tmp/testenv.json + secrets.env for the integration tests (test/env/describe.ts).
+# Idempotent: a second run is a no-op `pulumi up`. Bounded: every wait has a deadline.
+# Env: TESTENV_RECREATE=loki,grafana rebuilds those containers (repair: pulumi up --target-replace);
+# TESTENV_FORCE=1 rebuilds every container.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TESTENV_ROOT"
@@ -19,21 +22,42 @@ START=$(date +%s)
 ensure_engine
 ensure_packages   # the image builds need busybox-static, prometheus, prometheus-node-exporter
 ensure_registry
+if command -v go >/dev/null 2>&1; then
+  bash "$TESTENV_ROOT/test/engine/build-services.sh" || die "building the service binaries failed (test/engine/build-services.sh)"
+else
+  log "WARNING: no Go toolchain: the real service binaries cannot be built; images without them are skipped"
+fi
 bash "$TESTENV_ROOT/test/env/build-images.sh"
+ensure_pulumi
 
-# render is engineer B's CLI; wait (bounded) for it to exist when asked to.
-RENDER_WAIT="${TESTENV_RENDER_WAIT:-0}"
-i=0
-while [ ! -f "$TESTENV_ROOT/scripts/render.ts" ] && [ "$i" -lt "$RENDER_WAIT" ]; do sleep 1; i=$((i + 1)); done
-[ -f "$TESTENV_ROOT/scripts/render.ts" ] || die "scripts/render.ts does not exist yet (npm run render); nothing to launch"
+export LOGGING_BOOTSTRAP_OUT_DIR="$TESTENV_TMP/out"
+bootstrap() { timeout 900 npm run -s bootstrap -- --stack "$TESTENV_STACK" --config-file "$TESTENV_STACK_FILE" "$@"; }
+
+# Rebuild named containers (an undone fault inside a container): a targeted repair replaces them.
+recreate="${TESTENV_RECREATE:-}"
+if [ "${TESTENV_FORCE:-0}" = 1 ]; then recreate="grafana,loki,alloy,prometheus,node-exporter,cadvisor"; fi
+if [ -n "$recreate" ] && pulumi stack output --stack "$TESTENV_STACK" --non-interactive >/dev/null 2>&1; then
+  targets=()
+  for name in ${recreate//,/ }; do
+    name="${name#"$TESTENV_PROJECT"-}"
+    [ "$name" = nodeExporter ] && name=node-exporter
+    urn="$(container_urn "$TESTENV_PROJECT-$name")" || die "no container $TESTENV_PROJECT-$name in the stack"
+    targets+=(--target "$urn")
+  done
+  log "repair: rebuilding ${recreate}"
+  bootstrap --mode repair "${targets[@]}" >"$TESTENV_TMP/repair.log" 2>&1 || { tail -n 40 "$TESTENV_TMP/repair.log" >&2; die "repair failed (see $TESTENV_TMP/repair.log)"; }
+fi
+
+log "pulumi up of stack $TESTENV_STACK ($(pulumi version))"
+bootstrap --mode apply >"$TESTENV_TMP/apply.log" 2>&1 || { tail -n 60 "$TESTENV_TMP/apply.log" >&2; die "bootstrap --mode apply failed (see $TESTENV_TMP/apply.log and the bundle under $LOGGING_BOOTSTRAP_OUT_DIR/runs)"; }
+tail -n 12 "$TESTENV_TMP/apply.log" >&2
+
 log "render: $TESTENV_CONFIG -> $TESTENV_TMP/render"
-timeout 180 npm run -s render -- --stack testenv --config-file "$TESTENV_CONFIG" --out "$TESTENV_TMP/render" >"$TESTENV_TMP/render.log" 2>&1 \
+timeout 180 npm run -s render -- --stack "$TESTENV_STACK" --config-file "$TESTENV_CONFIG" --out "$TESTENV_TMP/render" >"$TESTENV_TMP/render.log" 2>&1 \
   || { cat "$TESTENV_TMP/render.log" >&2; die "render failed"; }
-
-force=(--recreate "${TESTENV_RECREATE:-}")
-[ "${TESTENV_FORCE:-0}" = 1 ] && force+=(--force)
-timeout 600 "$TESTENV_ROOT/node_modules/.bin/tsx" "$TESTENV_ROOT/test/env/launcher.ts" up \
-  --render "$TESTENV_TMP/render" --config-file "$TESTENV_CONFIG" --tmp "$TESTENV_TMP" \
-  --socket "$TESTENV_SOCKET" --health-timeout "${TESTENV_HEALTH_TIMEOUT:-120}" "${force[@]}"
+pulumi stack output --stack "$TESTENV_STACK" --json --non-interactive >"$TESTENV_TMP/outputs.json"
+timeout 120 "$TESTENV_ROOT/node_modules/.bin/tsx" "$TESTENV_ROOT/test/env/describe.ts" \
+  --outputs "$TESTENV_TMP/outputs.json" --config-file "$TESTENV_CONFIG" --stack-file "$TESTENV_STACK_FILE" \
+  --render "$TESTENV_TMP/render" --tmp "$TESTENV_TMP" --socket "$TESTENV_SOCKET" || die "describing the environment failed"
 
 log "testenv up in $(( $(date +%s) - START ))s: $TESTENV_TMP/testenv.json"

@@ -40,10 +40,17 @@ describe("npm run verify on the test environment", () => {
     expect(r.stdout).toMatch(/^  L7 provenance   green /m);
   });
 
-  test("no Grafana password: L5 is red with E_PROOF_DASHBOARDS and the exit code is 2", async () => {
+  test("no password given: L5 reads the one Grafana was given (its container's secret file) and is green", async () => {
     const r = await runTsx([...base, "--levels", "L5", "--json"]);
-    expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout).levels[0]).toMatchObject({ level: "L5", status: "red", code: "E_PROOF_DASHBOARDS", bucket: "proof" });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).levels[0]).toMatchObject({ level: "L5", status: "green" });
+  });
+
+  test("a stale GRAFANA_ADMIN_PASSWORD does not win over the container's file (no failed login, no lockout)", async () => {
+    const r = await runTsx([...base, "--levels", "L5", "--json"], 240_000, { GRAFANA_ADMIN_PASSWORD: "stale-and-wrong" });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).levels[0]).toMatchObject({ level: "L5", status: "green" });
+    expect(r.stdout).not.toContain("stale-and-wrong");
   });
 
   test("bad arguments: exit 3 with E_ENV_USAGE", async () => {

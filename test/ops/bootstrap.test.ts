@@ -146,11 +146,11 @@ describe("bootstrap modes against the stub CLI", () => {
     expect(runs(sb)[0]).toMatchObject({ status: "red", buckets: ["proof"], codes: ["E_PROOF_IDEMPOTENCY"] });
   });
 
-  it("repair: up --target per URN on the named resources only", async () => {
+  it("repair: up on the named resources only, a container rebuilt (--target-replace), others --target", async () => {
     const urn = "urn:pulumi:test::logging-bootstrap::logging-bootstrap:services:Loki$docker:index/container:Container::logging-test-loki";
     const r = await runCli("bootstrap.ts", ["--mode", "repair", "--stack", "test", "--target", urn, "--target", "urn:b"], sb);
     expect(r.code).toBe(0);
-    expect(mutating(sb)).toEqual([[...UP, "--target", urn, "--target", "urn:b"]]);
+    expect(mutating(sb)).toEqual([[...UP, "--target-dependents", "--target-replace", urn, "--target", "urn:b"]]);
     expectNonInteractive(sb);
     const ev = events(bundleDir(sb));
     expect(ev.filter((e) => "BootstrapPlanned" in e).map((e: any) => [e.BootstrapPlanned.service, e.BootstrapPlanned.action])).toEqual([

@@ -1,89 +1,116 @@
-// scripts/e2e.sh: with pulumi, npm and docker replaced by one recording stub, the exact order of the
-// five steps and the destroy checks (containers gone, data volumes unchanged); without the Pulumi CLI
-// or without a Docker engine it must skip cleanly (exit 0, clear message).
-import { execFile } from "node:child_process";
+// test/e2e/e2e.ts with a fake for pulumi, npm, docker and git: the exact order of the steps, and
+// that each check fails the run when what it checks is not so (the real run is `npm run e2e`).
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { REPO } from "./helpers";
+import { e2e, E2EFailure, Run, Tools } from "../e2e/e2e";
+import { tmpDir } from "../verify/fakes";
 
-jest.setTimeout(30_000);
+const O = { stack: "testenv", stackFile: "/t/Pulumi.testenv.yaml", project: "lt", outDir: "" };
+const URN = (c: string) => `urn:pulumi:testenv::logging-bootstrap::logging-bootstrap:stack:ObservabilityStack$docker:index/container:Container::${c}`;
 
-const E2E = path.join(REPO, "scripts", "e2e.sh");
-const STUB = path.join(REPO, "test", "fixtures", "ops", "e2e-bin", "stub");
-const SYSTEM_PATH = `${path.dirname(process.execPath)}:/usr/bin:/bin`;
+interface World {
+  calls: string[];
+  destroyed: boolean;
+  faults: number;
+  repaired: boolean;
+  over: Partial<Record<string, (args: string[]) => Run | undefined>>;
+}
 
-function e2e(env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = execFile("bash", [E2E], { env }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code) : 0, stdout, stderr }));
-    c.stdin?.end();
-  });
+function fake(w: World, outDir: string): Tools {
+  const ok = (stdout = ""): Run => ({ code: 0, stdout, stderr: "" });
+  return {
+    log: () => undefined,
+    async run(cmd, args) {
+      const line = `${cmd} ${args.join(" ")}`;
+      w.calls.push(line.replace(/\/tmp\/lb-e2e-[^/ ]+/g, "<tmp>"));
+      const forced = w.over[cmd]?.(args);
+      if (forced) return forced;
+      if (cmd === "git") return ok(w.destroyed ? "" : "");
+      if (cmd === "pulumi" && args[0] === "version") return ok("v3.274.1\n");
+      if (cmd === "pulumi" && args[0] === "destroy") {
+        w.destroyed = true;
+        return ok();
+      }
+      if (cmd === "pulumi" && args[0] === "stack" && args[1] === "export") {
+        const file = args[args.indexOf("--file") + 1];
+        const res = ["lt-loki", "lt-prometheus"].map((n) => ({ urn: URN(n), type: "docker:index/container:Container", outputs: { name: n } }));
+        fs.writeFileSync(file, JSON.stringify({ deployment: { resources: res } }));
+        return ok();
+      }
+      if (cmd === "docker" && args[0] === "cp" && args[1].startsWith("lt-loki:")) {
+        fs.writeFileSync(args[2], "auth_enabled: false\n");
+        return ok();
+      }
+      if (cmd === "docker" && args[0] === "cp") w.faults++;
+      if (cmd === "docker" && args[0] === "stop") w.faults++;
+      if (cmd === "docker" && args[0] === "ps") return ok(w.destroyed ? "" : "abc\n");
+      if (cmd === "docker" && args[0] === "volume") return ok("lt-loki-data\nlt-grafana-data\n");
+      if (cmd === "npm" && args.includes("--mode")) {
+        const mode = args[args.indexOf("--mode") + 1];
+        if (mode === "repair") w.repaired = true;
+        if (mode === "apply" && args.includes("--json")) {
+          fs.mkdirSync(`${outDir}/runs/r1`, { recursive: true });
+          fs.writeFileSync(`${outDir}/runs/r1/verify.report.json`, JSON.stringify({ report: { status: "green", levels: [] } }));
+          return ok(JSON.stringify({ run_id: "r1", status: "green", errors: [] }));
+        }
+        if (mode === "drift" && w.faults > 0 && !w.repaired) return { code: 1, stdout: JSON.stringify({ run_id: "r2", status: "red", errors: [{ code: "E_PROOF_DRIFT" }] }), stderr: "" };
+      }
+      return ok();
+    },
+  };
 }
 
 let dir: string;
-let log: string;
-let env: NodeJS.ProcessEnv;
+let w: World;
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-"));
-  const bin = path.join(dir, "bin");
-  fs.mkdirSync(bin);
-  for (const tool of ["pulumi", "npm", "docker"]) fs.symlinkSync(STUB, path.join(bin, tool));
-  log = path.join(dir, "calls.log");
-  // A backend URL keeps the script from creating .pulumi/ in the repository.
-  env = { PATH: `${bin}:${SYSTEM_PATH}`, HOME: dir, E2E_LOG: log, PULUMI_BACKEND_URL: `file://${dir}/backend`, E2E_VOLUMES_BEFORE: "logging-test-grafana-data\nlogging-test-loki-data" };
+  dir = tmpDir("lb-e2e-test-");
+  w = { calls: [], destroyed: false, faults: 0, repaired: false, over: {} };
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const calls = () => fs.readFileSync(log, "utf8").trim().split("\n");
-const VOLUMES = "docker volume ls -q --filter label=logging-bootstrap.project=logging-test --filter label=logging-bootstrap.data=true";
-const CONTAINERS = "docker ps -aq --filter label=logging-bootstrap.project=logging-test";
+const boot = (mode: string, ...x: string[]) => `npm run -s bootstrap -- --mode ${mode} --stack testenv --config-file /t/Pulumi.testenv.yaml${x.length ? " " + x.join(" ") : ""}`;
+const VOLUMES = "docker volume ls -q --filter label=logging-bootstrap.project=lt --filter label=logging-bootstrap.data=true";
 
-it("runs diagnose, apply, drift, idempotency, destroy in that order and checks containers and data volumes", async () => {
-  const r = await e2e({ ...env, E2E_VOLUMES_AFTER: "logging-test-grafana-data\nlogging-test-loki-data" });
-  expect(r.stderr).toBe("");
-  expect(r.code).toBe(0);
-  expect(calls()).toEqual([
-    "docker info",
-    "pulumi stack select test --create --non-interactive",
-    "npm run -s bootstrap -- --mode diagnose --stack test",
-    "npm run -s bootstrap -- --mode apply --stack test",
-    "npm run -s bootstrap -- --mode drift --stack test",
-    "pulumi preview --stack test --non-interactive --expect-no-changes",
-    "npm run -s bootstrap -- --mode apply --stack test --verify-idempotency",
+it("runs diagnose, apply, drift, idempotency, faults -> drift -> repair, destroy in that order", async () => {
+  await e2e(fake(w, dir), { ...O, outDir: dir });
+  expect(w.calls).toEqual([
+    "git status --porcelain --untracked-files=all",
+    "pulumi version",
+    boot("diagnose"),
+    boot("apply", "--json"),
+    boot("drift"),
+    "pulumi preview --config-file /t/Pulumi.testenv.yaml --expect-no-changes --stack testenv --non-interactive",
+    boot("apply", "--verify-idempotency"),
+    "docker cp lt-loki:/etc/loki/config.yaml <tmp>/config.yaml",
+    "docker cp <tmp>/config.yaml lt-loki:/etc/loki/config.yaml",
+    boot("drift", "--json"),
+    "docker stop -t 2 lt-prometheus",
+    boot("drift", "--json"),
+    "pulumi stack export --stack testenv --non-interactive --file <tmp>/state.json",
+    boot("repair", "--target", URN("lt-loki"), "--target", URN("lt-prometheus")),
+    boot("drift"),
+    "pulumi preview --config-file /t/Pulumi.testenv.yaml --expect-no-changes --stack testenv --non-interactive",
     VOLUMES,
-    "pulumi destroy --stack test --yes --non-interactive --skip-preview",
-    CONTAINERS,
+    "pulumi destroy --config-file /t/Pulumi.testenv.yaml --yes --skip-preview --stack testenv --non-interactive",
+    "docker ps -aq --filter label=logging-bootstrap.project=lt",
     VOLUMES,
-    "npm run -s recall -- list --stack test --limit 5",
+    "git status --porcelain --untracked-files=all",
+    "npm run -s recall -- list --stack testenv --limit 8",
   ]);
-  expect(r.stdout).toContain("e2e: PASSED");
 });
 
+const red: Run = { code: 1, stdout: "", stderr: "boom" };
 it.each([
-  ["data volumes deleted by destroy", { E2E_VOLUMES_AFTER: "" }, "data volumes changed on destroy"],
-  ["containers left by destroy", { E2E_VOLUMES_AFTER: "logging-test-grafana-data\nlogging-test-loki-data", E2E_CONTAINERS_AFTER: "0123456789ab" }, "containers labelled logging-bootstrap.project=logging-test survived destroy"],
-  ["no data volumes after apply", { E2E_VOLUMES_BEFORE: "" }, "no data volumes labelled"],
-  ["drift found", { E2E_FAIL: "npm run -s bootstrap -- --mode drift" }, "refresh found drift"],
-  ["a second up would change the stack", { E2E_FAIL: "pulumi preview" }, "a second up would change the stack (idempotency violation)"],
-] as const)("fails when %s", async (_what, extra, message) => {
-  const r = await e2e({ ...env, ...extra });
-  expect(r.code).toBe(1);
-  expect(r.stderr).toContain(`e2e: FAILED: ${message}`);
-  expect(r.stdout).not.toContain("e2e: PASSED");
-});
-
-it("skips with a message and exit 0 when pulumi is not on PATH", async () => {
-  const r = await e2e({ PATH: SYSTEM_PATH });
-  expect(r.code).toBe(0);
-  expect(r.stdout).toBe(
-    "e2e: SKIPPED: the Pulumi CLI is not on PATH (install: https://www.pulumi.com/docs/install/).\n" +
-      "e2e: everything else runs without it: npm test, npm run test:integration.\n",
-  );
-});
-
-it("skips with a message and exit 0 when no Docker engine answers", async () => {
-  const r = await e2e({ ...env, E2E_FAIL: "docker info" });
-  expect(r.code).toBe(0);
-  expect(r.stdout).toBe("e2e: SKIPPED: no Docker engine answers (docker info failed); start one (dockerd) or set DOCKER_HOST.\n");
-  expect(calls()).toEqual(["docker info"]);
+  ["verify is not green after apply", () => (w.over.npm = (a) => (a.includes("apply") && a.includes("--json") ? { code: 0, stdout: JSON.stringify({ run_id: "r1", status: "green" }), stderr: "" } : undefined)), /verify straight after apply is missing/],
+  ["drift on a fresh stack", () => (w.over.npm = (a) => (a.includes("drift") && !a.includes("--json") ? red : undefined)), /drift on a freshly applied stack exited 1/],
+  ["a second up would change the stack", () => (w.over.pulumi = (a) => (a[0] === "preview" ? red : undefined)), /a second up would change the stack/],
+  ["a fault does not show as drift", () => (w.over.npm = (a) => (a.includes("drift") && a.includes("--json") ? { code: 0, stdout: "{}", stderr: "" } : undefined)), /should report E_PROOF_DRIFT \(exit 1\), got exit 0/],
+  ["repair fails", () => (w.over.npm = (a) => (a.includes("repair") ? red : undefined)), /^repair exited 1/],
+  ["containers survive destroy", () => (w.over.docker = (a) => (a[0] === "ps" ? { code: 0, stdout: "abc\n", stderr: "" } : undefined)), /survived destroy: abc/],
+  ["destroy deletes a data volume", () => (w.over.docker = (a) => (a[0] === "volume" && w.destroyed ? { code: 0, stdout: "lt-loki-data\n", stderr: "" } : undefined)), /data volumes changed on destroy/],
+  ["the work tree changes", () => (w.over.git = () => (w.destroyed ? { code: 0, stdout: " M Pulumi.testenv.yaml\n", stderr: "" } : undefined)), /git status changed during the run/],
+] as const)("fails when %s", async (_what, arrange, message) => {
+  arrange();
+  const run = e2e(fake(w, dir), { ...O, outDir: dir });
+  await expect(run).rejects.toBeInstanceOf(E2EFailure);
+  await expect(run).rejects.toThrow(message);
 });

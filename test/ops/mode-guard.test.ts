@@ -5,8 +5,10 @@ import {
   classifyPulumiFailure,
   guardPulumiCall,
   idempotencyArgv,
+  isContainerUrn,
   previewArgv,
   refreshArgv,
+  repairArgv,
   subcommandOf,
   upArgv,
 } from "../../scripts/lib/pulumi-cli";
@@ -28,8 +30,16 @@ describe("pulumi argv per mode", () => {
   it("apply is up --yes --non-interactive --policy-pack policy", () => {
     expect(upArgv("test")).toEqual(["up", "--stack", "test", "--yes", "--non-interactive", "--policy-pack", "policy"]);
   });
-  it("repair adds one --target per URN", () => {
+  it("repair adds one --target per URN, --target-replace for a container", () => {
     expect(upArgv("prod", ["urn:a", "urn:b"])).toEqual(["up", "--stack", "prod", "--yes", "--non-interactive", "--policy-pack", "policy", "--target", "urn:a", "--target", "urn:b"]);
+    const c = "urn:pulumi:prod::logging-bootstrap::logging-bootstrap:stack:ObservabilityStack$logging-bootstrap:services:Loki$docker:index/container:Container::p-loki";
+    expect(isContainerUrn(c)).toBe(true);
+    expect(isContainerUrn("urn:pulumi:prod::logging-bootstrap::docker:index/volume:Volume::p-loki-data")).toBe(false);
+    expect(repairArgv("prod", [c, "urn:a"], "policy/config/prod.json", "/tmp/Pulumi.prod.yaml")).toEqual([
+      "up", "--stack", "prod", "--yes", "--non-interactive", "--config-file", "/tmp/Pulumi.prod.yaml", "--policy-pack", "policy", "--policy-pack-config", "policy/config/prod.json",
+      "--target-dependents", "--target-replace", c, "--target", "urn:a",
+    ]);
+    expect(() => guardPulumiCall("repair", repairArgv("prod", [c]))).not.toThrow();
   });
   it("drift and idempotency expect no changes", () => {
     expect(refreshArgv("test")).toEqual(["refresh", "--stack", "test", "--preview-only", "--non-interactive", "--expect-no-changes"]);

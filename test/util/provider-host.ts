@@ -167,12 +167,12 @@ export async function startHost(opts: { env?: NodeJS.ProcessEnv; startTimeoutMs?
   };
 }
 
-/** Run a TypeScript CLI of the project with tsx in an async child process (GRAFANA_ADMIN_PASSWORD cleared). */
-export function runTsx(args: string[], timeoutMs = 240_000): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Run a TypeScript CLI of the project with tsx in an async child process (GRAFANA_ADMIN_PASSWORD cleared unless given in `env`). */
+export function runTsx(args: string[], timeoutMs = 240_000, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), ...args], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, GRAFANA_ADMIN_PASSWORD: "" },
+      env: { ...process.env, GRAFANA_ADMIN_PASSWORD: "", ...env },
       // non-interactive like every CLI run (P17): no stdin
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -17,6 +17,8 @@ import {
   checkProvenance,
   checkReachability,
   checkRules,
+  containerGrafanaPassword,
+  DashboardsInput,
   findMarker,
   parseWgetStatus,
 } from "../../components/verify/checks";
@@ -320,28 +322,52 @@ loki.write "l" {
 });
 
 describe("L5 dashboards", () => {
-  function grafana(uids: string[]): Promise<TestServer> {
-    return server((req) => {
+  type Dash = { uid: string; title: string; provisioned?: boolean };
+  function grafana(dashes: Dash[]): Promise<TestServer> {
+    return server((req, url) => {
       if (req.headers.authorization !== `Basic ${Buffer.from("admin:s3cret-pw").toString("base64")}`) return { status: 401, body: { message: "Unauthorized" } };
-      return { status: 200, body: uids.map((uid, i) => ({ id: i + 1, uid, title: uid, type: "dash-db" })) };
+      const one = /^\/api\/dashboards\/uid\/([^/?]+)$/.exec(url.pathname);
+      if (one) {
+        const d = dashes.find((x) => x.uid === decodeURIComponent(one[1]));
+        if (!d) return { status: 404, body: { message: "Dashboard not found" } };
+        return { status: 200, body: { dashboard: { uid: d.uid, title: d.title }, meta: { type: "db", provisioned: d.provisioned ?? true } } };
+      }
+      return { status: 200, body: dashes.map((d, i) => ({ id: i + 1, uid: d.uid, title: d.title, type: "dash-db" })) };
     });
   }
-  test("green when every provisioned uid is listed (basic auth)", async () => {
-    const s = await grafana(["a", "b"]);
-    const r = await checkDashboards({ grafanaUrl: s.url, user: "admin", password: "s3cret-pw", dashboardUids: ["b"], deadlineSeconds: 1, timeoutMs: 1000 }, makeTestIo());
+  const input = (url: string, over: Partial<DashboardsInput> = {}): DashboardsInput => ({ grafanaUrl: url, user: "admin", password: "s3cret-pw", dashboards: [{ uid: "b", title: "B" }], deadlineSeconds: 1, timeoutMs: 1000, ...over });
+  test("green when every provisioned dashboard is listed, with its uid, title and provisioned flag (basic auth)", async () => {
+    const s = await grafana([{ uid: "a", title: "A" }, { uid: "b", title: "B" }]);
+    const r = await checkDashboards(input(s.url), makeTestIo());
     expect(r.status).toBe("green");
-    expect(s.requests[0].path).toBe("/api/search?type=dash-db");
+    expect(s.requests.map((q) => q.path)).toEqual(["/api/search?type=dash-db", "/api/dashboards/uid/b"]);
     expect(JSON.stringify(r.diagnostics)).not.toContain("s3cret-pw");
   });
   test("a missing dashboard: E_PROOF_DASHBOARDS", async () => {
-    const s = await grafana(["a"]);
-    const r = await checkDashboards({ grafanaUrl: s.url, user: "admin", password: "s3cret-pw", dashboardUids: ["a", "health"], deadlineSeconds: 0.3, timeoutMs: 1000 }, makeTestIo());
+    const s = await grafana([{ uid: "a", title: "A" }]);
+    const r = await checkDashboards(input(s.url, { dashboards: [{ uid: "a", title: "A" }, { uid: "health", title: "H" }], deadlineSeconds: 0.3 }), makeTestIo());
     expect(r).toMatchObject({ status: "red", code: "E_PROOF_DASHBOARDS", findings: ["dashboard health is not listed by Grafana"] });
   });
-  test("wrong password: red and says so", async () => {
-    const s = await grafana(["a"]);
-    const r = await checkDashboards({ grafanaUrl: s.url, user: "admin", password: "wrong", dashboardUids: ["a"], deadlineSeconds: 0, timeoutMs: 1000 }, makeTestIo());
-    expect(r.findings).toEqual(["grafana search API: HTTP 401 (admin credentials refused)"]);
+  test("a dashboard with another title, or not provisioned (saved from the UI): E_PROOF_DASHBOARDS", async () => {
+    const s = await grafana([{ uid: "b", title: "Renamed" }, { uid: "c", title: "C", provisioned: false }]);
+    const r = await checkDashboards(input(s.url, { dashboards: [{ uid: "b", title: "B" }, { uid: "c", title: "C" }], deadlineSeconds: 0 }), makeTestIo());
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_DASHBOARDS" });
+    expect(r.findings).toEqual(['dashboard b: title is "Renamed", rendered "B"', "dashboard c: Grafana does not report it as provisioned (meta.provisioned is false)"]);
+  });
+  test("wrong password: red at once with its own code, one request only (no lockout by retries)", async () => {
+    const s = await grafana([{ uid: "b", title: "B" }]);
+    const r = await checkDashboards(input(s.url, { password: "wrong", deadlineSeconds: 30 }), makeTestIo());
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_GRAFANA_AUTH" });
+    expect(r.findings[0]).toMatch(/^grafana search API: HTTP 401, Grafana refused the admin credentials \(not retried/);
+    expect(s.requests).toHaveLength(1);
+    expect(r.diagnostics.attempts).toBe(1);
+  });
+  test("the password Grafana reads comes from its container's secret file; unreadable: undefined", async () => {
+    const docker = new FakeDocker();
+    docker.addContainer("grafana-c");
+    docker.files.set("grafana-c:/etc/grafana/secrets/admin_password", "from-file\n");
+    expect(await containerGrafanaPassword(makeTestIo(docker), "grafana-c", "/etc/grafana/secrets/admin_password")).toBe("from-file");
+    expect(await containerGrafanaPassword(makeTestIo(docker), "grafana-c", "/nope")).toBeUndefined();
   });
 });
 

@@ -28,7 +28,11 @@ beforeAll(async () => {
       ? { status: 401, body: { message: "Unauthorized" } }
       : url.pathname === "/api/user"
         ? { status: 200, body: { id: 1, login: "admin", isGrafanaAdmin: true } }
-        : { status: 200, body: uids.map((uid) => ({ uid, type: "dash-db", title: uid })) },
+        : url.pathname.startsWith("/api/dashboards/uid/")
+          ? uids.includes(url.pathname.split("/").pop()!)
+            ? { status: 200, body: { dashboard: { uid: url.pathname.split("/").pop(), title: "Health" }, meta: { provisioned: true } } }
+            : { status: 404, body: { message: "Dashboard not found" } }
+          : { status: 200, body: uids.map((uid) => ({ uid, type: "dash-db", title: "Health" })) },
   );
   rulesText = await serializeProvider(proofProvider("L6"));
   dashText = await serializeProvider(proofProvider("L5"));
@@ -154,7 +158,7 @@ describe("RuleProof (L6) through the host", () => {
 });
 
 describe("DashboardProof (L5): the secret password is an input only", () => {
-  const inputs = () => ({ __provider: dashText, grafanaUrl: grafana.url, user: "admin", adminPassword: PASSWORD, dashboardUids: ["lb-health"], deadlineSeconds: 0, timeoutMs: 1000, grafanaContainer: "none", passwordFile: "/none" });
+  const inputs = () => ({ __provider: dashText, grafanaUrl: grafana.url, user: "admin", adminPassword: PASSWORD, dashboards: [{ uid: "lb-health", title: "Health" }], deadlineSeconds: 0, timeoutMs: 1000, grafanaContainer: "none", passwordFile: "/none" });
 
   test("Create green; the password appears nowhere in the outputs; Read (no password in state) stays green", async () => {
     uids = ["lb-health"];
