@@ -1,12 +1,10 @@
 #!/usr/bin/env bash
 # Builds the test environment's images offline and pushes them to the local registry, so pulls and
 # RepoDigests are real:
-#   real:    127.0.0.1:5000/testenv/prometheus:v2.42.0     (Debian's prometheus 2.42 + promtool)
-#            127.0.0.1:5000/testenv/node-exporter:v1.5.0   (Debian's prometheus-node-exporter 1.5)
 #   doubles: 127.0.0.1:5000/doubles/{grafana,loki,alloy,cadvisor}:<upstream tag they imitate>
 #            (the host's node + busybox + test/env/doubles/*.js; see test/env/doubles/README.md)
 #   probe:   127.0.0.1:5000/testenv/busybox:1.35            (busybox only, for short-lived probes)
-#   upstream builds, only when test/engine/build-services.sh has put their binaries in
+#   real:    upstream builds, only when test/engine/build-services.sh has put their binaries in
 #   .tools/services/bin (skipped, with a log line, when not), shaped like upstream's images
 #   (busybox base, same paths, users, ENTRYPOINT/CMD; see test/engine/services/README.md):
 #            127.0.0.1:5000/testenv/prometheus:v3.14.0       (+ promtool)
@@ -29,8 +27,6 @@ mkdir -p "$BUILD"
 PATH_ENV="PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # Image refs (the testenv stack config points at these; keep in sync with Pulumi.testenv.yaml).
-IMG_PROMETHEUS="$TESTENV_REGISTRY/testenv/prometheus:v2.42.0"
-IMG_NODE_EXPORTER="$TESTENV_REGISTRY/testenv/node-exporter:v1.5.0"
 IMG_BUSYBOX="$TESTENV_REGISTRY/testenv/busybox:1.35"
 IMG_GRAFANA="$TESTENV_REGISTRY/doubles/grafana:11.1.0"
 IMG_LOKI="$TESTENV_REGISTRY/doubles/loki:3.0.0"
@@ -123,45 +119,6 @@ import_push() {
   timeout 300 docker import "${args[@]}" "$tarball" "$ref" >/dev/null
   timeout 300 docker push "$ref" >/dev/null
   log "built and pushed $ref ($(registry_digest "$ref"))"
-}
-
-build_prometheus() {
-  local hash; hash="$(hash_inputs /usr/bin/prometheus /usr/bin/promtool "$SELF")"
-  if is_cached "$IMG_PROMETHEUS" "$hash"; then log "cached $IMG_PROMETHEUS"; return 0; fi
-  local root="$BUILD/prometheus"
-  base_rootfs "$root"
-  cp /usr/bin/prometheus /usr/bin/promtool "$root/bin/"
-  copy_libs "$root" /usr/bin/prometheus; copy_libs "$root" /usr/bin/promtool
-  # Like prom/prometheus: config dir and TSDB dir owned by nobody, default config that scrapes itself.
-  mkdir -p "$root/etc/prometheus" "$root/prometheus"
-  cat >"$root/etc/prometheus/prometheus.yml" <<'EOF'
-global:
-  scrape_interval: 15s
-scrape_configs:
-  - job_name: prometheus
-    static_configs:
-      - targets: ["localhost:9090"]
-EOF
-  chown -R 65534:65534 "$root/etc/prometheus" "$root/prometheus"
-  pack "$root" "$BUILD/prometheus.tar"
-  import_push "$IMG_PROMETHEUS" "$BUILD/prometheus.tar" "$hash" \
-    "USER nobody" "WORKDIR /prometheus" "EXPOSE 9090" \
-    'ENTRYPOINT ["/bin/prometheus"]' \
-    'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]' \
-    "LABEL org.opencontainers.image.title=prometheus-debian-2.42 logging-testenv.kind=real"
-}
-
-build_node_exporter() {
-  local hash; hash="$(hash_inputs /usr/bin/prometheus-node-exporter "$SELF")"
-  if is_cached "$IMG_NODE_EXPORTER" "$hash"; then log "cached $IMG_NODE_EXPORTER"; return 0; fi
-  local root="$BUILD/node-exporter"
-  base_rootfs "$root"
-  cp /usr/bin/prometheus-node-exporter "$root/bin/node_exporter"
-  copy_libs "$root" /usr/bin/prometheus-node-exporter
-  pack "$root" "$BUILD/node-exporter.tar"
-  import_push "$IMG_NODE_EXPORTER" "$BUILD/node-exporter.tar" "$hash" \
-    "USER nobody" "EXPOSE 9100" 'ENTRYPOINT ["/bin/node_exporter"]' \
-    "LABEL org.opencontainers.image.title=node-exporter-debian-1.5 logging-testenv.kind=real"
 }
 
 build_busybox() {
@@ -429,8 +386,6 @@ main() {
   if [ "${1:-}" = upstream ]; then   # `build-images.sh upstream`: only the upstream-build images
     build_upstream_images; rm -rf "$BUILD"; return 0
   fi
-  build_prometheus
-  build_node_exporter
   build_busybox
   build_doubles
   build_upstream_images

@@ -37,8 +37,7 @@ ensure_packages() {
   local missing=""
   if ! command -v docker >/dev/null || { ! engine_up && ! command -v dockerd >/dev/null; }; then missing="$missing docker.io"; fi
   [ -x /bin/busybox ] || missing="$missing busybox-static"
-  command -v prometheus >/dev/null && command -v promtool >/dev/null || missing="$missing prometheus"
-  command -v prometheus-node-exporter >/dev/null || missing="$missing prometheus-node-exporter"
+  command -v promtool >/dev/null || missing="$missing prometheus"   # promtool: npm test checks rendered rules
   command -v docker-registry >/dev/null || missing="$missing docker-registry"
   command -v curl >/dev/null || missing="$missing curl"   # registry probes (registry_up, build-images.sh)
   [ -z "$missing" ] && return 0

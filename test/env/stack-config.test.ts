@@ -30,8 +30,8 @@ test("images: real ones from 127.0.0.1:5000/testenv, doubles named as doubles", 
     grafana: "127.0.0.1:5000/doubles/grafana:11.1.0",
     loki: "127.0.0.1:5000/doubles/loki:3.0.0",
     alloy: "127.0.0.1:5000/doubles/alloy:v1.2.1",
-    prometheus: "127.0.0.1:5000/testenv/prometheus:v2.42.0",
-    nodeExporter: "127.0.0.1:5000/testenv/node-exporter:v1.5.0",
+    prometheus: "127.0.0.1:5000/testenv/prometheus:v3.14.0",
+    nodeExporter: "127.0.0.1:5000/testenv/node-exporter:v1.12.1",
     cadvisor: "127.0.0.1:5000/doubles/cadvisor:v0.49.1",
   });
 });

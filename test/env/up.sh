@@ -20,7 +20,7 @@ cd "$TESTENV_ROOT"
 START=$(date +%s)
 
 ensure_engine
-ensure_packages   # the image builds need busybox-static, prometheus, prometheus-node-exporter
+ensure_packages   # busybox-static for the images, docker-registry, curl
 ensure_registry
 if command -v go >/dev/null 2>&1; then
   bash "$TESTENV_ROOT/test/engine/build-services.sh" || die "building the service binaries failed (test/engine/build-services.sh)"

@@ -131,20 +131,20 @@ describe("containers", () => {
 });
 
 describe("real binaries", () => {
-  test("Prometheus is 2.42 and loaded the rendered rule file", async () => {
+  test("Prometheus is the upstream 3.14.0 built from its Go module, and loaded the rendered rule file", async () => {
     const b = JSON.parse((await get(url("prometheus", "/api/v1/status/buildinfo"))).text);
     expect(b.status).toBe("success");
-    expect(b.data.version).toBe("2.42.0+ds"); // Debian's build of 2.42.0
+    expect(b.data.version).toBe("3.14.0");
     const rules = JSON.parse((await get(url("prometheus", "/api/v1/rules"))).text);
     expect(rules.status).toBe("success");
     expect(rules.data.groups.map((g: { file: string }) => g.file)).toContain("/etc/prometheus/rules/logging-bootstrap.rules.yml");
   });
-  test("node-exporter is 1.5", async () => {
+  test("node-exporter is the upstream 1.12.1", async () => {
     const m = await get(url("nodeExporter", "/metrics"));
     expect(m.status).toBe(200);
     const build = metricLabels(m.text, "node_exporter_build_info");
     expect(build.length).toBe(1);
-    expect(build[0].version).toBe("1.5.0");
+    expect(build[0].version).toBe("1.12.1");
   });
 });
 
