@@ -101,8 +101,8 @@ export interface ServiceSpec {
   /** Where the data volume is mounted, if the service keeps data. */
   dataPath?: string;
   privileged?: boolean;
-  /** Named exception to a hardening rule, recorded as a container label for reviewers. */
-  exception?: string;
+  /** Named exceptions to hardening rules, recorded as one container label for reviewers. */
+  exceptions?: string[];
 }
 
 /**
@@ -136,7 +136,7 @@ export function containerArgs(
   }));
   if (spec.dataPath && refs.dataVolume !== undefined) volumes.push({ volumeName: refs.dataVolume, containerPath: spec.dataPath, readOnly: false });
   const labels = containerLabels(cfg, svc);
-  if (spec.exception) labels.push({ label: "logging-bootstrap.exception", value: spec.exception });
+  if (spec.exceptions?.length) labels.push({ label: "logging-bootstrap.exception", value: spec.exceptions.join("; ") });
   const args: docker.ContainerArgs = {
     name: containerName(cfg, svc),
     image: refs.imageId,

@@ -30,6 +30,13 @@ import type { RenderedFile } from "./render";
 import { prometheusArgs } from "./render/prometheus";
 import { SecretFile, ServiceArgs, ServiceComponent, ServiceSpec } from "./service";
 
+/**
+ * Recorded on the containers that mount the Docker socket (Alloy for log discovery, cAdvisor for
+ * container metadata). The mount is read-only, but that restricts nothing: the API behind the
+ * socket is the whole engine. The containers-hardened policy requires this text.
+ */
+export const DOCKER_SOCKET_EXCEPTION = "docker-socket: the Docker socket gives full control of the engine (root on the host); a read-only mount does not restrict the API";
+
 export function wgetHealth(svc: ServiceName, path: string): string[] {
   return ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${CONTAINER_PORT[svc]}${path}`];
 }
@@ -92,7 +99,10 @@ export function alloySpec(cfg: StackConfig): ServiceSpec {
       { hostPath: cfg.paths.journalDir, containerPath: JOURNAL_IN_CONTAINER, readOnly: true },
     ],
     dataPath: DATA_PATH.alloy,
-    exception: "runs-as-root: reads the Docker socket and the host journal (group ids differ per host); both mounted read-only",
+    exceptions: [
+      "runs-as-root: reads the host journal and the Docker socket, whose group ids differ per host",
+      DOCKER_SOCKET_EXCEPTION,
+    ],
   };
 }
 
@@ -127,9 +137,8 @@ export function cadvisorSpec(cfg: StackConfig): ServiceSpec {
       { hostPath: HOST_SYSTEM_PATHS.dockerLib, containerPath: "/var/lib/docker", readOnly: true },
       { hostPath: HOST_SYSTEM_PATHS.devDisk, containerPath: "/dev/disk", readOnly: true },
     ],
-    ...(cfg.cadvisor.privileged
-      ? { privileged: true, exception: "privileged: cAdvisor reads host cgroups, /dev/kmsg and container runtime state" }
-      : {}),
+    ...(cfg.cadvisor.privileged ? { privileged: true } : {}),
+    exceptions: [...(cfg.cadvisor.privileged ? ["privileged: cAdvisor reads host cgroups, /dev/kmsg and container runtime state"] : []), DOCKER_SOCKET_EXCEPTION],
   };
 }
 

@@ -38,7 +38,11 @@ export function hostDirsScript(cfg: StackConfig): string {
     const owner = DATA_OWNER[svc];
     if (!dir || !DATA_PATH[svc] || !owner) continue;
     lines.push(`mkdir -p -- ${shellQuote(dir)}`);
-    lines.push(`chown ${owner} ${shellQuote(dir)} 2>/dev/null || echo "warning: could not chown ${owner} ${dir}; the ${svc} container may not write its data" >&2`);
+    // Every value is a quoted word and reaches the warning through printf's arguments, never its
+    // format: a path is data to the shell, whatever characters it holds.
+    lines.push(
+      `chown -- ${shellQuote(owner)} ${shellQuote(dir)} 2>/dev/null || printf 'warning: could not chown %s %s; the %s container may not write its data\\n' ${shellQuote(owner)} ${shellQuote(dir)} ${shellQuote(svc)} >&2`,
+    );
   }
   return lines.join("\n") + "\n";
 }

@@ -28,11 +28,11 @@ export interface LintReport {
   warnings: Finding[];
 }
 
-/** Lint one file; never throws (file problems are findings). */
-export function lintFile(file: string): LintReport {
+/** Lint one file; never throws (file problems are findings). `digests`: image ref -> digest where known. */
+export function lintFile(file: string, digests: Record<string, string> = {}): LintReport {
   const f = readStackFile(file);
   if (f.findings.length > 0) return { ok: false, errors: f.findings, warnings: [] };
-  const r = lintConfig(f.projectConfig, { secretKeys: f.projectSecretKeys, migrate: false });
+  const r = lintConfig(f.projectConfig, { secretKeys: f.projectSecretKeys, migrate: false, digests });
   const errors = [...r.errors, ...namespaceFindings(Object.keys(f.pulumiConfig))];
   return { ok: errors.length === 0, errors, warnings: r.warnings };
 }
@@ -53,7 +53,31 @@ function usage(message: string, json: boolean): number {
   return 1;
 }
 
-export function main(argv: string[]): number {
+/**
+ * The digests of a stack's tag-pinned images that this Docker engine has (RepoDigests of the same
+ * repository); nothing is pulled. No engine: none known.
+ */
+export async function localDigests(file: string): Promise<Record<string, string>> {
+  const images = readStackFile(file).projectConfig.images;
+  if (!images || typeof images !== "object") return {};
+  const out: Record<string, string> = {};
+  try {
+    const { default: Docker } = await import("dockerode");
+    const docker = new Docker();
+    for (const ref of Object.values(images as Record<string, unknown>)) {
+      if (typeof ref !== "string" || ref.includes("@")) continue;
+      const repo = ref.replace(/:[^/:]+$/, "");
+      const info = await docker.getImage(ref).inspect().catch(() => undefined);
+      const d = info?.RepoDigests?.find((x) => x.startsWith(`${repo}@sha256:`));
+      if (d) out[ref] = d.slice(repo.length + 1);
+    }
+  } catch {
+    /* no engine here: nothing is known */
+  }
+  return out;
+}
+
+export async function main(argv: string[]): Promise<number> {
   const json = argv.includes("--json");
   let parsed;
   try {
@@ -82,7 +106,7 @@ export function main(argv: string[]): number {
     if (files.length !== 1) return usage(files.length === 0 ? "missing <stack file>" : "pass exactly one stack file", json);
     file = files[0];
   }
-  const report = lintFile(file);
+  const report = lintFile(file, await localDigests(file));
   if (json) process.stdout.write(`${JSON.stringify({ ok: report.ok, errors: report.errors, warnings: report.warnings }, null, 2)}\n`);
   else process.stdout.write(formatHuman(file, report));
   return report.ok ? 0 : 2;

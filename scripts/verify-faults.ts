@@ -11,7 +11,7 @@ import type { ErrorCode } from "../contracts/errors";
 import type { ServiceName } from "../contracts/config/schema";
 import { makeIo } from "../components/verify/io";
 import type { DesiredState } from "../components/verify/spec";
-import { imagesFromRecord, levelRunners, SuiteOptions, SuiteOverrides } from "../components/verify/suite";
+import { imagesFromRecord, runLevel, SuiteOptions, SuiteOverrides } from "../components/verify/suite";
 import type { Io, Level, ProofResult } from "../components/verify/types";
 import { LEVELS } from "../components/verify/types";
 import { grafanaPasswordFrom, loadDesired } from "./verify";
@@ -394,7 +394,7 @@ export async function runMatrix(ctx: FaultContext, base: SuiteOptions, levels: L
   const out: FaultOutcome[] = [];
   const pick = (r: ProofResult) => ({ status: r.status, code: r.code, findings: r.findings });
   const lim = deps?.limits ?? MATRIX_LIMITS;
-  const run = deps?.run ?? ((level: Level, o: SuiteOverrides) => levelRunners(ctx.desired, { ...base, overrides: o })[level](ctx.io));
+  const run = deps?.run ?? ((level: Level, o: SuiteOverrides) => runLevel(ctx.desired, ctx.io, { ...base, overrides: o }, level));
   for (const f of (deps?.faults ?? faults()).filter((x) => levels.includes(x.level))) {
     const runner = (o: SuiteOverrides) => () => run(f.level, o);
     const expectedCode = EXPECTED[f.level];

@@ -98,6 +98,9 @@ export function renderPrometheusRules(_cfg: StackConfig): string {
 export function prometheusArgs(cfg: StackConfig): string[] {
   const args = [`--config.file=${FILES.prometheusConfig}`, "--storage.tsdb.path=/prometheus"];
   if (!retentionInConfigFile(cfg.images.prometheus)) args.push(`--storage.tsdb.retention.time=${cfg.retention.metrics}`);
-  args.push("--web.enable-lifecycle", `--web.listen-address=0.0.0.0:${CONTAINER_PORT.prometheus}`);
+  // The lifecycle API (POST /-/reload, /-/quit) has no authentication: only when asked for, and the
+  // lint and the lifecycle-api-local policy keep it off a LAN-published port.
+  if (cfg.prometheus.webLifecycle) args.push("--web.enable-lifecycle");
+  args.push(`--web.listen-address=0.0.0.0:${CONTAINER_PORT.prometheus}`);
   return args;
 }

@@ -84,6 +84,15 @@ export function metricNames(text: string): Set<string> {
   return names;
 }
 
+/** The value of an unlabelled sample in a Prometheus text exposition (undefined when absent). */
+export function metricValue(text: string, name: string): number | undefined {
+  for (const raw of text.split("\n")) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\s+(\S+)/.exec(raw.trim());
+    if (m && m[1] === name) return Number(m[2]);
+  }
+  return undefined;
+}
+
 /** Every way the answer falls short of the endpoint's contract; empty means green. */
 export function evaluateGreen(ep: Pick<HealthEndpoint, "id" | "expectStatus" | "green">, status: number, body: string): string[] {
   const out: string[] = [];

@@ -12,9 +12,25 @@ export const systemClock: Clock = {
 };
 
 export const realFiles: FileIo = {
-  appendFile: (p, data) => fs.promises.appendFile(p, data),
+  // O_NOFOLLOW: a marker path that a local user replaced by a link (logsRoot may sit in a
+  // world-writable directory) fails with ELOOP instead of appending to the link's target.
+  appendFile: async (p, data) => {
+    const fh = await fs.promises.open(p, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o644);
+    try {
+      await fh.appendFile(data);
+    } finally {
+      await fh.close();
+    }
+  },
   mkdirp: async (p) => {
     await fs.promises.mkdir(p, { recursive: true });
+  },
+  isSymlink: async (p) => {
+    try {
+      return (await fs.promises.lstat(p)).isSymbolicLink();
+    } catch {
+      return false;
+    }
   },
 };
 

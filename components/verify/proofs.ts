@@ -87,9 +87,11 @@ export class Proofs extends pulumi.ComponentResource {
     }
     if (levels.has("L4")) {
       const deps: ServiceName[] = ["loki", "alloy"];
-      // After ingestion when both run: the labels the marker stream carries are then present.
+      // The labels are checked on the stream of L3's own marker (no traffic of the host needed);
+      // a new marker (L3 re-proved) re-runs this proof.
       const after = this.ingestion ? [this.ingestion] : [];
-      this.labels = new LabelProof(`${p}-labels`, { ...labelsSpec(d), containerIds: ids(deps) }, opt([...containers(deps), ...healthOf(deps), ...after]));
+      const marker = this.ingestion ? { marker: this.ingestion.marker } : {};
+      this.labels = new LabelProof(`${p}-labels`, { ...labelsSpec(d), ...marker, containerIds: ids(deps) }, opt([...containers(deps), ...healthOf(deps), ...after]));
     }
     if (levels.has("L5")) {
       this.dashboards = new DashboardProof(

@@ -76,8 +76,10 @@ export class ReachabilityProof extends ProofResource {
   }
 }
 export class IngestionProof extends ProofResource {
+  /** The marker of the last apply: the line whose stream the label proof checks. */
+  declare readonly marker: pulumi.Output<string>;
   constructor(name: string, args: Inputs<PlainArgs>, opts?: pulumi.CustomResourceOptions) {
-    super("L3", "IngestionProof", name, args, opts);
+    super("L3", "IngestionProof", name, { ...args, marker: undefined }, opts);
   }
 }
 export class LabelProof extends ProofResource {

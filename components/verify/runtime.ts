@@ -8,7 +8,7 @@ import { makeIo } from "./io";
 import type { Io, Level, ProofResult } from "./types";
 
 /** Properties the provider owns in its outputs (never compared as desired state). */
-export const OUTPUT_KEYS = ["status", "code", "findings", "level"] as const;
+export const OUTPUT_KEYS = ["status", "code", "findings", "level", "marker"] as const;
 /** Inputs that must never be stored in outputs. */
 export const SECRET_KEYS = ["adminPassword"] as const;
 const PROVIDER_KEY = "__provider";
@@ -47,8 +47,8 @@ export function proofId(level: Level, props: Props): string {
  * Outputs: the desired inputs (minus secrets) plus the verdict. Nothing time-dependent: a healthy
  * stack read back gives exactly these again, so `pulumi refresh` shows no changes.
  */
-export function proofOutputs(level: Level, props: Props, r: Pick<ProofResult, "status" | "code" | "findings">): Props {
-  const out: Props = { ...desired(props), level, status: r.status, findings: [...r.findings] };
+export function proofOutputs(level: Level, props: Props, r: Pick<ProofResult, "status" | "code" | "findings" | "outputs">): Props {
+  const out: Props = { ...desired(props), ...(r.outputs ?? {}), level, status: r.status, findings: [...r.findings] };
   if (r.code) out.code = r.code;
   return out;
 }
@@ -58,9 +58,9 @@ export const REQUIRED_INPUTS: Record<Level, string[]> = {
   L1: ["service", "endpoints", "policy"],
   L2: ["probe", "url", "expectStatus"],
   L3: ["lokiUrl", "logsRoot", "markerFile", "timeoutSeconds", "pollIntervalMs"],
-  L4: ["lokiUrl", "requiredLabels", "cardinalityLimit", "alloyConfig"],
+  L4: ["lokiUrl", "requiredLabels", "cardinalityLimit", "alloyConfig", "projectName", "markerSelector", "markerLookbackSeconds", "redactions"],
   L5: ["grafanaUrl", "dashboards"],
-  L6: ["prometheusUrl", "expectedGroups"],
+  L6: ["prometheusUrl", "expectedRules"],
   L7: ["containers"],
   L8: ["containers"],
 };
@@ -118,7 +118,8 @@ export async function runProof(level: Level, props: Props, mode: "apply" | "read
         return await checks.checkReachability(p, io);
       case "L3":
         if (mode === "read") {
-          return await checks.checkIngestionPath({ lokiUrl: String(props.lokiUrl), alloyUrl: typeof props.alloyUrl === "string" ? props.alloyUrl : undefined, timeoutMs: 3000 }, io);
+          const str = (k: string) => (typeof props[k] === "string" ? (props[k] as string) : undefined);
+          return await checks.checkIngestionPath({ lokiUrl: String(props.lokiUrl), alloyUrl: str("alloyUrl"), projectName: str("projectName"), marker: str("marker"), timeoutMs: 3000 }, io);
         }
         return await checks.checkIngestion(p, io);
       case "L4":

@@ -5,6 +5,9 @@ import type { ServiceName, StackConfig } from "../../contracts/config/schema";
 import { SERVICES } from "../../contracts/config/schema";
 import { CONTAINER_PORT, FILES, GRAFANA_RESET_COMMAND, KEBAB } from "../defaults";
 import { endpointUrl } from "../service";
+import { ingestionSelector } from "./checks/ingestion";
+import type { RedactionLike } from "../../contracts/config/redaction";
+import { parseDuration } from "../../contracts/config/values";
 import type { DriftInput, ExpectedDashboard, HealthInput, IngestionInput, LabelsInput, ProbeSpec, ProvenanceTarget, ReachabilityInput, RulesInput } from "./checks";
 import { endpointById, endpointsFor, HEALTH_CONTRACT, HealthContract } from "./contract";
 import type { Level } from "./types";
@@ -86,13 +89,20 @@ export function reachabilitySpec(d: DesiredState): ReachabilityInput {
   };
 }
 
-export function ingestionSpec(d: DesiredState): IngestionInput & { alloyUrl?: string } {
-  const input: IngestionInput & { alloyUrl?: string } = {
+/** The configured redactions as the proofs use them (replacement defaulted, canary when given). */
+function redactionsOf(d: DesiredState): RedactionLike[] {
+  return d.config.alloy.redactions.map((r) => ({ name: r.name, pattern: r.pattern, replacement: r.replacement, ...(r.canary !== undefined ? { canary: r.canary } : {}) }));
+}
+
+export function ingestionSpec(d: DesiredState): IngestionInput & { alloyUrl?: string; projectName: string } {
+  const input: IngestionInput & { alloyUrl?: string; projectName: string } = {
     lokiUrl: requireUrl(d.config, "loki"),
     logsRoot: d.config.paths.logsRoot,
     markerFile: MARKER_FILE,
     timeoutSeconds: d.config.verify.timeoutSeconds,
     pollIntervalMs: 500,
+    redactions: redactionsOf(d),
+    projectName: d.config.projectName,
   };
   const alloyUrl = endpointUrl(d.config as StackConfig, "alloy");
   if (alloyUrl) input.alloyUrl = alloyUrl;
@@ -105,7 +115,8 @@ function fileContent(d: DesiredState, svc: ServiceName, path: string): string {
   return f.content;
 }
 
-export function labelsSpec(d: DesiredState): LabelsInput {
+/** L4's inputs without the marker, which comes from L3's result (the program wires L3's output in). */
+export function labelsSpec(d: DesiredState): Omit<LabelsInput, "marker"> {
   const a = d.config.alloy;
   return {
     lokiUrl: requireUrl(d.config, "loki"),
@@ -117,6 +128,11 @@ export function labelsSpec(d: DesiredState): LabelsInput {
     journaldUnits: [...a.journaldUnits],
     redactionCount: a.redactions.length,
     timeoutMs: 5000,
+    projectName: d.config.projectName,
+    markerSelector: ingestionSelector({ logsRoot: d.config.paths.logsRoot, markerFile: MARKER_FILE }),
+    // The marker stays provable as long as Loki keeps it.
+    markerLookbackSeconds: Math.floor((parseDuration(d.config.retention.logs) ?? 86_400_000) / 1000),
+    redactions: redactionsOf(d),
   };
 }
 
@@ -133,12 +149,12 @@ export function expectedDashboards(files: DesiredFile[]): ExpectedDashboard[] {
     .sort((a, b) => a.uid.localeCompare(b.uid));
 }
 
-/** Rule group names in the rendered rules file. */
-export function ruleGroups(files: DesiredFile[]): string[] {
+/** The rendered rules file: group name -> the names (alert or record) of its rules. */
+export function expectedRules(files: DesiredFile[]): Record<string, string[]> {
   const f = files.find((x) => x.path === FILES.prometheusRules);
-  if (!f) return [];
-  const doc = YAML.parse(f.content) as { groups?: { name?: unknown }[] };
-  return (doc.groups ?? []).map((g) => String(g.name)).sort();
+  if (!f) return {};
+  const doc = YAML.parse(f.content) as { groups?: { name?: unknown; rules?: { alert?: unknown; record?: unknown }[] }[] };
+  return Object.fromEntries((doc.groups ?? []).map((g) => [String(g.name), (g.rules ?? []).map((r) => String(r.alert ?? r.record)).sort()]));
 }
 
 export function dashboardsSpec(d: DesiredState): { grafanaUrl: string; user: string; dashboards: ExpectedDashboard[]; deadlineSeconds: number; timeoutMs: number; grafanaContainer: string; passwordFile: string } {
@@ -172,7 +188,7 @@ export function grafanaAdminSpec(cfg: DesiredState["config"], container: string)
 }
 
 export function rulesSpec(d: DesiredState): RulesInput {
-  return { prometheusUrl: requireUrl(d.config, "prometheus"), expectedGroups: ruleGroups(d.files.prometheus), deadlineSeconds: 60, timeoutMs: 3000 };
+  return { prometheusUrl: requireUrl(d.config, "prometheus"), expectedRules: expectedRules(d.files.prometheus), deadlineSeconds: 60, timeoutMs: 3000 };
 }
 
 /** L7 targets; imageId/repoDigest are the recorded RemoteImage values (or what the caller resolved). */

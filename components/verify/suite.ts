@@ -71,8 +71,24 @@ function timed(level: Level, io: Io, f: () => Promise<ProofResult>): Promise<Pro
   });
 }
 
+/** A level's runner; `before` holds the results of the levels it runs after (LEVEL_AFTER). */
+export type LevelRunner = (io: Io, before: Partial<Record<Level, ProofResult>>) => Promise<ProofResult>;
+
+/**
+ * The order the program declares (proofs.ts): L4 checks the stream of L3's marker, so it runs after
+ * L3 and asking for L4 brings L3 along. Every other level is independent.
+ */
+export const LEVEL_AFTER: Partial<Record<Level, Level[]>> = { L4: ["L3"] };
+
+/** The levels to run for a request: the asked ones plus what they run after, in LEVELS order. */
+export function withPrerequisites(levels: readonly Level[]): Level[] {
+  const want = new Set(levels);
+  for (const l of levels) for (const p of LEVEL_AFTER[l] ?? []) want.add(p);
+  return LEVELS.filter((l) => want.has(l));
+}
+
 /** One runner per level, built from the desired state. */
-export function levelRunners(d: DesiredState, opts: SuiteOptions): Record<Level, (io: Io) => Promise<ProofResult>> {
+export function levelRunners(d: DesiredState, opts: SuiteOptions): Record<Level, LevelRunner> {
   const o = opts.overrides ?? {};
   return {
     L1: async (io) => {
@@ -99,10 +115,12 @@ export function levelRunners(d: DesiredState, opts: SuiteOptions): Record<Level,
       if (o.pollIntervalMs !== undefined) spec.pollIntervalMs = o.pollIntervalMs;
       return checks.checkIngestion(spec, io);
     },
-    L4: (io) => {
+    L4: (io, before) => {
       const spec = labelsSpec(d);
       if (o.lookbackSeconds !== undefined) spec.lookbackSeconds = o.lookbackSeconds;
-      return checks.checkLabels(spec, io);
+      // The stream L3 caused in this run (as in the program, where L4 takes L3's marker).
+      const marker = before.L3?.outputs?.marker;
+      return checks.checkLabels({ ...spec, ...(typeof marker === "string" ? { marker } : {}) }, io);
     },
     L5: async (io) => {
       const spec = dashboardsSpec(d);
@@ -126,6 +144,16 @@ export function levelRunners(d: DesiredState, opts: SuiteOptions): Record<Level,
   };
 }
 
+/** One level with what it runs after (L4 after L3): the level's own result. */
+export async function runLevel(d: DesiredState, io: Io, opts: SuiteOptions, level: Level): Promise<ProofResult> {
+  const r = await runSuite(d, io, { ...opts, levels: [level], parallel: false });
+  const mine = r.levels.find((x) => x.level === level)!;
+  const { name: _n, bucket: _b, ...result } = mine;
+  void _n;
+  void _b;
+  return result;
+}
+
 export function exitCodeOf(levels: ProofResult[]): 0 | 1 | 2 {
   if (levels.some((l) => l.status === "red")) return 2;
   if (levels.some((l) => l.status === "warn")) return 1;
@@ -133,17 +161,30 @@ export function exitCodeOf(levels: ProofResult[]): 0 | 1 | 2 {
 }
 
 export async function runSuite(d: DesiredState, io: Io, opts: SuiteOptions = {}): Promise<SuiteReport> {
-  const levels = (opts.levels ?? enabledLevels(d.config)).filter((l) => LEVELS.includes(l));
+  const levels = withPrerequisites((opts.levels ?? enabledLevels(d.config)).filter((l) => LEVELS.includes(l)));
   const runners = levelRunners(d, opts);
   const parallel = opts.parallel ?? true;
   const t0 = io.clock.now();
+  const done: Partial<Record<Level, ProofResult>> = {};
+  const started = new Map<Level, Promise<ProofResult>>();
+  // Each level starts once the levels it runs after have finished; in parallel mode independent
+  // levels overlap (L3 waits for ingestion, the rest finish meanwhile), in sequence they do not.
+  const run = (l: Level): Promise<ProofResult> => {
+    let p = started.get(l);
+    if (!p) {
+      p = Promise.all((LEVEL_AFTER[l] ?? []).filter((x) => levels.includes(x)).map(run))
+        .then(() => timed(l, io, () => runners[l](io, done)))
+        .then((r) => (done[l] = r));
+      started.set(l, p);
+    }
+    return p;
+  };
   let results: ProofResult[];
   if (parallel) {
-    // L3 takes longest (it waits for ingestion): everything else finishes meanwhile.
-    results = await Promise.all(levels.map((l) => timed(l, io, () => runners[l](io))));
+    results = await Promise.all(levels.map(run));
   } else {
     results = [];
-    for (const l of levels) results.push(await timed(l, io, () => runners[l](io)));
+    for (const l of levels) results.push(await run(l));
   }
   const reports: LevelReport[] = results.map((r) => ({ ...r, name: LEVEL_NAMES[r.level], ...(r.code ? { bucket: bucketOf(r.code) } : {}) }));
   const exitCode = exitCodeOf(results);

@@ -43,6 +43,11 @@ export interface ProofResult {
   findings: string[];
   /** Everything observed: requests, parsed answers, retry logs, timings. Never stored in state. */
   diagnostics: Record<string, unknown>;
+  /**
+   * Facts a later proof builds on, stored in state (stable between reads: never a timestamp):
+   * L3's `marker`, the line whose stream L4 checks.
+   */
+  outputs?: Record<string, unknown>;
 }
 
 export interface HttpRequest {
@@ -123,8 +128,11 @@ export interface Clock {
 }
 
 export interface FileIo {
+  /** Append to a file, creating it (0644); never through a symbolic link (O_NOFOLLOW). */
   appendFile(path: string, data: string): Promise<void>;
   mkdirp(path: string): Promise<void>;
+  /** True when the path itself is a symbolic link (lstat); false when it is anything else or absent. */
+  isSymlink(path: string): Promise<boolean>;
 }
 
 export interface Io {

@@ -13,6 +13,8 @@ import { detectVersion, migrateConfig, versionFinding } from "../migrations";
 export interface LintOptions {
   /** Short keys whose value is a Pulumi secret (`secure:` in the file, isConfigSecret at run time). */
   secretKeys?: Iterable<string>;
+  /** image reference -> its digest where known (requireImageDigests makes a missing pin an error). */
+  digests?: Readonly<Record<string, string>>;
   /** true: upgrade an older config (loadStackConfig). false (config:lint): report E_CONFIG_NEEDS_MIGRATION. */
   migrate?: boolean;
 }
@@ -47,7 +49,7 @@ export const EXAMPLE_CONFIG = {
   alloy: {
     dockerAllowlist: ["logging-test-grafana"],
     journaldUnits: ["docker.service"],
-    redactions: [{ name: "password_kv", pattern: "(?i)password=([^\\s&]+)", replacement: "***REDACTED***" }],
+    redactions: [{ name: "password_kv", pattern: "(?i)password=([^\\s&]+)", replacement: "***REDACTED***", canary: "password=canary-not-a-secret" }],
   },
   verify: {
     enabled: true,
@@ -114,7 +116,7 @@ export function lintConfig(input: unknown, opts: LintOptions = {}): LintResult {
     if (detected.kind !== "missing") return { ok: false, errors, warnings };
   }
 
-  const ctx = { secretKeys };
+  const ctx = { secretKeys, digests: opts.digests };
   for (const rule of SEMANTIC_RULES) {
     let r: RuleResult;
     try {

@@ -65,7 +65,8 @@ export function readRuntimeConfig(): { raw: Record<string, unknown>; secretKeys:
       if (isConfigSecret(full)) secretKeys.push(key);
       continue;
     }
-    raw[key] = decodeConfigValue(key, value);
+    // defineProperty: a "logging-bootstrap:__proto__" key stays an own key, which the lint refuses.
+    Object.defineProperty(raw, key, { value: decodeConfigValue(key, value), enumerable: true, writable: true, configurable: true });
   }
   return { raw, secretKeys, fullKeys: Object.keys(all) };
 }

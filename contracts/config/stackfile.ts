@@ -74,7 +74,9 @@ function stripSecure(v: unknown): { value: unknown; secret: boolean } {
     for (const [k, e] of Object.entries(v)) {
       const r = stripSecure(e);
       secret ||= r.secret;
-      value[k] = r.value;
+      // defineProperty, not assignment: a "__proto__" key stays an own key (the lint refuses it)
+      // instead of becoming this object's prototype.
+      Object.defineProperty(value, k, { value: r.value, enumerable: true, writable: true, configurable: true });
     }
     return { value, secret };
   }
@@ -163,7 +165,7 @@ export function readStackFile(file: string): StackFile {
     if (secret) result.secretKeys.push(full);
     if (full.startsWith(`${PROJECT_NAMESPACE}:`)) {
       const short = full.slice(PROJECT_NAMESPACE.length + 1);
-      result.projectConfig[short] = plain;
+      Object.defineProperty(result.projectConfig, short, { value: plain, enumerable: true, writable: true, configurable: true });
       if (secret) result.projectSecretKeys.push(short);
     }
   }

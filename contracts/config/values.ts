@@ -159,3 +159,61 @@ export function getAt(raw: unknown, segs: readonly PathSeg[]): unknown {
   }
   return cur;
 }
+
+/** Keys that would reach an object's prototype when a parsed document is copied key by key. */
+export const FORBIDDEN_KEYS: readonly string[] = ["__proto__", "constructor", "prototype"];
+
+/** Every path at which a forbidden key occurs in a parsed document (own properties only). */
+export function forbiddenKeyPaths(v: unknown, at: PathSeg[] = []): PathSeg[][] {
+  if (Array.isArray(v)) return v.flatMap((e, i) => forbiddenKeyPaths(e, [...at, i]));
+  if (!isRecord(v)) return [];
+  return Object.keys(v).flatMap((k) => (FORBIDDEN_KEYS.includes(k) ? [[...at, k]] : forbiddenKeyPaths(v[k], [...at, k])));
+}
+
+/**
+ * Host directories that must never be a paths.* root: the filesystem root and the system trees.
+ * Alloy tails `<root>/**\/*.log` and the host-dirs step chowns data directories, so `/` or `/etc`
+ * as a root would ship or re-own the host's own files.
+ */
+export const SYSTEM_DIRS: readonly string[] = [
+  "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media", "/mnt",
+  "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/lib", "/var/log", "/var/run",
+];
+/** Trees no log or data root belongs under (system state, kernel interfaces, software). */
+export const SYSTEM_TREES: readonly string[] = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sbin", "/sys", "/usr"];
+
+/**
+ * Why a path is unsafe as a host path of this stack, or undefined. Checked characters: control and
+ * invisible format characters (bidi overrides, zero-width), line/paragraph separators, the glob
+ * characters Alloy would expand, and ':' (Docker's bind-mount separator).
+ */
+export function unsafePathChars(p: string): string | undefined {
+  if (/[\p{Cc}]/u.test(p)) return "a control character (newline, tab, ...)";
+  if (/[\p{Cf}\p{Zl}\p{Zp}]/u.test(p)) return "an invisible or bidirectional formatting character";
+  if (/[*?[\]{}]/.test(p)) return "a glob character (* ? [ ] { })";
+  if (p.includes(":")) return "':' (Docker's bind-mount separator)";
+  return undefined;
+}
+
+/** A root directory (logsRoot, telemetryRoot, dataRoot) that is a system directory or lies in a system tree. */
+export function systemDirProblem(p: string): string | undefined {
+  const n = normalizeHostPath(p);
+  if (SYSTEM_DIRS.includes(n)) return `${n} is a system directory`;
+  const tree = SYSTEM_TREES.find((t) => n.startsWith(`${t}/`));
+  return tree ? `${n} lies in the system tree ${tree}` : undefined;
+}
+
+/** Docker's container name grammar (daemon: [a-zA-Z0-9][a-zA-Z0-9_.-]+). */
+export function isContainerName(v: unknown): boolean {
+  return typeof v === "string" && v.length <= 255 && /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(v);
+}
+
+/** A systemd unit name with its type suffix (docker.service), as journald's _SYSTEMD_UNIT holds it. */
+export function isUnitName(v: unknown): boolean {
+  return typeof v === "string" && v.length <= 255 && /^[A-Za-z0-9:_.\\@-]+\.(service|socket|device|mount|automount|swap|target|path|timer|slice|scope)$/.test(v);
+}
+
+/** A Loki/Prometheus label name (names starting with __ are reserved for internal use). */
+export function isLabelName(v: unknown): boolean {
+  return typeof v === "string" && /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(v) && !v.startsWith("__");
+}

@@ -9,6 +9,7 @@ import { exposureExplicit } from "../policies/exposure-explicit";
 import { hostPathsAbsolute } from "../policies/host-paths-absolute";
 import { hostPortsValid } from "../policies/host-ports-valid";
 import { imagesPinned } from "../policies/images-pinned";
+import { lifecycleApiLocal } from "../policies/lifecycle-api-local";
 import { namesDnsSafe } from "../policies/names-dns-safe";
 import { retentionEnforced } from "../policies/retention-enforced";
 import { secretsNotPlaintext } from "../policies/secrets-not-plaintext";
@@ -22,6 +23,7 @@ export const POLICIES: Policies = [
   hostPathsAbsolute,
   secretsNotPlaintext,
   exposureExplicit,
+  lifecycleApiLocal,
   containersHardened,
   retentionEnforced,
   alloyAllowlists,

@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { msg } from "../lib/report";
-import { asArray, displayName, hostMountsOf, isObject, serviceOf, str, TYPES, unwrap } from "../lib/resources";
+import { asArray, displayName, hostMountsOf, isObject, labelsOf, serviceOf, str, TYPES, unwrap } from "../lib/resources";
 
 export interface HardenedConfig {
   /** Services (the logging-bootstrap.service label) allowed to run privileged. */
@@ -11,6 +11,8 @@ export interface HardenedConfig {
   maxLogSizeMb: number;
   /** Largest accepted memory limit, in MiB (0 = no upper bound; a limit is always required). */
   maxMemoryMb: number;
+  /** Services allowed to hold the Docker socket, each only with its risk recorded in its exception label. */
+  socketServices: string[];
 }
 
 export const HARDENED_DEFAULTS: HardenedConfig = {
@@ -18,7 +20,14 @@ export const HARDENED_DEFAULTS: HardenedConfig = {
   restartPolicies: ["unless-stopped", "always", "on-failure"],
   maxLogSizeMb: 100,
   maxMemoryMb: 0,
+  socketServices: ["alloy", "cadvisor"],
 };
+
+/** The container label where a service records the hardening rule it breaks and why. */
+export const EXCEPTION_LABEL = "logging-bootstrap.exception";
+/** What an exception label must say about the Docker socket: no restriction is claimed that does not exist. */
+export const SOCKET_RISK = /docker socket/i;
+export const SOCKET_NO_RESTRICTION = /full control/i;
 
 /** Docker log-opt sizes: `10m`, `100k`, `1g`, plain bytes. MiB, or undefined if it does not parse. */
 export function logSizeMb(v: string): number | undefined {
@@ -86,9 +95,22 @@ export function hardeningProblems(props: Record<string, unknown>, name: string, 
     out.push(msg(`${who} (service ${service ?? "unlabelled"}) runs privileged, which gives it root on the host.`, `drop privileged, or add the service to this policy's privilegedServices (default: ${HARDENED_DEFAULTS.privilegedServices.join(", ")})`));
   }
 
+  // A read-only bind mount does not restrict the Docker API: connecting to a Unix socket is not a
+  // write to its file system, and the API then grants control of every container (root on the host).
+  const exception = labelsOf(props)[EXCEPTION_LABEL] ?? "";
+  // A non-root user cannot connect to the daemon's socket (root:docker, 0660) inside a read-only
+  // host directory it was given for other files (node-exporter's `/`); an explicit socket mount is
+  // judged whatever the user.
+  const user = str(props.user);
+  const nonRoot = user !== undefined && !/^(0|root)(:|$)/.test(user);
   for (const m of hostMountsOf(props)) {
-    if ((isDockerSocket(m.hostPath) || isDockerSocket(m.containerPath) || containsDockerSocket(m.hostPath)) && !m.readOnly) {
-      out.push(msg(`${who} mounts the Docker socket (${m.where} ${m.hostPath}) read-write, which gives it control of every container.`, "mount the socket with readOnly: true"));
+    const explicit = isDockerSocket(m.hostPath) || isDockerSocket(m.containerPath);
+    if (!explicit && !(containsDockerSocket(m.hostPath) && !(nonRoot && m.readOnly))) continue;
+    const how = m.readOnly ? "read-only, which does not restrict the Docker API" : "read-write";
+    if (service === undefined || !cfg.socketServices.includes(service)) {
+      out.push(msg(`${who} (service ${service ?? "unlabelled"}) mounts the Docker socket (${m.where} ${m.hostPath}) ${how}: whoever runs in it controls every container and the host.`, `remove the mount, or add the service to this policy's socketServices (default: ${HARDENED_DEFAULTS.socketServices.join(", ")}) and record the risk in its ${EXCEPTION_LABEL} label`));
+    } else if (!SOCKET_RISK.test(exception) || !SOCKET_NO_RESTRICTION.test(exception)) {
+      out.push(msg(`${who} mounts the Docker socket (${m.where} ${m.hostPath}) ${how}, and its ${EXCEPTION_LABEL} label does not record that risk (${JSON.stringify(exception)}).`, `state in the ${EXCEPTION_LABEL} label that the Docker socket gives full control of the engine`));
     }
   }
   return out;
@@ -96,7 +118,7 @@ export function hardeningProblems(props: Record<string, unknown>, name: string, 
 
 export const containersHardened: ResourceValidationPolicy = {
   name: "containers-hardened",
-  description: "Every container has a restart policy, a healthcheck, rotated logs and a memory limit, runs privileged only if its service is allowlisted (cAdvisor by default), and mounts the Docker socket only read-only.",
+  description: "Every container has a restart policy, a healthcheck, rotated logs and a memory limit, runs privileged only if its service is allowlisted (cAdvisor by default), and holds the Docker socket only if its service is allowlisted (Alloy, cAdvisor) with the risk recorded in its exception label: a read-only mount does not restrict the Docker API.",
   enforcementLevel: "advisory",
   configSchema: {
     properties: {
@@ -104,6 +126,7 @@ export const containersHardened: ResourceValidationPolicy = {
       restartPolicies: { type: "array", items: { type: "string" }, default: HARDENED_DEFAULTS.restartPolicies },
       maxLogSizeMb: { type: "number", default: HARDENED_DEFAULTS.maxLogSizeMb, minimum: 1 },
       maxMemoryMb: { type: "number", default: 0, minimum: 0 },
+      socketServices: { type: "array", items: { type: "string" }, default: HARDENED_DEFAULTS.socketServices },
     },
   },
   validateResource: (args, report) => {

@@ -114,13 +114,17 @@ describe("Prometheus config and rules", () => {
       "--config.file=/etc/prometheus/prometheus.yml",
       "--storage.tsdb.path=/prometheus",
       "--storage.tsdb.retention.time=15d",
-      "--web.enable-lifecycle",
       "--web.listen-address=0.0.0.0:9090",
     ]);
     expect(doc.storage).toBeUndefined();
     const v38 = withCfg(prod, (c) => (c.images.prometheus = "prom/prometheus:v3.8.0"));
     expect(prometheusArgs(v38).some((a) => a.startsWith("--storage.tsdb.retention"))).toBe(false);
     expect(prometheusConfigObject(v38).storage).toEqual({ tsdb: { retention: { time: "15d" } } });
+  });
+
+  it("enables the unauthenticated lifecycle API only when prometheus.webLifecycle asks for it", () => {
+    expect(prometheusArgs(prod)).not.toContain("--web.enable-lifecycle");
+    expect(prometheusArgs(withCfg(prod, (c) => (c.prometheus.webLifecycle = true)))).toContain("--web.enable-lifecycle");
   });
 });
 

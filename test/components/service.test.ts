@@ -1,3 +1,7 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 // Pure container facts: ports and binds, limits, uploads, labels, host-directory script, volumes.
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -11,7 +15,7 @@ import {
   publishedPorts,
   uploadsFor,
 } from "../../components/service";
-import { SPECS, bashHttpHealth, cadvisorSpec, wgetHealth } from "../../components/services";
+import { DOCKER_SOCKET_EXCEPTION, SPECS, bashHttpHealth, cadvisorSpec, wgetHealth } from "../../components/services";
 import { hostDirsScript, shellQuote } from "../../components/stack";
 import { renderServiceFiles } from "../../components/render";
 import type { ServiceName, StackConfig } from "../../contracts/config/schema";
@@ -142,16 +146,17 @@ describe("container args", () => {
   it("cAdvisor's privilege is a named exception recorded as a label", () => {
     const a = containerArgs(test_, cadvisorSpec(test_), [], { imageId: "i", network: "n" });
     expect(a.privileged).toBe(true);
-    expect(a.labels).toContainEqual({ label: "logging-bootstrap.exception", value: expect.stringMatching(/^privileged: /) });
+    expect(a.labels).toContainEqual({ label: "logging-bootstrap.exception", value: expect.stringMatching(/^privileged: .*; docker-socket: the Docker socket gives full control of the engine/) });
     const l = containerArgs(test_, SPECS.loki(test_), [], { imageId: "i", network: "n" });
     expect(l.privileged).toBeUndefined();
   });
 
-  it("cadvisor.privileged: false drops the privilege and its exception label", () => {
+  it("cadvisor.privileged: false drops the privilege and its exception; the Docker socket's stays", () => {
     const cfg = clone(test_, (c) => (c.cadvisor.privileged = false));
     const a = containerArgs(cfg, cadvisorSpec(cfg), [], { imageId: "i", network: "n" });
     expect(a.privileged).toBeUndefined();
-    expect((a.labels as { label: string }[]).map((l) => l.label)).not.toContain("logging-bootstrap.exception");
+    const exception = (a.labels as { label: string; value: string }[]).find((l) => l.label === "logging-bootstrap.exception")?.value;
+    expect(exception).toBe(DOCKER_SOCKET_EXCEPTION);
     // Its host mounts stay read-only either way.
     expect((a.volumes as { readOnly: boolean }[]).every((v) => v.readOnly)).toBe(true);
   });
@@ -166,8 +171,28 @@ describe("host directories", () => {
     const s = hostDirsScript(clone(test_, (c) => (c.paths.dataRoot = "/srv/d")));
     for (const [d, o] of [["grafana", "472:0"], ["loki", "10001:10001"], ["alloy", "0:0"], ["prometheus", "65534:65534"]]) {
       expect(s).toContain(`mkdir -p -- '/srv/d/${d}'`);
-      expect(s).toContain(`chown ${o} '/srv/d/${d}'`);
+      expect(s).toContain(`chown -- '${o}' '/srv/d/${d}'`);
     }
     expect(s).not.toMatch(/\brm\b/);
+  });
+  it("runs safely with hostile paths: every one is data to the shell, even in the warning when chown fails", () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lb-hostdirs-"));
+    const bin = path.join(tmp, "bin");
+    fs.mkdirSync(bin);
+    // chown fails (as it does for a non-root operator): the warning path runs too.
+    fs.writeFileSync(path.join(bin, "chown"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    const evil = `$(touch ${tmp}/pwned1)\`touch ${tmp}/pwned2\`';touch ${tmp}/pwned3;'"x %s %n\\`;
+    const cfg = clone(test_, (c) => {
+      c.paths.logsRoot = `${tmp}/logs ${evil}`;
+      c.paths.telemetryRoot = `${tmp}/tel`;
+      c.paths.dataRoot = `${tmp}/data ${evil}`;
+    });
+    const r = spawnSync("/bin/sh", ["-c", hostDirsScript(cfg)], { env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(fs.readdirSync(tmp).filter((f) => f.startsWith("pwned"))).toEqual([]);
+    expect(fs.statSync(`${tmp}/logs ${evil}`).isDirectory()).toBe(true);
+    expect(fs.statSync(`${tmp}/data ${evil}/loki`).isDirectory()).toBe(true);
+    expect(r.stderr).toContain(`warning: could not chown 10001:10001 ${tmp}/data ${evil}/loki; the loki container may not write its data`);
+    fs.rmSync(tmp, { recursive: true, force: true });
   });
 });

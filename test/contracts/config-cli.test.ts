@@ -6,13 +6,13 @@ import path from "node:path";
 import { main } from "../../scripts/config-lint";
 import { ROOT, fixture } from "./helpers";
 
-function run(argv: string[]): { code: number; stdout: string; stderr: string } {
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
   const o = jest.spyOn(process.stdout, "write").mockImplementation((s: any) => ((stdout += String(s)), true));
   const e = jest.spyOn(process.stderr, "write").mockImplementation((s: any) => ((stderr += String(s)), true));
   try {
-    const code = main(argv);
+    const code = await main(argv);
     return { code, stdout, stderr };
   } finally {
     o.mockRestore();
@@ -30,14 +30,14 @@ function runChild(args: string[]): Promise<{ code: number; stdout: string; stder
 }
 
 describe("config:lint", () => {
-  it.each(["Pulumi.test.yaml", "Pulumi.prod.yaml"])("%s: exit 0", (file) => {
-    const r = run([path.join(ROOT, file)]);
+  it.each(["Pulumi.test.yaml", "Pulumi.prod.yaml"])("%s: exit 0", async (file) => {
+    const r = await run([path.join(ROOT, file)]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/: OK \(6 warning\(s\)\)/);
   });
 
-  it("--json prints exactly {ok, errors, warnings}", () => {
-    const r = run([fixture("broken-everything.yaml"), "--json"]);
+  it("--json prints exactly {ok, errors, warnings}", async () => {
+    const r = await run([fixture("broken-everything.yaml"), "--json"]);
     expect(r.code).toBe(2);
     const j = JSON.parse(r.stdout);
     expect(Object.keys(j)).toEqual(["ok", "errors", "warnings"]);
@@ -47,15 +47,15 @@ describe("config:lint", () => {
     expect(r.stdout).not.toContain("hunter2-plaintext");
   });
 
-  it("--json on a clean stack: ok true, no errors", () => {
-    const j = JSON.parse(run(["--stack", "prod", "--json"]).stdout);
+  it("--json on a clean stack: ok true, no errors", async () => {
+    const j = JSON.parse((await run(["--stack", "prod", "--json"])).stdout);
     expect(j.ok).toBe(true);
     expect(j.errors).toEqual([]);
     expect(j.warnings.map((w: any) => w.code)).toEqual(Array(6).fill("E_CONFIG_IMAGE_NO_DIGEST"));
   });
 
-  it("human output lists every finding with its code, bucket and patch", () => {
-    const r = run([fixture("broken-everything.yaml")]);
+  it("human output lists every finding with its code, bucket and patch", async () => {
+    const r = await run([fixture("broken-everything.yaml")]);
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/12 error\(s\), 4 warning\(s\)/);
     for (const code of ["E_CONFIG_NAME_NOT_DNS_SAFE", "E_CONFIG_NOT_BOOLEAN", "E_CONFIG_EXPOSURE", "E_CONFIG_INVALID_PORT", "E_CONFIG_PORT_DUPLICATE", "E_CONFIG_PATH_NOT_ABSOLUTE", "E_CONFIG_IMAGE_UNPINNED", "E_CONFIG_DURATION", "E_CONFIG_SECRET_PLAINTEXT"]) {
@@ -72,21 +72,21 @@ describe("config:lint", () => {
     ["YAML syntax error", "syntax-error.yaml", "E_CONFIG_YAML_SYNTAX"],
     ["newer schemaVersion", "newer-version.yaml", "E_CONFIG_SCHEMA_VERSION"],
     ["seed-000 JSON (v0)", "seed000-test-config.v0.json", "E_CONFIG_NEEDS_MIGRATION"],
-  ])("%s -> exit 2 with %s", (_n, file, code) => {
-    const r = run([fixture(file), "--json"]);
+  ])("%s -> exit 2 with %s", async (_n, file, code) => {
+    const r = await run([fixture(file), "--json"]);
     expect(r.code).toBe(2);
     const j = JSON.parse(r.stdout);
     expect(j.ok).toBe(false);
     expect(j.errors[0].code).toBe(code);
   });
 
-  it("usage errors exit 1 with E_ENV_USAGE", () => {
-    expect(run([]).code).toBe(1);
-    expect(run([]).stderr).toContain("E_ENV_USAGE");
-    expect(run(["a.yaml", "b.yaml"]).code).toBe(1);
-    expect(run(["--bogus"]).code).toBe(1);
-    expect(run(["--stack", "../x"]).code).toBe(1);
-    const h = run(["--help"]);
+  it("usage errors exit 1 with E_ENV_USAGE", async () => {
+    expect((await run([])).code).toBe(1);
+    expect((await run([])).stderr).toContain("E_ENV_USAGE");
+    expect((await run(["a.yaml", "b.yaml"])).code).toBe(1);
+    expect((await run(["--bogus"])).code).toBe(1);
+    expect((await run(["--stack", "../x"])).code).toBe(1);
+    const h = await run(["--help"]);
     expect(h.code).toBe(0);
     expect(h.stdout).toMatch(/Exit codes: 0 .* 2 .* 1 usage error/s);
   });

@@ -62,7 +62,7 @@ table(
 table(
   "paths absolute (E_CONFIG_PATH_NOT_ABSOLUTE)",
   [
-    { name: "root", mutate: (c) => (c.paths.logsRoot = "/") },
+    { name: "the root, where a path is not one of the stack's roots", mutate: (c) => (c.paths.dockerSocket = "/") },
     { name: "dataRoot absent", mutate: (c) => delete c.paths.dataRoot },
     { name: "path with spaces", mutate: (c) => (c.paths.dataRoot = "/srv/my data") },
     { name: "trailing slash", mutate: (c) => (c.paths.telemetryRoot = "/tmp/bootstrap-test/telemetry/") },
@@ -292,7 +292,7 @@ describe("predicates", () => {
 table(
   "alloy allowlists present and non-empty (E_CONFIG_MISSING_KEY)",
   [
-    { name: "one container, one unit", mutate: (c) => (c.alloy = { dockerAllowlist: ["x"], journaldUnits: ["docker.service"] }) },
+    { name: "one container, one unit", mutate: (c) => (c.alloy = { dockerAllowlist: ["x1"], journaldUnits: ["docker.service"] }) },
     { name: "no redactions (advisory only)", mutate: (c) => (c.alloy.redactions = []) },
   ],
   [

@@ -143,7 +143,7 @@ describe("all findings together", () => {
   it("the parsed config applies defaults and never carries the password", () => {
     const cfg = clone(EXAMPLE_CONFIG) as Cfg;
     delete cfg.verify;
-    cfg.alloy = { dockerAllowlist: ["a"], journaldUnits: ["b"] };
+    cfg.alloy = { dockerAllowlist: ["a1"], journaldUnits: ["b.service"] };
     cfg.grafanaAdminPassword = "enc";
     const r = lintConfig(cfg, { secretKeys: ["grafanaAdminPassword"] });
     expect(r.ok).toBe(true);
@@ -151,7 +151,7 @@ describe("all findings together", () => {
       enabled: true, timeoutSeconds: 120, cardinalityLimit: 100, requiredLabels: ["job", "filename"],
       health: true, reachability: true, ingestion: true, labels: true, dashboards: true, rules: true, provenance: true, configDrift: true,
     });
-    expect(r.config!.alloy).toEqual({ dockerAllowlist: ["a"], journaldUnits: ["b"], redactions: [] });
+    expect(r.config!.alloy).toEqual({ dockerAllowlist: ["a1"], journaldUnits: ["b.service"], redactions: [] });
     expect("grafanaAdminPassword" in r.config!).toBe(false);
   });
 

@@ -135,7 +135,7 @@ build_busybox() {
 # is stored and pushed once; each image differs only in entrypoint, user and env, like upstream.
 build_doubles() {
   local node; node="$(command -v node)"
-  local hash; hash="$(hash_inputs "$node" /bin/busybox /bin/bash "$DOUBLES_SRC"/*/*.js "$SELF")"
+  local hash; hash="$(hash_inputs "$node" /bin/busybox /bin/bash "$DOUBLES_SRC"/*/*.js "$TESTENV_ROOT/node_modules/re2js/package.json" "$SELF")"
   local all_cached=1 ref
   for ref in "$IMG_GRAFANA" "$IMG_LOKI" "$IMG_ALLOY" "$IMG_CADVISOR"; do
     is_cached "$ref" "$hash" || all_cached=0
@@ -152,6 +152,9 @@ build_doubles() {
   mkdir -p "$root/doubles"
   cp -r "$DOUBLES_SRC"/lib "$DOUBLES_SRC"/grafana "$DOUBLES_SRC"/loki "$DOUBLES_SRC"/alloy "$DOUBLES_SRC"/cadvisor "$root/doubles/"
   find "$root/doubles" -type f ! -name '*.js' -delete
+  # re2js (RE2's syntax and semantics, as Alloy's Go regexp): the Alloy double's stage.replace.
+  mkdir -p "$root/doubles/node_modules"
+  cp -r "$TESTENV_ROOT/node_modules/re2js" "$root/doubles/node_modules/re2js"
   # Entrypoints at the upstream paths, so a program's `command` args work unchanged.
   printf '#!/bin/sh\nexec /usr/local/bin/node /doubles/grafana/server.js "$@"\n' >"$root/run.sh"
   mkdir -p "$root/usr/share/grafana/bin"

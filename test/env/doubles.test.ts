@@ -166,6 +166,26 @@ loki.write "loki" {
 }
 `;
 
+describe("Alloy double journal source (a stand-in of the journal, Alloy's labelling)", () => {
+  const journal = require("./doubles/alloy/journal.js");
+  const { renderAlloyConfig } = require("../../components/render/alloy");
+  const { stackConfig } = require("../util/mocks");
+  test("ships the allowlisted units only, as unit + job=journal, and skips entries older than max_age", () => {
+    const cfg = stackConfig("test");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lb-journal-"));
+    const p = journal.journalPipeline(alloyCfg.parse(renderAlloyConfig(cfg)));
+    expect(p).toMatchObject({ path: "/var/log/journal", labels: { job: "journal" }, maxAgeMs: 12 * 3600e3 });
+    const now = Date.now();
+    const e = (unit: string, msg: string, agoMs = 1000) => JSON.stringify({ __REALTIME_TIMESTAMP: String((now - agoMs) * 1000), _SYSTEMD_UNIT: unit, MESSAGE: msg, PRIORITY: "6" });
+    fs.writeFileSync(path.join(dir, "system.journal.jsonl"), [e("docker.service", "started"), e("cron.service", "ran a job"), e("docker.service", "too old", 13 * 3600e3)].join("\n") + "\n");
+    const r = journal.readJournal({ ...p, path: dir }, {}, now);
+    expect(r.entries.map((x: { line: string; labels: unknown }) => [x.line, x.labels])).toEqual([["started", { job: "journal", unit: "docker.service" }]]);
+    // positions: a second read ships nothing new
+    expect(journal.readJournal({ ...p, path: dir }, r.positions, now).entries).toEqual([]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe("Alloy double config", () => {
   test("extracts targets, stages, writers and external labels", () => {
     const c = alloyCfg.extract(alloyCfg.parse(ALLOY_CONFIG));
@@ -173,7 +193,7 @@ describe("Alloy double config", () => {
       { path: "/tmp/t/logs/**/*.log", exclude: undefined, labels: { job: "logs" } },
       { path: "/tmp/t/telemetry/**/*.log", exclude: undefined, labels: { job: "telemetry" } },
     ]);
-    expect(c.stages).toEqual([
+    expect(c.stages.map(({ re: _re, parts: _p, ...rest }: Record<string, unknown>) => rest)).toEqual([
       { type: "replace", expression: "(?i)authorization:\\s*bearer\\s+([A-Za-z0-9._~+/=-]+)", replace: "***REDACTED***", source: undefined },
       { type: "replace", expression: "(?i)password=([^\\s&]+)", replace: "***REDACTED***", source: undefined },
       { type: "static_labels", values: { env: "test" } },
@@ -189,9 +209,15 @@ describe("Alloy double config", () => {
     expect(out.labels).toEqual({ project: "logging-testenv", job: "logs", filename: "/f", env: "test" });
   });
 
-  test("replace without groups replaces the match; {{ .Value }} is the captured text", () => {
-    expect(alloyCfg.applyReplace("a1 b22", "\\d+", "#")).toBe("a# b#");
-    expect(alloyCfg.applyReplace("k=v", "k=(v)", "<{{ .Value }}>")).toBe("k=<v>");
+  // The same vectors as the product's redaction model (test/contracts/redaction.test.ts).
+  type Vector = { name: string; pattern: string; replacement: string; line: string; out: string };
+  const VECTORS = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "redaction-vectors.json"), "utf8")) as { vectors: Vector[]; refused: { name: string; pattern: string }[] };
+  test.each(VECTORS.vectors.map((v) => [v.name, v] as [string, Vector]))("stage.replace as Alloy: %s", (_n, v) => {
+    expect(alloyCfg.applyReplace(v.line, alloyCfg.compileRe2(v.pattern), alloyCfg.parseTemplate(v.replacement))).toBe(v.out);
+  });
+  test.each(VECTORS.refused.map((v) => [v.name, v.pattern] as [string, string]))("a config with a non-RE2 expression (%s) does not load, as in Alloy", (_n, pattern) => {
+    const cfg = `loki.process "r" {\n  forward_to = []\n  stage.replace {\n    expression = ${JSON.stringify(pattern)}\n    replace = "*"\n  }\n}\n`;
+    expect(() => alloyCfg.extract(alloyCfg.parse(cfg))).toThrow(/stage.replace expression/);
   });
 
   test("syntax errors are reported", () => {

@@ -150,3 +150,17 @@ container_urn() { # container_urn <container name>
     const r = (d.deployment.resources || []).find((x) => x.type === "docker:index/container:Container" && x.outputs && x.outputs.name === process.argv[2]);
     if (r) process.stdout.write(r.urn); else process.exit(1);' "$f" "$1"
 }
+
+# The test environment's journal: the Alloy double reads a plain stand-in of journald's files
+# (<journalDir>/*.journal.jsonl; test/env/doubles/README.md). Two allowlisted units and one that is
+# not (cron.service), so the allowlist is exercised end to end (L4 fails if cron reaches Loki).
+seed_journal() {
+  local dir="$TESTENV_HOST_ROOT/journal" now
+  mkdir -p "$dir"
+  now=$(( $(date +%s) * 1000000 ))
+  {
+    printf '{"__REALTIME_TIMESTAMP":"%s","_SYSTEMD_UNIT":"docker.service","PRIORITY":"6","MESSAGE":"testenv journal: docker.service is running"}\n' "$now"
+    printf '{"__REALTIME_TIMESTAMP":"%s","_SYSTEMD_UNIT":"ssh.service","PRIORITY":"6","MESSAGE":"testenv journal: ssh.service accepted a key"}\n' "$((now + 1))"
+    printf '{"__REALTIME_TIMESTAMP":"%s","_SYSTEMD_UNIT":"cron.service","PRIORITY":"6","MESSAGE":"testenv journal: cron.service is not allowlisted"}\n' "$((now + 2))"
+  } >>"$dir/system.journal.jsonl"
+}

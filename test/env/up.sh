@@ -29,6 +29,7 @@ else
 fi
 bash "$TESTENV_ROOT/test/env/build-images.sh"
 ensure_pulumi
+seed_journal
 
 export LOGGING_BOOTSTRAP_OUT_DIR="$TESTENV_TMP/out"
 bootstrap() { timeout 900 npm run -s bootstrap -- --stack "$TESTENV_STACK" --config-file "$TESTENV_STACK_FILE" "$@"; }

@@ -156,7 +156,7 @@ async function configure(config: PackConfig): Promise<void> {
 }
 
 describe("the served pack", () => {
-  it("describes itself: name, version from policy/package.json, the 11 policies with their default levels", async () => {
+  it("describes itself: name, version from policy/package.json, the 12 policies with their default levels", async () => {
     const info: apb.AnalyzerInfo = await call(client.getAnalyzerInfo, new Empty());
     expect(info.getName()).toBe("logging-bootstrap");
     expect(info.getVersion()).toBe(JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "package.json"), "utf8")).version);
@@ -168,6 +168,7 @@ describe("the served pack", () => {
       ["host-paths-absolute", "mandatory"],
       ["secrets-not-plaintext", "mandatory"],
       ["exposure-explicit", "mandatory"],
+      ["lifecycle-api-local", "mandatory"],
       ["containers-hardened", "advisory"],
       ["retention-enforced", "mandatory"],
       ["alloy-allowlists", "mandatory"],

@@ -106,13 +106,18 @@ export function containerInputs(service: string): Record<string, any> {
     inputs.uploads = [{ file: "/etc/alloy/config.alloy", content: ALLOY_CONFIG }];
     inputs.volumes.push({ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true });
     inputs.volumes.push({ hostPath: "/tmp/t/logs", containerPath: "/tmp/t/logs", readOnly: true });
+    inputs.labels.push({ label: "logging-bootstrap.exception", value: SOCKET_EXCEPTION });
   }
   if (service === "cadvisor") {
     inputs.privileged = true;
     inputs.mounts = [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }];
+    inputs.labels.push({ label: "logging-bootstrap.exception", value: `privileged: host cgroups; ${SOCKET_EXCEPTION}` });
   }
   return inputs;
 }
+
+/** The risk a socket-holding container must record (components/services.ts DOCKER_SOCKET_EXCEPTION says the same). */
+export const SOCKET_EXCEPTION = "docker-socket: the Docker socket gives full control of the engine (root on the host)";
 
 export const container = (service: string, inputs = containerInputs(service)) => res(TYPES.container, `t-${KEBAB[service] ?? service}`, inputs);
 export const image = (name: string) => res(TYPES.remoteImage, "t-image", { name, keepLocally: true });

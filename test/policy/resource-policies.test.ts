@@ -6,6 +6,7 @@ import { exposureExplicit } from "../../policy/policies/exposure-explicit";
 import { hostPathsAbsolute } from "../../policy/policies/host-paths-absolute";
 import { hostPortsValid } from "../../policy/policies/host-ports-valid";
 import { imagesPinned } from "../../policy/policies/images-pinned";
+import { lifecycleApiLocal } from "../../policy/policies/lifecycle-api-local";
 import { namesDnsSafe } from "../../policy/policies/names-dns-safe";
 import { retentionEnforced } from "../../policy/policies/retention-enforced";
 import { secretsNotPlaintext, secretName } from "../../policy/policies/secrets-not-plaintext";
@@ -191,6 +192,25 @@ describe("exposure-explicit", () => {
   });
 });
 
+describe("lifecycle-api-local (mandatory)", () => {
+  const prom = (f: (c: any) => void) => container("prometheus", mutate(containerInputs("prometheus"), f));
+  it("passes Prometheus without the lifecycle flag, and with it on loopback", async () => {
+    expect((await checkResource(lifecycleApiLocal, container("prometheus"))).violations).toEqual([]);
+    expect((await checkResource(lifecycleApiLocal, prom((c) => c.command.push("--web.enable-lifecycle")))).violations).toEqual([]);
+  });
+  it.each([
+    ["on 0.0.0.0", "0.0.0.0"],
+    ["on a LAN address", "192.168.1.10"],
+    ["with no ip (Docker's default: every interface)", undefined],
+  ])("blocks the lifecycle flag with the port published %s", async (_n, ip) => {
+    const c = prom((x) => (x.command.push("--web.enable-lifecycle"), (x.ports[0].ip = ip)));
+    expectOne(await checkResource(lifecycleApiLocal, c), /runs with --web\.enable-lifecycle and publishes port .* beyond loopback: anyone who reaches it can POST \/-\/quit/, "mandatory");
+  });
+  it("is not applicable to other types", async () => {
+    expect((await checkResource(lifecycleApiLocal, network("t-net"))).notApplicable).toBe(true);
+  });
+});
+
 describe("containers-hardened (advisory)", () => {
   it("passes every fixture container, including privileged cAdvisor", async () => {
     for (const s of SERVICES) expect((await checkResource(containersHardened, container(s))).violations).toEqual([]);
@@ -210,6 +230,17 @@ describe("containers-hardened (advisory)", () => {
     ["a read-write host root", (c: any) => c.volumes.push({ hostPath: "/", containerPath: "/rootfs" }), /Docker socket \(volumes\[\d\]\.hostPath \/\) read-write/],
   ])("flags %s", async (_n, f, re) => {
     expectOne(await checkResource(containersHardened, container("grafana", mutate(grafana, f))), re, "advisory");
+  });
+  it.each([
+    ["a read-only Docker socket outside the allowlist (read-only does not restrict the API)", "grafana", (c: any) => c.volumes.push({ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true }), /service grafana\) mounts the Docker socket .* read-only, which does not restrict the Docker API/],
+    ["the host root, read-only, in a root container", "grafana", (c: any) => (delete c.user, c.volumes.push({ hostPath: "/", containerPath: "/rootfs", readOnly: true })), /mounts the Docker socket \(volumes\[\d\]\.hostPath \/\) read-only/],
+    ["an allowlisted socket holder whose exception label claims a restriction instead of the risk", "alloy", (c: any) => (c.labels = c.labels.filter((l: any) => l.label !== "logging-bootstrap.exception").concat([{ label: "logging-bootstrap.exception", value: "docker socket mounted read-only" }])), /label does not record that risk/],
+  ])("flags %s", async (_n, svc, f, re) => {
+    expectOne(await checkResource(containersHardened, container(svc, mutate(containerInputs(svc), f))), re, "advisory");
+  });
+  it("accepts a read-only host root in a non-root container (it cannot connect to root:docker 0660)", async () => {
+    const c = mutate(grafana, (x) => ((x.user = "65534:65534"), x.volumes.push({ hostPath: "/", containerPath: "/host", readOnly: true })));
+    expect((await checkResource(containersHardened, container("grafana", c))).violations).toEqual([]);
   });
   it("accepts the local driver without options", async () => {
     const c = mutate(grafana, (x) => ((x.logDriver = "local"), delete x.logOpts));

@@ -23,6 +23,7 @@ import {
   parseWgetStatus,
 } from "../../components/verify/checks";
 import { endpointsFor } from "../../components/verify/contract";
+import { redactLine } from "../../contracts/config/redaction";
 import { FAST_POLICY, FakeDocker, makeTestIo, startServer, TestServer, tmpDir } from "./fakes";
 
 const servers: TestServer[] = [];
@@ -124,15 +125,15 @@ describe("L2 reachability", () => {
 });
 
 describe("L3 ingestion (P14)", () => {
-  /** A Loki whose ingestion is the file itself, visible `delayMs` after the marker was written. */
-  async function fakeLoki(dir: string, delayMs: number): Promise<TestServer> {
+  /** A Loki whose ingestion is the file itself (through `pipeline`, Alloy's part), visible `delayMs` after the marker was written. */
+  async function fakeLoki(dir: string, delayMs: number, pipeline: (line: string) => string = (l) => l): Promise<TestServer> {
     return server((_r, url) => {
       if (url.pathname === "/ready") return { status: 200, body: "ready\n" };
       const file = path.join(dir, "proof.log");
       const q = url.searchParams.get("query") ?? "";
       const marker = /\|= "([^"]+)"/.exec(q)?.[1];
       const st = fs.existsSync(file) ? fs.statSync(file) : undefined;
-      const lines = st && Date.now() - st.mtimeMs >= delayMs ? fs.readFileSync(file, "utf8").split("\n").filter((l) => l && (!marker || l.includes(marker))) : [];
+      const lines = st && Date.now() - st.mtimeMs >= delayMs ? fs.readFileSync(file, "utf8").split("\n").filter((l) => l && (!marker || l.includes(marker))).map(pipeline) : [];
       const result = lines.length ? [{ stream: { filename: file, job: "logs" }, values: lines.map((l) => [`${Date.now()}000000`, l]) }] : [];
       return { status: 200, body: { status: "success", data: { resultType: "streams", result, stats: {} } } };
     });
@@ -151,12 +152,58 @@ describe("L3 ingestion (P14)", () => {
       expect(attempts[i].start_ns).toBe(attempts[0].start_ns);
     }
     expect(attempts[attempts.length - 1].result_count).toBe(1);
-    // The marker line is JSON with the marker field (P13: matched by field, not substring).
+    // Plain text, the marker as its own token (P13: matched as a token, not a substring).
     const line = fs.readFileSync(path.join(dir, "proof.log"), "utf8").trim();
-    expect(JSON.parse(line).marker).toBe(r.diagnostics.marker);
+    expect(line).toBe(`logging-bootstrap ingestion proof marker=${r.diagnostics.marker}`);
     const q = new URL(loki.url + loki.requests[0].path).searchParams;
-    expect(q.get("query")).toBe(`{filename="${dir}/proof.log"} |= "${r.diagnostics.marker}"`);
+    expect(q.get("query")).toBe(`{filename="${dir}/proof.log"} |= "marker=${r.diagnostics.marker}"`);
     expect(q.get("direction")).toBe("backward");
+    // The marker is the proof's output: the label proof checks that line's stream.
+    expect(r.outputs).toEqual({ marker: r.diagnostics.marker });
+  });
+
+  const redactions = [
+    { name: "password_kv", pattern: "(?i)password=([^\\s&]+)", replacement: "***REDACTED***", canary: "password=canary-pw" },
+    { name: "bearer", pattern: "(?i)authorization:\\s*bearer\\s+([A-Za-z0-9._~+/=-]+)", replacement: "***REDACTED***", canary: "Authorization: Bearer canary.tok" },
+    { name: "unproven", pattern: "secret=(\\S+)", replacement: "x" },
+  ];
+  test("the marker carries one canary per proven redaction; Loki returning them redacted as Alloy would is green", async () => {
+    const dir = tmpDir();
+    const loki = await fakeLoki(dir, 0, (l) => redactLine(redactions, l));
+    const r = await checkIngestion({ lokiUrl: loki.url, logsRoot: dir, markerFile: "proof.log", timeoutSeconds: 5, pollIntervalMs: 100, redactions }, makeTestIo());
+    expect(r).toMatchObject({ status: "green", findings: [] });
+    const written = fs.readFileSync(path.join(dir, "proof.log"), "utf8").trim();
+    expect(written).toBe(`logging-bootstrap ingestion proof marker=${r.diagnostics.marker} | canary password_kv: password=canary-pw | canary bearer: Authorization: Bearer canary.tok`);
+    expect(r.diagnostics.returnedLine).toBe(`logging-bootstrap ingestion proof marker=${r.diagnostics.marker} | canary password_kv: password=***REDACTED*** | canary bearer: Authorization: Bearer ***REDACTED***`);
+    expect(r.diagnostics.canaries).toEqual(["password_kv", "bearer"]);
+  });
+  test("a pipeline that leaves a canary (or redacts more than its groups) is red: E_PROOF_REDACTION_FAILED", async () => {
+    const unredacted = await fakeLoki(tmpDir(), 0);
+    const dir1 = path.dirname(unredacted.url) && tmpDir();
+    const a = await fakeLoki(dir1, 0, (l) => redactLine(redactions.slice(0, 1), l)); // the bearer stage missing
+    const r1 = await checkIngestion({ lokiUrl: a.url, logsRoot: dir1, markerFile: "proof.log", timeoutSeconds: 5, pollIntervalMs: 100, redactions }, makeTestIo());
+    expect(r1).toMatchObject({ status: "red", code: "E_PROOF_REDACTION_FAILED", findings: ["the canary of redaction bearer came back from Loki unredacted"] });
+    // A whole-match replacement (not Alloy's capture-group semantics) is caught too.
+    const dir2 = tmpDir();
+    const b = await fakeLoki(dir2, 0, (l) => l.replace(/password=[^\s&]+/i, "***REDACTED***").replace(/Bearer \S+/, "Bearer ***REDACTED***"));
+    const r2 = await checkIngestion({ lokiUrl: b.url, logsRoot: dir2, markerFile: "proof.log", timeoutSeconds: 5, pollIntervalMs: 100, redactions }, makeTestIo());
+    expect(r2.code).toBe("E_PROOF_REDACTION_FAILED");
+    expect(r2.findings[0]).toMatch(/^the marker line came back as .*canary password_kv: \*\*\*REDACTED\*\*\* .*; Alloy's redaction stages make .*password=\*\*\*REDACTED\*\*\*/);
+  });
+  test("the marker is never appended through a symbolic link (O_NOFOLLOW), nor into a linked logsRoot", async () => {
+    const dir = tmpDir();
+    const target = path.join(dir, "target");
+    fs.writeFileSync(target, "");
+    fs.symlinkSync(target, path.join(dir, "proof.log"));
+    const loki = await fakeLoki(dir, 0);
+    const r = await checkIngestion({ lokiUrl: loki.url, logsRoot: dir, markerFile: "proof.log", timeoutSeconds: 1, pollIntervalMs: 100 }, makeTestIo());
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_INGESTION_TIMEOUT", findings: [`${dir}/proof.log is a symbolic link: the marker is not written through it`] });
+    expect(fs.readFileSync(target, "utf8")).toBe("");
+    const linkedRoot = path.join(tmpDir(), "logs");
+    fs.symlinkSync(dir, linkedRoot);
+    const r2 = await checkIngestion({ lokiUrl: loki.url, logsRoot: linkedRoot, markerFile: "other.log", timeoutSeconds: 1, pollIntervalMs: 100 }, makeTestIo());
+    expect(r2.findings).toEqual([`${linkedRoot} is a symbolic link: the marker is not written through it`]);
+    expect(fs.existsSync(path.join(dir, "other.log"))).toBe(false);
   });
 
   test("timeout: red E_PROOF_INGESTION_TIMEOUT within the wall clock, with partial diagnostics", async () => {
@@ -167,7 +214,7 @@ describe("L3 ingestion (P14)", () => {
     expect(Date.now() - t0).toBeLessThan(2500);
     expect(r).toMatchObject({ status: "red", code: "E_PROOF_INGESTION_TIMEOUT" });
     expect(r.findings[0]).toMatch(/was not returned by Loki within 1 s$/);
-    expect(r.diagnostics.query).toMatch(/^\{filename=".*proof\.log"\} \|= "lbproof-/);
+    expect(r.diagnostics.query).toMatch(/^\{filename=".*proof\.log"\} \|= "marker=lbproof-/);
     expect((r.diagnostics.attempts as unknown[]).length).toBeGreaterThanOrEqual(3);
     expect(r.diagnostics.lastAnswer).toMatchObject({ status: 200, streams: [] });
   });
@@ -203,7 +250,7 @@ describe("L3 ingestion (P14)", () => {
     const calls: { at: number; timeoutMs: number }[] = [];
     const io = makeTestIo();
     io.clock = { now: () => now, sleep: async (ms) => void (now += ms) };
-    io.files = { appendFile: async () => undefined, mkdirp: async () => undefined };
+    io.files = { appendFile: async () => undefined, mkdirp: async () => undefined, isSymlink: async () => false };
     io.http = async (req) => {
       calls.push({ at: now, timeoutMs: req.timeoutMs });
       now += 50;
@@ -223,20 +270,38 @@ describe("L3 ingestion (P14)", () => {
     expect(attempts.map((a) => a.end_ns)).toEqual([0, 950, 1900, 2000].map((t) => (BigInt(1_700_000_000_000 + t + 1000) * 1_000_000n).toString()));
   });
 
-  test("a line that merely contains the marker text is not proof (parsed field only)", () => {
-    const answer = { status: "success", data: { resultType: "streams", result: [{ stream: {}, values: [["1", "xx lbproof-1 yy"]] }] } };
-    expect(findMarker(answer, "lbproof-1")).toMatchObject({ ok: true, found: false, resultCount: 1 });
-    const good = { status: "success", data: { resultType: "streams", result: [{ stream: {}, values: [["1", '{"marker":"lbproof-1"}']] }] } };
-    expect(findMarker(good, "lbproof-1").found).toBe(true);
+  test("a line that merely contains the marker text is not proof (the marker= token only)", () => {
+    const answer = (line: string) => ({ status: "success", data: { resultType: "streams", result: [{ stream: {}, values: [["1", line]] }] } });
+    expect(findMarker(answer("xx lbproof-1 yy"), "lbproof-1")).toMatchObject({ ok: true, resultCount: 1 });
+    expect(findMarker(answer("xx lbproof-1 yy"), "lbproof-1").entry).toBeUndefined();
+    expect(findMarker(answer("proof marker=lbproof-12 | x"), "lbproof-1").entry).toBeUndefined();
+    expect(findMarker(answer("proof marker=lbproof-1 | x"), "lbproof-1").entry?.line).toBe("proof marker=lbproof-1 | x");
     expect(findMarker({ status: "error" }, "x").ok).toBe(false);
   });
 
-  test("read path (refresh) only checks Loki and Alloy readiness", async () => {
+  test("read path (refresh): Loki and Alloy readiness first", async () => {
     const loki = await server(() => ({ status: 200, body: "ready\n" }));
     const alloy = await server(() => ({ status: 503, body: "not ready" }));
-    const r = await checkIngestionPath({ lokiUrl: loki.url, alloyUrl: alloy.url, timeoutMs: 1000 }, makeTestIo());
+    const r = await checkIngestionPath({ lokiUrl: loki.url, alloyUrl: alloy.url, timeoutMs: 1000, projectName: "p" }, makeTestIo());
     expect(r).toMatchObject({ status: "red", code: "E_PROOF_INGESTION_TIMEOUT" });
     expect(r.findings).toEqual([`${alloy.url}/-/ready: HTTP 503, expected 200`]);
+  });
+
+  test("read path (refresh): logs still flowing = an entry of the stack's own streams within the window; writes nothing", async () => {
+    let entries: string[][] = [["1", "x"]];
+    const loki = await server((_r, url) =>
+      url.pathname === "/ready" ? { status: 200, body: "ready\n" } : { status: 200, body: { status: "success", data: { resultType: "streams", result: entries.length ? [{ stream: { project: "p" }, values: entries }] : [] } } },
+    );
+    const io = makeTestIo();
+    io.files = { appendFile: async () => { throw new Error("read must not write"); }, mkdirp: async () => { throw new Error("read must not write"); }, isSymlink: async () => false };
+    const green = await checkIngestionPath({ lokiUrl: loki.url, timeoutMs: 1000, projectName: "p", marker: "lbproof-9" }, io);
+    expect(green).toMatchObject({ status: "green", outputs: { marker: "lbproof-9" } });
+    const q = new URL(loki.url + loki.requests[1].path).searchParams;
+    expect(q.get("query")).toBe('{project="p"}');
+    expect((BigInt(q.get("end")!) - BigInt(q.get("start")!)) / 1_000_000_000n).toBe(3601n);
+    entries = [];
+    const red = await checkIngestionPath({ lokiUrl: loki.url, timeoutMs: 1000, projectName: "p" }, io);
+    expect(red).toMatchObject({ status: "red", code: "E_PROOF_INGESTION_STALLED", findings: ['no entry from this stack\'s streams ({project="p"}) in the last 60 minutes: logs are not flowing into Loki'] });
   });
 });
 
@@ -279,45 +344,91 @@ loki.write "l" {
   endpoint { url = "http://loki:3100/loki/api/v1/push" }
 }
 `;
-  function loki(values: Record<string, string[]>): Promise<TestServer> {
+  const MARKER = "lbproof-00aa";
+  const SELECTOR = '{filename="/l/logging-bootstrap-proof.log"}';
+  const reds = [{ name: "password_kv", pattern: "password=(\\S+)", replacement: "***", canary: "password=canary-pw" }];
+  /**
+   * A Loki with the marker's stream (`marker`: its labels and line, or absent) and the label APIs
+   * over this stack's streams (`values`); every request must be scoped to {project="p"}.
+   */
+  function loki(values: Record<string, string[]>, marker?: { labels: Record<string, string>; line: string }): Promise<TestServer> {
     return server((_r, url) => {
+      const q = url.searchParams.get("query") ?? "";
+      if (url.pathname === "/loki/api/v1/query_range") {
+        const result = marker && q.startsWith(SELECTOR) ? [{ stream: marker.labels, values: [["1", marker.line]] }] : [];
+        return { status: 200, body: { status: "success", data: { resultType: "streams", result } } };
+      }
+      if (q !== '{project="p"}') return { status: 400, body: "unscoped label request" };
       if (url.pathname === "/loki/api/v1/labels") return { status: 200, body: { status: "success", data: Object.keys(values) } };
       const m = /^\/loki\/api\/v1\/label\/([^/]+)\/values$/.exec(url.pathname);
       if (m) return { status: 200, body: { status: "success", data: values[decodeURIComponent(m[1])] ?? [] } };
       return { status: 404, body: "404" };
     });
   }
-  const base = { requiredLabels: ["job", "filename"], cardinalityLimit: 3, lookbackSeconds: 3600, alloyConfig, dockerAllowlist: ["p-loki", "p-grafana"], journaldUnits: ["docker.service"], redactionCount: 1, timeoutMs: 1000 };
+  const markerStream = { labels: { job: "logs", filename: "/l/logging-bootstrap-proof.log", project: "p" }, line: `logging-bootstrap ingestion proof marker=${MARKER} | canary password_kv: password=***` };
+  const base = {
+    requiredLabels: ["job", "filename"], cardinalityLimit: 3, lookbackSeconds: 3600, alloyConfig, dockerAllowlist: ["p-loki", "p-grafana"], journaldUnits: ["docker.service"],
+    redactionCount: 1, timeoutMs: 1000, projectName: "p", marker: MARKER, markerSelector: SELECTOR, markerLookbackSeconds: 7 * 86400, redactions: reds,
+  };
 
-  test("green: required labels present, every label under the limit, allowlists and redaction present", async () => {
-    const s = await loki({ job: ["logs"], filename: ["/a", "/b"] });
+  test("green: the marker's stream has every required label and its canary redacted; allowlists, limits, pipeline fine", async () => {
+    const s = await loki({ job: ["logs", "docker"], filename: ["/a", "/b"], container: ["p-loki"], unit: ["docker.service"] }, markerStream);
     const r = await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo());
     expect(r).toMatchObject({ status: "green", findings: [] });
-    expect(r.diagnostics.cardinality).toEqual({ filename: 2, job: 1 });
-    expect(s.requests.some((q) => q.path.startsWith("/loki/api/v1/labels?start="))).toBe(true);
+    expect(r.diagnostics.markerLabels).toEqual(markerStream.labels);
+    expect(r.diagnostics.cardinality).toEqual({ container: 1, filename: 2, job: 2, unit: 1 });
+    const marker = new URL(s.url + s.requests[0].path).searchParams;
+    expect(marker.get("query")).toBe(`${SELECTOR} |= "marker=${MARKER}"`);
+    expect((BigInt(marker.get("end")!) - BigInt(marker.get("start")!)) / 1_000_000_000n).toBe(BigInt(7 * 86400 + 1));
+  });
+  test("a quiet host (no stream but the proof's own) is green: nothing depends on the host's traffic", async () => {
+    const s = await loki({}, markerStream);
+    expect(await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo())).toMatchObject({ status: "green", findings: [] });
+  });
+  test("the marker's stream lacks a required label: E_PROOF_LABEL_MISSING", async () => {
+    const s = await loki({ job: ["logs"] }, { ...markerStream, labels: { job: "logs", project: "p" } });
+    expect(await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo())).toMatchObject({ status: "red", code: "E_PROOF_LABEL_MISSING", findings: ["required label filename is absent from the marker's stream"] });
+  });
+  test("the marker gone from Loki, or no marker at all: E_PROOF_LABEL_MISSING, saying why", async () => {
+    const s = await loki({ job: ["logs"] });
+    const gone = await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo());
+    expect(gone).toMatchObject({ status: "red", code: "E_PROOF_LABEL_MISSING" });
+    expect(gone.findings[0]).toMatch(/^the ingestion proof's marker lbproof-00aa is not in Loki \(within the logs retention\)/);
+    const { marker: _m, ...noMarker } = base;
+    void _m;
+    expect((await checkLabels({ ...noMarker, lokiUrl: s.url }, makeTestIo())).findings[0]).toMatch(/^no marker from the ingestion proof/);
+  });
+  test("the marker's canary unredacted in Loki: E_PROOF_REDACTION_FAILED", async () => {
+    const s = await loki({ job: ["logs"] }, { ...markerStream, line: markerStream.line.replace("password=***", "password=canary-pw") });
+    expect(await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo())).toMatchObject({ status: "red", code: "E_PROOF_REDACTION_FAILED", findings: ["the canary of redaction password_kv came back from Loki unredacted"] });
+  });
+  test("a container or unit outside its allowlist reached Loki: E_PROOF_ALLOWLIST_BREACH", async () => {
+    const s = await loki({ container: ["p-loki", "intruder"], unit: ["docker.service", "sshd.service"] }, markerStream);
+    const r = await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo());
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_ALLOWLIST_BREACH" });
+    expect(r.findings).toEqual(['container "intruder" reached Loki but alloy.dockerAllowlist does not list it', 'unit "sshd.service" reached Loki but alloy.journaldUnits does not list it']);
   });
   test("a label over the limit: E_PROOF_CARDINALITY", async () => {
-    const s = await loki({ job: ["logs"], filename: ["/a"], user_id: ["1", "2", "3", "4"] });
-    const r = await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo());
-    expect(r).toMatchObject({ status: "red", code: "E_PROOF_CARDINALITY", findings: ["label user_id has 4 distinct values (limit 3)"] });
-  });
-  test("a required label absent: E_PROOF_LABEL_MISSING", async () => {
-    const s = await loki({ job: ["logs"] });
-    const r = await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo());
-    expect(r).toMatchObject({ status: "red", code: "E_PROOF_LABEL_MISSING", findings: ["required label filename is absent"] });
+    const s = await loki({ job: ["logs"], filename: ["/a"], user_id: ["1", "2", "3", "4"] }, markerStream);
+    expect(await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo())).toMatchObject({ status: "red", code: "E_PROOF_CARDINALITY", findings: ["label user_id has 4 distinct values (limit 3)"] });
   });
   test("allowlist admitting everything: E_PROOF_LABEL_MISSING", async () => {
-    const s = await loki({ job: ["logs"], filename: ["/a"] });
+    const s = await loki({ job: ["logs"], filename: ["/a"] }, markerStream);
     const r = await checkLabels({ ...base, lokiUrl: s.url, alloyConfig: alloyConfig.replace("^(/p-loki|/p-grafana)$", ".*") }, makeTestIo());
     expect(r.code).toBe("E_PROOF_LABEL_MISSING");
     expect(r.findings[0]).toMatch(/loki.source.docker "c" is not limited to alloy.dockerAllowlist \(keep rule admits names outside the allowlist\)/);
   });
   test("no redactions configured and none rendered: warn, accepted risk recorded", async () => {
-    const s = await loki({ job: ["logs"], filename: ["/a"] });
+    const s = await loki({ job: ["logs"], filename: ["/a"] }, { ...markerStream, line: `logging-bootstrap ingestion proof marker=${MARKER}` });
     const noStage = alloyConfig.replace(/stage\.replace \{[^}]*\}/, "");
-    const r = await checkLabels({ ...base, lokiUrl: s.url, alloyConfig: noStage, redactionCount: 0 }, makeTestIo());
+    const r = await checkLabels({ ...base, lokiUrl: s.url, alloyConfig: noStage, redactionCount: 0, redactions: [] }, makeTestIo());
     expect(r).toMatchObject({ status: "warn", code: "E_PROOF_REDACTION_ABSENT" });
     expect(r.diagnostics.acceptedRisk).toMatch(/accepted risk/);
+  });
+  test("a redaction without a canary: warn, never a plain green", async () => {
+    const s = await loki({ job: ["logs"] }, { ...markerStream, line: `logging-bootstrap ingestion proof marker=${MARKER}` });
+    const r = await checkLabels({ ...base, lokiUrl: s.url, redactions: [{ name: "password_kv", pattern: "password=(\\S+)", replacement: "***" }] }, makeTestIo());
+    expect(r).toMatchObject({ status: "warn", code: "E_PROOF_REDACTION_UNPROVEN" });
   });
 });
 
@@ -372,22 +483,40 @@ describe("L5 dashboards", () => {
 });
 
 describe("L6 rules", () => {
-  test("green with every expected group loaded and healthy; waits out 'unknown'", async () => {
+  /** A Prometheus with these rule groups and a last-reload metric. */
+  const prom = (groups: () => unknown[], reloadOk = 1) =>
+    server((_r, url) =>
+      url.pathname === "/metrics"
+        ? { status: 200, body: `# HELP prometheus_config_last_reload_successful Whether the last configuration reload attempt was successful.\n# TYPE prometheus_config_last_reload_successful gauge\nprometheus_config_last_reload_successful ${reloadOk}\n` }
+        : { status: 200, body: { status: "success", data: { groups: groups() } } },
+    );
+  test("green with every expected rule loaded by name and healthy; waits out 'unknown'", async () => {
     let n = 0;
-    const s = await server(() => ({ status: 200, body: { status: "success", data: { groups: [{ name: "g.alerts", rules: [{ name: "TargetDown", health: ++n < 2 ? "unknown" : "ok" }] }] } } }));
-    const r = await checkRules({ prometheusUrl: s.url, expectedGroups: ["g.alerts"], deadlineSeconds: 3, timeoutMs: 1000 }, makeTestIo());
+    const s = await prom(() => [{ name: "g.alerts", rules: [{ name: "TargetDown", health: ++n < 2 ? "unknown" : "ok" }] }]);
+    const r = await checkRules({ prometheusUrl: s.url, expectedRules: { "g.alerts": ["TargetDown"] }, deadlineSeconds: 3, timeoutMs: 1000 }, makeTestIo());
     expect(r.status).toBe("green");
     expect(r.diagnostics.attempts).toBe(2);
+    expect(r.diagnostics.lastReloadSuccessful).toBe(1);
   });
   test("a dropped group: E_PROOF_RULES", async () => {
-    const s = await server(() => ({ status: 200, body: { status: "success", data: { groups: [{ name: "g.recording", rules: [{ name: "r", health: "ok" }] }] } } }));
-    const r = await checkRules({ prometheusUrl: s.url, expectedGroups: ["g.alerts", "g.recording"], deadlineSeconds: 0, timeoutMs: 1000 }, makeTestIo());
+    const s = await prom(() => [{ name: "g.recording", rules: [{ name: "r", health: "ok" }] }]);
+    const r = await checkRules({ prometheusUrl: s.url, expectedRules: { "g.alerts": ["TargetDown"], "g.recording": ["r"] }, deadlineSeconds: 0, timeoutMs: 1000 }, makeTestIo());
     expect(r).toMatchObject({ status: "red", code: "E_PROOF_RULES", findings: ["rule group g.alerts is not loaded"] });
   });
+  test("a rule missing from a loaded group (the group name alone proves nothing): E_PROOF_RULES", async () => {
+    const s = await prom(() => [{ name: "g.alerts", rules: [{ name: "Other", health: "ok" }] }]);
+    const r = await checkRules({ prometheusUrl: s.url, expectedRules: { "g.alerts": ["TargetDown", "Watchdog"] }, deadlineSeconds: 0, timeoutMs: 1000 }, makeTestIo());
+    expect(r.findings).toEqual(["rule TargetDown is not loaded in group g.alerts", "rule Watchdog is not loaded in group g.alerts"]);
+  });
   test("a rule with health err: red", async () => {
-    const s = await server(() => ({ status: 200, body: { status: "success", data: { groups: [{ name: "g", rules: [{ name: "r", health: "err", lastError: "bad" }] }] } } }));
-    const r = await checkRules({ prometheusUrl: s.url, expectedGroups: ["g"], deadlineSeconds: 0, timeoutMs: 1000 }, makeTestIo());
+    const s = await prom(() => [{ name: "g", rules: [{ name: "r", health: "err", lastError: "bad" }] }]);
+    const r = await checkRules({ prometheusUrl: s.url, expectedRules: { g: ["r"] }, deadlineSeconds: 0, timeoutMs: 1000 }, makeTestIo());
     expect(r.findings).toEqual(['rule r in group g has health "err"']);
+  });
+  test("the last configuration reload failed (old rules still served): red", async () => {
+    const s = await prom(() => [{ name: "g", rules: [{ name: "r", health: "ok" }] }], 0);
+    const r = await checkRules({ prometheusUrl: s.url, expectedRules: { g: ["r"] }, deadlineSeconds: 0, timeoutMs: 1000 }, makeTestIo());
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_RULES", findings: ["Prometheus's last configuration reload failed (prometheus_config_last_reload_successful 0): it still serves the previous rules"] });
   });
 });
 
@@ -417,6 +546,14 @@ describe("L7 provenance", () => {
     docker.images.set(IMG, { id: IMG, repoDigests: [`reg/loki@${D1}`], repoTags: [] });
     const r = await checkProvenance({ containers: [{ service: "loki", container: "p-loki", imageRef: `reg/loki:3.0.0@${D2}`, imageId: IMG, repoDigest: "" }] }, makeTestIo(docker));
     expect(r.findings).toEqual([`loki: image of p-loki does not carry the pinned digest ${D2}`]);
+  });
+  test("a tag-only pin with no recorded digest (a locally built or imported image): a warning that says so, never a plain green", async () => {
+    const docker = new FakeDocker();
+    docker.addContainer("p-loki", { imageId: IMG });
+    docker.images.set(IMG, { id: IMG, repoDigests: [], repoTags: ["reg/loki:3.0.0"] });
+    const r = await checkProvenance({ containers: [{ service: "loki", container: "p-loki", imageRef: "reg/loki:3.0.0", imageId: IMG, repoDigest: "" }] }, makeTestIo(docker));
+    expect(r).toMatchObject({ status: "warn", code: "E_PROOF_PROVENANCE_UNPINNED" });
+    expect(r.findings[0]).toMatch(/^loki: no pinned or registry digest to compare with, only the image id Pulumi recorded/);
   });
 });
 

@@ -42,3 +42,16 @@ describe("health contract evaluation (P3, P13)", () => {
     expect(HEALTH_CONTRACT.defaults.consecutiveSuccesses).toBe(2);
   });
 });
+
+describe("every endpoint proves something beyond its status", () => {
+  it.each(HEALTH_CONTRACT.endpoints.map((e) => [e.id, e] as const))("%s states a body criterion (a bare HTTP 200 proves nothing)", (_id, e) => {
+    const g = e.green ?? {};
+    expect([Boolean(g.json?.length), Boolean(g.text), Boolean(g.metrics?.present.length)].some((x) => x)).toBe(true);
+  });
+  it("readiness bodies are the upstream texts (Prometheus web.go: \"<AppName> is Ready.\"; Alloy: \"Alloy is ready.\")", () => {
+    const text = (id: string) => HEALTH_CONTRACT.endpoints.find((e) => e.id === id)!.green.text?.equals;
+    expect(text("prometheus-ready")).toBe("Prometheus Server is Ready.");
+    expect(text("alloy-ready")).toBe("Alloy is ready.");
+    expect(evaluateGreen(HEALTH_CONTRACT.endpoints.find((e) => e.id === "prometheus-ready")!, 200, "OK")).toEqual(['prometheus-ready: body is "OK", expected "Prometheus Server is Ready."']);
+  });
+});

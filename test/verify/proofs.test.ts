@@ -66,7 +66,7 @@ describe("Proofs component", () => {
     const by = (n: string) => seen.find((r) => r.name === n)!.inputs;
     expect(by("logging-test-health-loki")).toMatchObject({ service: "loki", container: "logging-test-loki", baseUrl: "http://127.0.0.1:9102", containerId: expect.any(String) });
     expect(by("logging-test-health-loki").endpoints.map((e: { id: string }) => e.id)).toEqual(["loki-ready", "loki-buildinfo"]);
-    expect(by("logging-test-rules")).toMatchObject({ prometheusUrl: "http://127.0.0.1:9104", expectedGroups: ["logging-bootstrap.alerts", "logging-bootstrap.recording"] });
+    expect(by("logging-test-rules")).toMatchObject({ prometheusUrl: "http://127.0.0.1:9104", expectedRules: { "logging-bootstrap.alerts": ["TargetDown"], "logging-bootstrap.recording": ["job:scrape_duration_seconds:max", "job:up:sum"] } });
     expect(by("logging-test-dashboards")).toMatchObject({ grafanaUrl: "http://127.0.0.1:9101", dashboards: [{ uid: "logging-bootstrap-health", title: expect.any(String) }], passwordFile: "/etc/grafana/secrets/admin_password" });
     expect(by("logging-test-reachability")).toMatchObject({ url: "http://loki:3100/ready", probe: { network: "logging-test-net", entrypoint: ["busybox"] } });
     expect(by("logging-test-ingestion")).toMatchObject({ lokiUrl: "http://127.0.0.1:9102", logsRoot: "/tmp/bootstrap-test/logs", markerFile: "logging-bootstrap-proof.log", timeoutSeconds: 120 });

@@ -22,7 +22,9 @@ let grafanaStored = PASSWORD;
 beforeAll(async () => {
   groups = [{ name: "lb.alerts", rules: [{ name: "TargetDown", health: "ok" }] }];
   uids = ["lb-health"];
-  prom = await startServer(() => ({ status: 200, body: { status: "success", data: { groups } } }));
+  prom = await startServer((_r, url) =>
+    url.pathname === "/metrics" ? { status: 200, body: "prometheus_config_last_reload_successful 1\n" } : { status: 200, body: { status: "success", data: { groups } } },
+  );
   grafana = await startServer((req, url) =>
     req.headers.authorization !== `Basic ${Buffer.from(`admin:${grafanaStored}`).toString("base64")}`
       ? { status: 401, body: { message: "Unauthorized" } }
@@ -48,7 +50,7 @@ afterAll(async () => {
 
 const RULE_URN = urnOf("pulumi-nodejs:dynamic/logging-bootstrap:RuleProof", "lb-rules");
 const DASH_URN = urnOf("pulumi-nodejs:dynamic/logging-bootstrap:DashboardProof", "lb-dashboards");
-const ruleInputs = () => ({ __provider: rulesText, prometheusUrl: prom.url, expectedGroups: ["lb.alerts"], deadlineSeconds: 1, timeoutMs: 1000, containerIds: { prometheus: "c1" } });
+const ruleInputs = () => ({ __provider: rulesText, prometheusUrl: prom.url, expectedRules: { "lb.alerts": ["TargetDown"] }, deadlineSeconds: 1, timeoutMs: 1000, containerIds: { prometheus: "c1" } });
 const strip = (p: Record<string, unknown>) => {
   const { __provider, ...rest } = p;
   void __provider;
@@ -99,10 +101,10 @@ describe("RuleProof (L6) through the host", () => {
   });
 
   test("Check reports a missing required input as a check failure", async () => {
-    const { expectedGroups, ...rest } = ruleInputs();
-    void expectedGroups;
+    const { expectedRules, ...rest } = ruleInputs();
+    void expectedRules;
     const r = await host.check(RULE_URN, {}, rest);
-    expect(r.failures).toEqual([{ property: "expectedGroups", reason: "L6 proof needs expectedGroups" }]);
+    expect(r.failures).toEqual([{ property: "expectedRules", reason: "L6 proof needs expectedRules" }]);
   });
 
   test("Create green -> outputs = desired inputs + verdict, no timestamps; Read of a healthy stack returns the same", async () => {

@@ -259,7 +259,15 @@ function extract(root) {
     else if (b.name === "loki.process") {
       for (const s of b.blocks) {
         if (s.name === "stage.replace" && typeof s.attrs.expression === "string") {
-          stages.push({ type: "replace", expression: s.attrs.expression, replace: typeof s.attrs.replace === "string" ? s.attrs.replace : "", source: typeof s.attrs.source === "string" ? s.attrs.source : undefined });
+          let re;
+          try {
+            re = compileRe2(s.attrs.expression);
+          } catch (e) {
+            // Alloy refuses the whole config: "error parsing regexp: ..."
+            throw new AlloySyntaxError(`stage.replace expression ${JSON.stringify(s.attrs.expression)}: ${e.message}`);
+          }
+          const replace = typeof s.attrs.replace === "string" ? s.attrs.replace : "";
+          stages.push({ type: "replace", expression: s.attrs.expression, replace, re, parts: parseTemplate(replace), source: typeof s.attrs.source === "string" ? s.attrs.source : undefined });
         } else if (s.name === "stage.static_labels") {
           stages.push({ type: "static_labels", values: stringMap(s.attrs.values) });
         }
@@ -272,37 +280,76 @@ function extract(root) {
   return { targets, stages, writes, externalLabels };
 }
 
-/** RE2 -> JS: leading (?flags), (?P<name>...) named groups. */
-function re2(src) {
-  let flags = "g";
-  let body = src;
-  const m = /^\(\?([imsU]+)\)/.exec(body);
-  if (m) {
-    for (const f of m[1]) if (f !== "U" && !flags.includes(f)) flags += f;
-    body = body.slice(m[0].length);
-  }
-  return new RegExp(body.replace(/\(\?P</g, "(?<"), flags + "d");
+// stage.replace as Alloy runs it (internal/component/loki/process/stages/replace.go): the
+// expression is a Go RE2 regexp compiled at config load (re2js: a port of RE2/J, Go's syntax; a
+// lookaround or backreference is a load error, as in Alloy); every capture group that took part in a
+// match is replaced by the `replace` template executed with {{ .Value }} = the captured text; text
+// outside the groups is kept, so an expression without a group changes nothing; a template that does
+// not parse, or fails, leaves the line as it was. Templates: literal text, {{ .Value }} with Go's
+// trim markers, and {{ .Value | Hash "s" }} / {{ .Value | Sha2Hash "s" }} (Alloy's functions; the
+// double hashes with SHA-256 of salt+value, hex, without claiming Alloy's exact digest).
+const { RE2JS } = require("re2js");
+
+function compileRe2(src) {
+  return RE2JS.compile(src);
 }
 
-/**
- * stage.replace on a line: every capture group's text is replaced by `replace` ({{ .Value }} is the
- * captured text); an expression without groups replaces the whole match.
- */
-function applyReplace(line, expression, replace) {
-  const re = re2(expression);
-  let out = "";
-  let last = 0;
-  for (const m of line.matchAll(re)) {
-    const spans = m.indices.length > 1 ? m.indices.slice(1).filter(Boolean) : [m.indices[0]];
-    for (const [s, e] of spans) {
-      if (s < last) continue;
-      const value = line.slice(s, e);
-      out += line.slice(last, s) + replace.replace(/\{\{\s*\.Value\s*\}\}/g, value);
-      last = e;
+/** Go text/template subset: null when the template would not parse in Alloy. */
+function parseTemplate(t) {
+  const parts = [];
+  let i = 0;
+  while (i < t.length) {
+    const open = t.indexOf("{{", i);
+    if (open < 0) {
+      parts.push({ text: t.slice(i) });
+      break;
     }
-    if (m[0].length === 0) break;
+    if (open > i) parts.push({ text: t.slice(i, open) });
+    const close = t.indexOf("}}", open + 2);
+    if (close < 0) return null;
+    const m = /^\{\{(-?)(\s*)\.Value(?:\s*\|\s*(Hash|Sha2Hash)\s+"([^"\\]*)")?(\s*)(-?)\}\}$/.exec(t.slice(open, close + 2));
+    if (!m || (m[1] === "-" && m[2] === "") || (m[6] === "-" && m[5] === "")) return null;
+    parts.push({ value: true, hash: m[3], salt: m[4], trimLeft: m[1] === "-", trimRight: m[6] === "-" });
+    i = close + 2;
   }
-  return out + line.slice(last);
+  return parts;
+}
+
+function executeTemplate(parts, v) {
+  let out = "";
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    if (p.text !== undefined) {
+      let text = p.text;
+      if (parts[i - 1] && parts[i - 1].value && parts[i - 1].trimRight) text = text.replace(/^\s+/, "");
+      if (parts[i + 1] && parts[i + 1].value && parts[i + 1].trimLeft) text = text.replace(/\s+$/, "");
+      out += text;
+    } else if (p.hash) out += require("node:crypto").createHash("sha256").update(p.salt + v).digest("hex");
+    else out += v;
+  }
+  return out;
+}
+
+/** One stage.replace on a line (see above); `re` compiled, `parts` the parsed template or null. */
+function applyReplace(line, re, parts) {
+  if (parts === null) return line;
+  const m = re.matcher(line);
+  let result = "";
+  let prevEnd = 0;
+  let matched = false;
+  while (m.find()) {
+    matched = true;
+    for (let g = 1; g <= m.groupCount(); g++) {
+      const s = m.start(g);
+      const e = m.end(g);
+      if (s < 0) continue;
+      if (prevEnd === 0 || prevEnd <= s) {
+        result += line.slice(prevEnd, s) + executeTemplate(parts, line.slice(s, e));
+        prevEnd = e;
+      }
+    }
+  }
+  return matched ? result + line.slice(prevEnd) : line;
 }
 
 /** Run a line through the stages: returns {line, labels}. */
@@ -310,10 +357,10 @@ function processLine(line, labels, stages, externalLabels) {
   let l = line;
   const lab = Object.assign({}, labels);
   for (const s of stages) {
-    if (s.type === "replace" && !s.source) l = applyReplace(l, s.expression, s.replace);
+    if (s.type === "replace" && !s.source) l = applyReplace(l, s.re, s.parts);
     else if (s.type === "static_labels") Object.assign(lab, s.values);
   }
   return { line: l, labels: Object.assign({}, externalLabels, lab) };
 }
 
-module.exports = { AlloySyntaxError, tokenize, parse, extract, applyReplace, processLine, re2 };
+module.exports = { AlloySyntaxError, tokenize, parse, extract, applyReplace, parseTemplate, compileRe2, processLine };

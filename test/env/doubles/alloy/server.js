@@ -5,8 +5,9 @@
 // does not resend), applies the loki.process stage.replace redactions and static labels, and pushes
 // JSON to every loki.write endpoint with labels filename + the target's labels (job, ...).
 // Docker: discovery.docker -> discovery.relabel rules -> loki.source.docker, read through the
-// mounted socket (docker.js). Not implemented: loki.source.journal (parsed, ignored), component
-// wiring (every source goes through every stage to every writer), protobuf pushes.
+// mounted socket (docker.js). Journal: loki.source.journal over a plain stand-in of the journal
+// (journal.js). Not implemented: component wiring (every source goes through every stage to every
+// writer), protobuf pushes.
 //   GET /-/ready, /-/healthy, /metrics; POST|GET /-/reload (re-read the config);
 //   GET /-/double/status (double only: targets, files, offsets, pushes, last error).
 const fs = require("node:fs");
@@ -16,6 +17,7 @@ const { parseFlags, log, send, sendJson, splitHostPort, serve } = require("../li
 const C = require("./config.js");
 const { globToRegExp, expandGlob } = require("./glob.js");
 const D = require("./docker.js");
+const J = require("./journal.js");
 
 const SERVICE = "alloy-double";
 const VERSION = process.env.DOUBLE_VERSION || "v1.2.1";
@@ -24,7 +26,7 @@ const MAX_READ = 1024 * 1024;
 
 function loadConfig(file) {
   const root = C.parse(fs.readFileSync(file, "utf8"));
-  return Object.assign(C.extract(root), { docker: D.dockerPipeline(root) });
+  return Object.assign(C.extract(root), { docker: D.dockerPipeline(root), journal: J.journalPipeline(root) });
 }
 
 function postJson(url, body, timeoutMs) {
@@ -134,6 +136,17 @@ class Tailer {
       } catch (e) {
         this.stats.lastDockerError = e.message; // files still ship when the Docker API is unreachable
       }
+    }
+    if (this.cfg.journal) {
+      const j = J.readJournal(this.cfg.journal, this.positions, Date.now());
+      Object.assign(pending, j.positions);
+      for (const e of j.entries) {
+        const out = C.processLine(e.line, e.labels, this.cfg.stages, this.cfg.externalLabels);
+        const key = JSON.stringify(Object.keys(out.labels).sort().map((k) => [k, out.labels[k]]));
+        if (!streams.has(key)) streams.set(key, { stream: out.labels, values: [] });
+        streams.get(key).values.push([e.ts.toString(), out.line]);
+      }
+      this.stats.journalLines = (this.stats.journalLines || 0) + j.entries.length;
     }
     if (streams.size === 0) {
       if (Object.keys(pending).length) {

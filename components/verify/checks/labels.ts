@@ -1,0 +1,118 @@
+// L4 labels: on the stream the proof itself caused (L3's marker line), every required label is
+// there and every proven canary is redacted; across this stack's streams, Docker containers and
+// journald units stay inside their allowlists and no label exceeds the cardinality limit; the
+// rendered Alloy pipeline has its allowlists and redaction stages. Nothing here depends on traffic
+// a quiet host may not have: without other streams, only the marker's must exist.
+import type { ErrorCode } from "../../../contracts/errors";
+import type { RedactionLike } from "../../../contracts/config/redaction";
+import { checkAlloyStructure } from "../alloy-structure";
+import type { Io, ProofResult } from "../types";
+import { finish, isObj, joinUrl, parseJson, transportReason } from "./common";
+import { canaryFindings, findMarker, markerLine, provenRedactions } from "./ingestion";
+
+export interface LabelsInput {
+  lokiUrl: string;
+  requiredLabels: string[];
+  cardinalityLimit: number;
+  /** Window the label APIs look at (allowlists, cardinality). */
+  lookbackSeconds: number;
+  alloyConfig: string;
+  dockerAllowlist: string[];
+  journaldUnits: string[];
+  redactionCount: number;
+  timeoutMs: number;
+  /** Streams this stack's Alloy pushes carry project=<projectName> (loki.write external_labels). */
+  projectName: string;
+  /** L3's marker: the line (and stream) this proof checks. */
+  marker?: string;
+  /** Selector of the marker's stream ({filename="<logsRoot>/<markerFile>"}). */
+  markerSelector: string;
+  /** How far back the marker may lie: the logs retention (refresh re-checks it until Loki drops it). */
+  markerLookbackSeconds: number;
+  redactions: RedactionLike[];
+}
+
+function lokiStringList(res: { status: number; body: string }): string[] | string {
+  if (res.status !== 200) return `HTTP ${res.status}`;
+  const p = parseJson(res.body);
+  if (!p.ok || !isObj(p.value)) return "body is not a JSON object";
+  if (p.value.status !== "success") return `status is ${JSON.stringify(p.value.status)}`;
+  const data = p.value.data ?? [];
+  if (!Array.isArray(data) || !data.every((x) => typeof x === "string")) return "data is not a list of strings";
+  return data as string[];
+}
+
+const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString();
+
+/** The marker's stream: its labels (the required ones present and not empty) and its line (canaries redacted). */
+async function markerStream(input: LabelsInput, io: Io, diagnostics: Record<string, unknown>): Promise<{ missing: string[]; redaction: string[] }> {
+  if (!input.marker) return { missing: ["no marker from the ingestion proof to check labels on (verify.ingestion must be on)"], redaction: [] };
+  const now = io.clock.now();
+  const query = `${input.markerSelector} |= ${JSON.stringify(`marker=${input.marker}`)}`;
+  const params = new URLSearchParams({ query, start: ns(now - input.markerLookbackSeconds * 1000), end: ns(now + 1000), limit: "10", direction: "backward" });
+  diagnostics.marker = { marker: input.marker, query };
+  const res = await io.http({ url: `${joinUrl(input.lokiUrl, "/loki/api/v1/query_range")}?${params}`, timeoutMs: input.timeoutMs });
+  const parsed = parseJson(res.body);
+  if (res.status !== 200 || !parsed.ok) return { missing: [`loki query_range for the marker: HTTP ${res.status}`], redaction: [] };
+  const m = findMarker(parsed.value, input.marker);
+  if (!m.ok) return { missing: [`loki query_range for the marker: ${m.problem}`], redaction: [] };
+  if (!m.entry) return { missing: [`the ingestion proof's marker ${input.marker} is not in Loki (within the logs retention): apply again to prove ingestion anew`], redaction: [] };
+  const labels = m.entry.labels;
+  diagnostics.markerLabels = labels;
+  const missing = input.requiredLabels.filter((l) => !(typeof labels[l] === "string" && labels[l] !== "")).map((l) => `required label ${l} is absent from the marker's stream`);
+  return { missing, redaction: canaryFindings(input.redactions, markerLine(input.marker, input.redactions), m.entry.line) };
+}
+
+export async function checkLabels(input: LabelsInput, io: Io): Promise<ProofResult> {
+  const t0 = io.clock.now();
+  const now = io.clock.now();
+  const scope = `{project=${JSON.stringify(input.projectName)}}`;
+  const window = new URLSearchParams({ query: scope, start: ns(now - input.lookbackSeconds * 1000), end: ns(now + 1000) });
+  const missing: string[] = [];
+  const redaction: string[] = [];
+  const allowlist: string[] = [];
+  const cardinality: string[] = [];
+  const diagnostics: Record<string, unknown> = { scope, lookbackSeconds: input.lookbackSeconds, cardinalityLimit: input.cardinalityLimit };
+  try {
+    const own = await markerStream(input, io, diagnostics);
+    missing.push(...own.missing);
+    redaction.push(...own.redaction);
+    const labels = lokiStringList(await io.http({ url: `${joinUrl(input.lokiUrl, "/loki/api/v1/labels")}?${window}`, timeoutMs: input.timeoutMs }));
+    if (typeof labels === "string") {
+      missing.push(`loki labels API: ${labels}`);
+    } else {
+      diagnostics.labels = [...labels].sort();
+      const values = await Promise.all(
+        labels.map(async (l) => [l, lokiStringList(await io.http({ url: `${joinUrl(input.lokiUrl, `/loki/api/v1/label/${encodeURIComponent(l)}/values`)}?${window}`, timeoutMs: input.timeoutMs }))] as const),
+      );
+      diagnostics.cardinality = Object.fromEntries([...values].sort((a, b) => a[0].localeCompare(b[0])).map(([l, v]) => [l, typeof v === "string" ? v : v.length]));
+      for (const [l, v] of values) {
+        if (typeof v === "string") missing.push(`values of label ${l}: ${v}`);
+        else if (v.length > input.cardinalityLimit) cardinality.push(`label ${l} has ${v.length} distinct values (limit ${input.cardinalityLimit})`);
+        // What reached Loki, against what Alloy may ship: the pipeline's allowlists, proven on its output.
+        const allowed = l === "container" ? input.dockerAllowlist : l === "unit" ? input.journaldUnits : undefined;
+        if (allowed && typeof v !== "string") {
+          const outside = v.filter((x) => !allowed.includes(x)).sort();
+          if (outside.length) allowlist.push(`${l} ${outside.map((x) => JSON.stringify(x)).join(", ")} reached Loki but ${l === "container" ? "alloy.dockerAllowlist" : "alloy.journaldUnits"} does not list ${outside.length === 1 ? "it" : "them"}`);
+        }
+      }
+    }
+  } catch (e) {
+    missing.push(`loki API: no answer (${transportReason(e)})`);
+  }
+  const structure = checkAlloyStructure(input.alloyConfig, { dockerAllowlist: input.dockerAllowlist, journaldUnits: input.journaldUnits, redactionCount: input.redactionCount });
+  diagnostics.alloy = { ...structure.facts, redactionStages: structure.redactionStages, errors: structure.errors };
+  missing.push(...structure.errors);
+  // Absence first: counts and values are meaningless while the pipeline or the marker is wrong.
+  const findings = [...missing, ...redaction, ...allowlist, ...cardinality];
+  const redCode: ErrorCode = missing.length ? "E_PROOF_LABEL_MISSING" : redaction.length ? "E_PROOF_REDACTION_FAILED" : allowlist.length ? "E_PROOF_ALLOWLIST_BREACH" : "E_PROOF_CARDINALITY";
+  const unproven = input.redactions.filter((r) => !provenRedactions([r]).length).map((r) => r.name);
+  const warn =
+    input.redactionCount === 0 && structure.redactionStages === 0
+      ? { code: "E_PROOF_REDACTION_ABSENT" as ErrorCode, findings: ["alloy pipeline has no redaction stage (alloy.redactions is empty): accepted risk, recorded"] }
+      : unproven.length
+        ? { code: "E_PROOF_REDACTION_UNPROVEN" as ErrorCode, findings: [`redaction ${unproven.join(", ")} has no canary: configured, not proven on the pipeline (add alloy.redactions[].canary)`] }
+        : undefined;
+  if (warn) diagnostics.acceptedRisk = warn.findings[0];
+  return finish("L4", t0, io.clock, { findings, diagnostics, redCode, warn });
+}

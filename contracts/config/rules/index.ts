@@ -1,0 +1,44 @@
+// Semantic lint rules (P19): what a schema cannot say, or cannot say with a useful patch.
+// Every rule is a pure function over the *raw* namespace object (values as the stack file
+// holds them, before zod), so it never assumes a shape: arbitrary input yields findings, never
+// a crash. The value checks they use (values.ts) are shared with the policy pack.
+import { ruleAlloyAllowlists, ruleRedactions } from "./alloy";
+import { ruleExposure, ruleLifecycle } from "./exposure";
+import { ruleImages } from "./images";
+import { ruleNames } from "./names";
+import { rulePaths } from "./paths";
+import { rulePorts } from "./ports";
+import { ruleBooleans, ruleForbiddenKeys, ruleProjectName } from "./project";
+import { ruleRetention } from "./retention";
+import { ruleSecrets } from "./secrets";
+import type { Raw, RuleContext, RuleResult } from "./types";
+import { ruleVerify } from "./verify";
+
+export type { Raw, RuleContext, RuleResult } from "./types";
+export { ruleAlloyAllowlists, ruleRedactions } from "./alloy";
+export { ruleExposure, ruleLifecycle } from "./exposure";
+export { ruleImages } from "./images";
+export { ruleNames } from "./names";
+export { ROOT_PATHS, rulePaths } from "./paths";
+export { rulePorts } from "./ports";
+export { BOOLEAN_PATHS, ruleBooleans, ruleForbiddenKeys, ruleProjectName } from "./project";
+export { MIN_RETENTION, MIN_RETENTION_MS, ruleRetention } from "./retention";
+export { ruleSecrets, SECRET_CONFIG_KEYS } from "./secrets";
+export { CARDINALITY_RANGE, ruleVerify } from "./verify";
+
+export const SEMANTIC_RULES: readonly ((raw: Raw, ctx: RuleContext) => RuleResult)[] = [
+  ruleForbiddenKeys,
+  ruleProjectName,
+  ruleBooleans,
+  ruleExposure,
+  ruleLifecycle,
+  rulePorts,
+  rulePaths,
+  ruleImages,
+  ruleRetention,
+  ruleAlloyAllowlists,
+  ruleNames,
+  ruleRedactions,
+  ruleVerify,
+  ruleSecrets,
+];

@@ -1,0 +1,74 @@
+// npm run verify's suite honours the program's order: L4 checks the stream of the marker L3
+// wrote in the same run (so verify straight after an up cannot race ingestion), and asking for
+// L4 alone brings L3 along.
+import { renderServiceFiles } from "../../components/render";
+import { runSuite, withPrerequisites } from "../../components/verify/suite";
+import type { DesiredState } from "../../components/verify/spec";
+import { SERVICES } from "../../contracts/config/schema";
+import type { Io } from "../../components/verify/types";
+import { stackConfig } from "../util/mocks";
+import { FakeDocker } from "./fakes";
+
+function desired(): DesiredState {
+  const config = stackConfig("test");
+  config.alloy.redactions = [];
+  const files = renderServiceFiles(config);
+  return {
+    config,
+    network: "n",
+    containers: Object.fromEntries(SERVICES.map((s) => [s, `c-${s}`])) as DesiredState["containers"],
+    files: Object.fromEntries(SERVICES.map((s) => [s, files[s].map((f) => ({ path: f.path, sha256: f.sha256, content: f.content }))])) as DesiredState["files"],
+    probeImage: "p",
+  };
+}
+
+/** A Loki that holds whatever line was appended to the marker file (after a short ingestion delay). */
+function fakeIo(events: string[]): Io {
+  let now = 1_800_000_000_000;
+  let line: string | undefined;
+  return {
+    clock: { now: () => now, sleep: async (ms) => void (now += ms) },
+    randomHex: () => "abcd",
+    docker: new FakeDocker(),
+    files: {
+      mkdirp: async () => undefined,
+      isSymlink: async () => false,
+      appendFile: async (_p, data) => {
+        events.push("L3 writes the marker");
+        line = data.trimEnd();
+      },
+    },
+    http: async (req) => {
+      const url = new URL(req.url);
+      now += 10;
+      if (url.pathname === "/loki/api/v1/query_range") {
+        const q = url.searchParams.get("query") ?? "";
+        events.push(`query_range ${q.includes("marker=") ? "for the marker" : q}`);
+        const result = line && q.includes("marker=") ? [{ stream: { job: "logs", filename: "/tmp/bootstrap-test/logs/logging-bootstrap-proof.log", project: "logging-test" }, values: [["1", line]] }] : [];
+        return { status: 200, headers: {}, body: JSON.stringify({ status: "success", data: { resultType: "streams", result } }) };
+      }
+      if (url.pathname === "/loki/api/v1/labels" || url.pathname.includes("/label/")) return { status: 200, headers: {}, body: JSON.stringify({ status: "success", data: [] }) };
+      return { status: 404, headers: {}, body: "" };
+    },
+  };
+}
+
+it("asking for L4 runs L3 first, and L4 checks the stream of L3's marker from the same run", async () => {
+  const events: string[] = [];
+  const r = await runSuite(desired(), fakeIo(events), { levels: ["L4"], parallel: true });
+  expect(r.levels.map((l) => l.level)).toEqual(["L3", "L4"]);
+  const [l3, l4] = r.levels;
+  expect(l3.status).toBe("green");
+  expect(l3.outputs).toEqual({ marker: "lbproof-abcd" });
+  expect(l4.diagnostics.marker).toEqual({ marker: "lbproof-abcd", query: expect.stringContaining('|= "marker=lbproof-abcd"') });
+  expect(l4.status).toBe("warn"); // no redaction configured in this desired state: accepted risk
+  // L4's first request comes only after L3 wrote its marker and saw it back.
+  expect(events.indexOf("L3 writes the marker")).toBe(0);
+  expect(events.filter((e) => e === "query_range for the marker")).toHaveLength(2);
+});
+
+it("withPrerequisites adds what a level runs after, in level order", () => {
+  expect(withPrerequisites(["L4"])).toEqual(["L3", "L4"]);
+  expect(withPrerequisites(["L8", "L4", "L1"])).toEqual(["L1", "L3", "L4", "L8"]);
+  expect(withPrerequisites(["L3"])).toEqual(["L3"]);
+});
