@@ -245,7 +245,7 @@ export function faults(): Fault[] {
       inject: async (ctx) => {
         const n = ctx.desired.config.verify.cardinalityLimit + 5;
         const now = BigInt(Date.now()) * 1_000_000n;
-        const streams = Array.from({ length: n }, (_, i) => ({ stream: { job: "verify-faults", [FAULT_LABEL]: `v${i}` }, values: [[(now + BigInt(i)).toString(), `fault ${i}`]] }));
+        const streams = Array.from({ length: n }, (_, i) => ({ stream: { job: "verify-faults", project: ctx.desired.config.projectName, [FAULT_LABEL]: `v${i}` }, values: [[(now + BigInt(i)).toString(), `fault ${i}`]] }));
         const r = await ctx.io.http({ method: "POST", url: `${ctx.env.services.loki.url}/loki/api/v1/push`, headers: { "content-type": "application/json" }, body: JSON.stringify({ streams }), timeoutMs: 10000 });
         if (r.status !== 204) throw new Error(`loki push answered ${r.status}`);
         // Pushed lines become queryable after Loki's ingestion delay.

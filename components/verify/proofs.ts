@@ -90,7 +90,7 @@ export class Proofs extends pulumi.ComponentResource {
       // The labels are checked on the stream of L3's own marker (no traffic of the host needed);
       // a new marker (L3 re-proved) re-runs this proof.
       const after = this.ingestion ? [this.ingestion] : [];
-      const marker = this.ingestion ? { marker: this.ingestion.marker } : {};
+      const marker = this.ingestion ? { ingestionMarker: this.ingestion.marker } : {};
       this.labels = new LabelProof(`${p}-labels`, { ...labelsSpec(d), ...marker, containerIds: ids(deps) }, opt([...containers(deps), ...healthOf(deps), ...after]));
     }
     if (levels.has("L5")) {

@@ -116,7 +116,7 @@ function fileContent(d: DesiredState, svc: ServiceName, path: string): string {
 }
 
 /** L4's inputs without the marker, which comes from L3's result (the program wires L3's output in). */
-export function labelsSpec(d: DesiredState): Omit<LabelsInput, "marker"> {
+export function labelsSpec(d: DesiredState): Omit<LabelsInput, "ingestionMarker"> {
   const a = d.config.alloy;
   return {
     lokiUrl: requireUrl(d.config, "loki"),

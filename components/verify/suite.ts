@@ -120,7 +120,7 @@ export function levelRunners(d: DesiredState, opts: SuiteOptions): Record<Level,
       if (o.lookbackSeconds !== undefined) spec.lookbackSeconds = o.lookbackSeconds;
       // The stream L3 caused in this run (as in the program, where L4 takes L3's marker).
       const marker = before.L3?.outputs?.marker;
-      return checks.checkLabels({ ...spec, ...(typeof marker === "string" ? { marker } : {}) }, io);
+      return checks.checkLabels({ ...spec, ...(typeof marker === "string" ? { ingestionMarker: marker } : {}) }, io);
     },
     L5: async (io) => {
       const spec = dashboardsSpec(d);

@@ -29,6 +29,9 @@ afterAll(async () => {
   await host?.stop();
 });
 
+/** L3's marker once its proof was created (L4 takes it, as the program wires L3's output in). */
+let l3Marker: string | undefined;
+
 function props(level: Level): Record<string, unknown> {
   const images = imagesFromRecord(env);
   switch (level) {
@@ -39,7 +42,7 @@ function props(level: Level): Record<string, unknown> {
     case "L3":
       return { ...ingestionSpec(d), timeoutSeconds: 60 };
     case "L4":
-      return { ...labelsSpec(d) };
+      return { ...labelsSpec(d), ingestionMarker: l3Marker };
     case "L5":
       return { ...dashboardsSpec(d), adminPassword: password };
     case "L6":
@@ -72,6 +75,11 @@ describe("proof providers through the real dynamic-provider host on the test env
     expect(r.properties).toEqual(c.properties);
     expect(await host.diff(urn, c.id, c.properties, inputs)).toEqual({ changes: "NONE", replaces: [] });
     created[level] = { id: c.id, properties: c.properties, inputs, urn };
+    if (level === "L3") {
+      // The marker is an output (state), kept as is by Read, and never part of the desired inputs.
+      expect(c.properties.marker).toMatch(/^lbproof-[0-9a-f]+$/);
+      l3Marker = c.properties.marker as string;
+    }
   }, 120_000);
 
   test("L8: a config file edited inside a running container -> Read shows the drift, Diff wants an update; repair -> Read clean again", async () => {

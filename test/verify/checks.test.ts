@@ -368,7 +368,7 @@ loki.write "l" {
   const markerStream = { labels: { job: "logs", filename: "/l/logging-bootstrap-proof.log", project: "p" }, line: `logging-bootstrap ingestion proof marker=${MARKER} | canary password_kv: password=***` };
   const base = {
     requiredLabels: ["job", "filename"], cardinalityLimit: 3, lookbackSeconds: 3600, alloyConfig, dockerAllowlist: ["p-loki", "p-grafana"], journaldUnits: ["docker.service"],
-    redactionCount: 1, timeoutMs: 1000, projectName: "p", marker: MARKER, markerSelector: SELECTOR, markerLookbackSeconds: 7 * 86400, redactions: reds,
+    redactionCount: 1, timeoutMs: 1000, projectName: "p", ingestionMarker: MARKER, markerSelector: SELECTOR, markerLookbackSeconds: 7 * 86400, redactions: reds,
   };
 
   test("green: the marker's stream has every required label and its canary redacted; allowlists, limits, pipeline fine", async () => {
@@ -394,7 +394,7 @@ loki.write "l" {
     const gone = await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo());
     expect(gone).toMatchObject({ status: "red", code: "E_PROOF_LABEL_MISSING" });
     expect(gone.findings[0]).toMatch(/^the ingestion proof's marker lbproof-00aa is not in Loki \(within the logs retention\)/);
-    const { marker: _m, ...noMarker } = base;
+    const { ingestionMarker: _m, ...noMarker } = base;
     void _m;
     expect((await checkLabels({ ...noMarker, lokiUrl: s.url }, makeTestIo())).findings[0]).toMatch(/^no marker from the ingestion proof/);
   });

@@ -23,8 +23,8 @@ export interface LabelsInput {
   timeoutMs: number;
   /** Streams this stack's Alloy pushes carry project=<projectName> (loki.write external_labels). */
   projectName: string;
-  /** L3's marker: the line (and stream) this proof checks. */
-  marker?: string;
+  /** L3's marker (its output `marker`): the line (and stream) this proof checks. */
+  ingestionMarker?: string;
   /** Selector of the marker's stream ({filename="<logsRoot>/<markerFile>"}). */
   markerSelector: string;
   /** How far back the marker may lie: the logs retention (refresh re-checks it until Loki drops it). */
@@ -46,21 +46,21 @@ const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString();
 
 /** The marker's stream: its labels (the required ones present and not empty) and its line (canaries redacted). */
 async function markerStream(input: LabelsInput, io: Io, diagnostics: Record<string, unknown>): Promise<{ missing: string[]; redaction: string[] }> {
-  if (!input.marker) return { missing: ["no marker from the ingestion proof to check labels on (verify.ingestion must be on)"], redaction: [] };
+  if (!input.ingestionMarker) return { missing: ["no marker from the ingestion proof to check labels on (verify.ingestion must be on)"], redaction: [] };
   const now = io.clock.now();
-  const query = `${input.markerSelector} |= ${JSON.stringify(`marker=${input.marker}`)}`;
+  const query = `${input.markerSelector} |= ${JSON.stringify(`marker=${input.ingestionMarker}`)}`;
   const params = new URLSearchParams({ query, start: ns(now - input.markerLookbackSeconds * 1000), end: ns(now + 1000), limit: "10", direction: "backward" });
-  diagnostics.marker = { marker: input.marker, query };
+  diagnostics.marker = { marker: input.ingestionMarker, query };
   const res = await io.http({ url: `${joinUrl(input.lokiUrl, "/loki/api/v1/query_range")}?${params}`, timeoutMs: input.timeoutMs });
   const parsed = parseJson(res.body);
   if (res.status !== 200 || !parsed.ok) return { missing: [`loki query_range for the marker: HTTP ${res.status}`], redaction: [] };
-  const m = findMarker(parsed.value, input.marker);
+  const m = findMarker(parsed.value, input.ingestionMarker);
   if (!m.ok) return { missing: [`loki query_range for the marker: ${m.problem}`], redaction: [] };
-  if (!m.entry) return { missing: [`the ingestion proof's marker ${input.marker} is not in Loki (within the logs retention): apply again to prove ingestion anew`], redaction: [] };
+  if (!m.entry) return { missing: [`the ingestion proof's marker ${input.ingestionMarker} is not in Loki (within the logs retention): apply again to prove ingestion anew`], redaction: [] };
   const labels = m.entry.labels;
   diagnostics.markerLabels = labels;
   const missing = input.requiredLabels.filter((l) => !(typeof labels[l] === "string" && labels[l] !== "")).map((l) => `required label ${l} is absent from the marker's stream`);
-  return { missing, redaction: canaryFindings(input.redactions, markerLine(input.marker, input.redactions), m.entry.line) };
+  return { missing, redaction: canaryFindings(input.redactions, markerLine(input.ingestionMarker, input.redactions), m.entry.line) };
 }
 
 export async function checkLabels(input: LabelsInput, io: Io): Promise<ProofResult> {
