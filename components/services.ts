@@ -1,21 +1,23 @@
 // The six services. Each *Spec function is pure (config in, container facts out); each class only
 // wires its spec and rendered files into ServiceComponent.
 //
-// Healthchecks use what each real image ships (checked against the upstream Dockerfiles of the
-// pinned tags):
-// - grafana/grafana:11.1.0: Alpine base (busybox `wget`), user 472, group 0; entrypoint /run.sh.
-// - grafana/loki:3.0.0: cmd/loki/Dockerfile at v3.0.0 is `FROM alpine:3.18.5` (busybox `wget`),
-//   USER 10001, /loki owned by loki. (Later Loki images are distroless/static:debug: busybox under
-//   /busybox, still on PATH.)
-// - prom/prometheus:v2.52.0 and prom/node-exporter:v1.8.1: quay.io/prometheus/busybox base
-//   (busybox `wget`), USER nobody; Prometheus's VOLUME /prometheus is owned by nobody.
-// - gcr.io/cadvisor/cadvisor:v0.49.1: deploy/Dockerfile is `FROM alpine:3.18`; its own HEALTHCHECK
-//   is `wget --spider .../healthz`; runs as root; entrypoint `/usr/bin/cadvisor -logtostderr`.
-// - grafana/alloy:v1.2.1: `FROM ubuntu:mantic` installing only libsystemd-dev, tzdata and
-//   ca-certificates (no wget, no curl), root by default: bash's /dev/tcp speaks HTTP/1.0 to
-//   /-/ready and checks the status line (a liveness gate only; the L1 proof parses responses).
+// Healthchecks use what each real image ships, for every version of the supported range
+// (contracts/config/versions.ts), checked against the upstream Dockerfiles:
+// - grafana/grafana 11-13: Alpine base (busybox `wget`), user 472, group 0; entrypoint /run.sh.
+// - grafana/loki 3.0-3.5.7: busybox `wget` (3.0.0 `FROM alpine`, later distroless/static:debug with
+//   busybox on PATH); 3.7+: distroless without a shell, checked by the binary itself
+//   (`loki -health`, grafana/loki#20313). 3.5.8-3.6.x has neither and is outside the range.
+// - prom/prometheus, prom/node-exporter: quay.io/prometheus/busybox base (busybox `wget`), USER
+//   nobody; Prometheus's VOLUME /prometheus is owned by nobody.
+// - cAdvisor (gcr.io up to v0.52, ghcr.io/google/cadvisor after): deploy/Dockerfile is `FROM alpine`;
+//   its own HEALTHCHECK is `wget --spider .../healthz`; runs as root; entrypoint
+//   `/usr/bin/cadvisor -logtostderr`.
+// - grafana/alloy: Ubuntu base installing only libsystemd, tzdata and ca-certificates (no wget, no
+//   curl), root by default: bash's /dev/tcp speaks HTTP/1.0 to /-/ready and checks the status line
+//   (a liveness gate only; the L1 proof parses responses).
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceName, StackConfig } from "../contracts/config/schema";
+import { atLeast, imageVersion } from "../contracts/config/versions";
 import {
   CONTAINER_PORT,
   DATA_PATH,
@@ -63,12 +65,18 @@ export function grafanaSpec(_cfg: StackConfig): ServiceSpec {
   };
 }
 
-export function lokiSpec(_cfg: StackConfig): ServiceSpec {
+/** Loki's container healthcheck for its version (see the header: 3.7+ checks itself). */
+export function lokiHealthTest(cfg: Pick<StackConfig, "images">): string[] {
+  const v = imageVersion(cfg.images.loki);
+  return v && atLeast(v, "3.7.0") ? ["CMD", "/usr/bin/loki", "-health"] : wgetHealth("loki", "/ready");
+}
+
+export function lokiSpec(cfg: StackConfig): ServiceSpec {
   return {
     service: "loki",
     command: [`-config.file=${FILES.lokiConfig}`],
     envs: [],
-    healthTest: wgetHealth("loki", "/ready"),
+    healthTest: lokiHealthTest(cfg),
     mounts: [],
     dataPath: DATA_PATH.loki,
   };

@@ -1,15 +1,9 @@
 // Example values for the findings' patches: concrete, valid values an operator can paste.
 import type { ServiceName } from "./schema";
+import { CURRENT_IMAGES } from "./versions";
 
-/** The seed's pins (seed 000 "Test config values"); used to suggest a concrete fix. */
-export const DEFAULT_IMAGES: Record<ServiceName, string> = {
-  grafana: "grafana/grafana:11.1.0",
-  loki: "grafana/loki:3.0.0",
-  alloy: "grafana/alloy:v1.2.1",
-  prometheus: "prom/prometheus:v2.52.0",
-  nodeExporter: "prom/node-exporter:v1.8.1",
-  cadvisor: "gcr.io/cadvisor/cadvisor:v0.49.1",
-};
+/** The current pins (contracts/config/versions.ts): the concrete fix in patches. */
+export const DEFAULT_IMAGES: Record<ServiceName, string> = CURRENT_IMAGES;
 
 /** Host-port layout of both stacks: base + offset (test 9100+, prod 9000+). */
 export const PORT_OFFSETS: Record<ServiceName, number> = { grafana: 1, loki: 2, alloy: 3, prometheus: 4, nodeExporter: 5, cadvisor: 6 };

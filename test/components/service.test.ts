@@ -15,7 +15,7 @@ import {
   publishedPorts,
   uploadsFor,
 } from "../../components/service";
-import { DOCKER_SOCKET_EXCEPTION, SPECS, bashHttpHealth, cadvisorSpec, wgetHealth } from "../../components/services";
+import { DOCKER_SOCKET_EXCEPTION, SPECS, bashHttpHealth, cadvisorSpec, lokiHealthTest, wgetHealth } from "../../components/services";
 import { hostDirsScript, shellQuote } from "../../components/stack";
 import { renderServiceFiles } from "../../components/render";
 import type { ServiceName, StackConfig } from "../../contracts/config/schema";
@@ -101,11 +101,19 @@ describe("container args", () => {
     expect(SPECS.alloy(test_).healthTest).toEqual(bashHttpHealth(12345, "/-/ready"));
     expect(SPECS.alloy(test_).healthTest[1]).toBe("/bin/bash");
   });
+  it("Loki's healthcheck follows its image: busybox wget up to 3.5.7, the binary's own -health from 3.7", () => {
+    const at = (tag: string) => lokiHealthTest({ images: { ...test_.images, loki: `grafana/loki:${tag}` } });
+    expect(at("3.0.0")).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:3100/ready"]);
+    expect(at("3.5.7")).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:3100/ready"]);
+    expect(at("3.7.0")).toEqual(["CMD", "/usr/bin/loki", "-health"]);
+    expect(at("3.7.8")).toEqual(["CMD", "/usr/bin/loki", "-health"]);
+  });
+
   it("probes exactly what each image serves, with timings in Go's canonical duration form", () => {
     const wget = (port: number, path: string) => ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}${path}`];
     const expected: Record<ServiceName, string[]> = {
       grafana: wget(3000, "/api/health"),
-      loki: wget(3100, "/ready"),
+      loki: ["CMD", "/usr/bin/loki", "-health"],
       prometheus: wget(9090, "/-/ready"),
       nodeExporter: wget(9100, "/metrics"),
       cadvisor: wget(8080, "/healthz"),

@@ -105,7 +105,7 @@ table(
   [
     { name: "tag and digest", mutate: (c) => (c.images.loki = `grafana/loki:3.0.0@sha256:${"a".repeat(64)}`) },
     { name: "registry with port", mutate: (c) => (c.images.alloy = "registry.local:5000/grafana/alloy:v1.2.1") },
-    { name: "tag spelled like latest but versioned", mutate: (c) => (c.images.grafana = "grafana/grafana:latest-11.1.0") },
+    { name: "a version tag with a suffix (a flavour, not a moving tag)", mutate: (c) => (c.images.grafana = "grafana/grafana:13.2.0-ubuntu") },
   ],
   [
     { name: ":latest", mutate: (c) => (c.images.grafana = "grafana/grafana:latest"), expected: [["E_CONFIG_IMAGE_UNPINNED", "images.grafana"]] },

@@ -86,10 +86,12 @@ describe("v0 -> v1 on seed 000's test config", () => {
     expect(r.ok).toBe(true);
   });
 
-  it("agrees with Pulumi.test.yaml on every key the seed carries", () => {
+  it("agrees with the test stack on every key the seed carries (its 2024 pins: the pins-2024 fixture)", () => {
     const test = readStackFile(path.join(ROOT, "Pulumi.test.yaml")).projectConfig as Record<string, any>;
+    const pins2024 = readStackFile(path.join(ROOT, "test", "fixtures", "config", "Pulumi.pins-2024.yaml")).projectConfig as Record<string, any>;
     const m = migrateConfig(seed()).config as Record<string, any>;
-    for (const k of ["projectName", "offlineMode", "ports", "images"]) expect(m[k]).toEqual(test[k]);
+    for (const k of ["projectName", "offlineMode", "ports"]) expect(m[k]).toEqual(test[k]);
+    expect(m.images).toEqual(pins2024.images);
     expect(m.paths.logsRoot).toBe(test.paths.logsRoot);
     expect(m.paths.telemetryRoot).toBe(test.paths.telemetryRoot);
   });

@@ -13,7 +13,7 @@ describe.each(["test", "prod"])("Pulumi.%s.yaml", (stack) => {
 });
 
 describe("stack values", () => {
-  it("test: seed 000's test values", () => {
+  it("test: seed 000's test values, with the current image pins", () => {
     const c = lintConfig(stackConfig("test")).config!;
     expect(c.projectName).toBe("logging-test");
     expect(c.ports.grafana).toBe(9101);
@@ -22,12 +22,12 @@ describe("stack values", () => {
     expect(c.paths.telemetryRoot.startsWith("/tmp/bootstrap-test/")).toBe(true);
     expect(c.exposure).toEqual({ bindAddress: "127.0.0.1", lanExposed: false, loopbackOnly: [] });
     expect(c.images).toEqual({
-      grafana: "grafana/grafana:11.1.0",
-      loki: "grafana/loki:3.0.0",
-      alloy: "grafana/alloy:v1.2.1",
-      prometheus: "prom/prometheus:v2.52.0",
-      nodeExporter: "prom/node-exporter:v1.8.1",
-      cadvisor: "gcr.io/cadvisor/cadvisor:v0.49.1",
+      grafana: "grafana/grafana:13.2.0",
+      loki: "grafana/loki:3.7.8",
+      alloy: "grafana/alloy:v1.19.2",
+      prometheus: "prom/prometheus:v3.14.0",
+      nodeExporter: "prom/node-exporter:v1.12.1",
+      cadvisor: "ghcr.io/google/cadvisor:v0.60.5",
     });
   });
 

@@ -139,6 +139,18 @@ describe("real binaries", () => {
     expect(rules.status).toBe("success");
     expect(rules.data.groups.map((g: { file: string }) => g.file)).toContain("/etc/prometheus/rules/logging-bootstrap.rules.yml");
   });
+  test("the rendered Prometheus config passes the pinned version's own promtool (inside its container)", async () => {
+    const ex = await docker.getContainer(info.services.prometheus.container).exec({ Cmd: ["promtool", "check", "config", "/etc/prometheus/prometheus.yml"], AttachStdout: true, AttachStderr: true });
+    const stream = await ex.start({ hijack: true, stdin: false });
+    let out = "";
+    await new Promise<void>((r) => {
+      stream.on("data", (d: Buffer) => (out += d.toString("utf8")));
+      stream.on("end", () => r());
+      stream.on("close", () => r());
+    });
+    expect((await ex.inspect()).ExitCode).toBe(0);
+    expect(out).toMatch(/SUCCESS: \/etc\/prometheus\/prometheus\.yml is valid prometheus config file syntax/);
+  });
   test("node-exporter is the upstream 1.12.1", async () => {
     const m = await get(url("nodeExporter", "/metrics"));
     expect(m.status).toBe(200);

@@ -179,6 +179,6 @@ describe("autoheal", () => {
 
   it("builds a config patch from the finding's key when the finding carries none", () => {
     const s = suggest({ runId: "x", mode: "diagnose", stack: "prod", errors: [errorRecord("E_CONFIG_IMAGE_UNPINNED", "images.loki is grafana/loki:latest", { details: { path: "images.loki" } })] });
-    expect(s.active_buckets[0].example_patch).toBe("config:\n  logging-bootstrap:images:\n    loki: grafana/loki:3.0.0\n");
+    expect(s.active_buckets[0].example_patch).toBe("config:\n  logging-bootstrap:images:\n    loki: grafana/loki:3.7.8\n");
   });
 });

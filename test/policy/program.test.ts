@@ -153,7 +153,12 @@ describe("program mutations (a program bug the config lint cannot see)", () => {
       expect(u.content).toMatch(/retention_period: 7d/);
       u.content = u.content.replace(/retention_period: 7d/, "retention_period: 1h");
     });
-    ev = mutateProgram(ev, isContainer("prometheus"), (r) => (r.inputs.command = (r.inputs.command as string[]).map((a) => a.replace(/^--storage\.tsdb\.retention\.time=.*/, "--storage.tsdb.retention.time=1h"))));
+    // Prometheus 3.14 (the test stack's pin) keeps its retention in prometheus.yml (3.8+).
+    ev = mutateProgram(ev, isContainer("prometheus"), (r) => {
+      const u = upload(r, "/etc/prometheus/prometheus.yml");
+      expect(u.content).toMatch(/retention:\n\s+time: 7d/);
+      u.content = u.content.replace(/(retention:\n\s+time:) 7d/, "$1 1h");
+    });
     expect(await only(ev, "test")).toEqual({
       policies: ["retention-enforced"],
       messages: [expect.stringMatching(/^Loki's retention_period 1h is shorter/), expect.stringMatching(/^Prometheus retention time 1h is shorter/)],

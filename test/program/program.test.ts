@@ -207,13 +207,14 @@ describe("test stack specifics", () => {
     expect(container(testEv, "node-exporter").inputs.memory).toBe(128);
   });
 
-  it("passes Prometheus its retention on the command line (v2.52) and Loki its config path", () => {
+  it("keeps Prometheus's retention in its config file (v3.14; 3.8+) and passes Loki its config path", () => {
     expect(container(testEv, "prometheus").inputs.command).toEqual([
       "--config.file=/etc/prometheus/prometheus.yml",
       "--storage.tsdb.path=/prometheus",
-      "--storage.tsdb.retention.time=7d",
       "--web.listen-address=0.0.0.0:9090",
     ]);
+    const yml = (container(testEv, "prometheus").inputs.uploads as { file: string; content: string }[]).find((u) => u.file === "/etc/prometheus/prometheus.yml")!.content;
+    expect(yml).toMatch(/storage:\n  tsdb:\n    retention:\n      time: 7d\n/);
     expect(container(testEv, "loki").inputs.command).toEqual(["-config.file=/etc/loki/config.yaml"]);
   });
 
@@ -257,7 +258,7 @@ describe("prod stack specifics", () => {
       cadvisor: "http://127.0.0.1:9006",
     });
     expect(o.containers.nodeExporter).toBe("infra-observability-node-exporter");
-    expect(o.images.loki.ref).toBe("grafana/loki:3.0.0");
+    expect(o.images.loki.ref).toBe("grafana/loki:3.7.8");
     expect(o.images.loki.imageId).toBe(container(prodEv, "loki").inputs.image);
     expect(o.images.loki.repoDigest).toMatch(/^grafana\/loki@sha256:[0-9a-f]{64}$/);
     expect(o.configFiles).toEqual(configShas(renderServiceFiles(stackConfig("prod"))));
@@ -347,16 +348,16 @@ describe("evaluation", () => {
     const { pulumiConfig, secretKeys } = stackPulumiConfig("test");
     pulumiConfig["logging-bootstrap:offlineMode"] = "true";
     await expect(
-      evaluateProgram({ stack: "test", pulumiConfig, secretKeys, missingLocalImages: ["grafana/loki:3.0.0"] }),
+      evaluateProgram({ stack: "test", pulumiConfig, secretKeys, missingLocalImages: ["grafana/loki:3.7.8"] }),
     ).rejects.toThrow(/E_DEPS_IMAGE_MISSING_OFFLINE/);
     // every missing image is reported at once, not only the first
-    const both = evaluateProgram({ stack: "test", pulumiConfig, secretKeys, missingLocalImages: ["grafana/loki:3.0.0", "prom/node-exporter:v1.8.1"] });
+    const both = evaluateProgram({ stack: "test", pulumiConfig, secretKeys, missingLocalImages: ["grafana/loki:3.7.8", "prom/node-exporter:v1.12.1"] });
     await expect(both).rejects.toMatchObject({
       code: "E_DEPS_IMAGE_MISSING_OFFLINE",
       details: { missing: [expect.objectContaining({ service: "loki" }), expect.objectContaining({ service: "nodeExporter" })] },
     });
     const ok = await evaluateProgram({ stack: "test", pulumiConfig, secretKeys });
-    expect(one(ok, T.image, "logging-test-loki-image").inputs.name).toBe("grafana/loki:3.0.0");
+    expect(one(ok, T.image, "logging-test-loki-image").inputs.name).toBe("grafana/loki:3.7.8");
   });
 
   it("binds data volumes to dataRoot subdirectories when set, and prepares them first", async () => {

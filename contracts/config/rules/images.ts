@@ -1,7 +1,9 @@
 // images.<service>: pinned references (P10).
 import { finding, stackPatch } from "../findings";
 import { DEFAULT_IMAGES } from "../examples";
-import { isPinnedImage, isRecord } from "../values";
+import { isPinnedImage, isRecord, parseImageRef } from "../values";
+import { atLeast, describeRange, imageVersion, isSupported, nearestSupported, SUPPORTED } from "../versions";
+import { SERVICES, ServiceName } from "../schema";
 import { empty, Raw, RuleContext, RuleResult } from "./types";
 
 /**
@@ -67,6 +69,35 @@ export function ruleImages(raw: Raw, ctx: RuleContext = { secretKeys: new Set() 
         `images.${svc} ${JSON.stringify(v.slice(0, 200))} ${why}; pin an exact version tag, optionally with @sha256:<digest>`,
         stackPatch(["images", svc], fix, fix === known ? undefined : "replace 1.2.3 with the exact version you run"),
       ),
+    );
+  }
+  return out;
+}
+
+/**
+ * images.<service>: the tag's version inside the supported range of contracts/config/versions.ts
+ * (rendering, healthchecks and proofs are version-aware only there). Outside: refused, with the
+ * nearest supported tag as the patch.
+ */
+export function ruleImageVersions(raw: Raw): RuleResult {
+  const out = empty();
+  const images = raw.images;
+  if (!isRecord(images)) return out;
+  for (const [svc, v] of Object.entries(images)) {
+    if (typeof v !== "string" || !(SERVICES as readonly string[]).includes(svc) || !isPinnedImage(v).pinned) continue; // ruleImages reports unpinned refs
+    const s = svc as ServiceName;
+    const version = imageVersion(v);
+    if (version && isSupported(s, version)) continue;
+    const ref = parseImageRef(v)!;
+    const fix = `${ref.repository}:${nearestSupported(s, ref.tag!)}`;
+    const spans = SUPPORTED[s].spans;
+    const inGap = version !== undefined && atLeast(version, spans[0].min) && !atLeast(version, spans[spans.length - 1].below);
+    const why =
+      version === undefined
+        ? `its tag ${JSON.stringify(ref.tag)} is not a version (x.y.z)`
+        : `${ref.tag} is outside the supported range ${describeRange(s)}${inGap && SUPPORTED[s].gaps ? ` (${SUPPORTED[s].gaps!.join("; ")})` : ""}`;
+    out.errors.push(
+      finding("E_CONFIG_IMAGE_UNSUPPORTED", ["images", svc], `images.${svc} ${JSON.stringify(v)}: ${why}; the stack's rendering, healthchecks and proofs are made for that range`, stackPatch(["images", svc], fix)),
     );
   }
   return out;

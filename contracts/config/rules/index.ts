@@ -4,7 +4,7 @@
 // a crash. The value checks they use (values.ts) are shared with the policy pack.
 import { ruleAlloyAllowlists, ruleRedactions } from "./alloy";
 import { ruleExposure, ruleLifecycle } from "./exposure";
-import { ruleImages } from "./images";
+import { ruleImages, ruleImageVersions } from "./images";
 import { ruleNames } from "./names";
 import { rulePaths } from "./paths";
 import { rulePorts } from "./ports";
@@ -17,7 +17,7 @@ import { ruleVerify } from "./verify";
 export type { Raw, RuleContext, RuleResult } from "./types";
 export { ruleAlloyAllowlists, ruleRedactions } from "./alloy";
 export { ruleExposure, ruleLifecycle } from "./exposure";
-export { ruleImages } from "./images";
+export { ruleImages, ruleImageVersions } from "./images";
 export { ruleNames } from "./names";
 export { ROOT_PATHS, rulePaths } from "./paths";
 export { rulePorts } from "./ports";
@@ -35,6 +35,7 @@ export const SEMANTIC_RULES: readonly ((raw: Raw, ctx: RuleContext) => RuleResul
   rulePorts,
   rulePaths,
   ruleImages,
+  ruleImageVersions,
   ruleRetention,
   ruleAlloyAllowlists,
   ruleNames,
