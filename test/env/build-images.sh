@@ -131,11 +131,16 @@ build_busybox() {
     "LABEL org.opencontainers.image.title=testenv-busybox logging-testenv.kind=probe"
 }
 
+# npm modules the Loki and Grafana doubles load (YAML configs, Loki's snappy protobuf pushes), and
+# protobufjs' own dependencies; their package.json files are part of the doubles' input hash.
+DOUBLES_NPM_MODULES=(yaml snappyjs protobufjs @protobufjs long)
+DOUBLES_NPM_PKGS=("$TESTENV_ROOT"/node_modules/{yaml,snappyjs,protobufjs,long}/package.json "$TESTENV_ROOT"/node_modules/@protobufjs/*/package.json)
+
 # The four doubles share one rootfs (node + busybox + every double's source) so their single layer
 # is stored and pushed once; each image differs only in entrypoint, user and env, like upstream.
 build_doubles() {
   local node; node="$(command -v node)"
-  local hash; hash="$(hash_inputs "$node" /bin/busybox /bin/bash "$DOUBLES_SRC"/*/*.js "$TESTENV_ROOT/node_modules/re2js/package.json" "$SELF")"
+  local hash; hash="$(hash_inputs "$node" /bin/busybox /bin/bash "$DOUBLES_SRC"/*/*.js "$TESTENV_ROOT/node_modules/re2js/package.json" "${DOUBLES_NPM_PKGS[@]}" "$SELF")"
   local all_cached=1 ref
   for ref in "$IMG_GRAFANA" "$IMG_LOKI" "$IMG_ALLOY" "$IMG_CADVISOR"; do
     is_cached "$ref" "$hash" || all_cached=0
@@ -155,6 +160,8 @@ build_doubles() {
   # re2js (RE2's syntax and semantics, as Alloy's Go regexp): the Alloy double's stage.replace.
   mkdir -p "$root/doubles/node_modules"
   cp -r "$TESTENV_ROOT/node_modules/re2js" "$root/doubles/node_modules/re2js"
+  local mod
+  for mod in "${DOUBLES_NPM_MODULES[@]}"; do cp -r "$TESTENV_ROOT/node_modules/$mod" "$root/doubles/node_modules/"; done
   # Entrypoints at the upstream paths, so a program's `command` args work unchanged.
   printf '#!/bin/sh\nexec /usr/local/bin/node /doubles/grafana/server.js "$@"\n' >"$root/run.sh"
   mkdir -p "$root/usr/share/grafana/bin"

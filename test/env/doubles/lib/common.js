@@ -1,6 +1,7 @@
 "use strict";
-// Shared helpers for the test doubles. Plain JavaScript, node builtins only: the doubles run in an
-// image that holds nothing but the host's node binary, its libraries and busybox.
+// Shared helpers for the test doubles. Plain JavaScript: the doubles run in an image that holds
+// the host's node binary, its libraries, busybox and the few npm modules build-images.sh copies in
+// (re2js, yaml, protobufjs, snappyjs); this file itself uses node builtins only.
 const http = require("node:http");
 
 /** Parse Go-flag style args: `-a=b`, `--a=b`, `-a b`, `--a b`, bare `--flag`; positionals kept. */
@@ -67,9 +68,9 @@ function splitHostPort(addr, defHost, defPort) {
   return [host, Number(m[2])];
 }
 
-/** Start an HTTP server; route(req, res, url) may be async; errors become 500 text. */
-function serve(service, host, port, route) {
-  const server = http.createServer((req, res) => {
+/** A node request listener around route(req, res, url) (may be async; errors become 500 text). */
+function handler(service, route) {
+  return (req, res) => {
     const url = new URL(req.url || "/", "http://double.local");
     Promise.resolve()
       .then(() => route(req, res, url))
@@ -77,7 +78,12 @@ function serve(service, host, port, route) {
         log(service, "request failed", { level: "error", path: url.pathname, error: String(err && err.message) });
         if (!res.headersSent) send(res, (err && err.status) || 500, String((err && err.message) || err) + "\n");
       });
-  });
+  };
+}
+
+/** Start an HTTP server for route (see handler); exits at once on SIGTERM/SIGINT. */
+function serve(service, host, port, route) {
+  const server = http.createServer(handler(service, route));
   server.listen(port, host, () => log(service, "listening", { addr: `${host}:${port}` }));
   // State is written synchronously as it changes, so a stop can exit at once (docker stop is fast).
   const stop = () => process.exit(0);
@@ -86,4 +92,4 @@ function serve(service, host, port, route) {
   return server;
 }
 
-module.exports = { parseFlags, log, send, sendJson, readBody, splitHostPort, serve };
+module.exports = { parseFlags, log, send, sendJson, readBody, splitHostPort, handler, serve };

@@ -147,16 +147,20 @@ function matchesLine(parsed, line) {
 }
 
 /**
- * Loki's timestamp parameters: RFC3339(Nano), float seconds ("1700000000.5"), integer seconds
- * (<= 10 digits) or integer nanoseconds. Returns BigInt nanoseconds.
+ * Loki's timestamp parameters (pkg/loghttp/params.go parseTimestamp): a value with a "." that
+ * parses as a float is Unix seconds, its fraction rounded to milliseconds (as Loki does, in float64);
+ * an integer of at most 10 characters is seconds, a longer one nanoseconds; else RFC3339(Nano).
+ * Returns BigInt nanoseconds. The error text is the double's own; the server wraps it in Loki's.
  */
 function parseTimestamp(value, def) {
   if (value === undefined || value === null || value === "") return def;
-  if (/^\d+\.\d*$/.test(value)) {
-    const [s, frac] = value.split(".");
-    return BigInt(s) * 1000000000n + BigInt((frac + "000000000").slice(0, 9));
+  if (value.includes(".") && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value)) {
+    const t = Number(value);
+    const s = Math.trunc(t);
+    const msFrac = Math.round((t - s) * 1000);
+    return BigInt(s) * 1000000000n + BigInt(msFrac) * 1000000n;
   }
-  if (/^-?\d+$/.test(value)) return value.replace("-", "").length <= 10 ? BigInt(value) * 1000000000n : BigInt(value);
+  if (/^[+-]?\d+$/.test(value)) return value.length <= 10 ? BigInt(value) * 1000000000n : BigInt(value);
   const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(value);
   if (!m) throw new LogQLError(`cannot parse "${value}" to a valid timestamp`);
   const ms = Date.parse(m[1] + m[4]);
