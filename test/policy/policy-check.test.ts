@@ -46,7 +46,7 @@ it("prints a table by default", async () => {
   const lines = r.stdout.trimEnd().split("\n");
   expect(lines[0]).toMatch(/^LEVEL\s+POLICY\s+RESOURCE\s+MESSAGE$/);
   expect(lines[lines.length - 1]).toMatch(/^policy:check: 0 mandatory, \d+ advisory violation\(s\): OK$/);
-  expect(lines.some((l) => /^advisory\s+images-pinned\s+logging-test-loki-image\s+Image "grafana\/loki:3\.0\.0" is pinned by tag only/.test(l))).toBe(true);
+  expect(lines.some((l) => /^advisory\s+images-pinned\s+logging-test-loki-image\s+Image "grafana\/loki:3\.7\.8" is pinned by tag only/.test(l))).toBe(true);
 });
 
 it("exits 1 on a mandatory violation (a lint-clean stack, a stricter --policy-config)", async () => {
