@@ -1,10 +1,11 @@
 // Prometheus: scrape config for the stack's own services and one rules file.
 import type { StackConfig } from "../../contracts/config/schema";
 import { CONTAINER_PORT, FILES, KEBAB } from "../defaults";
+import { RULE_GROUPS, ruleGroups } from "./rules";
 import { GENERATED_HEADER, toYaml } from "./yaml";
 
-/** Rule groups the L6 proof expects to find loaded. */
-export const RULE_GROUPS = { recording: "logging-bootstrap.recording", alerts: "logging-bootstrap.alerts" } as const;
+/** Rule groups the L6 proof expects to find loaded (the rule library's, ./rules/). */
+export { RULE_GROUPS };
 
 /** Scrape jobs: job name -> target on the stack network (aliases = kebab service names). */
 export function scrapeTargets(): Record<string, string> {
@@ -60,38 +61,13 @@ export function renderPrometheusConfig(cfg: StackConfig): string {
   return toYaml(prometheusConfigObject(cfg), GENERATED_HEADER);
 }
 
-export function prometheusRulesObject(): Record<string, unknown> {
-  return {
-    groups: [
-      {
-        name: RULE_GROUPS.recording,
-        interval: "30s",
-        rules: [
-          { record: "job:up:sum", expr: "sum by (job) (up)" },
-          { record: "job:scrape_duration_seconds:max", expr: "max by (job) (scrape_duration_seconds)" },
-        ],
-      },
-      {
-        name: RULE_GROUPS.alerts,
-        rules: [
-          {
-            alert: "TargetDown",
-            expr: "up == 0",
-            for: "2m",
-            labels: { severity: "warning" },
-            annotations: {
-              summary: "Scrape target {{ $labels.job }} ({{ $labels.instance }}) is down",
-              description: "Prometheus has not scraped {{ $labels.instance }} of job {{ $labels.job }} successfully for 2 minutes.",
-            },
-          },
-        ],
-      },
-    ],
-  };
+/** The rules file: the recording group and the alert library (./rules/), rendered for this config. */
+export function prometheusRulesObject(cfg: StackConfig): Record<string, unknown> {
+  return { groups: ruleGroups(cfg) };
 }
 
-export function renderPrometheusRules(_cfg: StackConfig): string {
-  return toYaml(prometheusRulesObject(), GENERATED_HEADER);
+export function renderPrometheusRules(cfg: StackConfig): string {
+  return toYaml(prometheusRulesObject(cfg), GENERATED_HEADER);
 }
 
 /** The Prometheus command line (the image's entrypoint is the prometheus binary). */

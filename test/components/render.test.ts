@@ -98,11 +98,17 @@ describe("Prometheus config and rules", () => {
     expect(doc.global).toEqual({ scrape_interval: "15s", evaluation_interval: "15s", external_labels: { project: "logging-test" } });
   });
 
-  it("has a recording group and an alert group with a target-down alert", () => {
+  it("has the recording group, then one alert group per area of the rule library (test/rules/ checks each alert)", () => {
     const rules = YAML.parse(renderPrometheusRules(test_));
-    expect(rules.groups.map((g: { name: string }) => g.name)).toEqual([RULE_GROUPS.recording, RULE_GROUPS.alerts]);
-    expect(rules.groups[0].rules.every((r: { record?: string }) => typeof r.record === "string")).toBe(true);
-    expect(rules.groups[1].rules).toEqual([expect.objectContaining({ alert: "TargetDown", expr: "up == 0", for: "2m" })]);
+    expect(rules.groups.map((g: { name: string }) => g.name)).toEqual([RULE_GROUPS.recording, RULE_GROUPS.host, RULE_GROUPS.containers, RULE_GROUPS.stack, RULE_GROUPS.watchdog]);
+    expect(rules.groups[0].rules).toEqual([
+      { record: "job:up:sum", expr: "sum by (job) (up)" },
+      { record: "job:scrape_duration_seconds:max", expr: "max by (job) (scrape_duration_seconds)" },
+    ]);
+    for (const g of rules.groups.slice(1)) expect(g.rules.every((r: { alert?: string }) => typeof r.alert === "string")).toBe(true);
+    const stack = rules.groups[3].rules;
+    expect(stack).toContainEqual(expect.objectContaining({ alert: "TargetDown", expr: 'up{job!="node-exporter"} == 0', for: "5m", labels: { severity: "warning" } }));
+    expect(rules.groups[4].rules).toEqual([expect.objectContaining({ alert: "Watchdog", expr: "vector(1)", labels: { severity: "info" } })]);
   });
 
   it("puts retention on the command line for v2.52 and in the config file from 3.8 on", () => {
@@ -188,14 +194,18 @@ describe("promtool", () => {
       expect(c.code).toBe(0);
       const r = await run(PROMTOOL, ["check", "rules", rulesPath]);
       expect(r.code).toBe(0);
-      expect(r.out).toMatch(/SUCCESS: 3 rules found/);
+      const count = YAML.parse(rules.content).groups.reduce((n: number, g: { rules: unknown[] }) => n + g.rules.length, 0);
+      expect(count).toBeGreaterThan(15);
+      expect(r.out).toContain(`SUCCESS: ${count} rules found`);
     });
   }
 
   it("rejects a broken rules file (the check can fail)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "promtool-"));
     const p = path.join(dir, "bad.rules.yml");
-    fs.writeFileSync(p, renderPrometheusRules(test_).replace("up == 0", "up ==="));
+    const good = renderPrometheusRules(test_);
+    expect(good).toContain("expr: vector(1)\n");
+    fs.writeFileSync(p, good.replace("expr: vector(1)\n", "expr: vector(1) ===\n"));
     const r = await run(PROMTOOL, ["check", "rules", p]);
     expect(r.code).not.toBe(0);
   });

@@ -2,6 +2,7 @@
 // stack: which proof resources it declares, their type tokens, inputs and what the mock receives.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { ruleGroups } from "../../components/render/rules";
 import { loadConfigFile } from "../../components/verify/desired";
 import { PROJECT_ROOT } from "../util/provider-host";
 
@@ -37,6 +38,7 @@ async function build(overrideVerify: Record<string, boolean> = {}) {
   return { stack, proofs };
 }
 
+const cfgOf = (stack: string) => loadConfigFile(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`));
 const dyn = (t: string) => `pulumi-nodejs:dynamic/logging-bootstrap:${t}`;
 /** The proof resources (the stack's other dynamic resource is the Grafana admin password sync). */
 const isProof = (r: pulumi.runtime.MockResourceArgs) => r.type.startsWith("pulumi-nodejs:dynamic/") && r.type !== dyn("GrafanaAdminPassword");
@@ -66,7 +68,14 @@ describe("Proofs component", () => {
     const by = (n: string) => seen.find((r) => r.name === n)!.inputs;
     expect(by("logging-test-health-loki")).toMatchObject({ service: "loki", container: "logging-test-loki", baseUrl: "http://127.0.0.1:9102", containerId: expect.any(String) });
     expect(by("logging-test-health-loki").endpoints.map((e: { id: string }) => e.id)).toEqual(["loki-ready", "loki-buildinfo"]);
-    expect(by("logging-test-rules")).toMatchObject({ prometheusUrl: "http://127.0.0.1:9104", expectedRules: { "logging-bootstrap.alerts": ["TargetDown"], "logging-bootstrap.recording": ["job:scrape_duration_seconds:max", "job:up:sum"] } });
+    expect(by("logging-test-rules")).toMatchObject({ prometheusUrl: "http://127.0.0.1:9104" });
+    // Every group of the rule library with every rule's name, sorted (the rendered rules file).
+    const libraryRules = Object.fromEntries(ruleGroups(cfgOf("test")).map((g) => [g.name, g.rules.map((r) => ("alert" in r ? r.alert : r.record)).sort()]));
+    expect(by("logging-test-rules").expectedRules).toEqual(libraryRules);
+    expect(Object.keys(libraryRules)).toEqual(["logging-bootstrap.recording", "logging-bootstrap.host", "logging-bootstrap.containers", "logging-bootstrap.stack", "logging-bootstrap.watchdog"]);
+    expect(libraryRules["logging-bootstrap.recording"]).toEqual(["job:scrape_duration_seconds:max", "job:up:sum"]);
+    expect(libraryRules["logging-bootstrap.stack"]).toContain("TargetDown");
+    expect(libraryRules["logging-bootstrap.watchdog"]).toEqual(["Watchdog"]);
     expect(by("logging-test-dashboards")).toMatchObject({ grafanaUrl: "http://127.0.0.1:9101", dashboards: [{ uid: "logging-bootstrap-health", title: expect.any(String) }], passwordFile: "/etc/grafana/secrets/admin_password" });
     expect(by("logging-test-reachability")).toMatchObject({ url: "http://loki:3100/ready", probe: { network: "logging-test-net", entrypoint: ["busybox"] } });
     expect(by("logging-test-ingestion")).toMatchObject({ lokiUrl: "http://127.0.0.1:9102", logsRoot: "/tmp/bootstrap-test/logs", markerFile: "logging-bootstrap-proof.log", timeoutSeconds: 120 });
