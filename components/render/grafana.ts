@@ -1,11 +1,14 @@
-// Grafana provisioning: datasources with fixed uids, a file dashboard provider, and a dashboard of
-// the stack's own health.
+// Grafana provisioning: datasources with fixed uids, a file dashboard provider, and the stack's
+// dashboards (host, containers, logs, stack health; built in ./dashboards/ with the Grafana
+// Foundation SDK).
 import type { StackConfig } from "../../contracts/config/schema";
 import { CONTAINER_PORT, FILES, KEBAB } from "../defaults";
-import { GENERATED_HEADER, toSortedJson, toYaml } from "./yaml";
+import { DashboardContext, STACK_HEALTH_DASHBOARD_UID, renderDashboards } from "./dashboards";
+import { GENERATED_HEADER, toYaml } from "./yaml";
 
 export const DATASOURCE_UIDS = { loki: "loki", prometheus: "prometheus" } as const;
-export const HEALTH_DASHBOARD_UID = "logging-bootstrap-health";
+/** The stack health dashboard keeps the uid the first (hand-written) dashboard had. */
+export const HEALTH_DASHBOARD_UID = STACK_HEALTH_DASHBOARD_UID;
 export const DASHBOARD_FOLDER = "logging-bootstrap";
 
 export function renderGrafanaDatasources(_cfg: StackConfig): string {
@@ -60,44 +63,14 @@ export function renderGrafanaDashboardProvider(_cfg: StackConfig): string {
   );
 }
 
-function panel(id: number, title: string, type: string, gridPos: { x: number; y: number; w: number; h: number }, ds: "loki" | "prometheus", expr: string, extra: Record<string, unknown> = {}) {
-  return {
-    id,
-    title,
-    type,
-    gridPos,
-    datasource: { type: ds, uid: DATASOURCE_UIDS[ds] },
-    targets: [{ refId: "A", datasource: { type: ds, uid: DATASOURCE_UIDS[ds] }, expr }],
-    ...extra,
-  };
-}
-
-export function healthDashboardObject(cfg: StackConfig): Record<string, unknown> {
-  return {
-    uid: HEALTH_DASHBOARD_UID,
-    title: `Stack health (${cfg.projectName})`,
-    tags: ["logging-bootstrap", "health"],
-    timezone: "utc",
-    schemaVersion: 39,
-    version: 1,
-    editable: false,
-    refresh: "30s",
-    time: { from: "now-1h", to: "now" },
-    panels: [
-      panel(1, "Scrape targets up", "stat", { x: 0, y: 0, w: 12, h: 6 }, "prometheus", "sum by (job) (up)"),
-      panel(2, "Targets down", "stat", { x: 12, y: 0, w: 12, h: 6 }, "prometheus", 'count(up == 0) or vector(0)'),
-      panel(3, "Log lines per job (5m)", "timeseries", { x: 0, y: 6, w: 12, h: 8 }, "loki", 'sum by (job) (count_over_time({job=~".+"}[5m]))'),
-      panel(4, "Container memory (MiB)", "timeseries", { x: 12, y: 6, w: 12, h: 8 }, "prometheus",
-        `sum by (name) (container_memory_working_set_bytes{name=~"${cfg.projectName}-.*"}) / 1024 / 1024`),
-      panel(5, "Loki ingested lines/s", "timeseries", { x: 0, y: 14, w: 12, h: 8 }, "prometheus", "sum(rate(loki_distributor_lines_received_total[5m]))"),
-      panel(6, "Recent stack logs", "logs", { x: 12, y: 14, w: 12, h: 8 }, "loki", '{job=~".+"}'),
-    ],
-  };
+/** The stack's dashboards (components/render/dashboards/), read from this config. */
+export function dashboardContext(cfg: StackConfig): DashboardContext {
+  return { projectName: cfg.projectName, logsRoot: cfg.paths.logsRoot, datasources: { prometheus: DATASOURCE_UIDS.prometheus, loki: DATASOURCE_UIDS.loki } };
 }
 
 /** Dashboards: uid -> JSON text, uploaded to /etc/grafana/dashboards/<uid>.json. */
 export function renderGrafanaDashboards(cfg: StackConfig): Record<string, string> {
-  return { [HEALTH_DASHBOARD_UID]: toSortedJson(healthDashboardObject(cfg)) };
+  return renderDashboards(dashboardContext(cfg));
 }
 
 /** Environment of the Grafana container: only paths and switches, never secret values. */

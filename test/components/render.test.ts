@@ -320,13 +320,17 @@ describe("Grafana provisioning", () => {
     expect(p[0].type).toBe("file");
     expect(p[0].options.path).toBe("/etc/grafana/dashboards");
   });
-  it("has a stack health dashboard whose panels use the provisioned datasources", () => {
+  it("has the stack health dashboard and the host, containers and logs ones, whose panels use the provisioned datasources", () => {
+    // Details of each dashboard: test/components/dashboards.test.ts.
     const dashboards = renderGrafanaDashboards(test_);
-    expect(Object.keys(dashboards)).toEqual([HEALTH_DASHBOARD_UID]);
-    const d = JSON.parse(dashboards[HEALTH_DASHBOARD_UID]);
-    expect(d.uid).toBe(HEALTH_DASHBOARD_UID);
-    expect(d.panels.length).toBeGreaterThanOrEqual(4);
-    for (const p of d.panels) expect(Object.values(DATASOURCE_UIDS)).toContain(p.datasource.uid);
+    expect(Object.keys(dashboards)).toEqual([HEALTH_DASHBOARD_UID, "logging-bootstrap-host", "logging-bootstrap-containers", "logging-bootstrap-logs"]);
+    expect(JSON.parse(dashboards[HEALTH_DASHBOARD_UID]).uid).toBe(HEALTH_DASHBOARD_UID);
+    for (const text of Object.values(dashboards)) {
+      const d = JSON.parse(text);
+      expect(d.panels.length).toBeGreaterThanOrEqual(4);
+      // Rows only group panels; every other panel queries a provisioned datasource.
+      for (const p of d.panels) if (p.type !== "row") expect(Object.values(DATASOURCE_UIDS)).toContain(p.datasource.uid);
+    }
   });
   it("turns anonymous access and analytics off and reads secrets only from files", () => {
     const env = grafanaEnv();

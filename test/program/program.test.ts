@@ -304,9 +304,11 @@ describe("secrets", () => {
     const redactedInInputs = (plan.resources as { name: string; inputs: unknown }[]).flatMap((r) => isRedacted(r.inputs, r.name)).filter((p) => !/\.redactions\[\d+\]\.replacement$/.test(p));
     // the two Grafana secret files, the admin password sync's secret input (it logs in and, if
     // refused, resets through stdin), and L5's (it logs in to Grafana's search API)
+    // (the secret files follow Grafana's rendered files: provisioning and one per dashboard)
+    const rendered = renderServiceFiles(stackConfig("test")).grafana.length;
     expect(redactedInInputs).toEqual([
-      "logging-test-grafana.uploads[3].content",
-      "logging-test-grafana.uploads[4].content",
+      `logging-test-grafana.uploads[${rendered}].content`,
+      `logging-test-grafana.uploads[${rendered + 1}].content`,
       "logging-test-grafana-admin-sync.adminPassword",
       "logging-test-dashboards.adminPassword",
     ]);

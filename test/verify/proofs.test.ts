@@ -76,7 +76,7 @@ describe("Proofs component", () => {
     expect(libraryRules["logging-bootstrap.recording"]).toEqual(["job:scrape_duration_seconds:max", "job:up:sum"]);
     expect(libraryRules["logging-bootstrap.stack"]).toContain("TargetDown");
     expect(libraryRules["logging-bootstrap.watchdog"]).toEqual(["Watchdog"]);
-    expect(by("logging-test-dashboards")).toMatchObject({ grafanaUrl: "http://127.0.0.1:9101", dashboards: [{ uid: "logging-bootstrap-health", title: expect.any(String) }], passwordFile: "/etc/grafana/secrets/admin_password" });
+    expect(by("logging-test-dashboards")).toMatchObject({ grafanaUrl: "http://127.0.0.1:9101", dashboards: ["logging-bootstrap-containers", "logging-bootstrap-health", "logging-bootstrap-host", "logging-bootstrap-logs"].map((uid) => ({ uid, title: expect.any(String) })), passwordFile: "/etc/grafana/secrets/admin_password" });
     expect(by("logging-test-reachability")).toMatchObject({ url: "http://loki:3100/ready", probe: { network: "logging-test-net", entrypoint: ["busybox"] } });
     expect(by("logging-test-ingestion")).toMatchObject({ lokiUrl: "http://127.0.0.1:9102", logsRoot: "/tmp/bootstrap-test/logs", markerFile: "logging-bootstrap-proof.log", timeoutSeconds: 120 });
     const drift = by("logging-test-config-drift").containers as { service: string; files: Record<string, string> }[];
