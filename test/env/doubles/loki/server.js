@@ -256,24 +256,36 @@ function instantQuery(params, nowMs) {
   const re = /\s*(?:(vector)\(\s*([0-9.eE+-]+)\s*\)|([0-9]+(?:\.[0-9]+)?)|([-+*/]))\s*/y;
   let pos = 0;
   let m;
-  let expr = "";
+  const nums = [];
+  const ops = [];
   let isVector = false;
   let expectOperand = true;
   while (pos < q.length && (m = re.exec(q)) !== null) {
     pos = re.lastIndex;
     if (m[4] !== undefined) {
       if (expectOperand) throw bad("parse error : syntax error: unexpected operator");
-      expr += m[4];
+      ops.push(m[4]);
       expectOperand = true;
       continue;
     }
     if (!expectOperand) throw bad("parse error : syntax error: missing operator");
     if (m[1]) isVector = true;
-    expr += String(Number(m[2] !== undefined ? m[2] : m[3]));
+    nums.push(Number(m[2] !== undefined ? m[2] : m[3]));
     expectOperand = false;
   }
-  if (!q || pos !== q.length || expectOperand) throw bad(`the Loki double answers instant queries of vector(<number>) arithmetic only (got ${JSON.stringify(q)})`);
-  const value = Function(`"use strict"; return (${expr});`)(); // digits and + - * / only (checked above)
+  if (!q || pos !== q.length || expectOperand || nums.some((n) => Number.isNaN(n))) throw bad(`the Loki double answers instant queries of vector(<number>) arithmetic only (got ${JSON.stringify(q)})`);
+  // * and / first, then + and -, left to right
+  const terms = [nums[0]];
+  const addOps = [];
+  ops.forEach((op, i) => {
+    if (op === "*") terms[terms.length - 1] *= nums[i + 1];
+    else if (op === "/") terms[terms.length - 1] /= nums[i + 1];
+    else {
+      addOps.push(op);
+      terms.push(nums[i + 1]);
+    }
+  });
+  const value = terms.slice(1).reduce((acc, n, i) => (addOps[i] === "+" ? acc + n : acc - n), terms[0]);
   const ts = Number(t) / 1e9;
   const data = isVector ? { resultType: "vector", result: [{ metric: {}, value: [ts, String(value)] }] } : { resultType: "scalar", result: [ts, String(value)] };
   return { status: "success", data: Object.assign(data, { stats: { summary: { execTime: 0, queueTime: 0, totalBytesProcessed: 0, totalLinesProcessed: 0 } } }) };
