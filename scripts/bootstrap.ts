@@ -2,7 +2,7 @@
 // Every run: mode guard over the whole plan -> run lock (mutating modes) -> preflight -> steps -> bundle.
 import fs from "node:fs";
 import path from "node:path";
-import { BootstrapError, ErrorCode, ErrorRecord, errorRecord, toErrorRecord } from "../contracts/errors";
+import { BootstrapError, ErrorRecord, errorRecord, toErrorRecord } from "../contracts/errors";
 import { SERVICES } from "../contracts/config/schema";
 import { formatError, parseCli, projectRoot, requireStack, runCli } from "./lib/cli";
 import { acquireRunLock, RunLock } from "./lib/lock";
@@ -11,30 +11,26 @@ import { print, printErr, printJson, redactor } from "./lib/redact";
 import {
   classifyPulumiFailure,
   guardPulumiCall,
-  idempotencyArgv,
   LOCKED_MODES,
   MODES,
   policyPackConfigFile,
-  previewArgv,
   PULUMI_ENV_OVERRIDES,
   pulumiRunner,
   readStackSecrets,
-  refreshArgv,
-  repairArgv,
   RunMode,
-  stackExportArgv,
-  upArgv,
   versionArgv,
 } from "./lib/pulumi-cli";
+import { guardNpmCall, guardStep, PlannedStep, planFor } from "./lib/bootstrap/plan";
+import { restoreStep, snapshotStep } from "./lib/upgrade/steps";
 import { dockerClient, offlineImageFindings, pingDocker, readStackInfo, StackInfo } from "./lib/docker-images";
-import { Bundle, BUNDLE_FILES, finalizeRun, outDirFrom, runIdFor, sha256File } from "./lib/bundle";
+import { Bundle, BUNDLE_FILES, finalizeRun, outDirFrom, sha256File } from "./lib/bundle";
 import { StageRecord, servicesOf, ServicePlan } from "./lib/events";
 import { lintRecords, policyRecords, verifyRecords } from "./lib/steps";
 import { collectEvidence } from "./lib/evidence-collect";
 import { checkSecretsFileMode, SECRETS_FILE } from "./lib/secrets-file";
 
-const HELP = `Usage: npm run -s bootstrap -- --mode <diagnose|apply|repair|drift> --stack <name> [--target <urn>...]
-                              [--config-file <file>] [--verify-idempotency] [--json]
+const HELP = `Usage: npm run -s bootstrap -- --mode <diagnose|apply|repair|drift|rollback> --stack <name>
+                              [--target <urn>...] [--run <id>] [--config-file <file>] [--verify-idempotency] [--json]
 
 Modes (every pulumi call: --non-interactive, stdin closed, no TTY, PULUMI_SKIP_UPDATE_CHECK=true;
 --policy-pack policy is compiled first with npm run policy:build and gets
@@ -42,8 +38,12 @@ Modes (every pulumi call: --non-interactive, stdin closed, no TTY, PULUMI_SKIP_U
   diagnose  read-only: config:lint, policy:check, pulumi preview --policy-pack policy; with offlineMode
             also E_DEPS_IMAGE_MISSING_OFFLINE for each absent image. A mutating call is E_ENV_MODE_VIOLATION.
   apply     pulumi stack export to out/checkpoints/<stack>/<run>.json (mode 0600, secrets stay encrypted;
-            restore with pulumi stack import --file <it> then pulumi up), pulumi up --yes --policy-pack policy,
-            then verify; with --verify-idempotency then
+            restore with pulumi stack import --file <it> then pulumi up); when a pinned image changes, the
+            previous pins go to the bundle's upgrade.json and the data volume of each stateful service
+            whose image changes (Grafana, Loki, Prometheus, Alertmanager) is snapshotted first (service
+            stopped, archived to backups/<volume>.tar.gz with its sha256, owner-only, started again;
+            the stack's backups.keep newest upgrades keep theirs, older ones are deleted and named);
+            then pulumi up --yes --policy-pack policy, then verify; with --verify-idempotency then
             pulumi up --expect-no-changes (a change is E_PROOF_IDEMPOTENCY).
   repair    checkpoint as apply, then pulumi up --yes --policy-pack policy --target-dependents on
             the named resources only (--target <urn>; a container is rebuilt from the rendered files with
@@ -51,86 +51,24 @@ Modes (every pulumi call: --non-interactive, stdin closed, no TTY, PULUMI_SKIP_U
   drift     pulumi refresh --preview-only --expect-no-changes (read-only: state is not written);
             changes found ("no changes were expected but changes ...") are drift, E_PROOF_DRIFT;
             any other failure of the refresh is E_RUNTIME_DEPLOY_FAILED.
-apply, repair and drift hold out/.bootstrap.lock; a second run fails with
+  rollback  undo an upgrade (--run <id>: that apply run; default: the newest not yet rolled back):
+            every snapshot's sha256 is checked first (a mismatch refuses: E_DEPS_SNAPSHOT_MISMATCH);
+            the previous pins are written back into the stack file, each snapshotted service is
+            stopped and its volume restored; then checkpoint, pulumi up, verify. Record: rollback.json.
+apply, repair, drift and rollback hold out/.bootstrap.lock; a second run fails with
 "Another bootstrap run is active (PID N)" (E_ENV_LOCK_HELD); a dead PID's lock is recovered with a warning.
 Every run writes out/runs/<run_id>/ (meta, desired_state, provenance, preflight/verify reports, events.jsonl,
 autoheal.suggestions.json, summary.json/.md) and one line in out/runs.jsonl. LOGGING_BOOTSTRAP_OUT_DIR moves out/.
 
 Options:
+  --run <id>            rollback only: the apply run (out/runs/<id>) whose upgrade to undo
   --config-file <file>  the stack's config file when it is not Pulumi.<stack>.yaml (passed to every
                         pulumi call as --config-file, and to config:lint, policy:check and verify)
   --json                print summary.json on stdout instead of the text summary
 
 Exit codes: 0 green; 1 a step went red (lint, policy, preview, up, verify, drift, idempotency, offline images);
 2 refused or environment (usage, E_ENV_MODE_VIOLATION, E_ENV_LOCK_HELD, E_ENV_TOOL_MISSING,
-E_ENV_DOCKER_UNREACHABLE); 129 SIGHUP, 130 SIGINT, 143 SIGTERM (the lock is released, the bundle written).`;
-
-type StepKind = "pulumi" | "npm";
-export interface PlannedStep {
-  step: string;
-  kind: StepKind;
-  argv: string[];
-  /** Code for a failure no more specific code explains. */
-  fallback?: ErrorCode;
-}
-
-/** The steps of a mode, in order; pulumi argv exactly as the tests assert. */
-export function planFor(mode: RunMode, stack: string, targets: string[], verifyIdempotency: boolean, packConfig?: string, checkpointFile?: string, configFile?: string): PlannedStep[] {
-  const stackFile = configFile ?? `Pulumi.${stack}.yaml`;
-  const cfg = configFile ? ["--config-file", configFile] : [];
-  const idem: PlannedStep[] = verifyIdempotency ? [{ step: "idempotency", kind: "pulumi", argv: idempotencyArgv(stack, packConfig, configFile), fallback: "E_PROOF_IDEMPOTENCY" }] : [];
-  // `--policy-pack policy` loads the compiled pack (policy/bin): compile it from the sources first.
-  const build: PlannedStep = { step: "policy-build", kind: "npm", argv: ["run", "-s", "policy:build"], fallback: "E_DEPS_POLICY_PACK_BUILD" };
-  // P5: the state before `up`, kept under out/checkpoints/ (a first run has nothing to keep: best effort).
-  const checkpoint: PlannedStep[] = checkpointFile ? [{ step: "checkpoint", kind: "pulumi", argv: stackExportArgv(stack, checkpointFile) }] : [];
-  switch (mode) {
-    case "diagnose":
-      return [
-        { step: "lint", kind: "npm", argv: ["run", "-s", "config:lint", "--", stackFile, "--json"] },
-        { step: "policy", kind: "npm", argv: ["run", "-s", "policy:check", "--", "--stack", stack, ...cfg, "--json"] },
-        build,
-        { step: "preview", kind: "pulumi", argv: previewArgv(stack, packConfig, configFile), fallback: "E_RUNTIME_DEPLOY_FAILED" },
-        // Asking diagnose for an idempotency check asks it to run `up`: the guard refuses the plan.
-        ...idem,
-      ];
-    case "apply":
-      return [
-        build,
-        ...checkpoint,
-        { step: "up", kind: "pulumi", argv: upArgv(stack, [], packConfig, configFile), fallback: "E_RUNTIME_DEPLOY_FAILED" },
-        { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, ...cfg, "--json"] },
-        ...idem,
-      ];
-    case "repair":
-      return [
-        build,
-        ...checkpoint,
-        { step: "up", kind: "pulumi", argv: repairArgv(stack, targets, packConfig, configFile), fallback: "E_RUNTIME_DEPLOY_FAILED" },
-        { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, ...cfg, "--json"] },
-        ...idem,
-      ];
-    case "drift":
-      return [{ step: "refresh", kind: "pulumi", argv: refreshArgv(stack, configFile), fallback: "E_PROOF_DRIFT" }, ...idem];
-  }
-}
-
-/** The other CLIs each mode may run (the npm half of the mode guard): all of them read only. */
-export const ALLOWED_NPM_SCRIPTS: Record<RunMode, readonly string[]> = {
-  // policy:build writes only policy/bin (the compiled pack), never the host or the stack.
-  diagnose: ["config:lint", "policy:check", "policy:build"],
-  apply: ["policy:build", "verify"],
-  repair: ["policy:build", "verify"],
-  drift: [],
-};
-
-export function guardNpmCall(mode: RunMode, argv: readonly string[]): void {
-  const script = argv[0] === "run" ? argv.filter((a) => !a.startsWith("-"))[1] : undefined;
-  if (!script || !ALLOWED_NPM_SCRIPTS[mode].includes(script)) {
-    throw new BootstrapError("E_ENV_MODE_VIOLATION", `mode ${mode} does not run \`npm ${argv.join(" ")}\`; allowed: ${ALLOWED_NPM_SCRIPTS[mode].join(", ") || "none"}`, {
-      details: { mode, argv: [...argv] },
-    });
-  }
-}
+E_ENV_DOCKER_UNREACHABLE, E_ENV_ROLLBACK_UNAVAILABLE, E_DEPS_SNAPSHOT_MISMATCH); 129 SIGHUP, 130 SIGINT, 143 SIGTERM (the lock is released, the bundle written).`;
 
 // SIGHUP too: a closed terminal or SSH session must not leave the lock behind (SIGKILL cannot be
 // caught: that lock is recovered by the next run, its PID being dead).
@@ -155,11 +93,18 @@ interface Ctx {
   warnings: string[];
   /** Grafana's admin password from the stack (secret output or secret config), for verify's env only. */
   grafanaPassword?: string;
+  /** The stack's outputs as last read (what is deployed): the snapshot step compares images with them. */
+  outputs?: Record<string, unknown>;
+  bundle: Bundle;
+  outDir: string;
+  /** --run (rollback). */
+  upgradeRun?: string;
 }
 
 /** Learn a stack's secrets for redaction; keep Grafana's admin password for the verify child's env. */
-function absorbSecrets(ctx: Ctx, s: { outputSecrets: Record<string, unknown>; configSecrets: Record<string, string> } | undefined): void {
+function absorbSecrets(ctx: Ctx, s: { outputs?: Record<string, unknown>; outputSecrets: Record<string, unknown>; configSecrets: Record<string, string> } | undefined): void {
   if (!s) return;
+  ctx.outputs = s.outputs;
   redactor.learn([s.outputSecrets, s.configSecrets], true);
   const fromOutputs = Object.entries(s.outputSecrets).find(([k, v]) => /^grafanaAdminPassword$/i.test(k) && typeof v === "string")?.[1] as string | undefined;
   const fromConfig = Object.entries(s.configSecrets).find(([k]) => k.endsWith(":grafanaAdminPassword"))?.[1];
@@ -228,8 +173,24 @@ async function preflight(ctx: Ctx, runner: ReturnType<typeof pulumiRunner>): Pro
   return { fatal };
 }
 
+/** Exit code 2: the run was refused (nothing changed), not a step that went red. */
+const REFUSAL_CODES = new Set(["E_ENV_TOOL_MISSING", "E_ENV_MODE_VIOLATION", "E_ENV_ROLLBACK_UNAVAILABLE", "E_DEPS_SNAPSHOT_MISMATCH"]);
+
+async function runDockerStep(ctx: Ctx, p: PlannedStep): Promise<StageRecord> {
+  const t0 = Date.now();
+  const log = (m: string) => printErr(`[bootstrap] ${m}`);
+  const base = { docker: dockerClient(), stack: ctx.stack, project: ctx.stackInfo?.projectName ?? ctx.stack, outDir: ctx.outDir, runId: ctx.bundle.runId, log };
+  const r =
+    p.step === "snapshot"
+      ? await snapshotStep({ ...base, outputs: ctx.outputs, desiredImages: ctx.stackInfo?.images ?? {}, keep: ctx.stackInfo?.backupsKeep ?? 3 })
+      : await restoreStep({ ...base, upgradeRun: ctx.upgradeRun, stackFile: ctx.configFile });
+  ctx.warnings.push(...r.warnings);
+  return stage(ctx, { step: p.step, status: r.status, durationMs: Date.now() - t0, errors: r.errors, detail: r.detail });
+}
+
 async function runStep(ctx: Ctx, p: PlannedStep, runner: ReturnType<typeof pulumiRunner>): Promise<StageRecord> {
   const t0 = Date.now();
+  if (p.kind === "docker") return runDockerStep(ctx, p);
   if (p.kind === "pulumi") {
     const checkpointFile = p.step === "checkpoint" ? p.argv[p.argv.indexOf("--file") + 1] : undefined;
     // Only a run that reaches the checkpoint creates out/checkpoints/<stack>/.
@@ -281,6 +242,7 @@ export async function main(argv: string[]): Promise<number> {
     target: { type: "string", multiple: true },
     "verify-idempotency": { type: "boolean" },
     "config-file": { type: "string" },
+    run: { type: "string" },
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -297,19 +259,27 @@ export async function main(argv: string[]): Promise<number> {
   const startedAt = new Date();
   const configFileArg = values["config-file"];
   const configFile = configFileArg ? path.resolve(configFileArg) : path.join(root, `Pulumi.${stack}.yaml`);
-  const ctx: Ctx = { mode, stack, root, configFile, configFileArg: configFileArg ? configFile : undefined, stages: [], logs: {}, reports: {}, exitCode: 0, warnings: [], tools: { node: process.version, pulumi: null, docker: null } };
   redactor.learnEnvFile(path.join(root, SECRETS_FILE));
+  // The bundle directory exists from the start: an upgrade's snapshots are written into it.
+  const bundle = Bundle.create(outDir, startedAt);
+  const ctx: Ctx = {
+    mode, stack, root, configFile, configFileArg: configFileArg ? configFile : undefined, stages: [], logs: {}, reports: {}, exitCode: 0, warnings: [],
+    tools: { node: process.version, pulumi: null, docker: null }, bundle, outDir, upgradeRun: values.run,
+  };
 
   const packConfig = fs.existsSync(path.join(root, policyPackConfigFile(stack))) ? policyPackConfigFile(stack) : undefined;
-  const checkpointFile = path.join(outDir, "checkpoints", stack, `${runIdFor(startedAt)}.json`);
-  const plan = planFor(mode, stack, targets, Boolean(values["verify-idempotency"]), packConfig, checkpointFile, ctx.configFileArg);
+  const checkpointFile = path.join(outDir, "checkpoints", stack, `${bundle.runId}.json`);
+  const plan = planFor(mode, stack, { targets, verifyIdempotency: Boolean(values["verify-idempotency"]), packConfig, checkpointFile, configFile: ctx.configFileArg });
   const refusals: ErrorRecord[] = [];
   // The mode guard, over the whole plan before anything runs (and again before every spawn).
   try {
     if (targets.length && mode !== "repair") {
       throw new BootstrapError("E_ENV_MODE_VIOLATION", `--target names resources to change; only --mode repair takes it (got --mode ${mode})`, { details: { mode, targets } });
     }
-    for (const p of plan) (p.kind === "pulumi" ? guardPulumiCall : guardNpmCall)(mode, p.argv);
+    if (values.run !== undefined && mode !== "rollback") {
+      throw new BootstrapError("E_ENV_MODE_VIOLATION", `--run names the upgrade to undo; only --mode rollback takes it (got --mode ${mode})`, { details: { mode, run: values.run } });
+    }
+    for (const p of plan) guardStep(mode, p, guardPulumiCall);
   } catch (err) {
     refusals.push(toErrorRecord(err));
   }
@@ -376,7 +346,7 @@ export async function main(argv: string[]): Promise<number> {
         absorbSecrets(ctx, await readStackSecrets(runner, stack, ctx.configFileArg).catch(() => undefined));
       }
       if (st.status === "failed") {
-        ctx.exitCode = Math.max(ctx.exitCode, st.errors.some((e) => e.code === "E_ENV_TOOL_MISSING" || e.code === "E_ENV_MODE_VIOLATION") ? 2 : 1);
+        ctx.exitCode = Math.max(ctx.exitCode, st.errors.some((e) => REFUSAL_CODES.has(e.code)) ? 2 : 1);
         if (mode !== "diagnose") stop = true;
       }
     }
@@ -399,7 +369,7 @@ async function writeBundle(
   json: boolean,
   runner: ReturnType<typeof pulumiRunner>,
 ): Promise<number> {
-  const bundle = Bundle.create(outDir, startedAt);
+  const bundle = ctx.bundle;
   // Evidence: desired state and provenance. Read-only and best effort: it never turns a run red.
   const canCallTools = !refusals.length && ctx.tools.pulumi !== null && !ctx.interrupted;
   const t0 = Date.now();

@@ -7,7 +7,7 @@ import { pipeline } from "node:stream/promises";
 import Docker from "dockerode";
 import YAML from "yaml";
 import { BootstrapError, ErrorRecord, errorRecord } from "../../contracts/errors";
-import { SERVICES, ServiceName } from "../../contracts/config/schema";
+import { BackupsSchema, SERVICES, ServiceName } from "../../contracts/config/schema";
 
 export function dockerClient(): Docker {
   return new Docker();
@@ -67,9 +67,12 @@ export interface StackInfo {
   projectName?: string;
   offlineMode: boolean;
   images: Partial<Record<ServiceName, string>>;
+  /** backups.keep: how many upgrades of the stack keep their data snapshots. */
+  backupsKeep: number;
 }
 
 const NS = "logging-bootstrap:";
+const BACKUPS_KEEP_DEFAULT = BackupsSchema.parse({}).keep;
 
 /** Read projectName, offlineMode and images from Pulumi.<stack>.yaml (the full lint is config:lint's job). */
 export function readStackInfo(file: string): StackInfo {
@@ -85,7 +88,9 @@ export function readStackInfo(file: string): StackInfo {
   const raw = (cfg[`${NS}images`] ?? {}) as Record<string, unknown>;
   for (const s of SERVICES) if (typeof raw[s] === "string") images[s] = raw[s] as string;
   const offline = cfg[`${NS}offlineMode`];
+  const keep = Number(((cfg[`${NS}backups`] ?? {}) as Record<string, unknown>).keep);
   return {
+    backupsKeep: Number.isInteger(keep) && keep >= 1 ? keep : BACKUPS_KEEP_DEFAULT,
     file,
     projectName: typeof cfg[`${NS}projectName`] === "string" ? (cfg[`${NS}projectName`] as string) : undefined,
     offlineMode: offline === true || offline === "true",

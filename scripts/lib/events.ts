@@ -79,6 +79,8 @@ export function plannedAction(mode: string, targeted: boolean | undefined): stri
       return targeted ? "up-targeted" : "skip";
     case "drift":
       return "refresh";
+    case "rollback":
+      return "restore-up";
     case "evidence":
       return "collect";
     default:
@@ -86,7 +88,7 @@ export function plannedAction(mode: string, targeted: boolean | undefined): stri
   }
 }
 
-const MUTATING_MODES = new Set(["apply", "repair"]);
+const MUTATING_MODES = new Set(["apply", "repair", "rollback"]);
 
 function strings(v: unknown, out: string[] = []): string[] {
   if (typeof v === "string") out.push(v);
@@ -207,6 +209,8 @@ function plannedReason(mode: string, plan: ServicePlan): string {
       return plan.targeted ? "named in --target" : "not named in --target: left untouched";
     case "drift":
       return "compare deployed resources with the recorded state";
+    case "rollback":
+      return "previous pins and data back, then prove it";
     case "evidence":
       return "collect outputs and provenance";
     default:

@@ -4,13 +4,13 @@
 import { BootstrapError, ErrorCode, ErrorRecord, errorRecord } from "../../contracts/errors";
 import { ProcResult, runProcess } from "./proc";
 
-export const MODES = ["diagnose", "apply", "repair", "drift"] as const;
+export const MODES = ["diagnose", "apply", "repair", "drift", "rollback"] as const;
 export type RunMode = (typeof MODES)[number];
 /** Modes of the other operator CLIs that call pulumi (read-only). */
 export type Mode = RunMode | "evidence" | "secrets" | "images";
 
 /** Modes that change the host, hence hold out/.bootstrap.lock (P18). */
-export const LOCKED_MODES: readonly RunMode[] = ["apply", "repair", "drift"];
+export const LOCKED_MODES: readonly RunMode[] = ["apply", "repair", "drift", "rollback"];
 
 /** The read-only subcommands the CLIs call (version, preview, outputs, config); none changes the host or the state. */
 export const READ_ONLY_SUBCOMMANDS = ["version", "preview", "stack output", "config", "config get"] as const;
@@ -20,6 +20,8 @@ export const ALLOWED_SUBCOMMANDS: Record<Mode, readonly string[]> = {
   // `stack export` writes the pre-`up` state checkpoint (P5) to a local file; it changes nothing.
   apply: [...READ_ONLY_SUBCOMMANDS, "stack export", "up"],
   repair: [...READ_ONLY_SUBCOMMANDS, "stack export", "up"],
+  // rollback: the previous pins are put back in the stack file and applied with a plain `up`.
+  rollback: [...READ_ONLY_SUBCOMMANDS, "stack export", "up"],
   drift: [...READ_ONLY_SUBCOMMANDS, "refresh"],
   evidence: READ_ONLY_SUBCOMMANDS,
   secrets: READ_ONLY_SUBCOMMANDS,

@@ -133,7 +133,7 @@ describe("bootstrap modes against the stub CLI", () => {
     const dir = bundleDir(sb);
     expectModeEverywhere(dir, "apply");
     expect(readJson(path.join(dir, "summary.json")).steps.map((s: any) => [s.step, s.status])).toEqual([
-      ["preflight", "success"], ["policy-build", "success"], ["checkpoint", "success"], ["up", "success"], ["verify", "success"], ["idempotency", "success"], ["evidence", "success"],
+      ["preflight", "success"], ["policy-build", "success"], ["checkpoint", "success"], ["snapshot", "skipped"], ["up", "success"], ["verify", "success"], ["idempotency", "success"], ["evidence", "success"],
     ]);
     expect(readJson(path.join(dir, "verify.report.json")).report.levels[0]).toMatchObject({ level: "L1", status: "green" });
   });
@@ -222,11 +222,11 @@ describe("bootstrap modes against the stub CLI", () => {
     // Seed 002: loki's stream keeps the envelope and ends with the terminal error step, then Failed.
     const loki = ev.map((e) => Object.entries(e)[0] as [string, any]).filter(([, b]) => b.service === "loki");
     expect(loki.map(([k, b]) => (k === "BootstrapStep" ? `${b.step}:${b.status}` : k))).toEqual([
-      "BootstrapPlanned", "BootstrapStarted", "preflight:success", "policy-build:success", "checkpoint:success", "up:success", "verify:failed", "evidence:success", "error:failed", "BootstrapFailed",
+      "BootstrapPlanned", "BootstrapStarted", "preflight:success", "policy-build:success", "checkpoint:success", "snapshot:skipped", "up:success", "verify:failed", "evidence:success", "error:failed", "BootstrapFailed",
     ]);
     const detail = "E_PROOF_HEALTH: L1: logging-test-loki GET /ready answered 503";
-    expect(loki[8][1]).toEqual({ service: "loki", run_id: runs(sb)[0].run_id, step: "error", status: "failed", duration_ms: 0, detail });
-    expect(loki[9][1]).toMatchObject({ service: "loki", error: detail });
+    expect(loki[9][1]).toEqual({ service: "loki", run_id: runs(sb)[0].run_id, step: "error", status: "failed", duration_ms: 0, detail });
+    expect(loki[10][1]).toMatchObject({ service: "loki", error: detail });
     for (const [k, b] of loki) if (k === "BootstrapStep") expect(Number.isInteger(b.duration_ms)).toBe(true);
     const lokiLog = readJson(path.join(dir, "services", "loki.json"));
     expect(Object.keys(lokiLog).sort()).toEqual(Object.keys(readJson(path.join(dir, "services", "grafana.json"))).sort());
@@ -287,7 +287,7 @@ describe("policy pack build", () => {
     expect(r.code).toBe(1);
     expect(mutating(sb)).toEqual([]);
     const s = readJson(path.join(bundleDir(sb), "summary.json"));
-    expect(s.steps.map((x: any) => [x.step, x.status])).toEqual([["preflight", "success"], ["policy-build", "failed"], ["checkpoint", "skipped"], ["up", "skipped"], ["verify", "skipped"], ["evidence", "success"]]);
+    expect(s.steps.map((x: any) => [x.step, x.status])).toEqual([["preflight", "success"], ["policy-build", "failed"], ["checkpoint", "skipped"], ["snapshot", "skipped"], ["up", "skipped"], ["verify", "skipped"], ["evidence", "success"]]);
     const ah = readJson(path.join(bundleDir(sb), "autoheal.suggestions.json"));
     expect(ah.active_buckets.map((b: any) => [b.bucket, b.error_codes])).toEqual([["deps", ["E_DEPS_POLICY_PACK_BUILD"]]]);
   });
@@ -304,7 +304,7 @@ describe("environment checks", () => {
       const s = readJson(path.join(bundleDir(sb), "summary.json"));
       expect(s.errors[0]).toMatchObject({ code: "E_ENV_TOOL_MISSING", bucket: "env" });
       expect(s.errors[0].action).toContain("https://www.pulumi.com/docs/install/");
-      expect(s.steps.map((x: any) => [x.step, x.status])).toEqual([["preflight", "failed"], ["policy-build", "skipped"], ["checkpoint", "skipped"], ["up", "skipped"], ["verify", "skipped"], ["evidence", "success"]]);
+      expect(s.steps.map((x: any) => [x.step, x.status])).toEqual([["preflight", "failed"], ["policy-build", "skipped"], ["checkpoint", "skipped"], ["snapshot", "skipped"], ["up", "skipped"], ["verify", "skipped"], ["evidence", "success"]]);
       expect(fs.existsSync(path.join(sb.outDir, ".bootstrap.lock"))).toBe(false);
       // diagnose still lints and checks policy without the CLI, skips preview, and stays exit 2.
       const d = await runCli("bootstrap.ts", ["--mode", "diagnose", "--stack", "test"], sb, { PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin` });
@@ -427,9 +427,8 @@ describe("run lock", () => {
     expect(runs(sb)[0]).toMatchObject({ mode: "apply", status: "red", codes: ["E_ENV_INTERRUPTED"], exit_code: code });
   });
 
-  it("a run that crashes (its bundle cannot be written) still releases the lock", async () => {
-    fs.mkdirSync(sb.outDir, { recursive: true });
-    fs.writeFileSync(path.join(sb.outDir, "runs"), "not a directory\n");
+  it("a run that crashes (its run index cannot be written) still releases the lock", async () => {
+    fs.mkdirSync(path.join(sb.outDir, "runs.jsonl"), { recursive: true });
     const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/E_INTERNAL \(\w+\): .*runs/);

@@ -11,10 +11,25 @@ export const REPO = path.resolve(__dirname, "..", "..");
 export const STUB_BIN = path.join(REPO, "test", "fixtures", "ops", "stub-bin");
 export const TSX_LOADER = path.join(REPO, "node_modules", "tsx", "dist", "loader.mjs");
 
+export interface FakeContainer {
+  running: boolean;
+  /** Image the container runs (helpers: the image they were created from). */
+  image: string;
+  /** Volume mounted at mountPath (the data path). */
+  volume?: string;
+  mountPath?: string;
+  /** Create config of a helper container (as posted). */
+  config?: Record<string, any>;
+}
+
 export interface FakeDocker {
   socket: string;
   /** image ref -> inspect answer; absent refs answer 404. */
   images: Map<string, { Id: string; RepoDigests: string[]; RepoTags: string[] }>;
+  /** name or id -> container; the archive API reads and writes `volumes` through its mount. */
+  containers: Map<string, FakeContainer>;
+  /** volume name -> its content as a tar archive rooted at the data path's base name. */
+  volumes: Map<string, Buffer>;
   requests: string[];
   close(): Promise<void>;
 }
@@ -22,8 +37,14 @@ export interface FakeDocker {
 export async function startFakeDocker(dir: string): Promise<FakeDocker> {
   const socket = path.join(dir, "docker.sock");
   const images = new Map<string, { Id: string; RepoDigests: string[]; RepoTags: string[] }>();
+  const containers = new Map<string, FakeContainer>();
+  const volumes = new Map<string, Buffer>();
   const requests: string[] = [];
-  const server = http.createServer((req, res) => {
+  let nextId = 1;
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
     const url = decodeURIComponent((req.url ?? "").split("?")[0]).replace(/^\/v[0-9.]+/, "");
     requests.push(`${req.method} ${url}`);
     const json = (status: number, body: unknown) => {
@@ -41,12 +62,57 @@ export async function startFakeDocker(dir: string): Promise<FakeDocker> {
       const img = images.get(m[1]);
       return img ? json(200, img) : json(404, { message: `No such image: ${m[1]}` });
     }
+    if (req.method === "POST" && url === "/containers/create") {
+      const cfg = JSON.parse(body.toString("utf8"));
+      const [volume, mountPath] = String(cfg.HostConfig?.Binds?.[0] ?? "").split(":");
+      const id = `helper${nextId++}`;
+      containers.set(id, { running: false, image: cfg.Image, volume, mountPath, config: cfg });
+      return json(201, { Id: id, Warnings: [] });
+    }
+    const c = /^\/containers\/([^/]+)(?:\/(\w+))?$/.exec(url);
+    const ct = c ? containers.get(c[1]) : undefined;
+    if (c && !ct) return json(404, { message: `No such container: ${c[1]}` });
+    if (c && ct) {
+      const op = `${req.method} ${c[2] ?? ""}`;
+      if (op === "GET json") return json(200, { Id: c[1], State: { Running: ct.running, Status: ct.running ? "running" : "exited" } });
+      if (op === "POST stop") {
+        if (!ct.running) return void res.writeHead(304).end();
+        ct.running = false;
+        return void res.writeHead(204).end();
+      }
+      if (op === "POST start") {
+        ct.running = true;
+        return void res.writeHead(204).end();
+      }
+      if (op === "POST wait") {
+        // A helper's shell command ran: the fake takes it as the wipe of its volume.
+        ct.running = false;
+        if (ct.volume) volumes.set(ct.volume, Buffer.alloc(0));
+        return json(200, { StatusCode: 0 });
+      }
+      if (op === "GET archive") {
+        const v = ct.volume ? volumes.get(ct.volume) : undefined;
+        if (!v) return json(404, { message: "Could not find the file in container" });
+        res.writeHead(200, { "content-type": "application/x-tar" });
+        return void res.end(v);
+      }
+      if (op === "PUT archive") {
+        if (ct.volume) volumes.set(ct.volume, body);
+        return void res.writeHead(200).end();
+      }
+      if (op === "DELETE ") {
+        containers.delete(c[1]);
+        return void res.writeHead(204).end();
+      }
+    }
     json(404, { message: `fake docker: ${url}` });
   });
   await new Promise<void>((r) => server.listen(socket, r));
   return {
     socket,
     images,
+    containers,
+    volumes,
     requests,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };

@@ -6,13 +6,14 @@ import {
   guardPulumiCall,
   idempotencyArgv,
   isContainerUrn,
+  MODES,
   previewArgv,
   refreshArgv,
   repairArgv,
   subcommandOf,
   upArgv,
 } from "../../scripts/lib/pulumi-cli";
-import { guardNpmCall, planFor } from "../../scripts/bootstrap";
+import { guardDockerStep, guardNpmCall, guardStep, planFor } from "../../scripts/lib/bootstrap/plan";
 
 function refusal(fn: () => void): BootstrapError {
   try {
@@ -46,17 +47,21 @@ describe("pulumi argv per mode", () => {
     expect(idempotencyArgv("test")).toEqual(["up", "--stack", "test", "--yes", "--non-interactive", "--policy-pack", "policy", "--expect-no-changes"]);
   });
   it("plans the steps of each mode in order", () => {
-    expect(planFor("diagnose", "test", [], false).map((p) => p.step)).toEqual(["lint", "policy", "policy-build", "preview"]);
-    expect(planFor("apply", "test", [], true).map((p) => p.step)).toEqual(["policy-build", "up", "verify", "idempotency"]);
-    expect(planFor("repair", "test", ["urn:x"], false).map((p) => p.step)).toEqual(["policy-build", "up", "verify"]);
-    expect(planFor("drift", "test", [], false).map((p) => p.step)).toEqual(["refresh"]);
-    expect(planFor("diagnose", "test", [], false)[0].argv).toEqual(["run", "-s", "config:lint", "--", "Pulumi.test.yaml", "--json"]);
-    expect(planFor("diagnose", "test", [], false)[1].argv).toEqual(["run", "-s", "policy:check", "--", "--stack", "test", "--json"]);
-    expect(planFor("apply", "test", [], false)[0].argv).toEqual(["run", "-s", "policy:build"]);
-    expect(planFor("apply", "test", [], false)[2].argv).toEqual(["run", "-s", "verify", "--", "--stack", "test", "--json"]);
+    expect(planFor("diagnose", "test").map((p) => p.step)).toEqual(["lint", "policy", "policy-build", "preview"]);
+    expect(planFor("apply", "test", { verifyIdempotency: true }).map((p) => p.step)).toEqual(["policy-build", "snapshot", "up", "verify", "idempotency"]);
+    expect(planFor("repair", "test", { targets: ["urn:x"] }).map((p) => p.step)).toEqual(["policy-build", "up", "verify"]);
+    expect(planFor("drift", "test").map((p) => p.step)).toEqual(["refresh"]);
+    expect(planFor("rollback", "test", { checkpointFile: "/o/c.json" }).map((p) => p.step)).toEqual(["policy-build", "checkpoint", "restore", "up", "verify"]);
+    expect(planFor("apply", "test", { checkpointFile: "/o/c.json" }).map((p) => p.step)).toEqual(["policy-build", "checkpoint", "snapshot", "up", "verify"]);
+    expect(planFor("diagnose", "test")[0].argv).toEqual(["run", "-s", "config:lint", "--", "Pulumi.test.yaml", "--json"]);
+    expect(planFor("diagnose", "test")[1].argv).toEqual(["run", "-s", "policy:check", "--", "--stack", "test", "--json"]);
+    expect(planFor("apply", "test")[0].argv).toEqual(["run", "-s", "policy:build"]);
+    expect(planFor("apply", "test")[3].argv).toEqual(["run", "-s", "verify", "--", "--stack", "test", "--json"]);
+    // rollback applies the restored pins with a plain up, like apply
+    expect(planFor("rollback", "test").find((p) => p.step === "up")!.argv).toEqual(upArgv("test"));
     // the stack's policy config reaches preview and up
-    expect(planFor("diagnose", "prod", [], false, "policy/config/prod.json")[3].argv).toEqual(["preview", "--stack", "prod", "--non-interactive", "--policy-pack", "policy", "--policy-pack-config", "policy/config/prod.json"]);
-    expect(planFor("apply", "prod", [], true, "policy/config/prod.json").filter((p) => p.kind === "pulumi").every((p) => p.argv.includes("--policy-pack-config"))).toBe(true);
+    expect(planFor("diagnose", "prod", { packConfig: "policy/config/prod.json" })[3].argv).toEqual(["preview", "--stack", "prod", "--non-interactive", "--policy-pack", "policy", "--policy-pack-config", "policy/config/prod.json"]);
+    expect(planFor("apply", "prod", { verifyIdempotency: true, packConfig: "policy/config/prod.json" }).filter((p) => p.kind === "pulumi").every((p) => p.argv.includes("--policy-pack-config"))).toBe(true);
   });
 });
 
@@ -78,6 +83,8 @@ describe("mode guard", () => {
     ["apply", refreshArgv("test")],
     ["drift", upArgv("test")],
     ["repair", ["destroy", "--yes", "--non-interactive"]],
+    ["rollback", ["destroy", "--yes", "--non-interactive"]],
+    ["rollback", refreshArgv("test")],
     ["evidence", upArgv("test")],
   ] as const)("refuses %s: pulumi %s with E_ENV_MODE_VIOLATION", (mode, argv) => {
     const e = refusal(() => guardPulumiCall(mode, argv));
@@ -113,8 +120,15 @@ describe("npm half of the mode guard", () => {
     expect(refusal(() => guardNpmCall("diagnose", ["run", "-s", "secrets:export", "--", "--stack", "test"])).code).toBe("E_ENV_MODE_VIOLATION");
     expect(refusal(() => guardNpmCall("drift", ["run", "-s", "verify"])).code).toBe("E_ENV_MODE_VIOLATION");
     expect(refusal(() => guardNpmCall("apply", ["install"])).code).toBe("E_ENV_MODE_VIOLATION");
-    for (const mode of ["diagnose", "apply", "repair", "drift"] as const) {
-      for (const p of planFor(mode, "test", ["urn:x"], false)) if (p.kind === "npm") expect(() => guardNpmCall(mode, p.argv)).not.toThrow();
+    for (const mode of MODES) {
+      for (const p of planFor(mode, "test", { targets: ["urn:x"] })) expect(() => guardStep(mode, p, guardPulumiCall)).not.toThrow();
+    }
+  });
+  it("lets only apply snapshot and only rollback restore data volumes", () => {
+    expect(() => guardDockerStep("apply", "snapshot")).not.toThrow();
+    expect(() => guardDockerStep("rollback", "restore")).not.toThrow();
+    for (const [mode, step] of [["diagnose", "snapshot"], ["drift", "restore"], ["repair", "snapshot"], ["apply", "restore"], ["rollback", "snapshot"]] as const) {
+      expect(refusal(() => guardDockerStep(mode, step)).code).toBe("E_ENV_MODE_VIOLATION");
     }
   });
 });

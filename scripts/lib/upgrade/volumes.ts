@@ -1,0 +1,162 @@
+// Data volume snapshots through the Docker engine API (works on any engine the CLIs reach, remote
+// ones included, with no host path access): the container's data path is read as a tar archive
+// while the service is stopped, gzipped into the run bundle (owner-only) with its sha256; a restore
+// checks that sha256 first, empties the volume from a short-lived helper container and unpacks the
+// archive into it with owners and modes as they were.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Transform } from "node:stream";
+import zlib from "node:zlib";
+import type Docker from "dockerode";
+import { BootstrapError } from "../../../contracts/errors";
+import { LABEL_PROJECT } from "../../../components/defaults";
+
+/** Seconds Docker waits for a clean shutdown before SIGKILL (Prometheus and Loki flush their WAL). */
+export const STOP_TIMEOUT_S = 60;
+
+export async function fileSha256(file: string): Promise<string> {
+  const h = crypto.createHash("sha256");
+  await pipeline(fs.createReadStream(file), h);
+  return h.digest("hex");
+}
+
+function httpStatus(err: unknown): number | undefined {
+  return (err as { statusCode?: number }).statusCode;
+}
+
+/** Running state of a container, or undefined when it does not exist. */
+export async function containerRunning(docker: Docker, name: string): Promise<boolean | undefined> {
+  try {
+    return Boolean((await docker.getContainer(name).inspect()).State?.Running);
+  } catch (err) {
+    if (httpStatus(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+export async function stopContainer(docker: Docker, name: string): Promise<void> {
+  try {
+    await docker.getContainer(name).stop({ t: STOP_TIMEOUT_S });
+  } catch (err) {
+    // 304: already stopped.
+    if (httpStatus(err) !== 304) throw err;
+  }
+}
+
+/**
+ * Archive `dataPath` of a stopped (or never started) container into `file` (gzip, created 0600,
+ * never overwriting). Returns its sha256 and size.
+ */
+export async function archiveDataPath(docker: Docker, container: string, dataPath: string, file: string): Promise<{ sha256: string; bytes: number }> {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tar = (await docker.getContainer(container).getArchive({ path: dataPath })) as unknown as NodeJS.ReadableStream;
+  const hash = crypto.createHash("sha256");
+  let bytes = 0;
+  const tee = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  await pipeline(tar, zlib.createGzip(), tee, fs.createWriteStream(file, { flags: "wx", mode: 0o600 }));
+  return { sha256: hash.digest("hex"), bytes };
+}
+
+/**
+ * Snapshot a service's data: stop it (a consistent copy), archive its data path, start it again if
+ * it was running. A missing container is read through a helper created from `image` with the
+ * volume mounted at the same path.
+ */
+export async function snapshotVolume(
+  docker: Docker,
+  s: { container: string; volume: string; dataPath: string; image: string; project: string },
+  file: string,
+): Promise<{ sha256: string; bytes: number; wasRunning: boolean | undefined }> {
+  const running = await containerRunning(docker, s.container);
+  if (running === undefined) {
+    const helper = await createHelper(docker, s.image, s.volume, s.dataPath, s.project);
+    try {
+      return { ...(await archiveDataPath(docker, helper.id, s.dataPath, file)), wasRunning: undefined };
+    } finally {
+      await helper.remove({ force: true }).catch(() => undefined);
+    }
+  }
+  if (running) await stopContainer(docker, s.container);
+  try {
+    return { ...(await archiveDataPath(docker, s.container, s.dataPath, file)), wasRunning: running };
+  } finally {
+    if (running) await docker.getContainer(s.container).start().catch(() => undefined);
+  }
+}
+
+// Empties the mount point (dot-files included) with nothing but POSIX sh and rm.
+const WIPE = 'for f in "$1"/* "$1"/.[!.]* "$1"/..?*; do if [ -e "$f" ] || [ -L "$f" ]; then rm -rf -- "$f" || exit 1; fi; done';
+
+/** A container with the volume at `dataPath`; with `shell` ([script, $0, $1...]) it runs that under /bin/sh when started. */
+async function createHelper(docker: Docker, image: string, volume: string, dataPath: string, project: string, shell?: string[]): Promise<Docker.Container> {
+  return docker.createContainer({
+    Image: image,
+    User: "0:0",
+    ...(shell ? { Entrypoint: ["/bin/sh", "-c"], Cmd: shell } : {}),
+    NetworkDisabled: true,
+    Labels: { [LABEL_PROJECT]: project, "logging-bootstrap.role": "volume-helper" },
+    HostConfig: { Binds: [`${volume}:${dataPath}`], AutoRemove: false },
+  });
+}
+
+/**
+ * Restore a snapshot into a volume: the sha256 is checked before anything is touched; the volume is
+ * emptied by a helper container (root, no network, the first of `images` that has /bin/sh), then
+ * the archive is unpacked into it through the engine. The service's container must be stopped.
+ */
+export async function restoreVolume(
+  docker: Docker,
+  s: { volume: string; dataPath: string; project: string; images: readonly string[] },
+  file: string,
+  sha256: string,
+): Promise<{ helperImage: string }> {
+  const actual = await fileSha256(file);
+  if (actual !== sha256) {
+    throw new BootstrapError("E_DEPS_SNAPSHOT_MISMATCH", `snapshot ${file} has sha256 ${actual}, its record says ${sha256}: refusing to restore it`, {
+      details: { file, expected: sha256, actual },
+    });
+  }
+  const tried: string[] = [];
+  for (const image of s.images) {
+    let helper: Docker.Container;
+    try {
+      helper = await createHelper(docker, image, s.volume, s.dataPath, s.project, [WIPE, "sh", s.dataPath]);
+    } catch (err) {
+      tried.push(`${image}: ${(err as Error).message}`);
+      continue;
+    }
+    try {
+      try {
+        await helper.start();
+      } catch (err) {
+        // No /bin/sh in this image (distroless Loki since 3.5.8): try the next one.
+        tried.push(`${image}: ${(err as Error).message.split("\n")[0]}`);
+        continue;
+      }
+      const res = (await helper.wait()) as { StatusCode?: number };
+      if (res.StatusCode !== 0) throw new BootstrapError("E_RUNTIME_RESTORE_FAILED", `emptying volume ${s.volume} exited ${res.StatusCode} (helper image ${image})`, { details: { volume: s.volume, image } });
+      // The archive holds the data path's own directory (getArchive of /prometheus -> prometheus/...).
+      const src = fs.createReadStream(file);
+      const tar = src.pipe(zlib.createGunzip());
+      const broken = new Promise<never>((_, reject) => {
+        src.on("error", reject);
+        tar.on("error", reject);
+      });
+      await Promise.race([helper.putArchive(tar, { path: path.posix.dirname(s.dataPath) }), broken]);
+      return { helperImage: image };
+    } finally {
+      await helper.remove({ force: true }).catch(() => undefined);
+    }
+  }
+  throw new BootstrapError("E_RUNTIME_RESTORE_FAILED", `no local image of the stack could run the volume helper for ${s.volume} (one with /bin/sh is needed): ${tried.join("; ")}`, {
+    details: { volume: s.volume, tried },
+  });
+}
