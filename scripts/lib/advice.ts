@@ -34,7 +34,7 @@ const EXAMPLE_VALUES: Record<string, unknown> = {
   E_CONFIG_PORT_DUPLICATE: 9107,
   E_CONFIG_PATH_NOT_ABSOLUTE: "/var/lib/logging-bootstrap/logs",
   E_CONFIG_NAME_NOT_DNS_SAFE: "logging-test",
-  E_CONFIG_IMAGE_UNPINNED: "grafana/grafana:11.1.0",
+  E_CONFIG_IMAGE_UNPINNED: "grafana/grafana:13.2.0",
   E_CONFIG_SCHEMA_VERSION: 1,
   E_CONFIG_NOT_BOOLEAN: true,
   E_CONFIG_DURATION: "30d",

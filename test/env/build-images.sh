@@ -28,10 +28,10 @@ PATH_ENV="PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # Image refs (the testenv stack config points at these; keep in sync with Pulumi.testenv.yaml).
 IMG_BUSYBOX="$TESTENV_REGISTRY/testenv/busybox:1.35"
-IMG_GRAFANA="$TESTENV_REGISTRY/doubles/grafana:11.1.0"
-IMG_LOKI="$TESTENV_REGISTRY/doubles/loki:3.0.0"
-IMG_ALLOY="$TESTENV_REGISTRY/doubles/alloy:v1.2.1"
-IMG_CADVISOR="$TESTENV_REGISTRY/doubles/cadvisor:v0.49.1"
+IMG_GRAFANA="$TESTENV_REGISTRY/doubles/grafana:13.2.0"
+IMG_LOKI="$TESTENV_REGISTRY/doubles/loki:3.7.8"
+IMG_ALLOY="$TESTENV_REGISTRY/doubles/alloy:v1.19.2"
+IMG_CADVISOR="$TESTENV_REGISTRY/doubles/cadvisor:v0.60.5"
 
 # Upstream binaries built from their Go modules by test/engine/build-services.sh.
 SERVICES_OUT="${SERVICES_OUT:-$TESTENV_ROOT/.tools/services}"
@@ -180,17 +180,17 @@ build_doubles() {
   local kind="LABEL logging-testenv.kind=double"
   import_push "$IMG_GRAFANA" "$BUILD/doubles.tar" "$hash" "$kind" \
     "USER 472" "WORKDIR /usr/share/grafana" "EXPOSE 3000" 'ENTRYPOINT ["/run.sh"]' \
-    "ENV GF_PATHS_CONFIG=/etc/grafana/grafana.ini GF_PATHS_DATA=/var/lib/grafana GF_PATHS_HOME=/usr/share/grafana GF_PATHS_LOGS=/var/log/grafana GF_PATHS_PLUGINS=/var/lib/grafana/plugins GF_PATHS_PROVISIONING=/etc/grafana/provisioning DOUBLE_VERSION=11.1.0" \
+    "ENV GF_PATHS_CONFIG=/etc/grafana/grafana.ini GF_PATHS_DATA=/var/lib/grafana GF_PATHS_HOME=/usr/share/grafana GF_PATHS_LOGS=/var/log/grafana GF_PATHS_PLUGINS=/var/lib/grafana/plugins GF_PATHS_PROVISIONING=/etc/grafana/provisioning DOUBLE_VERSION=13.2.0" \
     "LABEL org.opencontainers.image.title=grafana-double"
   import_push "$IMG_LOKI" "$BUILD/doubles.tar" "$hash" "$kind" \
     "USER 10001" "EXPOSE 3100" 'ENTRYPOINT ["/usr/bin/loki"]' 'CMD ["-config.file=/etc/loki/local-config.yaml"]' \
-    "ENV DOUBLE_VERSION=3.0.0" "LABEL org.opencontainers.image.title=loki-double"
+    "ENV DOUBLE_VERSION=3.7.8" "LABEL org.opencontainers.image.title=loki-double"
   import_push "$IMG_ALLOY" "$BUILD/doubles.tar" "$hash" "$kind" \
     "EXPOSE 12345" 'ENTRYPOINT ["/bin/alloy"]' 'CMD ["run", "/etc/alloy/config.alloy", "--storage.path=/var/lib/alloy/data"]' \
-    "ENV DOUBLE_VERSION=v1.2.1" "LABEL org.opencontainers.image.title=alloy-double"
+    "ENV DOUBLE_VERSION=v1.19.2" "LABEL org.opencontainers.image.title=alloy-double"
   import_push "$IMG_CADVISOR" "$BUILD/doubles.tar" "$hash" "$kind" \
     "EXPOSE 8080" 'ENTRYPOINT ["/usr/bin/cadvisor", "-logtostderr"]' \
-    "ENV DOUBLE_VERSION=v0.49.1" "LABEL org.opencontainers.image.title=cadvisor-double"
+    "ENV DOUBLE_VERSION=v0.60.5" "LABEL org.opencontainers.image.title=cadvisor-double"
 }
 
 # ---- Images of upstream binaries built from their Go modules (test/engine/build-services.sh) ----

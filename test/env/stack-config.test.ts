@@ -27,11 +27,11 @@ test("policy:check --config-file: exit 0, no mandatory violation", async () => {
 
 test("images: real ones from 127.0.0.1:5000/testenv, doubles named as doubles", () => {
   expect(loadConfigFile(FILE).images).toEqual({
-    grafana: "127.0.0.1:5000/doubles/grafana:11.1.0",
-    loki: "127.0.0.1:5000/doubles/loki:3.0.0",
-    alloy: "127.0.0.1:5000/doubles/alloy:v1.2.1",
+    grafana: "127.0.0.1:5000/doubles/grafana:13.2.0",
+    loki: "127.0.0.1:5000/doubles/loki:3.7.8",
+    alloy: "127.0.0.1:5000/doubles/alloy:v1.19.2",
     prometheus: "127.0.0.1:5000/testenv/prometheus:v3.14.0",
     nodeExporter: "127.0.0.1:5000/testenv/node-exporter:v1.12.1",
-    cadvisor: "127.0.0.1:5000/doubles/cadvisor:v0.49.1",
+    cadvisor: "127.0.0.1:5000/doubles/cadvisor:v0.60.5",
   });
 });

@@ -20,7 +20,7 @@ const D = require("./docker.js");
 const J = require("./journal.js");
 
 const SERVICE = "alloy-double";
-const VERSION = process.env.DOUBLE_VERSION || "v1.2.1";
+const VERSION = process.env.DOUBLE_VERSION || "v1.19.2";
 const POLL_MS = Number(process.env.ALLOY_DOUBLE_POLL_MS || 500);
 const MAX_READ = 1024 * 1024;
 

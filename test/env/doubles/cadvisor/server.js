@@ -11,7 +11,7 @@ const os = require("node:os");
 const { parseFlags, send, serve, log } = require("../lib/common.js");
 
 const SERVICE = "cadvisor-double";
-const VERSION = process.env.DOUBLE_VERSION || "v0.49.1";
+const VERSION = process.env.DOUBLE_VERSION || "v0.60.5";
 const SOCKET = process.env.CADVISOR_DOUBLE_DOCKER_SOCKET || "/var/run/docker.sock";
 /** OOM events are counted from here on, as cAdvisor counts the ones it observes while it runs. */
 const STARTED_S = Math.floor(Date.now() / 1000);
