@@ -22,7 +22,9 @@ if engine_up; then
   ids="$(docker ps -aq --filter "label=logging-bootstrap.project=$TESTENV_PROJECT"; docker ps -aq --filter "name=^$TESTENV_PROJECT-")"
   [ -z "$ids" ] || docker rm -f $(echo "$ids" | sort -u) >/dev/null || rc=1
   docker network rm "$TESTENV_PROJECT-net" >/dev/null 2>&1 || true
-  vols="$(docker volume ls -q --filter "label=logging-bootstrap.project=$TESTENV_PROJECT")"
+  # By label, and by name: a volume Docker created implicitly (a bind of a missing named volume)
+  # carries no labels, and Pulumi would adopt it, data included, on the next up.
+  vols="$( { docker volume ls -q --filter "label=logging-bootstrap.project=$TESTENV_PROJECT"; docker volume ls -q --filter "name=^$TESTENV_PROJECT-"; } | sort -u)"
   [ -z "$vols" ] || docker volume rm $vols >/dev/null || rc=1
   if [ "${TESTENV_PURGE:-0}" = 1 ]; then
     docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^$TESTENV_REGISTRY/(testenv|doubles)/" | xargs -r docker rmi -f >/dev/null || rc=1

@@ -122,7 +122,24 @@ ensure_pulumi() {
     (umask 077 && head -c 32 /dev/urandom | base64 >"$PULUMI_CONFIG_PASSPHRASE_FILE")
   fi
   chmod 0600 "$PULUMI_CONFIG_PASSPHRASE_FILE"
+  clear_stale_locks
   ensure_stack
+}
+
+# clear_stale_locks: a run killed mid-update (a machine restart) leaves its lock behind, and every
+# later pulumi call on the stack refuses. Only locks taken on this host by a pid that no longer
+# runs are removed; a live run's lock is left alone.
+clear_stale_locks() {
+  local dir="$TESTENV_PULUMI_DIR/state/.pulumi/locks" f pid host
+  [ -d "$dir" ] || return 0
+  while IFS= read -r f; do
+    pid="$(sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p' "$f" | head -n1)"
+    host="$(sed -n 's/.*"hostname": *"\([^"]*\)".*/\1/p' "$f" | head -n1)"
+    [ -n "$pid" ] && [ "$host" = "$(hostname)" ] || continue
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$f" && log "removed a stale Pulumi lock (pid $pid no longer runs): $f"
+    fi
+  done < <(find "$dir" -name '*.json' -type f)
 }
 
 # ensure_stack: create the testenv stack once (in a scratch copy of the project, so its salt lands
@@ -139,6 +156,11 @@ ensure_stack() {
     log "pulumi: stack $TESTENV_STACK created (backend $PULUMI_BACKEND_URL)"
   fi
   { cat "$TESTENV_CONFIG"; cat "$salt_file"; } >"$TESTENV_STACK_FILE"
+  # TESTENV_IMAGES=prometheus=<ref>[,<service>=<ref>...]: other pins for this run (the upgrade drill).
+  if [ -n "${TESTENV_IMAGES:-}" ]; then
+    "$TESTENV_ROOT/node_modules/.bin/tsx" "$TESTENV_ROOT/test/env/set-images.ts" "$TESTENV_STACK_FILE" "$TESTENV_IMAGES" || die "TESTENV_IMAGES: $TESTENV_IMAGES"
+    log "pins from TESTENV_IMAGES: $TESTENV_IMAGES"
+  fi
 }
 
 # The stack's container URNs by container name (for repair / --target-replace).
