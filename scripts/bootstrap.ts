@@ -22,6 +22,7 @@ import {
 } from "./lib/pulumi-cli";
 import { guardNpmCall, guardStep, PlannedStep, planFor } from "./lib/bootstrap/plan";
 import { restoreStep, snapshotStep } from "./lib/upgrade/steps";
+import { summaryLines } from "./lib/bootstrap/summary";
 import { dockerClient, offlineImageFindings, pingDocker, readStackInfo, StackInfo } from "./lib/docker-images";
 import { Bundle, BUNDLE_FILES, finalizeRun, outDirFrom, sha256File } from "./lib/bundle";
 import { StageRecord, servicesOf, ServicePlan } from "./lib/events";
@@ -434,10 +435,17 @@ async function writeBundle(
   const summary = bundle.readJson<Record<string, unknown>>(BUNDLE_FILES.summary);
   if (json) printJson(summary);
   else {
-    print(`${record.status.toUpperCase()}: bootstrap --mode ${ctx.mode} --stack ${ctx.stack} (exit ${ctx.exitCode}, ${record.duration_ms} ms)`);
-    for (const s of ctx.stages) print(`  ${s.step.padEnd(12)} ${s.status.padEnd(8)} ${String(s.durationMs).padStart(7)} ms${s.errors.length ? `  ${s.errors.map((e) => e.code).join(", ")}` : ""}`);
-    for (const a of ((summary?.next_actions ?? []) as Array<{ bucket: string; action: string }>)) print(`  next (${a.bucket}): ${a.action}`);
-    print(`  bundle: ${path.join(outDir, record.bundle)}`);
+    const lines = summaryLines({
+      status: record.status,
+      mode: ctx.mode,
+      stack: ctx.stack,
+      exitCode: ctx.exitCode,
+      durationMs: record.duration_ms,
+      stages: ctx.stages,
+      nextActions: (summary?.next_actions ?? []) as Array<{ bucket: string; action: string }>,
+      bundlePath: path.join(outDir, record.bundle),
+    });
+    for (const l of lines) print(l);
   }
   return ctx.exitCode;
 }

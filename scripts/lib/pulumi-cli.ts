@@ -182,7 +182,7 @@ export const NO_CHANGES_EXPECTED = /no changes were expected(?: for [\w-]+)? but
 const CHANGES_FOUND_CODES: readonly ErrorCode[] = ["E_PROOF_DRIFT", "E_PROOF_IDEMPOTENCY"];
 
 /**
- * Classify a failed pulumi call: a taxonomy code printed by the program itself wins, then well-known
+ * Classify a failed pulumi call: a taxonomy code printed by the program itself (not in a warning) wins, then well-known
  * engine/provider messages, then the step's own default. A step whose default is drift or
  * idempotency gets it only when Pulumi said changes were found; any other failure of that step
  * (backend, lock, plugin, program error) is E_RUNTIME_DEPLOY_FAILED, not a false drift. The resource is taken from the line Pulumi
@@ -197,7 +197,14 @@ export function classifyPulumiFailure(step: string, r: Pick<ProcResult, "stdout"
     details.resource = resource[2];
   }
   const errorLine = text.split("\n").find((l) => /\berror:/.test(l))?.trim();
-  const known = /\b(E_[A-Z]+(?:_[A-Z0-9]+)+)\b/.exec(text);
+  // A code in a warning (the program's config warnings print E_CONFIG_IMAGE_NO_DIGEST on every
+  // run) says nothing about why the run failed: only codes outside warning lines count.
+  const known = /\b(E_[A-Z]+(?:_[A-Z0-9]+)+)\b/.exec(
+    text
+      .split("\n")
+      .filter((l) => !/^\s*warning:/.test(l))
+      .join("\n"),
+  );
   const rules: Array<[RegExp, ErrorCode]> = [
     [/Cannot connect to the Docker daemon|docker\.sock: connect: (no such file|connection refused)|error during connect/i, "E_ENV_DOCKER_UNREACHABLE"],
     [/port is already allocated|address already in use/i, "E_RUNTIME_PORT_CONFLICT"],

@@ -31,6 +31,8 @@ export interface FakeDocker {
   /** volume name -> its content as a tar archive rooted at the data path's base name. */
   volumes: Map<string, Buffer>;
   requests: string[];
+  /** "METHOD /path" requests answered 500, as an engine error would be. */
+  failing: Set<string>;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function startFakeDocker(dir: string): Promise<FakeDocker> {
   const containers = new Map<string, FakeContainer>();
   const volumes = new Map<string, Buffer>();
   const requests: string[] = [];
+  const failing = new Set<string>();
   let nextId = 1;
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -51,6 +54,7 @@ export async function startFakeDocker(dir: string): Promise<FakeDocker> {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     };
+    if (failing.has(`${req.method} ${url}`)) return json(500, { message: `fake engine error on ${url}` });
     if (url === "/_ping") {
       res.writeHead(200, { "content-type": "text/plain" });
       res.end("OK");
@@ -62,6 +66,8 @@ export async function startFakeDocker(dir: string): Promise<FakeDocker> {
       const img = images.get(m[1]);
       return img ? json(200, img) : json(404, { message: `No such image: ${m[1]}` });
     }
+    const vol = /^\/volumes\/([^/]+)$/.exec(url);
+    if (vol && req.method === "GET") return volumes.has(vol[1]) ? json(200, { Name: vol[1], Driver: "local", Labels: {} }) : json(404, { message: `get ${vol[1]}: no such volume` });
     if (req.method === "POST" && url === "/containers/create") {
       const cfg = JSON.parse(body.toString("utf8"));
       const [volume, mountPath] = String(cfg.HostConfig?.Binds?.[0] ?? "").split(":");
@@ -114,6 +120,7 @@ export async function startFakeDocker(dir: string): Promise<FakeDocker> {
     containers,
     volumes,
     requests,
+    failing,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

@@ -154,4 +154,19 @@ describe("classifyPulumiFailure", () => {
     expect(classifyPulumiFailure("refresh", { code: 255, stdout: "", stderr: "error during connect: docker.sock" }, "E_PROOF_DRIFT").code).toBe("E_ENV_DOCKER_UNREACHABLE");
     expect(classifyPulumiFailure("up", { code: 1, stdout: "", stderr: "E_NOT_A_CODE_AT_ALL" }, "E_RUNTIME_DEPLOY_FAILED").code).toBe("E_RUNTIME_DEPLOY_FAILED");
   });
+
+  it("never takes its code from a warning: the config warnings print codes on every run", () => {
+    const out = [
+      "Diagnostics:",
+      "  pulumi:pulumi:Stack (logging-bootstrap-testenv):",
+      "    warning: stack config: 1 warning(s): E_CONFIG_IMAGE_NO_DIGEST at images.grafana",
+      "  docker:index/container:Container (logging-testenv-loki):",
+      "    error: Bind for 127.0.0.1:3100 failed: port is already allocated",
+    ].join("\n");
+    const e = classifyPulumiFailure("up", { code: 255, stdout: out, stderr: "" }, "E_RUNTIME_DEPLOY_FAILED");
+    expect(e.code).toBe("E_RUNTIME_PORT_CONFLICT");
+    expect(e.message).toContain("port is already allocated");
+    const other = classifyPulumiFailure("up", { code: 255, stdout: out.replace(/port is already allocated/, "unexpected EOF"), stderr: "" }, "E_RUNTIME_DEPLOY_FAILED");
+    expect(other.code).toBe("E_RUNTIME_DEPLOY_FAILED");
+  });
 });

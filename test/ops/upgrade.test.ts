@@ -146,7 +146,7 @@ describe("apply snapshots before an upgrade; rollback restores pins and data", (
     expect(zlib.gunzipSync(fs.readFileSync(file)).equals(V2)).toBe(true);
     // consistent copy: stopped while archived, running again before `up`
     const docker = sb.docker.requests.filter((q) => q.includes("logging-test-prometheus"));
-    expect(docker).toEqual(["GET /containers/logging-test-prometheus/json", "POST /containers/logging-test-prometheus/stop", "GET /containers/logging-test-prometheus/archive", "POST /containers/logging-test-prometheus/start"]);
+    expect(docker).toEqual(["GET /volumes/logging-test-prometheus-data", "GET /containers/logging-test-prometheus/json", "POST /containers/logging-test-prometheus/stop", "GET /containers/logging-test-prometheus/archive", "POST /containers/logging-test-prometheus/start"]);
     expect(sb.docker.containers.get("logging-test-prometheus")!.running).toBe(true);
     const summary = readJson(path.join(dir, "summary.json"));
     expect(summary.steps.map((s: any) => [s.step, s.status])).toContainEqual(["snapshot", "success"]);
@@ -155,12 +155,25 @@ describe("apply snapshots before an upgrade; rollback restores pins and data", (
   });
 
   it("apply: a snapshot that fails stops the run before `up` (E_RUNTIME_SNAPSHOT_FAILED)", async () => {
-    sb.docker.volumes.delete("logging-test-prometheus-data"); // archive answers 404
+    sb.docker.failing.add("GET /containers/logging-test-prometheus/archive");
     const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test", "--json"], sb);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).errors.map((e: any) => e.code)).toEqual(["E_RUNTIME_SNAPSHOT_FAILED"]);
     expect(pulumiCalls(sb).filter((c) => c.argv[0] === "up")).toHaveLength(0);
     expect(sb.docker.containers.get("logging-test-prometheus")!.running).toBe(true);
+  });
+
+  it("apply: a data volume that no longer exists has nothing to lose: named, recorded, and up runs (it recreates it)", async () => {
+    sb.docker.volumes.delete("logging-test-prometheus-data");
+    sb.docker.containers.delete("logging-test-prometheus");
+    const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb);
+    expect([r.code, r.stderr]).toEqual([0, expect.stringContaining("prometheus: volume logging-test-prometheus-data does not exist: nothing to snapshot")]);
+    const run = runDirs().pop()!;
+    const rec = readJson(path.join(sb.outDir, "runs", run, "upgrade.json"));
+    expect([rec.backups, rec.absent]).toEqual([[], [{ service: "prometheus", volume: "logging-test-prometheus-data" }]]);
+    expect(pulumiCalls(sb).filter((c) => c.argv[0] === "up")).toHaveLength(1);
+    // no helper container bound the missing volume (Docker would have created it unlabelled)
+    expect(sb.docker.requests).not.toContain("POST /containers/create");
   });
 
   it("rollback: previous pins into the stack file, service stopped, volume emptied and restored by a helper, then up and verify", async () => {
@@ -230,6 +243,16 @@ describe("apply snapshots before an upgrade; rollback restores pins and data", (
     const rb = await runCli("bootstrap.ts", ["--mode", "rollback", "--stack", "test", "--run", first, "--json"], sb);
     expect(rb.code).toBe(2);
     expect(JSON.parse(rb.stdout).errors[0]).toMatchObject({ code: "E_ENV_ROLLBACK_UNAVAILABLE", message: expect.stringContaining("backups.keep") });
+  });
+
+  it("rollback refuses to restore into a volume that is gone (Docker would create an unlabelled one)", async () => {
+    const upgradeRun = await upgrade();
+    sb.docker.volumes.delete("logging-test-prometheus-data");
+    sb.docker.requests.length = 0;
+    const r = await runCli("bootstrap.ts", ["--mode", "rollback", "--stack", "test", "--run", upgradeRun, "--json"], sb);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).errors[0]).toMatchObject({ code: "E_RUNTIME_RESTORE_FAILED", message: expect.stringContaining("volume logging-test-prometheus-data does not exist") });
+    expect(sb.docker.requests).not.toContain("POST /containers/create");
   });
 
   it("--run belongs to rollback only", async () => {

@@ -99,6 +99,8 @@ export interface UpgradeRecord {
   pruned: Array<{ run: string; files: string[] }>;
   /** Set on the record when retention later deleted its snapshots. */
   prunedBy?: string;
+  /** Stateful services whose volume did not exist before up: nothing was snapshotted for them. */
+  absent?: Array<{ service: string; volume: string }>;
 }
 
 export function backupFileName(volume: string): string {

@@ -21,7 +21,7 @@ import {
   UpgradeRecord,
   withPreviousPins,
 } from "./plan";
-import { containerRunning, fileSha256, restoreVolume, snapshotVolume, stopContainer } from "./volumes";
+import { containerRunning, fileSha256, restoreVolume, snapshotVolume, stopContainer, volumeExists } from "./volumes";
 
 export interface StepResult {
   status: "success" | "failed" | "skipped";
@@ -92,10 +92,20 @@ export async function snapshotStep(i: SnapshotInput): Promise<StepResult> {
     pruned: [],
   };
   for (const c of changes) i.log(`upgrade: ${c.service} ${c.from} -> ${c.to}${c.snapshot ? ` (snapshot of ${c.volume} first)` : ""}`);
+  const absent: string[] = [];
   try {
     for (const c of changes.filter((x) => x.snapshot)) {
       const secret = secretInside(c.dataPath!);
       if (secret) throw new BootstrapError("E_RUNTIME_SNAPSHOT_FAILED", `${c.service}'s data path ${c.dataPath} holds the secret file ${secret}: not snapshotted`, { details: { service: c.service } });
+      // No volume (removed by hand, or a host reset): no data to lose, and refusing would leave
+      // apply, the only step that recreates it, unable to run.
+      if (!(await volumeExists(i.docker, c.volume!))) {
+        const m = `${c.service}: volume ${c.volume} does not exist: nothing to snapshot (up creates it empty)`;
+        record.absent = [...(record.absent ?? []), { service: c.service, volume: c.volume! }];
+        absent.push(m);
+        i.log(`upgrade: ${m}`);
+        continue;
+      }
       const rel = backupFileName(c.volume!);
       const t0 = Date.now();
       const r = await snapshotVolume(i.docker, { container: c.container!, volume: c.volume!, dataPath: c.dataPath!, image: c.from, project: i.project }, path.join(runDir, rel));
@@ -111,7 +121,7 @@ export async function snapshotStep(i: SnapshotInput): Promise<StepResult> {
   }
   fs.mkdirSync(runDir, { recursive: true });
   writeJsonAtomic(path.join(runDir, UPGRADE_FILE), record);
-  const warnings = pruneSnapshots(i.outDir, i.stack, i.runId, i.keep, record, i.log);
+  const warnings = [...absent, ...pruneSnapshots(i.outDir, i.stack, i.runId, i.keep, record, i.log)];
   writeJsonAtomic(path.join(runDir, UPGRADE_FILE), record);
   const n = record.backups.length;
   return { status: "success", detail: `${changes.length} image change(s); ${n} snapshot(s) in ${path.join("runs", i.runId, BACKUPS_DIR)}; previous pins in ${UPGRADE_FILE}`, errors: [], warnings };

@@ -77,6 +77,7 @@ export async function snapshotVolume(
 ): Promise<{ sha256: string; bytes: number; wasRunning: boolean | undefined }> {
   const running = await containerRunning(docker, s.container);
   if (running === undefined) {
+    await requireVolume(docker, s.volume, "E_RUNTIME_SNAPSHOT_FAILED");
     const helper = await createHelper(docker, s.image, s.volume, s.dataPath, s.project);
     try {
       return { ...(await archiveDataPath(docker, helper.id, s.dataPath, file)), wasRunning: undefined };
@@ -94,6 +95,30 @@ export async function snapshotVolume(
 
 // Empties the mount point (dot-files included) with nothing but POSIX sh and rm.
 const WIPE = 'for f in "$1"/* "$1"/.[!.]* "$1"/..?*; do if [ -e "$f" ] || [ -L "$f" ]; then rm -rf -- "$f" || exit 1; fi; done';
+
+/** Whether the engine has this volume (404 is "no"; any other error propagates). */
+export async function volumeExists(docker: Docker, volume: string): Promise<boolean> {
+  try {
+    await docker.getVolume(volume).inspect();
+    return true;
+  } catch (err) {
+    if (httpStatus(err) !== 404) throw err;
+    return false;
+  }
+}
+
+/** Refuse to bind a volume that does not exist: Docker would create an empty, unlabelled one. */
+async function requireVolume(docker: Docker, volume: string, code: "E_RUNTIME_SNAPSHOT_FAILED" | "E_RUNTIME_RESTORE_FAILED"): Promise<void> {
+  try {
+    await docker.getVolume(volume).inspect();
+  } catch (err) {
+    if (httpStatus(err) !== 404) throw err;
+    throw new BootstrapError(code, `volume ${volume} does not exist`, {
+      action: "Run apply first to recreate the stack's volumes (nothing of this volume is left to snapshot or restore into), then retry.",
+      details: { volume },
+    });
+  }
+}
 
 /** A container with the volume at `dataPath`; with `shell` ([script, $0, $1...]) it runs that under /bin/sh when started. */
 async function createHelper(docker: Docker, image: string, volume: string, dataPath: string, project: string, shell?: string[]): Promise<Docker.Container> {
@@ -124,6 +149,7 @@ export async function restoreVolume(
       details: { file, expected: sha256, actual },
     });
   }
+  await requireVolume(docker, s.volume, "E_RUNTIME_RESTORE_FAILED");
   const tried: string[] = [];
   for (const image of s.images) {
     let helper: Docker.Container;
