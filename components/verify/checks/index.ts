@@ -1,4 +1,4 @@
-// The eight verification levels as pure functions: plain inputs + injected I/O in, a ProofResult
+// The nine verification levels as pure functions: plain inputs + injected I/O in, a ProofResult
 // out; one file per level, shared helpers in common.ts.
 export * from "./common";
 export * from "./health";
@@ -9,3 +9,4 @@ export * from "./dashboards";
 export * from "./rules";
 export * from "./provenance";
 export * from "./drift";
+export * from "./alerts";
