@@ -135,6 +135,7 @@ export async function runProof(level: Level, props: Props, mode: "apply" | "read
           password,
           dashboards: (props.dashboards as checks.ExpectedDashboard[]) ?? [],
           deadlineSeconds: num(props.deadlineSeconds, 30),
+          datasources: Array.isArray(props.datasources) ? props.datasources.map(String) : [],
           timeoutMs: num(props.timeoutMs, 3000),
         }, io);
       }

@@ -6,6 +6,7 @@ import { SERVICES } from "../../contracts/config/schema";
 import { CONTAINER_PORT, FILES, GRAFANA_RESET_COMMAND, KEBAB } from "../defaults";
 import { endpointUrl } from "../service";
 import { ingestionSelector } from "./checks/ingestion";
+import { DATASOURCE_UIDS } from "../render/grafana";
 import type { RedactionLike } from "../../contracts/config/redaction";
 import { parseDuration } from "../../contracts/config/values";
 import type { DriftInput, ExpectedDashboard, HealthInput, IngestionInput, LabelsInput, ProbeSpec, ProvenanceTarget, ReachabilityInput, RulesInput } from "./checks";
@@ -157,12 +158,13 @@ export function expectedRules(files: DesiredFile[]): Record<string, string[]> {
   return Object.fromEntries((doc.groups ?? []).map((g) => [String(g.name), (g.rules ?? []).map((r) => String(r.alert ?? r.record)).sort()]));
 }
 
-export function dashboardsSpec(d: DesiredState): { grafanaUrl: string; user: string; dashboards: ExpectedDashboard[]; deadlineSeconds: number; timeoutMs: number; grafanaContainer: string; passwordFile: string } {
+export function dashboardsSpec(d: DesiredState): { grafanaUrl: string; user: string; dashboards: ExpectedDashboard[]; datasources: string[]; deadlineSeconds: number; timeoutMs: number; grafanaContainer: string; passwordFile: string } {
   return {
     grafanaUrl: requireUrl(d.config, "grafana"),
     user: "admin",
     dashboards: expectedDashboards(d.files.grafana),
     deadlineSeconds: 30,
+    datasources: Object.values(DATASOURCE_UIDS).sort(),
     timeoutMs: 3000,
     grafanaContainer: d.containers.grafana,
     passwordFile: FILES.grafanaAdminPassword,

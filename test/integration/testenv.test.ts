@@ -6,6 +6,9 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Docker from "dockerode";
+// The double's own encoder of Alloy's wire format (snappy-compressed logproto.PushRequest).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { encodeProtoPush } = require("../env/doubles/loki/push.js") as { encodeProtoPush: (streams: Array<{ labels: string; entries: Array<{ ts: string; line: string }> }>) => Buffer };
 
 const ROOT = path.resolve(__dirname, "../..");
 const INFO_FILE = path.join(ROOT, "test/.tmp/testenv.json");
@@ -220,16 +223,30 @@ describe("Loki double", () => {
     });
     expect(body.status).toBe("success");
     expect(body.data.resultType).toBe("streams");
-    expect(body.data.result).toEqual([{ stream: { job: "testenv-selftest", run: marker }, values: [[ts, `hello ${marker}`]] }]);
+    // Loki 3 adds service_name from the first label of limits_config.discover_service_name (job here).
+    expect(body.data.result).toEqual([{ stream: { job: "testenv-selftest", run: marker, service_name: "testenv-selftest" }, values: [[ts, `hello ${marker}`]] }]);
     const labels = JSON.parse((await get(url("loki", "/loki/api/v1/labels"))).text);
     expect(labels.status).toBe("success");
     expect(labels.data).toEqual(expect.arrayContaining(["job", "run"]));
     const values = JSON.parse((await get(url("loki", "/loki/api/v1/label/run/values"))).text);
     expect(values.data).toContain(marker);
   });
-  test("refuses a protobuf push (the double speaks JSON only) and a bad query", async () => {
-    const r = await fetch(url("loki", "/loki/api/v1/push"), { method: "POST", headers: { "Content-Type": "application/x-protobuf" }, body: "x", signal: AbortSignal.timeout(5000) });
-    expect(r.status).toBe(415);
+  test("accepts Alloy's snappy-compressed protobuf push, refuses a corrupt one and a bad query as Loki does", async () => {
+    const ts = (BigInt(Date.now()) * 1000000n).toString();
+    const proto = `testenv-proto-${process.pid}-${Date.now()}`;
+    const body = encodeProtoPush([{ labels: `{job="testenv-selftest", run="${proto}"}`, entries: [{ ts, line: `hello ${proto}` }] }]);
+    const ok = await fetch(url("loki", "/loki/api/v1/push"), { method: "POST", headers: { "Content-Type": "application/x-protobuf" }, body, signal: AbortSignal.timeout(5000) });
+    expect(ok.status).toBe(204);
+    const q = new URLSearchParams({ query: `{run="${proto}"}`, limit: "10" });
+    const got = await eventually(15000, async () => {
+      q.set("end", (BigInt(Date.now()) * 1000000n + 1000000n).toString());
+      const b = JSON.parse((await get(url("loki", `/loki/api/v1/query_range?${q}`))).text);
+      return b.data.result.length > 0 ? b : undefined;
+    });
+    expect(got.data.result[0].values).toEqual([[ts, `hello ${proto}`]]);
+    // pkg/loghttp/push/push.go: the body is snappy-decoded first; garbage is a 400 with snappy's error.
+    const bad = await fetch(url("loki", "/loki/api/v1/push"), { method: "POST", headers: { "Content-Type": "application/x-protobuf" }, body: "x", signal: AbortSignal.timeout(5000) });
+    expect([bad.status, (await bad.text()).trim()]).toEqual([400, "snappy: corrupt input"]);
     expect((await get(url("loki", `/loki/api/v1/query_range?query=${encodeURIComponent("sum(rate({job=\"x\"}[1m]))")}`))).status).toBe(400);
   });
 });
@@ -251,7 +268,7 @@ describe("Alloy double", () => {
     });
     expect(body.data.result.length).toBe(1);
     const stream = body.data.result[0];
-    expect(stream.stream).toEqual({ filename: file, job: "logs", project: info.project });
+    expect(stream.stream).toEqual({ filename: file, job: "logs", project: info.project, service_name: "logs" });
     expect(stream.values.map((v: [string, string]) => v[1])).toEqual([`${marker} password=***REDACTED***&x=1`]);
   });
 });

@@ -434,9 +434,15 @@ loki.write "l" {
 
 describe("L5 dashboards", () => {
   type Dash = { uid: string; title: string; provisioned?: boolean };
-  function grafana(dashes: Dash[]): Promise<TestServer> {
+  // Grafana's datasource health answers (pkg/api/datasources.go checkDatasourceHealth): 200 {status OK}, else 400 {status ERROR}.
+  function grafana(dashes: Dash[], dsHealth: Record<string, string> = {}): Promise<TestServer> {
     return server((req, url) => {
       if (req.headers.authorization !== `Basic ${Buffer.from("admin:s3cret-pw").toString("base64")}`) return { status: 401, body: { message: "Unauthorized" } };
+      const ds = /^\/api\/datasources\/uid\/([^/]+)\/health$/.exec(url.pathname);
+      if (ds) {
+        const err = dsHealth[ds[1]];
+        return err === undefined ? { status: 200, body: { status: "OK", message: "Data source successfully connected." } } : { status: 400, body: { status: "ERROR", message: err } };
+      }
       const one = /^\/api\/dashboards\/uid\/([^/?]+)$/.exec(url.pathname);
       if (one) {
         const d = dashes.find((x) => x.uid === decodeURIComponent(one[1]));
@@ -453,6 +459,16 @@ describe("L5 dashboards", () => {
     expect(r.status).toBe("green");
     expect(s.requests.map((q) => q.path)).toEqual(["/api/search?type=dash-db", "/api/dashboards/uid/b"]);
     expect(JSON.stringify(r.diagnostics)).not.toContain("s3cret-pw");
+  });
+  test("every provisioned datasource must pass Grafana's own health check (Grafana reaches Loki and Prometheus)", async () => {
+    const ok = await grafana([{ uid: "b", title: "B" }]);
+    const green = await checkDashboards(input(ok.url, { datasources: ["prometheus", "loki"] }), makeTestIo());
+    expect(green.status).toBe("green");
+    expect(ok.requests.map((q) => q.path).slice(-2)).toEqual(["/api/datasources/uid/loki/health", "/api/datasources/uid/prometheus/health"]);
+    const down = await grafana([{ uid: "b", title: "B" }], { loki: 'There was an error returned querying the Loki API.: Get "http://loki:3100/loki/api/v1/query": dial tcp: lookup loki: no such host' });
+    const red = await checkDashboards(input(down.url, { datasources: ["loki", "prometheus"], deadlineSeconds: 0 }), makeTestIo());
+    expect(red).toMatchObject({ status: "red", code: "E_PROOF_DASHBOARDS" });
+    expect(red.findings).toEqual(['datasource loki: Grafana\'s health check is not OK (HTTP 400: There was an error returned querying the Loki API.: Get "http://loki:3100/loki/api/v1/query": dial tcp: lookup loki: no such host)']);
   });
   test("a missing dashboard: E_PROOF_DASHBOARDS", async () => {
     const s = await grafana([{ uid: "a", title: "A" }]);

@@ -13,6 +13,8 @@ export interface DashboardsInput {
   user: string;
   password: string;
   dashboards: ExpectedDashboard[];
+  /** Provisioned datasource uids whose health Grafana must report OK (it queries them from inside the stack network). */
+  datasources?: string[];
   deadlineSeconds: number;
   timeoutMs: number;
 }
@@ -72,6 +74,19 @@ export async function checkDashboards(input: DashboardsInput, io: Io): Promise<P
         }
       }
       diagnostics.dashboards = seen;
+      // Grafana-to-backend connectivity: Grafana's own datasource health check (HTTP 200 with
+      // status OK; 400 with status ERROR and the backend's error otherwise; pkg/api/datasources.go).
+      const health: Record<string, unknown>[] = [];
+      for (const uid of [...(input.datasources ?? [])].sort()) {
+        const h = await io.http({ url: joinUrl(input.grafanaUrl, `/api/datasources/uid/${encodeURIComponent(uid)}/health`), headers: auth, timeoutMs: input.timeoutMs });
+        if (h.status === 401) return refused(`grafana datasource health API (${uid})`);
+        const b = parseJson(h.body);
+        const status = b.ok && isObj(b.value) ? b.value.status : undefined;
+        const message = b.ok && isObj(b.value) && typeof b.value.message === "string" ? b.value.message : undefined;
+        health.push({ uid, httpStatus: h.status, status, message });
+        if (h.status !== 200 || status !== "OK") findings.push(`datasource ${uid}: Grafana's health check is not OK (HTTP ${h.status}${message ? `: ${message.split("\n")[0].slice(0, 200)}` : ""})`);
+      }
+      if (health.length) diagnostics.datasources = health;
       return { findings };
     } catch (e) {
       return { findings: [`grafana API: no answer (${transportReason(e)})`] };
