@@ -31,6 +31,8 @@ goes red with its code, restore, and show it green again:
   L7 re-tag node-exporter's image to other content and recreate the container -> E_PROOF_PROVENANCE_MISMATCH
      (restored as bootstrap --mode repair does: a pulumi up that rebuilds the container)
   L8 edit Loki's config file inside the running container -> E_PROOF_CONFIG_DRIFT
+  L9 silence Watchdog through Alertmanager's API -> E_PROOF_ALERT_NOT_DELIVERED
+     (restored by expiring the silence)
 
 Options:
   --testenv <file>   test environment description (default test/.tmp/testenv.json)
@@ -48,6 +50,7 @@ export const EXPECTED: Record<Level, ErrorCode> = {
   L6: "E_PROOF_RULES",
   L7: "E_PROOF_PROVENANCE_MISMATCH",
   L8: "E_PROOF_CONFIG_DRIFT",
+  L9: "E_PROOF_ALERT_NOT_DELIVERED",
 };
 
 /** Short deadlines while a fault is in: red must show quickly. */
@@ -58,9 +61,11 @@ export const FAULT_OVERRIDES: SuiteOverrides = {
   deadlineSeconds: 2,
   probeTimeoutMs: 2000,
   probeAttempts: 1,
+  alertTimeoutMs: 5000,
+  alertPollMs: 500,
 };
 /** Generous ones after restore: services may be starting again. */
-export const RESTORE_OVERRIDES: SuiteOverrides = { health: { deadlineSeconds: 30 }, ingestionTimeoutSeconds: 30, deadlineSeconds: 20, pollIntervalMs: 250 };
+export const RESTORE_OVERRIDES: SuiteOverrides = { health: { deadlineSeconds: 30 }, ingestionTimeoutSeconds: 30, deadlineSeconds: 20, pollIntervalMs: 250, alertTimeoutMs: 90_000, alertPollMs: 1000 };
 
 interface TestEnv {
   engine?: { socket?: string };
@@ -216,6 +221,15 @@ function splitRef(ref: string): { repo: string; tag: string } {
 
 const FAULT_LABEL = "fault_cardinality";
 
+/** The silence L9's fault creates (its id, to expire it on restore). */
+let watchdogSilence: string | undefined;
+
+function alertmanagerUrl(ctx: FaultContext): string {
+  const u = ctx.env.services.alertmanager?.url;
+  if (!u) throw new Error("testenv.json has no services.alertmanager.url (its published port)");
+  return u;
+}
+
 export function faults(): Fault[] {
   return [
     {
@@ -337,6 +351,31 @@ export function faults(): Fault[] {
       restore: async (ctx) => {
         const f = ctx.desired.files.loki[0];
         await putFile(ctx, ctx.env.services.loki.container, f.path, rendered(ctx, "loki", f.path));
+      },
+    },
+    {
+      level: "L9",
+      title: "silence Watchdog through Alertmanager's API (POST /api/v2/silences): it is suppressed and never delivered",
+      inject: async (ctx) => {
+        const now = Date.now();
+        const silence = {
+          matchers: [{ name: "alertname", value: "Watchdog", isRegex: false, isEqual: true }],
+          startsAt: new Date(now - 1000).toISOString(),
+          endsAt: new Date(now + 15 * 60_000).toISOString(),
+          createdBy: "verify:faults",
+          comment: "L9 fault: Watchdog silenced; expired again by the restore",
+        };
+        const r = await ctx.io.http({ method: "POST", url: `${alertmanagerUrl(ctx)}/api/v2/silences`, headers: { "content-type": "application/json" }, body: JSON.stringify(silence), timeoutMs: 5000 });
+        const id = r.status === 200 ? (JSON.parse(r.body) as { silenceID?: unknown }).silenceID : undefined;
+        if (typeof id !== "string") throw new Error(`creating the silence answered HTTP ${r.status}`);
+        watchdogSilence = id;
+      },
+      restore: async (ctx) => {
+        if (!watchdogSilence) return;
+        // DELETE expires the silence (api/v2/openapi.yaml deleteSilence); the alert is active again.
+        const r = await ctx.io.http({ method: "DELETE", url: `${alertmanagerUrl(ctx)}/api/v2/silence/${encodeURIComponent(watchdogSilence)}`, timeoutMs: 5000 });
+        if (r.status !== 200) throw new Error(`expiring silence ${watchdogSilence} answered HTTP ${r.status}`);
+        watchdogSilence = undefined;
       },
     },
   ];
@@ -468,7 +507,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const levels = values.levels ? (values.levels.split(",").map((s) => s.trim().toUpperCase()) as Level[]) : [...LEVELS];
   if (levels.some((l) => !LEVELS.includes(l))) {
-    process.stderr.write("E_ENV_USAGE: --levels takes L1..L8\n");
+    process.stderr.write("E_ENV_USAGE: --levels takes L1..L9\n");
     return 3;
   }
   const envFile = path.resolve(values.testenv ?? path.join(__dirname, "..", "test", ".tmp", "testenv.json"));

@@ -1,5 +1,5 @@
 // npm run -s verify -- --stack <name> [--config-file F] [--json] [--secrets-file F] ...
-// Runs the L1-L8 proofs against a deployed stack with no Pulumi CLI: desired state from the real
+// Runs the L1-L9 proofs against a deployed stack with no Pulumi CLI: desired state from the real
 // program evaluated under mocks (evaluateProgram), live state from the Docker engine and the
 // services' APIs. Levels run in parallel (L3 takes longest). Secrets are never printed.
 import * as fs from "fs";
@@ -19,7 +19,7 @@ import { assertSecretsFileMode, SECRETS_FILE } from "./lib/secrets-file";
 export const HELP = `Usage: npm run -s verify -- --stack <name> [options]
 
 Proves a deployed stack works (L1 health, L2 reachability, L3 ingestion, L4 labels, L5 dashboards,
-L6 rules, L7 provenance, L8 config drift) without the Pulumi CLI.
+L6 rules, L7 provenance, L8 config drift, L9 alert delivery) without the Pulumi CLI.
 
 Options:
   --stack <name>          stack name (reads Pulumi.<name>.yaml unless --config-file is given)
@@ -32,6 +32,7 @@ Options:
   --levels L1,L3,...      run only these levels (default: those verify.* enables)
   --sequential            run levels one after the other (default: in parallel)
   --ingestion-timeout <s> L3 wall clock (default verify.timeoutSeconds)
+  --alert-timeout <s>     L9 wall clock for Watchdog to reach the receiver (default verify.timeoutSeconds)
   --json                  print the report as JSON
   --help                  this text
 
@@ -47,6 +48,7 @@ export interface VerifyArgs {
   levels?: Level[];
   sequential: boolean;
   ingestionTimeout?: number;
+  alertTimeout?: number;
   json: boolean;
 }
 
@@ -62,6 +64,7 @@ export function parseVerifyArgs(argv: string[]): VerifyArgs | "help" {
       levels: { type: "string" },
       sequential: { type: "boolean", default: false },
       "ingestion-timeout": { type: "string" },
+      "alert-timeout": { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -74,10 +77,12 @@ export function parseVerifyArgs(argv: string[]): VerifyArgs | "help" {
   if (values.levels) {
     levels = values.levels.split(",").map((s) => s.trim().toUpperCase()) as Level[];
     const bad = levels.filter((l) => !LEVELS.includes(l));
-    if (bad.length) throw new Error(`unknown level(s) ${bad.join(", ")}; use L1..L8`);
+    if (bad.length) throw new Error(`unknown level(s) ${bad.join(", ")}; use L1..L9`);
   }
   const it = values["ingestion-timeout"];
   if (it !== undefined && !/^[0-9]+$/.test(it)) throw new Error("--ingestion-timeout takes whole seconds");
+  const at = values["alert-timeout"];
+  if (at !== undefined && !/^[0-9]+$/.test(at)) throw new Error("--alert-timeout takes whole seconds");
   return {
     stack: values.stack,
     configFile: values["config-file"],
@@ -87,6 +92,7 @@ export function parseVerifyArgs(argv: string[]): VerifyArgs | "help" {
     levels,
     sequential: values.sequential === true,
     ingestionTimeout: it === undefined ? undefined : Number(it),
+    alertTimeout: at === undefined ? undefined : Number(at),
     json: values.json === true,
   };
 }
@@ -170,6 +176,7 @@ export async function main(argv: string[]): Promise<number> {
     else images = await resolveImages(desired, io);
     const overrides: SuiteOverrides = {};
     if (args.ingestionTimeout !== undefined) overrides.ingestionTimeoutSeconds = args.ingestionTimeout;
+    if (args.alertTimeout !== undefined) overrides.alertTimeoutMs = args.alertTimeout * 1000;
     const report = await runSuite(desired, io, { levels: args.levels, password, images, parallel: !args.sequential, overrides });
     const text = args.json ? JSON.stringify({ stack: args.stack, ...report }, null, 2) : formatReport(report, args.stack);
     process.stdout.write(redact(text, [password]) + "\n");

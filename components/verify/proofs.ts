@@ -1,11 +1,11 @@
-// Proofs: the verification resources (L1-L8) the stack declares after its containers.
+// Proofs: the verification resources (L1-L9) the stack declares after its containers.
 // Thin constructor: inputs come from spec.ts (pure), the work happens in the dynamic providers.
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceName, StackConfig } from "../../contracts/config/schema";
 import { SERVICES } from "../../contracts/config/schema";
 import { KEBAB } from "../defaults";
-import { ConfigDriftProof, DashboardProof, HealthProof, IngestionProof, LabelProof, ProvenanceProof, ReachabilityProof, RuleProof } from "./providers";
-import { DesiredState, dashboardsSpec, driftSpec, enabledLevels, healthSpec, ingestionSpec, labelsSpec, reachabilitySpec, rulesSpec } from "./spec";
+import { AlertDeliveryProof, ConfigDriftProof, DashboardProof, HealthProof, IngestionProof, LabelProof, ProvenanceProof, ReachabilityProof, RuleProof } from "./providers";
+import { alertDeliverySpec, DesiredState, dashboardsSpec, driftSpec, enabledLevels, healthSpec, ingestionSpec, labelsSpec, reachabilitySpec, rulesSpec } from "./spec";
 import type { Level } from "./types";
 
 /** What Proofs needs from ObservabilityStack (structural, so the stack need not import this file). */
@@ -51,6 +51,7 @@ export class Proofs extends pulumi.ComponentResource {
   readonly rules?: RuleProof;
   readonly provenance?: ProvenanceProof;
   readonly configDrift?: ConfigDriftProof;
+  readonly alertDelivery?: AlertDeliveryProof;
   /** level/resource -> status ("green" | "warn"); a red proof fails `pulumi up` instead. */
   readonly statuses: pulumi.Output<Record<string, string>>;
 
@@ -111,6 +112,12 @@ export class Proofs extends pulumi.ComponentResource {
       this.configDrift = new ConfigDriftProof(`${p}-config-drift`, { ...driftSpec(d), containerIds: ids([...SERVICES]) }, opt(containers([...SERVICES])));
     }
 
+    if (levels.has("L9")) {
+      // After L1 of the services the alert passes through, as verify orders it (LEVEL_AFTER).
+      const deps: ServiceName[] = ["prometheus", "alertmanager"];
+      this.alertDelivery = new AlertDeliveryProof(`${p}-alert-delivery`, { ...alertDeliverySpec(d), containerIds: ids(deps) }, opt([...containers(deps), ...healthOf(deps)]));
+    }
+
     const all: [string, { status: pulumi.Output<string> } | undefined][] = [
       ...SERVICES.map((x) => [`health.${x}`, this.health[x]] as [string, HealthProof | undefined]),
       ["reachability", this.reachability],
@@ -120,6 +127,7 @@ export class Proofs extends pulumi.ComponentResource {
       ["rules", this.rules],
       ["provenance", this.provenance],
       ["configDrift", this.configDrift],
+      ["alertDelivery", this.alertDelivery],
     ];
     const present = all.filter((e): e is [string, { status: pulumi.Output<string> }] => e[1] !== undefined);
     this.statuses = pulumi.all(present.map(([, r]) => r.status)).apply((st) => Object.fromEntries(present.map(([k], i) => [k, st[i]])));

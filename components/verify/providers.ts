@@ -109,6 +109,12 @@ export class ConfigDriftProof extends ProofResource {
   }
 }
 
+export class AlertDeliveryProof extends ProofResource {
+  constructor(name: string, args: Inputs<PlainArgs>, opts?: pulumi.CustomResourceOptions) {
+    super("L9", "AlertDeliveryProof", name, args, opts);
+  }
+}
+
 /**
  * The provider of GrafanaAdminPassword (admin.ts). Same shape as the proof providers: an object
  * literal whose methods load admin.ts at call time, so the serialized text captures nothing.

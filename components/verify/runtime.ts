@@ -63,6 +63,7 @@ export const REQUIRED_INPUTS: Record<Level, string[]> = {
   L6: ["prometheusUrl", "expectedRules"],
   L7: ["containers"],
   L8: ["containers"],
+  L9: ["alertmanagerUrl", "expectedLabels", "timeoutMs", "pollMs"],
 };
 
 export function proofCheck(level: Level, news: Props): { inputs: Props; failures: { property: string; reason: string }[] } {
@@ -145,6 +146,9 @@ export async function runProof(level: Level, props: Props, mode: "apply" | "read
         return await checks.checkProvenance(p, io);
       case "L8":
         return await checks.checkConfigDrift(p, io);
+      case "L9":
+        // Non-mutating (it only reads Alertmanager and the sink): refresh re-runs it in full.
+        return await checks.checkAlertDelivery(p, io);
     }
   } catch (e) {
     // Only environment failures (Docker unreachable) and bugs get here: still a verdict, never a hang.

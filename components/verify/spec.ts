@@ -9,7 +9,7 @@ import { ingestionSelector } from "./checks/ingestion";
 import { DATASOURCE_UIDS } from "../render/grafana";
 import type { RedactionLike } from "../../contracts/config/redaction";
 import { parseDuration } from "../../contracts/config/values";
-import type { DriftInput, ExpectedDashboard, HealthInput, IngestionInput, LabelsInput, ProbeSpec, ProvenanceTarget, ReachabilityInput, RulesInput } from "./checks";
+import type { AlertDeliveryInput, DriftInput, ExpectedDashboard, HealthInput, IngestionInput, LabelsInput, ProbeSpec, ProvenanceTarget, ReachabilityInput, RulesInput } from "./checks";
 import { endpointById, endpointsFor, HEALTH_CONTRACT, HealthContract } from "./contract";
 import type { Level } from "./types";
 
@@ -45,6 +45,7 @@ export function enabledLevels(cfg: Pick<StackConfig, "verify">): Level[] {
     ["L6", v.rules],
     ["L7", v.provenance],
     ["L8", v.configDrift],
+    ["L9", v.alertDelivery],
   ];
   return on.filter(([, b]) => b).map(([l]) => l);
 }
@@ -207,4 +208,38 @@ export function driftSpec(d: DesiredState): DriftInput {
     })),
     timeoutMs: 10000,
   };
+}
+
+/** The alert L9 follows: always firing (components/render/rules/watchdog.ts). */
+export const WATCHDOG_ALERT = "Watchdog";
+/**
+ * How recent a sink's notification must be: Watchdog's route repeats every minute, checked every
+ * 10 s (WATCHDOG_TIMING in components/render/alertmanager.ts), so one arrives at least every ~70 s;
+ * twice that leaves room for one missed post without accepting a path that broke long ago.
+ */
+export const ALERT_MAX_AGE_MS = 150_000;
+
+/**
+ * L9's input: Alertmanager through its published port; the sink (test environment) when
+ * verify.alertSinkUrl is set, else Alertmanager's own counters for the receiver. The receiver is
+ * the one the rendered route sends Watchdog to; a wall clock of verify.timeoutSeconds covers
+ * Prometheus' first evaluation, group_wait and the webhook post.
+ */
+export function alertDeliverySpec(d: DesiredState): AlertDeliveryInput {
+  const cfg = d.config;
+  const a = cfg.alerting;
+  const input: AlertDeliveryInput = {
+    alertmanagerUrl: requireUrl(cfg, "alertmanager"),
+    expectedLabels: { alertname: WATCHDOG_ALERT, project: cfg.projectName },
+    timeoutMs: cfg.verify.timeoutSeconds * 1000,
+    pollMs: 1000,
+    requestTimeoutMs: 3000,
+  };
+  const receiver = a.watchdogReceiver ?? a.defaultReceiver;
+  if (receiver) input.receiver = receiver;
+  if (cfg.verify.alertSinkUrl) {
+    input.sinkUrl = cfg.verify.alertSinkUrl;
+    input.maxAgeMs = ALERT_MAX_AGE_MS;
+  }
+  return input;
 }

@@ -5,7 +5,7 @@ import { SERVICES } from "../../contracts/config/schema";
 import { bucketOf, ErrorCode } from "../../contracts/errors";
 import * as checks from "./checks";
 import type { RetryPolicy } from "./contract";
-import { DesiredState, dashboardsSpec, driftSpec, enabledLevels, healthSpec, ingestionSpec, labelsSpec, provenanceTargets, reachabilitySpec, rulesSpec } from "./spec";
+import { alertDeliverySpec, DesiredState, dashboardsSpec, driftSpec, enabledLevels, healthSpec, ingestionSpec, labelsSpec, provenanceTargets, reachabilitySpec, rulesSpec } from "./spec";
 import type { Io, Level, ProofResult } from "./types";
 import { LEVEL_NAMES, LEVELS } from "./types";
 
@@ -20,6 +20,9 @@ export interface SuiteOverrides {
   /** L2/L5/L6 retry deadline. */
   deadlineSeconds?: number;
   lookbackSeconds?: number;
+  /** L9 wall clock and poll interval. */
+  alertTimeoutMs?: number;
+  alertPollMs?: number;
   /** L2 probe request timeout and attempts. */
   probeTimeoutMs?: number;
   probeAttempts?: number;
@@ -76,9 +79,10 @@ export type LevelRunner = (io: Io, before: Partial<Record<Level, ProofResult>>) 
 
 /**
  * The order the program declares (proofs.ts): L4 checks the stream of L3's marker, so it runs after
- * L3 and asking for L4 brings L3 along. Every other level is independent.
+ * L3 and asking for L4 brings L3 along. L9 runs after L1: a service that is down is L1's finding,
+ * and a minute-long wait for an alert through it would say less. Every other level is independent.
  */
-export const LEVEL_AFTER: Partial<Record<Level, Level[]>> = { L4: ["L3"] };
+export const LEVEL_AFTER: Partial<Record<Level, Level[]>> = { L4: ["L3"], L9: ["L1"] };
 
 /** The levels to run for a request: the asked ones plus what they run after, in LEVELS order. */
 export function withPrerequisites(levels: readonly Level[]): Level[] {
@@ -141,6 +145,12 @@ export function levelRunners(d: DesiredState, opts: SuiteOptions): Record<Level,
       return checks.checkProvenance({ containers: provenanceTargets(d, opts.images) }, io);
     },
     L8: (io) => checks.checkConfigDrift(driftSpec(d), io),
+    L9: (io) => {
+      const spec = alertDeliverySpec(d);
+      if (o.alertTimeoutMs !== undefined) spec.timeoutMs = o.alertTimeoutMs;
+      if (o.alertPollMs !== undefined) spec.pollMs = o.alertPollMs;
+      return checks.checkAlertDelivery(spec, io);
+    },
   };
 }
 

@@ -3,8 +3,8 @@
 // the dynamic providers, in `npm run verify`, in the fault matrix and in unit tests.
 import type { ErrorCode } from "../../contracts/errors";
 
-export type Level = "L1" | "L2" | "L3" | "L4" | "L5" | "L6" | "L7" | "L8";
-export const LEVELS: readonly Level[] = ["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8"];
+export type Level = "L1" | "L2" | "L3" | "L4" | "L5" | "L6" | "L7" | "L8" | "L9";
+export const LEVELS: readonly Level[] = ["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9"];
 export type ProofStatus = "green" | "warn" | "red";
 
 export const LEVEL_NAMES: Record<Level, string> = {
@@ -16,6 +16,7 @@ export const LEVEL_NAMES: Record<Level, string> = {
   L6: "rules",
   L7: "provenance",
   L8: "configDrift",
+  L9: "alertDelivery",
 };
 
 /** Dynamic resource Type (COMMON.md) per level. */
@@ -28,6 +29,7 @@ export const PROOF_TYPES: Record<Level, string> = {
   L6: "RuleProof",
   L7: "ProvenanceProof",
   L8: "ConfigDriftProof",
+  L9: "AlertDeliveryProof",
 };
 
 export interface ProofResult {

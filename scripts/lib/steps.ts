@@ -79,6 +79,7 @@ export const LEVEL_DEFAULT_CODES: Record<string, ErrorCode> = {
   L6: "E_PROOF_RULES",
   L7: "E_PROOF_PROVENANCE_MISMATCH",
   L8: "E_PROOF_CONFIG_DRIFT",
+  L9: "E_PROOF_ALERT_NOT_DELIVERED",
 };
 
 interface LevelLike {

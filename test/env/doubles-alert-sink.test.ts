@@ -88,6 +88,7 @@ describe("alert webhook sink", () => {
     expect(r2.status).toBe(200);
     const got = await received(sink.url);
     expect(got).toMatchObject({ capacity: 200, total: 2, dropped: 0 });
+    expect(Math.abs(Date.parse((got as unknown as { now: string }).now) - Date.now())).toBeLessThan(5000);
     expect(got.notifications.map((n) => [n.seq, n.path, n.payload.receiver, n.payload.status])).toEqual([
       [1, "/webhook", "heartbeat", "firing"],
       [2, "/hook/team", "team", "resolved"],

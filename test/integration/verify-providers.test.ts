@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
 import { proofProvider } from "../../components/verify/providers";
-import { dashboardsSpec, driftSpec, healthSpec, ingestionSpec, labelsSpec, provenanceTargets, reachabilitySpec, rulesSpec } from "../../components/verify/spec";
+import { alertDeliverySpec, dashboardsSpec, driftSpec, healthSpec, ingestionSpec, labelsSpec, provenanceTargets, reachabilitySpec, rulesSpec } from "../../components/verify/spec";
 import type { DesiredState } from "../../components/verify/spec";
 import { imagesFromRecord } from "../../components/verify/suite";
 import { Level, PROOF_TYPES } from "../../components/verify/types";
@@ -51,6 +51,8 @@ function props(level: Level): Record<string, unknown> {
       return { containers: provenanceTargets(d, images) };
     case "L8":
       return { ...driftSpec(d) };
+    case "L9":
+      return { ...alertDeliverySpec(d) };
   }
 }
 
@@ -63,7 +65,7 @@ const strip = (p: Record<string, unknown>) => {
 describe("proof providers through the real dynamic-provider host on the test environment", () => {
   const created: Partial<Record<Level, { id: string; properties: Record<string, unknown>; inputs: Record<string, unknown>; urn: string }>> = {};
 
-  test.each(["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8"] as Level[])("%s: Check + Create green, Read returns the created state, Diff none", async (level) => {
+  test.each(["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9"] as Level[])("%s: Check + Create green, Read returns the created state, Diff none", async (level) => {
     const text = await serializeProvider(proofProvider(level));
     const inputs = { __provider: text, ...props(level) };
     const urn = urnOf(`pulumi-nodejs:dynamic/logging-bootstrap:${PROOF_TYPES[level]}`, `testenv-${level}`, env.stack);

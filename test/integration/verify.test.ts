@@ -20,7 +20,7 @@ describe("npm run verify on the test environment", () => {
   test("every level is green, exit 0, JSON report with status, code, duration and diagnostics per level", async () => {
     const r = await runTsx([...base, "--secrets-file", env.secretsFile, "--recorded", ENV_FILE, "--json"]);
     const report = JSON.parse(r.stdout);
-    expect(report.levels.map((l: { level: string; status: string }) => `${l.level}:${l.status}`)).toEqual(["L1:green", "L2:green", "L3:green", "L4:green", "L5:green", "L6:green", "L7:green", "L8:green"]);
+    expect(report.levels.map((l: { level: string; status: string }) => `${l.level}:${l.status}`)).toEqual(["L1:green", "L2:green", "L3:green", "L4:green", "L5:green", "L6:green", "L7:green", "L8:green", "L9:green"]);
     expect(r.code).toBe(0);
     expect(report).toMatchObject({ stack: env.stack, status: "green", exitCode: 0, parallel: true });
     for (const l of report.levels) {

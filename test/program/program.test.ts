@@ -67,7 +67,7 @@ describe.each([
       [T.image]: 6,
       [T.container]: 6,
       [T.volume]: 4,
-      // the proofs: one HealthProof per service, one resource per other level (L2-L8)
+      // the proofs: one HealthProof per service, one resource per other level (L2-L9)
       "logging-bootstrap:verify:Proofs": 1,
       "pulumi-nodejs:dynamic/logging-bootstrap:HealthProof": 6,
       "pulumi-nodejs:dynamic/logging-bootstrap:ReachabilityProof": 1,
@@ -78,6 +78,7 @@ describe.each([
       "pulumi-nodejs:dynamic/logging-bootstrap:RuleProof": 1,
       "pulumi-nodejs:dynamic/logging-bootstrap:ProvenanceProof": 1,
       "pulumi-nodejs:dynamic/logging-bootstrap:ConfigDriftProof": 1,
+      "pulumi-nodejs:dynamic/logging-bootstrap:AlertDeliveryProof": 1,
     });
     // every HealthProof depends on its own service's container
     for (const k of KEBAB) {

@@ -282,3 +282,14 @@ describe("L9 alert delivery to a receiver we cannot read (Alertmanager's counter
     expect(receiverIntegrations(CONFIG, "nope")).toBeUndefined();
   });
 });
+
+describe("L9 freshness: an old delivery does not prove the path works now", () => {
+  test("with maxAgeMs only notifications the sink received recently (by its clock) count", async () => {
+    const old = { ...notification(), receivedAt: "2026-03-01T11:50:00.000Z" };
+    const routes = (list: unknown[]) => ({ [`${AM}/-/ready`]: ready, [`${AM}/api/v2/alerts`]: alerts(() => [amAlert()]), [`${SINK}/received`]: () => ok({ now: "2026-03-01T12:00:40.000Z", notifications: list }) });
+    const r = await checkAlertDelivery(input({ maxAgeMs: 130_000, timeoutMs: 2_000 }), fakeIo(routes([old])).io);
+    expect(r).toMatchObject({ code: "E_PROOF_ALERT_NOT_DELIVERED", findings: ["the alert sink recorded no notification for receiver heartbeat in the last 130 s; older ones only"] });
+    const g = await checkAlertDelivery(input({ maxAgeMs: 130_000 }), fakeIo(routes([old, notification()])).io);
+    expect(g.status).toBe("green");
+  });
+});

@@ -16,7 +16,9 @@ describe("verify CLI", () => {
     expect(parseVerifyArgs(["--stack", "test"])).toEqual({ stack: "test", sequential: false, json: false, configFile: undefined, secretsFile: undefined, recorded: undefined, probeImage: undefined, levels: undefined, ingestionTimeout: undefined });
     expect(parseVerifyArgs(["--stack", "t", "--levels", "l1,L8", "--json", "--sequential"])).toMatchObject({ levels: ["L1", "L8"], json: true, sequential: true });
     expect(() => parseVerifyArgs([])).toThrow("--stack <name> is required");
-    expect(() => parseVerifyArgs(["--stack", "t", "--levels", "L9"])).toThrow("unknown level(s) L9");
+    expect(() => parseVerifyArgs(["--stack", "t", "--levels", "L10"])).toThrow("unknown level(s) L10; use L1..L9");
+    expect(parseVerifyArgs(["--stack", "t", "--levels", "L9", "--alert-timeout", "30"])).toMatchObject({ levels: ["L9"], alertTimeout: 30 });
+    expect(() => parseVerifyArgs(["--stack", "t", "--alert-timeout", "1.5"])).toThrow("--alert-timeout takes whole seconds");
     expect(() => parseVerifyArgs(["--stack", "t", "--bogus"])).toThrow();
     expect(parseVerifyArgs(["--help"])).toBe("help");
     expect(HELP).toMatch(/Exit codes: 0 all green, 1 warnings only, 2 at least one level red,/);
@@ -90,7 +92,7 @@ describe("suite", () => {
   });
   test("recorded images from stack outputs or testenv.json; incomplete records refused", () => {
     const svc = (id: string) => ({ imageId: id, repoDigest: `r@${id}` });
-    const all = Object.fromEntries(["grafana", "loki", "alloy", "prometheus", "nodeExporter", "cadvisor"].map((s) => [s, svc(`sha256:${s}`)]));
+    const all = Object.fromEntries(["grafana", "loki", "alloy", "prometheus", "nodeExporter", "cadvisor", "alertmanager"].map((s) => [s, svc(`sha256:${s}`)]));
     expect(imagesFromRecord({ images: all }).loki).toEqual({ imageId: "sha256:loki", repoDigest: "r@sha256:loki" });
     expect(imagesFromRecord({ services: all }).cadvisor.imageId).toBe("sha256:cadvisor");
     expect(() => imagesFromRecord({ services: { loki: svc("x") } })).toThrow("record has no imageId for grafana");
@@ -100,7 +102,7 @@ describe("suite", () => {
     const D = `sha256:${"d".repeat(64)}`;
     docker.images.set("reg:5000/p/loki:3.0.0", { id: "sha256:local", repoDigests: [], repoTags: ["reg:5000/p/loki:3.0.0"] });
     docker.registryDigest = async (ref: string) => (ref === "reg:5000/p/loki:3.0.0" ? D : null);
-    const images = { grafana: "g:1", loki: "reg:5000/p/loki:3.0.0", alloy: "a:1", prometheus: "p:1", nodeExporter: "n:1", cadvisor: "c:1" };
+    const images = { grafana: "g:1", loki: "reg:5000/p/loki:3.0.0", alloy: "a:1", prometheus: "p:1", nodeExporter: "n:1", cadvisor: "c:1", alertmanager: "am:1" };
     const d = { config: { images } } as never;
     const out = await resolveImages(d, makeTestIo(docker));
     expect(out.loki).toEqual({ imageId: "sha256:local", repoDigest: `reg:5000/p/loki@${D}` });
@@ -115,6 +117,7 @@ describe("suite", () => {
   test("verify.* toggles select levels", () => {
     const v = { enabled: true, health: true, reachability: false, ingestion: true, labels: true, dashboards: false, rules: true, provenance: true, configDrift: true } as never;
     expect(enabledLevels({ verify: v })).toEqual(["L1", "L3", "L4", "L6", "L7", "L8"]);
+    expect(enabledLevels({ verify: { ...(v as object), alertDelivery: true } as never })).toEqual(["L1", "L3", "L4", "L6", "L7", "L8", "L9"]);
     expect(enabledLevels({ verify: { ...(v as object), enabled: false } as never })).toEqual([]);
   });
 });
@@ -194,6 +197,7 @@ describe("fault matrix (runMatrix with scripted faults and proofs)", () => {
       "L6 E_PROOF_RULES",
       "L7 E_PROOF_PROVENANCE_MISMATCH",
       "L8 E_PROOF_CONFIG_DRIFT",
+      "L9 E_PROOF_ALERT_NOT_DELIVERED",
     ]);
   });
 });

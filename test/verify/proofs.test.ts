@@ -49,7 +49,7 @@ describe("Proofs component", () => {
     const proofs = seen.filter(isProof);
     expect(proofs.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
       [
-        ...["grafana", "loki", "alloy", "prometheus", "node-exporter", "cadvisor"].map((s) => `${dyn("HealthProof")} logging-test-health-${s}`),
+        ...["grafana", "loki", "alloy", "prometheus", "node-exporter", "cadvisor", "alertmanager"].map((s) => `${dyn("HealthProof")} logging-test-health-${s}`),
         `${dyn("ReachabilityProof")} logging-test-reachability`,
         `${dyn("IngestionProof")} logging-test-ingestion`,
         `${dyn("LabelProof")} logging-test-labels`,
@@ -57,6 +57,7 @@ describe("Proofs component", () => {
         `${dyn("RuleProof")} logging-test-rules`,
         `${dyn("ProvenanceProof")} logging-test-provenance`,
         `${dyn("ConfigDriftProof")} logging-test-config-drift`,
+        `${dyn("AlertDeliveryProof")} logging-test-alert-delivery`,
       ].sort(),
     );
     expect(seen.filter((r) => r.type === "logging-bootstrap:verify:Proofs").map((r) => r.name)).toEqual(["logging-test-proofs"]);
@@ -80,13 +81,20 @@ describe("Proofs component", () => {
     expect(by("logging-test-reachability")).toMatchObject({ url: "http://loki:3100/ready", probe: { network: "logging-test-net", entrypoint: ["busybox"] } });
     expect(by("logging-test-ingestion")).toMatchObject({ lokiUrl: "http://127.0.0.1:9102", logsRoot: "/tmp/bootstrap-test/logs", markerFile: "logging-bootstrap-proof.log", timeoutSeconds: 120 });
     const drift = by("logging-test-config-drift").containers as { service: string; files: Record<string, string> }[];
-    expect(drift.map((c) => c.service)).toEqual(["grafana", "loki", "alloy", "prometheus"]);
+    expect(drift.map((c) => c.service)).toEqual(["grafana", "loki", "alloy", "prometheus", "alertmanager"]);
     expect(Object.keys(drift.find((c) => c.service === "prometheus")!.files)).toEqual(["/etc/prometheus/prometheus.yml", "/etc/prometheus/rules/logging-bootstrap.rules.yml"]);
     const grafanaFiles = Object.keys(drift.find((c) => c.service === "grafana")!.files);
     expect(grafanaFiles.some((f) => f.startsWith("/etc/grafana/secrets/"))).toBe(false);
     const prov = by("logging-test-provenance").containers as { service: string; imageId: string; repoDigest: string }[];
-    expect(prov).toHaveLength(6);
+    expect(prov).toHaveLength(7);
     for (const t of prov) expect(t.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // L9: Alertmanager through its published port, Watchdog with the stack's project label, the
+    // receiver the route sends Watchdog to; no sink outside the test environment.
+    const alerting = cfgOf("test").alerting;
+    const l9 = by("logging-test-alert-delivery");
+    expect(l9).toMatchObject({ alertmanagerUrl: "http://127.0.0.1:9107", expectedLabels: { alertname: "Watchdog", project: "logging-test" }, receiver: alerting.watchdogReceiver ?? alerting.defaultReceiver, timeoutMs: 120_000, pollMs: 1000 });
+    expect(l9.sinkUrl).toBeUndefined();
+    expect(Object.keys(l9.containerIds).sort()).toEqual(["alertmanager", "prometheus"]);
   });
 
   test("the Grafana password reaches L5 only as a secret input, and no other proof", async () => {
@@ -126,9 +134,11 @@ describe("Proofs component", () => {
   test("verify.* toggles: disabled levels are not declared; verify.enabled=false declares none", async () => {
     await build({ ingestion: false, dashboards: false });
     const names = seen.filter(isProof).map((r) => r.name);
-    expect(names).toHaveLength(11); // 13 - 2
+    expect(names).toHaveLength(13); // 7 health + 8 other levels - 2
     expect(names).not.toContain("logging-test-ingestion");
     expect(names).not.toContain("logging-test-dashboards");
+    await build({ alertDelivery: false });
+    expect(seen.filter(isProof).map((r) => r.name)).not.toContain("logging-test-alert-delivery");
     await build({ enabled: false });
     expect(seen.filter(isProof)).toHaveLength(0);
   });

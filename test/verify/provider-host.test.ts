@@ -66,7 +66,7 @@ describe("serialized provider", () => {
     expect(rulesText).not.toMatch(/undici|dockerode/);
   });
 
-  test.each(["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8"] as const)("%s: the only captured values are the level string and the provider object itself", async (level) => {
+  test.each(["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9"] as const)("%s: the only captured values are the level string and the provider object itself", async (level) => {
     const text = await serializeProvider(proofProvider(level));
     // Pulumi's serializer puts every captured free variable in a `with({ name: value, ... })` scope.
     const captured = new Set<string>();

@@ -71,4 +71,6 @@ it("withPrerequisites adds what a level runs after, in level order", () => {
   expect(withPrerequisites(["L4"])).toEqual(["L3", "L4"]);
   expect(withPrerequisites(["L8", "L4", "L1"])).toEqual(["L1", "L3", "L4", "L8"]);
   expect(withPrerequisites(["L3"])).toEqual(["L3"]);
+  // L9 after L1: a service that is down is L1's finding, not a minute-long wait for an alert.
+  expect(withPrerequisites(["L9"])).toEqual(["L1", "L9"]);
 });

@@ -20,6 +20,12 @@ export interface AlertDeliveryInput {
   expectedLabels: Record<string, string>;
   /** Wall clock for all stages together. */
   timeoutMs: number;
+  /**
+   * With a sink: only notifications the sink received at most this long ago (by the sink's clock)
+   * count, so a delivery path that broke after an old success is not green. Watchdog repeats, so a
+   * little over its repeat interval is enough.
+   */
+  maxAgeMs?: number;
   /** Pause between polls. */
   pollMs: number;
   /** One request's timeout (default 3000). */
@@ -51,12 +57,6 @@ function strMap(v: unknown): Record<string, string> {
 }
 function strList(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
-}
-function labelText(l: Record<string, string>): string {
-  return `{${Object.keys(l)
-    .sort()
-    .map((k) => `${k}=${JSON.stringify(l[k])}`)
-    .join(", ")}}`;
 }
 /** The expected labels a set lacks or carries with another value, e.g. `project="other" (expected "p")`. */
 function labelMismatch(have: Record<string, string>, want: Record<string, string>): string[] {
@@ -224,13 +224,18 @@ export async function checkAlertDelivery(input: AlertDeliveryInput, io: Io): Pro
       }
       const p = parseJson(body);
       if (!p.ok || !isObj(p.value) || !Array.isArray(p.value.notifications)) return { findings: ["alert sink /received: no JSON notifications list"] };
-      const payloads = p.value.notifications.filter(isObj).map((n) => n.payload).filter(isObj);
+      const sinkNow = typeof p.value.now === "string" && Number.isFinite(Date.parse(p.value.now)) ? Date.parse(p.value.now) : io.clock.now();
+      const all = p.value.notifications.filter(isObj);
+      const fresh = input.maxAgeMs === undefined ? all : all.filter((n) => typeof n.receivedAt === "string" && sinkNow - Date.parse(n.receivedAt) <= input.maxAgeMs!);
+      const payloads = fresh.map((n) => n.payload).filter(isObj);
       const forReceiver = payloads.filter((x) => x.receiver === receiver);
       diagnostics.sinkNotifications = payloads.length;
       diagnostics.sinkReceivers = [...new Set(payloads.map((x) => String(x.receiver)))].sort();
       if (forReceiver.length === 0) {
         const others = diagnostics.sinkReceivers as string[];
-        return { findings: [`the alert sink recorded no notification for receiver ${receiver}${others.length ? ` (only for ${others.join(", ")})` : ""}`] };
+        const window = input.maxAgeMs === undefined ? "" : ` in the last ${Math.round(input.maxAgeMs / 1000)} s`;
+        const stale = all.length > fresh.length ? "; older ones only" : "";
+        return { findings: [`the alert sink recorded no notification for receiver ${receiver}${window}${others.length ? ` (only for ${others.join(", ")})` : ""}${stale}`] };
       }
       const named = forReceiver
         .filter((x) => x.version === "4" && x.status === "firing" && Array.isArray(x.alerts))

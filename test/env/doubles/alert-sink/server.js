@@ -76,7 +76,8 @@ function createHandler({ ring, now = () => Date.now() }) {
       // ?receiver=<name> narrows the answer (the proof filters itself, this is for people reading it).
       const receiver = url.searchParams.get("receiver");
       const list = receiver === null ? ring.items : ring.items.filter((n) => n.payload.receiver === receiver);
-      return sendJson(res, 200, { capacity: ring.capacity, total: ring.seq, dropped: ring.dropped, notifications: list });
+      // `now` lets a reader judge the age of each notification by the sink's own clock.
+      return sendJson(res, 200, { now: new Date(now()).toISOString(), capacity: ring.capacity, total: ring.seq, dropped: ring.dropped, notifications: list });
     }
     if (isHookPath(p)) {
       if (req.method !== "POST") return send(res, 405, "method not allowed\n");
