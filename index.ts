@@ -7,9 +7,9 @@ import { assertImagesPresent } from "./components/service";
 import { ObservabilityStack } from "./components/stack";
 
 export = async () => {
-  const { config, grafanaAdminPassword } = loadStackConfig();
+  const { config, grafanaAdminPassword, alertingSecrets } = loadStackConfig();
   // offlineMode: prove every image is local before declaring anything (nothing may be pulled).
   if (config.offlineMode) await assertImagesPresent(config);
-  const stack = new ObservabilityStack(config.projectName, { config, grafanaAdminPassword });
+  const stack = new ObservabilityStack(config.projectName, { config, grafanaAdminPassword, alertingSecrets });
   return stack.outputs();
 };

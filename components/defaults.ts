@@ -9,6 +9,7 @@ export const KEBAB: Record<ServiceName, string> = {
   prometheus: "prometheus",
   nodeExporter: "node-exporter",
   cadvisor: "cadvisor",
+  alertmanager: "alertmanager",
 };
 
 /** Component type tokens: logging-bootstrap:services:<Class>. */
@@ -19,6 +20,7 @@ export const COMPONENT_CLASS: Record<ServiceName, string> = {
   prometheus: "Prometheus",
   nodeExporter: "NodeExporter",
   cadvisor: "Cadvisor",
+  alertmanager: "Alertmanager",
 };
 
 export const CONTAINER_PORT: Record<ServiceName, number> = {
@@ -28,6 +30,7 @@ export const CONTAINER_PORT: Record<ServiceName, number> = {
   alloy: 12345,
   nodeExporter: 9100,
   cadvisor: 8080,
+  alertmanager: 9093,
 };
 
 /** Memory limits in MiB when `limits.<service>` is not set. */
@@ -38,6 +41,7 @@ export const DEFAULT_MEMORY_MB: Record<ServiceName, number> = {
   prometheus: 1024,
   nodeExporter: 128,
   cadvisor: 256,
+  alertmanager: 128,
 };
 
 /** json-file rotation for every container: at most 3 x 10 MB of container logs per service. */
@@ -50,7 +54,9 @@ export const LOG_OPTS = { "max-size": "10m", "max-file": "3" } as const;
  *   uploaded secret files (0440, owned by root) are readable and nothing else is);
  * - alloy: root (named exception): it reads the Docker socket and the host journal, whose group
  *   ids differ per host; both are mounted read-only;
- * - cadvisor: root + privileged (named exception, see components/services.ts).
+ * - cadvisor: root + privileged (named exception, see components/services.ts);
+ * - alertmanager: the image's `nobody` (65534) with gid 0, so it reads its uploaded secret files
+ *   (0440, root:0) and nothing else can.
  */
 export const CONTAINER_USER: Record<ServiceName, string | undefined> = {
   grafana: "472:0",
@@ -59,6 +65,7 @@ export const CONTAINER_USER: Record<ServiceName, string | undefined> = {
   nodeExporter: "65534:65534",
   alloy: undefined,
   cadvisor: undefined,
+  alertmanager: "65534:0",
 };
 
 /** Owner to give a bind-backed data directory under paths.dataRoot (matches CONTAINER_USER). */
@@ -67,6 +74,7 @@ export const DATA_OWNER: Partial<Record<ServiceName, string>> = {
   loki: "10001:10001",
   prometheus: "65534:65534",
   alloy: "0:0",
+  alertmanager: "65534:0",
 };
 
 /** Where each service keeps its data (the volume mount point). */
@@ -75,6 +83,8 @@ export const DATA_PATH: Partial<Record<ServiceName, string>> = {
   loki: "/loki",
   prometheus: "/prometheus",
   alloy: "/var/lib/alloy/data",
+  // Silences and the notification log: without them a restart re-sends every active alert.
+  alertmanager: "/alertmanager",
 };
 
 /** Inside-container locations (COMMON.md). */
@@ -91,6 +101,9 @@ export const FILES = {
   grafanaDashboardsDir: "/etc/grafana/dashboards",
   grafanaAdminPassword: "/etc/grafana/secrets/admin_password",
   grafanaSecretKey: "/etc/grafana/secrets/secret_key",
+  alertmanagerConfig: "/etc/alertmanager/alertmanager.yml",
+  /** One 0440 file per receiver credential: <dir>/<receiver>-<kind>-<field>. */
+  alertmanagerSecretsDir: "/etc/alertmanager/secrets",
 } as const;
 
 /** The Docker socket path inside the containers that read it. */

@@ -38,8 +38,13 @@ export function protectData(stack: string): boolean {
   return stack === "prod";
 }
 
-/** Host address a service's published port binds to (loopbackOnly wins over bindAddress). */
+/**
+ * Host address a service's published port binds to (loopbackOnly wins over bindAddress).
+ * Alertmanager stays on loopback unless alerting.lanExposed: its API silences and deletes alerts
+ * without authentication.
+ */
 export function bindIp(cfg: StackConfig, svc: ServiceName): string {
+  if (svc === "alertmanager" && !cfg.alerting.lanExposed) return "127.0.0.1";
   return cfg.exposure.loopbackOnly.includes(svc) ? "127.0.0.1" : cfg.exposure.bindAddress;
 }
 
@@ -219,7 +224,7 @@ export interface ServiceArgs {
   after?: pulumi.Resource[];
 }
 
-/** Base of the six service components (type token logging-bootstrap:services:<Class>). */
+/** Base of the seven service components (type token logging-bootstrap:services:<Class>). */
 export class ServiceComponent extends pulumi.ComponentResource {
   readonly service: ServiceName;
   readonly config: StackConfig;

@@ -1,4 +1,4 @@
-// The six services. Each *Spec function is pure (config in, container facts out); each class only
+// The seven services. Each *Spec function is pure (config in, container facts out); each class only
 // wires its spec and rendered files into ServiceComponent.
 //
 // Healthchecks use what each real image ships, for every version of the supported range
@@ -15,6 +15,8 @@
 // - grafana/alloy: Ubuntu base installing only libsystemd, tzdata and ca-certificates (no wget, no
 //   curl), root by default: bash's /dev/tcp speaks HTTP/1.0 to /-/ready and checks the status line
 //   (a liveness gate only; the L1 proof parses responses).
+// - prom/alertmanager 0.25-0.x: quay.io/prometheus/busybox base (busybox `wget`), USER nobody,
+//   ENTRYPOINT /bin/alertmanager, VOLUME/WORKDIR /alertmanager; /-/ready answers 200 "OK".
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceName, StackConfig } from "../contracts/config/schema";
 import { atLeast, imageVersion } from "../contracts/config/versions";
@@ -26,6 +28,7 @@ import {
   HOST_SYSTEM_PATHS,
   JOURNAL_IN_CONTAINER,
 } from "./defaults";
+import { alertmanagerArgs, alertmanagerSecretPath } from "./render/alertmanager";
 import { alloyArgs } from "./render/alloy";
 import { grafanaEnv } from "./render/grafana";
 import type { RenderedFile } from "./render";
@@ -150,6 +153,18 @@ export function cadvisorSpec(cfg: StackConfig): ServiceSpec {
   };
 }
 
+export function alertmanagerSpec(_cfg: StackConfig): ServiceSpec {
+  return {
+    service: "alertmanager",
+    command: alertmanagerArgs(),
+    envs: [],
+    healthTest: wgetHealth("alertmanager", "/-/ready"),
+    mounts: [],
+    // Silences and the notification log live here; losing them re-sends or un-silences alerts.
+    dataPath: DATA_PATH.alertmanager,
+  };
+}
+
 export const SPECS: Record<ServiceName, (cfg: StackConfig) => ServiceSpec> = {
   grafana: grafanaSpec,
   loki: lokiSpec,
@@ -157,6 +172,7 @@ export const SPECS: Record<ServiceName, (cfg: StackConfig) => ServiceSpec> = {
   prometheus: prometheusSpec,
   nodeExporter: nodeExporterSpec,
   cadvisor: cadvisorSpec,
+  alertmanager: alertmanagerSpec,
 };
 
 export interface FilesArgs extends ServiceArgs {
@@ -216,4 +232,31 @@ export function grafanaSecretFiles(adminPassword: pulumi.Output<string>, secretK
     { path: FILES.grafanaAdminPassword, content: pulumi.secret(adminPassword) },
     { path: FILES.grafanaSecretKey, content: pulumi.secret(secretKey) },
   ];
+}
+
+/** A receiver credential (a secret Output) and the receiver it belongs to (contracts/config/pulumi.ts). */
+export interface AlertmanagerCredential {
+  receiver: string;
+  kind: string;
+  field: string;
+  value: pulumi.Output<string>;
+}
+
+export interface AlertmanagerArgs extends FilesArgs {
+  credentials: AlertmanagerCredential[];
+}
+
+/**
+ * Receiver credentials are uploaded files (0440, root:0; the container runs as 65534:0) named by
+ * the rendered config's *_file fields, so neither the config file, the environment nor
+ * `docker inspect` holds a credential.
+ */
+export class Alertmanager extends ServiceComponent {
+  constructor(name: string, args: AlertmanagerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("alertmanager", name, args, alertmanagerSpec(args.config), args.files, opts, alertmanagerSecretFiles(args.credentials));
+  }
+}
+
+export function alertmanagerSecretFiles(credentials: AlertmanagerCredential[]): SecretFile[] {
+  return credentials.map((c) => ({ path: alertmanagerSecretPath(c.receiver, c.kind, c.field), content: pulumi.secret(c.value) }));
 }

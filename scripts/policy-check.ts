@@ -38,16 +38,18 @@ export interface CheckResult {
   errors?: { code: string; bucket: string; path?: string; message: string; action?: string; examplePatch?: string }[];
 }
 
-/** Policy config for a stack: the file (if any), with exposure-explicit.lanExposed from the stack config. */
+/** Policy config for a stack: the file (if any), with exposure-explicit.lanExposed (and alertmanagerLanExposed, from alerting.lanExposed) from the stack config. */
 export function packConfigFor(stackFile: string, policyConfigFile: string | undefined): PackConfig {
   let config: PackConfig = {};
   if (policyConfigFile) config = JSON.parse(fs.readFileSync(policyConfigFile, "utf8")) as PackConfig;
   const proj = readStackFile(stackFile).projectConfig;
   const exposure = proj.exposure as { lanExposed?: unknown } | undefined;
   const lanExposed = exposure?.lanExposed === true;
+  const alerting = proj.alerting as { lanExposed?: unknown } | undefined;
+  const alertmanagerLanExposed = alerting?.lanExposed === true;
   const prev = config["exposure-explicit"];
   const base = typeof prev === "string" ? { enforcementLevel: prev } : (prev ?? {});
-  config["exposure-explicit"] = { ...base, lanExposed };
+  config["exposure-explicit"] = { ...base, lanExposed, alertmanagerLanExposed };
   return config;
 }
 

@@ -1,6 +1,7 @@
 // Every non-secret file each service receives, rendered from the config by pure functions.
 import type { ServiceName, StackConfig } from "../../contracts/config/schema";
 import { FILES } from "../defaults";
+import { renderAlertmanagerConfig } from "./alertmanager";
 import { renderAlloyConfig } from "./alloy";
 import { renderGrafanaDashboardProvider, renderGrafanaDashboards, renderGrafanaDatasources } from "./grafana";
 import { renderLokiConfig } from "./loki";
@@ -18,7 +19,7 @@ function file(path: string, content: string): RenderedFile {
   return { path, content, sha256: sha256(content) };
 }
 
-/** service -> files (sorted by path). Grafana's secret files are not here: they are Outputs. */
+/** service -> files (sorted by path). Secret files (Grafana's, Alertmanager's receiver credentials) are not here: they are Outputs. */
 export function renderServiceFiles(cfg: StackConfig): Record<ServiceName, RenderedFile[]> {
   const grafana = [
     file(FILES.grafanaDatasources, renderGrafanaDatasources(cfg)),
@@ -32,6 +33,7 @@ export function renderServiceFiles(cfg: StackConfig): Record<ServiceName, Render
     prometheus: [file(FILES.prometheusConfig, renderPrometheusConfig(cfg)), file(FILES.prometheusRules, renderPrometheusRules(cfg))],
     nodeExporter: [],
     cadvisor: [],
+    alertmanager: [file(FILES.alertmanagerConfig, renderAlertmanagerConfig(cfg))],
   };
   for (const k of Object.keys(out) as ServiceName[]) out[k].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return out;

@@ -16,6 +16,8 @@ export function scrapeTargets(): Record<string, string> {
     loki: `${KEBAB.loki}:${CONTAINER_PORT.loki}`,
     alloy: `${KEBAB.alloy}:${CONTAINER_PORT.alloy}`,
     grafana: `${KEBAB.grafana}:${CONTAINER_PORT.grafana}`,
+    // The rule library's AlertmanagerNotificationsFailing reads job="alertmanager" (rules/types.ts JOB).
+    alertmanager: `${KEBAB.alertmanager}:${CONTAINER_PORT.alertmanager}`,
   };
 }
 
@@ -45,6 +47,8 @@ export function prometheusConfigObject(cfg: StackConfig): Record<string, unknown
       evaluation_interval: "15s",
       external_labels: { project: cfg.projectName },
     },
+    // Alerts go to the stack's Alertmanager over the stack network (alias = kebab service name).
+    alerting: { alertmanagers: [{ static_configs: [{ targets: [`${KEBAB.alertmanager}:${CONTAINER_PORT.alertmanager}`] }] }] },
     rule_files: [FILES.prometheusRules],
     scrape_configs: Object.entries(targets).map(([job, target]) => ({
       job_name: job,

@@ -6,7 +6,7 @@ import { CURRENT_IMAGES } from "./versions";
 export const DEFAULT_IMAGES: Record<ServiceName, string> = CURRENT_IMAGES;
 
 /** Host-port layout of both stacks: base + offset (test 9100+, prod 9000+). */
-export const PORT_OFFSETS: Record<ServiceName, number> = { grafana: 1, loki: 2, alloy: 3, prometheus: 4, nodeExporter: 5, cadvisor: 6 };
+export const PORT_OFFSETS: Record<ServiceName, number> = { grafana: 1, loki: 2, alloy: 3, prometheus: 4, nodeExporter: 5, cadvisor: 6, alertmanager: 7 };
 
 /** A port for `svc` that is valid and not in `used` (for example patches). */
 export function suggestPort(svc: string, used: ReadonlySet<number>): number {

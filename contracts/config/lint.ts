@@ -7,7 +7,7 @@ import { CURRENT_SCHEMA_VERSION, StackConfig, StackConfigSchema } from "./schema
 import { Finding, PROJECT_NAMESPACE, PathSeg, finding, formatPath, show, stackPatch } from "./findings";
 import { getAt, isRecord } from "./values";
 import { DEFAULT_IMAGES } from "./examples";
-import { Raw, RuleResult, SEMANTIC_RULES, SECRET_CONFIG_KEYS } from "./rules";
+import { Raw, RuleResult, SEMANTIC_RULES, SECRET_CONFIG_KEYS, SECRET_STAND_IN, withSecretLeaves } from "./rules";
 import { detectVersion, migrateConfig, versionFinding } from "../migrations";
 
 export interface LintOptions {
@@ -30,13 +30,13 @@ export interface LintResult {
   migrationNotes?: string[];
 }
 
-/** A valid schema v1 config (the test stack's values): the source of example values in patches. */
+/** A valid current-schema config (the test stack's values): the source of example values in patches. */
 export const EXAMPLE_CONFIG = {
-  schemaVersion: 1,
+  schemaVersion: 2,
   projectName: "logging-test",
   offlineMode: false,
   exposure: { bindAddress: "127.0.0.1", lanExposed: false, loopbackOnly: ["loki"] },
-  ports: { grafana: 9101, loki: 9102, alloy: 9103, prometheus: 9104, nodeExporter: 9105, cadvisor: 9106 },
+  ports: { grafana: 9101, loki: 9102, alloy: 9103, prometheus: 9104, nodeExporter: 9105, cadvisor: 9106, alertmanager: 9107 },
   paths: {
     logsRoot: "/tmp/bootstrap-test/logs",
     telemetryRoot: "/tmp/bootstrap-test/telemetry",
@@ -64,17 +64,30 @@ export const EXAMPLE_CONFIG = {
     rules: true,
     provenance: true,
     configDrift: true,
+    alertDelivery: true,
   },
-  limits: { grafana: 1024, loki: 2048, alloy: 512, prometheus: 2048, nodeExporter: 128, cadvisor: 256 },
+  limits: { grafana: 1024, loki: 2048, alloy: 512, prometheus: 2048, nodeExporter: 128, cadvisor: 256, alertmanager: 128 },
+  alerting: {
+    receivers: [
+      // "<secret>" is the lint's stand-in for a secure: value (credentials are only ever Pulumi secrets).
+      { name: "oncall", webhook: { url: "<secret>" } },
+      { name: "team-mail", email: { to: "oncall@example.com", from: "alertmanager@example.com", smarthost: "smtp.example.com:587", authUsername: "alertmanager", requireTls: true } },
+      { name: "team-chat", slack: { apiUrl: "<secret>", channel: "#alerts" } },
+    ],
+    routes: [
+      { severity: "critical", receiver: "oncall" },
+      { severity: "warning", receiver: "team-mail" },
+    ],
+    defaultReceiver: "oncall",
+    watchdogReceiver: "oncall",
+    lanExposed: false,
+  },
 } as const;
 
 /** Example value at `path` (array indices read element 0); undefined when the path is not in the example. */
 export function exampleAt(path: readonly PathSeg[]): unknown {
   return getAt(EXAMPLE_CONFIG, path.map((s) => (typeof s === "number" ? 0 : s)));
 }
-
-/** Placeholder the schema sees instead of a secret (the value itself is never validated or shown). */
-const SECRET_STAND_IN = "<secret>";
 
 export function lintConfig(input: unknown, opts: LintOptions = {}): LintResult {
   const errors: Finding[] = [];
@@ -129,7 +142,9 @@ export function lintConfig(input: unknown, opts: LintOptions = {}): LintResult {
     warnings.push(...r.warnings);
   }
 
-  const schemaInput: Raw = { ...raw };
+  // Credential leaves (alerting.receivers[].*) become the stand-in too: the parsed config, which
+  // reaches renderers, outputs and evidence, never carries one; the values travel as Pulumi secrets.
+  const schemaInput: Raw = withSecretLeaves({ ...raw });
   // Here the version is current (possibly as the runtime's string "1", or after migration) or missing
   // and already reported; the version check owns that key, so the schema sees the number.
   schemaInput.schemaVersion = CURRENT_SCHEMA_VERSION;

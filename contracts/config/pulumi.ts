@@ -5,14 +5,28 @@ import * as pulumi from "@pulumi/pulumi";
 import { BootstrapError } from "../errors";
 import { Finding, PROJECT_NAMESPACE, formatFinding } from "./findings";
 import { lintConfig, namespaceFindings } from "./lint";
-import { SECRET_CONFIG_KEYS } from "./rules";
+import { alertingSecretPaths, SECRET_CONFIG_KEYS, withSecretLeaves } from "./rules";
 import { StackConfig, STRUCTURED_KEYS } from "./schema";
+import { SECURE_PLACEHOLDER } from "./stackfile";
+import { getAt, isRecord } from "./values";
 
 export interface LoadedConfig {
   /** The validated config, defaults applied; grafanaAdminPassword is never in here. */
   config: Omit<StackConfig, "grafanaAdminPassword">;
   /** Only when the operator set it with `pulumi config set --secret grafanaAdminPassword`. */
   grafanaAdminPassword?: pulumi.Output<string>;
+  /** One secret Output per alerting credential leaf (receivers[].webhook.url, .slack.apiUrl, .email.authPassword). */
+  alertingSecrets: AlertingSecret[];
+}
+
+/** A credential of one alerting receiver, read with getSecretObject so it stays a Pulumi secret. */
+export interface AlertingSecret {
+  receiver: string;
+  /** webhook | slack | email */
+  kind: string;
+  /** url | apiUrl | authPassword */
+  field: string;
+  value: pulumi.Output<string>;
 }
 
 
@@ -65,6 +79,20 @@ export function readRuntimeConfig(): { raw: Record<string, unknown>; secretKeys:
       if (isConfigSecret(full)) secretKeys.push(key);
       continue;
     }
+    if (key === "alerting") {
+      // The CLI marks a structured key secret when any leaf under it is `secure:` and hands the
+      // program the decrypted object. The credential leaves are swapped for the placeholder here, so
+      // the values live only in secret Outputs (alertingSecrets below); a key that is not secret keeps
+      // its plaintext leaves for the lint to refuse (E_CONFIG_SECRET_PLAINTEXT, value not shown).
+      const decoded = decodeConfigValue(key, value);
+      if (isConfigSecret(full) && isRecord(decoded)) {
+        raw[key] = withSecretLeaves({ alerting: decoded }, SECURE_PLACEHOLDER).alerting;
+        secretKeys.push(key);
+      } else {
+        raw[key] = decoded;
+      }
+      continue;
+    }
     // defineProperty: a "logging-bootstrap:__proto__" key stays an own key, which the lint refuses.
     Object.defineProperty(raw, key, { value: decodeConfigValue(key, value), enumerable: true, writable: true, configurable: true });
   }
@@ -101,7 +129,16 @@ export function loadStackConfig(): LoadedConfig {
       details: { findings: result.errors, warnings: result.warnings },
     });
   }
-  const loaded: LoadedConfig = { config: result.config };
+  const loaded: LoadedConfig = { config: result.config, alertingSecrets: [] };
+  const paths = alertingSecretPaths(raw);
+  if (paths.length > 0) {
+    const alerting = new pulumi.Config(PROJECT_NAMESPACE).requireSecretObject<unknown>("alerting");
+    for (const p of paths) {
+      const [, , i, kind, field] = p as [string, string, number, string, string];
+      const receiver = String(getAt(raw, ["alerting", "receivers", i, "name"]));
+      loaded.alertingSecrets.push({ receiver, kind, field, value: pulumi.secret(alerting.apply((a) => String(getAt({ alerting: a }, p)))) });
+    }
+  }
   if (raw.grafanaAdminPassword !== undefined) {
     loaded.grafanaAdminPassword = new pulumi.Config(PROJECT_NAMESPACE).getSecret("grafanaAdminPassword");
   }

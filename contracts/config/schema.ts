@@ -1,13 +1,13 @@
-// Stack configuration, schema v1 (ARCHITECTURE.md "Stack configuration").
+// Stack configuration, schema v2 (ARCHITECTURE.md "Stack configuration"); v2 added Alertmanager and `alerting`.
 // This zod schema is the typed source; contracts/config/stack-config.schema.json is its JSON Schema
 // twin for ajv and editors, and a test proves both agree on a shared corpus.
 // Semantic rules a schema cannot express well (unique ports, exposure, secrets form, findings with
 // example patches) live in ./lint.ts.
 import { z } from "zod";
 
-export const CURRENT_SCHEMA_VERSION = 1;
+export const CURRENT_SCHEMA_VERSION = 2;
 
-export const SERVICES = ["grafana", "loki", "alloy", "prometheus", "nodeExporter", "cadvisor"] as const;
+export const SERVICES = ["grafana", "loki", "alloy", "prometheus", "nodeExporter", "cadvisor", "alertmanager"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -28,6 +28,8 @@ export const PortsSchema = z
     alloy: port.optional(),
     nodeExporter: port.optional(),
     cadvisor: port.optional(),
+    /** Published on 127.0.0.1 unless alerting.lanExposed (its API can silence every alert). */
+    alertmanager: port.optional(),
   })
   .strict();
 
@@ -54,6 +56,7 @@ export const ImagesSchema = z
     prometheus: imageRef,
     nodeExporter: imageRef,
     cadvisor: imageRef,
+    alertmanager: imageRef,
   })
   .strict();
 
@@ -92,6 +95,79 @@ export const VerifySchema = z
     rules: z.boolean().default(true),
     provenance: z.boolean().default(true),
     configDrift: z.boolean().default(true),
+    /** L9: the always-firing Watchdog alert reaches alerting.watchdogReceiver. */
+    alertDelivery: z.boolean().default(true),
+    /** Where verify reads the notifications a test receiver got (the test environment's webhook sink); unset elsewhere. */
+    alertSinkUrl: z.string().regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL").optional(),
+  })
+  .strict();
+
+// Alerting (schema v2). Every credential (webhook URL, Slack API URL, SMTP password) is only valid
+// as a Pulumi secret (lint: E_CONFIG_SECRET_PLAINTEXT) and reaches Alertmanager as a 0440 file
+// named by a *_file field, never inline in the rendered config.
+const RECEIVER_NAME = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
+const secretString = z.string().min(1);
+
+export const WebhookReceiverSchema = z
+  .object({
+    /** Secret: the URL may embed a token. */
+    url: secretString,
+  })
+  .strict();
+
+export const EmailReceiverSchema = z
+  .object({
+    to: z.string().min(3),
+    from: z.string().min(3),
+    /** host:port of the SMTP server. */
+    smarthost: z.string().regex(/^[^\s:]+:[0-9]{1,5}$/, "must be host:port"),
+    authUsername: z.string().min(1).optional(),
+    /** Secret. */
+    authPassword: secretString.optional(),
+    requireTls: z.boolean().default(true),
+  })
+  .strict();
+
+export const SlackReceiverSchema = z
+  .object({
+    /** Secret: a Slack incoming-webhook URL is itself the credential. */
+    apiUrl: secretString,
+    channel: z.string().min(1),
+  })
+  .strict();
+
+export const ReceiverSchema = z
+  .object({
+    name: z.string().regex(RECEIVER_NAME, "lowercase letters, digits, '-' or '_' (it names the receiver's secret files)"),
+    webhook: WebhookReceiverSchema.optional(),
+    email: EmailReceiverSchema.optional(),
+    slack: SlackReceiverSchema.optional(),
+  })
+  // Exactly one of webhook/email/slack: a lint rule (rules/alerting.ts), which the JSON Schema twin
+  // could not express as zod generates it.
+  .strict();
+
+export const SEVERITIES = ["critical", "warning", "info"] as const;
+
+export const AlertRouteSchema = z
+  .object({
+    severity: z.enum(SEVERITIES),
+    receiver: z.string().min(1),
+  })
+  .strict();
+
+/** The receiver a stack without receivers routes to: no integration, every notification dropped. */
+export const BLACKHOLE_RECEIVER = "blackhole";
+
+export const AlertingSchema = z
+  .object({
+    receivers: z.array(ReceiverSchema).default([]),
+    routes: z.array(AlertRouteSchema).default([]),
+    defaultReceiver: z.string().min(1).default(BLACKHOLE_RECEIVER),
+    /** Receives the always-firing Watchdog alert quickly and repeatedly (heartbeat, L9). */
+    watchdogReceiver: z.string().min(1).optional(),
+    /** false: Alertmanager's port (if published) binds to 127.0.0.1 whatever exposure.bindAddress says. */
+    lanExposed: z.boolean().default(false),
   })
   .strict();
 
@@ -134,6 +210,7 @@ export const LimitsSchema = z
     prometheus: memoryMb.optional(),
     nodeExporter: memoryMb.optional(),
     cadvisor: memoryMb.optional(),
+    alertmanager: memoryMb.optional(),
   })
   .strict();
 
@@ -156,6 +233,7 @@ export const StackConfigSchema = z
     cadvisor: CadvisorSchema.default({ privileged: true }),
     prometheus: PrometheusSchema.default({ webLifecycle: false }),
     backups: BackupsSchema.default({ keep: 3 }),
+    alerting: AlertingSchema.default({ receivers: [], routes: [], defaultReceiver: BLACKHOLE_RECEIVER, lanExposed: false }),
     /** Only ever a Pulumi secret; the lint refuses plaintext. Absent: generated by random.RandomPassword. */
     grafanaAdminPassword: z.string().min(1).optional(),
   })
@@ -165,6 +243,8 @@ export const StackConfigSchema = z
 export type StackConfigInput = z.input<typeof StackConfigSchema>;
 export type StackConfig = z.output<typeof StackConfigSchema>;
 export type Redaction = z.output<typeof RedactionSchema>;
+export type Alerting = z.output<typeof AlertingSchema>;
+export type Receiver = z.output<typeof ReceiverSchema>;
 
 /** Top-level keys of the project namespace, in the order the docs list them. */
 export const CONFIG_KEYS = Object.keys(StackConfigSchema.shape) as (keyof StackConfig)[];

@@ -51,8 +51,8 @@ export function isDnsLabel(v: unknown): boolean {
  */
 export const DERIVED_NAME_SUFFIXES: readonly string[] = [
   "-net",
-  ...["grafana", "loki", "alloy", "prometheus", "node-exporter", "cadvisor"].map((k) => `-${k}`),
-  ...["grafana", "loki", "alloy", "prometheus"].map((k) => `-${k}-data`),
+  ...["grafana", "loki", "alloy", "prometheus", "node-exporter", "cadvisor", "alertmanager"].map((k) => `-${k}`),
+  ...["grafana", "loki", "alloy", "prometheus", "alertmanager"].map((k) => `-${k}-data`),
 ];
 export const MAX_PROJECT_NAME_LENGTH = 63 - Math.max(...DERIVED_NAME_SUFFIXES.map((x) => x.length));
 

@@ -49,6 +49,9 @@ export const SUPPORTED: Record<ServiceName, SupportedRange> = {
   nodeExporter: { spans: [{ min: "1.5.0", below: "2.0.0" }], current: "v1.12.1" },
   // gcr.io/cadvisor/cadvisor up to v0.52; ghcr.io/google/cadvisor after (tags without "v" before v0.57).
   cadvisor: { spans: [{ min: "0.47.0", below: "1.0.0" }], current: "v0.60.5" },
+  // 0.25 has the *_file secret fields the renderer relies on (webhook url_file, slack api_url_file,
+  // smtp auth_password_file); the image is busybox-based throughout (wget healthcheck).
+  alertmanager: { spans: [{ min: "0.25.0", below: "1.0.0" }], current: "v0.35.0" },
 };
 
 /** The current pins as full references (the stacks' defaults and the lint's example patches). */
@@ -59,6 +62,7 @@ export const CURRENT_IMAGES: Record<ServiceName, string> = {
   prometheus: `prom/prometheus:${SUPPORTED.prometheus.current}`,
   nodeExporter: `prom/node-exporter:${SUPPORTED.nodeExporter.current}`,
   cadvisor: `ghcr.io/google/cadvisor:${SUPPORTED.cadvisor.current}`,
+  alertmanager: `prom/alertmanager:${SUPPORTED.alertmanager.current}`,
 };
 
 /** `v3.14.0`, `13.2.0`, `13.2.0-ubuntu`, `0.49.1` -> its version; undefined for a tag that is not one. */

@@ -6,6 +6,7 @@ import { CURRENT_SCHEMA_VERSION } from "../config/schema";
 import { Finding, finding, show, stackPatch } from "../config/findings";
 import { isRecord } from "../config/values";
 import { v0ToV1 } from "./v0_to_v1";
+import { v1ToV2 } from "./v1_to_v2";
 
 export type RawConfig = Record<string, unknown>;
 
@@ -22,6 +23,12 @@ export const MIGRATIONS: readonly MigrationStep[] = [
     to: 1,
     description: "seed 000's JSON config (snake_case: schema_version, compose_project_name, path_map, image_pins, toggles) -> schema v1",
     up: v0ToV1,
+  },
+  {
+    from: 1,
+    to: 2,
+    description: "Alertmanager as the seventh service: images.alertmanager, the alerting defaults (blackhole receiver), ports.alertmanager on loopback",
+    up: v1ToV2,
   },
 ];
 
@@ -59,7 +66,7 @@ export function versionFinding(detected: DetectedVersion): Finding | undefined {
     return finding(
       "E_CONFIG_SCHEMA_VERSION",
       ["schemaVersion"],
-      `schemaVersion is missing, so the config's shape is unknown; if the file already has the v1 keys add schemaVersion: ${CURRENT_SCHEMA_VERSION}, if it is an older (seed 000 JSON) config run \`npm run -s config:migrate -- <file>\``,
+      `schemaVersion is missing, so the config's shape is unknown; if the file already has the v${CURRENT_SCHEMA_VERSION} keys add schemaVersion: ${CURRENT_SCHEMA_VERSION}, if it is an older (seed 000 JSON) config run \`npm run -s config:migrate -- <file>\``,
       patch,
     );
   }

@@ -3,10 +3,12 @@
 // listed in `notes` as dropped, with the reason, so nothing disappears silently.
 import { isDnsLabel, isRecord, isValidPort, toDnsLabel } from "../config/values";
 import { PORT_OFFSETS } from "../config/examples";
-import { SERVICES } from "../config/schema";
 import { show } from "../config/findings";
 
 type Raw = Record<string, unknown>;
+
+/** The services of schema v1 (frozen: later services are added by later steps, e.g. v1_to_v2). */
+const SERVICES = ["grafana", "loki", "alloy", "prometheus", "nodeExporter", "cadvisor"] as const;
 
 const SERVICE_KEYS: Record<string, string> = {
   grafana: "grafana",

@@ -1,13 +1,15 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { isLoopbackIPv4 } from "../../contracts/config/values";
 import { msg } from "../lib/report";
-import { displayName, portsOf, TYPES } from "../lib/resources";
+import { displayName, portsOf, serviceOf, TYPES } from "../lib/resources";
 
 export interface ExposureConfig {
   /** Mirror of the stack config's exposure.lanExposed. */
   lanExposed: boolean;
+  /** Mirror of the stack config's alerting.lanExposed: Alertmanager's unauthenticated API (silences) beyond loopback. */
+  alertmanagerLanExposed: boolean;
 }
-export const EXPOSURE_DEFAULTS: ExposureConfig = { lanExposed: false };
+export const EXPOSURE_DEFAULTS: ExposureConfig = { lanExposed: false, alertmanagerLanExposed: false };
 
 /** Addresses that publish a port on every interface. No ip at all means Docker's default, 0.0.0.0. */
 export function isWildcard(ip: string | undefined): boolean {
@@ -27,14 +29,27 @@ export function isExposed(ip: string | undefined): boolean {
 // the repo, where a review cannot see them.
 export const exposureExplicit: ResourceValidationPolicy = {
   name: "exposure-explicit",
-  description: "A container port is published on every interface (0.0.0.0) or another non-loopback address only when the stack config says exposure.lanExposed: true.",
+  description:
+    "A container port is published on every interface (0.0.0.0) or another non-loopback address only when the stack config says exposure.lanExposed: true; Alertmanager's, whose API can silence every alert, also needs alerting.lanExposed: true.",
   enforcementLevel: "mandatory",
-  configSchema: { properties: { lanExposed: { type: "boolean", default: false } } },
+  configSchema: { properties: { lanExposed: { type: "boolean", default: false }, alertmanagerLanExposed: { type: "boolean", default: false } } },
   validateResource: (args, report) => {
     if (args.type !== TYPES.container) return args.notApplicable(`applies to ${TYPES.container} only`);
     const cfg = { ...EXPOSURE_DEFAULTS, ...args.getConfig<Partial<ExposureConfig>>() };
-    if (cfg.lanExposed === true) return;
     const who = displayName(args.props, args.name);
+    if (cfg.lanExposed === true) {
+      if (serviceOf(args.props) !== "alertmanager" || cfg.alertmanagerLanExposed === true) return;
+      for (const p of portsOf(args.props)) {
+        if (!isExposed(p.ip)) continue;
+        report(
+          msg(
+            `Alertmanager container ${who} publishes host port ${p.external ?? "?"} on ${p.ip ?? "every interface"}, but the stack does not declare alerting.lanExposed: anyone on the network could silence or delete alerts.`,
+            "keep Alertmanager on 127.0.0.1 (the default), or set alerting.lanExposed: true in Pulumi.<stack>.yaml (and alertmanagerLanExposed: true in policy/config/<stack>.json)",
+          ),
+        );
+      }
+      return;
+    }
     for (const p of portsOf(args.props)) {
       if (!isExposed(p.ip)) continue;
       const where = p.ip === undefined ? "every interface (no ip set)" : isWildcard(p.ip) ? p.ip : `the non-loopback address ${p.ip}`;

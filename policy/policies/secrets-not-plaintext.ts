@@ -1,6 +1,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
+import YAML from "yaml";
 import { msg } from "../lib/report";
-import { displayName, envEntries, serviceOf, TYPES, uploadFiles } from "../lib/resources";
+import { asArray, displayName, envEntries, isObject, serviceOf, str, TYPES, unwrap, uploadFiles } from "../lib/resources";
 
 export interface SecretsConfig {
   /** Name segments that mark a secret anywhere in the name (GF_SECURITY_ADMIN_PASSWORD, DB_PASSWORD_OLD). */
@@ -20,6 +21,62 @@ export const SECRETS_DEFAULTS: SecretsConfig = {
 /** Grafana reads these only from files (`<NAME>__FILE`), so `docker inspect` never shows them. */
 export const GRAFANA_FILE_CREDENTIALS = ["GF_SECURITY_ADMIN_PASSWORD", "GF_SECURITY_SECRET_KEY"];
 
+/** Where Alertmanager's rendered config is uploaded (components/defaults.ts FILES.alertmanagerConfig). */
+export const ALERTMANAGER_CONFIG = "/etc/alertmanager/alertmanager.yml";
+/** Receiver credential fields Alertmanager accepts inline, and the `_file` form it must use instead. */
+export const ALERTMANAGER_INLINE_CREDENTIALS: Record<string, string[]> = {
+  webhook_configs: ["url"],
+  slack_configs: ["api_url"],
+  email_configs: ["auth_password", "auth_secret"],
+};
+
+/**
+ * Credential problems of an Alertmanager container: an inline credential in the uploaded config
+ * (which `render`, L8 and evidence would then carry), or a `*_file` that no upload delivers, or
+ * one uploaded world-readable.
+ */
+export function alertmanagerCredentialProblems(props: Record<string, unknown>, who: string): string[] {
+  const out: string[] = [];
+  const uploads = new Map<string, { content: unknown; permissions?: string }>();
+  for (const u of asArray(props.uploads)) {
+    const e = unwrap(u);
+    if (isObject(e) && typeof unwrap(e.file) === "string") uploads.set(String(unwrap(e.file)), { content: unwrap(e.content), permissions: str(e.permissions) });
+  }
+  const cfgUpload = uploads.get(ALERTMANAGER_CONFIG);
+  if (cfgUpload === undefined || typeof cfgUpload.content !== "string") return out;
+  let doc: unknown;
+  try {
+    doc = YAML.parse(cfgUpload.content);
+  } catch {
+    return out; // not this policy's finding: Alertmanager refuses it at start (healthcheck, L1)
+  }
+  const receivers = isObject(doc) ? asArray(doc.receivers) : [];
+  for (const r of receivers) {
+    if (!isObject(r)) continue;
+    const name = str(r.name) ?? "?";
+    for (const [kind, fields] of Object.entries(ALERTMANAGER_INLINE_CREDENTIALS)) {
+      for (const c of asArray(r[kind])) {
+        if (!isObject(c)) continue;
+        for (const f of fields) {
+          if (c[f] !== undefined && c[f] !== "") {
+            out.push(msg(`Alertmanager container ${who} has receiver ${name}'s ${kind}.${f} inline in ${ALERTMANAGER_CONFIG} (value not shown), so the config file carries a credential.`, `use ${f}_file pointing at an uploaded 0440 file from a Pulumi secret (components/render/alertmanager.ts)`));
+          }
+        }
+        for (const [k, v] of Object.entries(c)) {
+          if (!k.endsWith("_file") || typeof v !== "string") continue;
+          const up = uploads.get(v);
+          if (up === undefined) {
+            out.push(msg(`Alertmanager container ${who} reads receiver ${name}'s ${k} from ${v}, but no upload delivers that file, so the receiver cannot send.`, `upload ${v} (Container.uploads, content from a Pulumi secret, permissions 0440)`));
+          } else if (up.permissions === undefined || /[1-7]$/.test(up.permissions)) {
+            out.push(msg(`Alertmanager container ${who} uploads ${v} with permissions ${up.permissions ?? "unset (Docker's default 0644)"}: every user in the container can read the credential.`, "upload it with permissions 0440 (owner root, group 0; the container runs as 65534:0)"));
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
 /** Does an environment variable name suggest a secret? `__FILE`/`_FILE` references are not secrets themselves. */
 export function secretName(name: string, cfg: SecretsConfig = SECRETS_DEFAULTS): boolean {
   const upper = name.toUpperCase();
@@ -36,7 +93,8 @@ export function secretName(name: string, cfg: SecretsConfig = SECRETS_DEFAULTS):
 // value at all, and credentials travel as files (`<NAME>__FILE=/path`, the file uploaded).
 export const secretsNotPlaintext: ResourceValidationPolicy = {
   name: "secrets-not-plaintext",
-  description: "No container environment variable whose name suggests a secret (PASSWORD, SECRET, TOKEN, KEY, ...) carries a value, and Grafana's admin password and secret key are read only from files.",
+  description:
+    "No container environment variable whose name suggests a secret (PASSWORD, SECRET, TOKEN, KEY, ...) carries a value, Grafana's admin password and secret key are read only from files, and Alertmanager's receiver credentials only from uploaded 0440 files (never inline in its config).",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -64,6 +122,9 @@ export const secretsNotPlaintext: ResourceValidationPolicy = {
       if (/_FILE$/i.test(e.name) && e.value !== undefined && !e.value.startsWith("/")) {
         report(msg(`${who} sets ${e.name} to ${JSON.stringify(e.value)}, which is not an absolute file path.`, "point the __FILE variable at the absolute path of the uploaded secret file (e.g. /etc/grafana/secrets/admin_password)"));
       }
+    }
+    if (serviceOf(args.props) === "alertmanager") {
+      for (const m of alertmanagerCredentialProblems(args.props, who)) report(m);
     }
     if (serviceOf(args.props) === "grafana") {
       const names = new Set(envs.map((e) => e.name).filter((n): n is string => n !== undefined));

@@ -6,6 +6,7 @@
 //  3. patterns: `password=...`, `Bearer ...`, URL userinfo, for secrets nobody told us about.
 // Every byte the operator CLIs print or write under out/ goes through one Redactor.
 import fs from "node:fs";
+import { ALERTING_SECRET_FIELDS } from "../../contracts/config/rules/secrets";
 
 export const REDACTED = "***REDACTED***";
 
@@ -38,6 +39,14 @@ export function isSecretKey(key: string): boolean {
   return !NOT_SECRET_KEYS.has(key) && SECRET_KEY_RE.test(key);
 }
 
+/**
+ * A credential leaf by position (alerting receivers: webhook.url, slack.apiUrl, email.authPassword):
+ * `url` alone is no secret, `url` under `webhook` is (it may embed a token).
+ */
+export function isCredentialLeaf(parentKey: string | undefined, key: string): boolean {
+  return parentKey !== undefined && ALERTING_SECRET_FIELDS.some(([kind, field]) => kind === parentKey && field === key);
+}
+
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
@@ -61,19 +70,31 @@ export class Redactor {
     }
   }
 
-  /** Learn every string leaf of a value that is a secret (envelope or secret-named key). */
-  learn(value: unknown, underSecretKey = false): void {
+  /**
+   * Learn every string leaf of a value that is a secret (envelope, secret-named key, or a credential
+   * leaf such as alerting.receivers[].webhook.url). A secret string holding a JSON document (a
+   * structured config key with `secure:` leaves, as `pulumi config get` prints it) also teaches its
+   * credential leaves, so each one is scrubbed on its own wherever it shows up.
+   */
+  learn(value: unknown, underSecretKey = false, parentKey?: string): void {
     if (isSecretEnvelope(value)) {
       this.learn((value as Record<string, unknown>).value, true);
       return;
     }
     if (Array.isArray(value)) {
-      for (const v of value) this.learn(v, underSecretKey);
+      for (const v of value) this.learn(v, underSecretKey, parentKey);
       return;
     }
     if (typeof value === "object" && value !== null) {
-      for (const [k, v] of Object.entries(value)) this.learn(v, underSecretKey || isSecretKey(k));
+      for (const [k, v] of Object.entries(value)) this.learn(v, underSecretKey || isSecretKey(k) || isCredentialLeaf(parentKey, k), k);
       return;
+    }
+    if (underSecretKey && typeof value === "string" && /^\s*[{[]/.test(value)) {
+      try {
+        this.learn(JSON.parse(value) as unknown, false);
+      } catch {
+        // not JSON: learned as one value below
+      }
     }
     if (underSecretKey) this.add(value);
   }
@@ -124,12 +145,12 @@ export class Redactor {
     return this.walk(v, false) as T;
   }
 
-  private walk(v: unknown, secret: boolean): unknown {
+  private walk(v: unknown, secret: boolean, parentKey?: string): unknown {
     if (isSecretEnvelope(v)) return REDACTED;
-    if (Array.isArray(v)) return v.map((x) => this.walk(x, secret));
+    if (Array.isArray(v)) return v.map((x) => this.walk(x, secret, parentKey));
     if (typeof v === "object" && v !== null) {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = this.walk(x, secret || isSecretKey(k));
+      for (const [k, x] of Object.entries(v)) out[k] = this.walk(x, secret || isSecretKey(k) || isCredentialLeaf(parentKey, k), k);
       return out;
     }
     if (secret && (typeof v === "string" || typeof v === "number")) return v === "[secret]" ? v : REDACTED;

@@ -80,7 +80,7 @@ describe("Loki config", () => {
 describe("Prometheus config and rules", () => {
   const doc = YAML.parse(renderPrometheusConfig(test_));
 
-  it("scrapes itself, node-exporter, cAdvisor, Loki, Alloy and Grafana over the stack network", () => {
+  it("scrapes itself, node-exporter, cAdvisor, Loki, Alloy, Grafana and Alertmanager over the stack network", () => {
     const jobs = Object.fromEntries(doc.scrape_configs.map((s: { job_name: string; static_configs: { targets: string[] }[] }) => [s.job_name, s.static_configs[0].targets]));
     expect(jobs).toEqual({
       prometheus: ["localhost:9090"],
@@ -89,10 +89,13 @@ describe("Prometheus config and rules", () => {
       loki: ["loki:3100"],
       alloy: ["alloy:12345"],
       grafana: ["grafana:3000"],
+      // The rule library's AlertmanagerNotificationsFailing selects job="alertmanager".
+      alertmanager: ["alertmanager:9093"],
     });
+    expect(doc.alerting).toEqual({ alertmanagers: [{ static_configs: [{ targets: ["alertmanager:9093"] }] }] });
     expect(doc.rule_files).toEqual(["/etc/prometheus/rules/logging-bootstrap.rules.yml"]);
     // Exactly job_name + static_configs: no metrics_path/scheme override, so every job is scraped at
-    // Prometheus's default http://<target>/metrics, where all six serve their metrics (Grafana's
+    // Prometheus's default http://<target>/metrics, where all seven serve their metrics (Grafana's
     // [metrics] is on by default; cAdvisor, Loki and Alloy serve /metrics on their HTTP port).
     for (const s of doc.scrape_configs) expect(Object.keys(s).sort()).toEqual(["job_name", "static_configs"]);
     expect(doc.global).toEqual({ scrape_interval: "15s", evaluation_interval: "15s", external_labels: { project: "logging-test" } });
@@ -361,9 +364,10 @@ describe("renderServiceFiles", () => {
       prometheus: ["/etc/prometheus/prometheus.yml", "/etc/prometheus/rules/logging-bootstrap.rules.yml"],
       nodeExporter: [],
       cadvisor: [],
+      alertmanager: ["/etc/alertmanager/alertmanager.yml"],
     });
     for (const list of Object.values(files)) for (const f of list) expect(f.sha256).toBe(sha256(f.content));
-    expect(Object.keys(configShas(files)).sort()).toEqual(["alloy", "grafana", "loki", "prometheus"]);
+    expect(Object.keys(configShas(files)).sort()).toEqual(["alertmanager", "alloy", "grafana", "loki", "prometheus"]);
     for (const list of Object.values(files)) for (const f of list) if (f.path.endsWith(".yaml") || f.path.endsWith(".yml")) expect(() => YAML.parse(f.content)).not.toThrow();
   });
   it("is byte-for-byte deterministic", () => {

@@ -117,6 +117,7 @@ describe("container args", () => {
       prometheus: wget(9090, "/-/ready"),
       nodeExporter: wget(9100, "/metrics"),
       cadvisor: wget(8080, "/healthz"),
+      alertmanager: wget(9093, "/-/ready"),
       alloy: ["CMD", "/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/12345 && printf 'GET /-/ready HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"],
     };
     const secs = (d: string): number => {

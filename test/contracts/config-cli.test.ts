@@ -33,7 +33,7 @@ describe("config:lint", () => {
   it.each(["Pulumi.test.yaml", "Pulumi.prod.yaml"])("%s: exit 0", async (file) => {
     const r = await run([path.join(ROOT, file)]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/: OK \(6 warning\(s\)\)/);
+    expect(r.stdout).toMatch(/: OK \(7 warning\(s\)\)/);
   });
 
   it("--json prints exactly {ok, errors, warnings}", async () => {
@@ -42,28 +42,31 @@ describe("config:lint", () => {
     const j = JSON.parse(r.stdout);
     expect(Object.keys(j)).toEqual(["ok", "errors", "warnings"]);
     expect(j.ok).toBe(false);
-    expect(j.errors).toHaveLength(12);
+    expect(j.errors).toHaveLength(13);
     for (const f of [...j.errors, ...j.warnings]) expect(Object.keys(f).sort()).toEqual(["bucket", "code", "examplePatch", "message", "path"]);
     expect(r.stdout).not.toContain("hunter2-plaintext");
+    expect(r.stdout).not.toContain("plaintext-token-4711");
   });
 
   it("--json on a clean stack: ok true, no errors", async () => {
     const j = JSON.parse((await run(["--stack", "prod", "--json"])).stdout);
     expect(j.ok).toBe(true);
     expect(j.errors).toEqual([]);
-    expect(j.warnings.map((w: any) => w.code)).toEqual(Array(6).fill("E_CONFIG_IMAGE_NO_DIGEST"));
+    expect(j.warnings.map((w: any) => w.code)).toEqual(Array(7).fill("E_CONFIG_IMAGE_NO_DIGEST"));
   });
 
   it("human output lists every finding with its code, bucket and patch", async () => {
     const r = await run([fixture("broken-everything.yaml")]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/12 error\(s\), 4 warning\(s\)/);
+    expect(r.stdout).toMatch(/13 error\(s\), 5 warning\(s\)/);
     for (const code of ["E_CONFIG_NAME_NOT_DNS_SAFE", "E_CONFIG_NOT_BOOLEAN", "E_CONFIG_EXPOSURE", "E_CONFIG_INVALID_PORT", "E_CONFIG_PORT_DUPLICATE", "E_CONFIG_PATH_NOT_ABSOLUTE", "E_CONFIG_IMAGE_UNPINNED", "E_CONFIG_DURATION", "E_CONFIG_SECRET_PLAINTEXT"]) {
       expect(r.stdout).toContain(`error ${code} [config]`);
     }
-    expect(r.stdout.match(/example patch:/g)).toHaveLength(16);
+    expect(r.stdout.match(/example patch:/g)).toHaveLength(18);
+    expect(r.stdout).toContain("at alerting.receivers[0].webhook.url");
     expect(r.stdout).toContain("logging-bootstrap:projectName: logging-test");
     expect(r.stdout).not.toContain("hunter2-plaintext");
+    expect(r.stdout).not.toContain("plaintext-token-4711");
   });
 
   it.each([

@@ -81,7 +81,7 @@ describe("the linter never crashes", () => {
         const r = lintConfig(c);
         assertWellFormed(r);
         // A mutated config passes only if the schema accepts it too.
-        if (r.ok) expect(r.config!.schemaVersion).toBe(1);
+        if (r.ok) expect(r.config!.schemaVersion).toBe(2);
       }),
       { numRuns: 400 },
     );

@@ -84,7 +84,7 @@ table(
   "projectName DNS-safe (E_CONFIG_NAME_NOT_DNS_SAFE)",
   [
     { name: "single letter", mutate: (c) => (c.projectName = "a") },
-    { name: "47 characters (63 minus '-prometheus-data')", mutate: (c) => (c.projectName = "a".repeat(47)) },
+    { name: "45 characters (63 minus '-alertmanager-data')", mutate: (c) => (c.projectName = "a".repeat(45)) },
     { name: "digits and dashes", mutate: (c) => (c.projectName = "obs-2-prod") },
   ],
   [
@@ -93,7 +93,7 @@ table(
     { name: "leading dash", mutate: (c) => (c.projectName = "-logging"), expected: [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]] },
     { name: "trailing dash", mutate: (c) => (c.projectName = "logging-"), expected: [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]] },
     { name: "64 characters", mutate: (c) => (c.projectName = "a".repeat(64)), expected: [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]] },
-    { name: "48 characters: <project>-prometheus-data would be 64", mutate: (c) => (c.projectName = "a".repeat(48)), expected: [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]] },
+    { name: "46 characters: <project>-alertmanager-data would be 64", mutate: (c) => (c.projectName = "a".repeat(46)), expected: [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]] },
     { name: "63 characters, a DNS label itself", mutate: (c) => (c.projectName = "a".repeat(63)), expected: [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]] },
     { name: "empty", mutate: (c) => (c.projectName = ""), expected: [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]] },
     { name: "dot", mutate: (c) => (c.projectName = "logging.test"), expected: [["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"]] },
@@ -202,12 +202,13 @@ table(
 
 table(
   "schemaVersion (E_CONFIG_SCHEMA_VERSION, E_CONFIG_NEEDS_MIGRATION)",
-  [{ name: "current version as a runtime string", mutate: (c) => (c.schemaVersion = "1") }],
+  [{ name: "current version as a runtime string", mutate: (c) => (c.schemaVersion = "2") }],
   [
     { name: "missing", mutate: (c) => delete c.schemaVersion, expected: [["E_CONFIG_SCHEMA_VERSION", "schemaVersion"]] },
-    { name: "newer", mutate: (c) => (c.schemaVersion = 2), expected: [["E_CONFIG_SCHEMA_VERSION", "schemaVersion"]] },
+    { name: "newer", mutate: (c) => (c.schemaVersion = 3), expected: [["E_CONFIG_SCHEMA_VERSION", "schemaVersion"]] },
     { name: "not a number", mutate: (c) => (c.schemaVersion = "one"), expected: [["E_CONFIG_SCHEMA_VERSION", "schemaVersion"]] },
     { name: "older (0)", mutate: (c) => (c.schemaVersion = 0), expected: [["E_CONFIG_NEEDS_MIGRATION", "schemaVersion"]] },
+    { name: "older (1, before alerting)", mutate: (c) => (c.schemaVersion = 1), expected: [["E_CONFIG_NEEDS_MIGRATION", "schemaVersion"]] },
   ],
 );
 
@@ -301,3 +302,63 @@ table(
     { name: "journald units absent", mutate: (c) => delete c.alloy.journaldUnits, expected: [["E_CONFIG_MISSING_KEY", "alloy.journaldUnits"]] },
   ],
 );
+
+// alerting (schema v2). EXAMPLE_CONFIG has a webhook, an e-mail and a Slack receiver whose
+// credentials are the lint's secret stand-in.
+table(
+  "alerting receivers and routes (E_CONFIG_SCHEMA, E_CONFIG_EXPOSURE)",
+  [
+    { name: "no alerting at all (defaults: blackhole)", mutate: (c) => delete c.alerting },
+    { name: "routes to the built-in blackhole", mutate: (c) => (c.alerting.routes = [{ severity: "info", receiver: "blackhole" }]) },
+    { name: "e-mail without credentials", mutate: (c) => (delete c.alerting.receivers[1].email.authUsername, delete c.alerting.receivers[1].email.requireTls) },
+    { name: "a secure: leaf as the stack file gives it", mutate: (c) => (c.alerting.receivers[0].webhook.url = "__logging-bootstrap:secure-value-not-decrypted__") },
+    { name: "alerting.lanExposed with exposure.lanExposed", mutate: (c) => ((c.alerting.lanExposed = true), (c.exposure = { bindAddress: "0.0.0.0", lanExposed: true })) },
+  ],
+  [
+    { name: "a receiver with two integrations", mutate: (c) => (c.alerting.receivers[0].slack = { apiUrl: "<secret>", channel: "#x" }), expected: [["E_CONFIG_SCHEMA", "alerting.receivers[0]"]] },
+    { name: "a receiver with none", mutate: (c) => delete c.alerting.receivers[2].slack, expected: [["E_CONFIG_SCHEMA", "alerting.receivers[2]"]] },
+    { name: "a duplicate receiver name", mutate: (c) => c.alerting.receivers.push({ name: "oncall", webhook: { url: "<secret>" } }), expected: [["E_CONFIG_SCHEMA", "alerting.receivers[3].name"]] },
+    { name: "a route to an unknown receiver", mutate: (c) => (c.alerting.routes[1].receiver = "nobody"), expected: [["E_CONFIG_SCHEMA", "alerting.routes[1].receiver"]] },
+    { name: "an unknown defaultReceiver", mutate: (c) => (c.alerting.defaultReceiver = "nobody"), expected: [["E_CONFIG_SCHEMA", "alerting.defaultReceiver"]] },
+    { name: "an unknown watchdogReceiver", mutate: (c) => (c.alerting.watchdogReceiver = "nobody"), expected: [["E_CONFIG_SCHEMA", "alerting.watchdogReceiver"]] },
+    { name: "an unknown severity", mutate: (c) => (c.alerting.routes[0].severity = "page"), expected: [["E_CONFIG_SCHEMA", "alerting.routes[0].severity"]] },
+    { name: "a smarthost without port", mutate: (c) => (c.alerting.receivers[1].email.smarthost = "smtp.example.com"), expected: [["E_CONFIG_SCHEMA", "alerting.receivers[1].email.smarthost"]] },
+    { name: "alerting.lanExposed alone", mutate: (c) => (c.alerting.lanExposed = true), expected: [["E_CONFIG_EXPOSURE", "alerting.lanExposed"]] },
+    { name: "alerting.lanExposed as a string", mutate: (c) => (c.alerting.lanExposed = "true"), expected: [["E_CONFIG_NOT_BOOLEAN", "alerting.lanExposed"]] },
+  ],
+);
+
+table(
+  "alerting credentials only as secrets (E_CONFIG_SECRET_PLAINTEXT)",
+  [{ name: "stand-ins everywhere", mutate: () => undefined }],
+  [
+    { name: "a plaintext webhook url", mutate: (c) => (c.alerting.receivers[0].webhook.url = "https://hooks.example.com/t0ken"), expected: [["E_CONFIG_SECRET_PLAINTEXT", "alerting.receivers[0].webhook.url"]] },
+    { name: "a plaintext Slack API url", mutate: (c) => (c.alerting.receivers[2].slack.apiUrl = "https://hooks.slack.com/services/T/B/x"), expected: [["E_CONFIG_SECRET_PLAINTEXT", "alerting.receivers[2].slack.apiUrl"]] },
+    { name: "a plaintext SMTP password", mutate: (c) => (c.alerting.receivers[1].email.authPassword = "hunter2"), expected: [["E_CONFIG_SECRET_PLAINTEXT", "alerting.receivers[1].email.authPassword"]] },
+    // A secure sibling makes the whole key secret at run time; the file still holds this one in clear.
+    { name: "a plaintext leaf next to a secure one, with the key secret", secretKeys: ["alerting"], mutate: (c) => (c.alerting.receivers[0].webhook.url = "https://x.example/t"), expected: [["E_CONFIG_SECRET_PLAINTEXT", "alerting.receivers[0].webhook.url"]] },
+  ],
+);
+
+describe("alerting credentials in findings", () => {
+  it("never echo the value, and patch with `pulumi config set --secret --path`", () => {
+    const c = base();
+    c.alerting.receivers[2].slack.apiUrl = "https://hooks.slack.com/services/T0/B0/very-secret-42";
+    const r = lintConfig(c);
+    expect(JSON.stringify(r)).not.toContain("very-secret-42");
+    const f = r.errors.find((e) => e.path === "alerting.receivers[2].slack.apiUrl")!;
+    expect(f.examplePatch).toContain("pulumi config set --secret --path 'logging-bootstrap:alerting.receivers[2].slack.apiUrl' <value>");
+    expect(f.examplePatch).toMatch(/secure: "v1:/);
+  });
+  it("the parsed config holds the stand-in, never a credential", () => {
+    const r = lintConfig(base());
+    expect(r.ok).toBe(true);
+    expect(r.config!.alerting.receivers[0].webhook!.url).toBe("<secret>");
+    expect(r.config!.alerting.receivers[1].email!.requireTls).toBe(true);
+  });
+  it("applies the defaults without alerting: blackhole, no receivers, loopback", () => {
+    const c = base();
+    delete c.alerting;
+    expect(lintConfig(c).config!.alerting).toEqual({ receivers: [], routes: [], defaultReceiver: "blackhole", lanExposed: false });
+  });
+});

@@ -116,8 +116,9 @@ describe("all findings together", () => {
       ["E_CONFIG_MISSING_KEY", "alloy.dockerAllowlist"],
       ["E_CONFIG_MISSING_KEY", "alloy.journaldUnits"],
       ["E_CONFIG_SECRET_PLAINTEXT", "grafanaAdminPassword"],
+      ["E_CONFIG_SECRET_PLAINTEXT", "alerting.receivers[0].webhook.url"],
     ]);
-    expect(r.warnings.map((w) => w.path)).toEqual(["images.alloy", "images.prometheus", "images.nodeExporter", "images.cadvisor"]);
+    expect(r.warnings.map((w) => w.path)).toEqual(["images.alloy", "images.prometheus", "images.nodeExporter", "images.cadvisor", "images.alertmanager"]);
   });
 
   it("every finding has exactly {code, bucket, path, message, examplePatch} and a YAML patch in stack-file form", () => {
@@ -149,7 +150,7 @@ describe("all findings together", () => {
     expect(r.ok).toBe(true);
     expect(r.config!.verify).toEqual({
       enabled: true, timeoutSeconds: 120, cardinalityLimit: 100, requiredLabels: ["job", "filename"],
-      health: true, reachability: true, ingestion: true, labels: true, dashboards: true, rules: true, provenance: true, configDrift: true,
+      health: true, reachability: true, ingestion: true, labels: true, dashboards: true, rules: true, provenance: true, configDrift: true, alertDelivery: true,
     });
     expect(r.config!.alloy).toEqual({ dockerAllowlist: ["a1"], journaldUnits: ["b.service"], redactions: [] });
     expect("grafanaAdminPassword" in r.config!).toBe(false);

@@ -1,10 +1,12 @@
-// Migration (P2): v0 (seed 000's JSON) -> v1 is correct on the seed's own test config, one step at
-// a time, idempotent; missing and newer versions are refused with E_CONFIG_SCHEMA_VERSION.
+// Migration (P2): v0 (seed 000's JSON) -> v1 -> v2 is correct on the seed's own test config, one
+// step at a time, idempotent; missing and newer versions are refused with E_CONFIG_SCHEMA_VERSION.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
 import { MIGRATIONS, detectVersion, migrateConfig } from "../../contracts/migrations";
+import { v0ToV1 } from "../../contracts/migrations/v0_to_v1";
+import { v1ToV2 } from "../../contracts/migrations/v1_to_v2";
 import { CURRENT_SCHEMA_VERSION } from "../../contracts/config/schema";
 import { lintConfig } from "../../contracts/config/lint";
 import { readStackFile } from "../../contracts/config/stackfile";
@@ -32,6 +34,16 @@ const EXPECTED_V1 = {
   alloy: { dockerAllowlist: ["logging-test-grafana", "logging-test-loki", "logging-test-prometheus"], journaldUnits: ["docker.service"] },
   verify: { dashboards: true, rules: true, labels: true },
 };
+
+/** v2 adds Alertmanager (image, loopback port next to the others) and the alerting defaults. */
+const EXPECTED_V2 = {
+  ...EXPECTED_V1,
+  schemaVersion: 2,
+  ports: { ...EXPECTED_V1.ports, alertmanager: 9107 },
+  images: { ...EXPECTED_V1.images, alertmanager: "prom/alertmanager:v0.35.0" },
+  alerting: { receivers: [], routes: [], defaultReceiver: "blackhole", lanExposed: false },
+};
+const V2_KEY_ORDER = ["schemaVersion", "projectName", "offlineMode", "exposure", "ports", "paths", "images", "retention", "alloy", "alerting", "verify"];
 
 describe("registry", () => {
   it("has one step per version, contiguous from 0 to the current version", () => {
@@ -64,12 +76,17 @@ describe("v0 -> v1 on seed 000's test config", () => {
     expect(JSON.parse(json)).toEqual(seed());
   });
 
-  it("migrates to the expected v1 config", () => {
+  it("the v0 -> v1 step alone gives the expected v1 config", () => {
+    expect(v0ToV1(seed()).config).toEqual(EXPECTED_V1);
+  });
+
+  it("migrates to the expected current (v2) config, keys in stack-file order", () => {
     const r = migrateConfig(seed());
     expect(r.findings).toEqual([]);
     expect(r.fromVersion).toBe(0);
-    expect(r.toVersion).toBe(1);
-    expect(r.config).toEqual(EXPECTED_V1);
+    expect(r.toVersion).toBe(2);
+    expect(r.config).toEqual(EXPECTED_V2);
+    expect(Object.keys(r.config!)).toEqual(V2_KEY_ORDER);
   });
 
   it("says what it dropped and why", () => {
@@ -77,7 +94,7 @@ describe("v0 -> v1 on seed 000's test config", () => {
     for (const s of ["bootstrap_version", "execution_mode", "path_map.repo_root", "path_map.compose_file", "path_map.vllm_root", "path_map.staging_dir", "path_map.output_dir", "secrets_policy", "toggles.enable_telemetry_writer", "toggles.verify_codeswarm_ingest", "logging_test"]) {
       expect(notes).toContain(s);
     }
-    expect(migrateConfig(seed()).notes.every((n) => n.startsWith("v0->v1: "))).toBe(true);
+    expect(migrateConfig(seed()).notes.every((n) => n.startsWith("v0->v1: ") || n.startsWith("v1->v2: "))).toBe(true);
   });
 
   it("the result lints clean (warnings only)", () => {
@@ -91,7 +108,9 @@ describe("v0 -> v1 on seed 000's test config", () => {
     const pins2024 = readStackFile(path.join(ROOT, "test", "fixtures", "config", "Pulumi.pins-2024.yaml")).projectConfig as Record<string, any>;
     const m = migrateConfig(seed()).config as Record<string, any>;
     for (const k of ["projectName", "offlineMode", "ports"]) expect(m[k]).toEqual(test[k]);
-    expect(m.images).toEqual(pins2024.images);
+    // Alertmanager is not in the seed: the migration pins the version current when v2 came (0.35.0);
+    // the 2024 fixture pins the 2024 release.
+    expect({ ...m.images, alertmanager: undefined }).toEqual({ ...pins2024.images, alertmanager: undefined });
     expect(m.paths.logsRoot).toBe(test.paths.logsRoot);
     expect(m.paths.telemetryRoot).toBe(test.paths.telemetryRoot);
   });
@@ -124,7 +143,65 @@ describe("v0 -> v1 on seed 000's test config", () => {
     const s = seed();
     s.ports = { grafana: 9001, prometheus: 9004, loki: 9005 };
     const ports = (migrateConfig(s).config as any).ports;
-    expect(ports).toEqual({ grafana: 9001, loki: 9005, alloy: 9003, prometheus: 9004, cadvisor: 9006 });
+    expect(ports).toEqual({ grafana: 9001, loki: 9005, alloy: 9003, prometheus: 9004, cadvisor: 9006, alertmanager: 9007 });
+  });
+});
+
+describe("v1 -> v2 (Alertmanager)", () => {
+  const v1 = () => readStackFile(path.join(ROOT, "test", "fixtures", "config", "Pulumi.pins-2024.yaml")).projectConfig as Record<string, any>;
+  const asV1 = () => {
+    const c = clone(v1());
+    c.schemaVersion = 1;
+    delete c.images.alertmanager;
+    delete c.ports.alertmanager;
+    delete c.alerting;
+    return c;
+  };
+
+  it("adds the image, a loopback port next to the others and the alerting defaults, and says so", () => {
+    const r = v1ToV2(asV1());
+    expect(r.config.schemaVersion).toBe(2);
+    expect((r.config.images as any).alertmanager).toBe("prom/alertmanager:v0.35.0");
+    expect((r.config.ports as any).alertmanager).toBe(9107);
+    expect(r.config.alerting).toEqual({ receivers: [], routes: [], defaultReceiver: "blackhole", lanExposed: false });
+    expect(r.notes.join("\n")).toMatch(/images\.alertmanager = prom\/alertmanager:v0\.35\.0/);
+    expect(r.notes.join("\n")).toMatch(/ports\.alertmanager = 9107 on 127\.0\.0\.1/);
+    expect(r.notes.join("\n")).toMatch(/blackhole/);
+    expect(lintConfig(r.config).errors).toEqual([]);
+  });
+
+  it("keeps what the operator already set (image, port, alerting)", () => {
+    const c = asV1();
+    c.images.alertmanager = "prom/alertmanager:v0.27.0";
+    c.alerting = { receivers: [], routes: [], defaultReceiver: "blackhole", lanExposed: false };
+    c.ports.alertmanager = 9300;
+    const r = v1ToV2(c);
+    expect((r.config.images as any).alertmanager).toBe("prom/alertmanager:v0.27.0");
+    expect((r.config.ports as any).alertmanager).toBe(9300);
+    expect(r.notes).toEqual([]);
+  });
+
+  it("publishes no port when the next one is taken (reachable on the stack network only)", () => {
+    const c = asV1();
+    c.ports.cadvisor = 9107;
+    const r = v1ToV2(c);
+    expect((r.config.ports as any).alertmanager).toBeUndefined();
+    expect(r.notes.join("\n")).toMatch(/ports\.alertmanager not set/);
+  });
+
+  it("does not modify its input, and a v1 stack migrates to what the tracked v2 stacks hold", () => {
+    const input = asV1();
+    const copy = clone(input);
+    const r = migrateConfig(input);
+    expect(input).toEqual(copy);
+    expect(r.fromVersion).toBe(1);
+    const expected = v1();
+    expected.images.alertmanager = "prom/alertmanager:v0.35.0";
+    expect(r.config).toEqual(expected);
+  });
+
+  it("a v1 file linted without migrate gets E_CONFIG_NEEDS_MIGRATION", () => {
+    expect(lintConfig(asV1()).errors.map((e) => e.code)).toEqual(["E_CONFIG_NEEDS_MIGRATION"]);
   });
 });
 
@@ -162,13 +239,13 @@ describe("config:migrate", () => {
   it("prints a stack file that reads back as the migrated config", () => {
     const out = migrateFile(fixture("seed000-test-config.v0.json"));
     expect(out.exitCode).toBe(0);
-    expect(out.stdout.startsWith("# Migrated by `npm run -s config:migrate` from schema v0 to v1")).toBe(true);
+    expect(out.stdout.startsWith("# Migrated by `npm run -s config:migrate` from schema v0 to v2")).toBe(true);
     const file = path.join(tmp, "Pulumi.migrated.yaml");
     fs.writeFileSync(file, out.stdout);
     const f = readStackFile(file);
     expect(f.findings).toEqual([]);
     expect(f.kind).toBe("stack");
-    expect(f.projectConfig).toEqual(EXPECTED_V1);
+    expect(f.projectConfig).toEqual(EXPECTED_V2);
     expect(out.stderr).toContain("the result lints clean");
   });
 

@@ -40,15 +40,15 @@ describe("loadStackConfig", () => {
   it.each(["test", "prod"])("loads Pulumi.%s.yaml with defaults applied", (stack) => {
     useStackFile(path.join(ROOT, `Pulumi.${stack}.yaml`));
     const { config, grafanaAdminPassword } = loadStackConfig();
-    expect(config.schemaVersion).toBe(1);
+    expect(config.schemaVersion).toBe(2);
     expect(config.projectName).toBe(stack === "test" ? "logging-test" : "infra-observability");
     expect(config.paths.dockerSocket).toBe("/var/run/docker.sock");
     expect(config.verify.enabled).toBe(true);
     expect(grafanaAdminPassword).toBeUndefined();
     expect("grafanaAdminPassword" in config).toBe(false);
-    // The tag-only pins are one warning line, not six.
+    // The tag-only pins are one warning line, not seven.
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(warn.mock.calls[0][0]).toMatch(/6 warning\(s\): E_CONFIG_IMAGE_NO_DIGEST at images\.grafana/);
+    expect(warn.mock.calls[0][0]).toMatch(/7 warning\(s\): E_CONFIG_IMAGE_NO_DIGEST at images\.grafana/);
   });
 
   it("a secure password comes back as a secret Output, never in config", async () => {
@@ -59,6 +59,40 @@ describe("loadStackConfig", () => {
     expect(await pulumi.isSecret(grafanaAdminPassword!)).toBe(true);
     expect(await resolve(grafanaAdminPassword!)).toBe(SECURE_PLACEHOLDER);
     expect(JSON.stringify(config)).not.toContain(SECURE_PLACEHOLDER);
+  });
+
+  it("alerting credentials (the CLI decrypts them and marks the key secret) come back as secret Outputs, never in config", async () => {
+    const alerting = {
+      receivers: [
+        { name: "sink", webhook: { url: "http://sink.example:8080/hook/Decrypted-T0ken" } },
+        { name: "mail", email: { to: "a@example.com", from: "b@example.com", smarthost: "smtp.example.com:587", authUsername: "am", authPassword: "Decrypted-Pw" } },
+      ],
+      routes: [{ severity: "critical", receiver: "mail" }],
+      defaultReceiver: "sink",
+      watchdogReceiver: "sink",
+    };
+    const f = readStackFile(path.join(ROOT, "Pulumi.test.yaml"));
+    useStackFile(path.join(ROOT, "Pulumi.test.yaml"), { "logging-bootstrap:alerting": JSON.stringify(alerting) }, [...f.secretKeys, "logging-bootstrap:alerting"]);
+    const { config, alertingSecrets } = loadStackConfig();
+    expect(JSON.stringify(config)).not.toMatch(/Decrypted/);
+    expect(config.alerting.receivers.map((r) => r.name)).toEqual(["sink", "mail"]);
+    expect(alertingSecrets.map((s) => [s.receiver, s.kind, s.field])).toEqual([
+      ["sink", "webhook", "url"],
+      ["mail", "email", "authPassword"],
+    ]);
+    for (const s of alertingSecrets) expect(await pulumi.isSecret(s.value)).toBe(true);
+    expect(await resolve(alertingSecrets[0].value)).toBe("http://sink.example:8080/hook/Decrypted-T0ken");
+    expect(await resolve(alertingSecrets[1].value)).toBe("Decrypted-Pw");
+  });
+
+  it("an alerting key that is not secret stops the program with E_CONFIG_SECRET_PLAINTEXT, value not shown", () => {
+    const alerting = { receivers: [{ name: "sink", webhook: { url: "http://sink.example/Pl41n-H00k" } }], defaultReceiver: "sink" };
+    useStackFile(path.join(ROOT, "Pulumi.test.yaml"), { "logging-bootstrap:alerting": JSON.stringify(alerting) });
+    const err = loadError();
+    expect(err.code).toBe("E_CONFIG_SECRET_PLAINTEXT");
+    expect(err.message).toContain("alerting.receivers[0].webhook.url");
+    expect(err.message).not.toContain("Pl41n-H00k");
+    expect(JSON.stringify(err.details)).not.toContain("Pl41n-H00k");
   });
 
   it("a plaintext password stops the program with E_CONFIG_SECRET_PLAINTEXT and is never echoed", () => {
@@ -101,7 +135,7 @@ describe("loadStackConfig", () => {
       const err = loadError();
       const strip = (fs: { code: string; path: string; message: string; examplePatch: string }[]) => fs.map((f) => [f.code, f.path, f.message, f.examplePatch]);
       expect(strip((err.details as any).findings)).toEqual(strip(lint.errors));
-      expect(lint.errors.length).toBe(11);
+      expect(lint.errors.length).toBe(12);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -122,7 +156,7 @@ describe("loadStackConfig", () => {
     useStackFile(fixture("seed000-test-config.v0.json"));
     const { config } = loadStackConfig();
     expect(config.projectName).toBe("logging-test");
-    expect(config.ports).toEqual({ grafana: 9101, loki: 9102, alloy: 9103, prometheus: 9104, nodeExporter: 9105, cadvisor: 9106 });
+    expect(config.ports).toEqual({ grafana: 9101, loki: 9102, alloy: 9103, prometheus: 9104, nodeExporter: 9105, cadvisor: 9106, alertmanager: 9107 });
     expect(warn.mock.calls.map((c) => c[0]).join("\n")).toMatch(/schema v0; migrated in memory.*config:migrate/);
   });
 

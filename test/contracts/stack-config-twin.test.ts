@@ -43,7 +43,7 @@ const BAD: [string, unknown][] = [
   ["null", null],
   ["a list", []],
   ["empty object", {}],
-  ["schemaVersion 2", variant((c) => (c.schemaVersion = 2))],
+  ["schemaVersion 3", variant((c) => (c.schemaVersion = 3))],
   ["schemaVersion as string", variant((c) => (c.schemaVersion = "1"))],
   ["projectName with underscore", variant((c) => (c.projectName = "logging_test"))],
   ["unknown top-level key", variant((c) => (c.extra = true))],

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { SECURE_PLACEHOLDER, readStackFile, resolveConfigFile, stackFilePath } from "../../contracts/config/stackfile";
+import { lintConfig } from "../../contracts/config/lint";
 import { ROOT, fixture } from "./helpers";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "stackfile-"));
@@ -21,13 +22,13 @@ describe("readStackFile on the repository's stacks", () => {
     expect(f.kind).toBe("stack");
     expect(f.secretKeys).toEqual([]);
     expect(Object.keys(f.pulumiConfig).sort()).toEqual(
-      ["alloy", "exposure", "images", "offlineMode", "paths", "ports", "projectName", "retention", "schemaVersion", "verify"].map((k) => `logging-bootstrap:${k}`),
+      ["alerting", "alloy", "exposure", "images", "offlineMode", "paths", "ports", "projectName", "retention", "schemaVersion", "verify"].map((k) => `logging-bootstrap:${k}`),
     );
-    expect(f.pulumiConfig["logging-bootstrap:schemaVersion"]).toBe("1");
+    expect(f.pulumiConfig["logging-bootstrap:schemaVersion"]).toBe("2");
     expect(f.pulumiConfig["logging-bootstrap:offlineMode"]).toBe("false");
     expect(f.pulumiConfig["logging-bootstrap:projectName"]).toBe("logging-test");
-    expect(JSON.parse(f.pulumiConfig["logging-bootstrap:ports"])).toEqual({ grafana: 9101, loki: 9102, alloy: 9103, prometheus: 9104, nodeExporter: 9105, cadvisor: 9106 });
-    expect(f.projectConfig.schemaVersion).toBe(1);
+    expect(JSON.parse(f.pulumiConfig["logging-bootstrap:ports"])).toEqual({ grafana: 9101, loki: 9102, alloy: 9103, prometheus: 9104, nodeExporter: 9105, cadvisor: 9106, alertmanager: 9107 });
+    expect(f.projectConfig.schemaVersion).toBe(2);
   });
 
   it("round-trips through the Pulumi runtime's config", () => {
@@ -35,7 +36,7 @@ describe("readStackFile on the repository's stacks", () => {
     pulumi.runtime.setAllConfig(f.pulumiConfig, f.secretKeys);
     const cfg = new pulumi.Config("logging-bootstrap");
     expect(cfg.requireObject("exposure")).toEqual({ bindAddress: "0.0.0.0", lanExposed: true, loopbackOnly: ["loki", "alloy", "nodeExporter", "cadvisor"] });
-    expect(cfg.requireNumber("schemaVersion")).toBe(1);
+    expect(cfg.requireNumber("schemaVersion")).toBe(2);
     expect(cfg.requireBoolean("offlineMode")).toBe(false);
   });
 });
@@ -128,5 +129,27 @@ describe("stack names", () => {
     expect(() => stackFilePath("a/b")).toThrow(/invalid stack name/);
     expect(() => resolveConfigFile({ stack: "a", configFile: "b" })).toThrow(/either/);
     expect(() => resolveConfigFile({})).toThrow(/--stack/);
+  });
+});
+
+describe("readStackFile with nested secure leaves", () => {
+  it("an alerting receiver's secure url becomes the placeholder, and the key is secret", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stackfile-leaf-"));
+    try {
+      const file = path.join(dir, "Pulumi.leaf.yaml");
+      const src = fs.readFileSync(path.join(ROOT, "Pulumi.test.yaml"), "utf8").replace(
+        "    receivers: []\n",
+        "    receivers:\n      - name: oncall\n        webhook:\n          url:\n            secure: v1:AAAA:BBBB\n",
+      );
+      fs.writeFileSync(file, src);
+      const f = readStackFile(file);
+      expect(f.projectSecretKeys).toEqual(["alerting"]);
+      expect((f.projectConfig.alerting as any).receivers[0].webhook.url).toBe(SECURE_PLACEHOLDER);
+      const r = lintConfig(f.projectConfig, { secretKeys: f.projectSecretKeys });
+      expect(r.errors).toEqual([]);
+      expect(r.config!.alerting.receivers[0].webhook!.url).toBe("<secret>");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

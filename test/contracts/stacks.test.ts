@@ -28,7 +28,11 @@ describe("stack values", () => {
       prometheus: "prom/prometheus:v3.14.0",
       nodeExporter: "prom/node-exporter:v1.12.1",
       cadvisor: "ghcr.io/google/cadvisor:v0.60.5",
+      alertmanager: "prom/alertmanager:v0.35.0",
     });
+    // Alertmanager on loopback next to the others; no receivers yet: the built-in blackhole.
+    expect(c.ports.alertmanager).toBe(9107);
+    expect(c.alerting).toEqual({ receivers: [], routes: [], defaultReceiver: "blackhole", lanExposed: false });
   });
 
   it("prod: ports 9001/9004, explicit LAN exposure, 30d logs / 15d metrics", () => {
@@ -38,6 +42,9 @@ describe("stack values", () => {
     expect(c.exposure.bindAddress).toBe("0.0.0.0");
     expect(c.exposure.lanExposed).toBe(true);
     expect(c.retention).toEqual({ logs: "30d", metrics: "15d" });
+    // LAN exposure is for Grafana and Prometheus; Alertmanager stays on loopback.
+    expect(c.ports.alertmanager).toBe(9007);
+    expect(c.alerting.lanExposed).toBe(false);
   });
 
   it("the two stacks can run side by side (no shared host port or name)", () => {

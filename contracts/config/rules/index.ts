@@ -2,6 +2,7 @@
 // Every rule is a pure function over the *raw* namespace object (values as the stack file
 // holds them, before zod), so it never assumes a shape: arbitrary input yields findings, never
 // a crash. The value checks they use (values.ts) are shared with the policy pack.
+import { ruleAlerting } from "./alerting";
 import { ruleAlloyAllowlists, ruleRedactions } from "./alloy";
 import { ruleExposure, ruleLifecycle } from "./exposure";
 import { ruleImages, ruleImageVersions } from "./images";
@@ -15,6 +16,7 @@ import type { Raw, RuleContext, RuleResult } from "./types";
 import { ruleVerify } from "./verify";
 
 export type { Raw, RuleContext, RuleResult } from "./types";
+export { ruleAlerting } from "./alerting";
 export { ruleAlloyAllowlists, ruleRedactions } from "./alloy";
 export { ruleExposure, ruleLifecycle } from "./exposure";
 export { ruleImages, ruleImageVersions } from "./images";
@@ -23,7 +25,7 @@ export { ROOT_PATHS, rulePaths } from "./paths";
 export { rulePorts } from "./ports";
 export { BOOLEAN_PATHS, ruleBooleans, ruleForbiddenKeys, ruleProjectName } from "./project";
 export { MIN_RETENTION, MIN_RETENTION_MS, ruleRetention } from "./retention";
-export { ruleSecrets, SECRET_CONFIG_KEYS } from "./secrets";
+export { ALERTING_SECRET_FIELDS, alertingSecretPaths, isSecretMarker, ruleSecrets, SECRET_CONFIG_KEYS, SECRET_STAND_IN, secretPathArg, withSecretLeaves } from "./secrets";
 export { CARDINALITY_RANGE, ruleVerify } from "./verify";
 
 export const SEMANTIC_RULES: readonly ((raw: Raw, ctx: RuleContext) => RuleResult)[] = [
@@ -41,5 +43,6 @@ export const SEMANTIC_RULES: readonly ((raw: Raw, ctx: RuleContext) => RuleResul
   ruleNames,
   ruleRedactions,
   ruleVerify,
+  ruleAlerting,
   ruleSecrets,
 ];

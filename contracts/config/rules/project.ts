@@ -32,14 +32,15 @@ export function ruleProjectName(raw: Raw): RuleResult {
   return out;
 }
 
-/** Every toggle of schema v1 (a test checks this list against the JSON Schema's boolean properties). */
+/** Every toggle at a fixed path (a test checks this list against the JSON Schema's boolean properties). */
 export const BOOLEAN_PATHS: readonly (readonly string[])[] = [
   ["offlineMode"],
   ["requireImageDigests"],
   ["exposure", "lanExposed"],
   ["cadvisor", "privileged"],
   ["prometheus", "webLifecycle"],
-  ...["enabled", "health", "reachability", "ingestion", "labels", "dashboards", "rules", "provenance", "configDrift"].map((k) => ["verify", k]),
+  ["alerting", "lanExposed"],
+  ...["enabled", "health", "reachability", "ingestion", "labels", "dashboards", "rules", "provenance", "configDrift", "alertDelivery"].map((k) => ["verify", k]),
 ];
 
 

@@ -1,0 +1,60 @@
+// alerting (schema v2): receivers, routes and the names that tie them together.
+import { finding, formatPath, show, stackPatch } from "../findings";
+import { isRecord } from "../values";
+import { BLACKHOLE_RECEIVER } from "../schema";
+import { empty, Raw, RuleResult } from "./types";
+
+const KINDS = ["webhook", "email", "slack"] as const;
+
+/**
+ * Each receiver has exactly one integration (its delivery and its failure metric stay
+ * unambiguous), names are unique, and every route, defaultReceiver and watchdogReceiver names a
+ * receiver (or the built-in `blackhole`). alerting.lanExposed needs exposure.lanExposed too.
+ */
+export function ruleAlerting(raw: Raw): RuleResult {
+  const out = empty();
+  const a = raw.alerting;
+  if (!isRecord(a)) return out;
+  const receivers = Array.isArray(a.receivers) ? a.receivers : [];
+  const names = new Set<string>([BLACKHOLE_RECEIVER]);
+  receivers.forEach((r, i) => {
+    if (!isRecord(r)) return;
+    const kinds = KINDS.filter((k) => r[k] !== undefined);
+    if (kinds.length !== 1) {
+      out.errors.push(
+        finding(
+          "E_CONFIG_SCHEMA",
+          ["alerting", "receivers", i],
+          `alerting.receivers[${i}] (${show(r.name, 40)}) has ${kinds.length === 0 ? "no integration" : `${kinds.join(" and ")}`}; a receiver has exactly one of webhook, email, slack (routes to nowhere go to the built-in ${BLACKHOLE_RECEIVER} receiver)`,
+          stackPatch(["alerting", "receivers", i], { name: typeof r.name === "string" ? r.name : "oncall", webhook: { url: { secure: "v1:<ciphertext>" } } }, "one integration per receiver; split the others into receivers of their own"),
+        ),
+      );
+    }
+    if (typeof r.name !== "string") return;
+    if (names.has(r.name) && r.name !== BLACKHOLE_RECEIVER) {
+      out.errors.push(finding("E_CONFIG_SCHEMA", ["alerting", "receivers", i, "name"], `alerting.receivers[${i}].name ${show(r.name, 40)} is used twice; receiver names are unique`, stackPatch(["alerting", "receivers", i, "name"], `${r.name}-${i}`)));
+    }
+    names.add(r.name);
+  });
+  const known = [...names];
+  const check = (path: (string | number)[], v: unknown) => {
+    if (typeof v !== "string" || names.has(v)) return;
+    out.errors.push(
+      finding("E_CONFIG_SCHEMA", path, `${formatPath(path)} names receiver ${show(v, 40)}, which alerting.receivers does not define (known: ${known.join(", ")})`, stackPatch(path, known[known.length - 1])),
+    );
+  };
+  check(["alerting", "defaultReceiver"], a.defaultReceiver);
+  check(["alerting", "watchdogReceiver"], a.watchdogReceiver);
+  if (Array.isArray(a.routes)) a.routes.forEach((r, i) => isRecord(r) && check(["alerting", "routes", i, "receiver"], r.receiver));
+  if (a.lanExposed === true && !(isRecord(raw.exposure) && raw.exposure.lanExposed === true)) {
+    out.errors.push(
+      finding(
+        "E_CONFIG_EXPOSURE",
+        ["alerting", "lanExposed"],
+        "alerting.lanExposed is true but exposure.lanExposed is not: Alertmanager's API (which can silence every alert) may only leave this host when LAN exposure is an explicit decision for the stack",
+        stackPatch(["alerting", "lanExposed"], false, "or set exposure.lanExposed: true with a non-loopback exposure.bindAddress"),
+      ),
+    );
+  }
+  return out;
+}
