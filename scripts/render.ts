@@ -31,6 +31,8 @@ export interface RenderedOutput {
   plan: Record<string, unknown>;
   /** files/<service>/<path> relative name -> content */
   files: Record<string, string>;
+  /** The program's warnings (as `pulumi preview` shows them). */
+  warnings: string[];
 }
 
 /** Files to write, taken from each container's `uploads` input (what Docker receives). */
@@ -51,7 +53,7 @@ export function filesFromEvaluation(ev: Evaluation): Record<string, string> {
 
 export async function render(opts: { stack: string; configFile?: string }): Promise<RenderedOutput> {
   const ev = await evaluateProgram(opts);
-  return { plan: toPlan(ev), files: filesFromEvaluation(ev) };
+  return { plan: toPlan(ev), files: filesFromEvaluation(ev), warnings: ev.warnings };
 }
 
 export function writeRendered(outDir: string, r: RenderedOutput): string[] {
@@ -98,6 +100,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const rendered = await render({ stack: values.stack, configFile: file });
   const written = writeRendered(values.out, rendered);
+  for (const w of rendered.warnings) process.stderr.write(`warning: ${w}\n`);
   process.stdout.write(`render: stack ${values.stack} (${file}): ${(rendered.plan.resources as unknown[]).length} resources; wrote ${written.length} files under ${values.out}\n`);
   return 0;
 }

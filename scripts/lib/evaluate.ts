@@ -51,6 +51,11 @@ export interface Evaluation {
   outputs: Record<string, unknown>;
   /** Paths where a secret value was found in plain text and scrubbed (should always be empty). */
   leaks: string[];
+  /**
+   * The program's own warnings (pulumi.log.warn), as `pulumi preview` would show them. Collected,
+   * not printed: a CLI prints them, a test asserts them.
+   */
+  warnings: string[];
 }
 
 export interface EvaluateOptions {
@@ -125,7 +130,9 @@ class Mocks implements pulumi.runtime.Mocks {
       const digest = ref.includes("@sha256:") ? ref.split("@")[1] : `sha256:${fakeSha(`digest:${ref}`)}`;
       return { id: `sha256:${fakeSha(`image:${ref}`)}`, name: ref, repoDigest: `${repoOf(ref)}@${digest}` };
     }
-    return { ...args.inputs };
+    // An invoke the program gained without a mock here must fail loudly: echoing its inputs back
+    // would hand the program a plausible but invented answer.
+    throw new Error(`no mock for the invoke ${args.token}: add one to scripts/lib/evaluate.ts (Mocks.call)`);
   }
 }
 
@@ -278,6 +285,15 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
     if (programError === undefined) programError = reason;
   };
   process.on("unhandledRejection", onUnhandled);
+  // Without an engine, pulumi.log.warn writes "warning: [runtime] <msg>" through console.warn.
+  const warnings: string[] = [];
+  const consoleWarn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    const text = args.map(String).join(" ");
+    const m = /^warning: (?:\[runtime\] )?([\s\S]*)$/.exec(text);
+    if (m) warnings.push(m[1]);
+    else consoleWarn(...args);
+  };
   try {
     await pulumi.runtime.runInPulumiStack(async () => {
       try {
@@ -293,6 +309,7 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
     if (programError === undefined) programError = err;
   } finally {
     process.removeListener("unhandledRejection", onUnhandled);
+    console.warn = consoleWarn;
   }
   if (programError !== undefined) throw programError;
 
@@ -329,6 +346,7 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
     resources,
     outputs: scrubValues(plainValue(stackOutputs) as Record<string, unknown>, secrets, leaks, "stack:outputs"),
     leaks,
+    warnings,
   };
 }
 

@@ -121,8 +121,6 @@ describe("recall", () => {
     expect(JSON.parse(all.stdout)).toHaveLength(N);
     const latest = await runCli("recall.ts", ["latest", "--json"], { dir, env });
     expect(JSON.parse(latest.stdout).ts).toBe(new Date(base + (N - 1) * 60_000).toISOString());
-    // eslint-disable-next-line no-console
-    console.log(`recall over ${N} runs: in-process scan+filter ${inProcessMs} ms; CLI (incl. ~0.5-1 s node+tsx start) list --status red --since/--until ${cli.ms} ms, list --json (all) ${all.ms} ms, latest ${latest.ms} ms`);
     // "About a second" (measured here: ~0.2 s in-process, ~0.4-1.5 s through the CLI); the bounds leave
     // room for a loaded 2-core machine but fail an implementation that loads or re-parses the index per query.
     expect(inProcessMs).toBeLessThan(2_000);

@@ -154,6 +154,14 @@ describe.each([
   });
 });
 
+describe("the program's warnings", () => {
+  it("are collected as preview shows them, one line per run, and never printed by the evaluation", () => {
+    // The test stack pins tags only: one summary line naming each image without a digest.
+    expect(testEv.warnings).toEqual([expect.stringMatching(/^stack config: \d+ warning\(s\): E_CONFIG_IMAGE_NO_DIGEST at images\.grafana, .* \(details: npm run -s config:lint -- Pulumi\.<stack>\.yaml\)$/)]);
+    expect(testEv.warnings[0]).toContain("E_CONFIG_IMAGE_NO_DIGEST at images.cadvisor");
+  });
+});
+
 describe("test stack specifics", () => {
   it("publishes every configured port on 127.0.0.1", () => {
     const expected: Record<string, [number, number]> = {
