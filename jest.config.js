@@ -1,6 +1,6 @@
 // Two projects: `unit` is fast and hermetic (mocks, pure functions, local processes);
 // `integration` needs a real Docker engine (see test/env/).
-const tsJest = ["ts-jest", { isolatedModules: true, diagnostics: false }];
+const tsJest = ["ts-jest", { tsconfig: "<rootDir>/tsconfig.jest.json", diagnostics: false }];
 module.exports = {
   projects: [
     {
