@@ -8,10 +8,9 @@ import * as path from "path";
 import Docker from "dockerode";
 import { GRAFANA_RESET_COMMAND } from "../../components/defaults";
 import { makeDocker } from "../../components/verify/io";
-import { grafanaAdminProvider } from "../../components/verify/providers";
 import { grafanaAdminSpec, type DesiredState } from "../../components/verify/spec";
 import { loadDesired, parseEnvFile } from "../../scripts/verify";
-import { ProviderHost, serializeProvider, startHost, urnOf } from "../util/provider-host";
+import { ProviderHost, serializeProviderFresh, startHost, urnOf } from "../util/provider-host";
 
 const ENV_FILE = path.resolve(__dirname, "..", ".tmp", "testenv.json");
 const env = JSON.parse(fs.readFileSync(ENV_FILE, "utf8"));
@@ -25,7 +24,7 @@ jest.setTimeout(120_000);
 
 beforeAll(async () => {
   d = await loadDesired({ stack: env.stack, configFile: env.configFile, probeImage: env.probeImage });
-  providerText = await serializeProvider(grafanaAdminProvider());
+  providerText = await serializeProviderFresh({ kind: "admin" });
   // No GRAFANA_ADMIN_PASSWORD in the host: Read must take the password from the container's file.
   host = await startHost({ env: { GRAFANA_ADMIN_PASSWORD: "" } });
 }, 120_000);

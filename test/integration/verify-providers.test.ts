@@ -5,14 +5,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
-import { proofProvider } from "../../components/verify/providers";
 import { alertDeliverySpec, dashboardsSpec, driftSpec, healthSpec, ingestionSpec, labelsSpec, provenanceTargets, reachabilitySpec, rulesSpec } from "../../components/verify/spec";
 import type { DesiredState } from "../../components/verify/spec";
 import { imagesFromRecord } from "../../components/verify/suite";
 import { Level, PROOF_TYPES } from "../../components/verify/types";
 import { loadDesired, parseEnvFile } from "../../scripts/verify";
 import { tarOf, waitDockerHealthy } from "../../scripts/verify-faults";
-import { ProviderHost, serializeProvider, startHost, urnOf } from "../util/provider-host";
+import { ProviderHost, serializeProviderFresh, startHost, urnOf } from "../util/provider-host";
 
 const ENV_FILE = path.resolve(__dirname, "..", ".tmp", "testenv.json");
 const env = JSON.parse(fs.readFileSync(ENV_FILE, "utf8"));
@@ -66,7 +65,7 @@ describe("proof providers through the real dynamic-provider host on the test env
   const created: Partial<Record<Level, { id: string; properties: Record<string, unknown>; inputs: Record<string, unknown>; urn: string }>> = {};
 
   test.each(["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9"] as Level[])("%s: Check + Create green, Read returns the created state, Diff none", async (level) => {
-    const text = await serializeProvider(proofProvider(level));
+    const text = await serializeProviderFresh({ kind: "proof", level });
     const inputs = { __provider: text, ...props(level) };
     const urn = urnOf(`pulumi-nodejs:dynamic/logging-bootstrap:${PROOF_TYPES[level]}`, `testenv-${level}`, env.stack);
     const checked = await host.check(urn, {}, inputs);
@@ -108,7 +107,7 @@ describe("proof providers through the real dynamic-provider host on the test env
   test("L1: a stopped container -> Create fails with E_PROOF_HEALTH; started again -> green", async () => {
     const docker = new Docker();
     const cad = docker.getContainer(env.services.cadvisor.container);
-    const text = await serializeProvider(proofProvider("L1"));
+    const text = await serializeProviderFresh({ kind: "proof", level: "L1" });
     const inputs = { __provider: text, ...healthSpec(d, "cadvisor"), containerId: env.services.cadvisor.id };
     const urn = urnOf("pulumi-nodejs:dynamic/logging-bootstrap:HealthProof", "testenv-health-cadvisor", env.stack);
     await cad.stop({ t: 2 });

@@ -28,6 +28,24 @@ export async function serializeProvider(provider: pulumi.dynamic.ResourceProvide
   return sf.text;
 }
 
+/** The same text, serialized in a fresh node process (test/util/serialize-provider.ts). */
+export function serializeProviderFresh(spec: { kind: "proof"; level: string } | { kind: "admin" }): Promise<string> {
+  const args = [path.join(PROJECT_ROOT, "test", "util", "serialize-provider.ts"), spec.kind, ...(spec.kind === "proof" ? [spec.level] : [])];
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), args, { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code === 0 && out.startsWith("exports.handler")) resolve(out);
+      else reject(new Error(`serialize-provider ${args.slice(1).join(" ")} exited ${code}: ${err.slice(0, 2000)}`));
+    });
+  });
+}
+
 /** Write the serialized text inside the project (test/.tmp/providers) so `require` resolves. */
 export function writeProviderModule(text: string): string {
   const dir = path.join(PROJECT_ROOT, "test", ".tmp", "providers");
