@@ -135,8 +135,8 @@ export async function runProof(level: Level, props: Props, mode: "apply" | "read
           user: String(props.user ?? "admin"),
           password,
           dashboards: (props.dashboards as checks.ExpectedDashboard[]) ?? [],
-          deadlineSeconds: num(props.deadlineSeconds, 30),
           datasources: Array.isArray(props.datasources) ? props.datasources.map(String) : [],
+          deadlineSeconds: num(props.deadlineSeconds, 30),
           timeoutMs: num(props.timeoutMs, 3000),
         }, io);
       }
