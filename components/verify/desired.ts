@@ -20,7 +20,10 @@ export function loadConfigFile(file: string): Omit<StackConfig, "grafanaAdminPas
   for (const [k, v] of Object.entries(f.pulumiConfig)) {
     if (!k.startsWith(NS)) continue;
     const key = k.slice(NS.length);
-    raw[key] = f.secretKeys.includes(k) ? "<secret>" : decodeConfigValue(key, v);
+    // A structured key with a secure leaf (alerting's receiver credentials) keeps its shape, the
+    // leaves as placeholders: verify needs the receiver names, never the credentials.
+    const typed = f.projectConfig[key];
+    raw[key] = !f.secretKeys.includes(k) ? decodeConfigValue(key, v) : typed !== null && typeof typed === "object" ? typed : "<secret>";
   }
   const r = lintConfig(raw, { secretKeys: f.secretKeys.filter((k) => k.startsWith(NS)).map((k) => k.slice(NS.length)), migrate: true });
   if (!r.ok || !r.config) throw new BootstrapError(r.errors[0]?.code ?? "E_CONFIG_SCHEMA", r.errors.map((e) => `${e.path}: ${e.message}`).join("; "));
