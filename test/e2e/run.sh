@@ -20,6 +20,7 @@ ensure_pulumi
 # A fresh start: nothing of the testenv stack deployed (a left-over environment is taken down).
 TESTENV_KEEP_ENGINE=1 bash "$TESTENV_ROOT/test/env/down.sh" >/dev/null 2>&1 || true
 ensure_pulumi >/dev/null
+ensure_alert_sink
 seed_journal
 
 export LOGGING_BOOTSTRAP_OUT_DIR="$TESTENV_TMP/e2e-out"

@@ -32,6 +32,8 @@ IMG_GRAFANA="$TESTENV_REGISTRY/doubles/grafana:13.2.0"
 IMG_LOKI="$TESTENV_REGISTRY/doubles/loki:3.7.8"
 IMG_ALLOY="$TESTENV_REGISTRY/doubles/alloy:v1.19.2"
 IMG_CADVISOR="$TESTENV_REGISTRY/doubles/cadvisor:v0.60.5"
+# Not a double of an upstream service: the test environment's own alert receiver (L9's sink).
+IMG_ALERT_SINK="$TESTENV_REGISTRY/testenv/alert-sink:1"
 
 # Upstream binaries built from their Go modules by test/engine/build-services.sh.
 SERVICES_OUT="${SERVICES_OUT:-$TESTENV_ROOT/.tools/services}"
@@ -142,10 +144,10 @@ build_doubles() {
   local node; node="$(command -v node)"
   local hash; hash="$(hash_inputs "$node" /bin/busybox /bin/bash "$DOUBLES_SRC"/*/*.js "$TESTENV_ROOT/node_modules/re2js/package.json" "${DOUBLES_NPM_PKGS[@]}" "$SELF")"
   local all_cached=1 ref
-  for ref in "$IMG_GRAFANA" "$IMG_LOKI" "$IMG_ALLOY" "$IMG_CADVISOR"; do
+  for ref in "$IMG_GRAFANA" "$IMG_LOKI" "$IMG_ALLOY" "$IMG_CADVISOR" "$IMG_ALERT_SINK"; do
     is_cached "$ref" "$hash" || all_cached=0
   done
-  if [ "$all_cached" = 1 ]; then log "cached doubles (grafana, loki, alloy, cadvisor)"; return 0; fi
+  if [ "$all_cached" = 1 ]; then log "cached doubles (grafana, loki, alloy, cadvisor) and the alert sink"; return 0; fi
   local root="$BUILD/doubles"
   base_rootfs "$root"
   cp -L "$node" "$root/usr/local/bin/node"
@@ -155,7 +157,7 @@ build_doubles() {
   rm -f "$root/bin/bash"; cp -L /bin/bash "$root/bin/bash"
   copy_libs "$root" /bin/bash
   mkdir -p "$root/doubles"
-  cp -r "$DOUBLES_SRC"/lib "$DOUBLES_SRC"/grafana "$DOUBLES_SRC"/loki "$DOUBLES_SRC"/alloy "$DOUBLES_SRC"/cadvisor "$root/doubles/"
+  cp -r "$DOUBLES_SRC"/lib "$DOUBLES_SRC"/grafana "$DOUBLES_SRC"/loki "$DOUBLES_SRC"/alloy "$DOUBLES_SRC"/cadvisor "$DOUBLES_SRC"/alert-sink "$root/doubles/"
   find "$root/doubles" -type f ! -name '*.js' -delete
   # re2js (RE2's syntax and semantics, as Alloy's Go regexp): the Alloy double's stage.replace.
   mkdir -p "$root/doubles/node_modules"
@@ -169,7 +171,8 @@ build_doubles() {
   printf '#!/bin/sh\nexec /usr/local/bin/node /doubles/loki/server.js "$@"\n' >"$root/usr/bin/loki"
   printf '#!/bin/sh\nexec /usr/local/bin/node /doubles/alloy/server.js "$@"\n' >"$root/bin/alloy"
   printf '#!/bin/sh\nexec /usr/local/bin/node /doubles/cadvisor/server.js "$@"\n' >"$root/usr/bin/cadvisor"
-  chmod 0755 "$root/run.sh" "$root/usr/share/grafana/bin/grafana" "$root/usr/bin/loki" "$root/bin/alloy" "$root/usr/bin/cadvisor"
+  printf '#!/bin/sh\nexec /usr/local/bin/node /doubles/alert-sink/server.js "$@"\n' >"$root/usr/bin/alert-sink"
+  chmod 0755 "$root/run.sh" "$root/usr/share/grafana/bin/grafana" "$root/usr/bin/loki" "$root/bin/alloy" "$root/usr/bin/cadvisor" "$root/usr/bin/alert-sink"
   # Data/config dirs with the owners the upstream images use (a new named volume copies them).
   mkdir -p "$root"/etc/grafana/provisioning/{dashboards,datasources} "$root"/var/lib/grafana/dashboards \
     "$root"/usr/share/grafana "$root"/etc/loki "$root"/loki "$root"/etc/alloy "$root"/var/lib/alloy/data
@@ -191,6 +194,9 @@ build_doubles() {
   import_push "$IMG_CADVISOR" "$BUILD/doubles.tar" "$hash" "$kind" \
     "EXPOSE 8080" 'ENTRYPOINT ["/usr/bin/cadvisor", "-logtostderr"]' \
     "ENV DOUBLE_VERSION=v0.60.5" "LABEL org.opencontainers.image.title=cadvisor-double"
+  import_push "$IMG_ALERT_SINK" "$BUILD/doubles.tar" "$hash" "LABEL logging-testenv.kind=sink" \
+    "USER 65534" "EXPOSE 8080" 'ENTRYPOINT ["/usr/bin/alert-sink"]' 'CMD ["--listen-address=0.0.0.0:8080"]' \
+    "LABEL org.opencontainers.image.title=alert-sink"
 }
 
 # ---- Images of upstream binaries built from their Go modules (test/engine/build-services.sh) ----

@@ -156,11 +156,52 @@ ensure_stack() {
     log "pulumi: stack $TESTENV_STACK created (backend $PULUMI_BACKEND_URL)"
   fi
   { cat "$TESTENV_CONFIG"; cat "$salt_file"; } >"$TESTENV_STACK_FILE"
+  # The alert sink as the receiver of every alert (L9 proves Watchdog reaches it). Its URL is a
+  # secret by the config contract, so it is set encrypted here, in the generated file only.
+  local gw cfg=(--stack "$TESTENV_STACK" --config-file "$TESTENV_STACK_FILE" --non-interactive)
+  gw="$(sink_gateway)" || die "no gateway address on Docker's default bridge (the alert sink is published there)"
+  { pulumi config set "${cfg[@]}" --path 'logging-bootstrap:alerting.receivers[0].name' sink \
+    && pulumi config set "${cfg[@]}" --secret --path 'logging-bootstrap:alerting.receivers[0].webhook.url' "http://$gw:$TESTENV_SINK_PORT/webhook" \
+    && pulumi config set "${cfg[@]}" --path 'logging-bootstrap:alerting.defaultReceiver' sink \
+    && pulumi config set "${cfg[@]}" --path 'logging-bootstrap:alerting.watchdogReceiver' sink \
+    && pulumi config set "${cfg[@]}" --path 'logging-bootstrap:verify.alertSinkUrl' "http://127.0.0.1:$TESTENV_SINK_PORT"; } >/dev/null \
+    || die "setting the alert sink receiver in $TESTENV_STACK_FILE failed"
   # TESTENV_IMAGES=prometheus=<ref>[,<service>=<ref>...]: other pins for this run (the upgrade drill).
   if [ -n "${TESTENV_IMAGES:-}" ]; then
     "$TESTENV_ROOT/node_modules/.bin/tsx" "$TESTENV_ROOT/test/env/set-images.ts" "$TESTENV_STACK_FILE" "$TESTENV_IMAGES" || die "TESTENV_IMAGES: $TESTENV_IMAGES"
     log "pins from TESTENV_IMAGES: $TESTENV_IMAGES"
   fi
+}
+
+# The alert sink (test/env/doubles/alert-sink): the receiver Alertmanager posts to. Not part of the
+# stack: it runs on Docker's default bridge, published on 127.0.0.1 (verify reads what it got) and
+# on that bridge's gateway address, which the stack's containers reach through their own gateway.
+TESTENV_SINK_PORT=19108
+TESTENV_SINK_NAME="$TESTENV_PROJECT-alert-sink"
+TESTENV_SINK_IMAGE="$TESTENV_REGISTRY/testenv/alert-sink:1"
+sink_gateway() {
+  local gw
+  gw="$(docker network inspect bridge --format '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null)"
+  [ -n "$gw" ] && printf '%s' "$gw"
+}
+ensure_alert_sink() {
+  local gw want have
+  gw="$(sink_gateway)" || die "no gateway address on Docker's default bridge"
+  want="$(docker image inspect --format '{{.Id}}' "$TESTENV_SINK_IMAGE" 2>/dev/null)" || die "no image $TESTENV_SINK_IMAGE (test/env/build-images.sh)"
+  have="$(docker inspect --format '{{.Image}} {{.State.Running}}' "$TESTENV_SINK_NAME" 2>/dev/null || true)"
+  if [ "$have" != "$want true" ]; then
+    docker rm -f "$TESTENV_SINK_NAME" >/dev/null 2>&1 || true
+    docker run -d --name "$TESTENV_SINK_NAME" --restart unless-stopped \
+      --label "logging-bootstrap.project=$TESTENV_PROJECT" --label logging-testenv.kind=sink \
+      -p "127.0.0.1:$TESTENV_SINK_PORT:8080" -p "$gw:$TESTENV_SINK_PORT:8080" \
+      "$TESTENV_SINK_IMAGE" >/dev/null || die "starting $TESTENV_SINK_NAME failed"
+  fi
+  local i=0
+  until curl -fsS -m 2 "http://127.0.0.1:$TESTENV_SINK_PORT/-/ready" >/dev/null 2>&1; do
+    i=$((i + 1)); [ "$i" -lt 60 ] || die "$TESTENV_SINK_NAME is not ready on 127.0.0.1:$TESTENV_SINK_PORT after 30 s"
+    sleep 0.5
+  done
+  log "alert sink ready: 127.0.0.1:$TESTENV_SINK_PORT (Alertmanager posts to $gw:$TESTENV_SINK_PORT)"
 }
 
 # The stack's container URNs by container name (for repair / --target-replace).

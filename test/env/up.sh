@@ -28,6 +28,7 @@ else
   log "WARNING: no Go toolchain: the real service binaries cannot be built; images without them are skipped"
 fi
 bash "$TESTENV_ROOT/test/env/build-images.sh"
+ensure_alert_sink
 ensure_pulumi
 seed_journal
 
@@ -36,7 +37,7 @@ bootstrap() { timeout 900 npm run -s bootstrap -- --stack "$TESTENV_STACK" --con
 
 # Rebuild named containers (an undone fault inside a container): a targeted repair replaces them.
 recreate="${TESTENV_RECREATE:-}"
-if [ "${TESTENV_FORCE:-0}" = 1 ]; then recreate="grafana,loki,alloy,prometheus,node-exporter,cadvisor"; fi
+if [ "${TESTENV_FORCE:-0}" = 1 ]; then recreate="grafana,loki,alloy,prometheus,node-exporter,cadvisor,alertmanager"; fi
 if [ -n "$recreate" ] && pulumi stack output --stack "$TESTENV_STACK" --non-interactive >/dev/null 2>&1; then
   targets=()
   for name in ${recreate//,/ }; do

@@ -26,12 +26,13 @@ done
 TESTENV_KEEP_ENGINE=1 bash "$TESTENV_ROOT/test/env/down.sh" >/dev/null 2>&1 || true
 export TESTENV_IMAGES="prometheus=$DRILL_FROM"
 ensure_pulumi >/dev/null
+ensure_alert_sink
 seed_journal
 
 export LOGGING_BOOTSTRAP_OUT_DIR="$TESTENV_TMP/drill-out"
 rm -rf "$LOGGING_BOOTSTRAP_OUT_DIR"
 export DRILL_STACK="$TESTENV_STACK" DRILL_STACK_FILE="$TESTENV_STACK_FILE"
-export DRILL_PROMETHEUS_URL="http://127.0.0.1:$(awk '/^  logging-bootstrap:ports:/{p=1;next} p&&/^    prometheus:/{print $2;exit}' "$TESTENV_STACK_FILE")"
+export DRILL_PROMETHEUS_URL="http://127.0.0.1:$(awk '/^  logging-bootstrap:ports:/{p=1;next} p&&/^    prometheus:/{print $2;exit}' "$TESTENV_CONFIG")"
 rc=0
 timeout 2400 "$TESTENV_ROOT/node_modules/.bin/tsx" "$TESTENV_ROOT/test/upgrade/drill.ts" || rc=$?
 if [ "${DRILL_KEEP:-0}" != 1 ]; then
