@@ -37,7 +37,7 @@ export function v1ToV2(input: Raw): { config: Raw; notes: string[] } {
       out.ports = { ...input.ports, alertmanager: p };
       notes.push(`ports.alertmanager = ${p} on 127.0.0.1 (next to ports.grafana ${g}); loopback whatever exposure.bindAddress says, unless alerting.lanExposed: true`);
     } else {
-      notes.push("ports.alertmanager not set (no free port next to ports.grafana): Alertmanager is reachable on the stack network only");
+      notes.push("ports.alertmanager not set (no free port next to ports.grafana): set one (the alert delivery proof reaches Alertmanager through it; config:lint suggests a free port) or set verify.alertDelivery: false");
     }
   }
 

@@ -3,7 +3,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT, clone, newAjv } from "./helpers";
-import { SECRET_CONFIG_KEYS } from "../../contracts/config/rules";
+import { ALERTING_SECRET_FIELDS, SECRET_CONFIG_KEYS } from "../../contracts/config/rules";
+import { alertmanagerSecretPath } from "../../components/render/alertmanager";
 import { BUCKETS } from "../../contracts/errors";
 
 function load(rel: string): any {
@@ -75,6 +76,16 @@ describe("contract content", () => {
   it("secret config keys in the lint are exactly the policy's", () => {
     const policy = load("contracts/secrets_policy.json");
     expect(policy.configKeys.map((k: { key: string }) => k.key)).toEqual([...SECRET_CONFIG_KEYS]);
+  });
+
+  it("secret config leaves in the lint are exactly the policy's configLeaves, delivered as the renderer names them", () => {
+    const policy = load("contracts/secrets_policy.json");
+    expect(policy.configLeaves.map((l: { path: string }) => l.path)).toEqual(ALERTING_SECRET_FIELDS.map(([kind, field]) => `alerting.receivers[].${kind}.${field}`));
+    for (const l of policy.configLeaves) {
+      const [kind, field] = l.path.split(".").slice(2);
+      expect(l.delivery.containerPath).toBe(alertmanagerSecretPath("<receiver>", kind, field));
+      expect(l.setWith).toBe(`pulumi config set --secret --path 'logging-bootstrap:alerting.receivers[<i>].${kind}.${field}' <value>`);
+    }
   });
 
   it("secrets are delivered as files at the paths the shared conventions fix", () => {

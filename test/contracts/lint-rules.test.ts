@@ -313,6 +313,8 @@ table(
     { name: "e-mail without credentials", mutate: (c) => (delete c.alerting.receivers[1].email.authUsername, delete c.alerting.receivers[1].email.requireTls) },
     { name: "a secure: leaf as the stack file gives it", mutate: (c) => (c.alerting.receivers[0].webhook.url = "__logging-bootstrap:secure-value-not-decrypted__") },
     { name: "alerting.lanExposed with exposure.lanExposed", mutate: (c) => ((c.alerting.lanExposed = true), (c.exposure = { bindAddress: "0.0.0.0", lanExposed: true })) },
+    { name: "no Alertmanager port with the delivery proof off", mutate: (c) => (delete c.ports.alertmanager, (c.verify.alertDelivery = false)) },
+    { name: "no Alertmanager port with verify off", mutate: (c) => (delete c.ports.alertmanager, (c.verify.enabled = false)) },
   ],
   [
     { name: "a receiver with two integrations", mutate: (c) => (c.alerting.receivers[0].slack = { apiUrl: "<secret>", channel: "#x" }), expected: [["E_CONFIG_SCHEMA", "alerting.receivers[0]"]] },
@@ -323,6 +325,7 @@ table(
     { name: "an unknown watchdogReceiver", mutate: (c) => (c.alerting.watchdogReceiver = "nobody"), expected: [["E_CONFIG_SCHEMA", "alerting.watchdogReceiver"]] },
     { name: "an unknown severity", mutate: (c) => (c.alerting.routes[0].severity = "page"), expected: [["E_CONFIG_SCHEMA", "alerting.routes[0].severity"]] },
     { name: "a smarthost without port", mutate: (c) => (c.alerting.receivers[1].email.smarthost = "smtp.example.com"), expected: [["E_CONFIG_SCHEMA", "alerting.receivers[1].email.smarthost"]] },
+    { name: "no Alertmanager port while the delivery proof is on", mutate: (c) => delete c.ports.alertmanager, expected: [["E_CONFIG_MISSING_KEY", "ports.alertmanager"]] },
     { name: "alerting.lanExposed alone", mutate: (c) => (c.alerting.lanExposed = true), expected: [["E_CONFIG_EXPOSURE", "alerting.lanExposed"]] },
     { name: "alerting.lanExposed as a string", mutate: (c) => (c.alerting.lanExposed = "true"), expected: [["E_CONFIG_NOT_BOOLEAN", "alerting.lanExposed"]] },
   ],

@@ -187,6 +187,8 @@ describe("v1 -> v2 (Alertmanager)", () => {
     const r = v1ToV2(c);
     expect((r.config.ports as any).alertmanager).toBeUndefined();
     expect(r.notes.join("\n")).toMatch(/ports\.alertmanager not set/);
+    // ... which the lint then names, with a free port as the fix.
+    expect(lintConfig(r.config).errors.map((e) => [e.code, e.path])).toEqual([["E_CONFIG_MISSING_KEY", "ports.alertmanager"]]);
   });
 
   it("does not modify its input, and a v1 stack migrates to what the tracked v2 stacks hold", () => {

@@ -115,10 +115,11 @@ describe("bootstrap modes against the stub CLI", () => {
       ["prometheus", "prom/prometheus:v2.52.0", null, null],
       ["nodeExporter", "prom/node-exporter:v1.8.1", null, null],
       ["cadvisor", "gcr.io/cadvisor/cadvisor:v0.49.1", null, null],
+      ["alertmanager", "prom/alertmanager:v0.27.0", null, null],
     ]);
     expect(readJson(path.join(dir, "outputs.json")).grafanaAdminPassword).toBe("[secret]");
     const started = events(dir).filter((e) => "BootstrapStarted" in e).map((e: any) => [e.BootstrapStarted.service, e.BootstrapStarted.artifact_hash.length]);
-    expect(started).toEqual([["grafana", 64], ["loki", 64], ["alloy", 64], ["prometheus", 64], ["nodeExporter", 0], ["cadvisor", 0]]);
+    expect(started).toEqual([["grafana", 64], ["loki", 64], ["alloy", 64], ["prometheus", 64], ["nodeExporter", 0], ["cadvisor", 0], ["alertmanager", 0]]);
   });
 
   it("apply --verify-idempotency: up, verify, up --expect-no-changes; lock held during, released after", async () => {
@@ -154,7 +155,7 @@ describe("bootstrap modes against the stub CLI", () => {
     expectNonInteractive(sb);
     const ev = events(bundleDir(sb));
     expect(ev.filter((e) => "BootstrapPlanned" in e).map((e: any) => [e.BootstrapPlanned.service, e.BootstrapPlanned.action])).toEqual([
-      ["grafana", "skip"], ["loki", "up-targeted"], ["alloy", "skip"], ["prometheus", "skip"], ["nodeExporter", "skip"], ["cadvisor", "skip"],
+      ["grafana", "skip"], ["loki", "up-targeted"], ["alloy", "skip"], ["prometheus", "skip"], ["nodeExporter", "skip"], ["cadvisor", "skip"], ["alertmanager", "skip"],
     ]);
   });
 
@@ -217,7 +218,7 @@ describe("bootstrap modes against the stub CLI", () => {
     const dir = bundleDir(sb);
     const ev = events(dir);
     expect(ev.filter((e) => "BootstrapFailed" in e).map((e: any) => e.BootstrapFailed.service)).toEqual(["loki"]);
-    expect(ev.filter((e) => "BootstrapCompleted" in e)).toHaveLength(5);
+    expect(ev.filter((e) => "BootstrapCompleted" in e)).toHaveLength(6);
     expect(checkEventOrder(ev)).toEqual([]);
     // Seed 002: loki's stream keeps the envelope and ends with the terminal error step, then Failed.
     const loki = ev.map((e) => Object.entries(e)[0] as [string, any]).filter(([, b]) => b.service === "loki");
@@ -353,10 +354,11 @@ describe("environment checks", () => {
       { service: "prometheus", image: "prom/prometheus:v2.52.0" },
       { service: "nodeExporter", image: "prom/node-exporter:v1.8.1" },
       { service: "cadvisor", image: "gcr.io/cadvisor/cadvisor:v0.49.1" },
+      { service: "alertmanager", image: "prom/alertmanager:v0.27.0" },
     ]);
     const ah = readJson(path.join(bundleDir(sb), "autoheal.suggestions.json"));
     expect(ah.active_buckets).toHaveLength(1);
-    expect(ah.active_buckets[0]).toMatchObject({ bucket: "deps", count: 4 });
+    expect(ah.active_buckets[0]).toMatchObject({ bucket: "deps", count: 5 });
     expect(ah.active_buckets[0].next_command).toMatch(/images:import/);
   });
 });

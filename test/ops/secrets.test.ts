@@ -42,6 +42,32 @@ describe("Redactor", () => {
     }
     expect(JSON.parse(chunks.join(""))).toEqual({ passwordSet: true, secretKeys: ["GRAFANA_ADMIN_PASSWORD"], note: `password=${REDACTED} ok` });
   });
+  it("learns each alerting credential leaf of a secret structured config key (as `pulumi config get` prints it), and nothing else of it", () => {
+    const r = new Redactor();
+    const alerting = {
+      receivers: [
+        { name: "sink", webhook: { url: "http://sink.example:8080/hook/Hook-T0ken" } },
+        { name: "chat", slack: { apiUrl: "https://hooks.slack.com/services/T0/B0/Slack-T0ken", channel: "#alerts" } },
+        { name: "mail", email: { to: "ops@example.com", from: "am@example.com", smarthost: "smtp.example.com:587", authUsername: "am", authPassword: "Smtp-Pw-1" } },
+      ],
+      defaultReceiver: "sink",
+    };
+    r.learn([{}, { "logging-bootstrap:alerting": JSON.stringify(alerting) }], true);
+    const text = r.text("posted to http://sink.example:8080/hook/Hook-T0ken and https://hooks.slack.com/services/T0/B0/Slack-T0ken as am with Smtp-Pw-1 for sink #alerts");
+    expect(text).toBe(`posted to ${REDACTED} and ${REDACTED} as am with ${REDACTED} for sink #alerts`);
+    // The same leaves inside a structure are redacted by position (url alone is no secret).
+    expect(r.value({ alerting, note: { url: "http://grafana:3000" } })).toEqual({
+      alerting: {
+        receivers: [
+          { name: "sink", webhook: { url: REDACTED } },
+          { name: "chat", slack: { apiUrl: REDACTED, channel: "#alerts" } },
+          { name: "mail", email: { to: "ops@example.com", from: "am@example.com", smarthost: "smtp.example.com:587", authUsername: "am", authPassword: REDACTED } },
+        ],
+        defaultReceiver: "sink",
+      },
+      note: { url: "http://grafana:3000" },
+    });
+  });
   it("learns secret-named variables from the environment; ignores values too short to be secrets", () => {
     const r = new Redactor();
     r.learnEnv({ PULUMI_CONFIG_PASSPHRASE: "pass-phrase-1", HOME: "/root", GRAFANA_TOKEN: "abc" });
@@ -152,7 +178,7 @@ describe("evidence", () => {
     expect(desired.source).toBe("stack outputs");
     expect(Object.keys(desired.files)).toHaveLength(5);
     expect(JSON.parse(fs.readFileSync(path.join(dir, "outputs.json"), "utf8")).grafanaAdminPassword).toBe("***REDACTED***");
-    expect(fs.readFileSync(path.join(dir, "events.jsonl"), "utf8").trim().split("\n")).toHaveLength(6 * 4);
+    expect(fs.readFileSync(path.join(dir, "events.jsonl"), "utf8").trim().split("\n")).toHaveLength(7 * 4);
     const b = await runCli("evidence.ts", ["--stack", "test"], sb);
     expect(b.code).toBe(0);
     expect(pulumiCalls(sb).filter((c) => c.argv[0] === "stack").map((c) => c.argv)).toEqual([

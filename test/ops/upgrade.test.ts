@@ -72,7 +72,7 @@ describe("upgrade plan", () => {
 });
 
 // ---- the flow through bootstrap ----
-const STACK_IMAGES = { grafana: "grafana/grafana:11.1.0", loki: "grafana/loki:3.0.0", alloy: "grafana/alloy:v1.2.1", prometheus: "prom/prometheus:v2.52.0", nodeExporter: "prom/node-exporter:v1.8.1", cadvisor: "gcr.io/cadvisor/cadvisor:v0.49.1" };
+const STACK_IMAGES = { grafana: "grafana/grafana:11.1.0", loki: "grafana/loki:3.0.0", alloy: "grafana/alloy:v1.2.1", prometheus: "prom/prometheus:v2.52.0", nodeExporter: "prom/node-exporter:v1.8.1", cadvisor: "gcr.io/cadvisor/cadvisor:v0.49.1", alertmanager: "prom/alertmanager:v0.27.0" };
 const OLD = { ...STACK_IMAGES, prometheus: "prom/prometheus:v2.51.0", alloy: "grafana/alloy:v1.2.0" };
 
 /** A small tar archive of a data path, as the engine's archive API returns it. */

@@ -66,7 +66,24 @@ loki.write "loki" {
 }
 `;
 
-const PORTS: Record<string, [number, number]> = { grafana: [3000, 9101], loki: [3100, 9102], alloy: [12345, 9103], prometheus: [9090, 9104], nodeExporter: [9100, 9105], cadvisor: [8080, 9106] };
+/** A rendered Alertmanager config: every receiver credential a *_file (components/render/alertmanager.ts). */
+export const ALERTMANAGER_YAML = `receivers:
+  - name: blackhole
+  - name: oncall
+    webhook_configs:
+      - url_file: /etc/alertmanager/secrets/oncall-webhook-url
+  - name: team-mail
+    email_configs:
+      - to: ops@example.com
+        from: am@example.com
+        smarthost: smtp.example.com:587
+        auth_username: am
+        auth_password_file: /etc/alertmanager/secrets/team-mail-email-auth-password
+route:
+  receiver: oncall
+`;
+
+const PORTS: Record<string, [number, number]> = { grafana: [3000, 9101], loki: [3100, 9102], alloy: [12345, 9103], prometheus: [9090, 9104], nodeExporter: [9100, 9105], cadvisor: [8080, 9106], alertmanager: [9093, 9107] };
 const KEBAB: Record<string, string> = { nodeExporter: "node-exporter" };
 
 /** Inputs of a hardened, policy-clean container for `service`. */
@@ -108,6 +125,14 @@ export function containerInputs(service: string): Record<string, any> {
     inputs.volumes.push({ hostPath: "/tmp/t/logs", containerPath: "/tmp/t/logs", readOnly: true });
     inputs.labels.push({ label: "logging-bootstrap.exception", value: SOCKET_EXCEPTION });
   }
+  if (service === "alertmanager") {
+    inputs.user = "65534:0";
+    inputs.uploads = [
+      { file: "/etc/alertmanager/alertmanager.yml", content: ALERTMANAGER_YAML, permissions: "0444" },
+      { file: "/etc/alertmanager/secrets/oncall-webhook-url", content: "***REDACTED***", permissions: "0440" },
+      { file: "/etc/alertmanager/secrets/team-mail-email-auth-password", content: "***REDACTED***", permissions: "0440" },
+    ];
+  }
   if (service === "cadvisor") {
     inputs.privileged = true;
     inputs.mounts = [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }];
@@ -126,4 +151,4 @@ export const volume = (name: string, labels: { label: string; value: string }[],
 export const network = (name: string) => res(TYPES.network, name, { name, driver: "bridge" });
 export const other = () => res("random:index/randomPassword:RandomPassword", "t-pw", { length: 24 });
 
-export const SERVICES = ["grafana", "loki", "alloy", "prometheus", "nodeExporter", "cadvisor"];
+export const SERVICES = ["grafana", "loki", "alloy", "prometheus", "nodeExporter", "cadvisor", "alertmanager"];

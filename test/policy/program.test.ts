@@ -63,7 +63,7 @@ describe.each(["test", "prod"])("stack %s as declared", (stack) => {
     const byPolicy = new Set(result.violations.map((v) => v.policy));
     // Images are pinned by tag only (no digests in the stack files); every service has its HealthProof.
     expect([...byPolicy].filter((p) => p !== "images-pinned")).toEqual([]);
-    expect(result.violations.filter((v) => v.policy === "images-pinned")).toHaveLength(6);
+    expect(result.violations.filter((v) => v.policy === "images-pinned")).toHaveLength(7);
   });
   it("ships a policy config whose lanExposed mirrors the stack file", () => {
     const file = defaultPolicyConfigFile(stack)!;
@@ -110,7 +110,7 @@ describe("config mutations (stack files in a temp dir, --config-file)", () => {
   it("a lint-clean variant (LAN exposure, other ports and paths) has no mandatory violation", async () => {
     const file = write("variant", (c) => {
       c["logging-bootstrap:exposure"] = { bindAddress: "0.0.0.0", lanExposed: true, loopbackOnly: ["loki"] };
-      c["logging-bootstrap:ports"] = { grafana: 20001, loki: 20002, alloy: 20003, prometheus: 20004, nodeExporter: 20005, cadvisor: 20006 };
+      c["logging-bootstrap:ports"] = { grafana: 20001, loki: 20002, alloy: 20003, prometheus: 20004, nodeExporter: 20005, cadvisor: 20006, alertmanager: 20007 };
       c["logging-bootstrap:paths"] = { logsRoot: "/srv/x/logs/", telemetryRoot: "/srv/x/telemetry", dataRoot: "/srv/x/data" };
       c["logging-bootstrap:retention"] = { logs: "24h", metrics: "1d" };
     });

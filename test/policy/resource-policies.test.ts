@@ -10,7 +10,7 @@ import { lifecycleApiLocal } from "../../policy/policies/lifecycle-api-local";
 import { namesDnsSafe } from "../../policy/policies/names-dns-safe";
 import { retentionEnforced } from "../../policy/policies/retention-enforced";
 import { secretsNotPlaintext, secretName } from "../../policy/policies/secrets-not-plaintext";
-import { ALLOY_CONFIG, LOKI_YAML, SERVICES, container, containerInputs, image, network, other, volume } from "./fixtures";
+import { ALERTMANAGER_YAML, ALLOY_CONFIG, LOKI_YAML, SERVICES, container, containerInputs, image, network, other, volume } from "./fixtures";
 import { checkResource, checkStack, mutate, Outcome } from "../util/policy";
 
 function expectOne(o: Outcome, re: RegExp, level = "mandatory") {
@@ -21,6 +21,7 @@ function expectOne(o: Outcome, re: RegExp, level = "mandatory") {
 }
 
 const grafana = containerInputs("grafana");
+const alertmanager = containerInputs("alertmanager");
 
 describe("images-pinned", () => {
   it("passes a tag with digest", async () => {
@@ -154,6 +155,16 @@ describe("secrets-not-plaintext", () => {
     const c = mutate(grafana, (x) => (x.uploads = x.uploads.filter((u: { file: string }) => !u.file.endsWith("secret_key"))));
     expectOne(await checkResource(secretsNotPlaintext, container("grafana", c)), /reads GF_SECURITY_SECRET_KEY from \/etc\/grafana\/secrets\/secret_key, but no upload delivers that file/);
   });
+  it.each([
+    ["an inline webhook url", (c: any) => (c.uploads[0].content = ALERTMANAGER_YAML.replace("url_file: /etc/alertmanager/secrets/oncall-webhook-url", "url: https://hooks.example.com/T0k3n-77")), /receiver oncall's webhook_configs\.url inline .*\(value not shown\)/],
+    ["an inline SMTP password", (c: any) => (c.uploads[0].content = ALERTMANAGER_YAML.replace("auth_password_file: /etc/alertmanager/secrets/team-mail-email-auth-password", "auth_password: T0k3n-77")), /receiver team-mail's email_configs\.auth_password inline/],
+    ["a credential file no upload delivers", (c: any) => c.uploads.splice(1, 1), /reads receiver oncall's url_file from \/etc\/alertmanager\/secrets\/oncall-webhook-url, but no upload delivers that file/],
+    ["a world-readable credential file", (c: any) => (c.uploads[2].permissions = "0444"), /uploads \/etc\/alertmanager\/secrets\/team-mail-email-auth-password with permissions 0444/],
+  ])("refuses an Alertmanager container with %s", async (_n, f, re) => {
+    const o = await checkResource(secretsNotPlaintext, container("alertmanager", mutate(alertmanager, f)));
+    expectOne(o, re);
+    expect(o.messages[0]).not.toMatch(/T0k3n-77/);
+  });
   it("allows empty values and allowlisted names", async () => {
     const c = mutate(grafana, (x) => x.envs.push("GF_AUTH_TOKEN=", "MY_KEY=v"));
     expect((await checkResource(secretsNotPlaintext, container("grafana", c), { "secrets-not-plaintext": { allowNames: ["MY_KEY"] } })).violations).toEqual([]);
@@ -183,6 +194,14 @@ describe("exposure-explicit", () => {
     ["a LAN address", mutate(grafana, (c) => (c.ports[0].ip = "192.168.1.10")), /on the non-loopback address 192\.168\.1\.10 but/],
   ])("refuses %s without lanExposed", async (_n, c, re) => {
     expectOne(await checkResource(exposureExplicit, container("grafana", c)), re);
+  });
+  it("keeps Alertmanager on loopback unless alerting.lanExposed too (alertmanagerLanExposed)", async () => {
+    const amLan = mutate(alertmanager, (c) => (c.ports[0].ip = "0.0.0.0"));
+    expect((await checkResource(exposureExplicit, container("alertmanager"), { "exposure-explicit": { lanExposed: true } })).violations).toEqual([]);
+    expectOne(await checkResource(exposureExplicit, container("alertmanager", amLan), { "exposure-explicit": { lanExposed: true } }), /Alertmanager container t-alertmanager publishes host port 9107 on 0\.0\.0\.0, but the stack does not declare alerting\.lanExposed/);
+    expect((await checkResource(exposureExplicit, container("alertmanager", amLan), { "exposure-explicit": { lanExposed: true, alertmanagerLanExposed: true } })).violations).toEqual([]);
+    // without stack LAN exposure the general rule reports it, once
+    expectOne(await checkResource(exposureExplicit, container("alertmanager", amLan)), /publishes host port 9107 on 0\.0\.0\.0 but the stack does not declare LAN exposure/);
   });
   it("refuses 0.0.0.0 when lanExposed is explicitly false", async () => {
     expectOne(await checkResource(exposureExplicit, container("grafana", lan), { "exposure-explicit": { lanExposed: false } }), /0\.0\.0\.0/);

@@ -18,7 +18,7 @@ import {
 
 jest.setTimeout(60_000);
 
-const KEBAB = ["grafana", "loki", "alloy", "prometheus", "node-exporter", "cadvisor"];
+const KEBAB = ["grafana", "loki", "alloy", "prometheus", "node-exporter", "cadvisor", "alertmanager"];
 const SVC: Record<string, string> = {
   grafana: "grafana",
   loki: "loki",
@@ -26,6 +26,7 @@ const SVC: Record<string, string> = {
   prometheus: "prometheus",
   "node-exporter": "nodeExporter",
   cadvisor: "cadvisor",
+  alertmanager: "alertmanager",
 };
 
 let testEv: Evaluation;
@@ -61,15 +62,16 @@ describe.each([
       "logging-bootstrap:services:Prometheus": 1,
       "logging-bootstrap:services:NodeExporter": 1,
       "logging-bootstrap:services:Cadvisor": 1,
+      "logging-bootstrap:services:Alertmanager": 1,
       [T.network]: 1,
       [T.command]: 1,
       [T.password]: 2,
-      [T.image]: 6,
-      [T.container]: 6,
-      [T.volume]: 4,
+      [T.image]: 7,
+      [T.container]: 7,
+      [T.volume]: 5,
       // the proofs: one HealthProof per service, one resource per other level (L2-L9)
       "logging-bootstrap:verify:Proofs": 1,
-      "pulumi-nodejs:dynamic/logging-bootstrap:HealthProof": 6,
+      "pulumi-nodejs:dynamic/logging-bootstrap:HealthProof": 7,
       "pulumi-nodejs:dynamic/logging-bootstrap:ReachabilityProof": 1,
       "pulumi-nodejs:dynamic/logging-bootstrap:IngestionProof": 1,
       "pulumi-nodejs:dynamic/logging-bootstrap:LabelProof": 1,
@@ -86,7 +88,7 @@ describe.each([
       expect(hp.dependencies).toContain(container(ev(), k).urn);
     }
     expect(byType(ev(), T.container).map((c) => c.name).sort()).toEqual(KEBAB.map((k) => `${p}-${k}`).sort());
-    expect(byType(ev(), T.volume).map((c) => c.inputs.name).sort()).toEqual(["alloy", "grafana", "loki", "prometheus"].map((k) => `${p}-${k}-data`));
+    expect(byType(ev(), T.volume).map((c) => c.inputs.name).sort()).toEqual(["alertmanager", "alloy", "grafana", "loki", "prometheus"].map((k) => `${p}-${k}-data`));
     expect(one(ev(), T.network, `${p}-net`).inputs.name).toBe(`${p}-net`);
   });
 
@@ -265,6 +267,8 @@ describe("prod stack specifics", () => {
       prometheus: "http://127.0.0.1:9004",
       nodeExporter: "http://127.0.0.1:9005",
       cadvisor: "http://127.0.0.1:9006",
+      // loopback although prod binds 0.0.0.0: alerting.lanExposed is false
+      alertmanager: "http://127.0.0.1:9007",
     });
     expect(o.containers.nodeExporter).toBe("infra-observability-node-exporter");
     expect(o.images.loki.ref).toBe("grafana/loki:3.7.8");
@@ -276,6 +280,7 @@ describe("prod stack specifics", () => {
       loki: "infra-observability-loki-data",
       alloy: "infra-observability-alloy-data",
       prometheus: "infra-observability-prometheus-data",
+      alertmanager: "infra-observability-alertmanager-data",
     });
   });
 });
@@ -340,6 +345,38 @@ describe("secrets", () => {
     expect(ev.leaks).toEqual([]);
     const uploads = container(ev, "grafana").inputs.uploads as { file: string; content: string }[];
     expect(uploads.find((u) => u.file === "/etc/grafana/secrets/admin_password")?.content).toBe(REDACTED);
+  });
+});
+
+describe("alerting credentials", () => {
+  it("reach Alertmanager only as 0440 secret uploads named by the rendered config, never in its config, env, plan or outputs", async () => {
+    const { pulumiConfig, secretKeys } = stackPulumiConfig("test");
+    const hook = "https://hooks.example.com/services/Webhook-T0ken-4242";
+    const smtp = "Smtp-Pa55word-4242";
+    pulumiConfig["logging-bootstrap:alerting"] = JSON.stringify({
+      receivers: [
+        { name: "sink", webhook: { url: hook } },
+        { name: "mail", email: { to: "ops@example.com", from: "am@example.com", smarthost: "smtp.example.com:587", authUsername: "am", authPassword: smtp } },
+      ],
+      routes: [{ severity: "critical", receiver: "mail" }],
+      defaultReceiver: "sink",
+      watchdogReceiver: "sink",
+    });
+    const ev = await evaluateProgram({ stack: "test", pulumiConfig, secretKeys: [...secretKeys, "logging-bootstrap:alerting"] });
+    expect(JSON.stringify(ev)).not.toMatch(/4242/);
+    expect(ev.leaks).toEqual([]);
+    const am = container(ev, "alertmanager");
+    expect(am.inputs.user).toBe("65534:0");
+    expect((am.inputs.envs as string[]) ?? []).toEqual([]);
+    const uploads = am.inputs.uploads as { file: string; content: string; permissions: string }[];
+    expect(uploads.filter((u) => u.content === REDACTED).map((u) => [u.file, u.permissions])).toEqual([
+      ["/etc/alertmanager/secrets/sink-webhook-url", "0440"],
+      ["/etc/alertmanager/secrets/mail-email-auth-password", "0440"],
+    ]);
+    const cfg = uploads.find((u) => u.file === "/etc/alertmanager/alertmanager.yml")!.content;
+    expect(cfg).toContain("url_file: /etc/alertmanager/secrets/sink-webhook-url");
+    expect(cfg).toContain("auth_password_file: /etc/alertmanager/secrets/mail-email-auth-password");
+    expect(JSON.stringify(toPlan(ev))).not.toMatch(/4242/);
   });
 });
 

@@ -54,7 +54,7 @@ describe.each(["test", "prod"] as const)("render --stack %s", (stack) => {
       expect(Object.keys(r.options).sort()).toEqual(["deleteBeforeReplace", "dependsOn", "parent", "protect", "retainOnDelete"]);
     }
     const volumes = plan.resources.filter((r: { type: string }) => r.type === "docker:index/volume:Volume");
-    expect(volumes).toHaveLength(4);
+    expect(volumes).toHaveLength(5);
     for (const v of volumes) expect(v.options).toEqual(expect.objectContaining({ retainOnDelete: true, protect: stack === "prod" }));
   });
 

@@ -69,7 +69,7 @@ describe("alert rule library", () => {
 
   it("names this stack's containers as components/service.ts names them, from the config", () => {
     for (const cfg of [test_, prod]) expect(stackContainerNames(cfg)).toEqual(SERVICES.map((s) => containerName(cfg, s)));
-    expect(watchedContainers(test_)).toEqual(["logging-test-grafana", "logging-test-loki", "logging-test-alloy", "logging-test-node-exporter"]);
+    expect(watchedContainers(test_)).toEqual(["logging-test-grafana", "logging-test-loki", "logging-test-alloy", "logging-test-node-exporter", "logging-test-alertmanager"]);
     const missing = alertRules(prod).find((a) => a.alert === "ContainerMissing")!.expr;
     expect([...missing.matchAll(/absent\(container_last_seen\{job="cadvisor",name="([^"]+)"\}\)/g)].map((m) => m[1])).toEqual(watchedContainers(prod));
     expect(prod.projectName).not.toBe(test_.projectName);

@@ -1,6 +1,7 @@
 // alerting (schema v2): receivers, routes and the names that tie them together.
 import { finding, formatPath, show, stackPatch } from "../findings";
-import { isRecord } from "../values";
+import { suggestPort } from "../examples";
+import { isRecord, isValidPort } from "../values";
 import { BLACKHOLE_RECEIVER } from "../schema";
 import { empty, Raw, RuleResult } from "./types";
 
@@ -10,9 +11,23 @@ const KINDS = ["webhook", "email", "slack"] as const;
  * Each receiver has exactly one integration (its delivery and its failure metric stay
  * unambiguous), names are unique, and every route, defaultReceiver and watchdogReceiver names a
  * receiver (or the built-in `blackhole`). alerting.lanExposed needs exposure.lanExposed too.
+ * The alert delivery proof (L9, on unless verify.alertDelivery or verify.enabled is false) reaches
+ * Alertmanager through its published port, so it needs ports.alertmanager.
  */
 export function ruleAlerting(raw: Raw): RuleResult {
   const out = empty();
+  const verify = isRecord(raw.verify) ? raw.verify : {};
+  if (isRecord(raw.ports) && raw.ports.alertmanager === undefined && verify.enabled !== false && verify.alertDelivery !== false) {
+    const used = new Set(Object.values(raw.ports).filter(isValidPort));
+    out.errors.push(
+      finding(
+        "E_CONFIG_MISSING_KEY",
+        ["ports", "alertmanager"],
+        "ports.alertmanager is not set, but the alert delivery proof (verify.alertDelivery, on by default) reaches Alertmanager through its published port (bound to 127.0.0.1 unless alerting.lanExposed)",
+        stackPatch(["ports", "alertmanager"], suggestPort("alertmanager", used), "or turn the proof off with verify.alertDelivery: false"),
+      ),
+    );
+  }
   const a = raw.alerting;
   if (!isRecord(a)) return out;
   const receivers = Array.isArray(a.receivers) ? a.receivers : [];
