@@ -5,7 +5,7 @@ import { BootstrapError } from "../../contracts/errors";
 import type { ServiceName, StackConfig } from "../../contracts/config/schema";
 import { SERVICES } from "../../contracts/config/schema";
 import { lintConfig } from "../../contracts/config/lint";
-import { decodeConfigValue } from "../../contracts/config/pulumi";
+import { decodeConfigValue } from "../../contracts/config/values";
 import { readStackFile } from "../../contracts/config/stackfile";
 import type { DesiredFile, DesiredState } from "./spec";
 

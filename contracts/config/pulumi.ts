@@ -6,9 +6,11 @@ import { BootstrapError } from "../errors";
 import { Finding, PROJECT_NAMESPACE, formatFinding } from "./findings";
 import { lintConfig, namespaceFindings } from "./lint";
 import { alertingSecretPaths, SECRET_CONFIG_KEYS, withSecretLeaves } from "./rules";
-import { StackConfig, STRUCTURED_KEYS } from "./schema";
+import { StackConfig } from "./schema";
 import { SECURE_PLACEHOLDER } from "./stackfile";
-import { getAt, isRecord } from "./values";
+import { decodeConfigValue, getAt, isRecord } from "./values";
+
+export { decodeConfigValue };
 
 export interface LoadedConfig {
   /** The validated config, defaults applied; grafanaAdminPassword is never in here. */
@@ -29,30 +31,6 @@ export interface AlertingSecret {
   value: pulumi.Output<string>;
 }
 
-
-/**
- * Turn the runtime's string values back into what the stack file held: structured keys are JSON,
- * schemaVersion an integer, offlineMode a boolean. A value that does not convert is passed on as the
- * string, so the lint reports it (e.g. offlineMode "yes" -> E_CONFIG_NOT_BOOLEAN).
- */
-export function decodeConfigValue(key: string, v: string): unknown {
-  if (STRUCTURED_KEYS.has(key)) {
-    try {
-      return JSON.parse(v);
-    } catch {
-      return v; // the schema reports "expected object, got string"
-    }
-  }
-  if (key === "schemaVersion") return /^-?[0-9]{1,9}$/.test(v.trim()) ? Number(v.trim()) : v;
-  if (key === "offlineMode") return v === "true" ? true : v === "false" ? false : v;
-  if (key === "projectName") return v;
-  // Keys outside schema v1 (e.g. a v0 config set through Pulumi): JSON if it parses, else the string.
-  try {
-    return JSON.parse(v);
-  } catch {
-    return v;
-  }
-}
 
 function isConfigSecret(fullKey: string): boolean {
   // @internal in the SDK's typings (runtime/config.d.ts omits it) but exported by runtime/config.js

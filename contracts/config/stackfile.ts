@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { Finding, PROJECT_NAMESPACE, finding, stackPatch } from "./findings";
-import { isRecord } from "./values";
+import { decodeConfigValue, isRecord } from "./values";
 import { detectVersion } from "../migrations";
 import { CURRENT_SCHEMA_VERSION } from "./schema";
 
@@ -165,7 +165,10 @@ export function readStackFile(file: string): StackFile {
     if (secret) result.secretKeys.push(full);
     if (full.startsWith(`${PROJECT_NAMESPACE}:`)) {
       const short = full.slice(PROJECT_NAMESPACE.length + 1);
-      Object.defineProperty(result.projectConfig, short, { value: plain, enumerable: true, writable: true, configurable: true });
+      // Pulumi hands the program every top-level value as a string, and its own `pulumi config set`
+      // writes scalars quoted (offlineMode: "false"): a quoted scalar means what the runtime makes of it.
+      const typed = typeof plain === "string" && !secret ? decodeConfigValue(short, plain) : plain;
+      Object.defineProperty(result.projectConfig, short, { value: typed, enumerable: true, writable: true, configurable: true });
       if (secret) result.projectSecretKeys.push(short);
     }
   }

@@ -3,7 +3,7 @@
 // the lint accepts cannot fail a policy for the same reason.
 import path from "node:path";
 import type { PathSeg } from "./findings";
-import { DNS_LABEL } from "./schema";
+import { DNS_LABEL, STRUCTURED_KEYS } from "./schema";
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -216,4 +216,28 @@ export function isUnitName(v: unknown): boolean {
 /** A Loki/Prometheus label name (names starting with __ are reserved for internal use). */
 export function isLabelName(v: unknown): boolean {
   return typeof v === "string" && /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(v) && !v.startsWith("__");
+}
+
+/**
+ * Turn the runtime's string values back into what the stack file held: structured keys are JSON,
+ * schemaVersion an integer, offlineMode a boolean. A value that does not convert is passed on as the
+ * string, so the lint reports it (e.g. offlineMode "yes" -> E_CONFIG_NOT_BOOLEAN).
+ */
+export function decodeConfigValue(key: string, v: string): unknown {
+  if (STRUCTURED_KEYS.has(key)) {
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v; // the schema reports "expected object, got string"
+    }
+  }
+  if (key === "schemaVersion") return /^-?[0-9]{1,9}$/.test(v.trim()) ? Number(v.trim()) : v;
+  if (key === "offlineMode") return v === "true" ? true : v === "false" ? false : v;
+  if (key === "projectName") return v;
+  // Keys outside schema v1 (e.g. a v0 config set through Pulumi): JSON if it parses, else the string.
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
 }

@@ -54,12 +54,14 @@ log "pulumi up of stack $TESTENV_STACK ($(pulumi version))"
 bootstrap --mode apply >"$TESTENV_TMP/apply.log" 2>&1 || { tail -n 60 "$TESTENV_TMP/apply.log" >&2; die "bootstrap --mode apply failed (see $TESTENV_TMP/apply.log and the bundle under $LOGGING_BOOTSTRAP_OUT_DIR/runs)"; }
 tail -n 12 "$TESTENV_TMP/apply.log" >&2
 
-log "render: $TESTENV_CONFIG -> $TESTENV_TMP/render"
-timeout 180 npm run -s render -- --stack "$TESTENV_STACK" --config-file "$TESTENV_CONFIG" --out "$TESTENV_TMP/render" >"$TESTENV_TMP/render.log" 2>&1 \
+# The generated stack file, not the tracked one: it holds what this environment adds at run time
+# (the alert sink receiver), so what render and verify expect is what up deployed.
+log "render: $TESTENV_STACK_FILE -> $TESTENV_TMP/render"
+timeout 180 npm run -s render -- --stack "$TESTENV_STACK" --config-file "$TESTENV_STACK_FILE" --out "$TESTENV_TMP/render" >"$TESTENV_TMP/render.log" 2>&1 \
   || { cat "$TESTENV_TMP/render.log" >&2; die "render failed"; }
 pulumi stack output --stack "$TESTENV_STACK" --json --non-interactive >"$TESTENV_TMP/outputs.json"
 timeout 120 "$TESTENV_ROOT/node_modules/.bin/tsx" "$TESTENV_ROOT/test/env/describe.ts" \
-  --outputs "$TESTENV_TMP/outputs.json" --config-file "$TESTENV_CONFIG" --stack-file "$TESTENV_STACK_FILE" \
+  --outputs "$TESTENV_TMP/outputs.json" --config-file "$TESTENV_STACK_FILE" --stack-file "$TESTENV_STACK_FILE" \
   --render "$TESTENV_TMP/render" --tmp "$TESTENV_TMP" --socket "$TESTENV_SOCKET" || die "describing the environment failed"
 
 log "testenv up in $(( $(date +%s) - START ))s: $TESTENV_TMP/testenv.json"

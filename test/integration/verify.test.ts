@@ -3,13 +3,15 @@
 // shape, exit codes, and no secret in the output.
 import * as fs from "fs";
 import * as path from "path";
+import Docker from "dockerode";
 import { parseEnvFile } from "../../scripts/verify";
 import { runTsx } from "../util/provider-host";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const ENV_FILE = path.join(ROOT, "test", ".tmp", "testenv.json");
 
-const env = JSON.parse(fs.readFileSync(ENV_FILE, "utf8")) as { stack: string; configFile: string; secretsFile: string; probeImage: string };
+const envAll = JSON.parse(fs.readFileSync(ENV_FILE, "utf8")) as { stack: string; configFile: string; secretsFile: string; probeImage: string; services: Record<string, { container: string }> };
+const env = envAll;
 const password = parseEnvFile(fs.readFileSync(env.secretsFile, "utf8")).GRAFANA_ADMIN_PASSWORD;
 const base = ["scripts/verify.ts", "--stack", env.stack, "--config-file", env.configFile];
 // Each test starts a CLI (tsx, the program under mocks, the proofs): seconds when idle, far more on
@@ -53,9 +55,35 @@ describe("npm run verify on the test environment", () => {
     expect(r.stdout).not.toContain("stale-and-wrong");
   });
 
+  test("Alertmanager stopped: L9 is red with E_PROOF_ALERT_MANAGER_DOWN and its fix; started again: green", async () => {
+    const am = new Docker({ socketPath: process.env.DOCKER_SOCKET ?? "/var/run/docker.sock" }).getContainer(envAll.services.alertmanager.container);
+    await am.stop({ t: 5 });
+    try {
+      const red = await runTsx([...base, "--levels", "L9", "--alert-timeout", "10", "--json"]);
+      expect(red.code).toBe(1);
+      const l9 = JSON.parse(red.stdout).levels[0];
+      expect(l9).toMatchObject({ level: "L9", status: "red", code: "E_PROOF_ALERT_MANAGER_DOWN" });
+      const human = await runTsx([...base, "--levels", "L9", "--alert-timeout", "10"]);
+      expect(human.stdout).toMatch(/^\s+fix: .+/m);
+    } finally {
+      await am.start().catch(() => undefined);
+    }
+    // Back: ready again, the Watchdog re-sent by Prometheus, and the sink's recent notification counts.
+    const deadline = Date.now() + 120_000;
+    let last = "";
+    for (;;) {
+      const g = await runTsx([...base, "--levels", "L9", "--json"]);
+      last = g.stdout;
+      if (g.code === 0) break;
+      if (Date.now() > deadline) throw new Error(`L9 not green again after Alertmanager restarted: ${last.slice(0, 2000)}`);
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    expect(JSON.parse(last).levels[0]).toMatchObject({ level: "L9", status: "green" });
+  });
+
   test("bad arguments: exit 3 with E_ENV_USAGE", async () => {
-    const r = await runTsx(["scripts/verify.ts", "--levels", "L9", "--stack", "x"]);
+    const r = await runTsx(["scripts/verify.ts", "--levels", "L10", "--stack", "x"]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/^E_ENV_USAGE \(env\): unknown level\(s\) L9/m);
+    expect(r.stderr).toMatch(/^E_ENV_USAGE \(env\): unknown level\(s\) L10/m);
   });
 });
