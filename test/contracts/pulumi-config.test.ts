@@ -107,7 +107,7 @@ describe("loadStackConfig", () => {
   it("throws ONE error listing every finding with its patch", () => {
     useStackFile(path.join(ROOT, "Pulumi.test.yaml"), {
       "logging-bootstrap:projectName": "Bad_Name",
-      "logging-bootstrap:ports": JSON.stringify({ grafana: 80, loki: 9102, prometheus: 9102 }),
+      "logging-bootstrap:ports": JSON.stringify({ grafana: 80, loki: 9102, prometheus: 9102, alertmanager: 9107 }),
       "logging-bootstrap:retention": JSON.stringify({ logs: "30 days", metrics: "15d" }),
     });
     const err = loadError();
