@@ -3,18 +3,16 @@
 import fs from "node:fs";
 import path from "node:path";
 import { BootstrapError, ErrorRecord, errorRecord, toErrorRecord } from "../contracts/errors";
-import { SERVICES } from "../contracts/config/schema";
 import { formatError, parseCli, projectRoot, requireStack, runCli } from "./lib/cli";
 import { acquireRunLock, RunLock } from "./lib/lock";
 import { activeChildren, parseJsonOutput, runProcess } from "./lib/proc";
-import { print, printErr, printJson, redactor } from "./lib/redact";
+import { print, printErr, redactor } from "./lib/redact";
 import {
   classifyPulumiFailure,
   guardPulumiCall,
   LOCKED_MODES,
   MODES,
   policyPackConfigFile,
-  PULUMI_ENV_OVERRIDES,
   pulumiRunner,
   readStackSecrets,
   RunMode,
@@ -22,85 +20,20 @@ import {
 } from "./lib/pulumi-cli";
 import { guardNpmCall, guardStep, PlannedStep, planFor } from "./lib/bootstrap/plan";
 import { restoreStep, snapshotStep } from "./lib/upgrade/steps";
-import { summaryLines } from "./lib/bootstrap/summary";
-import { dockerClient, offlineImageFindings, pingDocker, readStackInfo, StackInfo } from "./lib/docker-images";
-import { Bundle, BUNDLE_FILES, finalizeRun, outDirFrom, sha256File } from "./lib/bundle";
-import { StageRecord, servicesOf, ServicePlan } from "./lib/events";
+import { HELP } from "./lib/bootstrap/help";
+import type { Ctx } from "./lib/bootstrap/context";
+import { writeBundle } from "./lib/bootstrap/report";
+import { dockerClient, offlineImageFindings, pingDocker, readStackInfo } from "./lib/docker-images";
+import { Bundle, outDirFrom } from "./lib/bundle";
+import { StageRecord } from "./lib/events";
 import { lintRecords, policyRecords, verifyRecords } from "./lib/steps";
-import { collectEvidence } from "./lib/evidence-collect";
 import { checkSecretsFileMode, SECRETS_FILE } from "./lib/secrets-file";
 
-const HELP = `Usage: npm run -s bootstrap -- --mode <diagnose|apply|repair|drift|rollback> --stack <name>
-                              [--target <urn>...] [--run <id>] [--config-file <file>] [--verify-idempotency] [--json]
-
-Modes (every pulumi call: --non-interactive, stdin closed, no TTY, PULUMI_SKIP_UPDATE_CHECK=true;
---policy-pack policy is compiled first with npm run policy:build and gets
---policy-pack-config policy/config/<stack>.json when that file exists):
-  diagnose  read-only: config:lint, policy:check, pulumi preview --policy-pack policy; with offlineMode
-            also E_DEPS_IMAGE_MISSING_OFFLINE for each absent image. A mutating call is E_ENV_MODE_VIOLATION.
-  apply     pulumi stack export to out/checkpoints/<stack>/<run>.json (mode 0600, secrets stay encrypted;
-            restore with pulumi stack import --file <it> then pulumi up); when a pinned image changes, the
-            previous pins go to the bundle's upgrade.json and the data volume of each stateful service
-            whose image changes (Grafana, Loki, Prometheus, Alertmanager) is snapshotted first (service
-            stopped, archived to backups/<volume>.tar.gz with its sha256, owner-only, started again;
-            the stack's backups.keep newest upgrades keep theirs, older ones are deleted and named);
-            then pulumi up --yes --policy-pack policy, then verify; with --verify-idempotency then
-            pulumi up --expect-no-changes (a change is E_PROOF_IDEMPOTENCY).
-  repair    checkpoint as apply, then pulumi up --yes --policy-pack policy --target-dependents on
-            the named resources only (--target <urn>; a container is rebuilt from the rendered files with
-            --target-replace, its data volume kept), then verify. Refused without --target.
-  drift     pulumi refresh --preview-only --expect-no-changes (read-only: state is not written);
-            changes found ("no changes were expected but changes ...") are drift, E_PROOF_DRIFT;
-            any other failure of the refresh is E_RUNTIME_DEPLOY_FAILED.
-  rollback  undo an upgrade (--run <id>: that apply run; default: the newest not yet rolled back):
-            every snapshot's sha256 is checked first (a mismatch refuses: E_DEPS_SNAPSHOT_MISMATCH);
-            the previous pins are written back into the stack file, each snapshotted service is
-            stopped and its volume restored; then checkpoint, pulumi up, verify. Record: rollback.json.
-apply, repair, drift and rollback hold out/.bootstrap.lock; a second run fails with
-"Another bootstrap run is active (PID N)" (E_ENV_LOCK_HELD); a dead PID's lock is recovered with a warning.
-Every run writes out/runs/<run_id>/ (meta, desired_state, provenance, preflight/verify reports, events.jsonl,
-autoheal.suggestions.json, summary.json/.md) and one line in out/runs.jsonl. LOGGING_BOOTSTRAP_OUT_DIR moves out/.
-
-Options:
-  --run <id>            rollback only: the apply run (out/runs/<id>) whose upgrade to undo
-  --config-file <file>  the stack's config file when it is not Pulumi.<stack>.yaml (passed to every
-                        pulumi call as --config-file, and to config:lint, policy:check and verify)
-  --json                print summary.json on stdout instead of the text summary
-
-Exit codes: 0 green; 1 a step went red (lint, policy, preview, up, verify, drift, idempotency, offline images);
-2 refused or environment (usage, E_ENV_MODE_VIOLATION, E_ENV_LOCK_HELD, E_ENV_TOOL_MISSING,
-E_ENV_DOCKER_UNREACHABLE, E_ENV_ROLLBACK_UNAVAILABLE, E_DEPS_SNAPSHOT_MISMATCH); 129 SIGHUP, 130 SIGINT, 143 SIGTERM (the lock is released, the bundle written).`;
 
 // SIGHUP too: a closed terminal or SSH session must not leave the lock behind (SIGKILL cannot be
 // caught: that lock is recovered by the next run, its PID being dead).
 const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
-interface Ctx {
-  mode: RunMode;
-  stack: string;
-  root: string;
-  /** The stack's config file (Pulumi.<stack>.yaml unless --config-file). */
-  configFile: string;
-  /** --config-file as given (passed on to pulumi); undefined for Pulumi.<stack>.yaml. */
-  configFileArg?: string;
-  stages: StageRecord[];
-  logs: Record<string, string>;
-  reports: Record<string, unknown>;
-  interrupted?: NodeJS.Signals;
-  stackInfo?: StackInfo;
-  exitCode: number;
-  tools: Record<string, string | null>;
-  /** Run-level warnings (e.g. a recovered stale lock): BootstrapPlanned.warnings and the preflight report. */
-  warnings: string[];
-  /** Grafana's admin password from the stack (secret output or secret config), for verify's env only. */
-  grafanaPassword?: string;
-  /** The stack's outputs as last read (what is deployed): the snapshot step compares images with them. */
-  outputs?: Record<string, unknown>;
-  bundle: Bundle;
-  outDir: string;
-  /** --run (rollback). */
-  upgradeRun?: string;
-}
 
 /** Learn a stack's secrets for redaction; keep Grafana's admin password for the verify child's env. */
 function absorbSecrets(ctx: Ctx, s: { outputs?: Record<string, unknown>; outputSecrets: Record<string, unknown>; configSecrets: Record<string, string> } | undefined): void {
@@ -356,105 +289,6 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     lock?.release();
     process.off("exit", releaseOnExit);
-  }
-}
-
-async function writeBundle(
-  ctx: Ctx,
-  outDir: string,
-  startedAt: Date,
-  configFile: string,
-  refusals: ErrorRecord[],
-  targets: string[],
-  argv: string[],
-  json: boolean,
-  runner: ReturnType<typeof pulumiRunner>,
-): Promise<number> {
-  const bundle = ctx.bundle;
-  // Evidence: desired state and provenance. Read-only and best effort: it never turns a run red.
-  const canCallTools = !refusals.length && ctx.tools.pulumi !== null && !ctx.interrupted;
-  const t0 = Date.now();
-  const ev = await collectEvidence({
-    stack: ctx.stack,
-    root: ctx.root,
-    configFile,
-    stackInfo: ctx.stackInfo,
-    runner: canCallTools ? runner : undefined,
-    docker: ctx.tools.docker !== null,
-    // LOGGING_BOOTSTRAP_EVALUATE=0 skips evaluating the program in-process when outputs carry no SHAs.
-    evaluate: canCallTools && process.env.LOGGING_BOOTSTRAP_EVALUATE !== "0",
-  });
-  ctx.stages.push({ step: "evidence", status: "success", durationMs: Date.now() - t0, errors: [], detail: ev.sources.join(", ") });
-  bundle.writeJson(BUNDLE_FILES.desired, { mode: ctx.mode, ...ev.desired });
-  bundle.writeJson(BUNDLE_FILES.provenance, { mode: ctx.mode, ...ev.provenance });
-  if (ev.outputs) bundle.writeJson("outputs.json", ev.outputs);
-  bundle.writeJson(BUNDLE_FILES.preflight, {
-    mode: ctx.mode,
-    stack: ctx.stack,
-    refused: refusals.length > 0,
-    refusals,
-    warnings: ctx.warnings,
-    checks: (ctx.reports.preflight as { checks?: unknown[] } | undefined)?.checks ?? [],
-    lint: ctx.reports.lint ?? null,
-    policy: ctx.reports.policy ?? null,
-  });
-  if (ctx.reports.lint) bundle.writeJson("lint.report.json", { mode: ctx.mode, report: ctx.reports.lint });
-  if (ctx.reports.policy) bundle.writeJson("policy.report.json", { mode: ctx.mode, report: ctx.reports.policy });
-  bundle.writeJson(
-    BUNDLE_FILES.verify,
-    ctx.reports.verify !== undefined
-      ? { mode: ctx.mode, report: ctx.reports.verify }
-      : { mode: ctx.mode, status: "skipped", reason: ctx.mode === "apply" || ctx.mode === "repair" ? "an earlier step failed or the run was refused" : `verify does not run in ${ctx.mode} mode` },
-  );
-  for (const [name, text] of Object.entries(ctx.logs)) bundle.writeText(path.join("logs", name), text);
-  const services: ServicePlan[] = SERVICES.map((s) => {
-    const plan: ServicePlan = { service: s, image: ctx.stackInfo?.images[s], artifactHash: ev.artifactHashes[s] };
-    if (ctx.mode === "repair") plan.targeted = targets.some((t) => servicesOf({ message: t, details: {} }).includes(s));
-    return plan;
-  });
-  const finishedAt = new Date();
-  const record = await finalizeRun(
-    bundle,
-    {
-      mode: ctx.mode,
-      stack: ctx.stack,
-      startedAt,
-      finishedAt,
-      exitCode: ctx.exitCode,
-      configFile: fs.existsSync(configFile) ? configFile : null,
-      configSha256: sha256File(configFile),
-      tools: { ...ctx.tools, "logging-bootstrap": readVersion(ctx.root) },
-      stages: ctx.stages,
-      errors: refusals,
-      events: { envKeys: Object.keys(PULUMI_ENV_OVERRIDES), warnings: ctx.warnings, services, projectName: ctx.stackInfo?.projectName },
-      argv,
-      options: { targets },
-    },
-    (m) => printErr(`warning: ${m}`),
-  );
-  const summary = bundle.readJson<Record<string, unknown>>(BUNDLE_FILES.summary);
-  if (json) printJson(summary);
-  else {
-    const lines = summaryLines({
-      status: record.status,
-      mode: ctx.mode,
-      stack: ctx.stack,
-      exitCode: ctx.exitCode,
-      durationMs: record.duration_ms,
-      stages: ctx.stages,
-      nextActions: (summary?.next_actions ?? []) as Array<{ bucket: string; action: string }>,
-      bundlePath: path.join(outDir, record.bundle),
-    });
-    for (const l of lines) print(l);
-  }
-  return ctx.exitCode;
-}
-
-function readVersion(root: string): string | null {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { version?: string }).version ?? null;
-  } catch {
-    return null;
   }
 }
 
