@@ -1,6 +1,6 @@
 // npm run bench:verify [-- --runs N] [--json] [--testenv F]
 // Wall time of the full proof suite on the warm test stack: levels in parallel vs in sequence, and
-// a naive baseline written the way seed 000's scripts would (sequential; every wait a fixed
+// a naive baseline written the way a first shell script would (sequential; every wait a fixed
 // `sleep 5`: before each retry, between consecutive successes, between ingestion polls). Prints the
 // ratios.
 // A command, not a timed test: it asserts nothing and exits 0 unless it could not run.

@@ -1,4 +1,4 @@
-// config:lint — check a stack file (Pulumi.<stack>.yaml as Pulumi writes it, or a seed-000 JSON
+// config:lint — check a stack file (Pulumi.<stack>.yaml as Pulumi writes it, or an original JSON
 // config) against the config contract: schema version, semantic rules, zod schema. Every finding
 // is printed with its code, bucket and an example patch; all of them, not just the first.
 import { parseArgs } from "node:util";
@@ -11,7 +11,7 @@ const HELP = `Usage: npm run -s config:lint -- <stack file> [--json]
        npm run -s config:lint -- --stack <name> [--json]
 
 Checks a Pulumi.<stack>.yaml (keys namespaced logging-bootstrap:, secure: values, structured
-values) or a seed-000 JSON config (reported as E_CONFIG_NEEDS_MIGRATION) against schema v1 and
+values) or an original JSON config (v0) (reported as E_CONFIG_NEEDS_MIGRATION) against schema v1 and
 the semantic rules. Prints every finding with its code, bucket and an example YAML patch.
 
 Options:

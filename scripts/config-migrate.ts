@@ -1,5 +1,5 @@
 // config:migrate — print a config upgraded to the current schema as Pulumi.<stack>.yaml text (P2).
-// Input: a seed-000 JSON config (v0) or a stack file of any supported version. Output on stdout is
+// Input: an original JSON config (v0, snake_case keys) or a stack file of any supported version. Output on stdout is
 // the stack file to save; notes (what moved, what was dropped and why) are YAML comments at its top,
 // and a lint summary of the result goes to stderr. `secure:` values are carried over untouched.
 // A file already at the current version is printed unchanged (so migrating twice equals once).
@@ -18,7 +18,7 @@ const HELP = `Usage: npm run -s config:migrate -- <file> [> Pulumi.<stack>.yaml]
 
 Upgrades a config to schema v${CURRENT_SCHEMA_VERSION}, one version at a time, and prints the
 resulting Pulumi.<stack>.yaml on stdout (notes as comments at the top; a lint summary on stderr).
-<file> is a seed-000 JSON config (v0) or a Pulumi.<stack>.yaml. A file already at v${CURRENT_SCHEMA_VERSION}
+<file> is an original JSON config (v0, snake_case keys) or a Pulumi.<stack>.yaml. A file already at v${CURRENT_SCHEMA_VERSION}
 is printed unchanged. secure: values are kept as they are.
 
 Options:

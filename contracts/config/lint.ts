@@ -111,7 +111,7 @@ export function lintConfig(input: unknown, opts: LintOptions = {}): LintResult {
         finding(
           "E_CONFIG_NEEDS_MIGRATION",
           "schemaVersion" in raw ? ["schemaVersion"] : "",
-          `this is a schema v${detected.version} config${detected.version === 0 ? " (seed 000 JSON shape)" : ""}; the current schema is v${CURRENT_SCHEMA_VERSION}. Run \`npm run -s config:migrate -- <file> > Pulumi.<stack>.yaml\`, review the result and lint it again`,
+          `this is a schema v${detected.version} config${detected.version === 0 ? " (the original JSON shape: snake_case keys)" : ""}; the current schema is v${CURRENT_SCHEMA_VERSION}. Run \`npm run -s config:migrate -- <file> > Pulumi.<stack>.yaml\`, review the result and lint it again`,
           stackPatch(["schemaVersion"], CURRENT_SCHEMA_VERSION, "the start of what `npm run -s config:migrate -- <file>` prints; use its whole output"),
         ),
       );

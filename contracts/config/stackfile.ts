@@ -1,4 +1,4 @@
-// Reading a Pulumi.<stack>.yaml (or a seed-000 JSON config) without the Pulumi CLI, for config:lint
+// Reading a Pulumi.<stack>.yaml (or an original JSON config, v0) without the Pulumi CLI, for config:lint
 // and the scripts that run the program under mocks (render, policy:check, verify):
 //   const f = readStackFile(stackFilePath("test"));
 //   pulumi.runtime.setAllConfig(f.pulumiConfig, f.secretKeys);
@@ -142,7 +142,7 @@ export function readStackFile(file: string): StackFile {
     result.kind = "stack";
     entries = Object.entries(raw.config);
   } else if (!("config" in raw) && detectVersion(raw).kind === "version" && !("schemaVersion" in raw)) {
-    // Seed 000's JSON (v0): its top level is the namespace object; lint reports it as needing migration
+    // The original JSON config (v0): its top level is the namespace object; lint reports it as needing migration
     // and loadStackConfig migrates it.
     result.kind = "v0-json";
     entries = Object.entries(raw).map(([k, v]) => [`${PROJECT_NAMESPACE}:${k}`, v]);

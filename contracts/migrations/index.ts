@@ -21,7 +21,7 @@ export const MIGRATIONS: readonly MigrationStep[] = [
   {
     from: 0,
     to: 1,
-    description: "seed 000's JSON config (snake_case: schema_version, compose_project_name, path_map, image_pins, toggles) -> schema v1",
+    description: "the original JSON config (snake_case: schema_version, compose_project_name, path_map, image_pins, toggles) -> schema v1",
     up: v0ToV1,
   },
   {
@@ -32,7 +32,7 @@ export const MIGRATIONS: readonly MigrationStep[] = [
   },
 ];
 
-/** Keys only the v0 (seed 000) shape has; any one of them marks a config as v0. */
+/** Keys only the v0 (original JSON) shape has; any one of them marks a config as v0. */
 export const V0_MARKER_KEYS = ["bootstrap_version", "schema_version", "compose_project_name", "path_map", "image_pins", "toggles", "offline_mode", "execution_mode"] as const;
 
 export type DetectedVersion = { kind: "version"; version: number } | { kind: "missing" } | { kind: "invalid"; value: unknown };
@@ -66,7 +66,7 @@ export function versionFinding(detected: DetectedVersion): Finding | undefined {
     return finding(
       "E_CONFIG_SCHEMA_VERSION",
       ["schemaVersion"],
-      `schemaVersion is missing, so the config's shape is unknown; if the file already has the v${CURRENT_SCHEMA_VERSION} keys add schemaVersion: ${CURRENT_SCHEMA_VERSION}, if it is an older (seed 000 JSON) config run \`npm run -s config:migrate -- <file>\``,
+      `schemaVersion is missing, so the config's shape is unknown; if the file already has the v${CURRENT_SCHEMA_VERSION} keys add schemaVersion: ${CURRENT_SCHEMA_VERSION}, if it is an older (original JSON, v0) config run \`npm run -s config:migrate -- <file>\``,
       patch,
     );
   }

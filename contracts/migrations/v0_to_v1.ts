@@ -1,4 +1,4 @@
-// v0 -> v1: seed 000's JSON config ("Test config values") becomes the schema v1 namespace object.
+// v0 -> v1: the original JSON config (snake_case keys) becomes the schema v1 namespace object.
 // Pure: the input is not modified. Every value the seed carries either maps to a v1 key or is
 // listed in `notes` as dropped, with the reason, so nothing disappears silently.
 import { isDnsLabel, isRecord, isValidPort, toDnsLabel } from "../config/values";
@@ -107,7 +107,7 @@ export function v0ToV1(input: Raw): { config: Raw; notes: string[] } {
   }
   if (!("retention" in out)) {
     out.retention = { logs: "30d", metrics: "15d" };
-    notes.push("retention: v0 has none; seed 000's baseline is 30 days of logs and 15 days of metrics");
+    notes.push("retention: v0 has none; the baseline is 30 days of logs and 15 days of metrics");
   }
   if (!("alloy" in out)) {
     // v1 requires both allowlists (P15); the narrowest useful ones are this stack's own API

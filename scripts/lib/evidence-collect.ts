@@ -1,6 +1,6 @@
 // Evidence of one run (P1, P10, P12): the desired state (rendered SHA-256s) and provenance (image ->
 // digest). Sources, best first: the stack outputs the program exports; otherwise the program evaluated
-// in-process under mocks (engineer B's evaluateProgram: the exact bytes each container receives);
+// in-process under mocks (evaluateProgram: the exact bytes each container receives);
 // provenance is also read from the Docker engine. Read-only and best effort: what could not be read
 // is recorded as such, never invented.
 import crypto from "node:crypto";

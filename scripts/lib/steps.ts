@@ -1,4 +1,4 @@
-// Turning the other engineers' CLI reports (config:lint, policy:check, verify) into ErrorRecords, and
+// Turning the CLI reports (config:lint, policy:check, verify) into ErrorRecords, and
 // collecting evidence (desired state, provenance) from stack outputs and the engine. Pure where possible.
 import { ErrorCode, ErrorRecord, errorRecord } from "../../contracts/errors";
 
