@@ -174,7 +174,8 @@ ensure_stack() {
 }
 
 # The alert sink (test/env/doubles/alert-sink): the receiver Alertmanager posts to. Not part of the
-# stack: it runs on Docker's default bridge, published on 127.0.0.1 (verify reads what it got) and
+# stack (so not labelled as the stack's: destroy must not be expected to remove it; down removes it
+# by name): it runs on Docker's default bridge, published on 127.0.0.1 (verify reads what it got) and
 # on that bridge's gateway address, which the stack's containers reach through their own gateway.
 TESTENV_SINK_PORT=19108
 TESTENV_SINK_NAME="$TESTENV_PROJECT-alert-sink"
@@ -192,7 +193,7 @@ ensure_alert_sink() {
   if [ "$have" != "$want true" ]; then
     docker rm -f "$TESTENV_SINK_NAME" >/dev/null 2>&1 || true
     docker run -d --name "$TESTENV_SINK_NAME" --restart unless-stopped \
-      --label "logging-bootstrap.project=$TESTENV_PROJECT" --label logging-testenv.kind=sink \
+      --label logging-testenv.kind=sink \
       -p "127.0.0.1:$TESTENV_SINK_PORT:8080" -p "$gw:$TESTENV_SINK_PORT:8080" \
       "$TESTENV_SINK_IMAGE" >/dev/null || die "starting $TESTENV_SINK_NAME failed"
   fi
