@@ -1,7 +1,8 @@
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+import * as docker from "@pulumi/docker";
+import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { checkAlloyConfig } from "../lib/alloy";
 import { msg, note } from "../lib/report";
-import { displayName, findUpload, serviceOf, TYPES } from "../lib/resources";
+import { displayName, findUpload, serviceOf } from "../lib/resources";
 
 export const ALLOY_CONFIG = "/etc/alloy/config.alloy";
 
@@ -19,13 +20,12 @@ export const alloyAllowlists: ResourceValidationPolicy = {
   description: "The Alloy config reads Docker logs only through a container-name allowlist and the journal only through a systemd-unit allowlist, and has a redaction stage (advisory).",
   enforcementLevel: "mandatory",
   configSchema: { properties: { requireRedaction: { type: "boolean", default: true } } },
-  validateResource: (args, report) => {
-    if (args.type !== TYPES.container) return args.notApplicable(`applies to ${TYPES.container} only`);
-    const service = serviceOf(args.props);
-    const upload = findUpload(args.props, ALLOY_CONFIG);
+  validateResource: validateResourceOfType(docker.Container, (c, args, report) => {
+    const service = serviceOf(c);
+    const upload = findUpload(c, ALLOY_CONFIG);
     if (service !== "alloy" && !(service === undefined && upload)) return args.notApplicable("applies to the Alloy container only");
     const cfg = { ...ALLOY_DEFAULTS, ...args.getConfig<Partial<AlloyAllowlistsConfig>>() };
-    const who = displayName(args.props, args.name);
+    const who = displayName(c, args.name);
     if (!upload || typeof upload.content !== "string") {
       report(msg(`Alloy container ${who} has no readable ${ALLOY_CONFIG} upload, so its allowlists cannot be shown.`, `deliver the rendered Alloy config as Container.uploads file ${ALLOY_CONFIG}`));
       return;
@@ -40,5 +40,5 @@ export const alloyAllowlists: ResourceValidationPolicy = {
     if (!v.redaction.ok && cfg.requireRedaction) {
       note(report, msg(`Alloy config of ${who}: ${v.redaction.reason}.`, "add alloy.redactions (name, pattern) in Pulumi.<stack>.yaml so a loki.process stage.replace masks them"));
     }
-  },
+  }),
 };

@@ -1,6 +1,7 @@
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+import * as docker from "@pulumi/docker";
+import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { msg } from "../lib/report";
-import { asArray, displayName, hostMountsOf, isObject, labelsOf, serviceOf, str, TYPES, unwrap } from "../lib/resources";
+import { asArray, displayName, hostMountsOf, isObject, labelsOf, serviceOf, str, unwrap } from "../lib/resources";
 
 export interface HardenedConfig {
   /** Services (the logging-bootstrap.service label) allowed to run privileged. */
@@ -129,9 +130,8 @@ export const containersHardened: ResourceValidationPolicy = {
       socketServices: { type: "array", items: { type: "string" }, default: HARDENED_DEFAULTS.socketServices },
     },
   },
-  validateResource: (args, report) => {
-    if (args.type !== TYPES.container) return args.notApplicable(`applies to ${TYPES.container} only`);
+  validateResource: validateResourceOfType(docker.Container, (c, args, report) => {
     const cfg = { ...HARDENED_DEFAULTS, ...args.getConfig<Partial<HardenedConfig>>() };
-    for (const m of hardeningProblems(args.props, args.name, cfg)) report(m);
-  },
+    for (const m of hardeningProblems(c, args.name, cfg)) report(m);
+  }),
 };

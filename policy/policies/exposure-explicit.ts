@@ -1,7 +1,8 @@
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+import * as docker from "@pulumi/docker";
+import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { isLoopbackIPv4 } from "../../contracts/config/values";
 import { msg } from "../lib/report";
-import { displayName, portsOf, serviceOf, TYPES } from "../lib/resources";
+import { displayName, portsOf, serviceOf } from "../lib/resources";
 
 export interface ExposureConfig {
   /** Mirror of the stack config's exposure.lanExposed. */
@@ -33,13 +34,12 @@ export const exposureExplicit: ResourceValidationPolicy = {
     "A container port is published on every interface (0.0.0.0) or another non-loopback address only when the stack config says exposure.lanExposed: true; Alertmanager's, whose API can silence every alert, also needs alerting.lanExposed: true.",
   enforcementLevel: "mandatory",
   configSchema: { properties: { lanExposed: { type: "boolean", default: false }, alertmanagerLanExposed: { type: "boolean", default: false } } },
-  validateResource: (args, report) => {
-    if (args.type !== TYPES.container) return args.notApplicable(`applies to ${TYPES.container} only`);
+  validateResource: validateResourceOfType(docker.Container, (c, args, report) => {
     const cfg = { ...EXPOSURE_DEFAULTS, ...args.getConfig<Partial<ExposureConfig>>() };
-    const who = displayName(args.props, args.name);
+    const who = displayName(c, args.name);
     if (cfg.lanExposed === true) {
-      if (serviceOf(args.props) !== "alertmanager" || cfg.alertmanagerLanExposed === true) return;
-      for (const p of portsOf(args.props)) {
+      if (serviceOf(c) !== "alertmanager" || cfg.alertmanagerLanExposed === true) return;
+      for (const p of portsOf(c)) {
         if (!isExposed(p.ip)) continue;
         report(
           msg(
@@ -50,7 +50,7 @@ export const exposureExplicit: ResourceValidationPolicy = {
       }
       return;
     }
-    for (const p of portsOf(args.props)) {
+    for (const p of portsOf(c)) {
       if (!isExposed(p.ip)) continue;
       const where = p.ip === undefined ? "every interface (no ip set)" : isWildcard(p.ip) ? p.ip : `the non-loopback address ${p.ip}`;
       report(
@@ -60,5 +60,5 @@ export const exposureExplicit: ResourceValidationPolicy = {
         ),
       );
     }
-  },
+  }),
 };

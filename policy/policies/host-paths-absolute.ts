@@ -1,7 +1,8 @@
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+import * as docker from "@pulumi/docker";
+import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { hostPathProblem as pathProblem, normalizeHostPath } from "../../contracts/config/values";
 import { msg } from "../lib/report";
-import { displayName, hostMountsOf, TYPES } from "../lib/resources";
+import { displayName, hostMountsOf } from "../lib/resources";
 
 /** Problems with one host path (the config lint's predicate): relative, or not in normal form. */
 export function hostPathProblem(p: string): string | undefined {
@@ -17,12 +18,11 @@ export const hostPathsAbsolute: ResourceValidationPolicy = {
   name: "host-paths-absolute",
   description: "Every host path bind-mounted into a container (volumes[].hostPath and bind mounts[].source) is an absolute path in normal form.",
   enforcementLevel: "mandatory",
-  validateResource: (args, report) => {
-    if (args.type !== TYPES.container) return args.notApplicable(`applies to ${TYPES.container} only`);
-    const who = displayName(args.props, args.name);
-    for (const m of hostMountsOf(args.props)) {
+  validateResource: validateResourceOfType(docker.Container, (c, args, report) => {
+    const who = displayName(c, args.name);
+    for (const m of hostMountsOf(c)) {
       const problem = hostPathProblem(m.hostPath);
       if (problem) report(msg(`${who} ${m.where} ${JSON.stringify(m.hostPath)} ${problem}.`, "set an absolute path in paths.<name> of Pulumi.<stack>.yaml (e.g. /srv/<projectName>/logs)"));
     }
-  },
+  }),
 };

@@ -1,4 +1,5 @@
-import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import * as docker from "@pulumi/docker";
+import { type PolicyResource, type ResourceValidationPolicy, type StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { MAX_PORT, MIN_PORT } from "../../contracts/config/values";
 import { msg } from "../lib/report";
 import { displayName, portsOf, TYPES } from "../lib/resources";
@@ -68,11 +69,10 @@ export const hostPortsValid: ResourceValidationPolicy & StackValidationPolicy = 
   description: "Every published container port names an explicit host port between 1024 and 65535 and an explicit bind IP, and no host port is published twice in the stack.",
   enforcementLevel: "mandatory",
   configSchema: schema as ResourceValidationPolicy["configSchema"],
-  validateResource: (args, report) => {
-    if (args.type !== TYPES.container) return args.notApplicable(`applies to ${TYPES.container} only`);
+  validateResource: validateResourceOfType(docker.Container, (c, args, report) => {
     const cfg = { ...HOST_PORTS_DEFAULTS, ...args.getConfig<Partial<HostPortsConfig>>() };
-    for (const m of containerPortProblems(args.props, args.name, cfg)) report(m);
-  },
+    for (const m of containerPortProblems(c, args.name, cfg)) report(m);
+  }),
   validateStack: (args, report) => {
     if (!args.resources.some((r) => r.type === TYPES.container)) return args.notApplicable("no containers in the stack");
     for (const d of duplicatePorts(args.resources)) report(d.message, d.urn);

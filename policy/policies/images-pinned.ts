@@ -1,7 +1,8 @@
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+import * as docker from "@pulumi/docker";
+import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { isPinnedImage } from "../../contracts/config/values";
 import { msg, note } from "../lib/report";
-import { str, TYPES } from "../lib/resources";
+import { str } from "../lib/resources";
 
 export interface ImagesPinnedConfig {
   /** Tags refused on top of the config contract's MOVING_TAGS (latest, stable, main, ...), which are always refused. */
@@ -24,10 +25,9 @@ export const imagesPinned: ResourceValidationPolicy = {
       noteMissingDigest: { type: "boolean", default: true },
     },
   },
-  validateResource: (args, report) => {
-    if (args.type !== TYPES.remoteImage) return args.notApplicable(`applies to ${TYPES.remoteImage} only`);
+  validateResource: validateResourceOfType(docker.RemoteImage, (image, args, report) => {
     const cfg = { ...IMAGES_PINNED_DEFAULTS, ...args.getConfig<Partial<ImagesPinnedConfig>>() };
-    const name = str(args.props.name);
+    const name = str(image.name);
     const example = "images.<service>: grafana/loki:3.0.0 (optionally @sha256:<digest>) in Pulumi.<stack>.yaml";
     if (name === undefined || name === "") {
       report(msg(`RemoteImage ${args.name} has no image name.`, `set a pinned name, e.g. ${example}`));
@@ -48,5 +48,5 @@ export const imagesPinned: ResourceValidationPolicy = {
     if (!v.hasDigest && cfg.noteMissingDigest) {
       note(report, msg(`Image ${JSON.stringify(name)} is pinned by tag only; a tag can be re-pushed, a digest cannot.`, `append the digest you trust: ${name}@sha256:<digest from \`docker buildx imagetools inspect ${name}\`>`));
     }
-  },
+  }),
 };

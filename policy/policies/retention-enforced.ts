@@ -1,9 +1,10 @@
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+import * as docker from "@pulumi/docker";
+import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import YAML from "yaml";
 import { parseDuration } from "../../contracts/config/values";
 import { MIN_RETENTION, MIN_RETENTION_MS } from "../../contracts/config/rules";
 import { msg } from "../lib/report";
-import { commandOf, displayName, findUpload, isObject, serviceOf, TYPES } from "../lib/resources";
+import { commandOf, displayName, findUpload, isObject, serviceOf } from "../lib/resources";
 
 export interface RetentionConfig {
   /** Shortest accepted Loki retention_period (a duration). */
@@ -91,20 +92,19 @@ export const retentionEnforced: ResourceValidationPolicy = {
       minMetricRetention: { type: "string", pattern: DURATION_PATTERN, default: RETENTION_DEFAULTS.minMetricRetention },
     },
   },
-  validateResource: (args, report) => {
-    if (args.type !== TYPES.container) return args.notApplicable(`applies to ${TYPES.container} only`);
+  validateResource: validateResourceOfType(docker.Container, (c, args, report) => {
     const given = { ...RETENTION_DEFAULTS, ...args.getConfig<Partial<RetentionConfig>>() };
     // The CLI validates the pattern; offline (policy:check) a minimum that does not parse must not
     // turn into "no minimum", so it falls back to the default.
     const minimum = (v: string) => (parseDuration(v) === undefined ? { text: MIN_RETENTION, ms: MIN_RETENTION_MS } : { text: v, ms: parseDuration(v)! });
     const minLog = minimum(given.minLogRetention);
     const minMetric = minimum(given.minMetricRetention);
-    const service = serviceOf(args.props);
-    const lokiUpload = findUpload(args.props, LOKI_CONFIG);
+    const service = serviceOf(c);
+    const lokiUpload = findUpload(c, LOKI_CONFIG);
     const isLoki = service === "loki" || (service === undefined && lokiUpload !== undefined);
     const isPrometheus = service === "prometheus";
     if (!isLoki && !isPrometheus) return args.notApplicable("applies to the Loki and Prometheus containers only");
-    const who = displayName(args.props, args.name);
+    const who = displayName(c, args.name);
     if (isLoki) {
       if (!lokiUpload) {
         report(msg(`Loki container ${who} has no ${LOKI_CONFIG} upload, so its retention cannot be shown.`, `deliver the rendered Loki config as Container.uploads file ${LOKI_CONFIG}`));
@@ -113,7 +113,7 @@ export const retentionEnforced: ResourceValidationPolicy = {
       for (const m of lokiRetentionProblems(lokiUpload.content, minLog.ms, minLog.text)) report(m);
       return;
     }
-    const promUpload = findUpload(args.props, PROMETHEUS_CONFIG);
-    for (const m of prometheusRetentionProblems(commandOf(args.props), promUpload?.content, minMetric.ms, minMetric.text)) report(m);
-  },
+    const promUpload = findUpload(c, PROMETHEUS_CONFIG);
+    for (const m of prometheusRetentionProblems(commandOf(c), promUpload?.content, minMetric.ms, minMetric.text)) report(m);
+  }),
 };

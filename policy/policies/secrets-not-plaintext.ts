@@ -1,7 +1,8 @@
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+import * as docker from "@pulumi/docker";
+import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import YAML from "yaml";
 import { msg } from "../lib/report";
-import { asArray, displayName, envEntries, isObject, serviceOf, str, TYPES, unwrap, uploadFiles } from "../lib/resources";
+import { asArray, displayName, envEntries, isObject, serviceOf, str, unwrap, uploadFiles } from "../lib/resources";
 
 export interface SecretsConfig {
   /** Name segments that mark a secret anywhere in the name (GF_SECURITY_ADMIN_PASSWORD, DB_PASSWORD_OLD). */
@@ -103,12 +104,11 @@ export const secretsNotPlaintext: ResourceValidationPolicy = {
       allowNames: { type: "array", items: { type: "string" }, default: [] },
     },
   },
-  validateResource: (args, report) => {
-    if (args.type !== TYPES.container) return args.notApplicable(`applies to ${TYPES.container} only`);
+  validateResource: validateResourceOfType(docker.Container, (c, args, report) => {
     const cfg = { ...SECRETS_DEFAULTS, ...args.getConfig<Partial<SecretsConfig>>() };
-    const who = displayName(args.props, args.name);
+    const who = displayName(c, args.name);
     const fileFix = "deliver the value as a file (Container.uploads from a Pulumi secret) and point <NAME>__FILE at it";
-    const envs = envEntries(args.props);
+    const envs = envEntries(c);
     for (const e of envs) {
       if (e.name === undefined) {
         report(msg(`${who} has a secret value in its environment (the whole entry is a secret), which \`docker inspect\` shows in plain text.`, fileFix));
@@ -123,12 +123,12 @@ export const secretsNotPlaintext: ResourceValidationPolicy = {
         report(msg(`${who} sets ${e.name} to ${JSON.stringify(e.value)}, which is not an absolute file path.`, "point the __FILE variable at the absolute path of the uploaded secret file (e.g. /etc/grafana/secrets/admin_password)"));
       }
     }
-    if (serviceOf(args.props) === "alertmanager") {
-      for (const m of alertmanagerCredentialProblems(args.props, who)) report(m);
+    if (serviceOf(c) === "alertmanager") {
+      for (const m of alertmanagerCredentialProblems(c, who)) report(m);
     }
-    if (serviceOf(args.props) === "grafana") {
+    if (serviceOf(c) === "grafana") {
       const names = new Set(envs.map((e) => e.name).filter((n): n is string => n !== undefined));
-      const files = new Set(uploadFiles(args.props));
+      const files = new Set(uploadFiles(c));
       for (const cred of GRAFANA_FILE_CREDENTIALS) {
         const ref = envs.find((e) => e.name === `${cred}__FILE`);
         if (ref?.value !== undefined && ref.value.startsWith("/") && !files.has(ref.value)) {
@@ -139,5 +139,5 @@ export const secretsNotPlaintext: ResourceValidationPolicy = {
         }
       }
     }
-  },
+  }),
 };
