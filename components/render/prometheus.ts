@@ -16,7 +16,7 @@ export function scrapeTargets(): Record<string, string> {
     loki: `${KEBAB.loki}:${CONTAINER_PORT.loki}`,
     alloy: `${KEBAB.alloy}:${CONTAINER_PORT.alloy}`,
     grafana: `${KEBAB.grafana}:${CONTAINER_PORT.grafana}`,
-    // The rule library's AlertmanagerNotificationsFailing reads job="alertmanager" (rules/types.ts JOB).
+    // The rule library's AlertmanagerNotificationsFailing reads job="alertmanager" (render/jobs.ts JOB).
     alertmanager: `${KEBAB.alertmanager}:${CONTAINER_PORT.alertmanager}`,
   };
 }

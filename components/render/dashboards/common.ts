@@ -34,15 +34,8 @@ export interface DashboardContext {
 /** Every dashboard carries this tag; the dashboard links list the stack's dashboards by it. */
 export const DASHBOARD_TAG = "logging-bootstrap";
 
-/** Prometheus scrape job names (components/render/prometheus.ts scrapeTargets keys). */
-export const JOB = {
-  prometheus: "prometheus",
-  nodeExporter: "node-exporter",
-  cadvisor: "cadvisor",
-  loki: "loki",
-  alloy: "alloy",
-  grafana: "grafana",
-} as const;
+/** Prometheus scrape job names (../jobs.ts, the keys of components/render/prometheus.ts scrapeTargets). */
+export { JOB } from "../jobs";
 
 export function promRef(ctx: DashboardContext): common.DataSourceRef {
   return { type: "prometheus", uid: ctx.datasources.prometheus };
@@ -129,6 +122,21 @@ export function usageThresholds(warn = 0.8, crit = 0.9): dashboard.ThresholdsCon
   return thresholds([[null, "green"], [warn, "orange"], [crit, "red"]]);
 }
 
+/** The builder methods every panel kind has. */
+interface PanelHead<B> {
+  title(title: string): B;
+  description(description: string): B;
+  unit(unit: string): B;
+  span(span: number): B;
+  height(height: number): B;
+}
+
+/** Every panel's head: title, description, unit (log panels have none) and size, in this order. */
+function panelHead<B extends PanelHead<B>>(b: B, o: { title: string; description: string; unit?: string; size: Size }): B {
+  const described = b.title(o.title).description(o.description);
+  return (o.unit === undefined ? described : described.unit(o.unit)).span(o.size.w).height(o.size.h);
+}
+
 export interface TimeseriesOptions {
   title: string;
   description: string;
@@ -153,12 +161,7 @@ export function lokiTimeseries(ctx: DashboardContext, o: TimeseriesOptions, quer
 }
 
 function baseTimeseries(o: TimeseriesOptions): timeseries.PanelBuilder {
-  const p = new timeseries.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .unit(o.unit)
-    .span(o.size.w)
-    .height(o.size.h)
+  const p = panelHead(new timeseries.PanelBuilder(), o)
     .legend(legend())
     .tooltip(tooltip())
     .lineWidth(1)
@@ -186,17 +189,21 @@ function reduceLast(): common.ReduceDataOptionsBuilder {
   return new common.ReduceDataOptionsBuilder().values(false).calcs(["lastNotNull"]);
 }
 
+/** The builder methods of the panels that show the last value of one instant query. */
+interface LastValuePanel<B> {
+  datasource(ref: common.DataSourceRef): B;
+  withTarget(target: prometheus.DataqueryBuilder): B;
+  reduceOptions(options: common.ReduceDataOptionsBuilder): B;
+}
+
+/** One instant Prometheus query, reduced to its last non-null value per series. */
+function lastValue<B extends LastValuePanel<B>>(b: B, ctx: DashboardContext, q: PromQuery): B {
+  return b.datasource(promRef(ctx)).withTarget(promQuery(ctx, q, 0, "instant")).reduceOptions(reduceLast());
+}
+
 /** A big number (one value or one per series, named). */
 export function promStat(ctx: DashboardContext, o: SingleValueOptions, q: PromQuery): stat.PanelBuilder {
-  const p = new stat.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .unit(o.unit)
-    .span(o.size.w)
-    .height(o.size.h)
-    .datasource(promRef(ctx))
-    .withTarget(promQuery(ctx, q, 0, "instant"))
-    .reduceOptions(reduceLast())
+  const p = lastValue(panelHead(new stat.PanelBuilder(), o), ctx, q)
     .graphMode(common.BigValueGraphMode.None)
     .colorMode(common.BigValueColorMode.Value)
     .textMode(common.BigValueTextMode.Auto)
@@ -207,31 +214,15 @@ export function promStat(ctx: DashboardContext, o: SingleValueOptions, q: PromQu
 
 /** A gauge of a ratio (0..1 unless min/max say otherwise). */
 export function promGauge(ctx: DashboardContext, o: SingleValueOptions, q: PromQuery): gauge.PanelBuilder {
-  return new gauge.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .unit(o.unit)
-    .span(o.size.w)
-    .height(o.size.h)
+  const p = panelHead(new gauge.PanelBuilder(), o)
     .min(o.min ?? 0)
-    .max(o.max ?? 1)
-    .datasource(promRef(ctx))
-    .withTarget(promQuery(ctx, q, 0, "instant"))
-    .reduceOptions(reduceLast())
-    .thresholds(o.thresholds ?? usageThresholds());
+    .max(o.max ?? 1);
+  return lastValue(p, ctx, q).thresholds(o.thresholds ?? usageThresholds());
 }
 
 /** One horizontal bar per series (per mount point, per container). */
 export function promBarGauge(ctx: DashboardContext, o: SingleValueOptions, q: PromQuery): bargauge.PanelBuilder {
-  const p = new bargauge.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .unit(o.unit)
-    .span(o.size.w)
-    .height(o.size.h)
-    .datasource(promRef(ctx))
-    .withTarget(promQuery(ctx, q, 0, "instant"))
-    .reduceOptions(reduceLast())
+  const p = lastValue(panelHead(new bargauge.PanelBuilder(), o), ctx, q)
     .orientation(common.VizOrientation.Horizontal)
     .displayMode(common.BarGaugeDisplayMode.Gradient)
     .showUnfilled(true)
@@ -243,12 +234,7 @@ export function promBarGauge(ctx: DashboardContext, o: SingleValueOptions, q: Pr
 
 /** A table of an instant query (one row per series, its labels as columns). */
 export function promTable(ctx: DashboardContext, o: SingleValueOptions, q: PromQuery): table.PanelBuilder {
-  return new table.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .unit(o.unit)
-    .span(o.size.w)
-    .height(o.size.h)
+  return panelHead(new table.PanelBuilder(), o)
     .datasource(promRef(ctx))
     .withTarget(promQuery(ctx, q, 0, "table"))
     .showHeader(true)
@@ -264,11 +250,7 @@ export interface LogsOptions {
 
 /** A log lines panel, newest first, with labels and details. */
 export function lokiLogs(ctx: DashboardContext, o: LogsOptions, q: LokiQuery): logs.PanelBuilder {
-  return new logs.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .span(o.size.w)
-    .height(o.size.h)
+  return panelHead(new logs.PanelBuilder(), o)
     .datasource(lokiRef(ctx))
     .withTarget(lokiQuery(ctx, q, 0).maxLines(500))
     .showTime(true)

@@ -12,9 +12,21 @@
 //   component controller" (health_type: healthy, unhealthy, unknown, exited).
 import type { StackConfig } from "../../../contracts/config/schema";
 import { CONTAINER_PORT } from "../../defaults";
-import { type AlertRule, JOB, dedent, runbook } from "./types";
+import { type AlertRule, JOB, type Severity, dedent, runbook } from "./types";
 
 export const LOKI_ERROR_PERCENT = 10;
+
+/** A counter of failures of one scrape job: the metric and the labels to tell the failures apart. */
+interface FailureCounter {
+  metric: string;
+  job: string;
+  by: string;
+}
+
+/** An alert on a failure counter that rose within the last 5 minutes (per `by`), for `forDuration`. */
+function counterRose(alert: string, c: FailureCounter, forDuration: string, severity: Severity, annotations: AlertRule["annotations"]): AlertRule {
+  return { alert, expr: `sum by (${c.by}) (increase(${c.metric}{job="${c.job}"}[5m])) > 0`, for: forDuration, labels: { severity }, annotations };
+}
 
 export function stackAlerts(cfg: StackConfig): AlertRule[] {
   const c = (svc: string) => `${cfg.projectName}-${svc}`;
@@ -38,24 +50,18 @@ export function stackAlerts(cfg: StackConfig): AlertRule[] {
         }),
       },
     },
-    {
-      alert: "PrometheusRuleFailures",
-      expr: `sum by (rule_group) (increase(prometheus_rule_evaluation_failures_total{job="${JOB.prometheus}"}[5m])) > 0`,
-      for: "15m",
-      labels: { severity: "critical" },
-      annotations: {
-        summary: "Prometheus fails to evaluate rules of group {{ $labels.rule_group }}",
-        description: runbook({
-          means: "Rule evaluations in {{ $labels.rule_group }} have kept failing for 15 minutes: the alerts and records of that group are not computed, so alerts may silently not fire.",
-          causes: "a query error at evaluation time (many-to-many matching, a label clash after a relabel), query timeouts or an overloaded Prometheus.",
-          check: [
-            `docker logs --since 30m ${c("prometheus")} 2>&1 | grep -i 'evaluating rule'`,
-            "the health and lastError of each rule in Prometheus /api/v1/rules (the L6 proof reads the same)",
-          ],
-          fix: "fix the failing expression in components/render/rules/ (promtool check rules and npm run -s rules:test must pass) and run pulumi up.",
-        }),
-      },
-    },
+    counterRose("PrometheusRuleFailures", { metric: "prometheus_rule_evaluation_failures_total", job: JOB.prometheus, by: "rule_group" }, "15m", "critical", {
+      summary: "Prometheus fails to evaluate rules of group {{ $labels.rule_group }}",
+      description: runbook({
+        means: "Rule evaluations in {{ $labels.rule_group }} have kept failing for 15 minutes: the alerts and records of that group are not computed, so alerts may silently not fire.",
+        causes: "a query error at evaluation time (many-to-many matching, a label clash after a relabel), query timeouts or an overloaded Prometheus.",
+        check: [
+          `docker logs --since 30m ${c("prometheus")} 2>&1 | grep -i 'evaluating rule'`,
+          "the health and lastError of each rule in Prometheus /api/v1/rules (the L6 proof reads the same)",
+        ],
+        fix: "fix the failing expression in components/render/rules/ (promtool check rules and npm run -s rules:test must pass) and run pulumi up.",
+      }),
+    }),
     {
       alert: "PrometheusConfigReloadFailed",
       expr: `max_over_time(prometheus_config_last_reload_successful{job="${JOB.prometheus}"}[5m]) == 0`,
@@ -99,43 +105,31 @@ export function stackAlerts(cfg: StackConfig): AlertRule[] {
         }),
       },
     },
-    {
-      alert: "LokiDiscardingSamples",
-      expr: `sum by (reason, tenant) (increase(loki_discarded_samples_total{job="${JOB.loki}"}[5m])) > 0`,
-      for: "10m",
-      labels: { severity: "warning" },
-      annotations: {
-        summary: "Loki keeps discarding log lines (reason {{ $labels.reason }})",
-        description: runbook({
-          means: "For 10 minutes Loki has been rejecting incoming log lines of tenant {{ $labels.tenant }} for the reason {{ $labels.reason }}. Rejected lines are not retried: they are lost.",
-          causes: "greater_than_max_sample_age: lines older than reject_old_samples_max_age (168h), e.g. Alloy replaying old files; rate_limited or per_stream_rate_limit: a burst over the ingestion limits; line_too_long; too_far_behind / out of order: clock skew (NodeClockSkew).",
-          check: [
-            `sum by (reason) (increase(loki_discarded_samples_total{job="${JOB.loki}"}[1h]))`,
-            `docker logs --since 30m ${c("loki")} 2>&1 | grep -i discard`,
-            `docker logs --since 30m ${c("alloy")} 2>&1 | grep -iE 'error|429|400'`,
-          ],
-          fix: "remove the source of the burst or old lines, fix the clock, or raise Loki's limits_config in the rendered config (components/render/loki.ts) and run pulumi up.",
-        }),
-      },
-    },
-    {
-      alert: "AlertmanagerNotificationsFailing",
-      expr: `sum by (integration) (increase(alertmanager_notifications_failed_total{job="${JOB.alertmanager}"}[5m])) > 0`,
-      for: "10m",
-      labels: { severity: "critical" },
-      annotations: {
-        summary: "Alertmanager fails to send notifications through {{ $labels.integration }}",
-        description: runbook({
-          means: "For 10 minutes Alertmanager's {{ $labels.integration }} notifications have kept failing: alerts routed there reach nobody. This alert itself may only show in the Alertmanager and Grafana UIs if every receiver is broken.",
-          causes: "the receiver endpoint down or unreachable from the container, an expired or wrong credential, a bad receiver configuration, TLS or proxy problems.",
-          check: [
-            `docker logs --since 30m ${c("alertmanager")} 2>&1 | grep -i 'notify'`,
-            `sum by (integration, reason) (increase(alertmanager_notifications_failed_total{job="${JOB.alertmanager}"}[1h]))`,
-          ],
-          fix: "repair the receiver or its credential in the Alertmanager configuration and redeploy; once it works, Alertmanager sends the still-active alerts on its next flush.",
-        }),
-      },
-    },
+    counterRose("LokiDiscardingSamples", { metric: "loki_discarded_samples_total", job: JOB.loki, by: "reason, tenant" }, "10m", "warning", {
+      summary: "Loki keeps discarding log lines (reason {{ $labels.reason }})",
+      description: runbook({
+        means: "For 10 minutes Loki has been rejecting incoming log lines of tenant {{ $labels.tenant }} for the reason {{ $labels.reason }}. Rejected lines are not retried: they are lost.",
+        causes: "greater_than_max_sample_age: lines older than reject_old_samples_max_age (168h), e.g. Alloy replaying old files; rate_limited or per_stream_rate_limit: a burst over the ingestion limits; line_too_long; too_far_behind / out of order: clock skew (NodeClockSkew).",
+        check: [
+          `sum by (reason) (increase(loki_discarded_samples_total{job="${JOB.loki}"}[1h]))`,
+          `docker logs --since 30m ${c("loki")} 2>&1 | grep -i discard`,
+          `docker logs --since 30m ${c("alloy")} 2>&1 | grep -iE 'error|429|400'`,
+        ],
+        fix: "remove the source of the burst or old lines, fix the clock, or raise Loki's limits_config in the rendered config (components/render/loki.ts) and run pulumi up.",
+      }),
+    }),
+    counterRose("AlertmanagerNotificationsFailing", { metric: "alertmanager_notifications_failed_total", job: JOB.alertmanager, by: "integration" }, "10m", "critical", {
+      summary: "Alertmanager fails to send notifications through {{ $labels.integration }}",
+      description: runbook({
+        means: "For 10 minutes Alertmanager's {{ $labels.integration }} notifications have kept failing: alerts routed there reach nobody. This alert itself may only show in the Alertmanager and Grafana UIs if every receiver is broken.",
+        causes: "the receiver endpoint down or unreachable from the container, an expired or wrong credential, a bad receiver configuration, TLS or proxy problems.",
+        check: [
+          `docker logs --since 30m ${c("alertmanager")} 2>&1 | grep -i 'notify'`,
+          `sum by (integration, reason) (increase(alertmanager_notifications_failed_total{job="${JOB.alertmanager}"}[1h]))`,
+        ],
+        fix: "repair the receiver or its credential in the Alertmanager configuration and redeploy; once it works, Alertmanager sends the still-active alerts on its next flush.",
+      }),
+    }),
     {
       alert: "AlloyComponentsUnhealthy",
       expr: `sum by (job, instance) (alloy_component_controller_running_components{job="${JOB.alloy}",health_type!="healthy"}) > 0`,

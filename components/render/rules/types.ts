@@ -34,20 +34,8 @@ export interface RuleGroup<R extends AlertRule | RecordingRule = AlertRule | Rec
 
 export const isAlert = (r: AlertRule | RecordingRule): r is AlertRule => "alert" in r;
 
-/**
- * Scrape job names the rules select on. They are the keys of scrapeTargets() in ../prometheus.ts
- * (a unit test keeps the two equal); `alertmanager` is the job the Alertmanager service is scraped
- * under once it is added there.
- */
-export const JOB = {
-  prometheus: "prometheus",
-  nodeExporter: "node-exporter",
-  cadvisor: "cadvisor",
-  loki: "loki",
-  alloy: "alloy",
-  grafana: "grafana",
-  alertmanager: "alertmanager",
-} as const;
+/** Scrape job names the rules select on (../jobs.ts). */
+export { JOB } from "../jobs";
 
 /** Multi-line PromQL/text written indented in the source: common indentation and outer blank lines removed. */
 export function dedent(text: string): string {
