@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ServiceName, StackConfig } from "../../contracts/config/schema";
 import { SERVICES } from "../../contracts/config/schema";
 import { KEBAB } from "../defaults";
-import { AlertDeliveryProof, ConfigDriftProof, DashboardProof, HealthProof, IngestionProof, LabelProof, ProvenanceProof, ReachabilityProof, RuleProof } from "./providers";
+import { LEVEL_TABLE, proofSuffix } from "./levels";
+import { IngestionProof, Proof } from "./providers";
 import { alertDeliverySpec, DesiredState, dashboardsSpec, driftSpec, enabledLevels, healthSpec, ingestionSpec, labelsSpec, reachabilitySpec, rulesSpec } from "./spec";
 import type { Level } from "./types";
 
@@ -43,15 +44,15 @@ export function desiredFromStack(s: ProofsStackView, probeImage = "<prometheus i
 }
 
 export class Proofs extends pulumi.ComponentResource {
-  readonly health: Partial<Record<ServiceName, HealthProof>> = {};
-  readonly reachability?: ReachabilityProof;
+  readonly health: Partial<Record<ServiceName, Proof>> = {};
+  readonly reachability?: Proof;
   readonly ingestion?: IngestionProof;
-  readonly labels?: LabelProof;
-  readonly dashboards?: DashboardProof;
-  readonly rules?: RuleProof;
-  readonly provenance?: ProvenanceProof;
-  readonly configDrift?: ConfigDriftProof;
-  readonly alertDelivery?: AlertDeliveryProof;
+  readonly labels?: Proof;
+  readonly dashboards?: Proof;
+  readonly rules?: Proof;
+  readonly provenance?: Proof;
+  readonly configDrift?: Proof;
+  readonly alertDelivery?: Proof;
   /** level/resource -> status ("green" | "warn"); a red proof fails `pulumi up` instead. */
   readonly statuses: pulumi.Output<Record<string, string>>;
 
@@ -66,25 +67,29 @@ export class Proofs extends pulumi.ComponentResource {
     // Container ids are inputs so a replaced container re-runs its proofs (diff sees the new id).
     const ids = (list: ServiceName[]) => Object.fromEntries(list.map((x) => [x, svc[x].container.id]));
     const opt = (deps: pulumi.Resource[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: deps });
-    const healthOf = (list: ServiceName[]) => list.map((x) => this.health[x]).filter((r): r is HealthProof => r !== undefined);
+    const healthOf = (list: ServiceName[]) => list.map((x) => this.health[x]).filter((r): r is Proof => r !== undefined);
     const containers = (list: ServiceName[]) => list.map((x) => svc[x].container);
+    // One level's proof, named `<project>-<level name in kebab case>` (L1: one per service, `-<service>`).
+    const declared: Partial<Record<Level, Proof>> = {};
+    const proof = (level: Level, props: Record<string, pulumi.Input<unknown>>, deps: pulumi.Resource[], service?: ServiceName) =>
+      (declared[level] = new Proof(level, `${p}-${proofSuffix(level)}${service ? `-${KEBAB[service]}` : ""}`, props, opt(deps)));
 
     if (levels.has("L1")) {
       for (const x of SERVICES) {
         const spec = healthSpec(d, x);
         const props: Record<string, pulumi.Input<unknown>> = { ...spec, containerId: svc[x].container.id };
         if (spec.probe) props.probe = { ...spec.probe, image: probeImage };
-        this.health[x] = new HealthProof(`${p}-health-${KEBAB[x]}`, props, opt([svc[x].container]));
+        this.health[x] = proof("L1", props, [svc[x].container], x);
       }
     }
     if (levels.has("L2")) {
       const spec = reachabilitySpec(d);
       const deps: ServiceName[] = ["loki", "prometheus"];
-      this.reachability = new ReachabilityProof(`${p}-reachability`, { ...spec, probe: { ...spec.probe, image: probeImage }, containerIds: ids(deps) }, opt([...containers(deps), ...healthOf(["loki"])]));
+      this.reachability = proof("L2", { ...spec, probe: { ...spec.probe, image: probeImage }, containerIds: ids(deps) }, [...containers(deps), ...healthOf(["loki"])]);
     }
     if (levels.has("L3")) {
       const deps: ServiceName[] = ["loki", "alloy"];
-      this.ingestion = new IngestionProof(`${p}-ingestion`, { ...ingestionSpec(d), containerIds: ids(deps) }, opt([...containers(deps), ...healthOf(deps)]));
+      this.ingestion = proof("L3", { ...ingestionSpec(d), containerIds: ids(deps) }, [...containers(deps), ...healthOf(deps)]) as IngestionProof;
     }
     if (levels.has("L4")) {
       const deps: ServiceName[] = ["loki", "alloy"];
@@ -92,44 +97,38 @@ export class Proofs extends pulumi.ComponentResource {
       // a new marker (L3 re-proved) re-runs this proof.
       const after = this.ingestion ? [this.ingestion] : [];
       const marker = this.ingestion ? { ingestionMarker: this.ingestion.marker } : {};
-      this.labels = new LabelProof(`${p}-labels`, { ...labelsSpec(d), ...marker, containerIds: ids(deps) }, opt([...containers(deps), ...healthOf(deps), ...after]));
+      this.labels = proof("L4", { ...labelsSpec(d), ...marker, containerIds: ids(deps) }, [...containers(deps), ...healthOf(deps), ...after]);
     }
     if (levels.has("L5")) {
-      this.dashboards = new DashboardProof(
-        `${p}-dashboards`,
+      this.dashboards = proof(
+        "L5",
         { ...dashboardsSpec(d), adminPassword: pulumi.secret(s.grafanaAdminPassword), containerIds: ids(["grafana"]) },
-        opt([svc.grafana.container, ...healthOf(["grafana"]), ...(s.grafanaAdmin ? [s.grafanaAdmin] : [])]),
+        [svc.grafana.container, ...healthOf(["grafana"]), ...(s.grafanaAdmin ? [s.grafanaAdmin] : [])],
       );
     }
     if (levels.has("L6")) {
-      this.rules = new RuleProof(`${p}-rules`, { ...rulesSpec(d), containerIds: ids(["prometheus"]) }, opt([svc.prometheus.container, ...healthOf(["prometheus"])]));
+      this.rules = proof("L6", { ...rulesSpec(d), containerIds: ids(["prometheus"]) }, [svc.prometheus.container, ...healthOf(["prometheus"])]);
     }
     if (levels.has("L7")) {
       const targets = SERVICES.map((x) => ({ service: x, container: svc[x].containerName, imageRef: svc[x].imageRef, imageId: svc[x].image.imageId, repoDigest: svc[x].image.repoDigest }));
-      this.provenance = new ProvenanceProof(`${p}-provenance`, { containers: targets, containerIds: ids([...SERVICES]) }, opt(containers([...SERVICES])));
+      this.provenance = proof("L7", { containers: targets, containerIds: ids([...SERVICES]) }, containers([...SERVICES]));
     }
     if (levels.has("L8")) {
-      this.configDrift = new ConfigDriftProof(`${p}-config-drift`, { ...driftSpec(d), containerIds: ids([...SERVICES]) }, opt(containers([...SERVICES])));
+      this.configDrift = proof("L8", { ...driftSpec(d), containerIds: ids([...SERVICES]) }, containers([...SERVICES]));
     }
 
     if (levels.has("L9")) {
       // After L1 of the services the alert passes through, as verify orders it (LEVEL_AFTER).
       const deps: ServiceName[] = ["prometheus", "alertmanager"];
-      this.alertDelivery = new AlertDeliveryProof(`${p}-alert-delivery`, { ...alertDeliverySpec(d), containerIds: ids(deps) }, opt([...containers(deps), ...healthOf(deps)]));
+      this.alertDelivery = proof("L9", { ...alertDeliverySpec(d), containerIds: ids(deps) }, [...containers(deps), ...healthOf(deps)]);
     }
 
-    const all: [string, { status: pulumi.Output<string> } | undefined][] = [
-      ...SERVICES.map((x) => [`health.${x}`, this.health[x]] as [string, HealthProof | undefined]),
-      ["reachability", this.reachability],
-      ["ingestion", this.ingestion],
-      ["labels", this.labels],
-      ["dashboards", this.dashboards],
-      ["rules", this.rules],
-      ["provenance", this.provenance],
-      ["configDrift", this.configDrift],
-      ["alertDelivery", this.alertDelivery],
+    // level/resource -> proof, in LEVELS order: `health.<service>`, then each other level by name.
+    const all: [string, Proof | undefined][] = [
+      ...SERVICES.map((x) => [`health.${x}`, this.health[x]] as [string, Proof | undefined]),
+      ...LEVEL_TABLE.filter((l) => l.level !== "L1").map((l) => [l.name, declared[l.level]] as [string, Proof | undefined]),
     ];
-    const present = all.filter((e): e is [string, { status: pulumi.Output<string> }] => e[1] !== undefined);
+    const present = all.filter((e): e is [string, Proof] => e[1] !== undefined);
     this.statuses = pulumi.all(present.map(([, r]) => r.status)).apply((st) => Object.fromEntries(present.map(([k], i) => [k, st[i]])));
     this.registerOutputs({ statuses: this.statuses });
   }

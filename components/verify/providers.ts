@@ -4,6 +4,7 @@
 // process (`pulumi-resource-pulumi-nodejs`, cwd = project root) is plain node, so the TypeScript
 // runtime is loaded through tsx's require hook (tsx is a runtime dependency).
 import * as pulumi from "@pulumi/pulumi";
+import { LEVEL } from "./levels";
 import type { Level } from "./types";
 
 export const PROOF_MODULE = "logging-bootstrap";
@@ -50,70 +51,29 @@ export function proofProvider(level: Level): pulumi.dynamic.ResourceProvider {
   return provider;
 }
 
-/** Verdict outputs every proof exposes. */
-abstract class ProofResource extends pulumi.dynamic.Resource {
+type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+type PlainArgs = Record<string, unknown>;
+
+/**
+ * The proof resource of one level (L1-L9): `pulumi-nodejs:dynamic/logging-bootstrap:<Type>` with the
+ * level's Type from levels.ts (state holds it), and the verdict outputs every proof exposes plus the
+ * level's own (L3's `marker`, the line whose stream the label proof checks). L5's admin password is
+ * a secret input only; runtime.desired() keeps it out of every output.
+ */
+export class Proof extends pulumi.dynamic.Resource {
   declare readonly status: pulumi.Output<"green" | "warn" | "red">;
   declare readonly code: pulumi.Output<string | undefined>;
   declare readonly findings: pulumi.Output<string[]>;
   declare readonly level: pulumi.Output<Level>;
 
-  protected constructor(level: Level, type: string, name: string, props: Record<string, pulumi.Input<unknown>>, opts?: pulumi.CustomResourceOptions) {
-    super(proofProvider(level), name, { ...props, status: undefined, code: undefined, findings: undefined, level: undefined }, opts, PROOF_MODULE, type);
+  constructor(level: Level, name: string, args: Inputs<PlainArgs>, opts?: pulumi.CustomResourceOptions) {
+    const own = Object.fromEntries((LEVEL[level].extraOutputs ?? []).map((k) => [k, undefined]));
+    super(proofProvider(level), name, { ...args, ...own, status: undefined, code: undefined, findings: undefined, level: undefined }, opts, PROOF_MODULE, LEVEL[level].proofType);
   }
 }
 
-type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
-type PlainArgs = Record<string, unknown>;
-
-export class HealthProof extends ProofResource {
-  constructor(name: string, args: Inputs<PlainArgs>, opts?: pulumi.CustomResourceOptions) {
-    super("L1", "HealthProof", name, args, opts);
-  }
-}
-export class ReachabilityProof extends ProofResource {
-  constructor(name: string, args: Inputs<PlainArgs>, opts?: pulumi.CustomResourceOptions) {
-    super("L2", "ReachabilityProof", name, args, opts);
-  }
-}
-export class IngestionProof extends ProofResource {
-  /** The marker of the last apply: the line whose stream the label proof checks. */
-  declare readonly marker: pulumi.Output<string>;
-  constructor(name: string, args: Inputs<PlainArgs>, opts?: pulumi.CustomResourceOptions) {
-    super("L3", "IngestionProof", name, { ...args, marker: undefined }, opts);
-  }
-}
-export class LabelProof extends ProofResource {
-  constructor(name: string, args: Inputs<PlainArgs>, opts?: pulumi.CustomResourceOptions) {
-    super("L4", "LabelProof", name, args, opts);
-  }
-}
-export class DashboardProof extends ProofResource {
-  constructor(name: string, args: Inputs<PlainArgs>, opts?: pulumi.CustomResourceOptions) {
-    // The admin password is a secret input only; runtime.desired() keeps it out of every output.
-    super("L5", "DashboardProof", name, args, opts);
-  }
-}
-export class RuleProof extends ProofResource {
-  constructor(name: string, args: Inputs<PlainArgs>, opts?: pulumi.CustomResourceOptions) {
-    super("L6", "RuleProof", name, args, opts);
-  }
-}
-export class ProvenanceProof extends ProofResource {
-  constructor(name: string, args: Inputs<PlainArgs>, opts?: pulumi.CustomResourceOptions) {
-    super("L7", "ProvenanceProof", name, args, opts);
-  }
-}
-export class ConfigDriftProof extends ProofResource {
-  constructor(name: string, args: Inputs<PlainArgs>, opts?: pulumi.CustomResourceOptions) {
-    super("L8", "ConfigDriftProof", name, args, opts);
-  }
-}
-
-export class AlertDeliveryProof extends ProofResource {
-  constructor(name: string, args: Inputs<PlainArgs>, opts?: pulumi.CustomResourceOptions) {
-    super("L9", "AlertDeliveryProof", name, args, opts);
-  }
-}
+/** L3's proof: its `marker` output is what L4 checks. */
+export type IngestionProof = Proof & { readonly marker: pulumi.Output<string> };
 
 /**
  * The provider of GrafanaAdminPassword (admin.ts). Same shape as the proof providers: an object

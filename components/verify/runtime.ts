@@ -5,10 +5,11 @@ import * as crypto from "crypto";
 import { BootstrapError, toErrorRecord } from "../../contracts/errors";
 import * as checks from "./checks";
 import { makeIo } from "./io";
+import { LEVEL, LEVEL_TABLE, REQUIRED_INPUTS } from "./levels";
 import type { Io, Level, ProofResult } from "./types";
 
 /** Properties the provider owns in its outputs (never compared as desired state). */
-export const OUTPUT_KEYS = ["status", "code", "findings", "level", "marker"] as const;
+export const OUTPUT_KEYS: readonly string[] = ["status", "code", "findings", "level", ...LEVEL_TABLE.flatMap((d) => d.extraOutputs ?? [])];
 /** Inputs that must never be stored in outputs. */
 export const SECRET_KEYS = ["adminPassword"] as const;
 const PROVIDER_KEY = "__provider";
@@ -32,7 +33,7 @@ export function canonical(v: unknown): string {
 export function desired(props: Props): Props {
   const out: Props = {};
   for (const [k, v] of Object.entries(props)) {
-    if (k === PROVIDER_KEY || (SECRET_KEYS as readonly string[]).includes(k) || (OUTPUT_KEYS as readonly string[]).includes(k)) continue;
+    if (k === PROVIDER_KEY || (SECRET_KEYS as readonly string[]).includes(k) || OUTPUT_KEYS.includes(k)) continue;
     if (v === undefined || v === null) continue;
     out[k] = v;
   }
@@ -52,19 +53,6 @@ export function proofOutputs(level: Level, props: Props, r: Pick<ProofResult, "s
   if (r.code) out.code = r.code;
   return out;
 }
-
-/** Inputs each level cannot run without (Check reports them before anything runs). */
-export const REQUIRED_INPUTS: Record<Level, string[]> = {
-  L1: ["service", "endpoints", "policy"],
-  L2: ["probe", "url", "expectStatus"],
-  L3: ["lokiUrl", "logsRoot", "markerFile", "timeoutSeconds", "pollIntervalMs"],
-  L4: ["lokiUrl", "requiredLabels", "cardinalityLimit", "alloyConfig", "projectName", "markerSelector", "markerLookbackSeconds", "redactions"],
-  L5: ["grafanaUrl", "dashboards"],
-  L6: ["prometheusUrl", "expectedRules"],
-  L7: ["containers"],
-  L8: ["containers"],
-  L9: ["alertmanagerUrl", "expectedLabels", "timeoutMs", "pollMs"],
-};
 
 export function proofCheck(level: Level, news: Props): { inputs: Props; failures: { property: string; reason: string }[] } {
   const failures = REQUIRED_INPUTS[level].filter((k) => news[k] === undefined || news[k] === null).map((k) => ({ property: k, reason: `${level} proof needs ${k}` }));
@@ -109,53 +97,49 @@ export async function grafanaPassword(props: Props, io: Io): Promise<string | un
  * Alloy ready), because writing markers on every refresh would mutate the host.
  */
 export async function runProof(level: Level, props: Props, mode: "apply" | "read", io: Io): Promise<ProofResult> {
-  // Check validated the required inputs; each level's input is the property bag itself.
-  const p = props as never;
   try {
-    switch (level) {
-      case "L1":
-        return await checks.checkHealth(p, io);
-      case "L2":
-        return await checks.checkReachability(p, io);
-      case "L3":
-        if (mode === "read") {
-          const str = (k: string) => (typeof props[k] === "string" ? (props[k] as string) : undefined);
-          return await checks.checkIngestionPath({ lokiUrl: String(props.lokiUrl), alloyUrl: str("alloyUrl"), projectName: str("projectName"), marker: str("marker"), timeoutMs: 3000 }, io);
-        }
-        return await checks.checkIngestion(p, io);
-      case "L4":
-        return await checks.checkLabels(p, io);
-      case "L5": {
-        const password = await grafanaPassword(props, io);
-        if (password === undefined) {
-          return { level, status: "red", code: "E_PROOF_DASHBOARDS", durationMs: 0, findings: ["no Grafana admin credential available (set GRAFANA_ADMIN_PASSWORD)"], diagnostics: {} };
-        }
-        return await checks.checkDashboards({
-          grafanaUrl: String(props.grafanaUrl),
-          user: String(props.user ?? "admin"),
-          password,
-          dashboards: (props.dashboards as checks.ExpectedDashboard[]) ?? [],
-          datasources: Array.isArray(props.datasources) ? props.datasources.map(String) : [],
-          deadlineSeconds: num(props.deadlineSeconds, 30),
-          timeoutMs: num(props.timeoutMs, 3000),
-        }, io);
-      }
-      case "L6":
-        return await checks.checkRules(p, io);
-      case "L7":
-        return await checks.checkProvenance(p, io);
-      case "L8":
-        return await checks.checkConfigDrift(p, io);
-      case "L9":
-        // Non-mutating (it only reads Alertmanager and the sink): refresh re-runs it in full.
-        return await checks.checkAlertDelivery(p, io);
+    const special = SPECIAL_RUNS[level];
+    if (special) {
+      const r = await special(props, mode, io);
+      if (r) return r;
     }
+    // Check validated the required inputs; each level's input is the property bag itself. L9 is
+    // non-mutating (it only reads Alertmanager and the sink): refresh re-runs it in full.
+    const check = checks[LEVEL[level].check] as (input: never, io: Io) => Promise<ProofResult>;
+    return await check(props as never, io);
   } catch (e) {
     // Only environment failures (Docker unreachable) and bugs get here: still a verdict, never a hang.
     const rec = toErrorRecord(e);
     return { level, status: "red", code: rec.code, durationMs: 0, findings: [rec.message.split("\n")[0]], diagnostics: { error: rec } };
   }
 }
+
+/** Levels whose run is not just their check on the property bag (undefined: run the check). */
+const SPECIAL_RUNS: Partial<Record<Level, (props: Props, mode: "apply" | "read", io: Io) => Promise<ProofResult | undefined>>> = {
+  L3: async (props, mode, io) => {
+    if (mode !== "read") return undefined;
+    const str = (k: string) => (typeof props[k] === "string" ? (props[k] as string) : undefined);
+    return checks.checkIngestionPath({ lokiUrl: String(props.lokiUrl), alloyUrl: str("alloyUrl"), projectName: str("projectName"), marker: str("marker"), timeoutMs: 3000 }, io);
+  },
+  L5: async (props, _mode, io) => {
+    const password = await grafanaPassword(props, io);
+    if (password === undefined) {
+      return { level: "L5", status: "red", code: "E_PROOF_DASHBOARDS", durationMs: 0, findings: ["no Grafana admin credential available (set GRAFANA_ADMIN_PASSWORD)"], diagnostics: {} };
+    }
+    return checks.checkDashboards(
+      {
+        grafanaUrl: String(props.grafanaUrl),
+        user: String(props.user ?? "admin"),
+        password,
+        dashboards: (props.dashboards as checks.ExpectedDashboard[]) ?? [],
+        datasources: Array.isArray(props.datasources) ? props.datasources.map(String) : [],
+        deadlineSeconds: num(props.deadlineSeconds, 30),
+        timeoutMs: num(props.timeoutMs, 3000),
+      },
+      io,
+    );
+  },
+};
 
 // The provider operations, one function each (providers.ts forwards to these).
 

@@ -11,6 +11,7 @@ import type { RedactionLike } from "../../contracts/config/redaction";
 import { parseDuration } from "../../contracts/config/values";
 import type { AlertDeliveryInput, DriftInput, ExpectedDashboard, HealthInput, IngestionInput, LabelsInput, ProbeSpec, ProvenanceTarget, ReachabilityInput, RulesInput } from "./checks";
 import { endpointById, endpointsFor, HEALTH_CONTRACT, HealthContract } from "./contract";
+import { LEVEL_TABLE } from "./levels";
 import type { Level } from "./types";
 
 export interface DesiredFile {
@@ -36,18 +37,7 @@ export interface DesiredState {
 export function enabledLevels(cfg: Pick<StackConfig, "verify">): Level[] {
   const v = cfg.verify;
   if (!v.enabled) return [];
-  const on: [Level, boolean][] = [
-    ["L1", v.health],
-    ["L2", v.reachability],
-    ["L3", v.ingestion],
-    ["L4", v.labels],
-    ["L5", v.dashboards],
-    ["L6", v.rules],
-    ["L7", v.provenance],
-    ["L8", v.configDrift],
-    ["L9", v.alertDelivery],
-  ];
-  return on.filter(([, b]) => b).map(([l]) => l);
+  return LEVEL_TABLE.filter((d) => v[d.toggle]).map((d) => d.level);
 }
 
 export const PROBE_ENTRYPOINT = ["busybox"];

@@ -4,33 +4,10 @@
 import type { ErrorCode } from "../../contracts/errors";
 
 export type Level = "L1" | "L2" | "L3" | "L4" | "L5" | "L6" | "L7" | "L8" | "L9";
-export const LEVELS: readonly Level[] = ["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9"];
 export type ProofStatus = "green" | "warn" | "red";
 
-export const LEVEL_NAMES: Record<Level, string> = {
-  L1: "health",
-  L2: "reachability",
-  L3: "ingestion",
-  L4: "labels",
-  L5: "dashboards",
-  L6: "rules",
-  L7: "provenance",
-  L8: "configDrift",
-  L9: "alertDelivery",
-};
-
-/** Dynamic resource Type (COMMON.md) per level. */
-export const PROOF_TYPES: Record<Level, string> = {
-  L1: "HealthProof",
-  L2: "ReachabilityProof",
-  L3: "IngestionProof",
-  L4: "LabelProof",
-  L5: "DashboardProof",
-  L6: "RuleProof",
-  L7: "ProvenanceProof",
-  L8: "ConfigDriftProof",
-  L9: "AlertDeliveryProof",
-};
+// The per-level facts (names, proof types, codes, toggles, inputs) live in one table: levels.ts.
+export { LEVELS, LEVEL_NAMES, PROOF_TYPES } from "./levels";
 
 export interface ProofResult {
   level: Level;

@@ -1,6 +1,7 @@
 // Turning the CLI reports (config:lint, policy:check, verify) into ErrorRecords, and
 // collecting evidence (desired state, provenance) from stack outputs and the engine. Pure where possible.
 import { ErrorCode, ErrorRecord, errorRecord } from "../../contracts/errors";
+import { LEVEL_DEFAULT_CODES as DEFAULT_CODES } from "../../components/verify/levels";
 
 function knownCode(code: unknown): ErrorCode | undefined {
   if (typeof code !== "string") return undefined;
@@ -70,17 +71,8 @@ export function policyRecords(report: unknown, exitCode: number | null, stderr: 
   return { errors, warnings };
 }
 
-export const LEVEL_DEFAULT_CODES: Record<string, ErrorCode> = {
-  L1: "E_PROOF_HEALTH",
-  L2: "E_NETWORK_UNREACHABLE",
-  L3: "E_PROOF_INGESTION_TIMEOUT",
-  L4: "E_PROOF_LABEL_MISSING",
-  L5: "E_PROOF_DASHBOARDS",
-  L6: "E_PROOF_RULES",
-  L7: "E_PROOF_PROVENANCE_MISMATCH",
-  L8: "E_PROOF_CONFIG_DRIFT",
-  L9: "E_PROOF_ALERT_NOT_DELIVERED",
-};
+/** The code a red or warn level stands for when verify names none (components/verify/levels.ts). */
+export const LEVEL_DEFAULT_CODES: Record<string, ErrorCode> = DEFAULT_CODES;
 
 interface LevelLike {
   level?: string;
