@@ -6,6 +6,9 @@ import { ruleGroups } from "../../components/render/rules";
 import { loadConfigFile } from "../../components/verify/desired";
 import { PROJECT_ROOT } from "../util/provider-host";
 
+// Each case builds the Proofs component under mocks: ~1-5 s, more on a loaded 2-core machine.
+jest.setTimeout(60_000);
+
 const PW = "MOCK-ADMIN-PW-0123456789";
 const seen: pulumi.runtime.MockResourceArgs[] = [];
 
