@@ -135,15 +135,8 @@ export const HEALTH = {
 /** Alloy's glob for files tailed under paths.logsRoot / paths.telemetryRoot. */
 export const TAIL_GLOB = "**/*.log";
 
-export const LABEL_PROJECT = "logging-bootstrap.project";
-export const LABEL_SERVICE = "logging-bootstrap.service";
-export const LABEL_DATA = "logging-bootstrap.data";
-/**
- * Declares that a data volume is retained on delete. The CLI's analyzer protocol does not carry
- * `retainOnDelete` to policies, so `data-retained` trusts this label there; `policy:check` sees the
- * real option and rejects a label that lies.
- */
-export const LABEL_RETAIN = "logging-bootstrap.retain";
+/** Label names: defined with the plan model (contracts/plan/tokens.ts), which its readers share. */
+export { LABEL_PROJECT, LABEL_SERVICE, LABEL_DATA, LABEL_RETAIN } from "../contracts/plan";
 
 /**
  * Grafana's own admin password reset, run inside the Grafana container with the password on stdin

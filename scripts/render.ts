@@ -9,7 +9,8 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { formatHuman, lintFile } from "./config-lint";
 import { resolveConfigFile } from "../contracts/config/stackfile";
-import { Evaluation, REDACTED, evaluateProgram, toPlan } from "./lib/evaluate";
+import { Evaluation, evaluateProgram, toPlan } from "./lib/evaluate";
+import { desiredFiles } from "../contracts/plan";
 import { runCli } from "./lib/cli";
 
 const HELP = `Usage: npm run -s render -- --stack <name> [--config-file <file>] --out <dir>
@@ -38,15 +39,10 @@ export interface RenderedOutput {
 /** Files to write, taken from each container's `uploads` input (what Docker receives). */
 export function filesFromEvaluation(ev: Evaluation): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const r of ev.resources) {
-    if (r.type !== "docker:index/container:Container") continue;
-    const labels = (r.inputs.labels as { label: string; value: string }[] | undefined) ?? [];
-    const svc = labels.find((l) => l.label === "logging-bootstrap.service")?.value;
+  // Secret files are never written (desiredFiles leaves them out).
+  for (const { resource: r, service: svc, files } of desiredFiles(ev)) {
     if (!svc) throw new Error(`container ${r.name} has no logging-bootstrap.service label`);
-    for (const u of (r.inputs.uploads as { file: string; content?: unknown }[] | undefined) ?? []) {
-      if (typeof u.content !== "string" || u.content === REDACTED) continue; // secret file: never written
-      out[path.posix.join("files", svc, u.file.replace(/^\/+/, ""))] = u.content;
-    }
+    for (const u of files) out[path.posix.join("files", svc, u.path.replace(/^\/+/, ""))] = u.content;
   }
   return out;
 }

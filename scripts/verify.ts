@@ -13,6 +13,7 @@ import type { DesiredState } from "../components/verify/spec";
 import { ImageRecord, imagesFromRecord, resolveImages, runSuite, SuiteOverrides, SuiteReport } from "../components/verify/suite";
 import { Level, LEVELS } from "../components/verify/types";
 import { evaluateProgram } from "./lib/evaluate";
+import { REDACTED } from "../contracts/plan";
 import { runCli } from "./lib/cli";
 import { assertSecretsFileMode, SECRETS_FILE } from "./lib/secrets-file";
 
@@ -131,7 +132,7 @@ export async function loadDesired(a: { stack: string; configFile?: string; probe
 /** Replace any occurrence of a secret in text (belt and braces; the report should hold none). */
 export function redact(text: string, secrets: (string | undefined)[]): string {
   let out = text;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("***REDACTED***");
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join(REDACTED);
   return out;
 }
 

@@ -7,10 +7,11 @@ import { SERVICES } from "../../contracts/config/schema";
 import { lintConfig } from "../../contracts/config/lint";
 import { decodeConfigValue } from "../../contracts/config/values";
 import { readStackFile } from "../../contracts/config/stackfile";
+import { desiredFiles } from "../../contracts/plan";
+import type { PlanResource } from "../../contracts/plan";
 import type { DesiredFile, DesiredState } from "./spec";
 
 const NS = "logging-bootstrap:";
-const REDACTED = "***REDACTED***";
 
 /** The validated config of a stack file (what the program would load), secrets left out. */
 export function loadConfigFile(file: string): Omit<StackConfig, "grafanaAdminPassword"> {
@@ -33,7 +34,7 @@ export function loadConfigFile(file: string): Omit<StackConfig, "grafanaAdminPas
 }
 
 interface EvaluatedLike {
-  resources: { type: string; inputs: Record<string, unknown> }[];
+  resources: Pick<PlanResource, "type" | "name" | "inputs">[];
   outputs: Record<string, unknown>;
 }
 
@@ -42,17 +43,13 @@ export function desiredFromEvaluation(ev: EvaluatedLike, config: Omit<StackConfi
   const containers = {} as Record<ServiceName, string>;
   const files = {} as Record<ServiceName, DesiredFile[]>;
   let network = typeof ev.outputs.network === "string" ? ev.outputs.network : "";
-  for (const r of ev.resources) {
-    if (r.type !== "docker:index/container:Container") continue;
-    const labels = (r.inputs.labels as { label: string; value: string }[] | undefined) ?? [];
-    const svc = labels.find((l) => l.label === "logging-bootstrap.service")?.value as ServiceName | undefined;
+  for (const { resource: r, service, files: uploads } of desiredFiles(ev)) {
+    const svc = service as ServiceName | undefined;
     if (!svc || !SERVICES.includes(svc)) continue;
     containers[svc] = String(r.inputs.name);
-    const uploads = (r.inputs.uploads as { file: string; content?: unknown }[] | undefined) ?? [];
-    // Secret uploads (Grafana's password and key files) arrive redacted: never compared by L8.
+    // Secret uploads (Grafana's password and key files) are left out: never compared by L8.
     files[svc] = uploads
-      .filter((u) => typeof u.content === "string" && u.content !== REDACTED)
-      .map((u) => ({ path: u.file, content: u.content as string, sha256: crypto.createHash("sha256").update(u.content as string).digest("hex") }))
+      .map((u) => ({ path: u.path, content: u.content, sha256: crypto.createHash("sha256").update(u.content).digest("hex") }))
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     if (!network) {
       const nets = (r.inputs.networksAdvanced as { name?: unknown }[] | undefined) ?? [];

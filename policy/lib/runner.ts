@@ -6,17 +6,10 @@
 // in opts (the evaluation has it; the analyzer protocol does not).
 import type { Policy, PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import type { Level } from "./report";
+import type { PlanResourceLike } from "../../contracts/plan";
 
-export interface RunnerResource {
-  type: string;
-  name: string;
-  urn: string;
-  inputs: Record<string, unknown>;
-  outputs: Record<string, unknown>;
-  options: { protect?: boolean; retainOnDelete?: boolean; deleteBeforeReplace?: boolean; parent?: string | null; dependsOn?: string[] };
-  dependencies: string[];
-  propertyDependencies: Record<string, string[]>;
-}
+/** A plan resource (contracts/plan) as the runner accepts it: options may be partial. */
+export type RunnerResource = PlanResourceLike;
 
 /** The `--policy-pack-config` file format: a level, or an object with enforcementLevel and properties; "all" for every policy. */
 export type PackConfig = Record<string, Level | ({ enforcementLevel?: Level } & Record<string, unknown>)>;

@@ -20,35 +20,17 @@ import * as crypto from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../../contracts/config/stackfile";
+import { REDACTED, SIG, TYPES, UNKNOWN_VALUE } from "../../contracts/plan";
+import type { Plan, PlanResource } from "../../contracts/plan";
 
-export const REDACTED = "***REDACTED***";
+export { REDACTED };
 export const PROJECT = "logging-bootstrap";
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
-const OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
-const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
-const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** One resource of an evaluation: the plan model's resource (contracts/plan). */
+export type EvaluatedResource = PlanResource;
 
-export interface EvaluatedResource {
-  type: string;
-  name: string;
-  urn: string;
-  inputs: Record<string, unknown>;
-  outputs: Record<string, unknown>;
-  options: { protect: boolean; retainOnDelete: boolean; deleteBeforeReplace: boolean; dependsOn: string[]; parent: string | null };
-  dependencies: string[];
-  propertyDependencies: Record<string, string[]>;
-}
-
-export interface Evaluation {
-  project: string;
-  stack: string;
-  resources: EvaluatedResource[];
-  outputs: Record<string, unknown>;
+export interface Evaluation extends Plan {
   /** Paths where a secret value was found in plain text and scrubbed (should always be empty). */
   leaks: string[];
   /**
@@ -95,7 +77,7 @@ function repoOf(ref: string): string {
 export function mockState(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
   const id = `${name}-id`;
   switch (type) {
-    case "docker:index/remoteImage:RemoteImage": {
+    case TYPES.remoteImage: {
       const ref = String(inputs.name);
       const digest = ref.includes("@sha256:") ? ref.split("@")[1] : `sha256:${fakeSha(`digest:${ref}`)}`;
       return {
@@ -103,15 +85,15 @@ export function mockState(type: string, name: string, inputs: Record<string, any
         state: { ...inputs, imageId: `sha256:${fakeSha(`image:${ref}`)}`, repoDigest: `${repoOf(ref)}@${digest}` },
       };
     }
-    case "docker:index/container:Container":
+    case TYPES.container:
       return { id: fakeSha(`container:${inputs.name}`), state: { ...inputs, exitCode: null, networkDatas: [] } };
-    case "docker:index/network:Network":
+    case TYPES.network:
       return { id: fakeSha(`network:${inputs.name}`), state: { ...inputs } };
-    case "docker:index/volume:Volume":
+    case TYPES.volume:
       return { id: String(inputs.name ?? id), state: { ...inputs, mountpoint: `/var/lib/docker/volumes/${inputs.name}/_data` } };
-    case "random:index/randomPassword:RandomPassword":
+    case TYPES.randomPassword:
       return { id: "none", state: { ...inputs, result: pulumi.secret(fakePassword(name)), bcryptHash: pulumi.secret(`$2a$10$${fakeSha(name).slice(0, 53)}`) } };
-    case "command:local:Command":
+    case TYPES.localCommand:
       return { id, state: { ...inputs, stdout: "", stderr: "" } };
     default:
       return { id, state: { ...inputs } };
@@ -124,7 +106,7 @@ class Mocks implements pulumi.runtime.Mocks {
     return mockState(args.type, args.name, args.inputs);
   }
   call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
-    if (args.token === "docker:index/getRemoteImage:getRemoteImage") {
+    if (args.token === TYPES.getRemoteImage) {
       const ref = String(args.inputs.name);
       if (this.missing.has(ref)) throw new Error(`Got error "Error: No such image: ${ref}"`);
       const digest = ref.includes("@sha256:") ? ref.split("@")[1] : `sha256:${fakeSha(`digest:${ref}`)}`;
@@ -138,15 +120,15 @@ class Mocks implements pulumi.runtime.Mocks {
 
 /** Turn a protobuf-JSON property value into plain data: secrets redacted, resource refs as URNs. */
 export function plainValue(v: unknown, keepProviderText = false): unknown {
-  if (v === UNKNOWN) return "<computed>";
+  if (v === UNKNOWN_VALUE) return "<computed>";
   if (Array.isArray(v)) return v.map((x) => plainValue(x, keepProviderText));
   if (v && typeof v === "object") {
     const o = v as Record<string, unknown>;
-    const sig = o[SIG_KEY];
-    if (sig === SECRET_SIG) return REDACTED;
-    if (sig === RESOURCE_SIG) return o.urn;
-    if (sig === OUTPUT_SIG) return o.secret ? REDACTED : "value" in o ? plainValue(o.value, keepProviderText) : "<computed>";
-    if (sig === ASSET_SIG || sig === ARCHIVE_SIG) return { asset: o.path ?? o.uri ?? (o.text !== undefined ? "<text>" : "<archive>") };
+    const sig = o[SIG.key];
+    if (sig === SIG.secret) return REDACTED;
+    if (sig === SIG.resource) return o.urn;
+    if (sig === SIG.output) return o.secret ? REDACTED : "value" in o ? plainValue(o.value, keepProviderText) : "<computed>";
+    if (sig === SIG.asset || sig === SIG.archive) return { asset: o.path ?? o.uri ?? (o.text !== undefined ? "<text>" : "<archive>") };
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(o)) {
       if (k === "__provider" && !keepProviderText) out[k] = "<serialized dynamic provider>";
@@ -248,7 +230,7 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
         });
         const type: string = req.getType();
         const name: string = req.getName();
-        if (type === "random:index/randomPassword:RandomPassword") generated.push(fakePassword(name));
+        if (type === TYPES.randomPassword) generated.push(fakePassword(name));
         captured.set(urn, {
           type,
           name,
@@ -315,11 +297,11 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
 
   const keep = opts.keepProviderText ?? false;
   const secrets = [...secretValues, ...generated];
-  const resources: EvaluatedResource[] = [];
+  const resources: PlanResource[] = [];
   const leaks: string[] = [];
   for (const urn of order) {
     const c = captured.get(urn)!;
-    if (c.type === "pulumi:pulumi:Stack") continue;
+    if (c.type === TYPES.stack) continue;
     const explained = new Set(Object.values(c.propertyDependencies).flat());
     resources.push({
       type: c.type,

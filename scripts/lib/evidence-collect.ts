@@ -9,7 +9,8 @@ import { SERVICES, ServiceName } from "../../contracts/config/schema";
 import { dockerClient, inspectImage, StackInfo } from "./docker-images";
 import { KEBAB } from "../../components/defaults";
 import { PulumiRunner, stackOutputArgv } from "./pulumi-cli";
-import { REDACTED } from "./redact";
+import { desiredFiles } from "../../contracts/plan";
+import type { PlanResource } from "../../contracts/plan";
 import { desiredShasFromOutputs, digestsFromOutputs } from "./steps";
 
 export interface Evidence {
@@ -41,20 +42,15 @@ export function artifactHashes(files: Record<string, string>): Partial<Record<Se
 }
 
 interface EvaluatedLike {
-  resources: Array<{ type: string; name: string; inputs: Record<string, unknown> }>;
+  resources: Array<Pick<PlanResource, "type" | "name" | "inputs">>;
 }
 
 /** Rendered files from an evaluation: every Container upload except secrets. */
 export function desiredFromEvaluation(ev: EvaluatedLike): Record<string, string> {
   const files: Record<string, string> = {};
-  for (const r of ev.resources) {
-    if (r.type !== "docker:index/container:Container") continue;
-    const labels = (r.inputs.labels as Array<{ label: string; value: string }> | undefined) ?? [];
-    const svc = labels.find((l) => l.label === "logging-bootstrap.service")?.value ?? r.name;
-    for (const u of (r.inputs.uploads as Array<{ file?: string; content?: unknown }> | undefined) ?? []) {
-      if (!u.file || typeof u.content !== "string" || u.content === REDACTED || /\/secrets?\//.test(u.file)) continue;
-      files[`${svc}:${u.file}`] = sha256(u.content);
-    }
+  for (const c of desiredFiles(ev)) {
+    const svc = c.service ?? c.resource.name;
+    for (const u of c.files) files[`${svc}:${u.path}`] = sha256(u.content);
   }
   return files;
 }

@@ -7,12 +7,9 @@
 // Every byte the operator CLIs print or write under out/ goes through one Redactor.
 import fs from "node:fs";
 import { ALERTING_SECRET_FIELDS } from "../../contracts/config/rules/secrets";
+import { isSecretSig, REDACTED } from "../../contracts/plan";
 
-export const REDACTED = "***REDACTED***";
-
-/** Pulumi's secret signature (sdk/nodejs/runtime/rpc.ts specialSigKey / specialSecretSig). */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export { REDACTED };
 
 /** Key names whose values are secrets. `key` alone is too broad (configKey, sortKey): only compounds. */
 export const SECRET_KEY_RE = /(password|passwd|passphrase|secret|token|credential|private_?key|api_?key|access_?key|secret_?key|^auth$|authorization|cookie)/i;
@@ -31,9 +28,6 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:)(?!\*\*\*REDACTED)([^@\s/]+)(@)/gi, `$1${REDACTED}$3`],
 ];
 
-function isSecretEnvelope(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-}
 
 export function isSecretKey(key: string): boolean {
   return !NOT_SECRET_KEYS.has(key) && SECRET_KEY_RE.test(key);
@@ -77,7 +71,7 @@ export class Redactor {
    * credential leaves, so each one is scrubbed on its own wherever it shows up.
    */
   learn(value: unknown, underSecretKey = false, parentKey?: string): void {
-    if (isSecretEnvelope(value)) {
+    if (isSecretSig(value)) {
       this.learn((value as Record<string, unknown>).value, true);
       return;
     }
@@ -146,7 +140,7 @@ export class Redactor {
   }
 
   private walk(v: unknown, secret: boolean, parentKey?: string): unknown {
-    if (isSecretEnvelope(v)) return REDACTED;
+    if (isSecretSig(v)) return REDACTED;
     if (Array.isArray(v)) return v.map((x) => this.walk(x, secret, parentKey));
     if (typeof v === "object" && v !== null) {
       const out: Record<string, unknown> = {};

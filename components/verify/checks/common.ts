@@ -2,6 +2,7 @@
 // Every answer is parsed and its fields asserted (P13); every loop is bounded in attempts and wall
 // clock (P14). No check throws for a red result; only programming errors escape.
 import type { ErrorCode } from "../../../contracts/errors";
+import { LABEL_PROJECT } from "../../../contracts/plan";
 import { backoffMs, RetryPolicy } from "../contract";
 import type { Clock, Io, Level, ProofResult, ProofStatus } from "../types";
 
@@ -106,7 +107,7 @@ export async function probeHttp(io: Io, spec: ProbeSpec, url: string, timeoutMs:
     // No -T: Debian's static BusyBox wget segfaults with it; runProbe bounds the container's life instead.
     cmd: [...(spec.wgetArgs ?? ["wget", "-S", "-q", "-O", "-"]), url],
     name: `${spec.project}-probe-${io.randomHex(6)}`,
-    labels: { "logging-bootstrap.project": spec.project, "logging-bootstrap.probe": "true" },
+    labels: { [LABEL_PROJECT]: spec.project, "logging-bootstrap.probe": "true" },
     timeoutMs: timeoutMs + 2_000,
   });
   const status = parseWgetStatus(r.stderr);
