@@ -2,16 +2,15 @@
 // config) against the config contract: schema version, semantic rules, zod schema. Every finding
 // is printed with its code, bucket and an example patch; all of them, not just the first.
 import { parseArgs } from "node:util";
-import { Finding, formatFinding } from "../contracts/config/findings";
-import { lintConfig, namespaceFindings } from "../contracts/config/lint";
-import { readStackFile, stackFilePath } from "../contracts/config/stackfile";
+import { stackFilePath } from "../contracts/config/stackfile";
 import { runCli } from "./lib/cli";
+import { formatHuman, lintFile, localDigests } from "./lib/lint-file";
 
 const HELP = `Usage: npm run -s config:lint -- <stack file> [--json]
        npm run -s config:lint -- --stack <name> [--json]
 
 Checks a Pulumi.<stack>.yaml (keys namespaced logging-bootstrap:, secure: values, structured
-values) or an original JSON config (v0) (reported as E_CONFIG_NEEDS_MIGRATION) against schema v1 and
+values) or an original JSON config (v0) (reported as E_CONFIG_NEEDS_MIGRATION) against the current schema and
 the semantic rules. Prints every finding with its code, bucket and an example YAML patch.
 
 Options:
@@ -22,28 +21,6 @@ Options:
 
 Exit codes: 0 no errors (warnings allowed), 2 the config has errors, 1 usage error.`;
 
-export interface LintReport {
-  ok: boolean;
-  errors: Finding[];
-  warnings: Finding[];
-}
-
-/** Lint one file; never throws (file problems are findings). `digests`: image ref -> digest where known. */
-export function lintFile(file: string, digests: Record<string, string> = {}): LintReport {
-  const f = readStackFile(file);
-  if (f.findings.length > 0) return { ok: false, errors: f.findings, warnings: [] };
-  const r = lintConfig(f.projectConfig, { secretKeys: f.projectSecretKeys, migrate: false, digests });
-  const errors = [...r.errors, ...namespaceFindings(Object.keys(f.pulumiConfig))];
-  return { ok: errors.length === 0, errors, warnings: r.warnings };
-}
-
-export function formatHuman(file: string, report: LintReport): string {
-  const head = report.ok
-    ? `config:lint ${file}: OK${report.warnings.length ? ` (${report.warnings.length} warning(s))` : ""}`
-    : `config:lint ${file}: ${report.errors.length} error(s), ${report.warnings.length} warning(s)`;
-  return [head, ...report.errors.map((f) => formatFinding(f, "error")), ...report.warnings.map((f) => formatFinding(f, "warning"))].join("\n") + "\n";
-}
-
 function usage(message: string, json: boolean): number {
   if (json) {
     process.stdout.write(`${JSON.stringify({ ok: false, errors: [{ code: "E_ENV_USAGE", bucket: "env", path: "", message, examplePatch: "" }], warnings: [] }, null, 2)}\n`);
@@ -51,30 +28,6 @@ function usage(message: string, json: boolean): number {
     process.stderr.write(`E_ENV_USAGE [env]: ${message}\n\n${HELP}\n`);
   }
   return 1;
-}
-
-/**
- * The digests of a stack's tag-pinned images that this Docker engine has (RepoDigests of the same
- * repository); nothing is pulled. No engine: none known.
- */
-export async function localDigests(file: string): Promise<Record<string, string>> {
-  const images = readStackFile(file).projectConfig.images;
-  if (!images || typeof images !== "object") return {};
-  const out: Record<string, string> = {};
-  try {
-    const { default: Docker } = await import("dockerode");
-    const docker = new Docker();
-    for (const ref of Object.values(images as Record<string, unknown>)) {
-      if (typeof ref !== "string" || ref.includes("@")) continue;
-      const repo = ref.replace(/:[^/:]+$/, "");
-      const info = await docker.getImage(ref).inspect().catch(() => undefined);
-      const d = info?.RepoDigests?.find((x) => x.startsWith(`${repo}@sha256:`));
-      if (d) out[ref] = d.slice(repo.length + 1);
-    }
-  } catch {
-    /* no engine here: nothing is known */
-  }
-  return out;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { lintFile } from "./config-lint";
+import { lintFile } from "./lib/lint-file";
 import { readStackFile, resolveConfigFile } from "../contracts/config/stackfile";
 import { errorRecord, toErrorRecord } from "../contracts/errors";
 import { evaluateProgram, PROJECT_ROOT } from "./lib/evaluate";

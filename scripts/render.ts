@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { formatHuman, lintFile } from "./config-lint";
+import { formatHuman, lintFile } from "./lib/lint-file";
 import { resolveConfigFile } from "../contracts/config/stackfile";
 import { Evaluation, evaluateProgram, toPlan } from "./lib/evaluate";
 import { desiredFiles } from "../contracts/plan";

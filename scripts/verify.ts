@@ -6,15 +6,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { errorRecord, toErrorRecord } from "../contracts/errors";
-import { resolveConfigFile } from "../contracts/config/stackfile";
-import { desiredFromEvaluation, loadConfigFile } from "../components/verify/desired";
 import { makeIo } from "../components/verify/io";
-import type { DesiredState } from "../components/verify/spec";
 import { ImageRecord, imagesFromRecord, resolveImages, runSuite, SuiteOverrides, SuiteReport } from "../components/verify/suite";
 import { Level, LEVELS } from "../components/verify/types";
-import { evaluateProgram } from "./lib/evaluate";
 import { REDACTED } from "../contracts/plan";
 import { runCli } from "./lib/cli";
+import { grafanaPasswordFrom, loadDesired, parseEnvFile } from "./lib/verify-load";
+
+// Kept importable from here for callers of the verify CLI's module.
+export { grafanaPasswordFrom, loadDesired, parseEnvFile };
 import { assertSecretsFileMode, SECRETS_FILE } from "./lib/secrets-file";
 
 export const HELP = `Usage: npm run -s verify -- --stack <name> [options]
@@ -96,37 +96,6 @@ export function parseVerifyArgs(argv: string[]): VerifyArgs | "help" {
     alertTimeout: at === undefined ? undefined : Number(at),
     json: values.json === true,
   };
-}
-
-/** KEY=VALUE lines (optional quotes, # comments). */
-export function parseEnvFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (!line || line.startsWith("#")) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!m) continue;
-    let v = m[2];
-    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
-    out[m[1]] = v;
-  }
-  return out;
-}
-
-export function grafanaPasswordFrom(secretsFile: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
-  if (secretsFile) {
-    const v = parseEnvFile(fs.readFileSync(secretsFile, "utf8")).GRAFANA_ADMIN_PASSWORD;
-    if (v) return v;
-  }
-  return env.GRAFANA_ADMIN_PASSWORD || undefined;
-}
-
-/** Desired state for a stack: validated config + the program evaluated under mocks. */
-export async function loadDesired(a: { stack: string; configFile?: string; probeImage?: string }): Promise<DesiredState> {
-  const file = resolveConfigFile({ configFile: a.configFile, stack: a.configFile ? undefined : a.stack });
-  const config = loadConfigFile(file);
-  const ev = await evaluateProgram({ stack: a.stack, configFile: file });
-  return desiredFromEvaluation(ev, config, a.probeImage ?? config.images.prometheus);
 }
 
 /** Replace any occurrence of a secret in text (belt and braces; the report should hold none). */

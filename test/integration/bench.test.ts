@@ -8,7 +8,7 @@ import { runTsx } from "../util/provider-host";
 const ENV_FILE = path.resolve(__dirname, "..", ".tmp", "testenv.json");
 
 test("bench:verify --runs 1 --json: parallel, sequential and naive wall times with their ratios, all green", async () => {
-  const r = await runTsx(["scripts/bench-verify.ts", "--runs", "1", "--json", "--testenv", ENV_FILE], 300_000);
+  const r = await runTsx(["test/tools/bench-verify.ts", "--runs", "1", "--json", "--testenv", ENV_FILE], 300_000);
   expect(r.code).toBe(0);
   const b = JSON.parse(r.stdout);
   expect(b).toMatchObject({ runs: 1, naiveRuns: 1, allGreen: true });

@@ -6,7 +6,7 @@ import { runTsx } from "../util/provider-host";
 const ENV_FILE = path.resolve(__dirname, "..", ".tmp", "testenv.json");
 
 test("verify:faults: 9/9 red-then-green with the right codes", async () => {
-  const r = await runTsx(["scripts/verify-faults.ts", "--json", "--testenv", ENV_FILE], 600_000);
+  const r = await runTsx(["test/tools/verify-faults.ts", "--json", "--testenv", ENV_FILE], 600_000);
   const m = JSON.parse(r.stdout);
   const rows = m.outcomes.map((o: { level: string; underFault: { status: string; code?: string }; afterRestore: { status: string }; error?: string }) => `${o.level} ${o.underFault.status} ${o.underFault.code} -> ${o.afterRestore.status}${o.error ? ` (${o.error})` : ""}`);
   expect(rows).toEqual([

@@ -10,7 +10,7 @@ import type { DesiredState } from "../../components/verify/spec";
 import { imagesFromRecord } from "../../components/verify/suite";
 import { Level, PROOF_TYPES } from "../../components/verify/types";
 import { loadDesired, parseEnvFile } from "../../scripts/verify";
-import { tarOf, waitDockerHealthy } from "../../scripts/verify-faults";
+import { tarOf, waitDockerHealthy } from "../tools/faults/support";
 import { ProviderHost, serializeProviderFresh, startHost, urnOf } from "../util/provider-host";
 
 const ENV_FILE = path.resolve(__dirname, "..", ".tmp", "testenv.json");

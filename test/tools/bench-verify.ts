@@ -6,10 +6,10 @@
 // A command, not a timed test: it asserts nothing and exits 0 unless it could not run.
 import * as path from "path";
 import { parseArgs } from "util";
-import { LEVELS, Level, Io } from "../components/verify/types";
-import { runSuite, SuiteOptions, SuiteReport } from "../components/verify/suite";
-import { contextFor } from "./verify-faults";
-import { runCli } from "./lib/cli";
+import { LEVELS, Level, Io } from "../../components/verify/types";
+import { runSuite, SuiteOptions, SuiteReport } from "../../components/verify/suite";
+import { contextFor } from "./faults/matrix";
+import { runCli } from "../../scripts/lib/cli";
 
 export const NAIVE_SLEEP_MS = 5000;
 
@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const runs = Number(values.runs ?? 3);
-  const envFile = path.resolve(values.testenv ?? path.join(__dirname, "..", "test", ".tmp", "testenv.json"));
+  const envFile = path.resolve(values.testenv ?? path.join(__dirname, "..", ".tmp", "testenv.json"));
   const { ctx, base } = await contextFor(envFile, () => undefined);
   const levels: Level[] = [...LEVELS];
   const opts: SuiteOptions = { ...base, levels };

@@ -1,0 +1,39 @@
+// What the verify CLI loads before it proves anything: the stack's desired state (validated config
+// + the program evaluated under mocks) and Grafana's admin password from a secrets file or the env.
+// Shared by verify, the fault matrix and the benchmark (no CLI imports another CLI).
+import * as fs from "fs";
+import { resolveConfigFile } from "../../contracts/config/stackfile";
+import { desiredFromEvaluation, loadConfigFile } from "../../components/verify/desired";
+import type { DesiredState } from "../../components/verify/spec";
+import { evaluateProgram } from "./evaluate";
+
+/** KEY=VALUE lines (optional quotes, # comments). */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (!m) continue;
+    let v = m[2];
+    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
+    out[m[1]] = v;
+  }
+  return out;
+}
+
+export function grafanaPasswordFrom(secretsFile: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (secretsFile) {
+    const v = parseEnvFile(fs.readFileSync(secretsFile, "utf8")).GRAFANA_ADMIN_PASSWORD;
+    if (v) return v;
+  }
+  return env.GRAFANA_ADMIN_PASSWORD || undefined;
+}
+
+/** Desired state for a stack: validated config + the program evaluated under mocks. */
+export async function loadDesired(a: { stack: string; configFile?: string; probeImage?: string }): Promise<DesiredState> {
+  const file = resolveConfigFile({ configFile: a.configFile, stack: a.configFile ? undefined : a.stack });
+  const config = loadConfigFile(file);
+  const ev = await evaluateProgram({ stack: a.stack, configFile: file });
+  return desiredFromEvaluation(ev, config, a.probeImage ?? config.images.prometheus);
+}
