@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { decodeConfigValue, loadStackConfig } from "../../contracts/config/pulumi";
 import { readStackFile, SECURE_PLACEHOLDER } from "../../contracts/config/stackfile";
 import { BootstrapError } from "../../contracts/errors";
-import { lintFile } from "../../scripts/config-lint";
+import { lintFile } from "../../scripts/lib/lint-file";
 import { ROOT, fixture } from "./helpers";
 
 function useStackFile(file: string, override: Record<string, string> = {}, secretKeys?: string[]): void {

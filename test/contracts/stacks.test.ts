@@ -1,6 +1,6 @@
 // Both stacks lint clean and carry the values the issue fixes.
 import path from "node:path";
-import { lintFile } from "../../scripts/config-lint";
+import { lintFile } from "../../scripts/lib/lint-file";
 import { lintConfig } from "../../contracts/config/lint";
 import { ROOT, stackConfig } from "./helpers";
 

@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { evaluateProgram, EvaluatedResource, Evaluation, PROJECT_ROOT } from "../../scripts/lib/evaluate";
-import { lintFile } from "../../scripts/config-lint";
+import { lintFile } from "../../scripts/lib/lint-file";
 import { defaultPolicyConfigFile, isFailing, packConfigFor, policyCheck } from "../../scripts/policy-check";
 import { DERIVED_NAME_SUFFIXES } from "../../contracts/config/values";
 import { POLICIES } from "../../policy/lib/catalog";
