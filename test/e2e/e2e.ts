@@ -9,12 +9,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { commandRunner, type Run } from "../util/run";
 
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { Run };
 
 export interface Tools {
   /** Run a command (no stdin); never throws for a non-zero exit. */
@@ -156,19 +153,9 @@ async function containerUrns(t: Tools, o: E2EOptions): Promise<Record<string, st
 }
 
 async function main(): Promise<number> {
-  const { spawn } = await import("node:child_process");
   const root = path.resolve(__dirname, "..", "..");
   const tools: Tools = {
-    run: (cmd, args) =>
-      new Promise((resolve) => {
-        const p = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        p.stdout.on("data", (d) => (stdout += d));
-        p.stderr.on("data", (d) => (stderr += d));
-        p.on("error", (e) => resolve({ code: 127, stdout, stderr: String(e) }));
-        p.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-      }),
+    run: commandRunner(root),
     log: (l) => process.stdout.write(l + "\n"),
   };
   const env = (k: string) => process.env[k] || fail(`${k} is not set (run npm run e2e, which sets it)`);

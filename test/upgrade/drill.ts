@@ -13,12 +13,9 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { commandRunner, type Run } from "../util/run";
 
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { Run };
 
 export interface Tools {
   /** Run a command (no stdin); never throws for a non-zero exit. */
@@ -177,19 +174,9 @@ export async function drill(t: Tools, o: DrillOptions): Promise<string> {
 }
 
 async function main(): Promise<number> {
-  const { spawn } = await import("node:child_process");
   const root = path.resolve(__dirname, "..", "..");
   const tools: Tools = {
-    run: (cmd, args) =>
-      new Promise((resolve) => {
-        const p = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        p.stdout.on("data", (d) => (stdout += d));
-        p.stderr.on("data", (d) => (stderr += d));
-        p.on("error", (e) => resolve({ code: 127, stdout, stderr: String(e) }));
-        p.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-      }),
+    run: commandRunner(root),
     get: async (url) => {
       try {
         const r = await fetch(url, { signal: AbortSignal.timeout(10_000) });
