@@ -28,32 +28,15 @@ import {
   LOG_OPTS,
 } from "./defaults";
 import type { RenderedFile } from "./render";
+import { bindIp, containerName, dataDir, dataVolumeName, endpointUrl, networkName } from "./naming";
 
-export const containerName = (cfg: StackConfig, svc: ServiceName): string => `${cfg.projectName}-${KEBAB[svc]}`;
-export const networkName = (cfg: StackConfig): string => `${cfg.projectName}-net`;
-export const dataVolumeName = (cfg: StackConfig, svc: ServiceName): string => `${cfg.projectName}-${KEBAB[svc]}-data`;
+// Names, addresses and paths are pure (./naming): verify and the CLIs use them without loading the
+// Docker provider. Re-exported for the program's own callers.
+export { bindIp, containerName, dataDir, dataVolumeName, endpointUrl, networkName };
 
 /** Data is protected against `pulumi destroy` on the prod stack (and always retained on delete). */
 export function protectData(stack: string): boolean {
   return stack === "prod";
-}
-
-/**
- * Host address a service's published port binds to (loopbackOnly wins over bindAddress).
- * Alertmanager stays on loopback unless alerting.lanExposed: its API silences and deletes alerts
- * without authentication.
- */
-export function bindIp(cfg: StackConfig, svc: ServiceName): string {
-  if (svc === "alertmanager" && !cfg.alerting.lanExposed) return "127.0.0.1";
-  return cfg.exposure.loopbackOnly.includes(svc) ? "127.0.0.1" : cfg.exposure.bindAddress;
-}
-
-/** URL on the host for a published service (0.0.0.0 is reached through 127.0.0.1 locally). */
-export function endpointUrl(cfg: StackConfig, svc: ServiceName): string | undefined {
-  const port = cfg.ports[svc];
-  if (port === undefined) return undefined;
-  const ip = bindIp(cfg, svc);
-  return `http://${ip === "0.0.0.0" ? "127.0.0.1" : ip}:${port}`;
 }
 
 export function publishedPorts(cfg: StackConfig, svc: ServiceName): { internal: number; external: number; ip: string; protocol: string }[] {
@@ -284,8 +267,4 @@ export function dataVolumeArgs(cfg: StackConfig, svc: ServiceName): docker.Volum
     args.driverOpts = { type: "none", o: "bind", device: dataDir(cfg, svc)! };
   }
   return args;
-}
-
-export function dataDir(cfg: StackConfig, svc: ServiceName): string | undefined {
-  return cfg.paths.dataRoot ? `${cfg.paths.dataRoot.replace(/\/+$/, "")}/${KEBAB[svc]}` : undefined;
 }

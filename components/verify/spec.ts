@@ -4,7 +4,7 @@ import * as YAML from "yaml";
 import type { ServiceName, StackConfig } from "../../contracts/config/schema";
 import { SERVICES } from "../../contracts/config/schema";
 import { CONTAINER_PORT, FILES, GRAFANA_RESET_COMMAND, KEBAB } from "../defaults";
-import { endpointUrl } from "../service";
+import { endpointUrl } from "../naming";
 import { ingestionSelector } from "./checks/ingestion";
 import { DATASOURCE_UIDS } from "../render/grafana";
 import type { RedactionLike } from "../../contracts/config/redaction";
