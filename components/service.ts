@@ -171,8 +171,8 @@ export function containerArgs(
  * program with E_DEPS_IMAGE_MISSING_OFFLINE, and a present one is found locally by RemoteImage.
  * `keepLocally` keeps the image when the resource is deleted (offline hosts need it again).
  */
-export function pinnedImage(cfg: StackConfig, svc: ServiceName, parent: pulumi.Resource): docker.RemoteImage {
-  return new docker.RemoteImage(`${containerName(cfg, svc)}-image`, { name: cfg.images[svc], keepLocally: true }, { parent });
+export function pinnedImage(name: string, cfg: StackConfig, svc: ServiceName, parent: pulumi.Resource): docker.RemoteImage {
+  return new docker.RemoteImage(`${name}-image`, { name: cfg.images[svc], keepLocally: true }, { parent });
 }
 
 /** offlineMode: every pinned image must already be on the Docker host. Lists all missing ones. */
@@ -207,6 +207,16 @@ export interface ServiceArgs {
   after?: pulumi.Resource[];
 }
 
+/** What the base component needs beyond ServiceArgs: which service, its container facts, its files. */
+export interface ServiceComponentArgs extends ServiceArgs {
+  service: ServiceName;
+  spec: ServiceSpec;
+  /** Non-secret rendered files the container receives. */
+  files: RenderedFile[];
+  /** Secret files (uploaded 0440; their content only ever a secret Output). */
+  secrets?: SecretFile[];
+}
+
 /** Base of the seven service components (type token logging-bootstrap:services:<Class>). */
 export class ServiceComponent extends pulumi.ComponentResource {
   readonly service: ServiceName;
@@ -220,39 +230,39 @@ export class ServiceComponent extends pulumi.ComponentResource {
   readonly files: RenderedFile[];
   readonly spec: ServiceSpec;
 
-  constructor(
-    svc: ServiceName,
-    name: string,
-    args: ServiceArgs,
-    spec: ServiceSpec,
-    files: RenderedFile[],
-    opts?: pulumi.ComponentResourceOptions,
-    secrets: SecretFile[] = [],
-  ) {
+  /**
+   * Children are named from `name` (`<name>-image`, `<name>-data`, the container `<name>`); the
+   * stack passes the container name (`<projectName>-<service>`), so the Docker names and the
+   * resource names are the same.
+   */
+  constructor(name: string, args: ServiceComponentArgs, opts?: pulumi.ComponentResourceOptions) {
+    const svc = args.service;
     super(`logging-bootstrap:services:${COMPONENT_CLASS[svc]}`, name, {}, opts);
     const cfg = args.config;
+    const spec = args.spec;
+    const files = args.files;
     this.service = svc;
     this.config = cfg;
     this.spec = spec;
     this.files = files;
     this.containerName = containerName(cfg, svc);
     this.imageRef = cfg.images[svc];
-    this.image = pinnedImage(cfg, svc, this);
+    this.image = pinnedImage(name, cfg, svc, this);
     if (spec.dataPath) {
       this.dataVolume = new docker.Volume(
-        dataVolumeName(cfg, svc),
+        `${name}-data`,
         dataVolumeArgs(cfg, svc),
         // Data survives `pulumi destroy` and replacement: never deleted by default.
         { parent: this, retainOnDelete: true, protect: protectData(pulumi.getStack()) },
       );
     }
     this.container = new docker.Container(
-      this.containerName,
+      name,
       containerArgs(cfg, spec, files, {
         imageId: this.image.imageId,
         network: args.network.name,
         dataVolume: this.dataVolume?.name,
-        secrets,
+        secrets: args.secrets ?? [],
       }),
       { parent: this, deleteBeforeReplace: true, dependsOn: [...(args.hostPrep ?? []), ...(args.after ?? [])] },
     );

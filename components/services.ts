@@ -181,31 +181,31 @@ export interface FilesArgs extends ServiceArgs {
 
 export class Loki extends ServiceComponent {
   constructor(name: string, args: FilesArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("loki", name, args, lokiSpec(args.config), args.files, opts);
+    super(name, { ...args, service: "loki", spec: lokiSpec(args.config), files: args.files }, opts);
   }
 }
 
 export class Prometheus extends ServiceComponent {
   constructor(name: string, args: FilesArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("prometheus", name, args, prometheusSpec(args.config), args.files, opts);
+    super(name, { ...args, service: "prometheus", spec: prometheusSpec(args.config), files: args.files }, opts);
   }
 }
 
 export class Alloy extends ServiceComponent {
   constructor(name: string, args: FilesArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("alloy", name, args, alloySpec(args.config), args.files, opts);
+    super(name, { ...args, service: "alloy", spec: alloySpec(args.config), files: args.files }, opts);
   }
 }
 
 export class NodeExporter extends ServiceComponent {
   constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("nodeExporter", name, args, nodeExporterSpec(args.config), [], opts);
+    super(name, { ...args, service: "nodeExporter", spec: nodeExporterSpec(args.config), files: [] }, opts);
   }
 }
 
 export class Cadvisor extends ServiceComponent {
   constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("cadvisor", name, args, cadvisorSpec(args.config), [], opts);
+    super(name, { ...args, service: "cadvisor", spec: cadvisorSpec(args.config), files: [] }, opts);
   }
 }
 
@@ -223,7 +223,7 @@ export interface GrafanaArgs extends FilesArgs {
  */
 export class Grafana extends ServiceComponent {
   constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("grafana", name, args, grafanaSpec(args.config), args.files, opts, grafanaSecretFiles(args.adminPassword, args.secretKey));
+    super(name, { ...args, service: "grafana", spec: grafanaSpec(args.config), files: args.files, secrets: grafanaSecretFiles(args.adminPassword, args.secretKey) }, opts);
   }
 }
 
@@ -253,7 +253,7 @@ export interface AlertmanagerArgs extends FilesArgs {
  */
 export class Alertmanager extends ServiceComponent {
   constructor(name: string, args: AlertmanagerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("alertmanager", name, args, alertmanagerSpec(args.config), args.files, opts, alertmanagerSecretFiles(args.credentials));
+    super(name, { ...args, service: "alertmanager", spec: alertmanagerSpec(args.config), files: args.files, secrets: alertmanagerSecretFiles(args.credentials) }, opts);
   }
 }
 
