@@ -109,15 +109,11 @@ export async function volumeExists(docker: Docker, volume: string): Promise<bool
 
 /** Refuse to bind a volume that does not exist: Docker would create an empty, unlabelled one. */
 async function requireVolume(docker: Docker, volume: string, code: "E_RUNTIME_SNAPSHOT_FAILED" | "E_RUNTIME_RESTORE_FAILED"): Promise<void> {
-  try {
-    await docker.getVolume(volume).inspect();
-  } catch (err) {
-    if (httpStatus(err) !== 404) throw err;
-    throw new BootstrapError(code, `volume ${volume} does not exist`, {
-      action: "Run apply first to recreate the stack's volumes (nothing of this volume is left to snapshot or restore into), then retry.",
-      details: { volume },
-    });
-  }
+  if (await volumeExists(docker, volume)) return;
+  throw new BootstrapError(code, `volume ${volume} does not exist`, {
+    action: "Run apply first to recreate the stack's volumes (nothing of this volume is left to snapshot or restore into), then retry.",
+    details: { volume },
+  });
 }
 
 /** A container with the volume at `dataPath`; with `shell` ([script, $0, $1...]) it runs that under /bin/sh when started. */
