@@ -160,11 +160,12 @@ ensure_stack() {
   # secret by the config contract, so it is set encrypted here, in the generated file only.
   local gw cfg=(--stack "$TESTENV_STACK" --config-file "$TESTENV_STACK_FILE" --non-interactive)
   gw="$(sink_gateway)" || die "no gateway address on Docker's default bridge (the alert sink is published there)"
-  { pulumi config set "${cfg[@]}" --path 'logging-bootstrap:alerting.receivers[0].name' sink \
-    && pulumi config set "${cfg[@]}" --secret --path 'logging-bootstrap:alerting.receivers[0].webhook.url' "http://$gw:$TESTENV_SINK_PORT/webhook" \
-    && pulumi config set "${cfg[@]}" --path 'logging-bootstrap:alerting.defaultReceiver' sink \
-    && pulumi config set "${cfg[@]}" --path 'logging-bootstrap:alerting.watchdogReceiver' sink \
-    && pulumi config set "${cfg[@]}" --path 'logging-bootstrap:verify.alertSinkUrl' "http://127.0.0.1:$TESTENV_SINK_PORT"; } >/dev/null \
+  pulumi config set-all "${cfg[@]}" --path \
+    --plaintext 'logging-bootstrap:alerting.receivers[0].name=sink' \
+    --secret "logging-bootstrap:alerting.receivers[0].webhook.url=http://$gw:$TESTENV_SINK_PORT/webhook" \
+    --plaintext 'logging-bootstrap:alerting.defaultReceiver=sink' \
+    --plaintext 'logging-bootstrap:alerting.watchdogReceiver=sink' \
+    --plaintext "logging-bootstrap:verify.alertSinkUrl=http://127.0.0.1:$TESTENV_SINK_PORT" >/dev/null \
     || die "setting the alert sink receiver in $TESTENV_STACK_FILE failed"
   # TESTENV_IMAGES=prometheus=<ref>[,<service>=<ref>...]: other pins for this run (the upgrade drill).
   if [ -n "${TESTENV_IMAGES:-}" ]; then
