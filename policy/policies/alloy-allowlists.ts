@@ -31,6 +31,10 @@ export const alloyAllowlists: ResourceValidationPolicy = {
       return;
     }
     const v = checkAlloyConfig(upload.content);
+    if (!v.syntax.ok) {
+      report(msg(`Alloy config of ${who} ${v.syntax.reason}.`, "correct the Alloy config; `alloy fmt` shows the same error"));
+      return;
+    }
     if (!v.dockerAllowlist.ok) {
       report(msg(`Alloy config of ${who}: ${v.dockerAllowlist.reason}.`, 'list the containers in alloy.dockerAllowlist so the config feeds loki.source.docker from a discovery.relabel with rule { source_labels = ["__meta_docker_container_name"], regex = "/(a|b)", action = "keep" }'));
     }

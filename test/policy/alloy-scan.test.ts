@@ -1,11 +1,12 @@
-// The structural scan of Alloy configs (policy/lib/alloy.ts): blocks, attributes, comments, strings.
-import { checkAlloyConfig, parse, refsOf, stringsOf } from "../../policy/lib/alloy";
+// The alloy-allowlists policy's reading of Alloy configs (policy/lib/alloy.ts) on the shared parser.
+import { checkAlloyConfig, hasAllowlistRule } from "../../policy/lib/alloy";
+import { parseAlloy, refsIn, stringsIn } from "../../contracts/alloy/syntax";
 import { ALLOY_CONFIG } from "./fixtures";
 
-describe("Alloy structural scan", () => {
-  it("parses nested blocks, labels and attributes", () => {
-    const root = parse(ALLOY_CONFIG);
-    expect(root.blocks.map((b) => `${b.name}:${b.label ?? ""}`)).toEqual([
+describe("Alloy allowlist scan", () => {
+  it("reads the fixture's components, references and literals", () => {
+    const blocks = parseAlloy(ALLOY_CONFIG);
+    expect(blocks.map((b) => `${b.name}:${b.label ?? ""}`)).toEqual([
       "discovery.docker:containers",
       "discovery.relabel:docker_allowlist",
       "loki.source.docker:containers",
@@ -14,25 +15,33 @@ describe("Alloy structural scan", () => {
       "loki.process:redact",
       "loki.write:loki",
     ]);
-    const relabel = root.blocks[1];
-    expect(refsOf(relabel.attrs.targets)).toEqual(["discovery.docker.containers.targets"]);
-    expect(relabel.blocks.map((b) => b.name)).toEqual(["rule"]);
-    expect(stringsOf(relabel.blocks[0].attrs.source_labels)).toEqual(["__meta_docker_container_name"]);
-    expect(stringsOf(root.blocks[5].blocks[0].attrs.expression)).toEqual(["(?i)password=([^\\s&]+)"]);
+    const relabel = blocks[1];
+    expect(refsIn(relabel.attrs.targets)).toEqual(["discovery.docker.containers.targets"]);
+    expect(stringsIn(relabel.blocks[0].attrs.source_labels)).toEqual(["__meta_docker_container_name"]);
+    expect(stringsIn(blocks[5].blocks[0].attrs.expression)).toEqual(["(?i)password=([^\\s&]+)"]);
+    expect(hasAllowlistRule(relabel, "__meta_docker_container_name")).toEqual({ ok: true });
   });
   it("passes the fixture", () => {
-    expect(checkAlloyConfig(ALLOY_CONFIG)).toEqual({ dockerAllowlist: { ok: true }, journalAllowlist: { ok: true }, redaction: { ok: true } });
+    expect(checkAlloyConfig(ALLOY_CONFIG)).toEqual({ syntax: { ok: true }, dockerAllowlist: { ok: true }, journalAllowlist: { ok: true }, redaction: { ok: true } });
   });
   it("does not count rules inside /* */ comments or names inside strings", () => {
-    const commented = ALLOY_CONFIG.replace("loki.relabel \"journal_allowlist\" {", "loki.relabel \"journal_allowlist\" {\n/*").replace("loki.source.journal \"journal\"", "*/ }\nloki.source.journal \"journal\"");
+    const commented = ALLOY_CONFIG.replace('loki.relabel "journal_allowlist" {', 'loki.relabel "journal_allowlist" {\n/*').replace('loki.source.journal "journal"', '*/ }\nloki.source.journal "journal"');
     expect(checkAlloyConfig(commented).journalAllowlist.ok).toBe(false);
     const inString = 'x = "loki.source.docker \\"a\\" { targets = discovery.relabel.docker_allowlist.output }"\n';
     expect(checkAlloyConfig(inString).dockerAllowlist.ok).toBe(false);
   });
-  it("accepts raw (backtick) strings and tolerates junk", () => {
+  it("accepts raw (backtick) strings", () => {
     const raw = ALLOY_CONFIG.replace('"^(/t-grafana|/t-loki)$"', () => "`^(/t-grafana)$`");
     expect(checkAlloyConfig(raw).dockerAllowlist.ok).toBe(true);
-    expect(() => checkAlloyConfig("}}} {{{ = = \"unterminated")).not.toThrow();
+  });
+  it("names a config Alloy would not load instead of judging it", () => {
+    const v = checkAlloyConfig('}}} {{{ = = "unterminated');
+    expect(v.syntax).toEqual({ ok: false, reason: "does not parse (1:13: string literal not terminated), so Alloy refuses to start with it" });
+    expect(checkAlloyConfig("}}}").syntax.reason).toBe('does not parse (1:1: expected an attribute or block name, got "}"), so Alloy refuses to start with it');
+    expect(v.dockerAllowlist).toEqual({ ok: false, reason: "cannot be judged: the config does not parse" });
+    // A multi-line list without its trailing comma is a syntax error in Alloy too.
+    expect(checkAlloyConfig(ALLOY_CONFIG.replace("forward_to = [loki.process.redact.receiver]", "forward_to = [\n    loki.process.redact.receiver\n  ]")).syntax.reason).toMatch(/missing ',' in expression list/);
+    expect(checkAlloyConfig("").syntax.ok).toBe(true);
     expect(checkAlloyConfig("").dockerAllowlist.ok).toBe(false);
   });
   it("needs every docker source to be bound", () => {

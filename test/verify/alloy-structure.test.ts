@@ -1,4 +1,4 @@
-import { checkAlloyStructure, parseAlloy } from "../../components/verify/alloy-structure";
+import { checkAlloyStructure } from "../../components/verify/alloy-structure";
 import { renderAlloyConfig } from "../../components/render/alloy";
 import { loadConfigFile } from "../../components/verify/desired";
 import { PROJECT_ROOT } from "../util/provider-host";
@@ -31,14 +31,13 @@ describe("Alloy structural check (P15) on the real renderer's output", () => {
     expect(checkAlloyStructure(text, want).errors).toEqual(["alloy: 2 redaction(s) configured but a source forwards through only 1 stage.replace stage(s)"]);
   });
 
-  test("parser: blocks, labels, attributes, nested blocks, refs, comments", () => {
-    const b = parseAlloy('// c\nloki.write "x" {\n  external_labels = { project = "p", "a-b" = 1 }\n  endpoint { url = "http://l:3100" }\n  t = [a.b.c, "s"]\n}\n');
-    expect(b).toEqual([
-      { name: "loki.write", label: "x", attrs: { external_labels: { project: "p", "a-b": 1 }, t: [{ ref: "a.b.c" }, "s"] }, blocks: [{ name: "endpoint", label: undefined, attrs: { url: "http://l:3100" }, blocks: [] }] },
-    ]);
+  test("a journal keep rule that admits every unit fails", () => {
+    const text = renderAlloyConfig(cfg).replace('"^(docker\\\\.service|ssh\\\\.service)$"', '".*"');
+    expect(text).toContain('regex         = ".*"');
+    expect(checkAlloyStructure(text, want).errors).toEqual(['alloy: loki.source.journal "journal" is not limited to alloy.journaldUnits (keep rule admits names outside the allowlist)']);
   });
 
   test("unparseable text is an error, not a pass", () => {
-    expect(checkAlloyStructure("loki.write {{", want).errors[0]).toMatch(/^alloy config does not parse/);
+    expect(checkAlloyStructure("loki.write {{", want).errors).toEqual(["alloy config does not parse: 1:13: expected an attribute or block name, got \"{\""]);
   });
 });

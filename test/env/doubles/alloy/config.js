@@ -1,228 +1,16 @@
 "use strict";
-// A structural parser for the Alloy configuration syntax (blocks, attributes, literals; references
-// and function calls are kept as opaque {expr} values), plus the extraction of what the Alloy
-// double acts on. Pure functions, unit-tested directly. It does not evaluate the component graph:
-// every file target is sent through every loki.process stage (in file order) to every loki.write.
+// What the Alloy double acts on, read from a config parsed by the project's one Alloy parser
+// (contracts/alloy/syntax.ts, see ../lib/alloy-syntax.js), plus stage.replace as Alloy runs it.
+// Pure functions, unit-tested directly. It does not evaluate the component graph: every file
+// target is sent through every loki.process stage (in file order) to every loki.write.
+const { AlloySyntaxError, parseAlloyFile } = require("../lib/alloy-syntax.js");
 
-class AlloySyntaxError extends Error {}
+/** A config that parses but that Alloy refuses when it evaluates a component (a bad regexp). */
+class AlloyComponentError extends Error {}
 
-function tokenize(src) {
-  const toks = [];
-  let i = 0;
-  const push = (type, value, start) => toks.push({ type, value, start });
-  while (i < src.length) {
-    const c = src[i];
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    if (c === "/" && src[i + 1] === "/") {
-      while (i < src.length && src[i] !== "\n") i++;
-      continue;
-    }
-    if (c === "#") {
-      while (i < src.length && src[i] !== "\n") i++;
-      continue;
-    }
-    if (c === "/" && src[i + 1] === "*") {
-      const end = src.indexOf("*/", i + 2);
-      if (end < 0) throw new AlloySyntaxError("unterminated block comment");
-      i = end + 2;
-      continue;
-    }
-    if (c === '"') {
-      let j = i + 1;
-      while (j < src.length && src[j] !== '"') j += src[j] === "\\" ? 2 : 1;
-      if (j >= src.length) throw new AlloySyntaxError(`unterminated string at ${i}`);
-      push("string", unquote(src.slice(i, j + 1)), i);
-      i = j + 1;
-      continue;
-    }
-    if (c === "`") {
-      const end = src.indexOf("`", i + 1);
-      if (end < 0) throw new AlloySyntaxError(`unterminated raw string at ${i}`);
-      push("string", src.slice(i + 1, end), i);
-      i = end + 1;
-      continue;
-    }
-    const num = /^\d+(\.\d+)?([eE][+-]?\d+)?/.exec(src.slice(i, i + 64));
-    if (num) {
-      push("number", Number(num[0]), i);
-      i += num[0].length;
-      continue;
-    }
-    const id = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i, i + 256));
-    if (id) {
-      push("ident", id[0], i);
-      i += id[0].length;
-      continue;
-    }
-    const op = /^(==|!=|<=|>=|&&|\|\||[{}[\]().,=+\-*/%^<>!:])/.exec(src.slice(i, i + 2));
-    if (op) {
-      push("punct", op[0], i);
-      i += op[0].length;
-      continue;
-    }
-    throw new AlloySyntaxError(`unexpected character ${JSON.stringify(c)} at ${i}`);
-  }
-  return toks;
-}
-
-/** Alloy double-quoted strings use Go escapes; decode the common ones. */
-function unquote(lit) {
-  const body = lit.slice(1, -1);
-  let out = "";
-  for (let i = 0; i < body.length; i++) {
-    if (body[i] !== "\\") {
-      out += body[i];
-      continue;
-    }
-    const n = body[++i];
-    const simple = { n: "\n", t: "\t", r: "\r", '"': '"', "\\": "\\", a: "\x07", b: "\b", f: "\f", v: "\v" };
-    if (n in simple) out += simple[n];
-    else if (n === "u" || n === "x") {
-      const len = n === "u" ? 4 : 2;
-      out += String.fromCharCode(parseInt(body.slice(i + 1, i + 1 + len), 16));
-      i += len;
-    } else throw new AlloySyntaxError(`invalid escape \\${n} in ${lit}`);
-  }
-  return out;
-}
-
+/** The parsed config: top-level attributes and blocks; references and calls are expressions with `.expr`. */
 function parse(src) {
-  const toks = tokenize(src);
-  let p = 0;
-  const peek = (o) => toks[p + (o || 0)];
-  const isP = (v, o) => peek(o) && peek(o).type === "punct" && peek(o).value === v;
-  const expectP = (v) => {
-    if (!isP(v)) throw new AlloySyntaxError(`expected '${v}' at ${peek() ? peek().start : "end"}`);
-    p++;
-  };
-
-  function body(closing) {
-    const out = { attrs: {}, blocks: [] };
-    while (p < toks.length && !(closing && isP("}"))) {
-      const t = peek();
-      if (t.type !== "ident") throw new AlloySyntaxError(`expected an identifier at ${t.start}`);
-      let name = t.value;
-      p++;
-      if (isP("=")) {
-        p++;
-        out.attrs[name] = expr();
-        continue;
-      }
-      while (isP(".")) {
-        p++;
-        name += "." + peek().value;
-        p++;
-      }
-      let label = null;
-      if (peek() && peek().type === "string") label = toks[p++].value;
-      expectP("{");
-      const b = body(true);
-      expectP("}");
-      out.blocks.push({ name, label, attrs: b.attrs, blocks: b.blocks });
-    }
-    return out;
-  }
-
-  function expr() {
-    const start = peek() ? peek().start : 0;
-    let v = unary();
-    while (peek() && peek().type === "punct" && ["+", "-", "*", "/", "%", "^", "==", "!=", "<", ">", "<=", ">=", "&&", "||"].includes(peek().value)) {
-      p++;
-      unary();
-      v = { expr: src.slice(start, toks[p - 1].start + 1) };
-    }
-    return v;
-  }
-
-  function unary() {
-    if (isP("-") || isP("!")) {
-      const op = toks[p++].value;
-      const v = unary();
-      if (op === "-" && typeof v === "number") return -v;
-      if (op === "!" && typeof v === "boolean") return !v;
-      return { expr: `${op}(...)` };
-    }
-    return postfix(primary());
-  }
-
-  function postfix(v) {
-    for (;;) {
-      if (isP(".")) {
-        p++;
-        const id = toks[p++];
-        v = { expr: `${v && v.expr ? v.expr : "?"}.${id.value}` };
-      } else if (isP("[")) {
-        p++;
-        expr();
-        expectP("]");
-        v = { expr: `${v && v.expr ? v.expr : "?"}[...]` };
-      } else if (isP("(")) {
-        p++;
-        const args = [];
-        while (!isP(")")) {
-          args.push(expr());
-          if (isP(",")) p++;
-          else break;
-        }
-        expectP(")");
-        v = { expr: `${v && v.expr ? v.expr : "?"}(...)`, args };
-      } else return v;
-    }
-  }
-
-  function primary() {
-    const t = peek();
-    if (!t) throw new AlloySyntaxError("unexpected end of config");
-    if (t.type === "string" || t.type === "number") {
-      p++;
-      return t.value;
-    }
-    if (t.type === "ident") {
-      p++;
-      if (t.value === "true") return true;
-      if (t.value === "false") return false;
-      if (t.value === "null") return null;
-      return { expr: t.value };
-    }
-    if (isP("(")) {
-      p++;
-      const v = expr();
-      expectP(")");
-      return v;
-    }
-    if (isP("[")) {
-      p++;
-      const arr = [];
-      while (!isP("]")) {
-        arr.push(expr());
-        if (isP(",")) p++;
-        else break;
-      }
-      expectP("]");
-      return arr;
-    }
-    if (isP("{")) {
-      p++;
-      const obj = {};
-      while (!isP("}")) {
-        const k = toks[p++];
-        if (!k || (k.type !== "ident" && k.type !== "string")) throw new AlloySyntaxError(`expected an object key at ${k ? k.start : "end"}`);
-        expectP("=");
-        obj[k.value] = expr();
-        if (isP(",")) p++;
-        else break;
-      }
-      expectP("}");
-      return obj;
-    }
-    throw new AlloySyntaxError(`unexpected '${t.value}' at ${t.start}`);
-  }
-
-  const root = body(false);
-  return root;
+  return parseAlloyFile(src);
 }
 
 function stringMap(obj) {
@@ -264,7 +52,7 @@ function extract(root) {
             re = compileRe2(s.attrs.expression);
           } catch (e) {
             // Alloy refuses the whole config: "error parsing regexp: ..."
-            throw new AlloySyntaxError(`stage.replace expression ${JSON.stringify(s.attrs.expression)}: ${e.message}`);
+            throw new AlloyComponentError(`stage.replace expression ${JSON.stringify(s.attrs.expression)}: ${e.message}`);
           }
           const replace = typeof s.attrs.replace === "string" ? s.attrs.replace : "";
           stages.push({ type: "replace", expression: s.attrs.expression, replace, re, parts: parseTemplate(replace), source: typeof s.attrs.source === "string" ? s.attrs.source : undefined });
@@ -363,4 +151,4 @@ function processLine(line, labels, stages, externalLabels) {
   return { line: l, labels: Object.assign({}, externalLabels, lab) };
 }
 
-module.exports = { AlloySyntaxError, tokenize, parse, extract, applyReplace, parseTemplate, compileRe2, processLine };
+module.exports = { AlloySyntaxError, AlloyComponentError, parse, extract, applyReplace, parseTemplate, compileRe2, processLine };
