@@ -136,13 +136,15 @@ build_busybox() {
 # npm modules the Loki and Grafana doubles load (YAML configs, Loki's snappy protobuf pushes), and
 # protobufjs' own dependencies; their package.json files are part of the doubles' input hash.
 DOUBLES_NPM_MODULES=(yaml snappyjs protobufjs @protobufjs long)
+# The one Alloy parser, which the Alloy double loads compiled (test/env/doubles/lib/alloy-syntax.js).
+ALLOY_SYNTAX="$TESTENV_ROOT/contracts/alloy/syntax.ts"
 DOUBLES_NPM_PKGS=("$TESTENV_ROOT"/node_modules/{yaml,snappyjs,protobufjs,long}/package.json "$TESTENV_ROOT"/node_modules/@protobufjs/*/package.json)
 
 # The four doubles share one rootfs (node + busybox + every double's source) so their single layer
 # is stored and pushed once; each image differs only in entrypoint, user and env, like upstream.
 build_doubles() {
   local node; node="$(command -v node)"
-  local hash; hash="$(hash_inputs "$node" /bin/busybox /bin/bash "$DOUBLES_SRC"/*/*.js "$TESTENV_ROOT/node_modules/re2js/package.json" "${DOUBLES_NPM_PKGS[@]}" "$SELF")"
+  local hash; hash="$(hash_inputs "$node" /bin/busybox /bin/bash "$DOUBLES_SRC"/*/*.js "$ALLOY_SYNTAX" "$TESTENV_ROOT/node_modules/re2js/package.json" "${DOUBLES_NPM_PKGS[@]}" "$SELF")"
   local all_cached=1 ref
   for ref in "$IMG_GRAFANA" "$IMG_LOKI" "$IMG_ALLOY" "$IMG_CADVISOR" "$IMG_ALERT_SINK"; do
     is_cached "$ref" "$hash" || all_cached=0
@@ -159,6 +161,11 @@ build_doubles() {
   mkdir -p "$root/doubles"
   cp -r "$DOUBLES_SRC"/lib "$DOUBLES_SRC"/grafana "$DOUBLES_SRC"/loki "$DOUBLES_SRC"/alloy "$DOUBLES_SRC"/cadvisor "$DOUBLES_SRC"/alert-sink "$root/doubles/"
   find "$root/doubles" -type f ! -name '*.js' -delete
+  # The Alloy double parses with the product's Alloy parser: compiled to JavaScript in place of the
+  # pointer file that loads the TypeScript source in the repository's tests.
+  "$TESTENV_ROOT/node_modules/.bin/tsc" --ignoreConfig --outDir "$BUILD/alloy-syntax" --module commonjs --target es2022 \
+    --strict --types node --rootDir "$(dirname "$ALLOY_SYNTAX")" "$ALLOY_SYNTAX"
+  install -m 0644 "$BUILD/alloy-syntax/syntax.js" "$root/doubles/lib/alloy-syntax.js"
   # re2js (RE2's syntax and semantics, as Alloy's Go regexp): the Alloy double's stage.replace.
   mkdir -p "$root/doubles/node_modules"
   cp -r "$TESTENV_ROOT/node_modules/re2js" "$root/doubles/node_modules/re2js"
@@ -243,6 +250,17 @@ scrape_configs:
 EOF
 }
 
+# What both Prometheus images share: busybox base, prometheus + promtool, the share files at /,
+# the default prometheus.yml.
+prometheus_rootfs() {
+  local root="$1" prometheus="$2" promtool="$3" share="$4"
+  base_rootfs "$root"
+  install -m 0755 "$prometheus" "$root/bin/prometheus"
+  install -m 0755 "$promtool" "$root/bin/promtool"
+  add_share "$root" "$share"
+  write_prometheus_yml "$root"
+}
+
 # Like prom/prometheus:v3.14.0 (upstream Dockerfile): /bin/prometheus + /bin/promtool on busybox,
 # WORKDIR /prometheus, /etc/prometheus and /prometheus owned by nobody (/prometheus g+w), USER
 # nobody, VOLUME /prometheus, ENTRYPOINT /bin/prometheus, CMD config + TSDB path. No web UI assets
@@ -254,11 +272,7 @@ build_prometheus_v3() {
   local hash; hash="$(hash_inputs "${bins[@]}" $(share_files "$share") /bin/busybox "$SELF")"
   if is_cached "$ref" "$hash"; then log "cached $ref"; return 0; fi
   local root="$BUILD/prometheus-v3"
-  base_rootfs "$root"
-  install -m 0755 "${bins[0]}" "$root/bin/prometheus"
-  install -m 0755 "${bins[1]}" "$root/bin/promtool"
-  add_share "$root" "$share"
-  write_prometheus_yml "$root"
+  prometheus_rootfs "$root" "${bins[@]}" "$share"
   mkdir -p "$root/prometheus"
   chown -R 65534:65534 "$root/etc/prometheus" "$root/prometheus"
   chmod g+w "$root/prometheus"
@@ -281,11 +295,7 @@ build_prometheus_v2() {
     $(find "$sdir/consoles" "$sdir/console_libraries" -type f 2>/dev/null | sort) /bin/busybox "$SELF")"
   if is_cached "$ref" "$hash"; then log "cached $ref"; return 0; fi
   local root="$BUILD/prometheus-v2" d
-  base_rootfs "$root"
-  install -m 0755 "${bins[0]}" "$root/bin/prometheus"
-  install -m 0755 "${bins[1]}" "$root/bin/promtool"
-  add_share "$root" "$share"
-  write_prometheus_yml "$root"
+  prometheus_rootfs "$root" "${bins[@]}" "$share"
   for d in consoles console_libraries; do
     mkdir -p "$root/usr/share/prometheus/$d"
     if [ -d "$sdir/$d" ]; then cp -r "$sdir/$d/." "$root/usr/share/prometheus/$d/"; fi

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
+import { alloyFixture } from "../util/alloy-fixture";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const logql = require("./doubles/loki/logql.js");
@@ -217,12 +218,13 @@ describe("Alloy double config", () => {
   });
   test.each(VECTORS.refused.map((v) => [v.name, v.pattern] as [string, string]))("a config with a non-RE2 expression (%s) does not load, as in Alloy", (_n, pattern) => {
     const cfg = `loki.process "r" {\n  forward_to = []\n  stage.replace {\n    expression = ${JSON.stringify(pattern)}\n    replace = "*"\n  }\n}\n`;
+    expect(() => alloyCfg.extract(alloyCfg.parse(cfg))).toThrow(alloyCfg.AlloyComponentError);
     expect(() => alloyCfg.extract(alloyCfg.parse(cfg))).toThrow(/stage.replace expression/);
   });
 
   test("syntax errors are reported", () => {
-    expect(() => alloyCfg.parse('loki.write "x" {')).toThrow();
-    expect(() => alloyCfg.parse('a = "unterminated')).toThrow("unterminated");
+    expect(() => alloyCfg.parse('loki.write "x" {')).toThrow(alloyCfg.AlloySyntaxError);
+    expect(() => alloyCfg.parse('a = "unterminated')).toThrow("1:5: string literal not terminated");
   });
 });
 
@@ -373,33 +375,15 @@ describe("flag parsing shared by the doubles", () => {
 
 describe("Alloy double: docker pipeline", () => {
   const docker = require("./doubles/alloy/docker.js");
-  const CFG = `
-discovery.docker "containers" {
-  host = "unix:///var/run/docker.sock"
-}
-discovery.relabel "allow" {
-  targets = discovery.docker.containers.targets
-  rule {
-    source_labels = ["__meta_docker_container_name"]
-    regex         = "^(/a|/b)$"
-    action        = "keep"
-  }
-  rule {
-    source_labels = ["__meta_docker_container_name"]
-    regex         = "^/(.*)$"
-    target_label  = "container"
-  }
-  rule {
-    target_label = "job"
-    replacement  = "docker"
-  }
-}
-loki.source.docker "containers" {
-  host       = "unix:///var/run/docker.sock"
-  targets    = discovery.relabel.allow.output
-  forward_to = []
-}
-`;
+  const CFG = alloyFixture({
+    containers: ["a", "b"],
+    units: ["docker.service"],
+    redactions: [],
+    dockerRules: [
+      '  rule {\n    source_labels = ["__meta_docker_container_name"]\n    regex         = "^/(.*)$"\n    target_label  = "container"\n  }\n',
+      '  rule {\n    target_label = "job"\n    replacement  = "docker"\n  }\n',
+    ],
+  });
   test("relabel rules from the discovery.relabel that loki.source.docker reads", () => {
     const p = docker.dockerPipeline(alloyCfg.parse(CFG));
     expect(p.socketPath).toBe("/var/run/docker.sock");

@@ -1,6 +1,7 @@
 // Passing fixtures for every policy: containers shaped as components/ declares them (@pulumi/docker
 // 5.2.0 inputs), written here by hand so policy tests do not depend on the program.
 import { TYPES } from "../../policy/lib/resources";
+import { alloyFixture } from "../util/alloy-fixture";
 import { res } from "../util/policy";
 
 export const LOKI_YAML = `auth_enabled: false
@@ -16,55 +17,11 @@ limits_config:
   retention_period: 168h
 `;
 
-export const ALLOY_CONFIG = `// allowlisted sources only
-discovery.docker "containers" {
-  host = "unix:///var/run/docker.sock"
-}
-
-discovery.relabel "docker_allowlist" {
-  targets = discovery.docker.containers.targets
-  rule {
-    source_labels = ["__meta_docker_container_name"]
-    regex         = "^(/t-grafana|/t-loki)$"
-    action        = "keep"
-  }
-}
-
-loki.source.docker "containers" {
-  host       = "unix:///var/run/docker.sock"
-  targets    = discovery.relabel.docker_allowlist.output
-  forward_to = [loki.process.redact.receiver]
-}
-
-loki.relabel "journal_allowlist" {
-  forward_to = []
-  rule {
-    source_labels = ["__journal__systemd_unit"]
-    regex         = "^(docker\\\\.service|ssh\\\\.service)$"
-    action        = "keep"
-  }
-}
-
-loki.source.journal "journal" {
-  path          = "/var/log/journal"
-  relabel_rules = loki.relabel.journal_allowlist.rules
-  forward_to    = [loki.process.redact.receiver]
-}
-
-loki.process "redact" {
-  forward_to = [loki.write.loki.receiver]
-  stage.replace {
-    expression = "(?i)password=([^\\\\s&]+)"
-    replace    = "***REDACTED***"
-  }
-}
-
-loki.write "loki" {
-  endpoint {
-    url = "http://loki:3100/loki/api/v1/push"
-  }
-}
-`;
+export const ALLOY_CONFIG = alloyFixture({
+  containers: ["t-grafana", "t-loki"],
+  units: ["docker.service", "ssh.service"],
+  redactions: [{ expression: "(?i)password=([^\\s&]+)", replace: "***REDACTED***" }],
+});
 
 /** A rendered Alertmanager config: every receiver credential a *_file (components/render/alertmanager.ts). */
 export const ALERTMANAGER_YAML = `receivers:

@@ -24,6 +24,7 @@ import {
 } from "../../components/verify/checks";
 import { endpointsFor } from "../../components/verify/contract";
 import { redactLine } from "../../contracts/config/redaction";
+import { alloyFixture } from "../util/alloy-fixture";
 import { FAST_POLICY, FakeDocker, makeTestIo, startServer, TestServer, tmpDir } from "./fakes";
 
 const servers: TestServer[] = [];
@@ -306,44 +307,7 @@ describe("L3 ingestion (P14)", () => {
 });
 
 describe("L4 labels", () => {
-  const alloyConfig = `
-discovery.docker "c" { host = "unix:///var/run/docker.sock" }
-discovery.relabel "allow" {
-  targets = discovery.docker.c.targets
-  rule {
-    source_labels = ["__meta_docker_container_name"]
-    regex = "^(/p-loki|/p-grafana)$"
-    action = "keep"
-  }
-}
-loki.source.docker "c" {
-  host = "unix:///var/run/docker.sock"
-  targets = discovery.relabel.allow.output
-  forward_to = [loki.process.redact.receiver]
-}
-loki.relabel "j" {
-  forward_to = []
-  rule {
-    source_labels = ["__journal__systemd_unit"]
-    regex = "^(docker\\\\.service)$"
-    action = "keep"
-  }
-}
-loki.source.journal "j" {
-  relabel_rules = loki.relabel.j.rules
-  forward_to = [loki.process.redact.receiver]
-}
-loki.process "redact" {
-  forward_to = [loki.write.l.receiver]
-  stage.replace {
-    expression = "password=(\\\\S+)"
-    replace = "***"
-  }
-}
-loki.write "l" {
-  endpoint { url = "http://loki:3100/loki/api/v1/push" }
-}
-`;
+  const alloyConfig = alloyFixture({ containers: ["p-loki", "p-grafana"], units: ["docker.service"], redactions: [{ expression: "password=(\\S+)", replace: "***" }] });
   const MARKER = "lbproof-00aa";
   const SELECTOR = '{filename="/l/logging-bootstrap-proof.log"}';
   const reds = [{ name: "password_kv", pattern: "password=(\\S+)", replacement: "***", canary: "password=canary-pw" }];
@@ -416,7 +380,7 @@ loki.write "l" {
     const s = await loki({ job: ["logs"], filename: ["/a"] }, markerStream);
     const r = await checkLabels({ ...base, lokiUrl: s.url, alloyConfig: alloyConfig.replace("^(/p-loki|/p-grafana)$", ".*") }, makeTestIo());
     expect(r.code).toBe("E_PROOF_LABEL_MISSING");
-    expect(r.findings[0]).toMatch(/loki.source.docker "c" is not limited to alloy.dockerAllowlist \(keep rule admits names outside the allowlist\)/);
+    expect(r.findings[0]).toMatch(/loki.source.docker "containers" is not limited to alloy.dockerAllowlist \(keep rule admits names outside the allowlist\)/);
   });
   test("no redactions configured and none rendered: warn, accepted risk recorded", async () => {
     const s = await loki({ job: ["logs"], filename: ["/a"] }, { ...markerStream, line: `logging-bootstrap ingestion proof marker=${MARKER}` });
