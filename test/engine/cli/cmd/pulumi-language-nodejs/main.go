@@ -23,10 +23,10 @@ import (
 	"strings"
 	"sync"
 
-	pbempty "google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	pbempty "google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -50,7 +50,15 @@ func main() {
 		fmt.Println(version)
 		return
 	}
-	h := &host{engineAddress: engineAddress}
+	if err := serve(&host{engineAddress: engineAddress}); err != nil {
+		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// serve serves h on a free loopback port, printed on stdout for the engine, until the engine stops
+// it.
+func serve(h *host) error {
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Init: func(srv *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(srv, h)
@@ -59,14 +67,10 @@ func main() {
 		Options: rpcutil.OpenTracingServerInterceptorOptions(nil),
 	})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: could not serve: %v\n", err)
-		os.Exit(1)
+		return fmt.Errorf("could not serve: %w", err)
 	}
 	fmt.Printf("%d\n", handle.Port)
-	if err := <-handle.Done; err != nil {
-		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: %v\n", err)
-		os.Exit(1)
-	}
+	return <-handle.Done
 }
 
 type host struct {
@@ -108,28 +112,46 @@ func options(info *pulumirpc.ProgramInfo) (langhost.Options, error) {
 	return langhost.ParseOptions(info.GetOptions().AsMap())
 }
 
-func (h *host) GetRequiredPackages(_ context.Context, req *pulumirpc.GetRequiredPackagesRequest) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	pkgs, err := langhost.RequiredPackages(programDir(req.GetInfo(), "."))
+// requiredPackages lists the program's Pulumi packages (langhost.RequiredPackages) in the form
+// one of the engine's requests wants.
+func requiredPackages[T any](info *pulumirpc.ProgramInfo, pwd string, as func(langhost.Package) T) ([]T, error) {
+	pkgs, err := langhost.RequiredPackages(programDir(info, pwd))
 	if err != nil {
 		return nil, err
 	}
-	resp := &pulumirpc.GetRequiredPackagesResponse{}
+	var out []T
 	for _, p := range pkgs {
-		resp.Packages = append(resp.Packages, &pulumirpc.PackageDependency{Kind: "resource", Name: p.Name, Version: p.Version, Server: p.Server})
+		out = append(out, as(p))
 	}
-	return resp, nil
+	return out, nil
+}
+
+func packageDependency(p langhost.Package) *pulumirpc.PackageDependency {
+	return &pulumirpc.PackageDependency{Kind: "resource", Name: p.Name, Version: p.Version, Server: p.Server}
+}
+
+func pluginDependency(p langhost.Package) *pulumirpc.PluginDependency {
+	return &pulumirpc.PluginDependency{Kind: "resource", Name: p.Name, Version: p.Version, Server: p.Server}
+}
+
+func dependencyInfo(p langhost.Package) *pulumirpc.DependencyInfo {
+	return &pulumirpc.DependencyInfo{Name: p.Name, Version: p.Version}
+}
+
+func (h *host) GetRequiredPackages(_ context.Context, req *pulumirpc.GetRequiredPackagesRequest) (*pulumirpc.GetRequiredPackagesResponse, error) {
+	pkgs, err := requiredPackages(req.GetInfo(), ".", packageDependency)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.GetRequiredPackagesResponse{Packages: pkgs}, nil
 }
 
 func (h *host) GetRequiredPlugins(_ context.Context, req *pulumirpc.GetRequiredPluginsRequest) (*pulumirpc.GetRequiredPluginsResponse, error) {
-	pkgs, err := langhost.RequiredPackages(programDir(req.GetInfo(), req.GetPwd()))
+	plugins, err := requiredPackages(req.GetInfo(), req.GetPwd(), pluginDependency)
 	if err != nil {
 		return nil, err
 	}
-	resp := &pulumirpc.GetRequiredPluginsResponse{}
-	for _, p := range pkgs {
-		resp.Plugins = append(resp.Plugins, &pulumirpc.PluginDependency{Kind: "resource", Name: p.Name, Version: p.Version, Server: p.Server})
-	}
-	return resp, nil
+	return &pulumirpc.GetRequiredPluginsResponse{Plugins: plugins}, nil
 }
 
 // resolveModule finds a module the way the program itself would (node's require.resolve from
@@ -293,15 +315,11 @@ func (h *host) About(_ context.Context, req *pulumirpc.AboutRequest) (*pulumirpc
 }
 
 func (h *host) GetProgramDependencies(_ context.Context, req *pulumirpc.GetProgramDependenciesRequest) (*pulumirpc.GetProgramDependenciesResponse, error) {
-	pkgs, err := langhost.RequiredPackages(programDir(req.GetInfo(), req.GetPwd()))
+	deps, err := requiredPackages(req.GetInfo(), req.GetPwd(), dependencyInfo)
 	if err != nil {
 		return nil, err
 	}
-	resp := &pulumirpc.GetProgramDependenciesResponse{}
-	for _, p := range pkgs {
-		resp.Dependencies = append(resp.Dependencies, &pulumirpc.DependencyInfo{Name: p.Name, Version: p.Version})
-	}
-	return resp, nil
+	return &pulumirpc.GetProgramDependenciesResponse{Dependencies: deps}, nil
 }
 
 func (h *host) RuntimeOptionsPrompts(context.Context, *pulumirpc.RuntimeOptionsRequest) (*pulumirpc.RuntimeOptionsResponse, error) {

@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -289,5 +290,26 @@ func TestCancelKillsRunningCommand(t *testing.T) {
 	}
 	if err := <-done; err == nil {
 		t.Fatal("cancelled command succeeded")
+	}
+}
+
+func TestSchemaListsTheInputs(t *testing.T) {
+	var pkg struct {
+		Resources map[string]struct {
+			InputProperties map[string]any `json:"inputProperties"`
+			Properties      map[string]any `json:"properties"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal([]byte(Schema), &pkg); err != nil {
+		t.Fatal(err)
+	}
+	r := pkg.Resources[commandType]
+	for _, k := range inputKeys {
+		if r.InputProperties[string(k)] == nil || r.Properties[string(k)] == nil {
+			t.Errorf("input %q missing from the schema", k)
+		}
+	}
+	if len(r.InputProperties) != len(inputKeys) || len(r.Properties) != len(inputKeys)+2 {
+		t.Errorf("schema inputs %d, properties %d; want %d and %d (plus stdout, stderr)", len(r.InputProperties), len(r.Properties), len(inputKeys), len(inputKeys)+2)
 	}
 }

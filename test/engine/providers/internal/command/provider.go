@@ -57,14 +57,30 @@ func marshal(m resource.PropertyMap, label string) (*structpb.Struct, error) {
 	return plugin.MarshalProperties(m, o)
 }
 
-func checkType(t, urn string) error {
+// resourceRequest is what every resource request carries to name its type:
+// the type itself, or (from engines that leave it out) the URN holding it.
+type resourceRequest interface {
+	GetType() string
+	GetUrn() string
+}
+
+func checkType(req resourceRequest) error {
+	t := req.GetType()
 	if t == "" {
-		t = string(resource.URN(urn).Type())
+		t = string(resource.URN(req.GetUrn()).Type())
 	}
 	if t != commandType {
 		return status.Errorf(codes.InvalidArgument, "unknown resource type %q", t)
 	}
 	return nil
+}
+
+// checkedProps checks that req is for a Command and decodes its properties s.
+func checkedProps(req resourceRequest, s *structpb.Struct, label string) (resource.PropertyMap, error) {
+	if err := checkType(req); err != nil {
+		return nil, err
+	}
+	return unmarshal(s, label)
 }
 
 func (p *Provider) Handshake(context.Context, *pulumirpc.ProviderHandshakeRequest) (*pulumirpc.ProviderHandshakeResponse, error) {
@@ -104,10 +120,7 @@ func (p *Provider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, erro
 }
 
 func (p *Provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	if err := checkType(req.GetType(), req.GetUrn()); err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(req.GetNews(), "news")
+	news, err := checkedProps(req, req.GetNews(), "news")
 	if err != nil {
 		return nil, err
 	}
@@ -124,10 +137,7 @@ func (p *Provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulum
 }
 
 func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	if err := checkType(req.GetType(), req.GetUrn()); err != nil {
-		return nil, err
-	}
-	olds, err := unmarshal(req.GetOldInputs(), "oldInputs")
+	olds, err := checkedProps(req, req.GetOldInputs(), "oldInputs")
 	if err != nil {
 		return nil, err
 	}
@@ -200,11 +210,35 @@ func computed() resource.PropertyValue {
 	return resource.MakeComputed(resource.NewStringProperty(""))
 }
 
-func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
-	if err := checkType(req.GetType(), req.GetUrn()); err != nil {
-		return nil, err
+func orEmpty(v resource.PropertyValue) resource.PropertyValue {
+	if v.IsNull() {
+		return resource.NewStringProperty("")
 	}
-	news, err := unmarshal(req.GetProperties(), "properties")
+	return v
+}
+
+// apply runs cmd, the command of a Create (olds nil) or an Update, and returns
+// the new state. With no command to run the last output (none on create) is
+// kept; a preview runs nothing and leaves the output unknown.
+func (p *Provider) apply(cmd *string, s spec, news, olds resource.PropertyMap, preview bool) (*structpb.Struct, error) {
+	var state resource.PropertyMap
+	switch {
+	case cmd == nil:
+		state = outputs(news, orEmpty(olds["stdout"]), orEmpty(olds["stderr"]))
+	case preview:
+		state = outputs(news, computed(), computed())
+	default:
+		res, err := run(p.ctx, *cmd, s, previousOutputEnv(olds))
+		if err != nil {
+			return nil, err
+		}
+		state = outputs(news, resource.NewStringProperty(res.Stdout), resource.NewStringProperty(res.Stderr))
+	}
+	return marshal(state, "state")
+}
+
+func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
+	news, err := checkedProps(req, req.GetProperties(), "properties")
 	if err != nil {
 		return nil, err
 	}
@@ -212,26 +246,11 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 	if err != nil {
 		return nil, err
 	}
-	s := decode(news)
-	var state resource.PropertyMap
-	switch {
-	case req.GetPreview():
-		if s.Create != nil {
-			state = outputs(news, computed(), computed())
-		} else {
-			state = outputs(news, resource.NewStringProperty(""), resource.NewStringProperty(""))
-		}
+	if req.GetPreview() {
 		id = ""
-	case s.Create == nil:
-		state = outputs(news, resource.NewStringProperty(""), resource.NewStringProperty(""))
-	default:
-		res, err := run(p.ctx, *s.Create, s, nil)
-		if err != nil {
-			return nil, err
-		}
-		state = outputs(news, resource.NewStringProperty(res.Stdout), resource.NewStringProperty(res.Stderr))
 	}
-	props, err := marshal(state, "state")
+	s := decode(news)
+	props, err := p.apply(s.Create, s, news, nil, req.GetPreview())
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +258,7 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 }
 
 func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	if err := checkType(req.GetType(), req.GetUrn()); err != nil {
+	if err := checkType(req); err != nil {
 		return nil, err
 	}
 	// A command has no remote state to read back: the state is what it is.
@@ -268,10 +287,7 @@ func previousOutputEnv(olds resource.PropertyMap) map[string]string {
 }
 
 func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	if err := checkType(req.GetType(), req.GetUrn()); err != nil {
-		return nil, err
-	}
-	olds, err := unmarshal(req.GetOlds(), "olds")
+	olds, err := checkedProps(req, req.GetOlds(), "olds")
 	if err != nil {
 		return nil, err
 	}
@@ -284,38 +300,15 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 	if cmd == nil {
 		cmd = s.Create
 	}
-	var state resource.PropertyMap
-	switch {
-	case cmd == nil: // nothing to run: keep the last output
-		state = outputs(news, orEmpty(olds["stdout"]), orEmpty(olds["stderr"]))
-	case req.GetPreview():
-		state = outputs(news, computed(), computed())
-	default:
-		res, err := run(p.ctx, *cmd, s, previousOutputEnv(olds))
-		if err != nil {
-			return nil, err
-		}
-		state = outputs(news, resource.NewStringProperty(res.Stdout), resource.NewStringProperty(res.Stderr))
-	}
-	props, err := marshal(state, "state")
+	props, err := p.apply(cmd, s, news, olds, req.GetPreview())
 	if err != nil {
 		return nil, err
 	}
 	return &pulumirpc.UpdateResponse{Properties: props}, nil
 }
 
-func orEmpty(v resource.PropertyValue) resource.PropertyValue {
-	if v.IsNull() {
-		return resource.NewStringProperty("")
-	}
-	return v
-}
-
 func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
-	if err := checkType(req.GetType(), req.GetUrn()); err != nil {
-		return nil, err
-	}
-	olds, err := unmarshal(req.GetProperties(), "properties")
+	olds, err := checkedProps(req, req.GetProperties(), "properties")
 	if err != nil {
 		return nil, err
 	}

@@ -179,18 +179,15 @@ func sdkNames(t *testing.T) map[string][]string {
 func schemaNames(spec *pschema.PackageSpec, s shape) ([]string, bool) {
 	var props map[string]pschema.PropertySpec
 	switch s.Kind {
-	case "resource-inputs":
+	case "resource-inputs", "resource-outputs":
 		r, ok := spec.Resources[s.Token]
 		if !ok {
 			return nil, false
 		}
 		props = r.InputProperties
-	case "resource-outputs":
-		r, ok := spec.Resources[s.Token]
-		if !ok {
-			return nil, false
+		if s.Kind == "resource-outputs" {
+			props = r.Properties
 		}
-		props = r.Properties
 	case "type":
 		ty, ok := spec.Types[s.Token]
 		if !ok {
