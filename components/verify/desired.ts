@@ -4,25 +4,10 @@ import * as crypto from "crypto";
 import { BootstrapError } from "../../contracts/errors";
 import type { ServiceName, StackConfig } from "../../contracts/config/schema";
 import { SERVICES } from "../../contracts/config/schema";
-import { lintConfig } from "../../contracts/config/lint";
-import { readStackFile } from "../../contracts/config/stackfile";
 import { desiredFiles } from "../../contracts/plan";
 import type { PlanResource } from "../../contracts/plan";
 import type { DesiredFile, DesiredState } from "./spec";
 
-
-/** The validated config of a stack file (what the program would load), secrets left out. */
-export function loadConfigFile(file: string): Omit<StackConfig, "grafanaAdminPassword"> {
-  const f = readStackFile(file);
-  if (f.findings.length > 0) throw new BootstrapError(f.findings[0].code, f.findings.map((x) => x.message).join("; "));
-  // The namespace as Pulumi hands it to the program (readStackFile decodes it; a secure value,
-  // also a leaf inside alerting's receivers, is a stand-in): what config:lint checks too.
-  const r = lintConfig(f.projectConfig, { secretKeys: f.projectSecretKeys, migrate: true });
-  if (!r.ok || !r.config) throw new BootstrapError(r.errors[0]?.code ?? "E_CONFIG_SCHEMA", r.errors.map((e) => `${e.path}: ${e.message}`).join("; "));
-  const { grafanaAdminPassword: _secret, ...cfg } = r.config;
-  void _secret;
-  return cfg;
-}
 
 interface EvaluatedLike {
   resources: Pick<PlanResource, "type" | "name" | "inputs">[];

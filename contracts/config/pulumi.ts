@@ -1,16 +1,16 @@
 // Loading the stack config inside the Pulumi program (index.ts), before any resource is declared.
-// Same contract as config:lint (lintConfig), so a bad config stops `pulumi preview` with the same
-// findings, all of them at once, in one error.
+// Same judgement as config:lint and verify (checkConfig in ./load), so a bad config stops
+// `pulumi preview` with the same findings, all of them at once, in one error.
 import * as pulumi from "@pulumi/pulumi";
-import { BootstrapError } from "../errors";
-import { Finding, PROJECT_NAMESPACE, formatFinding } from "./findings";
-import { lintConfig, namespaceFindings } from "./lint";
+import { PROJECT_NAMESPACE } from "./findings";
+import { checkConfig, requireValid } from "./load";
 import { alertingSecretPaths, SECRET_CONFIG_KEYS, withSecretLeaves } from "./rules";
 import { StackConfig } from "./schema";
 import { SECURE_PLACEHOLDER } from "./stackfile";
 import { decodeConfigValue, getAt, isRecord } from "./values";
 
 export { decodeConfigValue };
+export { formatFindings } from "./load";
 
 export interface LoadedConfig {
   /** The validated config, defaults applied; grafanaAdminPassword is never in here. */
@@ -77,20 +77,9 @@ export function readRuntimeConfig(): { raw: Record<string, unknown>; secretKeys:
   return { raw, secretKeys, fullKeys: Object.keys(all) };
 }
 
-export function formatFindings(errors: Finding[], warnings: Finding[] = []): string {
-  const lines = [
-    `stack config for ${PROJECT_NAMESPACE} has ${errors.length} error(s)${warnings.length ? ` and ${warnings.length} warning(s)` : ""} (the same findings as \`npm run -s config:lint -- Pulumi.<stack>.yaml\`):`,
-    ...errors.map((f) => formatFinding(f, "error")),
-    ...warnings.map((f) => formatFinding(f, "warning")),
-  ];
-  return lines.join("\n");
-}
-
 export function loadStackConfig(): LoadedConfig {
   const { raw, secretKeys, fullKeys } = readRuntimeConfig();
-  const linted = lintConfig(raw, { secretKeys, migrate: true });
-  const nsErrors = namespaceFindings(fullKeys);
-  const result = nsErrors.length ? { ...linted, ok: false, errors: [...linted.errors, ...nsErrors] } : linted;
+  const result = checkConfig({ projectConfig: raw, secretKeys, fullKeys, findings: [] }, { migrate: true });
   if (result.warnings.length > 0) {
     // One line per run, not one per finding: warnings must not drown the preview.
     pulumi.log.warn(`stack config: ${result.warnings.length} warning(s): ${result.warnings.map((w) => `${w.code} at ${w.path}`).join(", ")} (details: npm run -s config:lint -- Pulumi.<stack>.yaml)`);
@@ -101,13 +90,8 @@ export function loadStackConfig(): LoadedConfig {
         (result.migrationNotes ?? []).map((n) => `  ${n}`).join("\n"),
     );
   }
-  if (!result.ok || !result.config) {
-    const first = result.errors[0];
-    throw new BootstrapError(first?.code ?? "E_CONFIG_SCHEMA", formatFindings(result.errors), {
-      details: { findings: result.errors, warnings: result.warnings },
-    });
-  }
-  const loaded: LoadedConfig = { config: result.config, alertingSecrets: [] };
+  const config = requireValid(result);
+  const loaded: LoadedConfig = { config, alertingSecrets: [] };
   const paths = alertingSecretPaths(raw);
   if (paths.length > 0) {
     const alerting = new pulumi.Config(PROJECT_NAMESPACE).requireSecretObject<unknown>("alerting");

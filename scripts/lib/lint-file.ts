@@ -1,7 +1,7 @@
 // Linting one stack file, shared by the config:lint, render and policy:check CLIs (no CLI imports
 // another CLI).
 import { Finding, formatFinding } from "../../contracts/config/findings";
-import { lintConfig, namespaceFindings } from "../../contracts/config/lint";
+import { checkConfig, fileConfigSource } from "../../contracts/config/load";
 import { readStackFile } from "../../contracts/config/stackfile";
 
 export interface LintReport {
@@ -10,13 +10,10 @@ export interface LintReport {
   warnings: Finding[];
 }
 
-/** Lint one file; never throws (file problems are findings). `digests`: image ref -> digest where known. */
+/** Lint one file as config:lint does (no migration); never throws (file problems are findings). `digests`: image ref -> digest where known. */
 export function lintFile(file: string, digests: Record<string, string> = {}): LintReport {
-  const f = readStackFile(file);
-  if (f.findings.length > 0) return { ok: false, errors: f.findings, warnings: [] };
-  const r = lintConfig(f.projectConfig, { secretKeys: f.projectSecretKeys, migrate: false, digests });
-  const errors = [...r.errors, ...namespaceFindings(Object.keys(f.pulumiConfig))];
-  return { ok: errors.length === 0, errors, warnings: r.warnings };
+  const r = checkConfig(fileConfigSource(file), { migrate: false, digests });
+  return { ok: r.ok, errors: r.errors, warnings: r.warnings };
 }
 
 export function formatHuman(file: string, report: LintReport): string {

@@ -3,7 +3,8 @@
 // Shared by verify, the fault matrix and the benchmark (no CLI imports another CLI).
 import * as fs from "fs";
 import { resolveConfigFile } from "../../contracts/config/stackfile";
-import { desiredFromEvaluation, loadConfigFile } from "../../components/verify/desired";
+import { desiredFromEvaluation } from "../../components/verify/desired";
+import { loadConfigFile } from "../../contracts/config/load";
 import type { DesiredState } from "../../components/verify/spec";
 import { evaluateProgram } from "./evaluate";
 

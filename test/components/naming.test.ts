@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { bindIp, containerName, dataDir, dataVolumeName, endpointUrl, networkName } from "../../components/naming";
-import { loadConfigFile } from "../../components/verify/desired";
+import { loadConfigFile } from "../../contracts/config/load";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 

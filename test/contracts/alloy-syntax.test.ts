@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { AlloyExpr, AlloySyntaxError, componentOf, parseAlloy, parseAlloyFile, refsIn, stringsIn } from "../../contracts/alloy/syntax";
 import { relabelFeeders, relabelRules } from "../../contracts/alloy/relabel";
 import { renderAlloyConfig } from "../../components/render/alloy";
-import { loadConfigFile } from "../../components/verify/desired";
+import { loadConfigFile } from "../../contracts/config/load";
 import { PROJECT_ROOT } from "../util/provider-host";
 import type { StackConfig } from "../../contracts/config/schema";
 

@@ -4,7 +4,7 @@
 // the integration suite.)
 import * as path from "path";
 import { runTsx } from "../util/provider-host";
-import { loadConfigFile } from "../../components/verify/desired";
+import { loadConfigFile } from "../../contracts/config/load";
 
 const FILE = path.join(__dirname, "Pulumi.testenv.yaml");
 

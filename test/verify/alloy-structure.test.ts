@@ -1,6 +1,6 @@
 import { checkAlloyStructure } from "../../components/verify/alloy-structure";
 import { renderAlloyConfig } from "../../components/render/alloy";
-import { loadConfigFile } from "../../components/verify/desired";
+import { loadConfigFile } from "../../contracts/config/load";
 import { PROJECT_ROOT } from "../util/provider-host";
 import * as path from "path";
 import type { StackConfig } from "../../contracts/config/schema";

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
-import { loadConfigFile } from "../../components/verify/desired";
+import { loadConfigFile } from "../../contracts/config/load";
 import { PROJECT_ROOT } from "../../scripts/lib/evaluate";
 
 function withAlerting(alerting: unknown): string {

@@ -3,7 +3,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ruleGroups } from "../../components/render/rules";
-import { loadConfigFile } from "../../components/verify/desired";
+import { loadConfigFile } from "../../contracts/config/load";
 import { PROJECT_ROOT } from "../util/provider-host";
 
 // Each case builds the Proofs component under mocks: ~1-5 s, more on a loaded 2-core machine.
