@@ -2,9 +2,10 @@
 // stack (one tar per service) plus manifest.json with each image's ID, RepoDigests and tar SHA-256 (P11).
 import path from "node:path";
 import { BootstrapError } from "../contracts/errors";
-import { parseCli, projectRoot, requireStack, runCli } from "./lib/cli";
+import { projectRoot, runCli } from "./lib/cli";
 import { dockerClient, exportImages, pingDocker, readStackInfo } from "./lib/docker-images";
 import { print, printErr, printJson } from "./lib/redact";
+import { parseStackCli } from "./lib/stack-cli";
 
 const HELP = `Usage: npm run images:export -- --stack <name> --out <dir> [--json]
 
@@ -15,12 +16,9 @@ file, sha256, size}]}. Carry <dir> to the offline host and run images:import the
 Exit codes: 0 exported; 1 an image could not be exported; 2 usage or Docker unreachable.`;
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseCli(argv, { stack: { type: "string" }, out: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } });
-  if (values.help) {
-    print(HELP);
-    return 0;
-  }
-  const stack = requireStack(values.stack);
+  const cli = parseStackCli(argv, HELP, { out: { type: "string" } });
+  if (!cli) return 0;
+  const { stack, values } = cli;
   if (!values.out) throw new BootstrapError("E_ENV_USAGE", "--out <dir> is required");
   const root = projectRoot();
   const info = readStackInfo(path.join(root, `Pulumi.${stack}.yaml`));

@@ -3,10 +3,11 @@
 // Values come from the Pulumi CLI: outputs masked as [secret] by `pulumi stack output --json` (read
 // with --show-secrets) and config keys marked secret (`pulumi config get`). Values are never printed.
 import path from "node:path";
-import { parseCli, projectRoot, requireStack, runCli } from "./lib/cli";
+import { projectRoot, runCli } from "./lib/cli";
 import { pulumiRunner, readStackSecrets, versionArgv } from "./lib/pulumi-cli";
 import { print, printJson, redactor } from "./lib/redact";
 import { assertSecretsFileMode, envNameFor, renderEnvFile, SECRETS_FILE, writeSecretsFile } from "./lib/secrets-file";
+import { parseStackCli } from "./lib/stack-cli";
 
 const HELP = `Usage: npm run secrets:export -- --stack <name> [--file <path>] [--json]
 
@@ -23,12 +24,9 @@ function flatten(v: unknown): string | undefined {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseCli(argv, { stack: { type: "string" }, file: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } });
-  if (values.help) {
-    print(HELP);
-    return 0;
-  }
-  const stack = requireStack(values.stack);
+  const cli = parseStackCli(argv, HELP, { file: { type: "string" } });
+  if (!cli) return 0;
+  const { stack, values } = cli;
   const root = projectRoot();
   const file = path.resolve(root, values.file ?? SECRETS_FILE);
   // Refuse before reading any secret: a loose file is never written through.

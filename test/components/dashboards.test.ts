@@ -3,7 +3,6 @@
 // provisioned datasource; every PromQL expression parses (promtool) and names real scrape jobs;
 // every LogQL query has the shape Loki accepts and selects the stack's own streams; the proof
 // marker panel reads the stream L3 writes; the layout fits the grid; rendering is deterministic.
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -31,12 +30,12 @@ import { ingestionSelector, markerLine, markerPath } from "../../components/veri
 import { MARKER_FILE, expectedDashboards } from "../../components/verify/spec";
 import type { StackConfig } from "../../contracts/config/schema";
 import { stackConfig } from "../util/mocks";
+import { havePromtool, promtool } from "../util/promtool";
 
 // The Loki double's LogQL parser (stream selector + line filters, Loki's own refusals).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const logql = require("../env/doubles/loki/logql.js") as { parseQuery(q: string): { matchers: { name: string; op: string; value: string }[]; filters: { op: string; value: string }[] } };
 
-const ROOT = path.resolve(__dirname, "../..");
 const CONFIGS: [string, StackConfig][] = [
   ["test", stackConfig("test")],
   ["prod", stackConfig("prod")],
@@ -73,15 +72,6 @@ function lokiMetric(expr: string): { by: string[]; inner: string; range: string 
 /** Grafana's interval variables replaced as Grafana would at query time. */
 function withIntervals(expr: string): string {
   return expr.replace(/\$__rate_interval/g, "1m").replace(/\$__interval/g, "30s").replace(/\$__range/g, "1h");
-}
-
-function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 1) : 0;
-      resolve({ code, out: `${stdout}${stderr}` });
-    });
-  });
 }
 
 describe.each(CONFIGS)("dashboards of the %s stack", (_name, cfg) => {
@@ -261,22 +251,8 @@ describe.each(CONFIGS)("dashboards of the %s stack", (_name, cfg) => {
 });
 
 // promtool parses every PromQL expression (as recording rules: `check rules` runs the real parser).
-// The one built from the testenv's Prometheus (engine:build) when there, else Debian's (CI installs it).
-const PROMTOOL = [path.join(ROOT, ".tools/services/bin/promtool-v3.14.0"), "/usr/bin/promtool", "/usr/local/bin/promtool"].find((p) => fs.existsSync(p));
-
 describe("PromQL of every dashboard (promtool)", () => {
-  if (!PROMTOOL) {
-    if (process.env.CI) {
-      it("promtool is installed (CI requires it: apt-get install -y prometheus)", () => {
-        throw new Error("promtool not found; CI must install Debian's prometheus package");
-      });
-    } else {
-      // eslint-disable-next-line no-console
-      console.warn("\n*** SKIPPING promtool parsing of dashboard queries: promtool not found (apt-get install -y prometheus). In CI this fails. ***\n");
-      it.skip("promtool check rules on every dashboard query (promtool missing)", () => undefined);
-    }
-    return;
-  }
+  if (!havePromtool("promtool parsing of dashboard queries", "promtool check rules on every dashboard query (promtool missing)")) return;
 
   function rulesFile(exprs: string[]): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dash-promql-"));
@@ -290,13 +266,13 @@ describe("PromQL of every dashboard (promtool)", () => {
       .flatMap((d) => panelQueries(d))
       .filter((q) => q.datasource.type === "prometheus")
       .map((q) => withIntervals(q.expr));
-    const r = await run(PROMTOOL, ["check", "rules", rulesFile(exprs)]);
+    const r = await promtool(["check", "rules", rulesFile(exprs)]);
     expect(r.out).toContain(`SUCCESS: ${exprs.length} rules found`);
     expect(r.code).toBe(0);
   });
 
   it("rejects a broken expression (the check can fail)", async () => {
-    const r = await run(PROMTOOL, ["check", "rules", rulesFile(["sum by (job) (rate(up[1m])"])]);
+    const r = await promtool(["check", "rules", rulesFile(["sum by (job) (rate(up[1m])"])]);
     expect(r.code).not.toBe(0);
   });
 });

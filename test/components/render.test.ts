@@ -1,6 +1,5 @@
 // Pure renderers: config in, file text out. YAML parses; keys are the real ones; output is
 // deterministic; promtool accepts the Prometheus files; Alloy is structurally sound and golden.
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -26,17 +25,12 @@ import {
 } from "../../components/render/prometheus";
 import { riverBlock, riverString, ref } from "../../components/render/river";
 import { toYaml } from "../../components/render/yaml";
-import type { StackConfig } from "../../contracts/config/schema";
 import { stackConfig } from "../util/mocks";
+import { havePromtool, promtool } from "../util/promtool";
+import { withCfg } from "../util/stack-configs";
 
 const test_ = stackConfig("test");
 const prod = stackConfig("prod");
-
-function withCfg(base: StackConfig, patch: (c: StackConfig) => void): StackConfig {
-  const c = JSON.parse(JSON.stringify(base)) as StackConfig;
-  patch(c);
-  return c;
-}
 
 describe("yaml serializer", () => {
   it("sorts map keys at every level and is stable", () => {
@@ -138,41 +132,19 @@ describe("Prometheus config and rules", () => {
   });
 });
 
-function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException).code === "number" ? ((err as unknown as { code: number }).code) : 1) : 0;
-      resolve({ code, out: `${stdout}${stderr}` });
-    });
-  });
-}
-
-// The pinned Prometheus's own promtool when the services build made it (.tools/services/bin),
-// else Debian's (2.42): a promtool older than 3.8 does not know the config file's retention
-// section, so its check runs without that section (the pinned promtool checks the whole file in
-// the integration suite, inside the Prometheus container).
-const PROMTOOL = [path.join(__dirname, "..", "..", ".tools", "services", "bin", "promtool-v3.14.0"), "/usr/bin/promtool", "/usr/local/bin/promtool"].find((p) => fs.existsSync(p));
-
+// promtool (test/util/promtool.ts) is the pinned Prometheus's own or Debian's (2.42): a promtool
+// older than 3.8 does not know the config file's retention section, so its check runs without that
+// section (the pinned promtool checks the whole file in the integration suite, inside the Prometheus
+// container).
 /** promtool's own [major, minor] (`promtool --version`: "promtool, version 2.42.0+ds ..."). */
-async function promtoolVersion(bin: string): Promise<[number, number]> {
-  const r = await run(bin, ["--version"]);
+async function promtoolVersion(): Promise<[number, number]> {
+  const r = await promtool(["--version"]);
   const m = /version (\d+)\.(\d+)/.exec(r.out);
   return m ? [Number(m[1]), Number(m[2])] : [0, 0];
 }
 
 describe("promtool", () => {
-  if (!PROMTOOL) {
-    if (process.env.CI) {
-      it("promtool is installed (CI requires it: apt-get install -y prometheus)", () => {
-        throw new Error("promtool not found; CI must install Debian's prometheus package");
-      });
-    } else {
-      // eslint-disable-next-line no-console
-      console.warn("\n*** SKIPPING promtool checks: promtool not found (apt-get install -y prometheus). In CI this fails. ***\n");
-      it.skip("promtool check config / check rules (promtool missing)", () => undefined);
-    }
-    return;
-  }
+  if (!havePromtool("promtool checks", "promtool check config / check rules (promtool missing)")) return;
 
   for (const [name, cfg] of [["test", test_], ["prod", prod]] as const) {
     it(`accepts the ${name} stack's config and rules`, async () => {
@@ -185,17 +157,17 @@ describe("promtool", () => {
       // promtool resolves rule_files on disk; point the one reference at the temp copy.
       expect(config.content.split(rules.path).length).toBe(2);
       let text = config.content.replace(rules.path, rulesPath);
-      const [maj, min] = await promtoolVersion(PROMTOOL);
+      const [maj, min] = await promtoolVersion();
       if (maj < 3 || (maj === 3 && min < 8)) {
         const doc = YAML.parse(text);
         delete doc.storage;
         text = YAML.stringify(doc);
       }
       fs.writeFileSync(path.join(dir, "prometheus.yml"), text);
-      const c = await run(PROMTOOL, ["check", "config", path.join(dir, "prometheus.yml")]);
+      const c = await promtool(["check", "config", path.join(dir, "prometheus.yml")]);
       expect(c.out).toContain("SUCCESS");
       expect(c.code).toBe(0);
-      const r = await run(PROMTOOL, ["check", "rules", rulesPath]);
+      const r = await promtool(["check", "rules", rulesPath]);
       expect(r.code).toBe(0);
       const count = YAML.parse(rules.content).groups.reduce((n: number, g: { rules: unknown[] }) => n + g.rules.length, 0);
       expect(count).toBeGreaterThan(15);
@@ -209,7 +181,7 @@ describe("promtool", () => {
     const good = renderPrometheusRules(test_);
     expect(good).toContain("expr: vector(1)\n");
     fs.writeFileSync(p, good.replace("expr: vector(1)\n", "expr: vector(1) ===\n"));
-    const r = await run(PROMTOOL, ["check", "rules", p]);
+    const r = await promtool(["check", "rules", p]);
     expect(r.code).not.toBe(0);
   });
 });

@@ -18,17 +18,13 @@ import {
 import { DOCKER_SOCKET_EXCEPTION, SPECS, bashHttpHealth, cadvisorSpec, lokiHealthTest, wgetHealth } from "../../components/services";
 import { hostDirsScript, shellQuote } from "../../components/stack";
 import { renderServiceFiles } from "../../components/render";
-import type { ServiceName, StackConfig } from "../../contracts/config/schema";
+import type { ServiceName } from "../../contracts/config/schema";
 import { SERVICES } from "../../contracts/config/schema";
 import { stackConfig } from "../util/mocks";
+import { withCfg } from "../util/stack-configs";
 
 const test_ = stackConfig("test");
 const prod = stackConfig("prod");
-const clone = (c: StackConfig, f: (c: StackConfig) => void): StackConfig => {
-  const x = JSON.parse(JSON.stringify(c)) as StackConfig;
-  f(x);
-  return x;
-};
 
 describe("ports and binds", () => {
   it("binds to exposure.bindAddress except loopbackOnly services", () => {
@@ -37,14 +33,14 @@ describe("ports and binds", () => {
     expect(bindIp(test_, "grafana")).toBe("127.0.0.1");
   });
   it("publishes only configured ports", () => {
-    const noAlloyPort = clone(test_, (c) => delete c.ports.alloy);
+    const noAlloyPort = withCfg(test_, (c) => delete c.ports.alloy);
     expect(publishedPorts(noAlloyPort, "alloy")).toEqual([]);
     expect(endpointUrl(noAlloyPort, "alloy")).toBeUndefined();
     expect(publishedPorts(prod, "prometheus")).toEqual([{ internal: 9090, external: 9004, ip: "0.0.0.0", protocol: "tcp" }]);
   });
   it("reports host endpoints reachable from the host (0.0.0.0 via 127.0.0.1)", () => {
     expect(endpointUrl(prod, "grafana")).toBe("http://127.0.0.1:9001");
-    const lan = clone(prod, (c) => (c.exposure.bindAddress = "192.168.1.10"));
+    const lan = withCfg(prod, (c) => (c.exposure.bindAddress = "192.168.1.10"));
     expect(endpointUrl(lan, "grafana")).toBe("http://192.168.1.10:9001");
     expect(endpointUrl(lan, "loki")).toBe("http://127.0.0.1:9002");
   });
@@ -68,7 +64,7 @@ describe("limits, labels, protection", () => {
   });
   it("binds volumes under dataRoot when set", () => {
     expect(dataVolumeArgs(test_, "loki").driverOpts).toBeUndefined();
-    const withRoot = clone(test_, (c) => (c.paths.dataRoot = "/srv/data/"));
+    const withRoot = withCfg(test_, (c) => (c.paths.dataRoot = "/srv/data/"));
     expect(dataVolumeArgs(withRoot, "nodeExporter").driverOpts).toEqual({ type: "none", o: "bind", device: "/srv/data/node-exporter" });
   });
 });
@@ -161,7 +157,7 @@ describe("container args", () => {
   });
 
   it("cadvisor.privileged: false drops the privilege and its exception; the Docker socket's stays", () => {
-    const cfg = clone(test_, (c) => (c.cadvisor.privileged = false));
+    const cfg = withCfg(test_, (c) => (c.cadvisor.privileged = false));
     const a = containerArgs(cfg, cadvisorSpec(cfg), [], { imageId: "i", network: "n" });
     expect(a.privileged).toBeUndefined();
     const exception = (a.labels as { label: string; value: string }[]).find((l) => l.label === "logging-bootstrap.exception")?.value;
@@ -177,7 +173,7 @@ describe("host directories", () => {
   });
   it("creates the logs and telemetry roots, and dataRoot subdirectories with owners; never deletes", () => {
     expect(hostDirsScript(test_)).toBe("set -eu\nmkdir -p -- '/tmp/bootstrap-test/logs' '/tmp/bootstrap-test/telemetry'\n");
-    const s = hostDirsScript(clone(test_, (c) => (c.paths.dataRoot = "/srv/d")));
+    const s = hostDirsScript(withCfg(test_, (c) => (c.paths.dataRoot = "/srv/d")));
     for (const [d, o] of [["grafana", "472:0"], ["loki", "10001:10001"], ["alloy", "0:0"], ["prometheus", "65534:65534"]]) {
       expect(s).toContain(`mkdir -p -- '/srv/d/${d}'`);
       expect(s).toContain(`chown -- '${o}' '/srv/d/${d}'`);
@@ -191,7 +187,7 @@ describe("host directories", () => {
     // chown fails (as it does for a non-root operator): the warning path runs too.
     fs.writeFileSync(path.join(bin, "chown"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
     const evil = `$(touch ${tmp}/pwned1)\`touch ${tmp}/pwned2\`';touch ${tmp}/pwned3;'"x %s %n\\`;
-    const cfg = clone(test_, (c) => {
+    const cfg = withCfg(test_, (c) => {
       c.paths.logsRoot = `${tmp}/logs ${evil}`;
       c.paths.telemetryRoot = `${tmp}/tel`;
       c.paths.dataRoot = `${tmp}/data ${evil}`;

@@ -4,6 +4,7 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { main } from "../../scripts/config-lint";
+import { UNREADABLE_STACK_FILES } from "../util/config-files";
 import { ROOT, fixture } from "./helpers";
 
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -71,9 +72,7 @@ describe("config:lint", () => {
 
   it.each([
     ["missing file", "no-such-file.yaml", "E_CONFIG_FILE_MISSING"],
-    ["empty file", "empty.yaml", "E_CONFIG_FILE_EMPTY"],
-    ["YAML syntax error", "syntax-error.yaml", "E_CONFIG_YAML_SYNTAX"],
-    ["newer schemaVersion", "newer-version.yaml", "E_CONFIG_SCHEMA_VERSION"],
+    ...UNREADABLE_STACK_FILES,
     ["seed-000 JSON (v0)", "seed000-test-config.v0.json", "E_CONFIG_NEEDS_MIGRATION"],
   ])("%s -> exit 2 with %s", async (_n, file, code) => {
     const r = await run([fixture(file), "--json"]);

@@ -85,23 +85,26 @@ describe("loadStackConfig", () => {
     expect(await resolve(alertingSecrets[1].value)).toBe("Decrypted-Pw");
   });
 
-  it("an alerting key that is not secret stops the program with E_CONFIG_SECRET_PLAINTEXT, value not shown", () => {
-    const alerting = { receivers: [{ name: "sink", webhook: { url: "http://sink.example/Pl41n-H00k" } }], defaultReceiver: "sink" };
-    useStackFile(path.join(ROOT, "Pulumi.test.yaml"), { "logging-bootstrap:alerting": JSON.stringify(alerting) });
+  it.each([
+    [
+      "an alerting key that is not secret stops the program with E_CONFIG_SECRET_PLAINTEXT, value not shown",
+      { "logging-bootstrap:alerting": JSON.stringify({ receivers: [{ name: "sink", webhook: { url: "http://sink.example/Pl41n-H00k" } }], defaultReceiver: "sink" }) },
+      "alerting.receivers[0].webhook.url",
+      "Pl41n-H00k",
+    ],
+    [
+      "a plaintext password stops the program with E_CONFIG_SECRET_PLAINTEXT and is never echoed",
+      { "logging-bootstrap:grafanaAdminPassword": "Pl41n-T3xt" },
+      "E_CONFIG_SECRET_PLAINTEXT",
+      "Pl41n-T3xt",
+    ],
+  ])("%s", (_title, override, named, plaintext) => {
+    useStackFile(path.join(ROOT, "Pulumi.test.yaml"), override);
     const err = loadError();
     expect(err.code).toBe("E_CONFIG_SECRET_PLAINTEXT");
-    expect(err.message).toContain("alerting.receivers[0].webhook.url");
-    expect(err.message).not.toContain("Pl41n-H00k");
-    expect(JSON.stringify(err.details)).not.toContain("Pl41n-H00k");
-  });
-
-  it("a plaintext password stops the program with E_CONFIG_SECRET_PLAINTEXT and is never echoed", () => {
-    useStackFile(path.join(ROOT, "Pulumi.test.yaml"), { "logging-bootstrap:grafanaAdminPassword": "Pl41n-T3xt" });
-    const err = loadError();
-    expect(err.code).toBe("E_CONFIG_SECRET_PLAINTEXT");
-    expect(err.message).toContain("E_CONFIG_SECRET_PLAINTEXT");
-    expect(err.message).not.toContain("Pl41n-T3xt");
-    expect(JSON.stringify(err.details)).not.toContain("Pl41n-T3xt");
+    expect(err.message).toContain(named);
+    expect(err.message).not.toContain(plaintext);
+    expect(JSON.stringify(err.details)).not.toContain(plaintext);
   });
 
   it("throws ONE error listing every finding with its patch", () => {

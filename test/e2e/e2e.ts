@@ -10,23 +10,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { commandRunner, type Run } from "../util/run";
+import type { DriverOptions, DriverTools } from "../util/stack-driver";
 
 export type { Run };
 
-export interface Tools {
-  /** Run a command (no stdin); never throws for a non-zero exit. */
-  run(cmd: string, args: string[]): Promise<Run>;
-  log(line: string): void;
-}
+export type Tools = DriverTools;
 
-export interface E2EOptions {
-  stack: string;
-  /** The generated stack file (tracked file + this backend's salt). */
-  stackFile: string;
+export interface E2EOptions extends DriverOptions {
   /** The project name the stack's containers and volumes are labelled with. */
   project: string;
-  /** Where bootstrap writes its bundles (LOGGING_BOOTSTRAP_OUT_DIR). */
-  outDir: string;
 }
 
 export class E2EFailure extends Error {}

@@ -11,13 +11,9 @@ import Docker from "dockerode";
 import * as tar from "tar";
 import { offlineImageFindings, readStackInfo } from "../../scripts/lib/docker-images";
 import { runCli } from "../ops/helpers";
+import { INFO, testenvDescribe } from "../util/testenv";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const INFO = path.join(ROOT, "test", ".tmp", "testenv.json");
-const haveEnv = fs.existsSync(INFO);
-// Straight to stderr: jest hides console output of a suite whose tests are all skipped.
-if (!haveEnv) process.stderr.write(`images integration test skipped: ${INFO} is absent (run npm run testenv:up)` + "\n");
-const d = haveEnv ? describe : describe.skip;
+const { haveEnv, d } = testenvDescribe("images");
 
 jest.setTimeout(180_000);
 

@@ -6,13 +6,9 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { makeSandbox, runCli, Sandbox } from "../ops/helpers";
+import { INFO, ROOT, testenvDescribe } from "../util/testenv";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const INFO = path.join(ROOT, "test", ".tmp", "testenv.json");
-const haveEnv = fs.existsSync(INFO);
-// Straight to stderr: jest hides console output of a suite whose tests are all skipped.
-if (!haveEnv) process.stderr.write(`ops integration test skipped: ${INFO} is absent (run npm run testenv:up)` + "\n");
-const d = haveEnv ? describe : describe.skip;
+const { haveEnv, d } = testenvDescribe("ops");
 jest.setTimeout(240_000);
 
 function realVerify(args: string[]): Promise<{ code: number; stdout: string }> {

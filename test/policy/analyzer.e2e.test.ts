@@ -110,13 +110,18 @@ function diags(resp: apb.AnalyzeResponse): Diag[] {
   });
 }
 
+/** Fills the resource fields analyze's request and analyzeStack's resources share. */
+function withResource<M extends apb.AnalyzeRequest | apb.AnalyzerResource>(m: M, r: RunnerResource, properties: Record<string, unknown>): M {
+  m.setType(r.type);
+  m.setName(r.name);
+  m.setUrn(r.urn);
+  m.setProperties(Struct.fromJavaScript(properties));
+  m.setOptions(options(r));
+  return m;
+}
+
 async function analyze(r: RunnerResource): Promise<Diag[]> {
-  const req = new apb.AnalyzeRequest();
-  req.setType(r.type);
-  req.setName(r.name);
-  req.setUrn(r.urn);
-  req.setProperties(Struct.fromJavaScript(r.inputs));
-  req.setOptions(options(r));
+  const req = withResource(new apb.AnalyzeRequest(), r, r.inputs);
   return diags(await call(client.analyze, req)).map((d) => ({ ...d, urn: r.urn }));
 }
 
@@ -124,12 +129,7 @@ async function analyzeStack(resources: RunnerResource[]): Promise<Diag[]> {
   const req = new apb.AnalyzeStackRequest();
   req.setResourcesList(
     resources.map((r) => {
-      const a = new apb.AnalyzerResource();
-      a.setType(r.type);
-      a.setName(r.name);
-      a.setUrn(r.urn);
-      a.setProperties(Struct.fromJavaScript(r.outputs));
-      a.setOptions(options(r));
+      const a = withResource(new apb.AnalyzerResource(), r, r.outputs);
       if (r.options.parent) a.setParent(r.options.parent);
       a.setDependenciesList(r.dependencies);
       for (const [k, urns] of Object.entries(r.propertyDependencies)) {

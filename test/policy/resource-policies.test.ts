@@ -11,6 +11,8 @@ import { namesDnsSafe } from "../../policy/policies/names-dns-safe";
 import { retentionEnforced } from "../../policy/policies/retention-enforced";
 import { secretsNotPlaintext, secretName } from "../../policy/policies/secrets-not-plaintext";
 import { ALERTMANAGER_YAML, ALLOY_CONFIG, LOKI_YAML, SERVICES, container, containerInputs, image, network, other, volume } from "./fixtures";
+import type { Policy } from "@pulumi/policy";
+import type { RunnerResource } from "../../policy/lib/runner";
 import { checkResource, checkStack, mutate, Outcome } from "../util/policy";
 
 function expectOne(o: Outcome, re: RegExp, level = "mandatory") {
@@ -19,6 +21,16 @@ function expectOne(o: Outcome, re: RegExp, level = "mandatory") {
   expect(o.messages[0]).toMatch(/ Fix: \S/);
   expect(o.levels).toEqual([level]);
 }
+
+/** A test body: every fixture container passes `policy`. */
+const passesEveryContainer = (policy: Policy) => async () => {
+  for (const s of SERVICES) expect((await checkResource(policy, container(s))).violations).toEqual([]);
+};
+
+/** A test body: `policy` does not apply to any of `resources`. */
+const notApplicableTo = (policy: Policy, ...resources: RunnerResource[]) => async () => {
+  for (const r of resources) expect((await checkResource(policy, r)).notApplicable).toBe(true);
+};
 
 const grafana = containerInputs("grafana");
 const alertmanager = containerInputs("alertmanager");
@@ -50,15 +62,11 @@ describe("images-pinned", () => {
   it("refuses a tag listed in config movingTags", async () => {
     expectOne(await checkResource(imagesPinned, image("grafana/loki:3"), { "images-pinned": { movingTags: ["3"] } }), /listed as moving/);
   });
-  it("is not applicable to other types", async () => {
-    expect((await checkResource(imagesPinned, container("loki"))).notApplicable).toBe(true);
-  });
+  it("is not applicable to other types", notApplicableTo(imagesPinned, container("loki")));
 });
 
 describe("host-ports-valid", () => {
-  it("passes every fixture container", async () => {
-    for (const s of SERVICES) expect((await checkResource(hostPortsValid, container(s))).violations).toEqual([]);
-  });
+  it("passes every fixture container", passesEveryContainer(hostPortsValid));
   it.each([
     ["a port below 1024", (c: any) => (c.ports[0].external = 80), /host port 80, outside 1024-65535/],
     ["a port above 65535", (c: any) => (c.ports[0].external = 70000), /host port 70000, outside/],
@@ -80,9 +88,7 @@ describe("host-ports-valid", () => {
     const loki = mutate(containerInputs("loki"), (c) => Object.assign(c.ports[0], { external: 9101, protocol: "udp" }));
     expect((await checkStack(hostPortsValid, [container("grafana"), container("loki", loki)])).violations).toEqual([]);
   });
-  it("is not applicable to other types", async () => {
-    expect((await checkResource(hostPortsValid, image("a/b:1"))).notApplicable).toBe(true);
-  });
+  it("is not applicable to other types", notApplicableTo(hostPortsValid, image("a/b:1")));
 });
 
 describe("names-dns-safe", () => {
@@ -98,9 +104,7 @@ describe("names-dns-safe", () => {
   ])("refuses %s", async (_n, r, re) => {
     expectOne(await checkResource(namesDnsSafe, r), re);
   });
-  it("is not applicable to other types", async () => {
-    expect((await checkResource(namesDnsSafe, image("a/b:1"))).notApplicable).toBe(true);
-  });
+  it("is not applicable to other types", notApplicableTo(namesDnsSafe, image("a/b:1")));
 });
 
 describe("host-paths-absolute", () => {
@@ -126,15 +130,11 @@ describe("host-paths-absolute", () => {
     const c = mutate(alloy, (x: any) => (x.mounts = [{ type: "tmpfs", target: "/tmp" }]));
     expect((await checkResource(hostPathsAbsolute, container("alloy", c))).violations).toEqual([]);
   });
-  it("is not applicable to other types", async () => {
-    expect((await checkResource(hostPathsAbsolute, volume("t-x", []))).notApplicable).toBe(true);
-  });
+  it("is not applicable to other types", notApplicableTo(hostPathsAbsolute, volume("t-x", [])));
 });
 
 describe("secrets-not-plaintext", () => {
-  it("passes Grafana with file credentials and every other fixture", async () => {
-    for (const s of SERVICES) expect((await checkResource(secretsNotPlaintext, container(s))).violations).toEqual([]);
-  });
+  it("passes Grafana with file credentials and every other fixture", passesEveryContainer(secretsNotPlaintext));
   it.each([
     ["a plain GF_SECURITY_ADMIN_PASSWORD", (c: any) => c.envs.push("GF_SECURITY_ADMIN_PASSWORD=hunter2"), /sets GF_SECURITY_ADMIN_PASSWORD in its environment with a plain value \(not shown\)/],
     ["an API token", (c: any) => c.envs.push("LOKI_API_TOKEN=abc"), /sets LOKI_API_TOKEN/],
@@ -173,9 +173,7 @@ describe("secrets-not-plaintext", () => {
     expect(["GF_SECURITY_ADMIN_PASSWORD", "GF_SECURITY_SECRET_KEY", "API_TOKEN", "db-passwd", "AWS_SECRET_ACCESS_KEY"].map((n) => secretName(n))).toEqual([true, true, true, true, true]);
     expect(["GF_SECURITY_ADMIN_PASSWORD__FILE", "TOKEN_TTL", "KEYCLOAK_URL", "GF_SECURITY_ADMIN_USER", "MONKEY"].map((n) => secretName(n))).toEqual([false, false, false, false, false]);
   });
-  it("is not applicable to other types", async () => {
-    expect((await checkResource(secretsNotPlaintext, other())).notApplicable).toBe(true);
-  });
+  it("is not applicable to other types", notApplicableTo(secretsNotPlaintext, other()));
 });
 
 describe("exposure-explicit", () => {
@@ -206,9 +204,7 @@ describe("exposure-explicit", () => {
   it("refuses 0.0.0.0 when lanExposed is explicitly false", async () => {
     expectOne(await checkResource(exposureExplicit, container("grafana", lan), { "exposure-explicit": { lanExposed: false } }), /0\.0\.0\.0/);
   });
-  it("is not applicable to other types", async () => {
-    expect((await checkResource(exposureExplicit, network("t-net"))).notApplicable).toBe(true);
-  });
+  it("is not applicable to other types", notApplicableTo(exposureExplicit, network("t-net")));
 });
 
 describe("lifecycle-api-local (mandatory)", () => {
@@ -225,15 +221,11 @@ describe("lifecycle-api-local (mandatory)", () => {
     const c = prom((x) => (x.command.push("--web.enable-lifecycle"), (x.ports[0].ip = ip)));
     expectOne(await checkResource(lifecycleApiLocal, c), /runs with --web\.enable-lifecycle and publishes port .* beyond loopback: anyone who reaches it can POST \/-\/quit/, "mandatory");
   });
-  it("is not applicable to other types", async () => {
-    expect((await checkResource(lifecycleApiLocal, network("t-net"))).notApplicable).toBe(true);
-  });
+  it("is not applicable to other types", notApplicableTo(lifecycleApiLocal, network("t-net")));
 });
 
 describe("containers-hardened (advisory)", () => {
-  it("passes every fixture container, including privileged cAdvisor", async () => {
-    for (const s of SERVICES) expect((await checkResource(containersHardened, container(s))).violations).toEqual([]);
-  });
+  it("passes every fixture container, including privileged cAdvisor", passesEveryContainer(containersHardened));
   it.each([
     ["no restart policy", (c: any) => delete c.restart, /restart policy "no"/],
     ["restart no", (c: any) => (c.restart = "no"), /restart policy "no"/],
@@ -272,9 +264,7 @@ describe("containers-hardened (advisory)", () => {
     const o = await checkResource(containersHardened, container("grafana", mutate(grafana, (c) => delete c.memory)), { "containers-hardened": "mandatory" });
     expect(o.levels).toEqual(["mandatory"]);
   });
-  it("is not applicable to other types", async () => {
-    expect((await checkResource(containersHardened, image("a/b:1"))).notApplicable).toBe(true);
-  });
+  it("is not applicable to other types", notApplicableTo(containersHardened, image("a/b:1")));
 });
 
 describe("retention-enforced", () => {
@@ -315,10 +305,7 @@ describe("retention-enforced", () => {
     expect((await checkResource(retentionEnforced, container("prometheus", fromFile))).violations).toEqual([]);
     expect((await checkResource(retentionEnforced, container("prometheus", size))).violations).toEqual([]);
   });
-  it("is not applicable to other containers and types", async () => {
-    expect((await checkResource(retentionEnforced, container("grafana"))).notApplicable).toBe(true);
-    expect((await checkResource(retentionEnforced, volume("t-loki-data", []))).notApplicable).toBe(true);
-  });
+  it("is not applicable to other containers and types", notApplicableTo(retentionEnforced, container("grafana"), volume("t-loki-data", [])));
 });
 
 describe("alloy-allowlists", () => {
@@ -346,10 +333,7 @@ describe("alloy-allowlists", () => {
   it("refuses an Alloy container without its config upload", async () => {
     expectOne(await checkResource(alloyAllowlists, container("alloy", mutate(alloy, (c) => (c.uploads = [])))), /no readable \/etc\/alloy\/config.alloy/);
   });
-  it("is not applicable to other containers and types", async () => {
-    expect((await checkResource(alloyAllowlists, container("loki"))).notApplicable).toBe(true);
-    expect((await checkResource(alloyAllowlists, image("a/b:1"))).notApplicable).toBe(true);
-  });
+  it("is not applicable to other containers and types", notApplicableTo(alloyAllowlists, container("loki"), image("a/b:1")));
 });
 
 describe("every resource policy", () => {

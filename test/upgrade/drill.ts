@@ -14,23 +14,18 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { commandRunner, type Run } from "../util/run";
+import type { DriverOptions, DriverTools } from "../util/stack-driver";
 
 export type { Run };
 
-export interface Tools {
-  /** Run a command (no stdin); never throws for a non-zero exit. */
-  run(cmd: string, args: string[]): Promise<Run>;
+export interface Tools extends DriverTools {
   /** GET a URL; never throws (status 0 when unreachable). */
   get(url: string): Promise<{ status: number; body: string }>;
   sleep(ms: number): Promise<void>;
   now(): number;
-  log(line: string): void;
 }
 
-export interface DrillOptions {
-  stack: string;
-  stackFile: string;
-  outDir: string;
+export interface DrillOptions extends DriverOptions {
   prometheusUrl: string;
   /** Image refs: the 2.x the stack starts on, the 3.x it upgrades to. */
   from: string;

@@ -84,6 +84,18 @@ function struct(p: Props): unknown {
   return Struct.fromJavaScript(JSON.parse(JSON.stringify(p)));
 }
 
+/** A provider request for `urn` carrying whichever of these fields the call takes (set in this order). */
+function request(Req: new () => any, urn: string, f: { id?: string; olds?: Props; news?: Props; properties?: Props; inputs?: Props }): unknown {
+  const req = new Req();
+  req.setUrn(urn);
+  if (f.id !== undefined) req.setId(f.id);
+  if (f.olds) req.setOlds(struct(f.olds));
+  if (f.news) req.setNews(struct(f.news));
+  if (f.properties) req.setProperties(struct(f.properties));
+  if (f.inputs) req.setInputs(struct(f.inputs));
+  return req;
+}
+
 export async function startHost(opts: { env?: NodeJS.ProcessEnv; startTimeoutMs?: number } = {}): Promise<ProviderHost> {
   const child: ChildProcess = spawn(process.execPath, [HOST_SCRIPT, "127.0.0.1:1"], {
     cwd: PROJECT_ROOT,
@@ -117,58 +129,32 @@ export async function startHost(opts: { env?: NodeJS.ProcessEnv; startTimeoutMs?
   return {
     port,
     async check(urn, olds, news) {
-      const req = new provproto.CheckRequest();
-      req.setUrn(urn);
-      req.setOlds(struct(olds));
-      req.setNews(struct(news));
-      const res = await call<any>("check", req);
+      const res = await call<any>("check", request(provproto.CheckRequest, urn, { olds, news }));
       return {
         inputs: res.getInputs().toJavaScript(),
         failures: res.getFailuresList().map((f: any) => ({ property: f.getProperty(), reason: f.getReason() })),
       };
     },
     async diff(urn, id, olds, news) {
-      const req = new provproto.DiffRequest();
-      req.setUrn(urn);
-      req.setId(id);
-      req.setOlds(struct(olds));
-      req.setNews(struct(news));
-      const res = await call<any>("diff", req);
+      const res = await call<any>("diff", request(provproto.DiffRequest, urn, { id, olds, news }));
       const C = provproto.DiffResponse.DiffChanges;
       const ch = res.getChanges();
       return { changes: ch === C.DIFF_NONE ? "NONE" : ch === C.DIFF_SOME ? "SOME" : "UNKNOWN", replaces: res.getReplacesList() };
     },
     async create(urn, props) {
-      const req = new provproto.CreateRequest();
-      req.setUrn(urn);
-      req.setProperties(struct(props));
-      const res = await call<any>("create", req);
+      const res = await call<any>("create", request(provproto.CreateRequest, urn, { properties: props }));
       return { id: res.getId(), properties: res.getProperties().toJavaScript() };
     },
     async read(urn, id, props, inputs) {
-      const req = new provproto.ReadRequest();
-      req.setUrn(urn);
-      req.setId(id);
-      req.setProperties(struct(props));
-      if (inputs) req.setInputs(struct(inputs));
-      const res = await call<any>("read", req);
+      const res = await call<any>("read", request(provproto.ReadRequest, urn, { id, properties: props, inputs }));
       return { id: res.getId(), properties: res.getProperties().toJavaScript() };
     },
     async update(urn, id, olds, news) {
-      const req = new provproto.UpdateRequest();
-      req.setUrn(urn);
-      req.setId(id);
-      req.setOlds(struct(olds));
-      req.setNews(struct(news));
-      const res = await call<any>("update", req);
+      const res = await call<any>("update", request(provproto.UpdateRequest, urn, { id, olds, news }));
       return { properties: res.getProperties().toJavaScript() };
     },
     async delete(urn, id, props) {
-      const req = new provproto.DeleteRequest();
-      req.setUrn(urn);
-      req.setId(id);
-      req.setProperties(struct(props));
-      await call<any>("delete", req);
+      await call<any>("delete", request(provproto.DeleteRequest, urn, { id, properties: props }));
     },
     stderr: () => err,
     async stop() {

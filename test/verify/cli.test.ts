@@ -59,23 +59,22 @@ describe("verify CLI: secrets file mode (P8)", () => {
       spy.mockRestore();
     }
   };
+  /** verify --json on `stack` with a secrets file holding `secret`, at `mode` (chmod: the umask does not narrow it). */
+  const runWithSecretsFile = (stack: string, secret: string, mode: number) => {
+    const f = path.join(tmpDir(), "secrets.env");
+    fs.writeFileSync(f, `GRAFANA_ADMIN_PASSWORD=${secret}\n`, { mode });
+    fs.chmodSync(f, mode);
+    return run(["--stack", stack, "--secrets-file", f, "--json"]);
+  };
   test("a --secrets-file readable by others is refused before it is read, with E_ENV_SECRETS_FILE_MODE (exit 3)", async () => {
-    const dir = tmpDir();
-    const f = path.join(dir, "secrets.env");
-    fs.writeFileSync(f, "GRAFANA_ADMIN_PASSWORD=loose-secret-value\n", { mode: 0o644 });
-    fs.chmodSync(f, 0o644);
-    const r = await run(["--stack", "test", "--secrets-file", f, "--json"]);
+    const r = await runWithSecretsFile("test", "loose-secret-value", 0o644);
     expect(r.code).toBe(3);
     const report = JSON.parse(r.out);
     expect(report).toMatchObject({ stack: "test", status: "error", error: { code: "E_ENV_SECRETS_FILE_MODE", bucket: "env" } });
     expect(r.out).not.toContain("loose-secret-value");
   });
   test("the same file at 0600 passes the mode check (the run then fails later, for another reason)", async () => {
-    const dir = tmpDir();
-    const f = path.join(dir, "secrets.env");
-    fs.writeFileSync(f, "GRAFANA_ADMIN_PASSWORD=tight-secret-value\n", { mode: 0o600 });
-    fs.chmodSync(f, 0o600);
-    const r = await run(["--stack", "no-such-stack", "--secrets-file", f, "--json"]);
+    const r = await runWithSecretsFile("no-such-stack", "tight-secret-value", 0o600);
     expect(r.code).toBe(3);
     expect(JSON.parse(r.out).error.code).toBe("E_CONFIG_FILE_MISSING");
     expect(r.out).not.toContain("tight-secret-value");
