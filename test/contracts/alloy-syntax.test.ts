@@ -7,17 +7,10 @@ import { relabelFeeders, relabelRules } from "../../contracts/alloy/relabel";
 import { renderAlloyConfig } from "../../components/render/alloy";
 import { loadConfigFile } from "../../contracts/config/load";
 import { PROJECT_ROOT } from "../util/provider-host";
+import { thrownBy } from "../util/thrown";
 import type { StackConfig } from "../../contracts/config/schema";
 
-const refused = (src: string) => {
-  try {
-    parseAlloyFile(src);
-  } catch (e) {
-    expect(e).toBeInstanceOf(AlloySyntaxError);
-    return (e as Error).message;
-  }
-  throw new Error(`accepted: ${src}`);
-};
+const refused = (src: string) => thrownBy(() => parseAlloyFile(src), AlloySyntaxError).message;
 
 describe("Alloy syntax: values", () => {
   test("literals, lists, objects, references, calls, operations", () => {

@@ -9,17 +9,10 @@ import { loadStackConfig } from "../../contracts/config/pulumi";
 import { readStackFile } from "../../contracts/config/stackfile";
 import { BootstrapError } from "../../contracts/errors";
 import { lintFile } from "../../scripts/lib/lint-file";
+import { thrownBy } from "../util/thrown";
 import { ROOT, fixture } from "./helpers";
 
-function thrown(fn: () => unknown): BootstrapError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(BootstrapError);
-    return err as BootstrapError;
-  }
-  throw new Error("did not throw");
-}
+const thrown = (fn: () => unknown) => thrownBy(fn, BootstrapError);
 
 /** Pulumi.test.yaml plus one key in a misspelt namespace. */
 function withStrayNamespace(): string {

@@ -8,6 +8,7 @@ import { decodeConfigValue, loadStackConfig } from "../../contracts/config/pulum
 import { readStackFile, SECURE_PLACEHOLDER } from "../../contracts/config/stackfile";
 import { BootstrapError } from "../../contracts/errors";
 import { lintFile } from "../../scripts/lib/lint-file";
+import { thrownBy } from "../util/thrown";
 import { ROOT, fixture } from "./helpers";
 
 function useStackFile(file: string, override: Record<string, string> = {}, secretKeys?: string[]): void {
@@ -20,15 +21,7 @@ function resolve<T>(o: pulumi.Output<T>): Promise<T> {
   return new Promise((r) => o.apply((v) => { r(v); return v; }));
 }
 
-function loadError(): BootstrapError {
-  try {
-    loadStackConfig();
-  } catch (err) {
-    expect(err).toBeInstanceOf(BootstrapError);
-    return err as BootstrapError;
-  }
-  throw new Error("loadStackConfig did not throw");
-}
+const loadError = () => thrownBy(() => loadStackConfig(), BootstrapError);
 
 let warn: jest.SpyInstance;
 beforeEach(() => {

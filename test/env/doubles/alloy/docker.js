@@ -63,14 +63,18 @@ function dockerPipeline(root) {
   const src = sources[0];
   const disc = root.blocks.find((b) => b.name === "discovery.docker");
   const host = (src.attrs.host || (disc && disc.attrs.host) || "unix:///var/run/docker.sock").toString();
-  let rules = [];
-  const ref = src.attrs.targets && src.attrs.targets.expr;
-  const m = ref && /^discovery\.relabel\.([A-Za-z0-9_]+)\.output$/.exec(ref);
-  if (m) {
-    const rb = root.blocks.find((b) => b.name === "discovery.relabel" && b.label === m[1]);
-    if (rb) rules = rb.blocks.filter((b) => b.name === "rule").map((b) => b.attrs);
-  }
+  const rules = rulesReadFrom(root, src.attrs.targets, "discovery.relabel", "output");
   return { socketPath: host.replace(/^unix:\/\//, ""), rules };
+}
+
+/** The rule blocks' attributes of the `kind` component whose `exported` field `value` references (none: []). */
+function rulesReadFrom(root, value, kind, exported) {
+  const ref = value && value.expr;
+  const parts = typeof ref === "string" ? ref.split(".") : [];
+  const [label, field] = parts.slice(-2);
+  if (parts.slice(0, -2).join(".") !== kind || field !== exported) return [];
+  const rb = root.blocks.find((b) => b.name === kind && b.label === label);
+  return rb ? rb.blocks.filter((b) => b.name === "rule").map((b) => b.attrs) : [];
 }
 
 function dockerGet(socketPath, path, timeoutMs) {
@@ -139,4 +143,4 @@ function compareStamp(a, b) {
   return BigInt(an || "0") < BigInt(bn || "0") ? -1 : BigInt(an || "0") > BigInt(bn || "0") ? 1 : 0;
 }
 
-module.exports = { relabel, demux, dockerPipeline, readDockerLogs, metaLabels, compareStamp, C };
+module.exports = { relabel, rulesReadFrom, demux, dockerPipeline, readDockerLogs, metaLabels, compareStamp, C };

@@ -8,7 +8,7 @@
 // `relabel_rules` apply, an entry left with no label is dropped, `max_age` skips older entries.
 const fs = require("node:fs");
 const path = require("node:path");
-const { relabel } = require("./docker.js");
+const { relabel, rulesReadFrom } = require("./docker.js");
 
 /** Go duration strings as Alloy writes max_age ("12h", "30m", "1h30m"): milliseconds. */
 function durationMs(s) {
@@ -28,13 +28,7 @@ function durationMs(s) {
 function journalPipeline(root) {
   const src = root.blocks.find((b) => b.name === "loki.source.journal");
   if (!src) return null;
-  let rules = [];
-  const ref = src.attrs.relabel_rules && src.attrs.relabel_rules.expr;
-  const m = ref && /^loki\.relabel\.([A-Za-z0-9_]+)\.rules$/.exec(ref);
-  if (m) {
-    const rb = root.blocks.find((b) => b.name === "loki.relabel" && b.label === m[1]);
-    if (rb) rules = rb.blocks.filter((b) => b.name === "rule").map((b) => b.attrs);
-  }
+  const rules = rulesReadFrom(root, src.attrs.relabel_rules, "loki.relabel", "rules");
   const labels = {};
   if (src.attrs.labels && typeof src.attrs.labels === "object") for (const [k, v] of Object.entries(src.attrs.labels)) if (typeof v === "string") labels[k] = v;
   const maxAge = typeof src.attrs.max_age === "string" ? durationMs(src.attrs.max_age) : undefined;

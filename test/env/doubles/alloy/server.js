@@ -81,6 +81,13 @@ class Tailer {
     this.lastTs = ts;
     return ts;
   }
+  /** Run one entry through the stages and add it to its stream (one stream per label set). */
+  addEntry(streams, e) {
+    const out = C.processLine(e.line, e.labels, this.cfg.stages, this.cfg.externalLabels);
+    const key = JSON.stringify(Object.keys(out.labels).sort().map((k) => [k, out.labels[k]]));
+    if (!streams.has(key)) streams.set(key, { stream: out.labels, values: [] });
+    streams.get(key).values.push([e.ts.toString(), out.line]);
+  }
   /** One poll: read new complete lines of every matched file, push, then commit positions. */
   async tick() {
     const streams = new Map();
@@ -113,10 +120,7 @@ class Tailer {
         const lines = buf.subarray(0, lastNl).toString("utf8").split("\n");
         pending[file] = { offset: offset + lastNl + 1, ino: st.ino };
         for (const raw of lines) {
-          const out = C.processLine(raw.replace(/\r$/, ""), Object.assign({}, t.labels, { filename: file }), this.cfg.stages, this.cfg.externalLabels);
-          const key = JSON.stringify(Object.keys(out.labels).sort().map((k) => [k, out.labels[k]]));
-          if (!streams.has(key)) streams.set(key, { stream: out.labels, values: [] });
-          streams.get(key).values.push([this.nextTs().toString(), out.line]);
+          this.addEntry(streams, { line: raw.replace(/\r$/, ""), labels: Object.assign({}, t.labels, { filename: file }), ts: this.nextTs() });
           this.stats.linesRead++;
         }
       }
@@ -126,12 +130,7 @@ class Tailer {
       try {
         const d = await D.readDockerLogs(this.cfg.docker, this.positions);
         Object.assign(pending, d.positions);
-        for (const e of d.entries) {
-          const out = C.processLine(e.line, e.labels, this.cfg.stages, this.cfg.externalLabels);
-          const key = JSON.stringify(Object.keys(out.labels).sort().map((k) => [k, out.labels[k]]));
-          if (!streams.has(key)) streams.set(key, { stream: out.labels, values: [] });
-          streams.get(key).values.push([e.ts.toString(), out.line]);
-        }
+        for (const e of d.entries) this.addEntry(streams, e);
         this.stats.dockerLines = (this.stats.dockerLines || 0) + d.entries.length;
       } catch (e) {
         this.stats.lastDockerError = e.message; // files still ship when the Docker API is unreachable
@@ -140,12 +139,7 @@ class Tailer {
     if (this.cfg.journal) {
       const j = J.readJournal(this.cfg.journal, this.positions, Date.now());
       Object.assign(pending, j.positions);
-      for (const e of j.entries) {
-        const out = C.processLine(e.line, e.labels, this.cfg.stages, this.cfg.externalLabels);
-        const key = JSON.stringify(Object.keys(out.labels).sort().map((k) => [k, out.labels[k]]));
-        if (!streams.has(key)) streams.set(key, { stream: out.labels, values: [] });
-        streams.get(key).values.push([e.ts.toString(), out.line]);
-      }
+      for (const e of j.entries) this.addEntry(streams, e);
       this.stats.journalLines = (this.stats.journalLines || 0) + j.entries.length;
     }
     if (streams.size === 0) {
