@@ -195,11 +195,12 @@ export function parseAlloyFile(src: string): { attrs: Record<string, AlloyValue>
           name += "." + part.value;
           p++;
         }
+        if (isPunct("=")) fail(src, t.start, 'attribute names may only consist of a single identifier with no "."');
         let label: string | undefined;
         const l = peek();
         if (l?.kind === "string") {
-          // Alloy takes labels from double-quoted strings that are valid identifiers.
-          if (src[l.start] !== '"' || !/^[\p{L}_][\p{L}\p{Nd}_]*$/u.test(l.value)) fail(src, l.start, `expected block label to be a double quoted valid identifier, got ${describe(l)}`);
+          // Alloy takes labels from double-quoted strings that are empty or valid identifiers.
+          if (src[l.start] !== '"' || !/^([\p{L}_][\p{L}\p{Nd}_]*)?$/u.test(l.value)) fail(src, l.start, `expected block label to be a double quoted valid identifier, got ${describe(l)}`);
           label = l.value;
           p++;
         }

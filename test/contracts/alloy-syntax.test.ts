@@ -41,6 +41,10 @@ describe("Alloy syntax: values", () => {
     expect(relabelRules(blocks[0])).toEqual([{ action: "keep", sourceLabels: ["l"], regex: "(.*)" }]);
   });
 
+  test("an empty label is a label, as in Alloy's parser", () => {
+    expect(parseAlloy('b "" {\n}\n').map((b) => b.label)).toEqual([""]);
+  });
+
   test("comments end statements like newlines", () => {
     expect(parseAlloyFile("a = 1 // one\nb = 2 /* two */\nc = 3 /* spans\nlines */ d = 4\n").attrs).toEqual({ a: 1, b: 2, c: 3, d: 4 });
   });
@@ -61,7 +65,7 @@ describe("Alloy syntax: what Alloy refuses", () => {
     ["a block brace on the next line", 'b "x"\n{\n}', "1:6: expected '{' on the line of the block's name, got newline"],
     ["a multi-line list without its trailing comma", 'a = [\n  "x"\n]', "2:6: expected ',' or ']', got newline (missing ',' in expression list: one that spans lines needs a trailing comma)"],
     ["a multi-line object without its trailing comma", "a = {\n  k = 1\n}", "2:8: expected ',' or '}', got newline (missing ',' in field list: one that spans lines needs a trailing comma)"],
-    ["a dotted attribute name", "a.b = 1", "1:5: expected '{' on the line of the block's name, got \"=\""],
+    ["a dotted attribute name", "a.b = 1", '1:1: attribute names may only consist of a single identifier with no "."'],
     ["a label that is not an identifier", 'b "a-b" {\n}', '1:3: expected block label to be a double quoted valid identifier, got "\\"a-b\\""'],
     ["a raw-string label", "b `x` {\n}", '1:3: expected block label to be a double quoted valid identifier, got "`x`"'],
     ["a single-quoted string", "a = 'x'", "1:5: illegal single-quoted string; use double quotes"],
