@@ -52,9 +52,13 @@ interface Tok {
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = { a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\\": "\\", '"': '"' };
-const ESCAPE_DIGITS: Record<string, [number, number]> = { x: [2, 16], u: [4, 16], U: [8, 16] };
+/** Escapes followed by a fixed number of digits: how many, and which digits. */
+const HEX = /^[0-9a-fA-F]+$/;
+const ESCAPE_DIGITS: Record<string, [number, RegExp]> = { x: [2, HEX], u: [4, HEX], U: [8, HEX] };
+const OCTAL: [number, RegExp] = [3, /^[0-7]+$/];
 const LETTER = /[\p{L}_]/u;
 const IDENT_PART = /[\p{L}\p{Nd}_]/u;
+const IDENTIFIER = new RegExp(`^${LETTER.source}${IDENT_PART.source}*$`, "u");
 const OPERATORS = ["||", "&&", "==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "%", "^", "!", "=", "{", "}", "(", ")", "[", "]", ",", "."];
 /** After an identifier, a literal or one of these a newline ends the statement (Alloy's terminator insertion). */
 const ENDS_STATEMENT = new Set([")", "]", "}"]);
@@ -79,12 +83,14 @@ function decodeString(src: string, start: number, end: number): string {
     const e = src[++i];
     if (e in SIMPLE_ESCAPES) out += SIMPLE_ESCAPES[e];
     else if (e in ESCAPE_DIGITS || /[0-7]/.test(e)) {
-      const [n, base] = ESCAPE_DIGITS[e] ?? [3, 8];
-      const from = e in ESCAPE_DIGITS ? i + 1 : i;
-      const digits = src.slice(from, from + n);
-      if (digits.length < n || !new RegExp(`^[0-9a-fA-F]{${n}}$`).test(digits) || (base === 8 && /[89a-fA-F]/.test(digits))) fail(src, i - 1, `illegal character in escape sequence \\${e}${digits}`);
-      const code = parseInt(digits, base);
-      if (code > 0x10ffff || (code >= 0xd800 && code < 0xe000) || (base === 8 && code > 255)) fail(src, i - 1, "escape sequence is invalid Unicode code point");
+      const octal = !(e in ESCAPE_DIGITS);
+      const [n, allowed] = octal ? OCTAL : ESCAPE_DIGITS[e];
+      const from = octal ? i : i + 1;
+      // The digits stop at the closing quote: `"\x4"` is short, not `\x4"`.
+      const digits = src.slice(from, Math.min(from + n, end - 1));
+      if (digits.length < n || !allowed.test(digits)) fail(src, i - 1, `illegal character in escape sequence ${src.slice(i - 1, from + digits.length)}`);
+      const code = parseInt(digits, octal ? 8 : 16);
+      if (code > 0x10ffff || (code >= 0xd800 && code < 0xe000) || (octal && code > 255)) fail(src, i - 1, "escape sequence is invalid Unicode code point");
       out += String.fromCodePoint(code);
       i = from + n - 1;
     } else fail(src, i - 1, "unknown escape sequence");
@@ -93,7 +99,7 @@ function decodeString(src: string, start: number, end: number): string {
 }
 
 /** Tokens with Alloy's newline terminators (`term`); comments dropped. */
-export function tokenize(src: string): Tok[] {
+function tokenize(src: string): Tok[] {
   const toks: Tok[] = [];
   let i = 0;
   const endsStatement = () => {
@@ -200,7 +206,7 @@ export function parseAlloyFile(src: string): { attrs: Record<string, AlloyValue>
         const l = peek();
         if (l?.kind === "string") {
           // Alloy takes labels from double-quoted strings that are empty or valid identifiers.
-          if (src[l.start] !== '"' || !/^([\p{L}_][\p{L}\p{Nd}_]*)?$/u.test(l.value)) fail(src, l.start, `expected block label to be a double quoted valid identifier, got ${describe(l)}`);
+          if (src[l.start] !== '"' || !(l.value === "" || IDENTIFIER.test(l.value))) fail(src, l.start, `expected block label to be a double quoted valid identifier, got ${describe(l)}`);
           label = l.value;
           p++;
         }

@@ -70,6 +70,8 @@ describe("Alloy syntax: what Alloy refuses", () => {
     ["a raw-string label", "b `x` {\n}", '1:3: expected block label to be a double quoted valid identifier, got "`x`"'],
     ["a single-quoted string", "a = 'x'", "1:5: illegal single-quoted string; use double quotes"],
     ["an unknown escape", 'a = "\\q"', "1:6: unknown escape sequence"],
+    ["a hex escape with a non-hex digit", 'a = "\\x4g"', "1:6: illegal character in escape sequence \\x4g"],
+    ["an octal escape with a non-octal digit", 'a = "\\18"', "1:6: illegal character in escape sequence \\18"],
     ["a string across lines", 'a = "x\ny"', "1:5: string literal not terminated"],
     ["a hash comment", "# note\na = 1", '1:1: illegal character "#"'],
     ["an unterminated block comment", "a = 1 /* x", "1:7: block comment not terminated"],
