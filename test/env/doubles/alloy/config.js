@@ -8,11 +8,6 @@ const { AlloySyntaxError, parseAlloyFile } = require("../lib/alloy-syntax.js");
 /** A config that parses but that Alloy refuses when it evaluates a component (a bad regexp). */
 class AlloyComponentError extends Error {}
 
-/** The parsed config: top-level attributes and blocks; references and calls are expressions with `.expr`. */
-function parse(src) {
-  return parseAlloyFile(src);
-}
-
 function stringMap(obj) {
   const out = {};
   if (!obj || typeof obj !== "object" || Array.isArray(obj)) return out;
@@ -151,4 +146,4 @@ function processLine(line, labels, stages, externalLabels) {
   return { line: l, labels: Object.assign({}, externalLabels, lab) };
 }
 
-module.exports = { AlloySyntaxError, AlloyComponentError, parse, extract, applyReplace, parseTemplate, compileRe2, processLine };
+module.exports = { AlloySyntaxError, AlloyComponentError, parse: parseAlloyFile, extract, applyReplace, parseTemplate, compileRe2, processLine };

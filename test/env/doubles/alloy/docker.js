@@ -3,6 +3,7 @@
 // Pure parts (relabel rules, Docker's multiplexed log stream) are exported for unit tests.
 const http = require("node:http");
 const C = require("./config.js");
+const { componentOf } = require("../lib/alloy-syntax.js");
 
 /** Prometheus relabelling, the actions Alloy pipelines use: replace, keep, drop, labelmap, labeldrop, labelkeep. */
 function relabel(labels, rules) {
@@ -70,11 +71,9 @@ function dockerPipeline(root) {
 /** The rule blocks' attributes of the `kind` component whose `exported` field `value` references (none: []). */
 function rulesReadFrom(root, value, kind, exported) {
   const ref = value && value.expr;
-  const parts = typeof ref === "string" ? ref.split(".") : [];
-  const [label, field] = parts.slice(-2);
-  if (parts.slice(0, -2).join(".") !== kind || field !== exported) return [];
-  const rb = root.blocks.find((b) => b.name === kind && b.label === label);
-  return rb ? rb.blocks.filter((b) => b.name === "rule").map((b) => b.attrs) : [];
+  const rb = typeof ref === "string" ? componentOf(root.blocks, ref) : undefined;
+  if (!rb || rb.name !== kind || ref !== `${kind}.${rb.label}.${exported}`) return [];
+  return rb.blocks.filter((b) => b.name === "rule").map((b) => b.attrs);
 }
 
 function dockerGet(socketPath, path, timeoutMs) {
