@@ -153,10 +153,10 @@ export function cadvisorSpec(cfg: StackConfig): ServiceSpec {
   };
 }
 
-export function alertmanagerSpec(_cfg: StackConfig): ServiceSpec {
+export function alertmanagerSpec(cfg: StackConfig): ServiceSpec {
   return {
     service: "alertmanager",
-    command: alertmanagerArgs(),
+    command: alertmanagerArgs(cfg.images.alertmanager),
     envs: [],
     healthTest: wgetHealth("alertmanager", "/-/ready"),
     mounts: [],

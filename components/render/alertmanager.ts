@@ -2,7 +2,8 @@
 // Credentials never appear here: each receiver's field names a 0440 file (url_file, api_url_file,
 // auth_password_file) that the Alertmanager component uploads from a Pulumi secret, so the rendered
 // file (what `render` writes, L8 hashes and evidence may copy) holds paths only.
-import { BLACKHOLE_RECEIVER, Receiver, StackConfig } from "../../contracts/config/schema";
+import { Alerting, BLACKHOLE_RECEIVER, Receiver, StackConfig } from "../../contracts/config/schema";
+import { atLeast, imageVersion } from "../../contracts/config/versions";
 import { CONTAINER_PORT, FILES } from "../defaults";
 import { GENERATED_HEADER, toYaml } from "./yaml";
 
@@ -14,6 +15,15 @@ export const WATCHDOG_ALERT = "Watchdog";
  * external dead man's switch sees it within about a minute of a working pipeline.
  */
 export const WATCHDOG_TIMING = { group_wait: "0s", group_interval: "10s", repeat_interval: "1m" } as const;
+
+/**
+ * Where the Watchdog goes: `alerting.watchdogReceiver`, else the integration-less `blackhole`.
+ * Never the default receiver: an alert that fires every minute would page whoever gets the rest.
+ * The renderer's route and L9's expectation both come from here.
+ */
+export function watchdogReceiverOf(a: Pick<Alerting, "watchdogReceiver">): string {
+  return a.watchdogReceiver ?? BLACKHOLE_RECEIVER;
+}
 
 /** Camel-case config field -> kebab file-name part (apiUrl -> api-url). */
 function kebab(s: string): string {
@@ -62,7 +72,7 @@ export function alertmanagerConfigObject(cfg: Pick<StackConfig, "alerting">): Re
   const routes: Record<string, unknown>[] = [
     // First, so no severity route catches it. Without a watchdogReceiver the always-firing alert is
     // dropped rather than repeated to the default receiver.
-    { matchers: [`alertname="${WATCHDOG_ALERT}"`], receiver: a.watchdogReceiver ?? BLACKHOLE_RECEIVER, ...WATCHDOG_TIMING },
+    { matchers: [`alertname="${WATCHDOG_ALERT}"`], receiver: watchdogReceiverOf(a), ...WATCHDOG_TIMING },
     ...a.routes.map((r) => ({ matchers: [`severity="${r.severity}"`], receiver: r.receiver })),
   ];
   return {
@@ -82,13 +92,26 @@ export function renderAlertmanagerConfig(cfg: Pick<StackConfig, "alerting">): st
   return toYaml(alertmanagerConfigObject(cfg), GENERATED_HEADER);
 }
 
-/** The Alertmanager command line (the image's entrypoint is /bin/alertmanager). */
-export function alertmanagerArgs(): string[] {
+/** Alertmanager labels its notification counters with `receiver_name` behind this flag (0.27+). */
+export const RECEIVER_NAME_FEATURE = "receiver-name-in-metrics";
+
+/** True when the pinned Alertmanager can label its notification counters by receiver. */
+export function receiverNameInMetrics(image: string): boolean {
+  const v = imageVersion(image);
+  return v !== undefined && atLeast(v, "0.27.0");
+}
+
+/**
+ * The Alertmanager command line (the image's entrypoint is /bin/alertmanager). Counters per
+ * receiver (where the version has them) let L9 attribute a delivery to the Watchdog's receiver.
+ */
+export function alertmanagerArgs(image: string): string[] {
   return [
     `--config.file=${FILES.alertmanagerConfig}`,
     "--storage.path=/alertmanager",
     `--web.listen-address=:${CONTAINER_PORT.alertmanager}`,
     // Empty: one instance, no gossip mesh (it would otherwise listen on 9094 and look for peers).
     "--cluster.listen-address=",
+    ...(receiverNameInMetrics(image) ? [`--enable-feature=${RECEIVER_NAME_FEATURE}`] : []),
   ];
 }

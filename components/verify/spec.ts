@@ -7,6 +7,7 @@ import { CONTAINER_PORT, FILES, GRAFANA_RESET_COMMAND, KEBAB } from "../defaults
 import { endpointUrl } from "../naming";
 import { ingestionSelector } from "./checks/ingestion";
 import { DATASOURCE_UIDS } from "../render/grafana";
+import { WATCHDOG_TIMING, watchdogReceiverOf } from "../render/alertmanager";
 import type { RedactionLike } from "../../contracts/config/redaction";
 import { parseDuration } from "../../contracts/config/values";
 import type { AlertDeliveryInput, DriftInput, ExpectedDashboard, HealthInput, IngestionInput, LabelsInput, ProbeSpec, ProvenanceTarget, ReachabilityInput, RulesInput } from "./checks";
@@ -209,24 +210,29 @@ export const WATCHDOG_ALERT = "Watchdog";
  */
 export const ALERT_MAX_AGE_MS = 150_000;
 
+/** How long L9 watches Alertmanager's counters for a delivery: one repeat of the Watchdog's route plus its group interval and a margin. */
+export function deliveryWindowMs(): number {
+  const ms = (d: string) => parseDuration(d) ?? 0;
+  return ms(WATCHDOG_TIMING.repeat_interval) + ms(WATCHDOG_TIMING.group_interval) + 10_000;
+}
+
 /**
  * L9's input: Alertmanager through its published port; the sink (test environment) when
  * verify.alertSinkUrl is set, else Alertmanager's own counters for the receiver. The receiver is
- * the one the rendered route sends Watchdog to; a wall clock of verify.timeoutSeconds covers
- * Prometheus' first evaluation, group_wait and the webhook post.
+ * the one the rendered route sends Watchdog to (watchdogReceiverOf, shared with the renderer); a
+ * wall clock of verify.timeoutSeconds covers Prometheus' first evaluation, group_wait and the post.
  */
 export function alertDeliverySpec(d: DesiredState): AlertDeliveryInput {
   const cfg = d.config;
-  const a = cfg.alerting;
   const input: AlertDeliveryInput = {
     alertmanagerUrl: requireUrl(cfg, "alertmanager"),
+    receiver: watchdogReceiverOf(cfg.alerting),
     expectedLabels: { alertname: WATCHDOG_ALERT, project: cfg.projectName },
     timeoutMs: cfg.verify.timeoutSeconds * 1000,
     pollMs: 1000,
     requestTimeoutMs: 3000,
+    deliveryWindowMs: deliveryWindowMs(),
   };
-  const receiver = a.watchdogReceiver ?? a.defaultReceiver;
-  if (receiver) input.receiver = receiver;
   if (cfg.verify.alertSinkUrl) {
     input.sinkUrl = cfg.verify.alertSinkUrl;
     input.maxAgeMs = ALERT_MAX_AGE_MS;

@@ -124,7 +124,11 @@ describe("amtool check-config", () => {
 describe("Alertmanager container", () => {
   it("runs the image's binary on 9093 as nobody:0 with its data volume, probed by busybox wget on /-/ready", () => {
     const spec = alertmanagerSpec(test_);
-    expect(spec.command).toEqual(alertmanagerArgs());
+    expect(spec.command).toEqual(alertmanagerArgs(test_.images.alertmanager));
+    // 0.27+ labels notification counters by receiver: L9 attributes a delivery to the Watchdog's receiver.
+    expect(spec.command).toContain("--enable-feature=receiver-name-in-metrics");
+    expect(alertmanagerArgs("prom/alertmanager:v0.26.0")).not.toContain("--enable-feature=receiver-name-in-metrics");
+    expect(alertmanagerArgs("prom/alertmanager:v0.27.0")).toContain("--enable-feature=receiver-name-in-metrics");
     expect(spec.command).toContain("--config.file=/etc/alertmanager/alertmanager.yml");
     expect(spec.command).toContain("--storage.path=/alertmanager");
     expect(spec.dataPath).toBe("/alertmanager");

@@ -11,7 +11,9 @@ type Reply = HttpResponse | Error;
 type Route = (req: HttpRequest, n: number) => Reply;
 
 /** An Io whose HTTP answers come from `routes` (by path without the query) and whose clock is virtual. */
-function fakeIo(routes: Record<string, Route>) {
+function fakeIo(given: Record<string, Route>) {
+  // Alertmanager's running configuration (status API): the heartbeat receiver has a webhook unless a test says otherwise.
+  const routes: Record<string, Route> = { [`${AM}/api/v2/status`]: statusWith(WEBHOOK_CONFIG), ...given };
   let now = 1_000_000;
   const calls: string[] = [];
   const counts: Record<string, number> = {};
@@ -37,6 +39,11 @@ function fakeIo(routes: Record<string, Route>) {
 }
 
 const AM = "am:9093";
+/** A running configuration (as Alertmanager's status API returns config.original): heartbeat has a webhook. */
+const WEBHOOK_CONFIG = ["route:", "  receiver: blackhole", "receivers:", "  - name: blackhole", "  - name: heartbeat", "    webhook_configs:", "      - url_file: /etc/alertmanager/secrets/heartbeat-webhook-url"].join("\n");
+function statusWith(original: string): Route {
+  return () => ({ status: 200, body: JSON.stringify({ cluster: { status: "disabled" }, versionInfo: { version: "0.35.0" }, config: { original }, uptime: "2026-03-01T12:00:00.000Z" }), headers: {} });
+}
 const SINK = "sink:8080";
 const ok = (body: unknown, status = 200): HttpResponse => ({ status, body: typeof body === "string" ? body : JSON.stringify(body), headers: {} });
 const refused = () => Object.assign(new Error("fetch failed"), { cause: { code: "ECONNREFUSED" } });
@@ -187,10 +194,14 @@ describe("L9 alert delivery with a readable sink", () => {
     expect(r.findings).toEqual(['the alert sink\'s notifications for receiver heartbeat hold no firing Watchdog (webhook payload version "4", status firing)']);
   });
 
-  test("no receiver configured for Watchdog: warn E_PROOF_ALERT_UNROUTED once Alertmanager holds it", async () => {
-    const f = fakeIo({ [`${AM}/-/ready`]: ready, [`${AM}/api/v2/alerts`]: alerts(() => [amAlert({ receivers: ["blackhole"] })]) });
-    const r = await checkAlertDelivery(input({ receiver: undefined, sinkUrl: undefined }), f.io);
-    expect(r).toMatchObject({ status: "warn", code: "E_PROOF_ALERT_UNROUTED", findings: ["no receiver is configured for Watchdog (alerting.watchdogReceiver or alerting.defaultReceiver): it reaches Alertmanager and goes nowhere"] });
+  test("Watchdog routed to the integration-less blackhole (no watchdogReceiver): warn E_PROOF_ALERT_UNROUTED, the sink is not waited for", async () => {
+    const f = fakeIo({ [`${AM}/-/ready`]: ready, [`${AM}/api/v2/alerts`]: alerts(() => [amAlert({ receivers: ["blackhole"] })]), [`${SINK}/received`]: sink(() => []) });
+    const r = await checkAlertDelivery(input({ receiver: "blackhole" }), f.io);
+    expect(r).toMatchObject({ status: "warn", code: "E_PROOF_ALERT_UNROUTED" });
+    expect(r.findings).toEqual([
+      "Watchdog is routed to receiver blackhole, which has no integration: it reaches Alertmanager and goes nowhere, so delivery is not proven (set alerting.watchdogReceiver to a receiver with a webhook, e-mail or Slack integration)",
+    ]);
+    expect(f.counts[`${SINK}/received`]).toBeUndefined();
   });
 
   test("findings are deterministic: the same failure twice gives the same findings, whatever the timings", async () => {
@@ -243,30 +254,73 @@ describe("L9 alert delivery to a receiver we cannot read (Alertmanager's counter
   };
   const routes = (m: Route) => ({ [`${AM}/-/ready`]: ready, [`${AM}/api/v2/alerts`]: alerts(() => [amAlert()]), [`${AM}/api/v2/status`]: status, [`${AM}/metrics`]: m });
 
-  test("green: the receiver's integration has a success and no new failure over two readings", async () => {
-    const f = fakeIo(routes(metrics(() => [3, 1])));
-    const r = await checkAlertDelivery(input({ sinkUrl: undefined }), f.io);
+  const WINDOW = 80_000;
+  const noSink = (over: Partial<AlertDeliveryInput> = {}) => input({ sinkUrl: undefined, deliveryWindowMs: WINDOW, pollMs: 5_000, ...over });
+
+  test("green: a notification to the receiver succeeds while the check watches (the counter rises, no failure added)", async () => {
+    let total = 3;
+    const f = fakeIo(routes(metrics(() => [total++ >= 5 ? 5 : total, 1])));
+    const r = await checkAlertDelivery(noSink(), f.io);
     expect(r).toMatchObject({ status: "green", findings: [] });
-    expect(r.diagnostics).toMatchObject({ integrations: ["slack"], perReceiver: false });
+    expect(r.diagnostics).toMatchObject({ integrations: ["slack"], perReceiver: false, deliveryWindowMs: WINDOW });
+  });
+
+  test("a receiver that succeeded once and now fails on every repeat is red: lifetime totals prove nothing about now", async () => {
+    // 3 attempts, 1 failed, and nothing new while the check watches: the last success is history.
+    const f = fakeIo(routes(metrics(() => [3, 1])));
+    const r = await checkAlertDelivery(noSink(), f.io);
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_ALERT_NOT_DELIVERED" });
+    expect(r.findings).toEqual(["no notification via slack (receiver heartbeat) succeeded within 80 s of watching (alertmanager_notifications_total did not rise; the Watchdog is re-sent every minute)"]);
+    // bounded by the delivery window, whatever the stages before left over
+    expect(f.elapsed()).toBeLessThanOrEqual(WINDOW + 5_000 + 1_000);
+  });
+
+  test("failures rising during the check: red E_PROOF_ALERT_NOT_DELIVERED at once", async () => {
+    let failed = 1;
+    const f = fakeIo(routes(metrics(() => [5, failed++])));
+    const r = await checkAlertDelivery(noSink(), f.io);
+    expect(r).toMatchObject({ code: "E_PROOF_ALERT_NOT_DELIVERED", findings: ["notifications via slack (receiver heartbeat) are failing: alertmanager_notifications_failed_total rose during the check"] });
     expect(f.counts[`${AM}/metrics`]).toBe(2);
   });
 
-  test("failures rising during the check: red E_PROOF_ALERT_NOT_DELIVERED", async () => {
-    let failed = 1;
-    const f = fakeIo(routes(metrics(() => [5, failed++])));
-    const r = await checkAlertDelivery(input({ sinkUrl: undefined }), f.io);
-    expect(r).toMatchObject({ code: "E_PROOF_ALERT_NOT_DELIVERED", findings: ["notifications via slack (receiver heartbeat) are failing: alertmanager_notifications_failed_total rose during the check"] });
+  test("no notification attempted within the window: red", async () => {
+    const f = fakeIo(routes(metrics(() => [0, 0])));
+    const r = await checkAlertDelivery(noSink(), f.io);
+    expect(r).toMatchObject({ code: "E_PROOF_ALERT_NOT_DELIVERED", findings: ["Alertmanager attempted no notification via slack (receiver heartbeat) within 80 s (alertmanager_notifications_total is 0)"] });
   });
 
-  test("no notification attempted within the timeout: red", async () => {
-    const f = fakeIo(routes(metrics(() => [0, 0])));
-    const r = await checkAlertDelivery(input({ sinkUrl: undefined, timeoutMs: 3_000 }), f.io);
-    expect(r).toMatchObject({ code: "E_PROOF_ALERT_NOT_DELIVERED", findings: ["Alertmanager attempted no notification via slack (receiver heartbeat) (alertmanager_notifications_total is 0)"] });
+  test("per-receiver counters (receiver-name-in-metrics): another receiver's deliveries do not count", async () => {
+    let other = 9;
+    const perReceiver: Route = () =>
+      ok(
+        [
+          'alertmanager_notifications_total{integration="slack",receiver_name="heartbeat"} 2',
+          `alertmanager_notifications_total{integration="slack",receiver_name="team"} ${other++}`,
+          'alertmanager_notifications_failed_total{integration="slack",reason="other",receiver_name="heartbeat"} 0',
+          'alertmanager_notifications_failed_total{integration="slack",reason="other",receiver_name="team"} 0',
+          "",
+        ].join("\n"),
+      );
+    const r = await checkAlertDelivery(noSink(), fakeIo(routes(perReceiver)).io);
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_ALERT_NOT_DELIVERED" });
+    expect(r.diagnostics.perReceiver).toBe(true);
+    let mine = 2;
+    const rising: Route = () => ok(`alertmanager_notifications_total{integration="slack",receiver_name="heartbeat"} ${mine++}\nalertmanager_notifications_failed_total{integration="slack",reason="other",receiver_name="heartbeat"} 0\n`);
+    expect((await checkAlertDelivery(noSink(), fakeIo(routes(rising)).io)).status).toBe("green");
+  });
+
+  test("counters per integration only, and another receiver shares it: warn E_PROOF_ALERT_UNATTRIBUTED, not green", async () => {
+    const shared = CONFIG + "\n  - name: team\n    slack_configs:\n      - channel: '#team'\n        api_url_file: /etc/alertmanager/secrets/team-slack-api-url";
+    let total = 3;
+    const f = fakeIo({ ...routes(metrics(() => [total++, 1])), [`${AM}/api/v2/status`]: () => ok({ config: { original: shared } }) });
+    const r = await checkAlertDelivery(noSink(), f.io);
+    expect(r).toMatchObject({ status: "warn", code: "E_PROOF_ALERT_UNATTRIBUTED" });
+    expect(r.findings[0]).toContain("receiver team uses it too");
   });
 
   test("the receiver has no integration (blackhole): warn E_PROOF_ALERT_UNROUTED", async () => {
     const f = fakeIo({ ...routes(metrics(() => [0, 0])), [`${AM}/api/v2/alerts`]: alerts(() => [amAlert({ receivers: ["blackhole"] })]) });
-    const r = await checkAlertDelivery(input({ sinkUrl: undefined, receiver: "blackhole" }), f.io);
+    const r = await checkAlertDelivery(noSink({ receiver: "blackhole" }), f.io);
     expect(r).toMatchObject({ status: "warn", code: "E_PROOF_ALERT_UNROUTED" });
     expect(f.counts[`${AM}/metrics`]).toBeUndefined();
   });

@@ -14,8 +14,8 @@ export interface AlertDeliveryInput {
   alertmanagerUrl: string;
   /** A webhook sink we can read back (GET <sinkUrl>/received); absent for a real receiver. */
   sinkUrl?: string;
-  /** The receiver Watchdog is routed to; absent when the config routes it nowhere. */
-  receiver?: string;
+  /** The receiver the rendered route sends Watchdog to (components/render/alertmanager.ts watchdogReceiverOf). */
+  receiver: string;
   /** Labels the delivered Watchdog must carry: `alertname` (required) and the stack's `project`. */
   expectedLabels: Record<string, string>;
   /** Wall clock for all stages together. */
@@ -28,6 +28,11 @@ export interface AlertDeliveryInput {
   maxAgeMs?: number;
   /** Pause between polls. */
   pollMs: number;
+  /**
+   * Without a sink: how long to watch Alertmanager's counters for a delivery (at least one repeat of
+   * the Watchdog's route). Green needs a success inside this window, not a lifetime total.
+   */
+  deliveryWindowMs?: number;
   /** One request's timeout (default 3000). */
   requestTimeoutMs?: number;
 }
@@ -110,15 +115,15 @@ export async function checkAlertDelivery(input: AlertDeliveryInput, io: Io): Pro
   const diagnostics: Record<string, unknown> = {
     alertmanagerUrl: input.alertmanagerUrl,
     sinkUrl: input.sinkUrl ?? null,
-    receiver: input.receiver ?? null,
+    receiver: input.receiver,
     expectedLabels: want,
   };
   // Every stage polls until it is satisfied or the shared deadline passes; attempts are bounded too.
   const left = () => Math.max(0, input.timeoutMs - (io.clock.now() - t0));
   const pollMs = Math.max(1, input.pollMs);
   const maxAttempts = Math.min(1000, Math.ceil(input.timeoutMs / pollMs) + 1);
-  const poll = (attempt: (n: number) => Promise<StageResult>, cap = maxAttempts, minMs = 0) =>
-    retryUntil(io.clock, { deadlineMs: Math.max(left(), minMs), maxAttempts: Math.max(cap, minMs > 0 ? 2 : 1), backoff: { initialMs: pollMs, factor: 1, maxMs: pollMs } }, attempt);
+  const poll = (attempt: (n: number) => Promise<StageResult>, cap = maxAttempts) =>
+    retryUntil(io.clock, { deadlineMs: left(), maxAttempts: cap, backoff: { initialMs: pollMs, factor: 1, maxMs: pollMs } }, attempt);
   const red = (findings: string[], code: ErrorCode) => finish("L9", t0, io.clock, { findings, diagnostics, redCode: code });
   const get = (url: string) => io.http({ method: "GET", url, timeoutMs: reqMs });
 
@@ -194,22 +199,37 @@ export async function checkAlertDelivery(input: AlertDeliveryInput, io: Io): Pro
   diagnostics.fingerprint = alert.fingerprint;
   diagnostics.routedTo = alert.receivers;
 
-  // No receiver for Watchdog in the config: nothing can be delivered, but the stack itself works.
-  if (!input.receiver) {
-    return finish("L9", t0, io.clock, {
+  const receiver = input.receiver;
+  const unrouted = () =>
+    finish("L9", t0, io.clock, {
       findings: [],
       diagnostics,
       redCode: "E_PROOF_ALERT_NOT_DELIVERED",
-      warn: { code: "E_PROOF_ALERT_UNROUTED", findings: [`no receiver is configured for ${alertname} (alerting.watchdogReceiver or alerting.defaultReceiver): it reaches Alertmanager and goes nowhere`] },
+      warn: { code: "E_PROOF_ALERT_UNROUTED", findings: [`${alertname} is routed to receiver ${receiver}, which has no integration: it reaches Alertmanager and goes nowhere, so delivery is not proven (set alerting.watchdogReceiver to a receiver with a webhook, e-mail or Slack integration)`] },
     });
-  }
-  const receiver = input.receiver;
   // Alertmanager computes the receivers from its running route tree: the one we configured must be among them.
   if (!alert.receivers.includes(receiver)) {
     return red([`Alertmanager routes ${alertname} to ${alert.receivers.length ? alert.receivers.join(", ") : "no receiver"}, not to ${receiver}: its running configuration is not the rendered one`], "E_PROOF_ALERT_NOT_DELIVERED");
   }
 
-  // 3a. A sink we can read: it recorded a firing notification for the receiver with the labels.
+  // 3. The receiver's integrations in Alertmanager's running configuration: none (blackhole) means
+  // nothing is delivered anywhere, whatever a sink or the counters say.
+  let integrations: string[] | undefined;
+  let sharing: string[] = [];
+  try {
+    const res = await get(am("/api/v2/status"));
+    const p = parseJson(res.body);
+    const original = res.status === 200 && p.ok && isObj(p.value) && isObj(p.value.config) ? p.value.config.original : undefined;
+    if (typeof original !== "string") return red([`alertmanager status API: HTTP ${res.status}, no config.original`], "E_PROOF_ALERT_MANAGER_DOWN");
+    integrations = receiverIntegrations(original, receiver);
+    sharing = receiversSharing(original, receiver);
+  } catch (e) {
+    return red([`alertmanager status API: no answer (${transportReason(e)})`], "E_PROOF_ALERT_MANAGER_DOWN");
+  }
+  diagnostics.integrations = integrations ?? null;
+  if (integrations === undefined) return red([`Alertmanager's running configuration has no receiver ${receiver}`], "E_PROOF_ALERT_NOT_DELIVERED");
+  if (integrations.length === 0) return unrouted();
+  // 4a. A sink we can read: it recorded a firing notification for the receiver with the labels.
   if (input.sinkUrl) {
     const sinkUrl = joinUrl(input.sinkUrl, "/received");
     diagnostics.sinkReceivedUrl = sinkUrl;
@@ -252,60 +272,82 @@ export async function checkAlertDelivery(input: AlertDeliveryInput, io: Io): Pro
     return red(delivered.last.findings, "E_PROOF_ALERT_NOT_DELIVERED");
   }
 
-  // 3b. A receiver we cannot read: which integrations it has (Alertmanager's running config), then
-  // Alertmanager's own counters for them.
-  let integrations: string[] | undefined;
-  try {
-    const res = await get(am("/api/v2/status"));
-    const p = parseJson(res.body);
-    const original = res.status === 200 && p.ok && isObj(p.value) && isObj(p.value.config) ? p.value.config.original : undefined;
-    if (typeof original !== "string") return red([`alertmanager status API: HTTP ${res.status}, no config.original`], "E_PROOF_ALERT_MANAGER_DOWN");
-    integrations = receiverIntegrations(original, receiver);
-  } catch (e) {
-    return red([`alertmanager status API: no answer (${transportReason(e)})`], "E_PROOF_ALERT_MANAGER_DOWN");
-  }
-  diagnostics.integrations = integrations ?? null;
-  if (integrations === undefined) return red([`Alertmanager's running configuration has no receiver ${receiver}`], "E_PROOF_ALERT_NOT_DELIVERED");
-  if (integrations.length === 0) {
+  // 4. No sink: a delivery inside this check's window, from Alertmanager's own counters for the receiver.
+  const ints = integrations;
+  const via = `${ints.join(", ")} (receiver ${receiver})`;
+  const counts: { total: number; failed: number }[] = [];
+  diagnostics.counters = counts;
+  let perReceiver = false;
+  const windowMs = Math.max(input.deliveryWindowMs ?? 0, pollMs);
+  diagnostics.deliveryWindowMs = windowMs;
+  // Green needs a notification that succeeded while this check watched: a counter that rose since
+  // the first reading, with no failure added. Lifetime totals prove nothing about now.
+  // Its own wall clock (not what the stages before left over): one repeat of the Watchdog's route.
+  const notified = await retryUntil(
+    io.clock,
+    { deadlineMs: windowMs, maxAttempts: Math.min(1000, Math.ceil(windowMs / pollMs) + 2), backoff: { initialMs: pollMs, factor: 1, maxMs: pollMs } },
+    async (): Promise<StageResult> => {
+      let text: string;
+      try {
+        const res = await get(am("/metrics"));
+        if (res.status !== 200) return { findings: [`alertmanager /metrics: HTTP ${res.status}`] };
+        text = res.body;
+      } catch (e) {
+        return { findings: [`alertmanager /metrics: no answer (${transportReason(e)})`] };
+      }
+      const c = receiverCounters(text, ints, receiver);
+      perReceiver = c.perReceiver;
+      counts.push({ total: c.total, failed: c.failed });
+      if (counts.length > 12) counts.splice(1, 1);
+      const base = counts[0];
+      if (c.failed > base.failed) return { findings: [`notifications via ${via} are failing: alertmanager_notifications_failed_total rose during the check`], stop: true };
+      if (c.total - c.failed > base.total - base.failed) return { findings: [] };
+      const secs = Math.round(windowMs / 1000);
+      if (c.total === 0) return { findings: [`Alertmanager attempted no notification via ${via} within ${secs} s (alertmanager_notifications_total is 0)`] };
+      return { findings: [`no notification via ${via} succeeded within ${secs} s of watching (alertmanager_notifications_total did not rise; ${WATCHDOG_ALERT_REPEAT})`] };
+    },
+  );
+  diagnostics.metricsAttempts = notified.attempts;
+  diagnostics.perReceiver = perReceiver;
+  if (notified.last.findings.length) return red(notified.last.findings, "E_PROOF_ALERT_NOT_DELIVERED");
+  // Without per-receiver counters (Alertmanager before 0.27) a rise may be another receiver's.
+  const others = perReceiver ? [] : sharing;
+  if (others.length) {
     return finish("L9", t0, io.clock, {
       findings: [],
       diagnostics,
       redCode: "E_PROOF_ALERT_NOT_DELIVERED",
-      warn: { code: "E_PROOF_ALERT_UNROUTED", findings: [`receiver ${receiver} has no integration (no webhook, e-mail, Slack, ... configs): ${alertname} is routed there and goes nowhere`] },
+      warn: {
+        code: "E_PROOF_ALERT_UNATTRIBUTED",
+        findings: [`a notification via ${ints.join(", ")} succeeded during the check, but this Alertmanager counts per integration and receiver ${others.join(", ")} uses it too: not attributable to ${receiver} (Alertmanager 0.27+ counts per receiver)`],
+      },
     });
   }
-  const ints = integrations;
-  /** Sum a counter over this receiver's integrations (and its receiver_name when Alertmanager labels it so). */
-  const sum = (text: string, name: string) =>
-    parseSamples(text, name)
-      .filter((s) => ints.includes(s.labels.integration ?? "") && (s.labels.receiver_name === undefined || s.labels.receiver_name === receiver))
+  return finish("L9", t0, io.clock, { findings: [], diagnostics, redCode: "E_PROOF_ALERT_NOT_DELIVERED" });
+}
+
+/** How often the Watchdog is re-sent, for findings (components/render/alertmanager.ts WATCHDOG_TIMING). */
+const WATCHDOG_ALERT_REPEAT = "the Watchdog is re-sent every minute";
+
+/**
+ * A receiver's notification counters: summed over its integrations, and only its own samples when
+ * Alertmanager labels them with `receiver_name` (`--enable-feature=receiver-name-in-metrics`, 0.27+).
+ */
+export function receiverCounters(text: string, integrations: readonly string[], receiver: string): { total: number; failed: number; perReceiver: boolean } {
+  const total = parseSamples(text, "alertmanager_notifications_total");
+  const failed = parseSamples(text, "alertmanager_notifications_failed_total");
+  const perReceiver = total.some((s) => s.labels.receiver_name !== undefined);
+  const sum = (samples: { labels: Record<string, string>; value: number }[]) =>
+    samples
+      .filter((s) => integrations.includes(s.labels.integration ?? "") && (!perReceiver || s.labels.receiver_name === receiver))
       .reduce((a, s) => a + (Number.isFinite(s.value) ? s.value : 0), 0);
-  const via = `${ints.join(", ")} (receiver ${receiver})`;
-  const counts: { total: number; failed: number }[] = [];
-  diagnostics.counters = counts;
-  const notified = await poll(async (n): Promise<StageResult> => {
-    let text: string;
-    try {
-      const res = await get(am("/metrics"));
-      if (res.status !== 200) return { findings: [`alertmanager /metrics: HTTP ${res.status}`] };
-      text = res.body;
-    } catch (e) {
-      return { findings: [`alertmanager /metrics: no answer (${transportReason(e)})`] };
-    }
-    const c = { total: sum(text, "alertmanager_notifications_total"), failed: sum(text, "alertmanager_notifications_failed_total") };
-    // Without the receiver-names feature flag the counters are per integration across receivers.
-    diagnostics.perReceiver = parseSamples(text, "alertmanager_notifications_total").some((s) => s.labels.receiver_name !== undefined);
-    counts.push(c);
-    if (counts.length > 12) counts.splice(1, 1);
-    const base = counts[0];
-    if (c.failed > base.failed) return { findings: [`notifications via ${via} are failing: alertmanager_notifications_failed_total rose during the check`], stop: true };
-    // Green needs a success on record and a second reading with no new failure.
-    if (n >= 2 && c.total - c.failed > 0) return { findings: [] };
-    if (c.total === 0) return { findings: [`Alertmanager attempted no notification via ${via} (alertmanager_notifications_total is 0)`] };
-    if (c.total - c.failed <= 0) return { findings: [`every notification via ${via} failed (alertmanager_notifications_failed_total equals alertmanager_notifications_total)`] };
-    return { findings: [`notifications via ${via}: no second reading of the counters`] };
-    // Two readings at least, even when the stages before used up the wall clock.
-  }, maxAttempts, pollMs);
-  diagnostics.metricsAttempts = notified.attempts;
-  return red(notified.last.findings, "E_PROOF_ALERT_NOT_DELIVERED");
+  return { total: sum(total), failed: sum(failed), perReceiver };
+}
+
+/** Other receivers of the running configuration with an integration this one has (counters per integration mix them). */
+export function receiversSharing(configYaml: string, receiver: string): string[] {
+  const mine = receiverIntegrations(configYaml, receiver) ?? [];
+  const doc = YAML.parse(configYaml) as { receivers?: unknown };
+  const names = (Array.isArray(doc?.receivers) ? doc.receivers.filter(isObj) : []).map((r) => r.name).filter((n): n is string => typeof n === "string" && n !== receiver);
+  return names.filter((n) => (receiverIntegrations(configYaml, n) ?? []).some((i) => mine.includes(i))).sort();
 }
