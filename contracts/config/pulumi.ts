@@ -2,8 +2,9 @@
 // Same judgement as config:lint and verify (checkConfig in ./load), so a bad config stops
 // `pulumi preview` with the same findings, all of them at once, in one error.
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT_NAMESPACE } from "./findings";
+import { Finding, PROJECT_NAMESPACE } from "./findings";
 import { checkConfig, requireValid } from "./load";
+import { alertingAsFiled, programStackFile } from "./markers";
 import { alertingSecretPaths, SECRET_CONFIG_KEYS, withSecretLeaves } from "./rules";
 import { StackConfig } from "./schema";
 import { SECURE_PLACEHOLDER } from "./stackfile";
@@ -43,12 +44,19 @@ function isConfigSecret(fullKey: string): boolean {
   return fn(fullKey) || fn(`${fullKey.slice(0, colon)}:config:${fullKey.slice(colon + 1)}`);
 }
 
-/** Read the namespace from the runtime (secret values are skipped, never read as plain strings). */
-export function readRuntimeConfig(): { raw: Record<string, unknown>; secretKeys: string[]; fullKeys: string[] } {
+/**
+ * Read the namespace from the runtime (secret values are skipped, never read as plain strings).
+ * `stackFile` names the stack file whose secure: markers decide which alerting credentials are
+ * secret (default: $LOGGING_BOOTSTRAP_STACK_FILE, else the project's Pulumi.<stack>.yaml).
+ */
+export function readRuntimeConfig(
+  stackFile: string | undefined = programStackFile(process.env, pulumi.getStack()),
+): { raw: Record<string, unknown>; secretKeys: string[]; fullKeys: string[]; findings: Finding[] } {
   const prefix = `${PROJECT_NAMESPACE}:`;
   const all = pulumi.runtime.allConfig();
   const raw: Record<string, unknown> = {};
   const secretKeys: string[] = [];
+  const findings: Finding[] = [];
   for (const [full, value] of Object.entries(all)) {
     if (!full.startsWith(prefix)) continue;
     const key = full.slice(prefix.length);
@@ -59,12 +67,19 @@ export function readRuntimeConfig(): { raw: Record<string, unknown>; secretKeys:
     }
     if (key === "alerting") {
       // The CLI marks a structured key secret when any leaf under it is `secure:` and hands the
-      // program the decrypted object. The credential leaves are swapped for the placeholder here, so
-      // the values live only in secret Outputs (alertingSecrets below); a key that is not secret keeps
-      // its plaintext leaves for the lint to refuse (E_CONFIG_SECRET_PLAINTEXT, value not shown).
+      // program the decrypted object. The leaves the stack file marks secure: become the placeholder
+      // (markers.ts), so their values live only in secret Outputs (alertingSecrets below); any other
+      // credential keeps its plaintext for the lint to refuse (E_CONFIG_SECRET_PLAINTEXT, value not
+      // shown), as config:lint refuses it in the file.
       const decoded = decodeConfigValue(key, value);
       if (isConfigSecret(full) && isRecord(decoded)) {
-        raw[key] = withSecretLeaves({ alerting: decoded }, SECURE_PLACEHOLDER).alerting;
+        const judged = alertingAsFiled(decoded, stackFile);
+        if ("finding" in judged) {
+          findings.push(judged.finding);
+          raw[key] = withSecretLeaves({ alerting: decoded }, SECURE_PLACEHOLDER).alerting; // never keep a decrypted value
+        } else {
+          raw[key] = judged.value;
+        }
         secretKeys.push(key);
       } else {
         raw[key] = decoded;
@@ -74,12 +89,12 @@ export function readRuntimeConfig(): { raw: Record<string, unknown>; secretKeys:
     // defineProperty: a "logging-bootstrap:__proto__" key stays an own key, which the lint refuses.
     Object.defineProperty(raw, key, { value: decodeConfigValue(key, value), enumerable: true, writable: true, configurable: true });
   }
-  return { raw, secretKeys, fullKeys: Object.keys(all) };
+  return { raw, secretKeys, fullKeys: Object.keys(all), findings };
 }
 
 export function loadStackConfig(): LoadedConfig {
-  const { raw, secretKeys, fullKeys } = readRuntimeConfig();
-  const result = checkConfig({ projectConfig: raw, secretKeys, fullKeys, findings: [] }, { migrate: true });
+  const { raw, secretKeys, fullKeys, findings } = readRuntimeConfig();
+  const result = checkConfig({ projectConfig: raw, secretKeys, fullKeys, findings }, { migrate: true });
   if (result.warnings.length > 0) {
     // One line per run, not one per finding: warnings must not drown the preview.
     pulumi.log.warn(`stack config: ${result.warnings.length} warning(s): ${result.warnings.map((w) => `${w.code} at ${w.path}`).join(", ")} (details: npm run -s config:lint -- Pulumi.<stack>.yaml)`);

@@ -8,6 +8,7 @@ import { decodeConfigValue, loadStackConfig } from "../../contracts/config/pulum
 import { readStackFile, SECURE_PLACEHOLDER } from "../../contracts/config/stackfile";
 import { BootstrapError } from "../../contracts/errors";
 import { lintFile } from "../../scripts/lib/lint-file";
+import { SECURE, stackFileWithAlerting, withStackFileEnv } from "../util/secure-stack-file";
 import { thrownBy } from "../util/thrown";
 import { ROOT, fixture } from "./helpers";
 
@@ -55,6 +56,15 @@ describe("loadStackConfig", () => {
   });
 
   it("alerting credentials (the CLI decrypts them and marks the key secret) come back as secret Outputs, never in config", async () => {
+    const filed = {
+      receivers: [
+        { name: "sink", webhook: { url: SECURE } },
+        { name: "mail", email: { to: "a@example.com", from: "b@example.com", smarthost: "smtp.example.com:587", authUsername: "am", authPassword: SECURE } },
+      ],
+      routes: [{ severity: "critical", receiver: "mail" }],
+      defaultReceiver: "sink",
+      watchdogReceiver: "sink",
+    };
     const alerting = {
       receivers: [
         { name: "sink", webhook: { url: "http://sink.example:8080/hook/Decrypted-T0ken" } },
@@ -66,7 +76,7 @@ describe("loadStackConfig", () => {
     };
     const f = readStackFile(path.join(ROOT, "Pulumi.test.yaml"));
     useStackFile(path.join(ROOT, "Pulumi.test.yaml"), { "logging-bootstrap:alerting": JSON.stringify(alerting) }, [...f.secretKeys, "logging-bootstrap:alerting"]);
-    const { config, alertingSecrets } = loadStackConfig();
+    const { config, alertingSecrets } = await withStackFileEnv(stackFileWithAlerting(filed), () => loadStackConfig());
     expect(JSON.stringify(config)).not.toMatch(/Decrypted/);
     expect(config.alerting.receivers.map((r) => r.name)).toEqual(["sink", "mail"]);
     expect(alertingSecrets.map((s) => [s.receiver, s.kind, s.field])).toEqual([
@@ -160,6 +170,51 @@ describe("loadStackConfig", () => {
     useStackFile(path.join(ROOT, "Pulumi.test.yaml"), { "logging-bootstrap:ports": "{not json" });
     const err = loadError();
     expect((err.details as any).findings.map((f: any) => [f.code, f.path])).toEqual([["E_CONFIG_SCHEMA", "ports"]]);
+  });
+});
+
+describe("alerting credentials: the stack file's own secure: markers decide, leaf by leaf", () => {
+  // Pulumi marks the whole alerting key secret when any leaf is secure: and hands the program every
+  // leaf decrypted; only the file tells which credential was written with --secret.
+  const filed = {
+    receivers: [
+      { name: "sink", webhook: { url: SECURE } },
+      { name: "mail", email: { to: "a@example.com", from: "b@example.com", smarthost: "smtp.example.com:587", authPassword: "Pl41n-Pw-4242" } },
+    ],
+    defaultReceiver: "sink",
+  };
+  const decrypted = { ...filed, receivers: [{ name: "sink", webhook: { url: "http://sink.example/Decrypted-H00k" } }, filed.receivers[1]] };
+  const runAs = (file: string | undefined, alerting: unknown = decrypted) => {
+    const f = readStackFile(path.join(ROOT, "Pulumi.test.yaml"));
+    useStackFile(path.join(ROOT, "Pulumi.test.yaml"), { "logging-bootstrap:alerting": JSON.stringify(alerting) }, [...f.secretKeys, "logging-bootstrap:alerting"]);
+    return withStackFileEnv(file, () => loadError());
+  };
+
+  it("a plaintext credential next to a secure one is refused with E_CONFIG_SECRET_PLAINTEXT, as config:lint refuses it", async () => {
+    const file = stackFileWithAlerting(filed);
+    const lint = lintFile(file);
+    expect(lint.errors.map((e) => [e.code, e.path])).toEqual([["E_CONFIG_SECRET_PLAINTEXT", "alerting.receivers[1].email.authPassword"]]);
+    const err = await runAs(file);
+    expect(err.code).toBe("E_CONFIG_SECRET_PLAINTEXT");
+    expect((err.details as any).findings).toEqual(lint.errors);
+    expect(JSON.stringify({ m: err.message, d: err.details })).not.toMatch(/4242|Decrypted/);
+  });
+
+  it("a stack file that is not the one the runtime was given (or none) is refused, never guessed", async () => {
+    const other = stackFileWithAlerting({ ...filed, receivers: [filed.receivers[0]] });
+    for (const file of [other, path.join(os.tmpdir(), "lb-no-such-dir", "Pulumi.test.yaml")]) {
+      const err = await runAs(file);
+      expect(err.code).toBe("E_CONFIG_STACK_FILE_UNKNOWN");
+      expect(err.message).toContain("LOGGING_BOOTSTRAP_STACK_FILE");
+      expect(JSON.stringify({ m: err.message, d: err.details })).not.toMatch(/4242|Decrypted/);
+    }
+  });
+
+  it("a value read from a stack file (secure leaves already placeholders) carries its own markers: no file needed", async () => {
+    const read = readStackFile(stackFileWithAlerting(filed));
+    const err = await runAs(undefined, read.projectConfig.alerting);
+    expect(err.code).toBe("E_CONFIG_SECRET_PLAINTEXT");
+    expect((err.details as any).findings.map((f: any) => f.path)).toEqual(["alerting.receivers[1].email.authPassword"]);
   });
 });
 

@@ -101,6 +101,9 @@ TESTENV_STACK="testenv"
 # Generated: the tracked stack file plus this backend's encryption salt, so `pulumi stack init`
 # never writes a salt into a tracked file (the work tree stays as checked out).
 TESTENV_STACK_FILE="$TESTENV_PULUMI_DIR/Pulumi.$TESTENV_STACK.yaml"
+# Every pulumi call passes this file as --config-file; the program reads which alerting credentials
+# are secure: from the stack file it runs with, so it is told which one (contracts/config/markers.ts).
+export LOGGING_BOOTSTRAP_STACK_FILE="$TESTENV_STACK_FILE"
 
 # ensure_pulumi: the Pulumi CLI this repository builds (test/engine/build.sh: cached, nothing
 # downloaded) where Go exists; otherwise a `pulumi` already on PATH. Then the backend and stack.

@@ -18,6 +18,8 @@ export function pulumiEnv(info: Pick<TestenvInfo, "pulumi">, base: NodeJS.Proces
     PULUMI_CONFIG_PASSPHRASE_FILE: info.pulumi.passphraseFile,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    // The --config-file of every call: the program reads the secure: markers of alerting from it.
+    LOGGING_BOOTSTRAP_STACK_FILE: info.pulumi.stackFile,
   };
   delete env.PULUMI_CONFIG_PASSPHRASE;
   if (fs.existsSync(path.join(engine, "bin", "pulumi"))) {

@@ -15,6 +15,7 @@ import {
   stackConfig,
   stackPulumiConfig,
 } from "../util/mocks";
+import { SECURE, stackFileWithAlerting, withStackFileEnv } from "../util/secure-stack-file";
 
 jest.setTimeout(60_000);
 
@@ -353,16 +354,19 @@ describe("alerting credentials", () => {
     const { pulumiConfig, secretKeys } = stackPulumiConfig("test");
     const hook = "https://hooks.example.com/services/Webhook-T0ken-4242";
     const smtp = "Smtp-Pa55word-4242";
-    pulumiConfig["logging-bootstrap:alerting"] = JSON.stringify({
+    const alerting = (url: unknown, pw: unknown) => ({
       receivers: [
-        { name: "sink", webhook: { url: hook } },
-        { name: "mail", email: { to: "ops@example.com", from: "am@example.com", smarthost: "smtp.example.com:587", authUsername: "am", authPassword: smtp } },
+        { name: "sink", webhook: { url } },
+        { name: "mail", email: { to: "ops@example.com", from: "am@example.com", smarthost: "smtp.example.com:587", authUsername: "am", authPassword: pw } },
       ],
       routes: [{ severity: "critical", receiver: "mail" }],
       defaultReceiver: "sink",
       watchdogReceiver: "sink",
     });
-    const ev = await evaluateProgram({ stack: "test", pulumiConfig, secretKeys: [...secretKeys, "logging-bootstrap:alerting"] });
+    // As `pulumi up` runs it: the key decrypted at run time, its stack file holding secure: leaves.
+    pulumiConfig["logging-bootstrap:alerting"] = JSON.stringify(alerting(hook, smtp));
+    const file = stackFileWithAlerting(alerting(SECURE, SECURE));
+    const ev = await withStackFileEnv(file, () => evaluateProgram({ stack: "test", pulumiConfig, secretKeys: [...secretKeys, "logging-bootstrap:alerting"] }));
     expect(JSON.stringify(ev)).not.toMatch(/4242/);
     expect(ev.leaks).toEqual([]);
     const am = container(ev, "alertmanager");
@@ -377,6 +381,15 @@ describe("alerting credentials", () => {
     expect(cfg).toContain("url_file: /etc/alertmanager/secrets/sink-webhook-url");
     expect(cfg).toContain("auth_password_file: /etc/alertmanager/secrets/mail-email-auth-password");
     expect(JSON.stringify(toPlan(ev))).not.toMatch(/4242/);
+  });
+
+  it("a plaintext credential next to a secure one stops the program before any resource, with the lint's finding", async () => {
+    const { pulumiConfig, secretKeys } = stackPulumiConfig("test");
+    const filed = { receivers: [{ name: "sink", webhook: { url: SECURE } }, { name: "chat", slack: { apiUrl: "https://hooks.slack.example/Pl41n-4242", channel: "#a" } }], defaultReceiver: "sink" };
+    pulumiConfig["logging-bootstrap:alerting"] = JSON.stringify({ ...filed, receivers: [{ name: "sink", webhook: { url: "https://hook.example/D3crypted-4242" } }, filed.receivers[1]] });
+    const run = withStackFileEnv(stackFileWithAlerting(filed), () => evaluateProgram({ stack: "test", pulumiConfig, secretKeys: [...secretKeys, "logging-bootstrap:alerting"] }));
+    await expect(run).rejects.toMatchObject({ code: "E_CONFIG_SECRET_PLAINTEXT", message: expect.stringContaining("alerting.receivers[1].slack.apiUrl") });
+    await expect(run).rejects.toMatchObject({ message: expect.not.stringMatching(/4242/) });
   });
 });
 

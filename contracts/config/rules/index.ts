@@ -25,7 +25,7 @@ export { ROOT_PATHS, rulePaths } from "./paths";
 export { rulePorts } from "./ports";
 export { BOOLEAN_PATHS, ruleBooleans, ruleForbiddenKeys, ruleProjectName } from "./project";
 export { MIN_RETENTION, MIN_RETENTION_MS, ruleRetention } from "./retention";
-export { ALERTING_SECRET_FIELDS, alertingSecretPaths, isSecretMarker, ruleSecrets, SECRET_CONFIG_KEYS, SECRET_STAND_IN, secretPathArg, withSecretLeaves } from "./secrets";
+export { ALERTING_SECRET_FIELDS, alertingSecretPaths, isSecretMarker, isSecuredLeaf, ruleSecrets, SECRET_CONFIG_KEYS, SECRET_STAND_IN, secretPathArg, withSecretLeaves } from "./secrets";
 export { CARDINALITY_RANGE, ruleVerify } from "./verify";
 
 export const SEMANTIC_RULES: readonly ((raw: Raw, ctx: RuleContext) => RuleResult)[] = [

@@ -41,6 +41,15 @@ export function alertingSecretPaths(raw: unknown): PathSeg[][] {
   return out;
 }
 
+/**
+ * Is the credential leaf at `p` a secret in the stack file? The one per-leaf judgement: config:lint
+ * refuses every credential leaf for which it is false, and the program marks exactly the leaves the
+ * stack file marks (contracts/config/markers.ts), so both refuse the same plaintext credential.
+ */
+export function isSecuredLeaf(raw: unknown, p: readonly PathSeg[]): boolean {
+  return isSecretMarker(getAt(raw, p));
+}
+
 /** `pulumi config set --secret --path` argument for a nested leaf. */
 export function secretPathArg(p: readonly PathSeg[]): string {
   return `logging-bootstrap:${formatPath(p)}`;
@@ -76,7 +85,7 @@ export function ruleSecrets(raw: Raw, ctx: RuleContext): RuleResult {
   // Leaves: each one must itself be `secure:` (a secure sibling makes the key secret at run time,
   // but would not protect a plaintext URL next to it in the file).
   for (const p of alertingSecretPaths(raw)) {
-    if (isSecretMarker(getAt(raw, p))) continue;
+    if (isSecuredLeaf(raw, p)) continue;
     const cmd = `pulumi config set --secret --path '${secretPathArg(p)}' <value>`;
     out.errors.push(
       finding(
