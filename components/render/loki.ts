@@ -3,6 +3,12 @@ import type { StackConfig } from "../../contracts/config/schema";
 import { CONTAINER_PORT } from "../defaults";
 import { GENERATED_HEADER, toYaml } from "./yaml";
 
+/**
+ * Loki's own default for the longest query_range it serves, written out so the proofs (which
+ * query their marker in a window that must fit it, components/verify/evidence.ts) read it here.
+ */
+export const LOKI_MAX_QUERY_LENGTH = "721h";
+
 /** Date the v13 schema period starts; fixed so the rendered file never changes by itself. */
 export const LOKI_SCHEMA_FROM = "2024-01-01";
 
@@ -35,6 +41,7 @@ export function lokiConfigObject(cfg: StackConfig): Record<string, unknown> {
     },
     limits_config: {
       retention_period: cfg.retention.logs,
+      max_query_length: LOKI_MAX_QUERY_LENGTH,
       reject_old_samples: true,
       reject_old_samples_max_age: "168h",
       allow_structured_metadata: true,

@@ -49,7 +49,7 @@ export const LEVEL_TABLE: readonly LevelDescriptor[] = [
     proofType: "LabelProof",
     defaultCode: "E_PROOF_LABEL_MISSING",
     toggle: "labels",
-    requiredInputs: ["lokiUrl", "requiredLabels", "cardinalityLimit", "alloyConfig", "projectName", "markerSelector", "markerLookbackSeconds", "redactions"],
+    requiredInputs: ["lokiUrl", "requiredLabels", "cardinalityLimit", "alloyConfig", "projectName", "markerSelector", "retentionSeconds", "ingestionTimeoutSeconds", "redactions"],
     check: "checkLabels",
   },
   { level: "L5", name: "dashboards", proofType: "DashboardProof", defaultCode: "E_PROOF_DASHBOARDS", toggle: "dashboards", requiredInputs: ["grafanaUrl", "dashboards"], check: "checkDashboards" },

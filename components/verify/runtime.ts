@@ -4,6 +4,7 @@
 import * as crypto from "crypto";
 import { BootstrapError, toErrorRecord } from "../../contracts/errors";
 import * as checks from "./checks";
+import { markerExpired } from "./evidence";
 import { makeIo } from "./io";
 import { LEVEL, LEVEL_TABLE, REQUIRED_INPUTS } from "./levels";
 import type { Io, Level, ProofResult } from "./types";
@@ -59,10 +60,16 @@ export function proofCheck(level: Level, news: Props): { inputs: Props; failures
   return { inputs: news, failures };
 }
 
-export function proofDiff(olds: Props, news: Props): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
-  const settled = olds.status === "green" || olds.status === "warn";
+/** Warnings that ask for the proof to run again rather than record an accepted state. */
+export const REPROVE_CODES: readonly string[] = ["E_PROOF_REPROVE_NEEDED"];
+
+export function proofDiff(olds: Props, news: Props, nowMs: number = Date.now()): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
+  const settled = (olds.status === "green" || olds.status === "warn") && !REPROVE_CODES.includes(String(olds.code ?? ""));
+  // A proof whose evidence aged out of Loki (L3's marker past the logs retention) proves anew:
+  // the one clock-dependent answer here, and it only ever turns a settled proof into a new run.
+  const expired = markerExpired(typeof olds.marker === "string" ? olds.marker : undefined, typeof news.retentionSeconds === "number" ? news.retentionSeconds : undefined, nowMs) !== undefined;
   // A proof that was last seen red (refresh recorded drift) must run again on the next `up`.
-  return { changes: !settled || canonical(desired(olds)) !== canonical(desired(news)), replaces: [], deleteBeforeReplace: false };
+  return { changes: !settled || expired || canonical(desired(olds)) !== canonical(desired(news)), replaces: [], deleteBeforeReplace: false };
 }
 
 /** The error `pulumi up` shows for a red proof: starts with the taxonomy code, carries diagnostics. */
@@ -119,7 +126,11 @@ const SPECIAL_RUNS: Partial<Record<Level, (props: Props, mode: "apply" | "read",
   L3: async (props, mode, io) => {
     if (mode !== "read") return undefined;
     const str = (k: string) => (typeof props[k] === "string" ? (props[k] as string) : undefined);
-    return checks.checkIngestionPath({ lokiUrl: String(props.lokiUrl), alloyUrl: str("alloyUrl"), projectName: str("projectName"), marker: str("marker"), timeoutMs: 3000 }, io);
+    const r = await checks.checkIngestionPath({ lokiUrl: String(props.lokiUrl), alloyUrl: str("alloyUrl"), projectName: str("projectName"), marker: str("marker"), timeoutMs: 3000 }, io);
+    // The last apply's marker aged past the retention: a path that still works asks for a new proof, not red.
+    const expired = markerExpired(str("marker"), typeof props.retentionSeconds === "number" ? props.retentionSeconds : undefined, io.clock.now());
+    if (expired && r.status !== "red") return { ...r, status: "warn", code: "E_PROOF_REPROVE_NEEDED", findings: [`${expired}: the next apply proves ingestion anew`] };
+    return r;
   },
   L5: async (props, _mode, io) => {
     const password = await grafanaPassword(props, io);

@@ -87,8 +87,13 @@ function redactionsOf(d: DesiredState): RedactionLike[] {
   return d.config.alloy.redactions.map((r) => ({ name: r.name, pattern: r.pattern, replacement: r.replacement, ...(r.canary !== undefined ? { canary: r.canary } : {}) }));
 }
 
-export function ingestionSpec(d: DesiredState): IngestionInput & { alloyUrl?: string; projectName: string } {
-  const input: IngestionInput & { alloyUrl?: string; projectName: string } = {
+/** The logs retention in seconds: how long L3's marker is evidence (evidence.ts). */
+export function retentionSeconds(cfg: Pick<StackConfig, "retention">): number {
+  return Math.floor((parseDuration(cfg.retention.logs) ?? 86_400_000) / 1000);
+}
+
+export function ingestionSpec(d: DesiredState): IngestionInput & { alloyUrl?: string; projectName: string; retentionSeconds: number } {
+  const input: IngestionInput & { alloyUrl?: string; projectName: string; retentionSeconds: number } = {
     lokiUrl: requireUrl(d.config, "loki"),
     logsRoot: d.config.paths.logsRoot,
     markerFile: MARKER_FILE,
@@ -96,6 +101,8 @@ export function ingestionSpec(d: DesiredState): IngestionInput & { alloyUrl?: st
     pollIntervalMs: 500,
     redactions: redactionsOf(d),
     projectName: d.config.projectName,
+    // A marker older than this is re-proved on the next apply (runtime.ts proofDiff).
+    retentionSeconds: retentionSeconds(d.config),
   };
   const alloyUrl = endpointUrl(d.config as StackConfig, "alloy");
   if (alloyUrl) input.alloyUrl = alloyUrl;
@@ -123,8 +130,9 @@ export function labelsSpec(d: DesiredState): Omit<LabelsInput, "ingestionMarker"
     timeoutMs: 5000,
     projectName: d.config.projectName,
     markerSelector: ingestionSelector({ logsRoot: d.config.paths.logsRoot, markerFile: MARKER_FILE }),
-    // The marker stays provable as long as Loki keeps it.
-    markerLookbackSeconds: Math.floor((parseDuration(d.config.retention.logs) ?? 86_400_000) / 1000),
+    // The marker is looked for around its own second, and re-proved once the retention may have dropped it.
+    retentionSeconds: retentionSeconds(d.config),
+    ingestionTimeoutSeconds: d.config.verify.timeoutSeconds,
     redactions: redactionsOf(d),
   };
 }

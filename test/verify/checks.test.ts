@@ -23,6 +23,7 @@ import {
   parseWgetStatus,
 } from "../../components/verify/checks";
 import { endpointsFor } from "../../components/verify/contract";
+import { markerTimeMs, newMarker } from "../../components/verify/evidence";
 import { redactLine } from "../../contracts/config/redaction";
 import { alloyFixture } from "../util/alloy-fixture";
 import { FAST_POLICY, FakeDocker, makeTestIo, startServer, TestServer, tmpDir } from "./fakes";
@@ -308,7 +309,8 @@ describe("L3 ingestion (P14)", () => {
 
 describe("L4 labels", () => {
   const alloyConfig = alloyFixture({ containers: ["p-loki", "p-grafana"], units: ["docker.service"], redactions: [{ expression: "password=(\\S+)", replace: "***" }] });
-  const MARKER = "lbproof-00aa";
+  // Written a minute ago: the marker names its second (components/verify/evidence.ts).
+  const MARKER = newMarker(Date.now() - 60_000, "00aa");
   const SELECTOR = '{filename="/l/logging-bootstrap-proof.log"}';
   const reds = [{ name: "password_kv", pattern: "password=(\\S+)", replacement: "***", canary: "password=canary-pw" }];
   /**
@@ -319,6 +321,9 @@ describe("L4 labels", () => {
     return server((_r, url) => {
       const q = url.searchParams.get("query") ?? "";
       if (url.pathname === "/loki/api/v1/query_range") {
+        // Loki's max_query_length (721h by default): a longer window is a 400 with Loki's message.
+        const lenNs = BigInt(url.searchParams.get("end") ?? "0") - BigInt(url.searchParams.get("start") ?? "0");
+        if (lenNs > 721n * 3600n * 1_000_000_000n) return { status: 400, body: "the query time range exceeds the limit (query length: 2160h0m1s, limit: 721h0m0s)" };
         const result = marker && q.startsWith(SELECTOR) ? [{ stream: marker.labels, values: [["1", marker.line]] }] : [];
         return { status: 200, body: { status: "success", data: { resultType: "streams", result } } };
       }
@@ -332,7 +337,7 @@ describe("L4 labels", () => {
   const markerStream = { labels: { job: "logs", filename: "/l/logging-bootstrap-proof.log", project: "p" }, line: `logging-bootstrap ingestion proof marker=${MARKER} | canary password_kv: password=***` };
   const base = {
     requiredLabels: ["job", "filename"], cardinalityLimit: 3, lookbackSeconds: 3600, alloyConfig, dockerAllowlist: ["p-loki", "p-grafana"], journaldUnits: ["docker.service"],
-    redactionCount: 1, timeoutMs: 1000, projectName: "p", ingestionMarker: MARKER, markerSelector: SELECTOR, markerLookbackSeconds: 7 * 86400, redactions: reds,
+    redactionCount: 1, timeoutMs: 1000, projectName: "p", ingestionMarker: MARKER, markerSelector: SELECTOR, retentionSeconds: 7 * 86400, ingestionTimeoutSeconds: 120, redactions: reds,
   };
 
   test("green: the marker's stream has every required label and its canary redacted; allowlists, limits, pipeline fine", async () => {
@@ -343,7 +348,36 @@ describe("L4 labels", () => {
     expect(r.diagnostics.cardinality).toEqual({ container: 1, filename: 2, job: 2, unit: 1 });
     const marker = new URL(s.url + s.requests[0].path).searchParams;
     expect(marker.get("query")).toBe(`${SELECTOR} |= "marker=${MARKER}"`);
-    expect((BigInt(marker.get("end")!) - BigInt(marker.get("start")!)) / 1_000_000_000n).toBe(BigInt(7 * 86400 + 1));
+    // Around the marker's own second (skew before, the ingestion wall clock after, never past now), not the whole retention.
+    const t = BigInt(markerTimeMs(MARKER)!) * 1_000_000n;
+    expect(BigInt(marker.get("start")!)).toBe(t - 60_000_000_000n);
+    expect(BigInt(marker.get("end")!)).toBeGreaterThan(t);
+    expect(BigInt(marker.get("end")!)).toBeLessThanOrEqual(BigInt(Date.now() + 1000) * 1_000_000n);
+  });
+  test("90 days of logs (a window over the retention would be refused by Loki's 721h max_query_length): green, the window fits", async () => {
+    const s = await loki({ job: ["logs"], filename: ["/a"] }, markerStream);
+    const r = await checkLabels({ ...base, retentionSeconds: 90 * 86400, lokiUrl: s.url }, makeTestIo());
+    expect(r).toMatchObject({ status: "green", findings: [] });
+  });
+  test("Loki refuses the marker query: the finding carries Loki's own reason", async () => {
+    const s = await server((_r, url) => (url.pathname === "/loki/api/v1/query_range" ? { status: 400, body: "max entries limit per query exceeded" } : { status: 200, body: { status: "success", data: [] } }));
+    const r = await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo());
+    expect(r.findings[0]).toBe("loki query_range for the marker: HTTP 400 (max entries limit per query exceeded)");
+  });
+  test("a marker without a time (an older release's) is re-proved, not searched over the retention", async () => {
+    const s = await loki({ job: ["logs"] }, markerStream);
+    const legacy = { ...base, ingestionMarker: "lbproof-00aa", retentionSeconds: 90 * 86400 };
+    // A marker without a time is re-proved (warn), never searched over 90 days.
+    const r = await checkLabels({ ...legacy, lokiUrl: s.url }, makeTestIo());
+    expect(r).toMatchObject({ status: "warn", code: "E_PROOF_REPROVE_NEEDED" });
+    expect(s.requests.some((q) => q.path.startsWith("/loki/api/v1/query_range"))).toBe(false);
+  });
+  test("a marker as old as the retention is re-proved (warn E_PROOF_REPROVE_NEEDED), never red: Loki may have dropped it", async () => {
+    const s = await loki({ job: ["logs"] });
+    const old = newMarker(Date.now() - 7 * 86400_000 + 30 * 60_000, "00aa");
+    const r = await checkLabels({ ...base, ingestionMarker: old, lokiUrl: s.url }, makeTestIo());
+    expect(r).toMatchObject({ status: "warn", code: "E_PROOF_REPROVE_NEEDED" });
+    expect(r.findings[0]).toMatch(/about as long ago as the logs retention \(7d\): Loki may have dropped it; the labels of its stream are not checked: the next apply writes a new marker and proves again$/);
   });
   test("a quiet host (no stream but the proof's own) is green: nothing depends on the host's traffic", async () => {
     const s = await loki({}, markerStream);
@@ -357,7 +391,7 @@ describe("L4 labels", () => {
     const s = await loki({ job: ["logs"] });
     const gone = await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo());
     expect(gone).toMatchObject({ status: "red", code: "E_PROOF_LABEL_MISSING" });
-    expect(gone.findings[0]).toMatch(/^the ingestion proof's marker lbproof-00aa is not in Loki \(within the logs retention\)/);
+    expect(gone.findings[0]).toBe(`the ingestion proof's marker ${MARKER} is not in Loki although it is younger than the logs retention: logs were lost`);
     const { ingestionMarker: _m, ...noMarker } = base;
     void _m;
     expect((await checkLabels({ ...noMarker, lokiUrl: s.url }, makeTestIo())).findings[0]).toMatch(/^no marker from the ingestion proof/);

@@ -1,4 +1,5 @@
 import { canonical, desired, proofDiff, proofError, proofId, proofOutputs } from "../../components/verify/runtime";
+import { newMarker } from "../../components/verify/evidence";
 
 describe("proof state shape", () => {
   const props = { __provider: "exports.handler=...", lokiUrl: "http://x", adminPassword: "pw", b: [2, 1], a: { z: 1, y: 2 } };
@@ -24,6 +25,21 @@ describe("proof state shape", () => {
     expect(proofDiff({ ...outs, status: "warn" }, props).changes).toBe(false);
     expect(proofDiff({ ...outs, status: "red" }, props).changes).toBe(true);
     expect(proofDiff(outs, { ...props, lokiUrl: "http://z" }).changes).toBe(true);
+  });
+  test("diff: evidence that aged past the logs retention (L3's marker) or a re-prove warning runs the proof again", () => {
+    const day = 86_400_000;
+    const now = 1_800_000_000_000;
+    const l3 = { lokiUrl: "http://x", retentionSeconds: 7 * 86400 };
+    const fresh = proofOutputs("L3", l3, { status: "green", findings: [], outputs: { marker: newMarker(now - day, "aa") } });
+    expect(proofDiff(fresh, l3, now).changes).toBe(false);
+    const aged = proofOutputs("L3", l3, { status: "green", findings: [], outputs: { marker: newMarker(now - 7 * day, "aa") } });
+    expect(proofDiff(aged, l3, now).changes).toBe(true);
+    // 90 days of logs: a week-old marker is still evidence.
+    expect(proofDiff(aged, { ...l3, retentionSeconds: 90 * 86400 }, now).changes).toBe(true); // inputs changed too
+    const aged90 = proofOutputs("L3", { ...l3, retentionSeconds: 90 * 86400 }, { status: "green", findings: [], outputs: { marker: newMarker(now - 7 * day, "aa") } });
+    expect(proofDiff(aged90, { ...l3, retentionSeconds: 90 * 86400 }, now).changes).toBe(false);
+    const reprove = proofOutputs("L4", props, { status: "warn", code: "E_PROOF_REPROVE_NEEDED", findings: ["x"] });
+    expect(proofDiff(reprove, props, now).changes).toBe(true);
   });
   test("a red proof's error starts with its taxonomy code and carries diagnostics", () => {
     const e = proofError("L8", { level: "L8", status: "red", code: "E_PROOF_CONFIG_DRIFT", durationMs: 3, findings: ["a", "b"], diagnostics: { x: 1 } });

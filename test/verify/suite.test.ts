@@ -59,8 +59,8 @@ it("asking for L4 runs L3 first, and L4 checks the stream of L3's marker from th
   expect(r.levels.map((l) => l.level)).toEqual(["L3", "L4"]);
   const [l3, l4] = r.levels;
   expect(l3.status).toBe("green");
-  expect(l3.outputs).toEqual({ marker: "lbproof-abcd" });
-  expect(l4.diagnostics.marker).toEqual({ marker: "lbproof-abcd", query: expect.stringContaining('|= "marker=lbproof-abcd"') });
+  expect(l3.outputs).toEqual({ marker: "lbproof-1800000000-abcd" });
+  expect(l4.diagnostics.marker).toMatchObject({ marker: "lbproof-1800000000-abcd", query: expect.stringContaining('|= "marker=lbproof-1800000000-abcd"') });
   expect(l4.status).toBe("warn"); // no redaction configured in this desired state: accepted risk
   // L4's first request comes only after L3 wrote its marker and saw it back.
   expect(events.indexOf("L3 writes the marker")).toBe(0);

@@ -4,6 +4,7 @@
 import type { ErrorCode } from "../../../contracts/errors";
 import { capturedSecrets, compileRe2, parseTemplate, redactLine, RedactionLike } from "../../../contracts/config/redaction";
 import { evaluateGreen, GreenCriteria } from "../contract";
+import { newMarker } from "../evidence";
 import type { Io, ProofResult } from "../types";
 import { finish, isObj, joinUrl, parseJson, transportReason } from "./common";
 
@@ -104,7 +105,8 @@ export function canaryFindings(redactions: readonly RedactionLike[] = [], writte
 
 export async function checkIngestion(input: IngestionInput, io: Io): Promise<ProofResult> {
   const t0 = io.clock.now();
-  const marker = `lbproof-${io.randomHex(10)}`;
+  // The marker names its second: L4 and refresh look for it in a narrow window (evidence.ts).
+  const marker = newMarker(io.clock.now(), io.randomHex(10));
   const file = markerPath(input);
   const selector = ingestionSelector(input);
   const query = `${selector} |= ${JSON.stringify(`marker=${marker}`)}`;

@@ -9,6 +9,7 @@ import { checkAlloyStructure } from "../alloy-structure";
 import type { Io, ProofResult } from "../types";
 import { finish, isObj, joinUrl, parseJson, transportReason } from "./common";
 import { canaryFindings, findMarker, markerLine, provenRedactions } from "./ingestion";
+import { markerExpired, markerWindow } from "../evidence";
 
 export interface LabelsInput {
   lokiUrl: string;
@@ -27,8 +28,10 @@ export interface LabelsInput {
   ingestionMarker?: string;
   /** Selector of the marker's stream ({filename="<logsRoot>/<markerFile>"}). */
   markerSelector: string;
-  /** How far back the marker may lie: the logs retention (refresh re-checks it until Loki drops it). */
-  markerLookbackSeconds: number;
+  /** The logs retention: a marker older than that is re-proved, not looked for (evidence.ts). */
+  retentionSeconds: number;
+  /** L3's wall clock: the marker reaches Loki within it after its second. */
+  ingestionTimeoutSeconds: number;
   redactions: RedactionLike[];
 }
 
@@ -45,18 +48,25 @@ function lokiStringList(res: { status: number; body: string }): string[] | strin
 const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString();
 
 /** The marker's stream: its labels (the required ones present and not empty) and its line (canaries redacted). */
-async function markerStream(input: LabelsInput, io: Io, diagnostics: Record<string, unknown>): Promise<{ missing: string[]; redaction: string[] }> {
+async function markerStream(input: LabelsInput, io: Io, diagnostics: Record<string, unknown>): Promise<{ missing: string[]; redaction: string[]; expired?: string }> {
   if (!input.ingestionMarker) return { missing: ["no marker from the ingestion proof to check labels on (verify.ingestion must be on)"], redaction: [] };
   const now = io.clock.now();
+  const expired = markerExpired(input.ingestionMarker, input.retentionSeconds, now);
+  if (expired) return { missing: [], redaction: [], expired };
   const query = `${input.markerSelector} |= ${JSON.stringify(`marker=${input.ingestionMarker}`)}`;
-  const params = new URLSearchParams({ query, start: ns(now - input.markerLookbackSeconds * 1000), end: ns(now + 1000), limit: "10", direction: "backward" });
-  diagnostics.marker = { marker: input.ingestionMarker, query };
+  const w = markerWindow(input.ingestionMarker, now, input);
+  const params = new URLSearchParams({ query, start: ns(w.startMs), end: ns(w.endMs), limit: "10", direction: "backward" });
+  diagnostics.marker = { marker: input.ingestionMarker, query, window: { start: new Date(w.startMs).toISOString(), end: new Date(w.endMs).toISOString() } };
   const res = await io.http({ url: `${joinUrl(input.lokiUrl, "/loki/api/v1/query_range")}?${params}`, timeoutMs: input.timeoutMs });
   const parsed = parseJson(res.body);
-  if (res.status !== 200 || !parsed.ok) return { missing: [`loki query_range for the marker: HTTP ${res.status}`], redaction: [] };
+  if (res.status !== 200 || !parsed.ok) {
+    // Loki's error body says why (e.g. "the query time range exceeds the limit"): name it.
+    const why = res.body.trim().split("\n")[0].slice(0, 200);
+    return { missing: [`loki query_range for the marker: HTTP ${res.status}${why ? ` (${why})` : ""}`], redaction: [] };
+  }
   const m = findMarker(parsed.value, input.ingestionMarker);
   if (!m.ok) return { missing: [`loki query_range for the marker: ${m.problem}`], redaction: [] };
-  if (!m.entry) return { missing: [`the ingestion proof's marker ${input.ingestionMarker} is not in Loki (within the logs retention): apply again to prove ingestion anew`], redaction: [] };
+  if (!m.entry) return { missing: [`the ingestion proof's marker ${input.ingestionMarker} is not in Loki although it is younger than the logs retention: logs were lost`], redaction: [] };
   const labels = m.entry.labels;
   diagnostics.markerLabels = labels;
   const missing = input.requiredLabels.filter((l) => !(typeof labels[l] === "string" && labels[l] !== "")).map((l) => `required label ${l} is absent from the marker's stream`);
@@ -72,9 +82,11 @@ export async function checkLabels(input: LabelsInput, io: Io): Promise<ProofResu
   const redaction: string[] = [];
   const allowlist: string[] = [];
   const cardinality: string[] = [];
+  let expired: string | undefined;
   const diagnostics: Record<string, unknown> = { scope, lookbackSeconds: input.lookbackSeconds, cardinalityLimit: input.cardinalityLimit };
   try {
     const own = await markerStream(input, io, diagnostics);
+    expired = own.expired;
     missing.push(...own.missing);
     redaction.push(...own.redaction);
     const labels = lokiStringList(await io.http({ url: `${joinUrl(input.lokiUrl, "/loki/api/v1/labels")}?${window}`, timeoutMs: input.timeoutMs }));
@@ -107,8 +119,9 @@ export async function checkLabels(input: LabelsInput, io: Io): Promise<ProofResu
   const findings = [...missing, ...redaction, ...allowlist, ...cardinality];
   const redCode: ErrorCode = missing.length ? "E_PROOF_LABEL_MISSING" : redaction.length ? "E_PROOF_REDACTION_FAILED" : allowlist.length ? "E_PROOF_ALLOWLIST_BREACH" : "E_PROOF_CARDINALITY";
   const unproven = input.redactions.filter((r) => !provenRedactions([r]).length).map((r) => r.name);
-  const warn =
-    input.redactionCount === 0 && structure.redactionStages === 0
+  const warn = expired
+    ? { code: "E_PROOF_REPROVE_NEEDED" as ErrorCode, findings: [`${expired}; the labels of its stream are not checked: the next apply writes a new marker and proves again`] }
+    : input.redactionCount === 0 && structure.redactionStages === 0
       ? { code: "E_PROOF_REDACTION_ABSENT" as ErrorCode, findings: ["alloy pipeline has no redaction stage (alloy.redactions is empty): accepted risk, recorded"] }
       : unproven.length
         ? { code: "E_PROOF_REDACTION_UNPROVEN" as ErrorCode, findings: [`redaction ${unproven.join(", ")} has no canary: configured, not proven on the pipeline (add alloy.redactions[].canary)`] }
