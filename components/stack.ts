@@ -32,19 +32,43 @@ export function shellQuote(s: string): string {
  * them root-owned). Create only: deleting the stack never removes logs or data. Data directories
  * (paths.dataRoot) get the owner of the service's container user; when chown is not permitted
  * (non-root operator) a warning is printed and the operator must fix ownership.
+ *
+ * The script runs as root and the roots may sit in directories others can write, so a symbolic link
+ * anywhere on a directory's path is refused (E_RUNTIME_PATH_SYMLINK, exit 3), never followed: each
+ * directory is entered one component at a time from `/`, every component checked before and after
+ * it is created and entered (`cd -P` then `pwd -P` must name the path built so far), and `chown -h`
+ * changes the directory the shell is in (`.`), not whatever the path names by then.
  */
 export function hostDirsScript(cfg: StackConfig): string {
-  const lines = ["set -eu", `mkdir -p -- ${shellQuote(cfg.paths.logsRoot)} ${shellQuote(cfg.paths.telemetryRoot)}`];
+  const lines = [
+    "set -euf",
+    `no_link() { printf 'E_RUNTIME_PATH_SYMLINK: %s is a symbolic link (or changed while it was entered); host directories are never created or chowned through one: set paths.* to the real directory\\n' "$1" >&2; exit 3; }`,
+    // host_dir <dir> [<owner> <service>]: a subshell, so cd and IFS stay inside it.
+    "host_dir() (",
+    "  cd /",
+    "  at=''",
+    "  IFS=/",
+    '  for part in ${1#/}; do',
+    '    [ -n "$part" ] || continue',
+    '    at="$at/$part"',
+    '    [ ! -L "./$part" ] || no_link "$at"',
+    '    [ -d "./$part" ] || mkdir -- "./$part"',
+    '    [ ! -L "./$part" ] || no_link "$at"',
+    '    cd -P -- "./$part"',
+    '    [ "$(pwd -P)" = "$at" ] || no_link "$at"',
+    "  done",
+    // Every value reaches the warning through printf's arguments, never its format.
+    `  [ -z "\${2-}" ] || chown -h -- "$2" . 2>/dev/null || printf 'warning: could not chown %s %s; the %s container may not write its data\\n' "$2" "$1" "$3" >&2`,
+    ")",
+    `host_dir ${shellQuote(cfg.paths.logsRoot)}`,
+    `host_dir ${shellQuote(cfg.paths.telemetryRoot)}`,
+  ];
   for (const svc of SERVICES) {
     const dir = dataDir(cfg, svc);
     const owner = DATA_OWNER[svc];
     if (!dir || !DATA_PATH[svc] || !owner) continue;
-    lines.push(`mkdir -p -- ${shellQuote(dir)}`);
-    // Every value is a quoted word and reaches the warning through printf's arguments, never its
-    // format: a path is data to the shell, whatever characters it holds.
-    lines.push(
-      `chown -- ${shellQuote(owner)} ${shellQuote(dir)} 2>/dev/null || printf 'warning: could not chown %s %s; the %s container may not write its data\\n' ${shellQuote(owner)} ${shellQuote(dir)} ${shellQuote(svc)} >&2`,
-    );
+    // Every value is a quoted word: a path is data to the shell, whatever characters it holds.
+    lines.push(`host_dir ${shellQuote(dir)} ${shellQuote(owner)} ${shellQuote(svc)}`);
   }
   return lines.join("\n") + "\n";
 }

@@ -172,11 +172,11 @@ describe("host directories", () => {
     expect(shellQuote("/a b/it's")).toBe(`'/a b/it'\\''s'`);
   });
   it("creates the logs and telemetry roots, and dataRoot subdirectories with owners; never deletes", () => {
-    expect(hostDirsScript(test_)).toBe("set -eu\nmkdir -p -- '/tmp/bootstrap-test/logs' '/tmp/bootstrap-test/telemetry'\n");
+    const calls = (s: string) => s.split("\n").filter((l) => l.startsWith("host_dir "));
+    expect(calls(hostDirsScript(test_))).toEqual(["host_dir '/tmp/bootstrap-test/logs'", "host_dir '/tmp/bootstrap-test/telemetry'"]);
     const s = hostDirsScript(withCfg(test_, (c) => (c.paths.dataRoot = "/srv/d")));
     for (const [d, o] of [["grafana", "472:0"], ["loki", "10001:10001"], ["alloy", "0:0"], ["prometheus", "65534:65534"]]) {
-      expect(s).toContain(`mkdir -p -- '/srv/d/${d}'`);
-      expect(s).toContain(`chown -- '${o}' '/srv/d/${d}'`);
+      expect(calls(s)).toContain(`host_dir '/srv/d/${d}' '${o}' '${d}'`);
     }
     expect(s).not.toMatch(/\brm\b/);
   });

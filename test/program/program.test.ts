@@ -2,6 +2,7 @@
 // counts, ports, binds, mounts and options; images by id; no secret value anywhere it must not be.
 import { createHash } from "node:crypto";
 import { configShas, renderServiceFiles } from "../../components/render";
+import { hostDirsScript } from "../../components/stack";
 import { toPlan } from "../../scripts/lib/evaluate";
 import {
   Evaluation,
@@ -232,7 +233,8 @@ describe("test stack specifics", () => {
 
   it("prepares host directories before Alloy mounts them, create-only", () => {
     const cmd = one(testEv, T.command, "logging-test-host-dirs");
-    expect(cmd.inputs.create).toBe("set -eu\nmkdir -p -- '/tmp/bootstrap-test/logs' '/tmp/bootstrap-test/telemetry'\n");
+    expect(cmd.inputs.create).toBe(hostDirsScript(stackConfig("test")));
+    expect(cmd.inputs.create).toContain("host_dir '/tmp/bootstrap-test/logs'\nhost_dir '/tmp/bootstrap-test/telemetry'\n");
     expect(cmd.inputs.delete).toBeUndefined();
     expect(container(testEv, "alloy").options.dependsOn).toContain(cmd.urn);
   });
@@ -428,8 +430,7 @@ describe("evaluation", () => {
     const ev = await evaluateProgram({ stack: "test", pulumiConfig, secretKeys });
     expect(one(ev, T.volume, "logging-test-loki-data").inputs.driverOpts).toEqual({ type: "none", o: "bind", device: "/srv/obs/loki" });
     const cmd = one(ev, T.command, "logging-test-host-dirs");
-    expect(cmd.inputs.create).toContain("mkdir -p -- '/srv/obs/loki'");
-    expect(cmd.inputs.create).toContain("chown -- '10001:10001' '/srv/obs/loki'");
+    expect(cmd.inputs.create).toContain("host_dir '/srv/obs/loki' '10001:10001' 'loki'");
     expect(container(ev, "loki").options.dependsOn).toContain(cmd.urn);
   });
 });
