@@ -14,19 +14,29 @@ mkdir -p "$TESTENV_TMP"
 log() { printf '[testenv %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# Bounded poll: wait_for <max_seconds> <description> <command...>; polls every 0.25 s.
+# Bounded poll: wait_for <max_seconds> <description> <command...>; polls every 0.25 s until the
+# command succeeds or max_seconds have passed (wall clock). Each attempt's output (stdout and stderr)
+# is kept in WAIT_SEEN: on success it is the answer (callers may use it), on timeout it is printed
+# with the exit status, so a failure shows what the last check saw. Commands bound their own time
+# (docker calls run under `timeout`, curl has --max-time), so no attempt can hang the poll.
+WAIT_SEEN=""
 wait_for() {
   local max="$1" what="$2"; shift 2
-  local tries=$((max * 4)) i=0
-  while [ "$i" -lt "$tries" ]; do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.25; i=$((i + 1))
+  local deadline=$(( $(date +%s) + max )) rc=0 tries=0
+  while :; do
+    tries=$((tries + 1))
+    if WAIT_SEEN="$("$@" 2>&1)"; then return 0; else rc=$?; fi
+    [ "$(date +%s)" -lt "$deadline" ] || break
+    sleep 0.25
   done
-  log "timed out after ${max}s waiting for $what"
+  log "timed out after ${max}s ($tries checks) waiting for $what; the last check (\`$*\`) exited $rc and printed:"
+  printf '%s\n' "${WAIT_SEEN:-(nothing)}" | tail -n 20 | sed 's/^/    /' >&2
   return 1
 }
 
-engine_up() { docker -H "unix://$TESTENV_SOCKET" info >/dev/null 2>&1; }
+# What the engine answers: its version, or the client's error (a half-started engine can hang a call).
+engine_probe() { timeout 10 docker -H "unix://$TESTENV_SOCKET" info --format '{{.ServerVersion}}'; }
+engine_up() { engine_probe >/dev/null 2>&1; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -40,6 +50,7 @@ ensure_packages() {
   command -v promtool >/dev/null || missing="$missing prometheus"   # promtool: npm test checks rendered rules
   command -v docker-registry >/dev/null || missing="$missing docker-registry"
   command -v curl >/dev/null || missing="$missing curl"   # registry probes (registry_up, build-images.sh)
+  command -v ip >/dev/null || missing="$missing iproute2"   # the default bridge's address (bridge_gateway_probe)
   [ -z "$missing" ] && return 0
   [ "$(id -u)" = 0 ] || die "missing packages:$missing and not root: run apt-get install -y$missing"
   log "installing Debian packages:$missing (this takes minutes, once)"
@@ -67,10 +78,21 @@ ensure_engine() {
   # setsid: the engine must outlive this shell and the npm process that ran it.
   setsid dockerd --iptables=false --host "unix://$TESTENV_SOCKET" >"$TESTENV_TMP/dockerd.log" 2>&1 < /dev/null &
   echo $! >"$TESTENV_TMP/dockerd.pid"
-  wait_for 60 "the Docker socket $TESTENV_SOCKET" engine_up || { tail -n 20 "$TESTENV_TMP/dockerd.log" >&2; die "dockerd did not come up"; }
+  wait_for 60 "the Docker engine on $TESTENV_SOCKET" engine_probe \
+    || { started_process_state "$TESTENV_TMP/dockerd.pid" dockerd "$TESTENV_TMP/dockerd.log"; die "dockerd did not come up"; }
+  log "engine: dockerd $WAIT_SEEN answers"
 }
 
-registry_up() { curl -fsS --max-time 2 "http://$TESTENV_REGISTRY/v2/" >/dev/null 2>&1; }
+# After a process this file started did not come up: whether it still runs, and the tail of its log.
+started_process_state() { # started_process_state <pidfile> <name> <log>
+  if pid_alive "$1"; then log "$2 (pid $(cat "$1")) is still running; the end of $3:"
+  else log "$2 (pid $(cat "$1" 2>/dev/null || echo '?')) is no longer running; the end of $3:"; fi
+  tail -n 20 "$3" 2>/dev/null | sed 's/^/    /' >&2
+}
+
+# The registry's answer to /v2/ (or curl's error).
+registry_probe() { curl -fsS --max-time 2 "http://$TESTENV_REGISTRY/v2/"; }
+registry_up() { registry_probe >/dev/null 2>&1; }
 
 # Debian's docker-registry on 127.0.0.1:5000 with filesystem storage under test/.tmp/registry.
 ensure_registry() {
@@ -92,7 +114,8 @@ EOF
   log "registry: starting docker-registry on $TESTENV_REGISTRY (log: $TESTENV_TMP/registry/registry.log)"
   setsid docker-registry serve "$TESTENV_TMP/registry/config.yml" >"$TESTENV_TMP/registry/registry.log" 2>&1 < /dev/null &
   echo $! >"$TESTENV_TMP/registry/registry.pid"
-  wait_for 30 "the registry on $TESTENV_REGISTRY" registry_up || { tail -n 20 "$TESTENV_TMP/registry/registry.log" >&2; die "registry did not come up"; }
+  wait_for 30 "the registry on $TESTENV_REGISTRY" registry_probe \
+    || { started_process_state "$TESTENV_TMP/registry/registry.pid" docker-registry "$TESTENV_TMP/registry/registry.log"; die "registry did not come up"; }
 }
 
 # ---- Pulumi: the project's own engine, a local file backend, a passphrase file ------------------
@@ -185,9 +208,34 @@ TESTENV_SINK_PORT=19108
 TESTENV_SINK_NAME="$TESTENV_PROJECT-alert-sink"
 TESTENV_SINK_IMAGE="$TESTENV_REGISTRY/testenv/alert-sink:1"
 sink_gateway() {
-  local gw
-  gw="$(docker network inspect bridge --format '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null)"
-  [ -n "$gw" ] && printf '%s' "$gw"
+  wait_for 30 "the gateway address of Docker's default bridge" bridge_gateway_probe || return 1
+  printf '%s' "$WAIT_SEEN"
+}
+# The default bridge's IPv4 gateway: IPAM's Gateway, else the IPv4 address of the bridge's host
+# interface (docker0). On an engine's first start on a machine (no docker0 before it) IPAM lists
+# only the subnet, and does so until the engine restarts (moby/moby#26799): the interface's address
+# is the one the host has there either way. Prints the address and nothing else, or what it saw.
+bridge_gateway_probe() {
+  local seen gw ifname addr
+  seen="$(timeout 10 docker network inspect bridge --format '{{range .IPAM.Config}}{{.Gateway}} {{end}}|{{index .Options "com.docker.network.bridge.name"}}' 2>&1)" \
+    || { printf 'docker network inspect bridge failed: %s\n' "$seen"; return 1; }
+  gw="$(first_ipv4 "${seen%%|*}")"
+  if [ -n "$gw" ]; then printf '%s' "$gw"; return 0; fi
+  ifname="${seen##*|}"; ifname="${ifname:-docker0}"
+  addr="$(ip -4 -o addr show dev "$ifname" 2>&1)" || { printf 'IPAM gateway: none (IPAM config: %s); ip addr show dev %s: %s\n' "${seen%%|*}" "$ifname" "$addr"; return 1; }
+  gw="$(first_ipv4 "$(printf '%s\n' "$addr" | awk '{ for (i = 1; i < NF; i++) if ($i == "inet") print $(i + 1) }')")"
+  if [ -n "$gw" ]; then printf '%s' "$gw"; return 0; fi
+  printf 'IPAM gateway: none (IPAM config: %s); no IPv4 address on %s: %s\n' "${seen%%|*}" "$ifname" "${addr:-(no output)}"
+  return 1
+}
+# first_ipv4 "<words>": the first word that is an IPv4 address (a /prefix is dropped), else nothing.
+first_ipv4() {
+  local w
+  for w in $1; do
+    w="${w%%/*}"
+    if [[ "$w" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]]; then printf '%s' "$w"; return 0; fi
+  done
+  return 0
 }
 ensure_alert_sink() {
   local gw want have
@@ -201,11 +249,11 @@ ensure_alert_sink() {
       -p "127.0.0.1:$TESTENV_SINK_PORT:8080" -p "$gw:$TESTENV_SINK_PORT:8080" \
       "$TESTENV_SINK_IMAGE" >/dev/null || die "starting $TESTENV_SINK_NAME failed"
   fi
-  local i=0
-  until curl -fsS -m 2 "http://127.0.0.1:$TESTENV_SINK_PORT/-/ready" >/dev/null 2>&1; do
-    i=$((i + 1)); [ "$i" -lt 60 ] || die "$TESTENV_SINK_NAME is not ready on 127.0.0.1:$TESTENV_SINK_PORT after 30 s"
-    sleep 0.5
-  done
+  if ! wait_for 30 "$TESTENV_SINK_NAME on 127.0.0.1:$TESTENV_SINK_PORT" curl -fsS --max-time 2 "http://127.0.0.1:$TESTENV_SINK_PORT/-/ready"; then
+    log "$TESTENV_SINK_NAME: $(docker inspect --format 'state {{.State.Status}}, exit code {{.State.ExitCode}}, restarts {{.RestartCount}}' "$TESTENV_SINK_NAME" 2>&1); its last log lines:"
+    timeout 10 docker logs --tail 20 "$TESTENV_SINK_NAME" 2>&1 | sed 's/^/    /' >&2
+    die "$TESTENV_SINK_NAME is not ready on 127.0.0.1:$TESTENV_SINK_PORT"
+  fi
   log "alert sink ready: 127.0.0.1:$TESTENV_SINK_PORT (Alertmanager posts to $gw:$TESTENV_SINK_PORT)"
 }
 
