@@ -4,6 +4,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import { BootstrapError } from "../../contracts/errors";
+import { appendNoFollow, mkdirpNoFollow } from "./nofollow";
 import type { Clock, ContainerFile, ContainerInfo, DockerIo, ExecResult, FileIo, HttpFn, ImageInfo, Io, ProbeRequest, ProbeResult } from "./types";
 
 export const systemClock: Clock = {
@@ -12,19 +13,11 @@ export const systemClock: Clock = {
 };
 
 export const realFiles: FileIo = {
-  // O_NOFOLLOW: a marker path that a local user replaced by a link (logsRoot may sit in a
-  // world-writable directory) fails with ELOOP instead of appending to the link's target.
-  appendFile: async (p, data) => {
-    const fh = await fs.promises.open(p, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o644);
-    try {
-      await fh.appendFile(data);
-    } finally {
-      await fh.close();
-    }
-  },
-  mkdirp: async (p) => {
-    await fs.promises.mkdir(p, { recursive: true });
-  },
+  // No link followed at any level (nofollow.ts): a marker path, or any directory above it, that a
+  // local user replaced by a link (logsRoot may sit in a world-writable directory) fails with ELOOP
+  // instead of creating or appending through the link.
+  appendFile: appendNoFollow,
+  mkdirp: mkdirpNoFollow,
   isSymlink: async (p) => {
     try {
       return (await fs.promises.lstat(p)).isSymbolicLink();
