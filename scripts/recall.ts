@@ -2,22 +2,23 @@
 // readline (constant memory, ~a second for 100,000 runs); reads a bundle only for show/export.
 import fs from "node:fs";
 import path from "node:path";
-import * as tar from "tar";
 import { BootstrapError, BUCKETS } from "../contracts/errors";
 import { parseCli, projectRoot, runCli } from "./lib/cli";
 import { Bundle, BUNDLE_FILES, outDirFrom } from "./lib/bundle";
 import { print, printJson, redactor } from "./lib/redact";
+import { exportRun } from "./lib/run-export";
 import { findRun, latestRun, matchesFilter, parseDateArg, RunFilter, RunRecord, streamRuns } from "./lib/runs-index";
 
 const HELP = `Usage: npm run -s recall -- list [--status green|red] [--bucket <bucket>] [--since <date>] [--until <date>]
                                 [--stack <name>] [--mode <mode>] [--limit N] [--json]
        npm run -s recall -- latest [--json]
        npm run -s recall -- show <run_id|prefix|latest> [--json]
-       npm run -s recall -- export <run_id|prefix|latest> [--out <file.tar.gz>]
+       npm run -s recall -- export <run_id|prefix|latest> [--out <file.tar.gz>] [--with-backups]
 
 Dates: YYYY-MM-DD (UTC; --until includes the whole day) or ISO 8601. Buckets: ${BUCKETS.join(", ")}.
 list prints one line per run (oldest first; --limit keeps the newest N); --json prints a JSON array.
-export writes out/exports/<run_id>.tar.gz unless --out is given.
+export writes out/exports/<run_id>.tar.gz unless --out is given, owner-only (0600); the bundle's
+backups/ (data snapshots of whole volumes) stay out unless --with-backups is given.
 Reads out/runs.jsonl (LOGGING_BOOTSTRAP_OUT_DIR moves out/).
 
 Exit codes: 0 answered (list may be empty); 1 no such run; 2 usage.`;
@@ -56,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
       mode: { type: "string" },
       limit: { type: "string" },
       out: { type: "string" },
+      "with-backups": { type: "boolean" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -133,11 +135,11 @@ async function main(argv: string[]): Promise<number> {
       const r = await findRun(index, arg);
       if (!r) return noRun(`no run ${arg}`, index);
       const dest = path.resolve(values.out ?? path.join(outDir, "exports", `${r.run_id}.tar.gz`));
-      fs.mkdirSync(path.dirname(dest), { recursive: true });
       const runsDir = path.join(outDir, "runs");
       if (!fs.existsSync(path.join(runsDir, r.run_id))) return noRun(`the bundle of ${r.run_id} is gone from ${runsDir}`, index);
-      await tar.c({ gzip: true, file: dest, cwd: runsDir, portable: true }, [r.run_id]);
-      if (values.json) printJson({ run_id: r.run_id, file: dest });
+      const x = await exportRun(runsDir, r.run_id, dest, { withBackups: Boolean(values["with-backups"]) });
+      if (x.leftOut.length > 0) process.stderr.write(redactor.text(`left out ${x.leftOut.length} file(s) under backups/ (data snapshots); add --with-backups to include them\n`));
+      if (values.json) printJson({ run_id: r.run_id, file: dest, left_out: x.leftOut });
       else print(dest);
       return 0;
     }
