@@ -14,12 +14,12 @@
 // next `up` resets it. State never holds the password (like the proofs): read takes it from the
 // file the running Grafana was given.
 import { BootstrapError } from "../../contracts/errors";
-import { basicAuth, joinUrl, retryUntil, transportReason } from "./checks";
+import { basicAuth, GRAFANA_LOCKOUT_ID, grafanaLockedOut, joinUrl, retryUntil, transportReason } from "./checks";
 import { makeIo } from "./io";
 import { canonical, desired, grafanaPassword, num, type Props } from "./runtime";
 import type { Io } from "./types";
 
-export type LoginState = "in-sync" | "refused" | "unreachable";
+export type LoginState = "in-sync" | "refused" | "locked" | "unreachable";
 
 export interface GrafanaAdminInput {
   grafanaUrl: string;
@@ -51,8 +51,10 @@ export async function probeLogin(input: Omit<GrafanaAdminInput, "container" | "r
     try {
       const res = await io.http({ url: joinUrl(input.grafanaUrl, "/api/user"), headers: { Authorization: basicAuth(input.user, input.password), Accept: "application/json" }, timeoutMs: input.timeoutMs });
       if (res.status === 401) {
-        state = "refused";
-        detail = "HTTP 401 (credentials refused)";
+        // The lockout answers 401 too, to the right password as well: it says nothing about the password.
+        const locked = grafanaLockedOut(res.body);
+        state = locked ? "locked" : "refused";
+        detail = locked ? `HTTP 401 ${GRAFANA_LOCKOUT_ID} (user locked out after repeated failed logins)` : "HTTP 401 (credentials refused)";
         return { findings: [] };
       }
       if (res.status === 200) {
@@ -90,6 +92,9 @@ function redact(text: string, secret: string): string {
 export async function reconcileGrafanaAdmin(input: GrafanaAdminInput, io: Io): Promise<{ action: "none" | "reset" }> {
   const first = await probeLogin(input, io);
   if (first.state === "in-sync") return { action: "none" };
+  if (first.state === "locked") {
+    throw new BootstrapError("E_RUNTIME_GRAFANA_LOCKED", `Grafana at ${input.grafanaUrl} has locked user ${input.user} out after repeated failed logins (${first.detail}): the configured password was not judged and is not reset`);
+  }
   if (first.state === "unreachable") {
     throw new BootstrapError("E_NETWORK_UNREACHABLE", `Grafana at ${input.grafanaUrl} did not answer a login within ${input.deadlineSeconds} s (${first.attempts} attempts, last: ${first.detail})`);
   }

@@ -11,10 +11,14 @@ let grafana: TestServer;
 /** What the fake Grafana's database holds. */
 let stored: string;
 let userBody: unknown;
+/** Grafana's login lockout (loginattempt service): every login answers 401 login-attempt.blocked, right password or not. */
+let blocked: boolean;
 
 beforeAll(async () => {
   grafana = await startServer((req, url) => {
     if (url.pathname !== "/api/user") return { status: 404, body: { message: "Not found" } };
+    // pkg/services/authn/clients/password.go: errLoginAttemptBlocked (401, messageId login-attempt.blocked).
+    if (blocked) return { status: 401, body: { message: "Invalid username or password", messageId: "login-attempt.blocked", statusCode: 401, traceID: "" } };
     const ok = req.headers.authorization === `Basic ${Buffer.from(`admin:${stored}`).toString("base64")}`;
     return ok ? { status: 200, body: userBody } : { status: 401, body: { message: "Invalid username or password" } };
   });
@@ -22,6 +26,7 @@ beforeAll(async () => {
 afterAll(() => grafana.close());
 beforeEach(() => {
   stored = PW;
+  blocked = false;
   userBody = { id: 1, login: "admin", isGrafanaAdmin: true };
 });
 
@@ -96,6 +101,14 @@ describe("reconcileGrafanaAdmin", () => {
     const err = await reconcileGrafanaAdmin(input(), makeTestIo(d)).catch((e) => e);
     expect(err.code).toBe("E_RUNTIME_GRAFANA_ADMIN_PASSWORD");
     expect(err.message).toBe(`E_RUNTIME_GRAFANA_ADMIN_PASSWORD: Grafana still refuses the configured admin password after the reset in ${CONTAINER} (HTTP 401 (credentials refused))`);
+  });
+
+  test("Grafana's login lockout is not a wrong password: E_RUNTIME_GRAFANA_LOCKED, nothing reset", async () => {
+    blocked = true;
+    const d = dockerWithCli();
+    await expect(reconcileGrafanaAdmin(input(), makeTestIo(d))).rejects.toMatchObject({ code: "E_RUNTIME_GRAFANA_LOCKED" });
+    expect(d.execs).toEqual([]);
+    expect((await probeLogin(input(), makeTestIo(d))).state).toBe("locked");
   });
 
   test("Grafana does not answer: E_NETWORK_UNREACHABLE within the deadline, no reset attempted", async () => {

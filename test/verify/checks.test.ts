@@ -3,12 +3,10 @@
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
-import { createHash } from "crypto";
 import { Readable } from "stream";
 import * as tar from "tar";
 import { fileFromTar } from "../../components/verify/io";
 import {
-  checkConfigDrift,
   checkDashboards,
   checkHealth,
   checkIngestion,
@@ -451,6 +449,17 @@ describe("L5 dashboards", () => {
     });
   }
   const input = (url: string, over: Partial<DashboardsInput> = {}): DashboardsInput => ({ grafanaUrl: url, user: "admin", password: "s3cret-pw", dashboards: [{ uid: "b", title: "B" }], deadlineSeconds: 1, timeoutMs: 1000, ...over });
+  test("Grafana's login lockout (401 login-attempt.blocked) is its own condition, not a refused password: E_RUNTIME_GRAFANA_LOCKED, not retried", async () => {
+    let n = 0;
+    const s = await server(() => {
+      n++;
+      return { status: 401, body: { message: "Invalid username or password", messageId: "login-attempt.blocked", statusCode: 401, traceID: "" } };
+    });
+    const r = await checkDashboards(input(s.url), makeTestIo());
+    expect(r).toMatchObject({ status: "red", code: "E_RUNTIME_GRAFANA_LOCKED" });
+    expect(r.findings[0]).toMatch(/^grafana search API: HTTP 401 login-attempt\.blocked: Grafana has locked user admin out after repeated failed logins/);
+    expect(n).toBe(1);
+  });
   test("green when every provisioned dashboard is listed, with its uid, title and provisioned flag (basic auth)", async () => {
     const s = await grafana([{ uid: "a", title: "A" }, { uid: "b", title: "B" }]);
     const r = await checkDashboards(input(s.url), makeTestIo());
@@ -571,54 +580,7 @@ describe("L7 provenance", () => {
   });
 });
 
-describe("L8 config drift", () => {
-  const sha = (t: string) => createHash("sha256").update(t).digest("hex");
-  const P = "global: {}\n";
-  const R = "groups: []\n";
-  test("every file read through the archive API and hashed here; green when every sha matches; nothing exec'd in the image", async () => {
-    const docker = new FakeDocker();
-    docker.addContainer("p-prom");
-    docker.files.set("p-prom:/etc/p.yml", P);
-    docker.files.set("p-prom:/etc/rules.yml", R);
-    const r = await checkConfigDrift({ containers: [{ service: "prometheus", container: "p-prom", files: { "/etc/rules.yml": sha(R), "/etc/p.yml": sha(P) } }], timeoutMs: 1000 }, makeTestIo(docker));
-    expect(r.status).toBe("green");
-    expect(docker.reads).toEqual([{ container: "p-prom", path: "/etc/p.yml" }, { container: "p-prom", path: "/etc/rules.yml" }]);
-    expect(docker.execs).toEqual([]);
-    expect(r.diagnostics).toEqual({ containers: [{ service: "prometheus", container: "p-prom", via: "docker archive API", rendered: { "/etc/rules.yml": sha(R), "/etc/p.yml": sha(P) }, seen: { "/etc/p.yml": sha(P), "/etc/rules.yml": sha(R) } }] });
-  });
-  test("an edited, a missing, a replaced-by-symlink and an oversized file: E_PROOF_CONFIG_DRIFT naming each", async () => {
-    const docker = new FakeDocker();
-    docker.addContainer("p-prom");
-    docker.files.set("p-prom:/etc/p.yml", "global: {edited: true}\n");
-    docker.files.set("p-prom:/etc/link.yml", { kind: "not-a-file", type: "SymbolicLink" });
-    docker.files.set("p-prom:/etc/big.yml", { kind: "too-large", size: 9e6 });
-    const files = { "/etc/rules.yml": sha(R), "/etc/p.yml": sha(P), "/etc/link.yml": sha(R), "/etc/big.yml": sha(R) };
-    const r = await checkConfigDrift({ containers: [{ service: "prometheus", container: "p-prom", files }], timeoutMs: 1000 }, makeTestIo(docker));
-    expect(r.code).toBe("E_PROOF_CONFIG_DRIFT");
-    expect(r.findings).toEqual([
-      "prometheus: /etc/big.yml in p-prom is 9000000 bytes, larger than any rendered file",
-      "prometheus: /etc/link.yml in p-prom is a SymbolicLink, not a regular file",
-      `prometheus: /etc/p.yml in p-prom has sha256 ${sha("global: {edited: true}\n")}, rendered ${sha(P)}`,
-      "prometheus: /etc/rules.yml is missing in p-prom",
-    ]);
-  });
-  test("a stopped or missing container: red, says so, reads nothing", async () => {
-    const docker = new FakeDocker();
-    docker.addContainer("p-x", { running: false, state: "exited" });
-    const r = await checkConfigDrift({ containers: [{ service: "loki", container: "p-x", files: { "/f": sha(P) } }, { service: "alloy", container: "p-gone", files: { "/g": sha(P) } }], timeoutMs: 1000 }, makeTestIo(docker));
-    expect(r.findings).toEqual(["loki: container p-x is exited", "alloy: container p-gone does not exist"]);
-    expect(docker.reads).toEqual([]);
-  });
-  test("the engine failing mid-read is a finding with a stable reason, not a throw", async () => {
-    const docker = new FakeDocker();
-    docker.addContainer("p-x");
-    docker.readFile = async () => {
-      throw Object.assign(new Error("connect ECONNREFUSED /var/run/docker.sock"), { code: "ECONNREFUSED" });
-    };
-    const r = await checkConfigDrift({ containers: [{ service: "loki", container: "p-x", files: { "/f": sha(P) } }], timeoutMs: 1000 }, makeTestIo(docker));
-    expect(r.findings).toEqual(["loki: container p-x cannot be read (ECONNREFUSED)"]);
-  });
-});
+// L8 (config drift over whole directories): test/verify/drift.test.ts.
 
 describe("fileFromTar (what the archive API sends)", () => {
   async function tarOf(entries: { path: string; type?: "File" | "SymbolicLink"; body?: string; linkpath?: string }[]): Promise<NodeJS.ReadableStream> {

@@ -33,6 +33,15 @@ export async function containerGrafanaPassword(io: Io, container: string, file: 
   }
 }
 
+/** Grafana's answer to any login while the user is locked out (pkg/services/authn/clients/password.go errLoginAttemptBlocked). */
+export const GRAFANA_LOCKOUT_ID = "login-attempt.blocked";
+
+/** True when a 401 body is Grafana's lockout, not a wrong password (both say "Invalid username or password"). */
+export function grafanaLockedOut(body: string): boolean {
+  const p = parseJson(body);
+  return p.ok && isObj(p.value) && p.value.messageId === GRAFANA_LOCKOUT_ID;
+}
+
 type DashAttempt = { findings: string[]; stop?: boolean; code?: ErrorCode };
 
 export async function checkDashboards(input: DashboardsInput, io: Io): Promise<ProofResult> {
@@ -41,12 +50,16 @@ export async function checkDashboards(input: DashboardsInput, io: Io): Promise<P
   const searchUrl = joinUrl(input.grafanaUrl, "/api/search?type=dash-db");
   const expected = [...input.dashboards].sort((a, b) => a.uid.localeCompare(b.uid));
   const diagnostics: Record<string, unknown> = { url: searchUrl, expected };
-  // A 401 stops at once: retrying a refused password walks into Grafana's login lockout.
-  const refused = (what: string): DashAttempt => ({ findings: [`${what}: HTTP 401, Grafana refused the admin credentials (not retried: Grafana locks a user out after repeated failed logins)`], stop: true, code: "E_PROOF_GRAFANA_AUTH" });
+  // A 401 stops at once: retrying a refused password walks into Grafana's login lockout. A lockout
+  // already in place is its own condition: the password was not even judged.
+  const refused = (what: string, body: string): DashAttempt =>
+    grafanaLockedOut(body)
+      ? { findings: [`${what}: HTTP 401 ${GRAFANA_LOCKOUT_ID}: Grafana has locked user ${input.user} out after repeated failed logins; the password was not judged (not retried, nothing reset)`], stop: true, code: "E_RUNTIME_GRAFANA_LOCKED" }
+      : { findings: [`${what}: HTTP 401, Grafana refused the admin credentials (not retried: Grafana locks a user out after repeated failed logins)`], stop: true, code: "E_PROOF_GRAFANA_AUTH" };
   const { last, attempts } = await retryUntil<DashAttempt>(io.clock, { deadlineMs: input.deadlineSeconds * 1000, maxAttempts: 20, backoff: { initialMs: 250, factor: 2, maxMs: 2000 } }, async () => {
     try {
       const res = await io.http({ url: searchUrl, headers: auth, timeoutMs: input.timeoutMs });
-      if (res.status === 401) return refused("grafana search API");
+      if (res.status === 401) return refused("grafana search API", res.body);
       if (res.status !== 200) return { findings: [`grafana search API: HTTP ${res.status}`] };
       const p = parseJson(res.body);
       if (!p.ok || !Array.isArray(p.value)) return { findings: ["grafana search API: body is not a JSON array"] };
@@ -61,7 +74,7 @@ export async function checkDashboards(input: DashboardsInput, io: Io): Promise<P
         }
         // The dashboard itself: its uid and title as rendered, and provisioned (not a UI copy).
         const one = await io.http({ url: joinUrl(input.grafanaUrl, `/api/dashboards/uid/${encodeURIComponent(e.uid)}`), headers: auth, timeoutMs: input.timeoutMs });
-        if (one.status === 401) return refused(`grafana dashboard API (${e.uid})`);
+        if (one.status === 401) return refused(`grafana dashboard API (${e.uid})`, one.body);
         const d = parseJson(one.body);
         const dash = d.ok && isObj(d.value) && isObj(d.value.dashboard) ? d.value.dashboard : undefined;
         const meta = d.ok && isObj(d.value) && isObj(d.value.meta) ? d.value.meta : undefined;
@@ -79,7 +92,7 @@ export async function checkDashboards(input: DashboardsInput, io: Io): Promise<P
       const health: Record<string, unknown>[] = [];
       for (const uid of [...(input.datasources ?? [])].sort()) {
         const h = await io.http({ url: joinUrl(input.grafanaUrl, `/api/datasources/uid/${encodeURIComponent(uid)}/health`), headers: auth, timeoutMs: input.timeoutMs });
-        if (h.status === 401) return refused(`grafana datasource health API (${uid})`);
+        if (h.status === 401) return refused(`grafana datasource health API (${uid})`, h.body);
         const b = parseJson(h.body);
         const status = b.ok && isObj(b.value) ? b.value.status : undefined;
         const message = b.ok && isObj(b.value) && typeof b.value.message === "string" ? b.value.message : undefined;
