@@ -12,6 +12,7 @@ import type { RedactionLike } from "../../contracts/config/redaction";
 import { parseDuration } from "../../contracts/config/values";
 import type { AlertDeliveryInput, DriftInput, ExpectedDashboard, HealthInput, IngestionInput, LabelsInput, ProbeSpec, ProvenanceTarget, ReachabilityInput, RulesInput } from "./checks";
 import { endpointById, endpointsFor, HEALTH_CONTRACT, HealthContract } from "./contract";
+import { configDirs, DeclaredUpload } from "./config-dirs";
 import { LEVEL_TABLE } from "./levels";
 import type { Level } from "./types";
 
@@ -30,6 +31,8 @@ export interface DesiredState {
   containers: Record<ServiceName, string>;
   /** Non-secret rendered files per service. */
   files: Record<ServiceName, DesiredFile[]>;
+  /** Every upload per service, secret ones included (path, mode, owner; a secret's content never). */
+  uploads: Record<ServiceName, DeclaredUpload[]>;
   /** An image on the engine whose BusyBox has wget (the stack's own Prometheus image). */
   probeImage: string;
 }
@@ -92,8 +95,8 @@ export function retentionSeconds(cfg: Pick<StackConfig, "retention">): number {
   return Math.floor((parseDuration(cfg.retention.logs) ?? 86_400_000) / 1000);
 }
 
-export function ingestionSpec(d: DesiredState): IngestionInput & { alloyUrl?: string; projectName: string; retentionSeconds: number } {
-  const input: IngestionInput & { alloyUrl?: string; projectName: string; retentionSeconds: number } = {
+export function ingestionSpec(d: DesiredState): IngestionInput & { alloyUrl?: string; projectName: string; retentionSeconds: number; dockerAllowlist: string[]; journaldUnits: string[] } {
+  const input: IngestionInput & { alloyUrl?: string; projectName: string; retentionSeconds: number; dockerAllowlist: string[]; journaldUnits: string[] } = {
     lokiUrl: requireUrl(d.config, "loki"),
     logsRoot: d.config.paths.logsRoot,
     markerFile: MARKER_FILE,
@@ -103,6 +106,9 @@ export function ingestionSpec(d: DesiredState): IngestionInput & { alloyUrl?: st
     projectName: d.config.projectName,
     // A marker older than this is re-proved on the next apply (runtime.ts proofDiff).
     retentionSeconds: retentionSeconds(d.config),
+    // Refresh shows each configured source flowing (checks/sources.ts).
+    dockerAllowlist: [...d.config.alloy.dockerAllowlist],
+    journaldUnits: [...d.config.alloy.journaldUnits],
   };
   const alloyUrl = endpointUrl(d.config as StackConfig, "alloy");
   if (alloyUrl) input.alloyUrl = alloyUrl;
@@ -118,7 +124,10 @@ function fileContent(d: DesiredState, svc: ServiceName, path: string): string {
 /** L4's inputs without the marker, which comes from L3's result (the program wires L3's output in). */
 export function labelsSpec(d: DesiredState): Omit<LabelsInput, "ingestionMarker"> {
   const a = d.config.alloy;
+  // The pipeline is read from the running Alloy's component API through its published port.
+  const alloyUrl = endpointUrl(d.config as StackConfig, "alloy");
   return {
+    ...(alloyUrl ? { alloyUrl } : {}),
     lokiUrl: requireUrl(d.config, "loki"),
     requiredLabels: [...d.config.verify.requiredLabels],
     cardinalityLimit: d.config.verify.cardinalityLimit,
@@ -194,17 +203,18 @@ export function rulesSpec(d: DesiredState): RulesInput {
 }
 
 /** L7 targets; imageId/repoDigest are the recorded RemoteImage values (or what the caller resolved). */
-export function provenanceTargets(d: DesiredState, images: Record<ServiceName, { imageId: string; repoDigest?: string }>): ProvenanceTarget[] {
-  return SERVICES.map((svc) => ({ service: svc, container: d.containers[svc], imageRef: d.config.images[svc], imageId: images[svc].imageId, repoDigest: images[svc].repoDigest ?? "" }));
+export function provenanceTargets(d: DesiredState, images: Record<ServiceName, { imageId: string; repoDigest?: string; unverified?: string }>): ProvenanceTarget[] {
+  return SERVICES.map((svc) => {
+    const i = images[svc];
+    return { service: svc, container: d.containers[svc], imageRef: d.config.images[svc], imageId: i.imageId, repoDigest: i.repoDigest ?? "", ...(i.unverified ? { unverified: i.unverified } : {}) };
+  });
 }
 
+/** L8's input without the drift key and the recorded keyed hashes (the caller adds them: secrets). */
 export function driftSpec(d: DesiredState): DriftInput {
   return {
-    containers: SERVICES.filter((svc) => d.files[svc].length > 0).map((svc) => ({
-      service: svc,
-      container: d.containers[svc],
-      files: Object.fromEntries(d.files[svc].map((f) => [f.path, f.sha256])),
-    })),
+    project: d.config.projectName,
+    containers: SERVICES.filter((svc) => d.uploads[svc].length > 0).map((svc) => ({ service: svc, container: d.containers[svc], dirs: configDirs(d.uploads[svc]) })),
     timeoutMs: 10000,
   };
 }

@@ -9,7 +9,8 @@ import { alertDeliverySpec, DesiredState, dashboardsSpec, driftSpec, enabledLeve
 import type { Io, Level, ProofResult } from "./types";
 import { LEVEL_NAMES, LEVELS } from "./types";
 
-export type ImageRecord = Record<ServiceName, { imageId: string; repoDigest?: string }>;
+/** Expected image per service; `unverified` says why no independent digest backs it (L7 warns). */
+export type ImageRecord = Record<ServiceName, { imageId: string; repoDigest?: string; unverified?: string }>;
 
 export interface SuiteOverrides {
   /** L1 retry policy fields (e.g. a short deadline in the fault matrix). */
@@ -34,6 +35,8 @@ export interface SuiteOptions {
   password?: string;
   /** L7's expected images per service. */
   images?: ImageRecord;
+  /** L8's secrets: the drift key and the recorded keyed hashes (without them secret files are "not compared"). */
+  drift?: DriftRecord;
   parallel?: boolean;
   overrides?: SuiteOverrides;
 }
@@ -144,7 +147,7 @@ export function levelRunners(d: DesiredState, opts: SuiteOptions): Record<Level,
       if (!opts.images) return { level: "L7", status: "red", code: "E_PROOF_PROVENANCE_MISMATCH", durationMs: 0, findings: ["no recorded images to compare with"], diagnostics: {} };
       return checks.checkProvenance({ containers: provenanceTargets(d, opts.images) }, io);
     },
-    L8: (io) => checks.checkConfigDrift(driftSpec(d), io),
+    L8: (io) => checks.checkConfigDrift({ ...driftSpec(d), ...(opts.drift?.key ? { driftKey: opts.drift.key } : {}), secretDigests: opts.drift?.secretDigests ?? {} }, io),
     L9: (io) => {
       const spec = alertDeliverySpec(d);
       if (o.alertTimeoutMs !== undefined) spec.timeoutMs = o.alertTimeoutMs;
@@ -212,16 +215,44 @@ export async function resolveImages(d: DesiredState, io: Io): Promise<ImageRecor
       const ref = d.config.images[svc];
       const img = await io.docker.inspectImage(ref);
       const repo = ref.replace(/@sha256:[0-9a-f]{64}$/, "").replace(/:[^/:]+$/, "");
-      // offlineMode: nothing may reach a registry; the local record is all there is.
+      // offlineMode: nothing may reach a registry. Without the registry's answer there is nothing
+      // independent to compare with: the image's own RepoDigests would vouch for itself, so the
+      // digest stays empty and L7 reports the image as unverified, never green.
       const remote = io.docker.registryDigest && !d.config.offlineMode ? await io.docker.registryDigest(ref) : null;
-      const local = img?.repoDigests.find((x) => x.startsWith(`${repo}@`));
-      out[svc] = { imageId: img?.id ?? "<image not on the engine>", repoDigest: remote ? `${repo}@${remote}` : local ?? "" };
+      const why = d.config.offlineMode ? "offlineMode: no registry is asked" : "the registry did not answer for this tag";
+      out[svc] = { imageId: img?.id ?? "<image not on the engine>", repoDigest: remote ? `${repo}@${remote}` : "", ...(remote ? {} : { unverified: why }) };
     }),
   );
   return out;
 }
 
 /** Recorded images from a stack-outputs JSON (`images.<svc>`) or a testenv.json (`services.<svc>`). */
+/** L8's record of a deployed stack: the drift key (a secret) and the keyed hashes of its secret files. */
+export interface DriftRecord {
+  key?: string;
+  secretDigests: Record<string, Record<string, string>>;
+}
+
+/**
+ * L8's record from a stack-outputs JSON or a testenv.json (`configSecretDigests`, plain) and the
+ * drift key: `key` when given (a secrets file or CONFIG_DRIFT_KEY), else `configDriftKey` when the
+ * document holds it in clear (`pulumi stack output --json --show-secrets`; "[secret]" otherwise).
+ */
+export function driftRecordFrom(doc: unknown, key?: string): DriftRecord {
+  const d = (doc ?? {}) as { configSecretDigests?: unknown; configDriftKey?: unknown };
+  const secretDigests: DriftRecord["secretDigests"] = {};
+  if (d.configSecretDigests && typeof d.configSecretDigests === "object") {
+    for (const [svc, files] of Object.entries(d.configSecretDigests as Record<string, unknown>)) {
+      if (!files || typeof files !== "object") continue;
+      const ok = Object.entries(files as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === "string" && /^[0-9a-f]{64}$/.test(e[1]));
+      if (ok.length) secretDigests[svc] = Object.fromEntries(ok);
+    }
+  }
+  const shown = typeof d.configDriftKey === "string" && d.configDriftKey !== "[secret]" && d.configDriftKey !== "" ? d.configDriftKey : undefined;
+  const k = key || shown;
+  return k ? { key: k, secretDigests } : { secretDigests };
+}
+
 export function imagesFromRecord(doc: unknown): ImageRecord {
   const d = doc as { images?: Record<string, { imageId?: string; repoDigest?: string }>; services?: Record<string, { imageId?: string; repoDigest?: string }> };
   const src = d.images ?? d.services;

@@ -576,7 +576,10 @@ describe("L7 provenance", () => {
     docker.images.set(IMG, { id: IMG, repoDigests: [], repoTags: ["reg/loki:3.0.0"] });
     const r = await checkProvenance({ containers: [{ service: "loki", container: "p-loki", imageRef: "reg/loki:3.0.0", imageId: IMG, repoDigest: "" }] }, makeTestIo(docker));
     expect(r).toMatchObject({ status: "warn", code: "E_PROOF_PROVENANCE_UNPINNED" });
-    expect(r.findings[0]).toMatch(/^loki: no pinned or registry digest to compare with, only the image id Pulumi recorded/);
+    expect(r.findings[0]).toMatch(/^loki: unverified: no pinned or registry digest to compare with, only the image id the engine holds/);
+    // The reason travels into the finding when the caller knows it (verify without recorded state).
+    const why = await checkProvenance({ containers: [{ service: "loki", container: "p-loki", imageRef: "reg/loki:3.0.0", imageId: IMG, repoDigest: "", unverified: "the registry did not answer for this tag" }] }, makeTestIo(docker));
+    expect(why.findings[0]).toContain("(the registry did not answer for this tag)");
   });
 });
 

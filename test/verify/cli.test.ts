@@ -107,7 +107,11 @@ describe("suite", () => {
     const d = { config: { images } } as never;
     const out = await resolveImages(d, makeTestIo(docker));
     expect(out.loki).toEqual({ imageId: "sha256:local", repoDigest: `reg:5000/p/loki@${D}` });
-    expect(out.grafana).toEqual({ imageId: "<image not on the engine>", repoDigest: "" });
+    expect(out.grafana).toEqual({ imageId: "<image not on the engine>", repoDigest: "", unverified: "the registry did not answer for this tag" });
+    // No registry answer: the image's own RepoDigests are not evidence (it would vouch for itself).
+    docker.images.set("reg:5000/p/alloy:1.0.0", { id: "sha256:a", repoDigests: [`reg:5000/p/alloy@${D}`], repoTags: [] });
+    const silent = await resolveImages({ config: { images: { ...images, alloy: "reg:5000/p/alloy:1.0.0" } } } as never, makeTestIo(docker));
+    expect(silent.alloy).toEqual({ imageId: "sha256:a", repoDigest: "", unverified: "the registry did not answer for this tag" });
     // offlineMode: no registry lookup at all.
     let asked = 0;
     docker.registryDigest = async () => (asked++, D);

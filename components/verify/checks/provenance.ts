@@ -11,6 +11,8 @@ export interface ProvenanceTarget {
   imageId: string;
   /** RemoteImage.repoDigest (`repo@sha256:...`) when the image came from a registry; "" otherwise. */
   repoDigest?: string;
+  /** Why no independent digest backs the expectation (no recorded state and no registry answer). */
+  unverified?: string;
 }
 export interface ProvenanceInput {
   containers: ProvenanceTarget[];
@@ -41,9 +43,15 @@ export async function checkProvenance(input: ProvenanceInput, io: Io): Promise<P
     }),
   ).catch((e) => [{ t: null, findings: [`docker: ${transportReason(e)}`], seen: null, unpinned: false }]);
   const diagnostics = { containers: per.map((p) => ({ service: p.t?.service ?? null, container: p.t?.container ?? null, expected: p.t ? { imageId: p.t.imageId, repoDigest: p.t.repoDigest ?? "" } : null, seen: p.seen })) };
-  const unpinned = per.filter((p) => p.unpinned && p.t).map((p) => p.t!.service);
+  const unpinned = per.filter((p) => p.unpinned && p.t).map((p) => p.t!);
+  const reasons = [...new Set(unpinned.map((t) => t.unverified).filter((r): r is string => !!r))].sort();
   const warn = unpinned.length
-    ? { code: "E_PROOF_PROVENANCE_UNPINNED" as const, findings: [`${unpinned.join(", ")}: no pinned or registry digest to compare with, only the image id Pulumi recorded from the engine (pin images.<service> with @sha256:<digest>, or pull them from a registry)`] }
+    ? {
+        code: "E_PROOF_PROVENANCE_UNPINNED" as const,
+        findings: [
+          `${unpinned.map((t) => t.service).join(", ")}: unverified: no pinned or registry digest to compare with, only the image id the engine holds${reasons.length ? ` (${reasons.join("; ")})` : ""} (pin images.<service> with @sha256:<digest>, or pull them from a registry)`,
+        ],
+      }
     : undefined;
   return finish("L7", t0, io.clock, { findings: per.flatMap((p) => p.findings), diagnostics, redCode: "E_PROOF_PROVENANCE_MISMATCH", warn });
 }
