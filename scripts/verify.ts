@@ -7,11 +7,11 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { errorRecord, toErrorRecord } from "../contracts/errors";
 import { makeIo } from "../components/verify/io";
-import { ImageRecord, imagesFromRecord, resolveImages, runSuite, SuiteOverrides, SuiteReport } from "../components/verify/suite";
+import { driftRecordFrom, ImageRecord, imagesFromRecord, resolveImages, runSuite, SuiteOverrides, SuiteReport } from "../components/verify/suite";
 import { Level, LEVELS } from "../components/verify/types";
 import { REDACTED } from "../contracts/plan";
 import { runCli } from "./lib/cli";
-import { grafanaPasswordFrom, loadDesired, parseEnvFile } from "./lib/verify-load";
+import { driftKeyFrom, grafanaPasswordFrom, loadDesired, parseEnvFile } from "./lib/verify-load";
 
 // Kept importable from here for callers of the verify CLI's module.
 export { grafanaPasswordFrom, loadDesired, parseEnvFile };
@@ -25,10 +25,15 @@ L6 rules, L7 provenance, L8 config drift, L9 alert delivery) without the Pulumi 
 Options:
   --stack <name>          stack name (reads Pulumi.<name>.yaml unless --config-file is given)
   --config-file <file>    stack file to use instead of Pulumi.<stack>.yaml
-  --secrets-file <file>   env-style file with GRAFANA_ADMIN_PASSWORD=... (default: env GRAFANA_ADMIN_PASSWORD)
+  --secrets-file <file>   env-style file with GRAFANA_ADMIN_PASSWORD=... and CONFIG_DRIFT_KEY=... (L8's
+                          drift key); default: the same names in the environment
   --recorded <file>       recorded images for L7: stack outputs JSON (images.<svc>) or testenv.json
                           (services.<svc>); default: the engine's image for each pinned reference
-                          and the registry's digest for it
+                          and the registry's digest for it. L8 reads the keyed hashes of the secret
+                          files from it (configSecretDigests); without them, or without the drift
+                          key (CONFIG_DRIFT_KEY in --secrets-file or the environment, or the
+                          file's configDriftKey when written with --show-secrets: then it must be
+                          mode 0600), secret files are reported "not compared" (a warning)
   --probe-image <ref>     image for in-network probes (needs BusyBox wget; default images.prometheus)
   --levels L1,L3,...      run only these levels (default: those verify.* enables)
   --sequential            run levels one after the other (default: in parallel)
@@ -116,6 +121,8 @@ export function formatReport(r: SuiteReport, stack: string): string {
       if (l.code) lines.push(`      fix: ${errorRecord(l.code, "x").action}`);
     }
   }
+  // Nothing disappears: a level that did not run says so, and why.
+  for (const k of r.skipped ?? []) lines.push(`  ${k.level} ${k.name.padEnd(12)} skipped  (${k.reason})`);
   return lines.join("\n");
 }
 
@@ -133,28 +140,35 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   let password: string | undefined;
+  let driftKey: string | undefined;
   try {
     // P8: the operator secrets file, and any --secrets-file, must be mode 0600 when present
     // (checked from its metadata, before anything reads it).
     assertSecretsFileMode(path.resolve(SECRETS_FILE));
     if (args.secretsFile) assertSecretsFileMode(path.resolve(args.secretsFile));
     password = grafanaPasswordFrom(args.secretsFile, process.env);
+    driftKey = driftKeyFrom(args.secretsFile, process.env);
     const desired = await loadDesired(args);
     const io = await makeIo();
     let images: ImageRecord;
-    if (args.recorded) images = imagesFromRecord(JSON.parse(fs.readFileSync(path.resolve(args.recorded), "utf8")));
+    const recorded: unknown = args.recorded ? JSON.parse(fs.readFileSync(path.resolve(args.recorded), "utf8")) : undefined;
+    if (recorded !== undefined) images = imagesFromRecord(recorded);
     else images = await resolveImages(desired, io);
+    const drift = driftRecordFrom(recorded, driftKey);
+    // A recorded file that holds the key in clear is a secrets file: owner-only, like --secrets-file.
+    if (args.recorded && drift.key && drift.key !== driftKey) assertSecretsFileMode(path.resolve(args.recorded));
+    driftKey = drift.key;
     const overrides: SuiteOverrides = {};
     if (args.ingestionTimeout !== undefined) overrides.ingestionTimeoutSeconds = args.ingestionTimeout;
     if (args.alertTimeout !== undefined) overrides.alertTimeoutMs = args.alertTimeout * 1000;
-    const report = await runSuite(desired, io, { levels: args.levels, password, images, parallel: !args.sequential, overrides });
+    const report = await runSuite(desired, io, { levels: args.levels, password, images, drift, parallel: !args.sequential, overrides });
     const text = args.json ? JSON.stringify({ stack: args.stack, ...report }, null, 2) : formatReport(report, args.stack);
-    process.stdout.write(redact(text, [password]) + "\n");
+    process.stdout.write(redact(text, [password, driftKey]) + "\n");
     return report.exitCode;
   } catch (e) {
     const rec = toErrorRecord(e);
-    const msg = redact(`${rec.code} (${rec.bucket}): ${rec.message}\n${rec.action}\n`, [password]);
-    if (args.json) process.stdout.write(JSON.stringify({ stack: args.stack, status: "error", error: { ...rec, message: redact(rec.message, [password]) } }) + "\n");
+    const msg = redact(`${rec.code} (${rec.bucket}): ${rec.message}\n${rec.action}\n`, [password, driftKey]);
+    if (args.json) process.stdout.write(JSON.stringify({ stack: args.stack, status: "error", error: { ...rec, message: redact(rec.message, [password, driftKey]) } }) + "\n");
     else process.stderr.write(msg);
     return 3;
   }

@@ -27,6 +27,8 @@ export interface LevelDescriptor {
   check: keyof typeof checks & `check${string}`;
   /** Outputs the proof adds besides the verdict (`status`, `code`, `findings`, `level`). */
   extraOutputs?: readonly string[];
+  /** A level whose output this one checks (L4 checks the stream of L3's marker): off with it. */
+  needs?: Level;
 }
 
 export const LEVEL_TABLE: readonly LevelDescriptor[] = [
@@ -51,6 +53,7 @@ export const LEVEL_TABLE: readonly LevelDescriptor[] = [
     toggle: "labels",
     requiredInputs: ["lokiUrl", "requiredLabels", "cardinalityLimit", "alloyConfig", "projectName", "markerSelector", "retentionSeconds", "ingestionTimeoutSeconds", "redactions"],
     check: "checkLabels",
+    needs: "L3",
   },
   { level: "L5", name: "dashboards", proofType: "DashboardProof", defaultCode: "E_PROOF_DASHBOARDS", toggle: "dashboards", requiredInputs: ["grafanaUrl", "dashboards"], check: "checkDashboards" },
   { level: "L6", name: "rules", proofType: "RuleProof", defaultCode: "E_PROOF_RULES", toggle: "rules", requiredInputs: ["prometheusUrl", "expectedRules"], check: "checkRules" },

@@ -4,9 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ServiceName, StackConfig } from "../../contracts/config/schema";
 import { SERVICES } from "../../contracts/config/schema";
 import { KEBAB } from "../defaults";
+import * as random from "@pulumi/random";
+import { declaredUploads, keyedHash } from "./config-dirs";
 import { LEVEL_TABLE, proofSuffix } from "./levels";
 import { IngestionProof, Proof } from "./providers";
-import { alertDeliverySpec, DesiredState, dashboardsSpec, driftSpec, enabledLevels, healthSpec, ingestionSpec, labelsSpec, reachabilitySpec, rulesSpec } from "./spec";
+import { alertDeliverySpec, DesiredState, dashboardsSpec, driftSpec, healthSpec, levelPlan, ingestionSpec, labelsSpec, reachabilitySpec, rulesSpec } from "./spec";
 import type { Level } from "./types";
 
 /** What Proofs needs from ObservabilityStack (structural, so the stack need not import this file). */
@@ -24,6 +26,8 @@ export interface ProofsStackView {
       image: { imageId: pulumi.Output<string>; repoDigest: pulumi.Output<string> };
       imageRef: string;
       files: { path: string; content: string; sha256: string }[];
+      /** The container's uploads as declared (a secret's content a secret Output): L8's config directories. */
+      uploads: readonly { file: pulumi.Input<string>; content?: pulumi.Input<string | undefined>; permissions?: pulumi.Input<string | undefined> }[];
     }
   >;
 }
@@ -39,8 +43,27 @@ export function desiredFromStack(s: ProofsStackView, probeImage = "<prometheus i
     network: s.networkName,
     containers: Object.fromEntries(SERVICES.map((svc) => [svc, s.services[svc].containerName])) as Record<ServiceName, string>,
     files: Object.fromEntries(SERVICES.map((svc) => [svc, s.services[svc].files.map((f) => ({ path: f.path, sha256: f.sha256, content: f.content }))])) as DesiredState["files"],
+    uploads: Object.fromEntries(SERVICES.map((svc) => [svc, declaredUploads(s.services[svc].uploads)])) as DesiredState["uploads"],
     probeImage,
   };
+}
+
+/**
+ * service -> path -> keyed hash (config-dirs.ts keyedHash) of each secret upload, computed inside
+ * Pulumi from the secret content and the drift key. Plain: without the key nothing in it can be
+ * recomputed from a guessed value, so state and outputs may hold it; the key stays a secret.
+ */
+export function secretDigestsOf(s: Pick<ProofsStackView, "services">, key: pulumi.Input<string>): Record<string, Record<string, pulumi.Output<string>>> {
+  const out: Record<string, Record<string, pulumi.Output<string>>> = {};
+  for (const svc of SERVICES) {
+    const uploads = s.services[svc].uploads;
+    const secret = new Set(declaredUploads(uploads).filter((u) => u.secret).map((u) => u.path));
+    for (const u of uploads) {
+      if (typeof u.file !== "string" || !secret.has(u.file)) continue;
+      (out[svc] ??= {})[u.file] = pulumi.unsecret(pulumi.all([key, u.content ?? ""]).apply(([k, c]) => keyedHash(k, c ?? "")));
+    }
+  }
+  return out;
 }
 
 export class Proofs extends pulumi.ComponentResource {
@@ -52,6 +75,9 @@ export class Proofs extends pulumi.ComponentResource {
   readonly rules?: Proof;
   readonly provenance?: Proof;
   readonly configDrift?: Proof;
+  /** L8's HMAC key (a secret) and the keyed hashes of the secret uploads: what verify needs outside Pulumi. */
+  readonly configDriftKey?: pulumi.Output<string>;
+  readonly configSecretDigests?: Record<string, Record<string, pulumi.Output<string>>>;
   readonly alertDelivery?: Proof;
   /** level/resource -> status ("green" | "warn"); a red proof fails `pulumi up` instead. */
   readonly statuses: pulumi.Output<Record<string, string>>;
@@ -61,7 +87,8 @@ export class Proofs extends pulumi.ComponentResource {
     const s = args.stack;
     const p = s.config.projectName;
     const d = desiredFromStack(s);
-    const levels = new Set<Level>(enabledLevels(s.config));
+    const plan = levelPlan(s.config);
+    const levels = new Set<Level>(plan.run);
     const svc = s.services;
     const probeImage = svc.prometheus.image.imageId;
     // Container ids are inputs so a replaced container re-runs its proofs (diff sees the new id).
@@ -114,7 +141,14 @@ export class Proofs extends pulumi.ComponentResource {
       this.provenance = proof("L7", { containers: targets, containerIds: ids([...SERVICES]) }, containers([...SERVICES]));
     }
     if (levels.has("L8")) {
-      this.configDrift = proof("L8", { ...driftSpec(d), containerIds: ids([...SERVICES]) }, containers([...SERVICES]));
+      // The drift key: random per stack, a Pulumi secret everywhere (the proof's input and the
+      // state it keeps for refresh, which the engine encrypts because the input was secret; the
+      // stack output configDriftKey for `npm run verify`). Never derived from a secret value.
+      const key = new random.RandomPassword(`${p}-config-drift-key`, { length: 64, special: false }, { parent: this });
+      const keyValue = pulumi.secret(key.result);
+      const digests = secretDigestsOf(s, keyValue);
+      Object.assign(this, { configDriftKey: keyValue, configSecretDigests: digests });
+      this.configDrift = proof("L8", { ...driftSpec(d), driftKey: keyValue, secretDigests: digests, containerIds: ids([...SERVICES]) }, containers([...SERVICES]));
     }
 
     if (levels.has("L9")) {
@@ -129,7 +163,9 @@ export class Proofs extends pulumi.ComponentResource {
       ...LEVEL_TABLE.filter((l) => l.level !== "L1").map((l) => [l.name, declared[l.level]] as [string, Proof | undefined]),
     ];
     const present = all.filter((e): e is [string, Proof] => e[1] !== undefined);
-    this.statuses = pulumi.all(present.map(([, r]) => r.status)).apply((st) => Object.fromEntries(present.map(([k], i) => [k, st[i]])));
+    // A level the config turns off is listed too, with why: nothing disappears from the outputs.
+    const skipped = plan.skipped.map((k) => [k.name, `skipped: ${k.reason}`] as [string, string]);
+    this.statuses = pulumi.all(present.map(([, r]) => r.status)).apply((st) => Object.fromEntries([...present.map(([k], i) => [k, st[i]] as [string, string]), ...skipped]));
     this.registerOutputs({ statuses: this.statuses });
   }
 }

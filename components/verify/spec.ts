@@ -37,11 +37,40 @@ export interface DesiredState {
   probeImage: string;
 }
 
+/** A level that does not run, and why (the report and the summary list it; nothing disappears). */
+export interface SkippedLevel {
+  level: Level;
+  name: string;
+  reason: string;
+}
+
+/**
+ * Which levels run and which are skipped, with the reason: verify.enabled off, the level's own
+ * toggle off, a level it checks the output of off (L4 needs L3's marker), or not asked for.
+ */
+export function levelPlan(cfg: Pick<StackConfig, "verify">, asked?: readonly Level[]): { run: Level[]; skipped: SkippedLevel[] } {
+  const v = cfg.verify;
+  const why = (d: (typeof LEVEL_TABLE)[number]): string | undefined => {
+    if (asked) return asked.includes(d.level) ? undefined : "not asked for (--levels)";
+    if (!v.enabled) return "verify.enabled is false";
+    if (!v[d.toggle]) return `verify.${d.toggle} is false`;
+    const need = d.needs ? LEVEL_TABLE.find((x) => x.level === d.needs) : undefined;
+    if (need && !v[need.toggle]) return `it checks the output of ${need.level} ${need.name} and verify.${need.toggle} is false`;
+    return undefined;
+  };
+  const run: Level[] = [];
+  const skipped: SkippedLevel[] = [];
+  for (const d of LEVEL_TABLE) {
+    const r = why(d);
+    if (r === undefined) run.push(d.level);
+    else skipped.push({ level: d.level, name: d.name, reason: r });
+  }
+  return { run, skipped };
+}
+
 /** Which levels the config turns on (verify.enabled off: none). */
 export function enabledLevels(cfg: Pick<StackConfig, "verify">): Level[] {
-  const v = cfg.verify;
-  if (!v.enabled) return [];
-  return LEVEL_TABLE.filter((d) => v[d.toggle]).map((d) => d.level);
+  return levelPlan(cfg).run;
 }
 
 export const PROBE_ENTRYPOINT = ["busybox"];

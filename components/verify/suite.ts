@@ -5,7 +5,7 @@ import { SERVICES } from "../../contracts/config/schema";
 import { bucketOf, ErrorCode } from "../../contracts/errors";
 import * as checks from "./checks";
 import type { RetryPolicy } from "./contract";
-import { alertDeliverySpec, DesiredState, dashboardsSpec, driftSpec, enabledLevels, healthSpec, ingestionSpec, labelsSpec, provenanceTargets, reachabilitySpec, rulesSpec } from "./spec";
+import { alertDeliverySpec, DesiredState, dashboardsSpec, driftSpec, healthSpec, levelPlan, SkippedLevel, ingestionSpec, labelsSpec, provenanceTargets, reachabilitySpec, rulesSpec } from "./spec";
 import type { Io, Level, ProofResult } from "./types";
 import { LEVEL_NAMES, LEVELS } from "./types";
 
@@ -52,6 +52,8 @@ export interface SuiteReport {
   parallel: boolean;
   durationMs: number;
   levels: LevelReport[];
+  /** Levels that did not run, each with the reason (config toggle, a needed level off, not asked for). */
+  skipped: SkippedLevel[];
 }
 
 /** Merge per-service L1 results into one level result. */
@@ -174,7 +176,9 @@ export function exitCodeOf(levels: ProofResult[]): 0 | 1 | 2 {
 }
 
 export async function runSuite(d: DesiredState, io: Io, opts: SuiteOptions = {}): Promise<SuiteReport> {
-  const levels = withPrerequisites((opts.levels ?? enabledLevels(d.config)).filter((l) => LEVELS.includes(l)));
+  // Asked-for levels bring what they run after; the config's own plan never runs a level it turns off.
+  const plan = opts.levels ? levelPlan(d.config, withPrerequisites(opts.levels.filter((l) => LEVELS.includes(l)))) : levelPlan(d.config);
+  const levels = plan.run;
   const runners = levelRunners(d, opts);
   const parallel = opts.parallel ?? true;
   const t0 = io.clock.now();
@@ -201,7 +205,7 @@ export async function runSuite(d: DesiredState, io: Io, opts: SuiteOptions = {})
   }
   const reports: LevelReport[] = results.map((r) => ({ ...r, name: LEVEL_NAMES[r.level], ...(r.code ? { bucket: bucketOf(r.code) } : {}) }));
   const exitCode = exitCodeOf(results);
-  return { status: exitCode === 2 ? "red" : exitCode === 1 ? "warn" : "green", exitCode, parallel, durationMs: io.clock.now() - t0, levels: reports };
+  return { status: exitCode === 2 ? "red" : exitCode === 1 ? "warn" : "green", exitCode, parallel, durationMs: io.clock.now() - t0, levels: reports, skipped: plan.skipped };
 }
 
 /**

@@ -1,6 +1,6 @@
 // The verify CLI's pure parts and the suite's aggregation (no Docker, no network beyond 127.0.0.1).
 import { exitCodeOf, imagesFromRecord, mergeHealth, resolveImages } from "../../components/verify/suite";
-import { enabledLevels } from "../../components/verify/spec";
+import { enabledLevels, levelPlan } from "../../components/verify/spec";
 import type { Level, ProofResult } from "../../components/verify/types";
 import type { ErrorCode } from "../../contracts/errors";
 import { formatReport, grafanaPasswordFrom, HELP, main, parseEnvFile, parseVerifyArgs, redact } from "../../scripts/verify";
@@ -38,13 +38,15 @@ describe("verify CLI", () => {
     expect(redact("x=pw1234 y=pw1234", ["pw1234", undefined])).toBe("x=***REDACTED*** y=***REDACTED***");
   });
   test("report: status, code with bucket, findings, diagnostics and the fix for non-green levels", () => {
-    const text = formatReport({ status: "red", exitCode: 2, parallel: true, durationMs: 1500, levels: [{ ...res("red", { level: "L6", code: "E_PROOF_RULES", findings: ["rule group g is not loaded"], diagnostics: { url: "u" } }), name: "rules", bucket: "proof" }] }, "test");
+    const skipped = [{ level: "L4" as const, name: "labels", reason: "verify.labels is false" }];
+    const text = formatReport({ status: "red", exitCode: 2, parallel: true, durationMs: 1500, levels: [{ ...res("red", { level: "L6", code: "E_PROOF_RULES", findings: ["rule group g is not loaded"], diagnostics: { url: "u" } }), name: "rules", bucket: "proof" }], skipped }, "test");
     expect(text.split("\n")).toEqual([
       "verify test: RED in 1.50 s (parallel)",
       "  L6 rules        red      0.00 s  E_PROOF_RULES (proof)",
       "      - rule group g is not loaded",
       '      diagnostics: {"url":"u"}',
       "      fix: Run promtool check rules on the rendered rules file and check Prometheus' logs.",
+      "  L4 labels       skipped  (verify.labels is false)",
     ]);
   });
 });
@@ -118,6 +120,19 @@ describe("suite", () => {
     const offline = await resolveImages({ config: { images, offlineMode: true } } as never, makeTestIo(docker));
     expect(asked).toBe(0);
     expect(offline.loki.repoDigest).toBe("");
+  });
+  test("levels the config turns off are listed as skipped with the reason; L4 is off with L3 (it checks L3's marker)", () => {
+    const on = { enabled: true, health: true, reachability: true, ingestion: true, labels: true, dashboards: true, rules: true, provenance: true, configDrift: true, alertDelivery: true };
+    expect(levelPlan({ verify: { ...on, labels: false } as never }).skipped).toEqual([{ level: "L4", name: "labels", reason: "verify.labels is false" }]);
+    expect(levelPlan({ verify: { ...on, ingestion: false } as never })).toEqual({
+      run: ["L1", "L2", "L5", "L6", "L7", "L8", "L9"],
+      skipped: [
+        { level: "L3", name: "ingestion", reason: "verify.ingestion is false" },
+        { level: "L4", name: "labels", reason: "it checks the output of L3 ingestion and verify.ingestion is false" },
+      ],
+    });
+    expect(levelPlan({ verify: { ...on, enabled: false } as never }).skipped.map((k) => k.reason)).toEqual(Array(9).fill("verify.enabled is false"));
+    expect(levelPlan({ verify: on as never }, ["L3", "L4"]).skipped.map((k) => `${k.level} ${k.reason}`)).toContain("L1 not asked for (--levels)");
   });
   test("verify.* toggles select levels", () => {
     const v = { enabled: true, health: true, reachability: false, ingestion: true, labels: true, dashboards: false, rules: true, provenance: true, configDrift: true } as never;

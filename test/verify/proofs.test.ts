@@ -83,11 +83,14 @@ describe("Proofs component", () => {
     expect(by("logging-test-dashboards")).toMatchObject({ grafanaUrl: "http://127.0.0.1:9101", dashboards: ["logging-bootstrap-containers", "logging-bootstrap-health", "logging-bootstrap-host", "logging-bootstrap-logs"].map((uid) => ({ uid, title: expect.any(String) })), passwordFile: "/etc/grafana/secrets/admin_password" });
     expect(by("logging-test-reachability")).toMatchObject({ url: "http://loki:3100/ready", probe: { network: "logging-test-net", entrypoint: ["busybox"] } });
     expect(by("logging-test-ingestion")).toMatchObject({ lokiUrl: "http://127.0.0.1:9102", logsRoot: "/tmp/bootstrap-test/logs", markerFile: "logging-bootstrap-proof.log", timeoutSeconds: 120 });
-    const drift = by("logging-test-config-drift").containers as { service: string; files: Record<string, string> }[];
+    // L8: whole config directories (test/verify/drift-proofs.test.ts has the secret files).
+    const drift = by("logging-test-config-drift").containers as { service: string; dirs: { root: string; entries: { path: string; kind: string; sha256?: string; secret?: boolean }[] }[] }[];
     expect(drift.map((c) => c.service)).toEqual(["grafana", "loki", "alloy", "prometheus", "alertmanager"]);
-    expect(Object.keys(drift.find((c) => c.service === "prometheus")!.files)).toEqual(["/etc/prometheus/prometheus.yml", "/etc/prometheus/rules/logging-bootstrap.rules.yml"]);
-    const grafanaFiles = Object.keys(drift.find((c) => c.service === "grafana")!.files);
-    expect(grafanaFiles.some((f) => f.startsWith("/etc/grafana/secrets/"))).toBe(false);
+    const prom = drift.find((c) => c.service === "prometheus")!.dirs;
+    expect(prom.map((d) => d.root)).toEqual(["/etc/prometheus"]);
+    expect(prom[0].entries.filter((e) => e.kind === "file").map((e) => e.path)).toEqual(["/etc/prometheus/prometheus.yml", "/etc/prometheus/rules/logging-bootstrap.rules.yml"]);
+    const grafanaSecrets = drift.find((c) => c.service === "grafana")!.dirs[0].entries.filter((e) => e.path.startsWith("/etc/grafana/secrets/"));
+    expect(grafanaSecrets.map((e) => [e.path, e.secret, e.sha256])).toEqual([["/etc/grafana/secrets/admin_password", true, undefined], ["/etc/grafana/secrets/secret_key", true, undefined]]);
     const prov = by("logging-test-provenance").containers as { service: string; imageId: string; repoDigest: string }[];
     expect(prov).toHaveLength(7);
     for (const t of prov) expect(t.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -135,11 +138,20 @@ describe("Proofs component", () => {
   });
 
   test("verify.* toggles: disabled levels are not declared; verify.enabled=false declares none", async () => {
-    await build({ ingestion: false, dashboards: false });
+    const { proofs } = await build({ ingestion: false, dashboards: false });
     const names = seen.filter(isProof).map((r) => r.name);
-    expect(names).toHaveLength(13); // 7 health + 8 other levels - 2
+    // 7 health + 8 other levels - 3: L4 checks L3's marker, so it is off with L3 (it would be red without it).
+    expect(names).toHaveLength(12);
     expect(names).not.toContain("logging-test-ingestion");
+    expect(names).not.toContain("logging-test-labels");
     expect(names).not.toContain("logging-test-dashboards");
+    // Nothing disappears: the stack's proof statuses list each skipped level with its reason.
+    const statuses = await new Promise<Record<string, string>>((r) => proofs.statuses.apply((v) => (r(v), v)));
+    expect(statuses).toMatchObject({
+      ingestion: "skipped: verify.ingestion is false",
+      labels: "skipped: it checks the output of L3 ingestion and verify.ingestion is false",
+      dashboards: "skipped: verify.dashboards is false",
+    });
     await build({ alertDelivery: false });
     expect(seen.filter(isProof).map((r) => r.name)).not.toContain("logging-test-alert-delivery");
     await build({ enabled: false });

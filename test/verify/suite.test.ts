@@ -8,6 +8,7 @@ import { SERVICES } from "../../contracts/config/schema";
 import type { Io } from "../../components/verify/types";
 import { stackConfig } from "../util/mocks";
 import { FakeDocker } from "./fakes";
+import { alloyApi } from "../util/alloy-api";
 
 function desired(): DesiredState {
   const config = stackConfig("test");
@@ -18,6 +19,7 @@ function desired(): DesiredState {
     network: "n",
     containers: Object.fromEntries(SERVICES.map((s) => [s, `c-${s}`])) as DesiredState["containers"],
     files: Object.fromEntries(SERVICES.map((s) => [s, files[s].map((f) => ({ path: f.path, sha256: f.sha256, content: f.content }))])) as DesiredState["files"],
+    uploads: Object.fromEntries(SERVICES.map((s) => [s, [] as DesiredState["uploads"][typeof s]])) as DesiredState["uploads"],
     probeImage: "p",
   };
 }
@@ -26,6 +28,8 @@ function desired(): DesiredState {
 function fakeIo(events: string[]): Io {
   let now = 1_800_000_000_000;
   let line: string | undefined;
+  // Alloy's component API, running the rendered config (L4 reads the running pipeline).
+  const alloy = alloyApi(desired().files.alloy[0].content);
   return {
     clock: { now: () => now, sleep: async (ms) => void (now += ms) },
     randomHex: () => "abcd",
@@ -41,6 +45,8 @@ function fakeIo(events: string[]): Io {
     http: async (req) => {
       const url = new URL(req.url);
       now += 10;
+      const a = alloy(url.pathname);
+      if (a) return { ...a, headers: {} };
       if (url.pathname === "/loki/api/v1/query_range") {
         const q = url.searchParams.get("query") ?? "";
         events.push(`query_range ${q.includes("marker=") ? "for the marker" : q}`);
