@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Finding, PROJECT_NAMESPACE } from "./findings";
 import { checkConfig, requireValid } from "./load";
 import { alertingAsFiled, programStackFile } from "./markers";
-import { alertingSecretPaths, SECRET_CONFIG_KEYS, withSecretLeaves } from "./rules";
+import { alertingSecretPaths, pinsNeedingDigests, SECRET_CONFIG_KEYS, withSecretLeaves } from "./rules";
 import { StackConfig } from "./schema";
 import { SECURE_PLACEHOLDER } from "./stackfile";
 import { decodeConfigValue, getAt, isRecord } from "./values";
@@ -92,9 +92,27 @@ export function readRuntimeConfig(
   return { raw, secretKeys, fullKeys: Object.keys(all), findings };
 }
 
-export function loadStackConfig(): LoadedConfig {
+/**
+ * The tag-only pins the lint will refuse because the stack sets requireImageDigests (the program
+ * asks the Docker engine for their digests first, so the finding's patch carries them).
+ */
+export function runtimePinsNeedingDigests(): string[] {
+  const all = pulumi.runtime.allConfig();
+  const get = (k: string) => {
+    const v = all[`${PROJECT_NAMESPACE}:${k}`];
+    return v === undefined ? undefined : decodeConfigValue(k, v);
+  };
+  return pinsNeedingDigests({ requireImageDigests: get("requireImageDigests"), images: get("images") });
+}
+
+export interface LoadOptions {
+  /** image ref -> digest known on this Docker engine (the E_CONFIG_IMAGE_NO_DIGEST patch). */
+  digests?: Record<string, string>;
+}
+
+export function loadStackConfig(opts: LoadOptions = {}): LoadedConfig {
   const { raw, secretKeys, fullKeys, findings } = readRuntimeConfig();
-  const result = checkConfig({ projectConfig: raw, secretKeys, fullKeys, findings }, { migrate: true });
+  const result = checkConfig({ projectConfig: raw, secretKeys, fullKeys, findings }, { migrate: true, digests: opts.digests });
   if (result.warnings.length > 0) {
     // One line per run, not one per finding: warnings must not drown the preview.
     pulumi.log.warn(`stack config: ${result.warnings.length} warning(s): ${result.warnings.map((w) => `${w.code} at ${w.path}`).join(", ")} (details: npm run -s config:lint -- Pulumi.<stack>.yaml)`);

@@ -176,21 +176,30 @@ describe("keys that reach a prototype (E_CONFIG_SCHEMA)", () => {
   });
 });
 
-describe("requireImageDigests: a tag-only pin where the digest is known (E_CONFIG_IMAGE_NO_DIGEST)", () => {
+describe("requireImageDigests: a tag-only pin is an error (E_CONFIG_IMAGE_NO_DIGEST)", () => {
   const D = `sha256:${"c".repeat(64)}`;
   it("is an error with the known digest as the patch when the stack requires digests", () => {
     const c = base();
     c.requireImageDigests = true;
     const r = lintConfig(c, { secretKeys: [], digests: { [c.images.loki]: D } });
-    expect(r.errors.map((f) => [f.code, f.path])).toEqual([["E_CONFIG_IMAGE_NO_DIGEST", "images.loki"]]);
-    expect(YAML.parse(r.errors[0].examplePatch).config["logging-bootstrap:images"].loki).toBe(`${c.images.loki}@${D}`);
+    const loki = r.errors.find((f) => f.path === "images.loki")!;
+    expect(loki.code).toBe("E_CONFIG_IMAGE_NO_DIGEST");
+    expect(YAML.parse(loki.examplePatch).config["logging-bootstrap:images"].loki).toBe(`${c.images.loki}@${D}`);
   });
-  it("stays a warning that says why when the digest is not known here", () => {
+  it("is an error too when the digest is not known here, its patch naming the command that pins it", () => {
     const c = base();
     c.requireImageDigests = true;
     const r = lintConfig(c, { secretKeys: [] });
-    expect(r.errors).toEqual([]);
-    expect(r.warnings.find((f) => f.path === "images.loki")!.message).toMatch(/requireImageDigests: true, and the digest is not known here/);
+    expect(r.errors.map((f) => f.path).sort()).toEqual(Object.keys(c.images).map((k) => `images.${k}`).sort());
+    const loki = r.errors.find((f) => f.path === "images.loki")!;
+    expect(loki.message).toMatch(/requireImageDigests: true, and the digest is not known here/);
+    expect(YAML.parse(loki.examplePatch).config["logging-bootstrap:images"].loki).toMatch(new RegExp(`^${c.images.loki}@sha256:<.*npm run -s images:pin`));
+  });
+  it("a pin with its digest passes", () => {
+    const c = base();
+    c.requireImageDigests = true;
+    for (const k of Object.keys(c.images)) c.images[k] = `${c.images[k]}@${D}`;
+    expect(lintConfig(c, { secretKeys: [] }).errors).toEqual([]);
   });
   it("without requireImageDigests a known digest changes nothing (still the plain warning)", () => {
     const c = base();

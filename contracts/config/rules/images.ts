@@ -6,11 +6,14 @@ import { atLeast, describeRange, imageVersion, isSupported, nearestSupported, SU
 import { SERVICES, ServiceName } from "../schema";
 import { empty, Raw, RuleContext, RuleResult } from "./types";
 
+/** The command that writes the digests of a stack's tag-only pins into its stack file. */
+export const PIN_COMMAND = "npm run -s images:pin -- --stack <stack>";
+
 /**
  * images.<service>: exact tag, optional digest; a tag without digest is a warning (tags can be
- * re-pushed). With requireImageDigests: true (prod) it is an error wherever the image's digest is
- * known here (ctx.digests: resolved by config:lint from the Docker engine), with that digest as the
- * patch; where it is not (the image is not on this engine) it stays a warning that says so.
+ * re-pushed). With requireImageDigests: true (prod) it is an error, in config:lint and at apply
+ * alike: the patch carries the image's digest where it is known here (ctx.digests: config:lint and
+ * the program ask the Docker engine), else the command that pins it.
  */
 export function ruleImages(raw: Raw, ctx: RuleContext = { secretKeys: new Set() }): RuleResult {
   const out = empty();
@@ -22,22 +25,15 @@ export function ruleImages(raw: Raw, ctx: RuleContext = { secretKeys: new Set() 
     const known = (DEFAULT_IMAGES as Record<string, string>)[svc];
     if (verdict.pinned) {
       const resolved = ctx.digests?.[v];
-      if (!verdict.hasDigest && raw.requireImageDigests === true && resolved) {
+      if (!verdict.hasDigest && raw.requireImageDigests === true) {
         out.errors.push(
           finding(
             "E_CONFIG_IMAGE_NO_DIGEST",
             ["images", svc],
-            `images.${svc} ${JSON.stringify(v)} is pinned by tag only, and this stack sets requireImageDigests: true; the image here has digest ${resolved}`,
-            stackPatch(["images", svc], `${v}@${resolved}`),
-          ),
-        );
-      } else if (!verdict.hasDigest && raw.requireImageDigests === true) {
-        out.warnings.push(
-          finding(
-            "E_CONFIG_IMAGE_NO_DIGEST",
-            ["images", svc],
-            `images.${svc} ${JSON.stringify(v)} is pinned by tag only; this stack sets requireImageDigests: true, and the digest is not known here (the image is not on this Docker engine): pin it where the image is`,
-            stackPatch(["images", svc], `${v}@sha256:<64 hex digits from: docker buildx imagetools inspect ${v}>`),
+            resolved
+              ? `images.${svc} ${JSON.stringify(v)} is pinned by tag only, and this stack sets requireImageDigests: true; the image here has digest ${resolved}`
+              : `images.${svc} ${JSON.stringify(v)} is pinned by tag only; this stack sets requireImageDigests: true, and the digest is not known here (the image is not on this Docker engine): \`${PIN_COMMAND}\` writes it from the engine or the registry`,
+            stackPatch(["images", svc], resolved ? `${v}@${resolved}` : `${v}@sha256:<64 hex digits, written by: ${PIN_COMMAND}>`),
           ),
         );
       } else if (!verdict.hasDigest) {
@@ -46,7 +42,7 @@ export function ruleImages(raw: Raw, ctx: RuleContext = { secretKeys: new Set() 
             "E_CONFIG_IMAGE_NO_DIGEST",
             ["images", svc],
             `images.${svc} ${JSON.stringify(v)} is pinned by tag only; a tag can be re-pushed, a digest cannot (L7 still records the digest it pulled)`,
-            stackPatch(["images", svc], `${v}@sha256:<64 hex digits from: docker buildx imagetools inspect ${v}>`, "optional: append the digest you trust"),
+            stackPatch(["images", svc], `${v}@sha256:<64 hex digits, written by: ${PIN_COMMAND}>`, "optional: append the digest you trust"),
           ),
         );
       }
@@ -72,6 +68,27 @@ export function ruleImages(raw: Raw, ctx: RuleContext = { secretKeys: new Set() 
     );
   }
   return out;
+}
+
+/**
+ * The tag-only pins of a stack that requires digests: what the program asks the Docker engine about
+ * before the lint, so its E_CONFIG_IMAGE_NO_DIGEST patch can carry the digest. Nothing otherwise.
+ */
+export function pinsNeedingDigests(raw: unknown): string[] {
+  if (!isRecord(raw) || raw.requireImageDigests !== true || !isRecord(raw.images)) return [];
+  return Object.values(raw.images).filter((v): v is string => {
+    const verdict = isPinnedImage(v);
+    return verdict.pinned && !verdict.hasDigest;
+  });
+}
+
+/** The digest in an engine's repo digest (`<repo>@sha256:...`) of `ref`'s own repository, else undefined. */
+export function digestOfRepoDigest(ref: string, repoDigest: unknown): string | undefined {
+  const repo = parseImageRef(ref)?.repository;
+  if (!repo || typeof repoDigest !== "string") return undefined;
+  const m = /^(.+)@(sha256:[0-9a-f]{64})$/.exec(repoDigest);
+  const same = (a: string, b: string) => a.replace(/^(docker\.io\/)?(library\/)?/, "") === b.replace(/^(docker\.io\/)?(library\/)?/, "");
+  return m && same(m[1], repo) ? m[2] : undefined;
 }
 
 /**

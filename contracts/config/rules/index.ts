@@ -19,7 +19,7 @@ export type { Raw, RuleContext, RuleResult } from "./types";
 export { ruleAlerting } from "./alerting";
 export { ruleAlloyAllowlists, ruleRedactions } from "./alloy";
 export { ruleExposure, ruleLifecycle } from "./exposure";
-export { ruleImages, ruleImageVersions } from "./images";
+export { digestOfRepoDigest, PIN_COMMAND, pinsNeedingDigests, ruleImages, ruleImageVersions } from "./images";
 export { ruleNames } from "./names";
 export { ROOT_PATHS, rulePaths } from "./paths";
 export { rulePorts } from "./ports";
