@@ -100,14 +100,16 @@ function metaLabels(c) {
 }
 
 /**
- * Read new log lines of every kept container since its stored position (RFC3339Nano of the last
- * line shipped). Returns [{labels, line, ts (BigInt ns)}] and the new positions (committed by the
- * caller after a successful push).
+ * Read new log lines of every kept container since its stored position (seconds.nanoseconds of the
+ * last line shipped). Returns the entries [{labels, line, ts (BigInt ns)}], the new positions
+ * (committed by the caller after a successful push), the containers listed and, per kept
+ * container, its tailer's state: {id, labels (the target's full label set), error?}.
  */
 async function readDockerLogs(pipeline, positions) {
   const list = JSON.parse((await dockerGet(pipeline.socketPath, "/containers/json", 3000)).toString("utf8"));
   const out = [];
   const next = {};
+  const tails = [];
   for (const c of list) {
     const lab = relabel(metaLabels(c), pipeline.rules);
     if (!lab) continue;
@@ -116,7 +118,15 @@ async function readDockerLogs(pipeline, positions) {
     const key = `docker:${c.Id}`;
     const last = positions[key] && positions[key].since;
     const q = last ? `since=${last}` : "tail=1000";
-    const buf = await dockerGet(pipeline.socketPath, `/containers/${c.Id}/logs?stdout=1&stderr=1&timestamps=1&${q}`, 3000);
+    const tail = { id: c.Id, labels: lab };
+    tails.push(tail);
+    let buf;
+    try {
+      buf = await dockerGet(pipeline.socketPath, `/containers/${c.Id}/logs?stdout=1&stderr=1&timestamps=1&${q}`, 3000);
+    } catch (e) {
+      tail.error = e.message;
+      continue;
+    }
     let newest = last;
     for (const raw of demux(buf)) {
       const sp = raw.indexOf(" ");
@@ -132,7 +142,7 @@ async function readDockerLogs(pipeline, positions) {
     }
     if (newest) next[key] = { since: newest };
   }
-  return { entries: out, positions: next };
+  return { entries: out, positions: next, containers: list, tails };
 }
 
 function compareStamp(a, b) {

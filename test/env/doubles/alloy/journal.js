@@ -46,15 +46,16 @@ function entryLabels(entry, pipeline) {
   return Object.keys(visible).length ? visible : null;
 }
 
-/** New entries of every stand-in file since the last positions: {entries:[{ts, line, labels}], positions}. */
+/** New entries of every stand-in file since the last positions: {entries:[{ts, line, labels}], positions, error?}. */
 function readJournal(pipeline, positions, nowMs) {
   const entries = [];
   const next = {};
   let files = [];
   try {
     files = fs.readdirSync(pipeline.path).filter((f) => f.endsWith(".journal.jsonl")).sort();
-  } catch {
-    return { entries, positions: next };
+  } catch (e) {
+    // Alloy's journal component reports this as its health ("error creating journal tailer: ...").
+    return { entries, positions: next, error: e.message };
   }
   for (const f of files) {
     const file = path.join(pipeline.path, f);

@@ -2,13 +2,14 @@
 // Grafana Alloy TEST DOUBLE (not Alloy). `alloy run <config> --server.http.listen-addr=H:P
 // --storage.path=DIR`, like the real CLI. It parses the config structurally (config.js), tails the
 // files matched by local.file_match path globs (positions kept under --storage.path, so a restart
-// does not resend), applies the loki.process stage.replace redactions and static labels, and pushes
-// JSON to every loki.write endpoint with labels filename + the target's labels (job, ...).
+// does not resend), applies the loki.process stage.replace redactions (replace.js) and static
+// labels, and pushes JSON to every loki.write endpoint with labels filename + the target's labels.
 // Docker: discovery.docker -> discovery.relabel rules -> loki.source.docker, read through the
 // mounted socket (docker.js). Journal: loki.source.journal over a plain stand-in of the journal
 // (journal.js). Not implemented: component wiring (every source goes through every stage to every
 // writer), protobuf pushes.
-//   GET /-/ready, /-/healthy, /metrics; POST|GET /-/reload (re-read the config);
+//   GET /-/ready, /-/healthy (from the components' health), /metrics; POST|GET /-/reload;
+//   GET /api/v0/web/components[/{id}]: Alloy's component API (components.js);
 //   GET /-/double/status (double only: targets, files, offsets, pushes, last error).
 const fs = require("node:fs");
 const path = require("node:path");
@@ -18,6 +19,7 @@ const C = require("./config.js");
 const { globToRegExp, expandGlob } = require("./glob.js");
 const D = require("./docker.js");
 const J = require("./journal.js");
+const K = require("./components.js");
 
 const SERVICE = "alloy-double";
 const VERSION = process.env.DOUBLE_VERSION || "v1.19.2";
@@ -26,7 +28,7 @@ const MAX_READ = 1024 * 1024;
 
 function loadConfig(file) {
   const root = C.parse(fs.readFileSync(file, "utf8"));
-  return Object.assign(C.extract(root), { docker: D.dockerPipeline(root), journal: J.journalPipeline(root) });
+  return Object.assign(C.extract(root), { docker: D.dockerPipeline(root), journal: J.journalPipeline(root), root });
 }
 
 function postJson(url, body, timeoutMs) {
@@ -66,9 +68,35 @@ class Tailer {
     this.lastTs = 0n;
     this.backoffMs = 0;
     this.files = [];
+    // What the component API reports: when each component started, and what the sources read.
+    this.loadedAt = Date.now();
+    this.componentStart = {};
+    this.noteComponents();
+    this.readOffsets = {}; // file -> byte offset read (committed or not)
+    this.dockerRead = {}; // docker:<id> -> {since} of the newest line read
+    this.dockerState = null;
+    this.journalError = null;
+    this.fileLabels = {};
+  }
+  noteComponents() {
+    for (const c of K.componentsOf(this.cfg.root)) if (this.componentStart[c.id] === undefined) this.componentStart[c.id] = this.loadedAt;
   }
   reload() {
     this.cfg = loadConfig(this.configFile);
+    this.loadedAt = Date.now();
+    this.noteComponents();
+  }
+  /** The runtime facts the component API answers from (components.js). */
+  componentState() {
+    const files = this.files.map((f) => ({ path: f, labels: this.fileLabels[f] || { filename: f }, offset: this.readOffsets[f] ?? (this.positions[f] ? this.positions[f].offset : 0) }));
+    const docker = this.dockerState && {
+      containers: this.dockerState.containers,
+      tails: this.dockerState.tails.map((t) => {
+        const p = this.dockerRead[`docker:${t.id}`] || this.positions[`docker:${t.id}`];
+        return Object.assign({}, t, { readOffset: p && p.since ? p.since.split(".")[0] : "" });
+      }),
+    };
+    return { now: Date.now(), loadedAt: this.loadedAt, startedAt: this.componentStart, files, docker, journal: this.cfg.journal ? { error: this.journalError } : undefined };
   }
   savePositions() {
     const tmp = this.posFile + ".tmp";
@@ -93,11 +121,13 @@ class Tailer {
     const streams = new Map();
     const pending = {};
     const files = [];
+    const fileLabels = {};
     for (const t of this.cfg.targets) {
       const exclude = t.exclude ? globToRegExp(t.exclude) : null;
       for (const file of expandGlob(t.path)) {
         if (exclude && exclude.test(file)) continue;
         files.push(file);
+        fileLabels[file] = Object.assign({}, t.labels, { filename: file });
         let st;
         try {
           st = fs.statSync(file);
@@ -119,6 +149,7 @@ class Tailer {
         if (lastNl < 0) continue; // only complete lines are shipped
         const lines = buf.subarray(0, lastNl).toString("utf8").split("\n");
         pending[file] = { offset: offset + lastNl + 1, ino: st.ino };
+        this.readOffsets[file] = offset + lastNl + 1;
         for (const raw of lines) {
           this.addEntry(streams, { line: raw.replace(/\r$/, ""), labels: Object.assign({}, t.labels, { filename: file }), ts: this.nextTs() });
           this.stats.linesRead++;
@@ -126,10 +157,13 @@ class Tailer {
       }
     }
     this.files = [...new Set(files)];
+    this.fileLabels = fileLabels;
     if (this.cfg.docker) {
       try {
         const d = await D.readDockerLogs(this.cfg.docker, this.positions);
         Object.assign(pending, d.positions);
+        Object.assign(this.dockerRead, d.positions); // Alloy's read position moves when a line is read
+        this.dockerState = { containers: d.containers, tails: d.tails };
         for (const e of d.entries) this.addEntry(streams, e);
         this.stats.dockerLines = (this.stats.dockerLines || 0) + d.entries.length;
       } catch (e) {
@@ -138,6 +172,7 @@ class Tailer {
     }
     if (this.cfg.journal) {
       const j = J.readJournal(this.cfg.journal, this.positions, Date.now());
+      this.journalError = j.error || null;
       Object.assign(pending, j.positions);
       for (const e of j.entries) this.addEntry(streams, e);
       this.stats.journalLines = (this.stats.journalLines || 0) + j.entries.length;
@@ -192,11 +227,23 @@ function main() {
   }
   log(SERVICE, "starting Alloy test double", { version: VERSION, config: configFile, storage, targets: tailer.cfg.targets.length, stages: tailer.cfg.stages.length, writes: tailer.cfg.writes.map((w) => w.url) });
   tailer.loop();
-  serve(SERVICE, host, port, async (req, res, url) => {
+  serve(SERVICE, host, port, route(tailer));
+}
+
+const API = "/api/v0/web";
+
+/** The double's HTTP routes (Alloy's paths and answers; /-/double/status is the double's own). */
+function route(tailer) {
+  return async (req, res, url) => {
     const p = url.pathname;
     if (p === "/-/ready") return send(res, 200, "Alloy is ready.\n");
-    if (p === "/-/healthy") return send(res, 200, "All Alloy components are healthy.\n");
+    if (p === "/-/healthy") {
+      // As Alloy: 500 naming every unhealthy component, else 200.
+      const bad = K.unhealthyComponents(tailer.cfg.root, tailer.componentState());
+      return bad.length ? send(res, 500, `unhealthy components: ${bad.join(", ")}\n`) : send(res, 200, "All Alloy components are healthy.\n");
+    }
     if (p === "/-/reload") {
+      if (req.method !== "GET" && req.method !== "POST") return send(res, 405, "");
       try {
         tailer.reload();
       } catch (e) {
@@ -204,8 +251,17 @@ function main() {
       }
       return send(res, 200, "config reloaded\n");
     }
+    // Alloy writes the JSON without a Content-Type; Go's sniffing then says text/plain.
+    if (p === `${API}/components`) return send(res, 200, JSON.stringify(K.listComponents(tailer.cfg.root, tailer.componentState())), "text/plain; charset=utf-8");
+    if (p.startsWith(`${API}/components/`) && p.length > `${API}/components/`.length) {
+      const info = K.getComponent(tailer.cfg.root, tailer.componentState(), decodeURIComponent(p.slice(`${API}/components/`.length)));
+      return info ? send(res, 200, JSON.stringify(info), "text/plain; charset=utf-8") : send(res, 404, "404 page not found\n");
+    }
+    if (/^\/api\/v0\/web\/modules\/.+\/components$/.test(p)) return send(res, 500, "module not found\n");
     if (p === "/-/double/status") {
-      return sendJson(res, 200, { double: true, version: VERSION, config: tailer.cfg, files: tailer.files, positions: tailer.positions, stats: tailer.stats });
+      const { root: _root, stages, ...config } = tailer.cfg;
+      const shown = stages.map(({ stage: _s, ...rest }) => rest);
+      return sendJson(res, 200, { double: true, version: VERSION, config: Object.assign(config, { stages: shown }), files: tailer.files, positions: tailer.positions, stats: tailer.stats });
     }
     if (p === "/metrics") {
       return send(
@@ -227,8 +283,8 @@ function main() {
       );
     }
     return send(res, 404, "404 page not found\n");
-  });
+  };
 }
 
-module.exports = { Tailer, loadConfig };
+module.exports = { Tailer, loadConfig, route };
 if (require.main === module) main();
