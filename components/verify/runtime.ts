@@ -126,7 +126,7 @@ const SPECIAL_RUNS: Partial<Record<Level, (props: Props, mode: "apply" | "read",
   L3: async (props, mode, io) => {
     if (mode !== "read") return undefined;
     const str = (k: string) => (typeof props[k] === "string" ? (props[k] as string) : undefined);
-    const r = await checks.checkIngestionPath({ lokiUrl: String(props.lokiUrl), alloyUrl: str("alloyUrl"), projectName: str("projectName"), marker: str("marker"), timeoutMs: 3000 }, io);
+    const r = await checks.checkIngestionPath(checks.ingestionReadInput(props), io);
     // The last apply's marker aged past the retention: a path that still works asks for a new proof, not red.
     const expired = markerExpired(str("marker"), typeof props.retentionSeconds === "number" ? props.retentionSeconds : undefined, io.clock.now());
     if (expired && r.status !== "red") return { ...r, status: "warn", code: "E_PROOF_REPROVE_NEEDED", findings: [`${expired}: the next apply proves ingestion anew`] };

@@ -24,6 +24,7 @@ import { endpointsFor } from "../../components/verify/contract";
 import { markerTimeMs, newMarker } from "../../components/verify/evidence";
 import { redactLine } from "../../contracts/config/redaction";
 import { alloyFixture } from "../util/alloy-fixture";
+import { alloyApi } from "../util/alloy-api";
 import { FAST_POLICY, FakeDocker, makeTestIo, startServer, TestServer, tmpDir } from "./fakes";
 
 const servers: TestServer[] = [];
@@ -287,22 +288,7 @@ describe("L3 ingestion (P14)", () => {
     expect(r.findings).toEqual([`${alloy.url}/-/ready: HTTP 503, expected 200`]);
   });
 
-  test("read path (refresh): logs still flowing = an entry of the stack's own streams within the window; writes nothing", async () => {
-    let entries: string[][] = [["1", "x"]];
-    const loki = await server((_r, url) =>
-      url.pathname === "/ready" ? { status: 200, body: "ready\n" } : { status: 200, body: { status: "success", data: { resultType: "streams", result: entries.length ? [{ stream: { project: "p" }, values: entries }] : [] } } },
-    );
-    const io = makeTestIo();
-    io.files = { appendFile: async () => { throw new Error("read must not write"); }, mkdirp: async () => { throw new Error("read must not write"); }, isSymlink: async () => false };
-    const green = await checkIngestionPath({ lokiUrl: loki.url, timeoutMs: 1000, projectName: "p", marker: "lbproof-9" }, io);
-    expect(green).toMatchObject({ status: "green", outputs: { marker: "lbproof-9" } });
-    const q = new URL(loki.url + loki.requests[1].path).searchParams;
-    expect(q.get("query")).toBe('{project="p"}');
-    expect((BigInt(q.get("end")!) - BigInt(q.get("start")!)) / 1_000_000_000n).toBe(3601n);
-    entries = [];
-    const red = await checkIngestionPath({ lokiUrl: loki.url, timeoutMs: 1000, projectName: "p" }, io);
-    expect(red).toMatchObject({ status: "red", code: "E_PROOF_INGESTION_STALLED", findings: ['no entry from this stack\'s streams ({project="p"}) in the last 60 minutes: logs are not flowing into Loki'] });
-  });
+  // The refresh's per-source checks (files, docker, journal): test/verify/ingestion-sources.test.ts.
 });
 
 describe("L4 labels", () => {
@@ -315,8 +301,12 @@ describe("L4 labels", () => {
    * A Loki with the marker's stream (`marker`: its labels and line, or absent) and the label APIs
    * over this stack's streams (`values`); every request must be scoped to {project="p"}.
    */
-  function loki(values: Record<string, string[]>, marker?: { labels: Record<string, string>; line: string }): Promise<TestServer> {
+  function loki(values: Record<string, string[]>, marker?: { labels: Record<string, string>; line: string }, running = alloyConfig): Promise<TestServer> {
+    // The same server answers as the running Alloy (its component API, for the config `running`).
+    const alloy = alloyApi(running);
     return server((_r, url) => {
+      const a = alloy(url.pathname);
+      if (a) return a;
       const q = url.searchParams.get("query") ?? "";
       if (url.pathname === "/loki/api/v1/query_range") {
         // Loki's max_query_length (721h by default): a longer window is a 400 with Loki's message.
@@ -340,7 +330,7 @@ describe("L4 labels", () => {
 
   test("green: the marker's stream has every required label and its canary redacted; allowlists, limits, pipeline fine", async () => {
     const s = await loki({ job: ["logs", "docker"], filename: ["/a", "/b"], container: ["p-loki"], unit: ["docker.service"] }, markerStream);
-    const r = await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo());
+    const r = await checkLabels({ ...base, lokiUrl: s.url, alloyUrl: s.url }, makeTestIo());
     expect(r).toMatchObject({ status: "green", findings: [] });
     expect(r.diagnostics.markerLabels).toEqual(markerStream.labels);
     expect(r.diagnostics.cardinality).toEqual({ container: 1, filename: 2, job: 2, unit: 1 });
@@ -354,70 +344,74 @@ describe("L4 labels", () => {
   });
   test("90 days of logs (a window over the retention would be refused by Loki's 721h max_query_length): green, the window fits", async () => {
     const s = await loki({ job: ["logs"], filename: ["/a"] }, markerStream);
-    const r = await checkLabels({ ...base, retentionSeconds: 90 * 86400, lokiUrl: s.url }, makeTestIo());
+    const r = await checkLabels({ ...base, retentionSeconds: 90 * 86400, lokiUrl: s.url, alloyUrl: s.url }, makeTestIo());
     expect(r).toMatchObject({ status: "green", findings: [] });
   });
   test("Loki refuses the marker query: the finding carries Loki's own reason", async () => {
     const s = await server((_r, url) => (url.pathname === "/loki/api/v1/query_range" ? { status: 400, body: "max entries limit per query exceeded" } : { status: 200, body: { status: "success", data: [] } }));
-    const r = await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo());
+    const r = await checkLabels({ ...base, lokiUrl: s.url, alloyUrl: s.url }, makeTestIo());
     expect(r.findings[0]).toBe("loki query_range for the marker: HTTP 400 (max entries limit per query exceeded)");
   });
   test("a marker without a time (an older release's) is re-proved, not searched over the retention", async () => {
     const s = await loki({ job: ["logs"] }, markerStream);
     const legacy = { ...base, ingestionMarker: "lbproof-00aa", retentionSeconds: 90 * 86400 };
     // A marker without a time is re-proved (warn), never searched over 90 days.
-    const r = await checkLabels({ ...legacy, lokiUrl: s.url }, makeTestIo());
+    const r = await checkLabels({ ...legacy, lokiUrl: s.url, alloyUrl: s.url }, makeTestIo());
     expect(r).toMatchObject({ status: "warn", code: "E_PROOF_REPROVE_NEEDED" });
     expect(s.requests.some((q) => q.path.startsWith("/loki/api/v1/query_range"))).toBe(false);
   });
   test("a marker as old as the retention is re-proved (warn E_PROOF_REPROVE_NEEDED), never red: Loki may have dropped it", async () => {
     const s = await loki({ job: ["logs"] });
     const old = newMarker(Date.now() - 7 * 86400_000 + 30 * 60_000, "00aa");
-    const r = await checkLabels({ ...base, ingestionMarker: old, lokiUrl: s.url }, makeTestIo());
+    const r = await checkLabels({ ...base, ingestionMarker: old, lokiUrl: s.url, alloyUrl: s.url }, makeTestIo());
     expect(r).toMatchObject({ status: "warn", code: "E_PROOF_REPROVE_NEEDED" });
     expect(r.findings[0]).toMatch(/about as long ago as the logs retention \(7d\): Loki may have dropped it; the labels of its stream are not checked: the next apply writes a new marker and proves again$/);
   });
   test("a quiet host (no stream but the proof's own) is green: nothing depends on the host's traffic", async () => {
     const s = await loki({}, markerStream);
-    expect(await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo())).toMatchObject({ status: "green", findings: [] });
+    expect(await checkLabels({ ...base, lokiUrl: s.url, alloyUrl: s.url }, makeTestIo())).toMatchObject({ status: "green", findings: [] });
   });
   test("the marker's stream lacks a required label: E_PROOF_LABEL_MISSING", async () => {
     const s = await loki({ job: ["logs"] }, { ...markerStream, labels: { job: "logs", project: "p" } });
-    expect(await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo())).toMatchObject({ status: "red", code: "E_PROOF_LABEL_MISSING", findings: ["required label filename is absent from the marker's stream"] });
+    expect(await checkLabels({ ...base, lokiUrl: s.url, alloyUrl: s.url }, makeTestIo())).toMatchObject({ status: "red", code: "E_PROOF_LABEL_MISSING", findings: ["required label filename is absent from the marker's stream"] });
   });
   test("the marker gone from Loki, or no marker at all: E_PROOF_LABEL_MISSING, saying why", async () => {
     const s = await loki({ job: ["logs"] });
-    const gone = await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo());
+    const gone = await checkLabels({ ...base, lokiUrl: s.url, alloyUrl: s.url }, makeTestIo());
     expect(gone).toMatchObject({ status: "red", code: "E_PROOF_LABEL_MISSING" });
     expect(gone.findings[0]).toBe(`the ingestion proof's marker ${MARKER} is not in Loki although it is younger than the logs retention: logs were lost`);
     const { ingestionMarker: _m, ...noMarker } = base;
     void _m;
-    expect((await checkLabels({ ...noMarker, lokiUrl: s.url }, makeTestIo())).findings[0]).toMatch(/^no marker from the ingestion proof/);
+    expect((await checkLabels({ ...noMarker, lokiUrl: s.url, alloyUrl: s.url }, makeTestIo())).findings[0]).toMatch(/^no marker from the ingestion proof/);
   });
   test("the marker's canary unredacted in Loki: E_PROOF_REDACTION_FAILED", async () => {
     const s = await loki({ job: ["logs"] }, { ...markerStream, line: markerStream.line.replace("password=***", "password=canary-pw") });
-    expect(await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo())).toMatchObject({ status: "red", code: "E_PROOF_REDACTION_FAILED", findings: ["the canary of redaction password_kv came back from Loki unredacted"] });
+    expect(await checkLabels({ ...base, lokiUrl: s.url, alloyUrl: s.url }, makeTestIo())).toMatchObject({ status: "red", code: "E_PROOF_REDACTION_FAILED", findings: ["the canary of redaction password_kv came back from Loki unredacted"] });
   });
   test("a container or unit outside its allowlist reached Loki: E_PROOF_ALLOWLIST_BREACH", async () => {
     const s = await loki({ container: ["p-loki", "intruder"], unit: ["docker.service", "sshd.service"] }, markerStream);
-    const r = await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo());
+    const r = await checkLabels({ ...base, lokiUrl: s.url, alloyUrl: s.url }, makeTestIo());
     expect(r).toMatchObject({ status: "red", code: "E_PROOF_ALLOWLIST_BREACH" });
     expect(r.findings).toEqual(['container "intruder" reached Loki but alloy.dockerAllowlist does not list it', 'unit "sshd.service" reached Loki but alloy.journaldUnits does not list it']);
   });
   test("a label over the limit: E_PROOF_CARDINALITY", async () => {
     const s = await loki({ job: ["logs"], filename: ["/a"], user_id: ["1", "2", "3", "4"] }, markerStream);
-    expect(await checkLabels({ ...base, lokiUrl: s.url }, makeTestIo())).toMatchObject({ status: "red", code: "E_PROOF_CARDINALITY", findings: ["label user_id has 4 distinct values (limit 3)"] });
+    expect(await checkLabels({ ...base, lokiUrl: s.url, alloyUrl: s.url }, makeTestIo())).toMatchObject({ status: "red", code: "E_PROOF_CARDINALITY", findings: ["label user_id has 4 distinct values (limit 3)"] });
   });
   test("allowlist admitting everything: E_PROOF_LABEL_MISSING", async () => {
-    const s = await loki({ job: ["logs"], filename: ["/a"] }, markerStream);
-    const r = await checkLabels({ ...base, lokiUrl: s.url, alloyConfig: alloyConfig.replace("^(/p-loki|/p-grafana)$", ".*") }, makeTestIo());
+    const open = alloyConfig.replace("^(/p-loki|/p-grafana)$", ".*");
+    const s = await loki({ job: ["logs"], filename: ["/a"] }, markerStream, open);
+    const r = await checkLabels({ ...base, lokiUrl: s.url, alloyUrl: s.url, alloyConfig: open }, makeTestIo());
     expect(r.code).toBe("E_PROOF_LABEL_MISSING");
-    expect(r.findings[0]).toMatch(/loki.source.docker "containers" is not limited to alloy.dockerAllowlist \(keep rule admits names outside the allowlist\)/);
+    expect(r.findings[0]).toBe("alloy: the running loki.source.docker.containers is not limited to alloy.dockerAllowlist (keep rule admits names outside the allowlist)");
+    // Without Alloy's port, the same from the rendered file (a static check, said in the result).
+    const r2 = await checkLabels({ ...base, lokiUrl: s.url, alloyConfig: open }, makeTestIo());
+    expect(r2.findings[0]).toMatch(/loki.source.docker "containers" is not limited to alloy.dockerAllowlist \(keep rule admits names outside the allowlist\)/);
   });
   test("no redactions configured and none rendered: warn, accepted risk recorded", async () => {
-    const s = await loki({ job: ["logs"], filename: ["/a"] }, { ...markerStream, line: `logging-bootstrap ingestion proof marker=${MARKER}` });
     const noStage = alloyConfig.replace(/stage\.replace \{[^}]*\}/, "");
-    const r = await checkLabels({ ...base, lokiUrl: s.url, alloyConfig: noStage, redactionCount: 0, redactions: [] }, makeTestIo());
+    const s = await loki({ job: ["logs"], filename: ["/a"] }, { ...markerStream, line: `logging-bootstrap ingestion proof marker=${MARKER}` }, noStage);
+    const r = await checkLabels({ ...base, lokiUrl: s.url, alloyUrl: s.url, alloyConfig: noStage, redactionCount: 0, redactions: [] }, makeTestIo());
     expect(r).toMatchObject({ status: "warn", code: "E_PROOF_REDACTION_ABSENT" });
     expect(r.diagnostics.acceptedRisk).toMatch(/accepted risk/);
   });

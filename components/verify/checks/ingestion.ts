@@ -1,12 +1,13 @@
 // L3 ingestion: a marker line written under logsRoot comes back from Loki, with the canary of
 // every proven redaction redacted as Alloy's pipeline would. Its read half (refresh) writes
-// nothing: Loki and Alloy are ready, and the stack's own streams are still flowing.
+// nothing: Loki and Alloy are ready, and each configured source is shown flowing (./sources.ts).
 import type { ErrorCode } from "../../../contracts/errors";
 import { capturedSecrets, compileRe2, parseTemplate, redactLine, RedactionLike } from "../../../contracts/config/redaction";
 import { evaluateGreen, GreenCriteria } from "../contract";
 import { newMarker } from "../evidence";
 import type { Io, ProofResult } from "../types";
 import { finish, isObj, joinUrl, parseJson, transportReason } from "./common";
+import { checkSources, JOURNAL_WINDOW_SECONDS } from "./sources";
 
 export interface IngestionInput {
   lokiUrl: string;
@@ -177,15 +178,39 @@ export interface IngestionReadInput {
   timeoutMs: number;
   /** Streams this stack's Alloy pushes carry the external label project=<projectName>. */
   projectName?: string;
-  /** Logs are flowing when the stack's own streams have an entry this recent. */
+  /** How recent a container's last line must be for the docker source to be judged on it. */
   flowWindowSeconds?: number;
   /** The marker of the last apply (kept in state, returned unchanged). */
   marker?: string;
+  /** Where the marker was written: the files source is shown on it. */
+  logsRoot?: string;
+  markerFile?: string;
+  retentionSeconds?: number;
+  /** The apply's ingestion wall clock (the marker's query window ends after it). */
+  timeoutSeconds?: number;
+  dockerAllowlist?: string[];
+  journaldUnits?: string[];
 }
 
-/** How recent the stack's newest entry must be: Loki and Grafana log on their own within minutes. */
+/** How recent a container's last line must be: Loki and Grafana log on their own within minutes. */
 export const FLOW_WINDOW_SECONDS = 3600;
 
+/** The refresh input from the proof's properties (what ingestionSpec declared). */
+export function ingestionReadInput(props: Record<string, unknown>): IngestionReadInput {
+  const str = (k: string) => (typeof props[k] === "string" ? (props[k] as string) : undefined);
+  const num = (k: string) => (typeof props[k] === "number" ? (props[k] as number) : undefined);
+  const list = (k: string) => (Array.isArray(props[k]) ? (props[k] as unknown[]).filter((x): x is string => typeof x === "string") : undefined);
+  const out: IngestionReadInput = { lokiUrl: String(props.lokiUrl), timeoutMs: 3000 };
+  const pick = { alloyUrl: str("alloyUrl"), projectName: str("projectName"), marker: str("marker"), logsRoot: str("logsRoot"), markerFile: str("markerFile"), retentionSeconds: num("retentionSeconds"), timeoutSeconds: num("timeoutSeconds"), dockerAllowlist: list("dockerAllowlist"), journaldUnits: list("journaldUnits") };
+  for (const [k, v] of Object.entries(pick)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/**
+ * Refresh: Loki and Alloy are ready, and each configured source (files, docker, journal) is shown
+ * flowing on its own (./sources.ts): red when one is not delivering, a warning naming a source
+ * that cannot be shown without traffic the proof does not cause, green when every one is shown.
+ */
 export async function checkIngestionPath(input: IngestionReadInput, io: Io): Promise<ProofResult> {
   const t0 = io.clock.now();
   const checks: [string, string, GreenCriteria][] = [[input.lokiUrl, "/ready", { text: { equals: "ready" } }]];
@@ -208,21 +233,27 @@ export async function checkIngestionPath(input: IngestionReadInput, io: Io): Pro
   ).flat();
   const outputs = input.marker ? { marker: input.marker } : undefined;
   if (ready.length > 0 || !input.projectName) return finish("L3", t0, io.clock, { findings: ready, diagnostics, redCode: "E_PROOF_INGESTION_TIMEOUT", outputs });
-  // Flow: the newest entry of any stream this stack's Alloy pushed, within the window.
-  const windowS = input.flowWindowSeconds ?? FLOW_WINDOW_SECONDS;
-  const now = io.clock.now();
-  const query = `{project=${JSON.stringify(input.projectName)}}`;
-  const params = new URLSearchParams({ query, start: (BigInt(now - windowS * 1000) * 1_000_000n).toString(), end: (BigInt(now + 1000) * 1_000_000n).toString(), limit: "1", direction: "backward" });
-  let flow: string[] = [];
-  try {
-    const res = await io.http({ url: `${joinUrl(input.lokiUrl, "/loki/api/v1/query_range")}?${params}`, timeoutMs: input.timeoutMs });
-    const parsed = parseJson(res.body);
-    const r = res.status === 200 && parsed.ok ? lokiEntries(parsed.value) : undefined;
-    diagnostics.flow = { query, windowSeconds: windowS, status: res.status, entries: r?.ok ? r.entries.length : null };
-    if (!r || !r.ok) flow = [`loki query_range ${query}: HTTP ${res.status}${r && !r.ok ? `, ${r.problem}` : ""}`];
-    else if (r.entries.length === 0) flow = [`no entry from this stack's streams (${query}) in the last ${windowS / 60} minutes: logs are not flowing into Loki`];
-  } catch (e) {
-    flow = [`loki query_range: no answer (${transportReason(e)})`];
-  }
-  return finish("L3", t0, io.clock, { findings: flow, diagnostics, redCode: "E_PROOF_INGESTION_STALLED", outputs });
+  const r = await checkSources(
+    {
+      lokiUrl: input.lokiUrl,
+      ...(input.alloyUrl ? { alloyUrl: input.alloyUrl } : {}),
+      projectName: input.projectName,
+      timeoutMs: input.timeoutMs,
+      ...(input.marker ? { marker: input.marker } : {}),
+      ...(input.logsRoot && input.markerFile ? { markerPath: markerPath({ logsRoot: input.logsRoot, markerFile: input.markerFile }) } : {}),
+      ...(input.retentionSeconds !== undefined ? { retentionSeconds: input.retentionSeconds } : {}),
+      ...(input.timeoutSeconds !== undefined ? { ingestionTimeoutSeconds: input.timeoutSeconds } : {}),
+      dockerAllowlist: input.dockerAllowlist ?? [],
+      journaldUnits: input.journaldUnits ?? [],
+      flowWindowSeconds: input.flowWindowSeconds ?? FLOW_WINDOW_SECONDS,
+      journalWindowSeconds: JOURNAL_WINDOW_SECONDS,
+    },
+    io,
+  );
+  diagnostics.sources = Object.fromEntries(r.verdicts.map((v) => [v.source, { status: v.status, ...v.evidence }]));
+  if (r.problem) return finish("L3", t0, io.clock, { findings: [r.problem], diagnostics, redCode: "E_PROOF_INGESTION_STALLED", outputs });
+  const reds = r.verdicts.filter((v) => v.status === "red").map((v) => v.finding!);
+  const warns = r.verdicts.filter((v) => v.status === "warn").map((v) => v.finding!);
+  const warn = warns.length ? { code: "E_PROOF_INGESTION_UNSHOWN" as ErrorCode, findings: warns } : undefined;
+  return finish("L3", t0, io.clock, { findings: reds, diagnostics, redCode: "E_PROOF_INGESTION_STALLED", warn, outputs });
 }

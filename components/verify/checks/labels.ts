@@ -1,11 +1,13 @@
 // L4 labels: on the stream the proof itself caused (L3's marker line), every required label is
 // there and every proven canary is redacted; across this stack's streams, Docker containers and
 // journald units stay inside their allowlists and no label exceeds the cardinality limit; the
-// rendered Alloy pipeline has its allowlists and redaction stages. Nothing here depends on traffic
-// a quiet host may not have: without other streams, only the marker's must exist.
+// running Alloy (its component API) runs the rendered pipeline with its allowlists and redaction
+// stages; without a published Alloy port that part is a static check of the rendered config, and
+// the result says so (a warning). Nothing here depends on traffic a quiet host may not have:
+// without other streams, only the marker's must exist.
 import type { ErrorCode } from "../../../contracts/errors";
 import type { RedactionLike } from "../../../contracts/config/redaction";
-import { checkAlloyStructure } from "../alloy-structure";
+import { checkAlloyPipeline, STATIC_MODE } from "../alloy-structure";
 import type { Io, ProofResult } from "../types";
 import { finish, isObj, joinUrl, parseJson, transportReason } from "./common";
 import { canaryFindings, findMarker, markerLine, provenRedactions } from "./ingestion";
@@ -18,6 +20,8 @@ export interface LabelsInput {
   /** Window the label APIs look at (allowlists, cardinality). */
   lookbackSeconds: number;
   alloyConfig: string;
+  /** Alloy's published URL: the pipeline is read from the running Alloy's component API. */
+  alloyUrl?: string;
   dockerAllowlist: string[];
   journaldUnits: string[];
   redactionCount: number;
@@ -112,9 +116,14 @@ export async function checkLabels(input: LabelsInput, io: Io): Promise<ProofResu
   } catch (e) {
     missing.push(`loki API: no answer (${transportReason(e)})`);
   }
-  const structure = checkAlloyStructure(input.alloyConfig, { dockerAllowlist: input.dockerAllowlist, journaldUnits: input.journaldUnits, redactionCount: input.redactionCount });
-  diagnostics.alloy = { ...structure.facts, redactionStages: structure.redactionStages, errors: structure.errors };
+  const structure = await checkAlloyPipeline(
+    { alloyConfig: input.alloyConfig, dockerAllowlist: input.dockerAllowlist, journaldUnits: input.journaldUnits, redactionCount: input.redactionCount, redactions: input.redactions, timeoutMs: input.timeoutMs, ...(input.alloyUrl ? { alloyUrl: input.alloyUrl } : {}) },
+    io,
+  );
+  diagnostics.alloy = { checked: structure.mode, ...structure.facts, redactionStages: structure.redactionStages, errors: [...structure.errors, ...structure.redaction, ...structure.allowlist] };
   missing.push(...structure.errors);
+  redaction.push(...structure.redaction);
+  allowlist.push(...structure.allowlist);
   // Absence first: counts and values are meaningless while the pipeline or the marker is wrong.
   const findings = [...missing, ...redaction, ...allowlist, ...cardinality];
   const redCode: ErrorCode = missing.length ? "E_PROOF_LABEL_MISSING" : redaction.length ? "E_PROOF_REDACTION_FAILED" : allowlist.length ? "E_PROOF_ALLOWLIST_BREACH" : "E_PROOF_CARDINALITY";
@@ -127,5 +136,8 @@ export async function checkLabels(input: LabelsInput, io: Io): Promise<ProofResu
         ? { code: "E_PROOF_REDACTION_UNPROVEN" as ErrorCode, findings: [`redaction ${unproven.join(", ")} has no canary: configured, not proven on the pipeline (add alloy.redactions[].canary)`] }
         : undefined;
   if (warn) diagnostics.acceptedRisk = warn.findings[0];
-  return finish("L4", t0, io.clock, { findings, diagnostics, redCode, warn });
+  // Without Alloy's port the pipeline part is a static check of the rendered config: the result says so.
+  const pipelineNote = structure.mode === STATIC_MODE ? `${STATIC_MODE}: ports.alloy is not published, so the allowlists and redaction stages were read from the rendered file, not from the running Alloy` : undefined;
+  const warned = pipelineNote ? { code: warn?.code ?? ("E_PROOF_PIPELINE_STATIC" as ErrorCode), findings: [...(warn?.findings ?? []), pipelineNote] } : warn;
+  return finish("L4", t0, io.clock, { findings, diagnostics, redCode, warn: warned });
 }
