@@ -1,6 +1,6 @@
 // npm run -s verify:faults [-- --json] [--testenv F] [--levels L1,..]
 // The fault matrix against the running test environment (test/.tmp/testenv.json): for each level
-// inject its fault, show the proof goes red with the right code, restore, show it green again.
+// inject its fault(s), show the proof goes red with the right code, restore, show it green again.
 // A proof that stays green under its fault fails the matrix (exit 1).
 import * as path from "path";
 import { parseArgs } from "util";
@@ -15,6 +15,8 @@ goes red with its code, restore, and show it green again:
   L1 stop a container (cadvisor)            -> E_PROOF_HEALTH
   L2 stop Loki's process (docker pause)     -> E_NETWORK_UNREACHABLE
   L3 stop ingestion (stop Alloy)            -> E_PROOF_INGESTION_TIMEOUT
+  L3 the running Alloy stops redacting (its config's stage.replace put back what they capture,
+     then /-/reload)                        -> E_PROOF_REDACTION_FAILED (restored: the rendered config, /-/reload)
   L4 push > limit values of one label       -> E_PROOF_CARDINALITY
   L5 remove a dashboard (its JSON in the container and Grafana's stored copy) -> E_PROOF_DASHBOARDS
   L6 drop a rule group + /-/reload          -> E_PROOF_RULES

@@ -207,11 +207,12 @@ describe("fault matrix (runMatrix with scripted faults and proofs)", () => {
     expect(o).toMatchObject({ pass: false, error: "inject failed: half-way", afterRestore: { status: "green" } });
   });
 
-  test("the real matrix has one fault per level, in order, each expecting its taxonomy code", () => {
-    expect(faults().map((f) => `${f.level} ${EXPECTED[f.level]}`)).toEqual([
+  test("the real matrix has a fault per level (L3: two), in order, each expecting its taxonomy code", () => {
+    expect(faults().map((f) => `${f.level} ${f.expectedCode ?? EXPECTED[f.level]}`)).toEqual([
       "L1 E_PROOF_HEALTH",
       "L2 E_NETWORK_UNREACHABLE",
       "L3 E_PROOF_INGESTION_TIMEOUT",
+      "L3 E_PROOF_REDACTION_FAILED",
       "L4 E_PROOF_CARDINALITY",
       "L5 E_PROOF_DASHBOARDS",
       "L6 E_PROOF_RULES",

@@ -1,6 +1,9 @@
 // One fault per verification level: how to inject it into the running test environment and how
 // to restore it (the matrix in ./matrix.ts runs them).
 import * as YAML from "yaml";
+import type { StackConfig } from "../../../contracts/config/schema";
+import { FILES } from "../../../components/defaults";
+import { renderAlloyConfig } from "../../../components/render/alloy";
 import { grafanaPasswordFrom } from "../../../scripts/lib/verify-load";
 import { execRoot, FaultContext, Fault, putFile, recreate, relaunch, reloadPrometheus, rendered, splitRef, waitHttp } from "./support";
 
@@ -13,6 +16,22 @@ function alertmanagerUrl(ctx: FaultContext): string {
   const u = ctx.env.services.alertmanager?.url;
   if (!u) throw new Error("testenv.json has no services.alertmanager.url (its published port)");
   return u;
+}
+
+/**
+ * The stack's Alloy config with every redaction's replacement turned into `{{ .Value }}`: the
+ * stage.replace stages still run, but each puts back what it captured, so nothing is redacted.
+ */
+export function unredactingAlloyConfig(cfg: FaultContext["desired"]["config"]): string {
+  const c = cfg as StackConfig;
+  return renderAlloyConfig({ ...c, alloy: { ...c.alloy, redactions: c.alloy.redactions.map((r) => ({ ...r, replacement: "{{ .Value }}" })) } });
+}
+
+async function reloadAlloy(ctx: FaultContext): Promise<void> {
+  const url = ctx.env.services.alloy.url;
+  if (!url) throw new Error("testenv.json has no services.alloy.url (its published port)");
+  const r = await ctx.io.http({ method: "POST", url: `${url}/-/reload`, timeoutMs: 10000 });
+  if (r.status !== 200) throw new Error(`Alloy's /-/reload answered HTTP ${r.status}: ${r.body.trim()}`);
 }
 
 export function faults(): Fault[] {
@@ -36,6 +55,20 @@ export function faults(): Fault[] {
       restore: async (ctx) => {
         await ctx.docker.getContainer(ctx.env.services.alloy.container).start();
         if (ctx.env.services.alloy.url) await waitHttp(ctx, `${ctx.env.services.alloy.url}/-/ready`, 30);
+      },
+    },
+    {
+      level: "L3",
+      title: "the running Alloy stops redacting: its config inside the container gets stage.replace stages that put back what they capture ({{ .Value }}), then Alloy's /-/reload",
+      expectedCode: "E_PROOF_REDACTION_FAILED",
+      inject: async (ctx) => {
+        if (ctx.desired.config.alloy.redactions.every((r) => r.canary === undefined)) throw new Error("the stack has no redaction with a canary: nothing for the ingestion proof to show");
+        await putFile(ctx, ctx.env.services.alloy.container, FILES.alloyConfig, Buffer.from(unredactingAlloyConfig(ctx.desired.config)));
+        await reloadAlloy(ctx);
+      },
+      restore: async (ctx) => {
+        await putFile(ctx, ctx.env.services.alloy.container, FILES.alloyConfig, rendered(ctx, "alloy", FILES.alloyConfig));
+        await reloadAlloy(ctx);
       },
     },
     {

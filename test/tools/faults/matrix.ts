@@ -65,7 +65,7 @@ export async function runMatrix(ctx: FaultContext, base: SuiteOptions, levels: L
   const run = deps?.run ?? ((level: Level, o: SuiteOverrides) => runLevel(ctx.desired, ctx.io, { ...base, overrides: o }, level));
   for (const f of (deps?.faults ?? faults()).filter((x) => levels.includes(x.level))) {
     const runner = (o: SuiteOverrides) => () => run(f.level, o);
-    const expectedCode = EXPECTED[f.level];
+    const expectedCode = f.expectedCode ?? EXPECTED[f.level];
     ctx.log(`${f.level}: baseline`);
     const baseline = await until(runner(RESTORE_OVERRIDES), (r) => r.status === "green", lim.baseline);
     const o: FaultOutcome = {

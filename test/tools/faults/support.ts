@@ -73,6 +73,8 @@ export interface FaultContext {
 export interface Fault {
   level: Level;
   title: string;
+  /** The code this fault's red must carry when it is not the level's default (EXPECTED). */
+  expectedCode?: ErrorCode;
   inject(ctx: FaultContext): Promise<void>;
   restore(ctx: FaultContext): Promise<void>;
 }
