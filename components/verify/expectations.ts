@@ -6,6 +6,7 @@
 import type { StackConfig } from "../../contracts/config/schema";
 import type { ErrorCode } from "../../contracts/errors";
 import { parseImageRef } from "../../contracts/config/values";
+import { endpointUrl } from "../naming";
 import { receiverNameInMetrics, watchdogReceiverOf } from "../render/alertmanager";
 import { provenRedactions } from "./checks/ingestion";
 import { LEVEL_TABLE } from "./levels";
@@ -38,6 +39,8 @@ export function expectedOutcome(cfg: StackConfig, env: ExpectationEnv): Record<L
     const unproven = reds.filter((r) => provenRedactions([{ name: r.name, pattern: r.pattern, replacement: r.replacement, ...(r.canary !== undefined ? { canary: r.canary } : {}) }]).length === 0);
     if (reds.length === 0) out.L4 = { status: "warn", code: "E_PROOF_REDACTION_ABSENT", why: "alloy.redactions is empty" };
     else if (unproven.length) out.L4 = { status: "warn", code: "E_PROOF_REDACTION_UNPROVEN", why: `redaction ${unproven.map((r) => r.name).join(", ")} has no canary` };
+    // Without Alloy's published port L4 reads the pipeline from the rendered config (labelsSpec).
+    else if (endpointUrl(cfg, "alloy") === undefined) out.L4 = { status: "warn", code: "E_PROOF_PIPELINE_STATIC", why: "ports.alloy is not published: the pipeline is a static check of the rendered config" };
   }
 
   if (out.L7.status === "green") {

@@ -134,3 +134,14 @@ describe("checkRunningAlloy (pure)", () => {
     expect(v.redaction).toEqual(["alloy: the running loki.source.file.f forwards to no loki.process, so alloy.redactions are not applied to it"]);
   });
 });
+
+describe("what verify must report for a config (expectedOutcome)", () => {
+  const { expectedOutcome } = require("../../components/verify/expectations") as typeof import("../../components/verify/expectations");
+  const { stackConfig } = require("../util/mocks") as typeof import("../util/mocks");
+  test("a stack without Alloy's port: L4 warns that its pipeline part is a static check", () => {
+    const cfg = stackConfig("test");
+    expect(expectedOutcome(cfg, { registryDigests: true }).L4).toEqual({ status: "green" });
+    delete (cfg.ports as Record<string, unknown>).alloy;
+    expect(expectedOutcome(cfg, { registryDigests: true }).L4).toMatchObject({ status: "warn", code: "E_PROOF_PIPELINE_STATIC" });
+  });
+});
