@@ -1,44 +1,18 @@
-// The test environment's alert webhook sink (test/env/doubles/alert-sink): the process itself on
-// an ephemeral 127.0.0.1 port, fed Alertmanager webhook messages (notify/webhook/webhook.go,
-// version "4") and read back as the L9 proof reads it.
-import * as path from "node:path";
-import * as http from "node:http";
-import { spawn, ChildProcess } from "node:child_process";
-import type { AddressInfo } from "node:net";
+// The test environment's alert sink (test/env/doubles/alert-sink): the process itself on
+// ephemeral 127.0.0.1 ports, fed Alertmanager webhook messages (notify/webhook/webhook.go, version
+// "4") and Slack incoming-webhook posts (notify/slack/slack.go) as Alertmanager sends them, and read
+// back as the proofs read it. SMTP: doubles-alert-sink-smtp.test.ts; the real Alertmanager against
+// the sink: doubles-alert-sink-alertmanager.test.ts.
+import { spawn } from "node:child_process";
+import { SINK_SERVER as SERVER, Sink, startSink, received, alertmanagerSlack, SmtpClient, dotStuff, alertmanagerMail } from "./alert-sink-harness";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const sinkMod = require("./doubles/alert-sink/server.js");
+const slackMod = require("./doubles/alert-sink/slack.js");
 
 jest.setTimeout(20_000);
 
-const SERVER = path.join(__dirname, "doubles", "alert-sink", "server.js");
-
-/** A free port on 127.0.0.1 (bound, read, released). */
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Spawn the sink and wait for /-/ready. */
-async function start(args: string[] = []): Promise<{ url: string; proc: ChildProcess }> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, [SERVER, `--listen-address=127.0.0.1:${port}`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      const r = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(500) });
-      if (r.status === 200) return { url, proc };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  proc.kill();
-  throw new Error("alert sink did not start");
-}
+const start = (args: string[] = []) => startSink(args);
 
 function message(over: Record<string, unknown> = {}) {
   return {
@@ -68,9 +42,7 @@ function message(over: Record<string, unknown> = {}) {
 
 const post = (url: string, body: string, contentType = "application/json") =>
   fetch(url, { method: "POST", body, headers: { "Content-Type": contentType }, signal: AbortSignal.timeout(3000) });
-const received = async (url: string, q = "") => (await (await fetch(`${url}/received${q}`, { signal: AbortSignal.timeout(3000) })).json()) as { capacity: number; total: number; dropped: number; notifications: { seq: number; receivedAt: string; path: string; payload: Record<string, unknown> }[] };
-
-let sink: { url: string; proc: ChildProcess } | undefined;
+let sink: Sink | undefined;
 afterEach(() => {
   sink?.proc.kill("SIGTERM");
   sink = undefined;
@@ -89,7 +61,10 @@ describe("alert webhook sink", () => {
     const got = await received(sink.url);
     expect(got).toMatchObject({ capacity: 200, total: 2, dropped: 0 });
     expect(Math.abs(Date.parse((got as unknown as { now: string }).now) - Date.now())).toBeLessThan(5000);
-    expect(got.notifications.map((n) => [n.seq, n.path, n.payload.receiver, n.payload.status])).toEqual([
+    // a webhook entry is what it always was, plus its kind
+    expect(Object.keys(got.notifications[0]).sort()).toEqual(["kind", "path", "payload", "receivedAt", "seq"]);
+    expect(got.notifications.map((n) => n.kind)).toEqual(["webhook", "webhook"]);
+    expect(got.notifications.map((n) => [n.seq, n.path, n.payload!.receiver, n.payload!.status])).toEqual([
       [1, "/webhook", "heartbeat", "firing"],
       [2, "/hook/team", "team", "resolved"],
     ]);
@@ -136,7 +111,7 @@ describe("alert webhook sink", () => {
     for (let i = 0; i < 5; i++) expect((await post(`${sink.url}/webhook`, JSON.stringify(message({ groupKey: `g${i}` })))).status).toBe(200);
     const got = await received(sink.url);
     expect(got).toMatchObject({ capacity: 3, total: 5, dropped: 2 });
-    expect(got.notifications.map((n) => [n.seq, n.payload.groupKey])).toEqual([
+    expect(got.notifications.map((n) => [n.seq, n.payload!.groupKey])).toEqual([
       [3, "g2"],
       [4, "g3"],
       [5, "g4"],
@@ -144,7 +119,7 @@ describe("alert webhook sink", () => {
   });
 
   test("a capacity that is not a positive integer: exit 2", async () => {
-    const proc = spawn(process.execPath, [SERVER, "--listen-address=127.0.0.1:0", "--capacity=0"], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [SERVER, "--listen-address=127.0.0.1:0", "--smtp-address=127.0.0.1:0", "--capacity=0"], { stdio: ["ignore", "pipe", "pipe"] });
     let err = "";
     proc.stderr!.on("data", (d) => (err += d));
     const code = await new Promise<number | null>((r) => proc.on("exit", (c) => r(c)));
@@ -157,5 +132,83 @@ describe("alert webhook sink", () => {
     expect(sinkMod.validateMessage({})).toEqual(["version must be a string", "receiver must be a string", "status must be a string", "groupKey must be a string", "alerts must be an array"]);
     expect(["/webhook", "/hook/x", "/hook/a.b-c_d"].map(sinkMod.isHookPath)).toEqual([true, true, true]);
     expect(["/", "/hook/", "/hook/a/b", "/webhooks"].map(sinkMod.isHookPath)).toEqual([false, false, false, false]);
+  });
+});
+
+describe("alert sink: Slack incoming webhook (/slack/<name>)", () => {
+  const postSlack = (url: string, body: string, contentType = "application/json") =>
+    fetch(url, { method: "POST", body, headers: { "Content-Type": contentType, "User-Agent": "Alertmanager/0.35.0" }, signal: AbortSignal.timeout(3000) });
+
+  test("answers Alertmanager's post as an incoming webhook does (200, body exactly `ok`, not JSON) and records it as kind slack", async () => {
+    sink = await start();
+    // Alertmanager's json.Encoder ends the body with a newline
+    const r = await postSlack(`${sink.url}/slack/chat`, JSON.stringify(alertmanagerSlack()) + "\n");
+    expect(r.status).toBe(200);
+    // Alertmanager: a Content-Type starting with application/json would make it parse JSON and want "ok": true
+    expect(r.headers.get("content-type") ?? "").not.toMatch(/^application\/json/);
+    expect(Buffer.from(await r.arrayBuffer()).toString("latin1")).toBe("ok");
+    expect((await postSlack(`${sink.url}/webhook`, JSON.stringify(message()))).status).toBe(200);
+    const got = await received(sink.url);
+    expect(got).toMatchObject({ total: 2, dropped: 0, totals: { webhook: 1, slack: 1, email: 0 } });
+    const slack = got.notifications[0];
+    expect(slack).toMatchObject({ seq: 1, kind: "slack", path: "/slack/chat", name: "chat", slack: alertmanagerSlack() });
+    // no `payload` on a Slack entry: readers of webhook payloads (L9) never see it as one
+    expect(slack.payload).toBeUndefined();
+    expect((await received(sink.url, "?kind=slack")).notifications.map((n) => n.seq)).toEqual([1]);
+    expect((await received(sink.url, "?kind=webhook")).notifications.map((n) => n.seq)).toEqual([2]);
+    expect((await received(sink.url, "?receiver=heartbeat")).notifications.map((n) => n.seq)).toEqual([2]);
+  });
+
+  test("refuses what Slack would refuse, with its error strings, and records nothing", async () => {
+    sink = await start();
+    const cases: [string, string, number, string][] = [
+      ["not json", "application/json", 400, "invalid_payload"],
+      [JSON.stringify(alertmanagerSlack()), "text/plain", 400, "invalid_payload"],
+      [JSON.stringify([1]), "application/json", 400, "invalid_payload"],
+      [JSON.stringify(alertmanagerSlack({ attachments: "x" })), "application/json", 400, "invalid_payload"],
+      [JSON.stringify(alertmanagerSlack({ channel: 5 })), "application/json", 400, "invalid_payload"],
+      [JSON.stringify({ channel: "#alerts", attachments: [] }), "application/json", 400, "no_text"],
+      [JSON.stringify(alertmanagerSlack({ attachments: Array.from({ length: 101 }, () => ({ text: "x" })) })), "application/json", 400, "too_many_attachments"],
+    ];
+    for (const [body, ct, status, text] of cases) {
+      const r = await postSlack(`${sink.url}/slack/chat`, body, ct);
+      expect([r.status, await r.text()]).toEqual([status, text]);
+    }
+    expect((await fetch(`${sink.url}/slack/chat`)).status).toBe(405);
+    expect((await postSlack(`${sink.url}/slack/a/b`, JSON.stringify(alertmanagerSlack()))).status).toBe(404);
+    expect((await postSlack(`${sink.url}/slack/`, JSON.stringify(alertmanagerSlack()))).status).toBe(404);
+    const big = await postSlack(`${sink.url}/slack/chat`, JSON.stringify(alertmanagerSlack({ pad: "x".repeat(sinkMod.MAX_BODY) }))).catch(() => ({ status: 413 }));
+    expect(big.status).toBe(413);
+    expect((await received(sink.url)).total).toBe(0);
+  });
+
+  test("one bounded ring for every kind: the oldest go first, totals count each kind since the start", async () => {
+    sink = await start(["--capacity=2"]);
+    expect((await postSlack(`${sink.url}/slack/a`, JSON.stringify(alertmanagerSlack()))).status).toBe(200);
+    expect((await postSlack(`${sink.url}/webhook`, JSON.stringify(message()))).status).toBe(200);
+    const c = await SmtpClient.connect(sink.smtpPort);
+    for (const [line, code] of [["", 220], ["EHLO localhost", 250], ["MAIL FROM:<am@example.test>", 250], ["RCPT TO:<b@example.test>", 250], ["DATA", 354]] as const)
+      expect((line ? await c.cmd(line) : await c.read())!.code).toBe(code);
+    c.write(dotStuff(alertmanagerMail()));
+    expect((await c.read())!.code).toBe(250);
+    c.end();
+    const got = await received(sink.url);
+    expect(got).toMatchObject({ capacity: 2, total: 3, dropped: 1, totals: { webhook: 1, slack: 1, email: 1 } });
+    expect(got.notifications.map((n) => [n.seq, n.kind])).toEqual([
+      [2, "webhook"],
+      [3, "email"],
+    ]);
+  });
+
+  test("validateSlackMessage and isSlackPath (pure)", () => {
+    expect(slackMod.validateSlackMessage(alertmanagerSlack())).toEqual({ error: null, problems: [] });
+    expect(slackMod.validateSlackMessage({ text: "plain text only" })).toEqual({ error: null, problems: [] });
+    expect(slackMod.validateSlackMessage(alertmanagerSlack({ link_names: "yes", attachments: [{ title: 1, mrkdwn_in: [2], fields: [{ title: "t", value: 3 }], actions: [1] }] }))).toEqual({
+      error: "invalid_payload",
+      problems: ["link_names must be a boolean", "attachments[0].title must be a string", "attachments[0].mrkdwn_in must be an array of strings", "attachments[0].fields[0] must be {title, value, short}", "attachments[0].actions must be an array of objects"],
+    });
+    expect(slackMod.validateSlackMessage({ attachments: null }).error).toBe("no_text");
+    expect(["/slack/chat", "/slack/a.b-c_d"].map(slackMod.isSlackPath)).toEqual([true, true]);
+    expect(["/slack", "/slack/", "/slack/a/b", "/slacks/a"].map(slackMod.isSlackPath)).toEqual([false, false, false, false]);
   });
 });

@@ -205,6 +205,11 @@ ensure_stack() {
 # by name): it runs on Docker's default bridge, published on 127.0.0.1 (verify reads what it got) and
 # on that bridge's gateway address, which the stack's containers reach through their own gateway.
 TESTENV_SINK_PORT=19108
+# Its SMTP side (Alertmanager's email integration; smarthost <gateway>:19109, require_tls false)
+# takes mail only after AUTH with this test-only credential (variants use the same pair).
+TESTENV_SINK_SMTP_PORT=19109
+TESTENV_SINK_SMTP_USER=alertmanager
+TESTENV_SINK_SMTP_PASSWORD=sink-smtp-password
 TESTENV_SINK_NAME="$TESTENV_PROJECT-alert-sink"
 TESTENV_SINK_IMAGE="$TESTENV_REGISTRY/testenv/alert-sink:1"
 sink_gateway() {
@@ -238,23 +243,32 @@ first_ipv4() {
   return 0
 }
 ensure_alert_sink() {
-  local gw want have
+  local gw want have conf
   gw="$(sink_gateway)" || die "no gateway address on Docker's default bridge"
   want="$(docker image inspect --format '{{.Id}}' "$TESTENV_SINK_IMAGE" 2>/dev/null)" || die "no image $TESTENV_SINK_IMAGE (test/env/build-images.sh)"
-  have="$(docker inspect --format '{{.Image}} {{.State.Running}}' "$TESTENV_SINK_NAME" 2>/dev/null || true)"
-  if [ "$have" != "$want true" ]; then
+  # What the container was started with (ports, SMTP credential) is in a label, so a change of
+  # either (or a container from before the SMTP port) recreates it, like a new image does.
+  conf="$(printf '%s\n' "$gw" "$TESTENV_SINK_PORT" "$TESTENV_SINK_SMTP_PORT" "$TESTENV_SINK_SMTP_USER" "$TESTENV_SINK_SMTP_PASSWORD" | sha256sum | cut -c1-16)"
+  have="$(docker inspect --format '{{.Image}} {{.State.Running}} {{index .Config.Labels "logging-testenv.sink-config"}}' "$TESTENV_SINK_NAME" 2>/dev/null || true)"
+  if [ "$have" != "$want true $conf" ]; then
     docker rm -f "$TESTENV_SINK_NAME" >/dev/null 2>&1 || true
-    docker run -d --name "$TESTENV_SINK_NAME" --restart unless-stopped \
-      --label logging-testenv.kind=sink \
+    # The password goes in through docker's environment, not its command line.
+    ALERT_SINK_SMTP_AUTH_PASSWORD="$TESTENV_SINK_SMTP_PASSWORD" docker run -d --name "$TESTENV_SINK_NAME" --restart unless-stopped \
+      --label logging-testenv.kind=sink --label "logging-testenv.sink-config=$conf" \
+      -e "ALERT_SINK_SMTP_AUTH_USERNAME=$TESTENV_SINK_SMTP_USER" -e ALERT_SINK_SMTP_AUTH_PASSWORD \
       -p "127.0.0.1:$TESTENV_SINK_PORT:8080" -p "$gw:$TESTENV_SINK_PORT:8080" \
-      "$TESTENV_SINK_IMAGE" >/dev/null || die "starting $TESTENV_SINK_NAME failed"
+      -p "127.0.0.1:$TESTENV_SINK_SMTP_PORT:1025" -p "$gw:$TESTENV_SINK_SMTP_PORT:1025" \
+      "$TESTENV_SINK_IMAGE" --listen-address=0.0.0.0:8080 --smtp-address=0.0.0.0:1025 >/dev/null || die "starting $TESTENV_SINK_NAME failed"
   fi
-  if ! wait_for 30 "$TESTENV_SINK_NAME on 127.0.0.1:$TESTENV_SINK_PORT" curl -fsS --max-time 2 "http://127.0.0.1:$TESTENV_SINK_PORT/-/ready"; then
+  # SMTP: the greeting line (220) through the published port; the probe prints what it read.
+  local smtp_probe='exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1; IFS= read -r -t 2 line <&3; printf "%s\n" "${line:-(no greeting)}"; printf "QUIT\r\n" >&3; [[ "$line" == 220* ]]'
+  if ! wait_for 30 "$TESTENV_SINK_NAME on 127.0.0.1:$TESTENV_SINK_PORT" curl -fsS --max-time 2 "http://127.0.0.1:$TESTENV_SINK_PORT/-/ready" \
+    || ! wait_for 30 "$TESTENV_SINK_NAME SMTP on 127.0.0.1:$TESTENV_SINK_SMTP_PORT" timeout 5 bash -c "$smtp_probe" _ "$TESTENV_SINK_SMTP_PORT"; then
     log "$TESTENV_SINK_NAME: $(docker inspect --format 'state {{.State.Status}}, exit code {{.State.ExitCode}}, restarts {{.RestartCount}}' "$TESTENV_SINK_NAME" 2>&1); its last log lines:"
     timeout 10 docker logs --tail 20 "$TESTENV_SINK_NAME" 2>&1 | sed 's/^/    /' >&2
-    die "$TESTENV_SINK_NAME is not ready on 127.0.0.1:$TESTENV_SINK_PORT"
+    die "$TESTENV_SINK_NAME is not ready (HTTP 127.0.0.1:$TESTENV_SINK_PORT, SMTP 127.0.0.1:$TESTENV_SINK_SMTP_PORT)"
   fi
-  log "alert sink ready: 127.0.0.1:$TESTENV_SINK_PORT (Alertmanager posts to $gw:$TESTENV_SINK_PORT)"
+  log "alert sink ready: 127.0.0.1:$TESTENV_SINK_PORT (HTTP), :$TESTENV_SINK_SMTP_PORT (SMTP); Alertmanager reaches $gw:$TESTENV_SINK_PORT/{webhook,slack/<name>} and smarthost $gw:$TESTENV_SINK_SMTP_PORT"
 }
 
 # The stack's container URNs by container name (for repair / --target-replace).
