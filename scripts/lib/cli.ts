@@ -3,6 +3,7 @@
 import path from "node:path";
 import { parseArgs, ParseArgsConfig } from "node:util";
 import { BootstrapError, ErrorRecord, toErrorRecord } from "../../contracts/errors";
+import { exitForCode } from "./exit-codes";
 import { printErr, printJson } from "./redact";
 
 export function parseCli<T extends ParseArgsConfig["options"]>(argv: string[], options: T, allowPositionals = false) {
@@ -30,7 +31,7 @@ export function formatError(e: ErrorRecord): string {
 
 /**
  * Run a CLI body. A thrown error is printed with its code, bucket and fix (never a stack trace);
- * its exit code is `failExit(rec)` (default: 2 for env errors and a missing file, 1 otherwise).
+ * its exit code is `failExit(rec)` (default: the exit-code table's, scripts/lib/exit-codes.ts).
  * `exit: true` ends the process with process.exit, for CLIs whose clients (sockets, timers) would
  * otherwise keep node alive after the answer is printed.
  */
@@ -48,6 +49,6 @@ export function runCli(
       const rec = toErrorRecord(err);
       if (opts.json?.()) printJson({ ok: false, error: rec });
       printErr(formatError(rec));
-      done(opts.failExit ? opts.failExit(rec) : rec.bucket === "env" || rec.code === "E_CONFIG_FILE_MISSING" ? 2 : 1);
+      done(opts.failExit ? opts.failExit(rec) : exitForCode(rec.code));
     });
 }
