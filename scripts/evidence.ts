@@ -8,20 +8,24 @@ import { parseCli, projectRoot, requireStack, runCli } from "./lib/cli";
 import { Bundle, BUNDLE_FILES, finalizeRun, outDirFrom, sha256File } from "./lib/bundle";
 import { collectEvidence } from "./lib/evidence-collect";
 import { pingDocker, readStackInfo, StackInfo } from "./lib/docker-images";
-import { pulumiRunner, PULUMI_ENV_OVERRIDES, readStackSecrets, versionArgv } from "./lib/pulumi-cli";
+import { guardedOps } from "./lib/pulumi/stack-ops";
+import { readStackSecrets } from "./lib/pulumi/secrets";
+import type { OpenOptions, Opened } from "./lib/pulumi/workspace";
+import { PULUMI_ENV_OVERRIDES } from "./lib/pulumi/stack-ops";
+import { EXIT_CODES_HELP } from "./lib/exit-codes";
 import { print, printErr, printJson, redactor } from "./lib/redact";
 import { SECRETS_FILE } from "./lib/secrets-file";
 
 const HELP = `Usage: npm run -s evidence -- --stack <name> [--outputs-file <file>] [--json]
 
 Builds out/runs/<run_id>/ (meta, desired_state, provenance, outputs, events.jsonl, summary, autoheal)
-and appends one line to out/runs.jsonl. Outputs come from \`pulumi stack output --json\` (needs the
-Pulumi CLI) or from --outputs-file (the same JSON, e.g. saved on another host). Every secret value
-is written as ***REDACTED***.
+and appends one line to out/runs.jsonl. Outputs come from the stack (Pulumi's Automation API; the
+same CLI, backend and passphrase defaults as bootstrap) or from --outputs-file (the JSON of
+\`pulumi stack output --json\`, e.g. saved on another host). Every secret value is written as ***REDACTED***.
 
-Exit codes: 0 bundle written; 1 the outputs could not be read; 2 usage or environment.`;
+${EXIT_CODES_HELP}`;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], deps: { open?: (o: OpenOptions) => Promise<Opened> } = {}): Promise<number> {
   const { values } = parseCli(argv, {
     stack: { type: "string" },
     "outputs-file": { type: "string" },
@@ -40,7 +44,6 @@ async function main(argv: string[]): Promise<number> {
   redactor.learnEnvFile(path.join(root, SECRETS_FILE));
   let outputs: Record<string, unknown> | undefined;
   const tools: Record<string, string | null> = { node: process.version, pulumi: null, docker: null };
-  const runner = pulumiRunner("evidence", root);
   if (values["outputs-file"]) {
     const f = path.resolve(values["outputs-file"]);
     try {
@@ -51,11 +54,11 @@ async function main(argv: string[]): Promise<number> {
     // The file may have been written with --show-secrets: learn its secret-looking values first.
     redactor.learn(outputs);
   } else {
-    const v = await runner.run(versionArgv());
-    tools.pulumi = v.stdout.trim() || null;
-    const s = await readStackSecrets(runner, stack);
+    const opened = await (deps.open ?? (await import("./lib/pulumi/workspace")).openStack)({ root, stack, env: process.env });
+    const ops = guardedOps("evidence", opened.ops);
+    tools.pulumi = ops.cli.version;
+    const s = await readStackSecrets(ops);
     redactor.learn([s.outputSecrets, s.configSecrets], true);
-    if (!s.outputs) throw new BootstrapError("E_RUNTIME_DEPLOY_FAILED", `could not read the outputs of stack ${stack}: ${s.problems.join("; ")}`);
     outputs = s.outputs;
   }
   let stackInfo: StackInfo | undefined;

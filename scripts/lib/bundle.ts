@@ -5,10 +5,11 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { BUCKETS, ErrorRecord } from "../../contracts/errors";
-import { buildEvents, EventRunInfo, StageRecord } from "./events";
+import { buildEvents, EventRunInfo, LiveEvents, StageRecord } from "./events";
 import { Redactor, redactor as defaultRedactor } from "./redact";
 import { appendRunRecord, RunRecord, RunStatus } from "./runs-index";
 import { suggest } from "./advice";
+import { formatDuration } from "./progress";
 
 export const BUNDLE_FILES = {
   meta: "meta.json",
@@ -20,6 +21,12 @@ export const BUNDLE_FILES = {
   summary: "summary.json",
   summaryMd: "summary.md",
   events: "events.jsonl",
+  /** The engine's events, condensed (resource steps, diagnostics, policy, summary), as they happen. */
+  engine: "engine-events.jsonl",
+  /** The deployed resources (URN, type, id, protect) from the state export after a change. */
+  resources: "resources.json",
+  /** The progress lines the run printed, as it printed them. */
+  progress: "logs/progress.log",
 } as const;
 
 /** `2026-11-21T23:55:33.123Z` -> `2026-11-21T23-55-33.123Z`: sortable, no ':' (portable file names). */
@@ -92,6 +99,22 @@ export class Bundle {
     this.write(name, values.map((v) => this.redactor.line(v) + "\n").join(""));
   }
 
+  /** Append one redacted JSON line now (one write(2): a reader tailing the file sees it at once). */
+  appendJsonl(name: string, value: unknown): void {
+    this.append(name, this.redactor.line(value) + "\n");
+  }
+
+  /** Append redacted text now. */
+  appendText(name: string, text: string): void {
+    this.append(name, this.redactor.text(text));
+  }
+
+  private append(name: string, data: string): void {
+    const file = path.join(this.dir, name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.appendFileSync(file, data);
+  }
+
   readJson<T = unknown>(name: string): T | undefined {
     try {
       return JSON.parse(fs.readFileSync(path.join(this.dir, name), "utf8")) as T;
@@ -128,6 +151,8 @@ export interface RunOutcome {
   events: Omit<EventRunInfo, "runId" | "mode" | "stack" | "stages" | "baseHash">;
   argv: string[];
   options?: Record<string, unknown>;
+  /** The run wrote its events as it went: only the closing events are left to write. */
+  live?: LiveEvents;
 }
 
 export function allErrors(o: Pick<RunOutcome, "stages" | "errors">): ErrorRecord[] {
@@ -165,8 +190,12 @@ export async function finalizeRun(bundle: Bundle, o: RunOutcome, warn?: (m: stri
     options: o.options ?? {},
     pid: process.pid,
   });
-  const built = buildEvents({ ...o.events, runId: bundle.runId, mode: o.mode, stack: o.stack, stages: o.stages, baseHash: o.configSha256 ?? "" });
-  bundle.writeJsonl(BUNDLE_FILES.events, built.events);
+  let built;
+  if (o.live) built = o.live.finish();
+  else {
+    built = buildEvents({ ...o.events, runId: bundle.runId, mode: o.mode, stack: o.stack, stages: o.stages, baseHash: o.configSha256 ?? "" });
+    bundle.writeJsonl(BUNDLE_FILES.events, built.events);
+  }
   for (const log of built.logs) bundle.writeJson(path.join("services", `${log.service}.json`), log);
   const suggestions = suggest({ runId: bundle.runId, mode: o.mode, stack: o.stack, errors });
   bundle.writeJson(BUNDLE_FILES.autoheal, suggestions);
@@ -222,11 +251,11 @@ export function summaryMarkdown(s: {
   const lines = [
     `# Run ${s.run_id}: ${s.status.toUpperCase()}`,
     "",
-    `- mode: \`${s.mode}\`, stack: \`${s.stack}\`, exit code ${s.exit_code}, ${(s.duration_ms / 1000).toFixed(1)} s`,
+    `- mode: \`${s.mode}\`, stack: \`${s.stack}\`, exit code ${s.exit_code}, ${formatDuration(s.duration_ms)}`,
     "",
-    "| step | status | duration (ms) | detail |",
+    "| step | status | duration | detail |",
     "| --- | --- | --- | --- |",
-    ...s.steps.map((st) => `| ${st.step} | ${st.status} | ${st.duration_ms} | ${(st.detail ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ")} |`),
+    ...s.steps.map((st) => `| ${st.step} | ${st.status} | ${formatDuration(st.duration_ms)} | ${(st.detail ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ")} |`),
     "",
   ];
   if (s.errors.length) {

@@ -4,7 +4,8 @@
 // The pipeline runs stack-wide stages (preflight, lint, policy, preview/up/refresh, verify, ...); each
 // stage is projected onto every service: an error that names a service (details.service, a container
 // name, a URN) fails that service's step only; an error naming none fails the step for every service.
-// Events are derived after the run from the recorded stages, so their order is stable and testable.
+// The bootstrap run writes them as it goes (LiveEvents); other runs derive them after the fact
+// (buildEvents); both through the same per-stage projection, so the streams agree.
 import type { ErrorRecord } from "../../contracts/errors";
 import { KEBAB } from "../../components/defaults";
 import { SERVICES, ServiceName } from "../../contracts/config/schema";
@@ -81,6 +82,12 @@ export function plannedAction(mode: string, targeted: boolean | undefined): stri
       return "refresh";
     case "rollback":
       return "restore-up";
+    case "destroy":
+      return "destroy";
+    case "backup":
+      return "backup";
+    case "restore":
+      return "restore";
     case "evidence":
       return "collect";
     default:
@@ -88,7 +95,7 @@ export function plannedAction(mode: string, targeted: boolean | undefined): stri
   }
 }
 
-const MUTATING_MODES = new Set(["apply", "repair", "rollback"]);
+const MUTATING_MODES = new Set(["apply", "repair", "rollback", "destroy", "restore"]);
 
 function strings(v: unknown, out: string[] = []): string[] {
   if (typeof v === "string") out.push(v);
@@ -117,24 +124,20 @@ export interface BuiltEvents {
   logs: ServiceLog[];
 }
 
-export function buildEvents(run: EventRunInfo): BuiltEvents {
-  const events: RunEvent[] = [];
-  const logs: ServiceLog[] = [];
-  // Attribute every stage's errors once.
-  const attributed = run.stages.map((st) =>
-    st.errors.map((e) => ({ err: e, services: servicesOf(e) })),
-  );
-  for (const plan of run.services) {
-    const svc = plan.service;
-    const artifact = plan.artifactHash ?? "";
-    const action = plannedAction(run.mode, plan.targeted);
-    events.push({
+/** What every event of a run carries, known when it starts. */
+export type RunHead = Omit<EventRunInfo, "stages">;
+
+/** The first two events of one service: BootstrapPlanned, BootstrapStarted. */
+export function openingEvents(run: RunHead, plan: ServicePlan): RunEvent[] {
+  const artifact = plan.artifactHash ?? "";
+  return [
+    {
       BootstrapPlanned: {
-        service: svc,
+        service: plan.service,
         run_id: run.runId,
         stack: run.stack,
         mode: run.mode,
-        action,
+        action: plannedAction(run.mode, plan.targeted),
         reason: plannedReason(run.mode, plan),
         trigger: run.mode,
         image: plan.image ?? null,
@@ -142,61 +145,133 @@ export function buildEvents(run: EventRunInfo): BuiltEvents {
         artifact_hash: artifact || null,
         warnings: run.warnings,
       },
-    });
-    events.push({ BootstrapStarted: { service: svc, run_id: run.runId, base_hash: run.baseHash, artifact_hash: artifact, trigger: run.mode } });
+    },
+    { BootstrapStarted: { service: plan.service, run_id: run.runId, base_hash: run.baseHash, artifact_hash: artifact, trigger: run.mode } },
+  ];
+}
+
+/**
+ * One stage as one service's step: an error that names the service (or names none: stack-wide)
+ * fails its step; a failed stage whose errors all name other services is a success for it.
+ */
+export function serviceStep(mode: string, plan: ServicePlan, st: StageRecord): { step: DurableStep; error?: ErrorRecord } {
+  let status: StepStatus = st.status;
+  let detail = st.detail;
+  let error: ErrorRecord | undefined;
+  if (st.status === "failed") {
+    const attributed = st.errors.map((e) => ({ err: e, services: servicesOf(e) }));
+    const mine = attributed.filter((a) => a.services.length === 0 || a.services.includes(plan.service));
+    if (mine.length === 0 && attributed.length > 0) {
+      status = "success";
+      detail = "no error for this service";
+    } else if (mine[0]) {
+      error = mine[0].err;
+      detail = `${error.code}: ${error.message}`;
+    }
+  }
+  if (mode === "repair" && plan.targeted === false && (st.step === "up" || st.step === "verify")) {
+    status = "skipped";
+    detail = "not targeted";
+  }
+  const step: DurableStep = { step: st.step, status, duration_ms: Math.max(0, Math.round(st.durationMs)) };
+  if (detail) step.detail = detail;
+  return { step, error };
+}
+
+/** The last events of one service (the terminal error step and Failed, or Completed) and its durable log. */
+export function closingEvents(run: RunHead, plan: ServicePlan, steps: DurableStep[], firstError: ErrorRecord | undefined): BuiltEvents {
+  const svc = plan.service;
+  const events: RunEvent[] = [];
+  const all = [...steps];
+  const failed = all.some((s) => s.status === "failed");
+  const duration = all.reduce((a, s) => a + s.duration_ms, 0);
+  if (failed) {
+    const message = firstError ? `${firstError.code}: ${firstError.message}` : `step ${all.find((s) => s.status === "failed")!.step} failed`;
+    const errStep: DurableStep = { step: "error", status: "failed", duration_ms: 0, detail: message };
+    all.push(errStep);
+    events.push({ BootstrapStep: { service: svc, run_id: run.runId, ...errStep } });
+    events.push({ BootstrapFailed: { service: svc, run_id: run.runId, duration_ms: duration, error: message } });
+  } else {
+    const executed = MUTATING_MODES.has(run.mode) && plan.targeted !== false;
+    events.push({ BootstrapCompleted: { service: svc, run_id: run.runId, status: executed ? "Success" : "NoOp", duration_ms: duration, stamp: null } });
+  }
+  const log: ServiceLog = {
+    service: svc,
+    run_id: run.runId,
+    mode: run.mode,
+    artifact_hash: plan.artifactHash ?? "",
+    base_hash: run.baseHash,
+    status: failed ? "failed" : MUTATING_MODES.has(run.mode) && plan.targeted !== false ? "success" : "noop",
+    duration_ms: duration,
+    steps: all,
+  };
+  return { events, logs: [log] };
+}
+
+/** Every event of a finished run, service by service (for runs that did not write them live). */
+export function buildEvents(run: EventRunInfo): BuiltEvents {
+  const events: RunEvent[] = [];
+  const logs: ServiceLog[] = [];
+  for (const plan of run.services) {
+    events.push(...openingEvents(run, plan));
     const steps: DurableStep[] = [];
     let firstError: ErrorRecord | undefined;
-    run.stages.forEach((st, i) => {
-      let status: StepStatus = st.status;
-      let detail = st.detail;
-      if (st.status === "failed") {
-        const mine = attributed[i].filter((a) => a.services.length === 0 || a.services.includes(svc));
-        if (mine.length === 0 && attributed[i].length > 0) {
-          status = "success";
-          detail = "no error for this service";
-        } else {
-          const e = mine[0]?.err;
-          if (e) {
-            detail = `${e.code}: ${e.message}`;
-            firstError ??= e;
-          }
-        }
-      }
-      if (run.mode === "repair" && plan.targeted === false && (st.step === "up" || st.step === "verify")) {
-        status = "skipped";
-        detail = "not targeted";
-      }
-      const step: DurableStep = { step: st.step, status, duration_ms: Math.max(0, Math.round(st.durationMs)) };
-      if (detail) step.detail = detail;
-      steps.push(step);
-      events.push({ BootstrapStep: { service: svc, run_id: run.runId, ...step } });
-    });
-    const failed = steps.some((s) => s.status === "failed");
-    const duration = steps.reduce((a, s) => a + s.duration_ms, 0);
-    if (failed) {
-      const message = firstError ? `${firstError.code}: ${firstError.message}` : `step ${steps.find((s) => s.status === "failed")!.step} failed`;
-      const errStep: DurableStep = { step: "error", status: "failed", duration_ms: 0, detail: message };
-      steps.push(errStep);
-      events.push({ BootstrapStep: { service: svc, run_id: run.runId, ...errStep } });
-      events.push({ BootstrapFailed: { service: svc, run_id: run.runId, duration_ms: duration, error: message } });
-    } else {
-      const executed = MUTATING_MODES.has(run.mode) && plan.targeted !== false;
-      events.push({
-        BootstrapCompleted: { service: svc, run_id: run.runId, status: executed ? "Success" : "NoOp", duration_ms: duration, stamp: null },
-      });
+    for (const st of run.stages) {
+      const r = serviceStep(run.mode, plan, st);
+      steps.push(r.step);
+      firstError ??= r.error;
+      events.push({ BootstrapStep: { service: plan.service, run_id: run.runId, ...r.step } });
     }
-    logs.push({
-      service: svc,
-      run_id: run.runId,
-      mode: run.mode,
-      artifact_hash: artifact,
-      base_hash: run.baseHash,
-      status: failed ? "failed" : MUTATING_MODES.has(run.mode) && plan.targeted !== false ? "success" : "noop",
-      duration_ms: duration,
-      steps,
-    });
+    const end = closingEvents(run, plan, steps, firstError);
+    events.push(...end.events);
+    logs.push(...end.logs);
   }
   return { events, logs };
+}
+
+/**
+ * The same events written as the run goes (tail -f works): every service's opening events at the
+ * start, one step per service as each stage ends, the closing events at the end. Per service the
+ * order is the contract's; across services the lines follow time.
+ */
+export class LiveEvents {
+  private readonly steps = new Map<ServiceName, DurableStep[]>();
+  private readonly firstError = new Map<ServiceName, ErrorRecord>();
+  private finished?: BuiltEvents;
+
+  constructor(
+    private readonly run: RunHead,
+    private readonly write: (e: RunEvent) => void,
+  ) {
+    for (const plan of run.services) {
+      this.steps.set(plan.service, []);
+      for (const e of openingEvents(run, plan)) write(e);
+    }
+  }
+
+  stage(st: StageRecord): void {
+    if (this.finished) return;
+    for (const plan of this.run.services) {
+      const r = serviceStep(this.run.mode, plan, st);
+      this.steps.get(plan.service)!.push(r.step);
+      if (r.error && !this.firstError.has(plan.service)) this.firstError.set(plan.service, r.error);
+      this.write({ BootstrapStep: { service: plan.service, run_id: this.run.runId, ...r.step } });
+    }
+  }
+
+  /** Write the closing events once; returns the per-service logs. */
+  finish(): BuiltEvents {
+    if (this.finished) return this.finished;
+    const out: BuiltEvents = { events: [], logs: [] };
+    for (const plan of this.run.services) {
+      const end = closingEvents(this.run, plan, this.steps.get(plan.service)!, this.firstError.get(plan.service));
+      for (const e of end.events) this.write(e);
+      out.events.push(...end.events);
+      out.logs.push(...end.logs);
+    }
+    this.finished = out;
+    return out;
+  }
 }
 
 function plannedReason(mode: string, plan: ServicePlan): string {
@@ -211,6 +286,12 @@ function plannedReason(mode: string, plan: ServicePlan): string {
       return "compare deployed resources with the recorded state";
     case "rollback":
       return "previous pins and data back, then prove it";
+    case "destroy":
+      return "remove the stack's containers; data volumes and host data kept unless --delete-data";
+    case "backup":
+      return "archive the data volume";
+    case "restore":
+      return "data volume back from a backup, then prove it";
     case "evidence":
       return "collect outputs and provenance";
     default:

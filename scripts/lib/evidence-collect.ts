@@ -8,7 +8,6 @@ import path from "node:path";
 import { SERVICES, ServiceName } from "../../contracts/config/schema";
 import { dockerClient, inspectImage, StackInfo } from "./docker-images";
 import { KEBAB } from "../../components/defaults";
-import { PulumiRunner, stackOutputArgv } from "./pulumi-cli";
 import { desiredFiles } from "../../contracts/plan";
 import type { PlanResource } from "../../contracts/plan";
 import { desiredShasFromOutputs, digestsFromOutputs } from "./steps";
@@ -60,7 +59,8 @@ export async function collectEvidence(o: {
   root: string;
   configFile: string;
   stackInfo?: StackInfo;
-  runner?: PulumiRunner;
+  /** Reads the stack outputs (secrets as "[secret]"); absent: no Pulumi CLI to ask. */
+  readOutputs?: () => Promise<Record<string, unknown> | undefined>;
   docker: boolean;
   outputs?: Record<string, unknown>;
   evaluate?: boolean;
@@ -68,16 +68,9 @@ export async function collectEvidence(o: {
   const sources: string[] = [];
   let outputs = o.outputs;
   if (outputs) sources.push("outputs-file");
-  else if (o.runner) {
-    const r = await o.runner.run(stackOutputArgv(o.stack)).catch(() => undefined);
-    if (r?.code === 0) {
-      try {
-        outputs = JSON.parse(r.stdout) as Record<string, unknown>;
-        sources.push("pulumi stack output");
-      } catch {
-        /* not JSON */
-      }
-    }
+  else if (o.readOutputs) {
+    outputs = await o.readOutputs().catch(() => undefined);
+    if (outputs) sources.push("stack outputs");
   }
   let files = outputs ? desiredShasFromOutputs(outputs) : {};
   let desiredSource = Object.keys(files).length ? "stack outputs" : "none";

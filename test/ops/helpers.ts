@@ -1,6 +1,7 @@
-// Sandbox for the operator CLIs: a temp project dir (stack file), stub `pulumi` and `npm` first on
-// PATH, and a fake Docker engine API on a unix socket (DOCKER_HOST), so the wrapper runs end to end
-// without the Pulumi CLI or a Docker daemon. CLIs run as real child processes (async spawn).
+// Sandbox for the operator CLIs: a temp project dir (stack file), the fake Pulumi operations
+// (fake-ops.ts, in place of the Automation API), a stub `npm` first on PATH, and a fake Docker
+// engine API on a unix socket (DOCKER_HOST), so the wrapper runs end to end without the Pulumi CLI
+// or a Docker daemon. CLIs run as real child processes (async spawn).
 import { spawn, ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -9,6 +10,9 @@ import path from "node:path";
 
 export const REPO = path.resolve(__dirname, "..", "..");
 export const STUB_BIN = path.join(REPO, "test", "fixtures", "ops", "stub-bin");
+/** The CLIs that drive Pulumi: run through run-fake.ts with the fake operations. */
+const WITH_FAKE_OPS = new Set(["bootstrap.ts", "start.ts", "password.ts", "evidence.ts", "secrets-export.ts"]);
+const RUN_FAKE = path.join(REPO, "test", "fixtures", "ops", "run-fake.ts");
 export const TSX_LOADER = path.join(REPO, "node_modules", "tsx", "dist", "loader.mjs");
 
 export interface FakeContainer {
@@ -68,6 +72,10 @@ export async function startFakeDocker(dir: string): Promise<FakeDocker> {
     }
     const vol = /^\/volumes\/([^/]+)$/.exec(url);
     if (vol && req.method === "GET") return volumes.has(vol[1]) ? json(200, { Name: vol[1], Driver: "local", Labels: {} }) : json(404, { message: `get ${vol[1]}: no such volume` });
+    if (vol && req.method === "DELETE") {
+      if (!volumes.delete(vol[1])) return json(404, { message: `get ${vol[1]}: no such volume` });
+      return void res.writeHead(204).end();
+    }
     if (req.method === "POST" && url === "/containers/create") {
       const cfg = JSON.parse(body.toString("utf8"));
       const [volume, mountPath] = String(cfg.HostConfig?.Binds?.[0] ?? "").split(":");
@@ -182,7 +190,8 @@ export interface CliResult {
 /** Spawn a CLI of scripts/ with node + the tsx loader (one process: its PID is the run's PID). */
 export function spawnCli(script: string, args: string[], sb: { dir: string; env: NodeJS.ProcessEnv }, extraEnv: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<CliResult> } {
   const t0 = Date.now();
-  const child = spawn(process.execPath, ["--import", TSX_LOADER, path.join(REPO, "scripts", script), ...args], {
+  const entry = WITH_FAKE_OPS.has(script) ? [RUN_FAKE, script] : [path.join(REPO, "scripts", script)];
+  const child = spawn(process.execPath, ["--import", TSX_LOADER, ...entry, ...args], {
     cwd: sb.dir,
     env: { ...sb.env, ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
@@ -221,8 +230,16 @@ export function stubCalls(sb: Sandbox): StubCall[] {
     .map((l) => JSON.parse(l) as StubCall);
 }
 
-export function pulumiCalls(sb: Sandbox): StubCall[] {
-  return stubCalls(sb).filter((c) => c.tool !== "npm");
+/** A Pulumi operation the fake recorded: `open`, `preview`, `up`, `refresh`, `destroy`, `outputs`, `export`, `config`. */
+export interface OpCall {
+  tool: "pulumi";
+  op: string;
+  opts: Record<string, unknown>;
+  stack: string;
+}
+
+export function pulumiCalls(sb: Sandbox): OpCall[] {
+  return stubCalls(sb).filter((c) => c.tool === "pulumi") as unknown as OpCall[];
 }
 
 export async function waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {

@@ -1,5 +1,5 @@
 // The redaction scan (P8): generate secrets, feed them to the tools through every channel they read
-// (stack outputs, secret config, environment, secrets.local.env, an outputs file, pulumi's own output,
+// (stack outputs, secret config, environment, secrets.local.env, an outputs file, the engine's events,
 // verify/lint reports), run every operator CLI, then scan every byte written under out/ (exported
 // tarballs unpacked) and every byte printed. Not one secret may appear; ***REDACTED*** must.
 import crypto from "node:crypto";
@@ -55,7 +55,7 @@ it("no secret reaches out/ or stdout/stderr of bootstrap, evidence, recall, auto
     STUB_VERIFY_JSON: verify,
     STUB_VERIFY_EXIT: "2",
     PULUMI_CONFIG_PASSPHRASE: S.passphrase,
-    // pulumi itself echoes secrets (bare, no key name: only the known-value layer can catch these)
+    // the engine reports a program's output that echoes secrets (bare, no key name: only the known-value layer can catch these)
     STUB_UP_STDOUT: `outputs: ${S.outputPassword} ${S.outputOddName} ${S.configSecret} ${S.envFile} ${S.passphrase}`,
   };
   const printed: CliResult[] = [];
@@ -86,7 +86,7 @@ it("no secret reaches out/ or stdout/stderr of bootstrap, evidence, recall, auto
   expect((await run("secrets-export.ts", ["--stack", "test"])).code).toBe(0);
   // Refusals and usage errors print through the same redactor.
   expect((await run("secrets-export.ts", ["--stack", "test", "--json"])).code).toBe(0);
-  expect((await run("bootstrap.ts", ["--mode", "repair", "--stack", "test"])).code).toBe(2);
+  expect((await run("bootstrap.ts", ["--mode", "repair", "--stack", "test"])).code).toBe(4);
 
   // Unpack every exported tarball next to the bundles so the scan reads the plain bytes too.
   const exportsDir = path.join(sb.outDir, "exports");
@@ -110,8 +110,12 @@ it("no secret reaches out/ or stdout/stderr of bootstrap, evidence, recall, auto
   });
   expect(leaks).toEqual([]);
   // Redaction happened (the scan is not vacuous): the markers are there, the secrets reached the tools.
-  const upLog = fs.readFileSync(files.find((f) => f.endsWith(path.join("logs", "pulumi-up.log")))!, "utf8");
-  expect(upLog).toContain("outputs: ***REDACTED*** ***REDACTED*** ***REDACTED*** ***REDACTED*** ***REDACTED***");
+  const echoed = "outputs: ***REDACTED*** ***REDACTED*** ***REDACTED*** ***REDACTED*** ***REDACTED***";
+  for (const name of ["engine-events.jsonl", path.join("logs", "progress.log")]) {
+    const f = files.find((x) => x.endsWith(name) && fs.readFileSync(x, "utf8").includes("outputs: "))!;
+    expect([name, fs.readFileSync(f, "utf8")]).toEqual([name, expect.stringContaining(echoed)]);
+  }
+  expect(printed[0].stderr).toContain(echoed);
   const fromFile = files.find((f) => f.endsWith("outputs.json") && fs.readFileSync(f, "utf8").includes('"wrapped"'))!;
   expect(JSON.parse(fs.readFileSync(fromFile, "utf8"))).toEqual({ grafanaAdminPassword: "***REDACTED***", wrapped: "***REDACTED***", note: "connect with password=***REDACTED***" });
   // secrets:export did write the values, to the one file meant for them, mode 0600.

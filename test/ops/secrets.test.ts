@@ -129,23 +129,18 @@ describe("secrets:export", () => {
     expect(r.stdout).toBe(`wrote ${file} (mode 0600): GRAFANA_ADMIN_PASSWORD\n`);
     expect(r.stdout + r.stderr).not.toContain("fixture-Secret-Value-7Q2");
     expect(r.stdout + r.stderr).not.toContain("cfg-secret-value");
-    expect(pulumiCalls(sb).map((c) => c.argv)).toEqual([
-      ["version", "--non-interactive"],
-      ["stack", "output", "--stack", "test", "--json", "--non-interactive"],
-      ["stack", "output", "--stack", "test", "--json", "--non-interactive", "--show-secrets"],
-      ["config", "--stack", "test", "--json", "--non-interactive"],
-      ["config", "get", "logging-bootstrap:grafanaAdminPassword", "--stack", "test", "--non-interactive"],
-    ]);
+    // Outputs and config with their secret flags; the configured admin password needs no state export.
+    expect(pulumiCalls(sb).map((c) => c.op)).toEqual(["open", "outputs", "config", "config"]);
     // Re-running over its own 0600 file is fine.
     expect((await runCli("secrets-export.ts", ["--stack", "test"], sb)).code).toBe(0);
   });
 
-  it("refuses to write through a looser existing file (E_ENV_SECRETS_FILE_MODE, exit 2) and reads no secret", async () => {
+  it("refuses to write through a looser existing file (E_ENV_SECRETS_FILE_MODE, exit 3) and reads no secret", async () => {
     const file = path.join(sb.dir, "secrets.local.env");
     fs.writeFileSync(file, "OLD=1\n", { mode: 0o644 });
     fs.chmodSync(file, 0o644);
     const r = await runCli("secrets-export.ts", ["--stack", "test"], sb);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(3);
     expect(r.stderr).toContain("E_ENV_SECRETS_FILE_MODE (env):");
     expect(r.stderr).toContain(`fix: chmod 600 ${file}`);
     expect(fs.readFileSync(file, "utf8")).toBe("OLD=1\n");
@@ -153,9 +148,9 @@ describe("secrets:export", () => {
     expect(pulumiCalls(sb)).toEqual([]);
   });
 
-  it("needs the CLI: without pulumi on PATH it is E_ENV_TOOL_MISSING", async () => {
-    const r = await runCli("secrets-export.ts", ["--stack", "test"], sb, { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin` });
-    expect(r.code).toBe(2);
+  it("without a Pulumi CLI it is E_ENV_TOOL_MISSING (exit 3), nothing written", async () => {
+    const r = await runCli("secrets-export.ts", ["--stack", "test"], sb, { STUB_OPEN_ERROR: "E_ENV_TOOL_MISSING" });
+    expect(r.code).toBe(3);
     expect(r.stderr).toContain("E_ENV_TOOL_MISSING");
     expect(fs.existsSync(path.join(sb.dir, "secrets.local.env"))).toBe(false);
   });
@@ -166,10 +161,10 @@ describe("evidence", () => {
   beforeEach(async () => (sb = await makeSandbox()));
   afterEach(async () => sb.cleanup());
 
-  it("builds a bundle from an outputs file without the Pulumi CLI, and from `pulumi stack output`", async () => {
+  it("builds a bundle from an outputs file without the Pulumi CLI, and from the stack's outputs", async () => {
     const f = path.join(sb.dir, "o.json");
     fs.writeFileSync(f, fs.readFileSync(path.join(__dirname, "..", "fixtures", "ops", "outputs.json"), "utf8").replace(/^[\s\S]*"outputs": /, "").replace(/,\s*"secretKeys"[\s\S]*$/, ""));
-    const a = await runCli("evidence.ts", ["--stack", "test", "--outputs-file", f, "--json"], sb, { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin` });
+    const a = await runCli("evidence.ts", ["--stack", "test", "--outputs-file", f, "--json"], sb, { STUB_OPEN_ERROR: "E_ENV_TOOL_MISSING" });
     expect(a.code).toBe(0);
     const rec = JSON.parse(a.stdout);
     expect(rec).toMatchObject({ mode: "evidence", stack: "test", status: "green" });
@@ -181,10 +176,7 @@ describe("evidence", () => {
     expect(fs.readFileSync(path.join(dir, "events.jsonl"), "utf8").trim().split("\n")).toHaveLength(7 * 4);
     const b = await runCli("evidence.ts", ["--stack", "test"], sb);
     expect(b.code).toBe(0);
-    expect(pulumiCalls(sb).filter((c) => c.argv[0] === "stack").map((c) => c.argv)).toEqual([
-      ["stack", "output", "--stack", "test", "--json", "--non-interactive"],
-      ["stack", "output", "--stack", "test", "--json", "--non-interactive", "--show-secrets"],
-    ]);
+    expect(pulumiCalls(sb).map((c) => c.op)).toEqual(["open", "outputs", "config"]);
     const lines = fs.readFileSync(path.join(sb.outDir, "runs.jsonl"), "utf8").trim().split("\n");
     expect(lines).toHaveLength(2);
   });

@@ -12,7 +12,7 @@ describe("summaryLines", () => {
         { step: "verify", status: "skipped", durationMs: 0, errors: [] },
       ],
     });
-    expect(lines[0]).toBe("RED: bootstrap --mode apply --stack dev (exit 1, 1200 ms)");
+    expect(lines[0]).toBe("RED: bootstrap --mode apply --stack dev (exit 1, 1.2 s)");
     expect(lines).toContain("  error (up): E_RUNTIME_PORT_CONFLICT: pulumi up exited with 255: error: port is already allocated");
     expect(lines.join("\n")).not.toContain("more");
     expect(lines.slice(-2)).toEqual(["  next (runtime): Free the port.", "  bundle: /out/runs/r1"]);

@@ -1,6 +1,6 @@
 // Upgrades and rollbacks: the pure plan (which images change, what is snapshotted, retention, which
 // upgrade a rollback undoes, the stack file with the previous pins) and the whole flow through
-// bootstrap against the stub pulumi and a fake Docker engine that serves containers, volumes and
+// bootstrap against the fake Pulumi operations and a fake Docker engine that serves containers, volumes and
 // the archive API.
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -151,7 +151,7 @@ describe("apply snapshots before an upgrade; rollback restores pins and data", (
     const summary = readJson(path.join(dir, "summary.json"));
     expect(summary.steps.map((s: any) => [s.step, s.status])).toContainEqual(["snapshot", "success"]);
     expect(summary.files).toContain("backups/logging-test-prometheus-data.tar.gz");
-    expect(pulumiCalls(sb).filter((c) => c.argv[0] === "up")).toHaveLength(1);
+    expect(pulumiCalls(sb).filter((c) => c.op === "up")).toHaveLength(1);
   });
 
   it("apply: a snapshot that fails stops the run before `up` (E_RUNTIME_SNAPSHOT_FAILED)", async () => {
@@ -159,7 +159,7 @@ describe("apply snapshots before an upgrade; rollback restores pins and data", (
     const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test", "--json"], sb);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).errors.map((e: any) => e.code)).toEqual(["E_RUNTIME_SNAPSHOT_FAILED"]);
-    expect(pulumiCalls(sb).filter((c) => c.argv[0] === "up")).toHaveLength(0);
+    expect(pulumiCalls(sb).filter((c) => c.op === "up")).toHaveLength(0);
     expect(sb.docker.containers.get("logging-test-prometheus")!.running).toBe(true);
   });
 
@@ -171,7 +171,7 @@ describe("apply snapshots before an upgrade; rollback restores pins and data", (
     const run = runDirs().pop()!;
     const rec = readJson(path.join(sb.outDir, "runs", run, "upgrade.json"));
     expect([rec.backups, rec.absent]).toEqual([[], [{ service: "prometheus", volume: "logging-test-prometheus-data" }]]);
-    expect(pulumiCalls(sb).filter((c) => c.argv[0] === "up")).toHaveLength(1);
+    expect(pulumiCalls(sb).filter((c) => c.op === "up")).toHaveLength(1);
     // no helper container bound the missing volume (Docker would have created it unlabelled)
     expect(sb.docker.requests).not.toContain("POST /containers/create");
   });
@@ -203,7 +203,7 @@ describe("apply snapshots before an upgrade; rollback restores pins and data", (
 
     // That upgrade is undone: a second rollback has nothing left to undo.
     const again = await runCli("bootstrap.ts", ["--mode", "rollback", "--stack", "test", "--json"], sb);
-    expect(again.code).toBe(2);
+    expect(again.code).toBe(4);
     expect(JSON.parse(again.stdout).errors.map((e: any) => e.code)).toEqual(["E_ENV_ROLLBACK_UNAVAILABLE"]);
   });
 
@@ -215,16 +215,16 @@ describe("apply snapshots before an upgrade; rollback restores pins and data", (
     fs.writeFileSync(file, b);
     const stackFile = path.join(sb.dir, "Pulumi.test.yaml");
     const before = fs.readFileSync(stackFile, "utf8");
-    const ups = pulumiCalls(sb).filter((c) => c.argv[0] === "up").length;
+    const ups = pulumiCalls(sb).filter((c) => c.op === "up").length;
     sb.docker.requests.length = 0;
     const r = await runCli("bootstrap.ts", ["--mode", "rollback", "--stack", "test", "--run", upgradeRun, "--json"], sb);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(4);
     const err = JSON.parse(r.stdout).errors[0];
     expect(err).toMatchObject({ code: "E_DEPS_SNAPSHOT_MISMATCH", bucket: "deps" });
     expect(err.message).toContain("nothing was changed");
     expect(fs.readFileSync(stackFile, "utf8")).toBe(before);
     expect(sb.docker.requests.filter((q) => !q.startsWith("GET"))).toEqual([]);
-    expect(pulumiCalls(sb).filter((c) => c.argv[0] === "up")).toHaveLength(ups);
+    expect(pulumiCalls(sb).filter((c) => c.op === "up")).toHaveLength(ups);
   });
 
   it("backups.keep: older upgrades' snapshots are deleted and named; a rollback to one is refused", async () => {
@@ -241,7 +241,7 @@ describe("apply snapshots before an upgrade; rollback restores pins and data", (
     expect(fs.existsSync(path.join(sb.outDir, "runs", first, "backups"))).toBe(false);
     expect(fs.existsSync(path.join(sb.outDir, "runs", second, "backups", "logging-test-prometheus-data.tar.gz"))).toBe(true);
     const rb = await runCli("bootstrap.ts", ["--mode", "rollback", "--stack", "test", "--run", first, "--json"], sb);
-    expect(rb.code).toBe(2);
+    expect(rb.code).toBe(4);
     expect(JSON.parse(rb.stdout).errors[0]).toMatchObject({ code: "E_ENV_ROLLBACK_UNAVAILABLE", message: expect.stringContaining("backups.keep") });
   });
 
@@ -255,9 +255,9 @@ describe("apply snapshots before an upgrade; rollback restores pins and data", (
     expect(sb.docker.requests).not.toContain("POST /containers/create");
   });
 
-  it("--run belongs to rollback only", async () => {
+  it("--run belongs to rollback and restore only", async () => {
     const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test", "--run", "x", "--json"], sb);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(4);
     expect(JSON.parse(r.stdout).errors[0].code).toBe("E_ENV_MODE_VIOLATION");
   });
 });

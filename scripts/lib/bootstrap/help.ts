@@ -1,41 +1,55 @@
-// `npm run -s bootstrap -- --help`.
-export const HELP = `Usage: npm run -s bootstrap -- --mode <diagnose|apply|repair|drift|rollback> --stack <name>
-                              [--target <urn>...] [--run <id>] [--config-file <file>] [--verify-idempotency] [--json]
+// `npm run -s bootstrap -- --help` (also `npx logging-bootstrap --help`).
+import { EXIT_CODES_HELP } from "../exit-codes";
 
-Modes (every pulumi call: --non-interactive, stdin closed, no TTY, PULUMI_SKIP_UPDATE_CHECK=true;
---policy-pack policy is compiled first with npm run policy:build and gets
---policy-pack-config policy/config/<stack>.json when that file exists):
-  diagnose  read-only: config:lint, policy:check, pulumi preview --policy-pack policy; with offlineMode
-            also E_DEPS_IMAGE_MISSING_OFFLINE for each absent image. A mutating call is E_ENV_MODE_VIOLATION.
-  apply     pulumi stack export to out/checkpoints/<stack>/<run>.json (mode 0600, secrets stay encrypted;
-            restore with pulumi stack import --file <it> then pulumi up); when a pinned image changes, the
-            previous pins go to the bundle's upgrade.json and the data volume of each stateful service
-            whose image changes (Grafana, Loki, Prometheus, Alertmanager) is snapshotted first (service
-            stopped, archived to backups/<volume>.tar.gz with its sha256, owner-only, started again;
-            the stack's backups.keep newest upgrades keep theirs, older ones are deleted and named);
-            then pulumi up --yes --policy-pack policy, then verify; with --verify-idempotency then
-            pulumi up --expect-no-changes (a change is E_PROOF_IDEMPOTENCY).
-  repair    checkpoint as apply, then pulumi up --yes --policy-pack policy --target-dependents on
-            the named resources only (--target <urn>; a container is rebuilt from the rendered files with
-            --target-replace, its data volume kept), then verify. Refused without --target.
-  drift     pulumi refresh --preview-only --expect-no-changes (read-only: state is not written);
-            changes found ("no changes were expected but changes ...") are drift, E_PROOF_DRIFT;
-            any other failure of the refresh is E_RUNTIME_DEPLOY_FAILED.
-  rollback  undo an upgrade (--run <id>: that apply run; default: the newest not yet rolled back):
-            every snapshot's sha256 is checked first (a mismatch refuses: E_DEPS_SNAPSHOT_MISMATCH);
-            the previous pins are written back into the stack file, each snapshotted service is
-            stopped and its volume restored; then checkpoint, pulumi up, verify. Record: rollback.json.
-apply, repair, drift and rollback hold out/.bootstrap.lock; a second run fails with
-"Another bootstrap run is active (PID N)" (E_ENV_LOCK_HELD); a dead PID's lock is recovered with a warning.
-Every run writes out/runs/<run_id>/ (meta, desired_state, provenance, preflight/verify reports, events.jsonl,
-autoheal.suggestions.json, summary.json/.md) and one line in out/runs.jsonl. LOGGING_BOOTSTRAP_OUT_DIR moves out/.
+export const HELP = `Usage: npm run -s bootstrap -- --mode <mode> [--stack <name>] [options]
+       npx logging-bootstrap <mode> [--stack <name>] [options]
+
+Every mode drives Pulumi through its Automation API (LocalWorkspace on this project): typed results,
+the engine's events as live progress (one line as each resource starts and ends, proofs by level,
+a heartbeat on long waits), nothing read from the CLI's wording. Without --stack the stack selected
+in the workspace (\`pulumi stack select\`) is used. Defaults when nothing else is set: the Pulumi CLI
+on PATH, else .tools/engine (npm run -s engine:build), else PulumiCommand.install where online; the
+backend PULUMI_BACKEND_URL, else \`pulumi login\`, else .pulumi-state/ in the project with a generated
+passphrase file (.pulumi-state/passphrase, 0600).
+
+Modes (preview and up run the policy pack \`policy\`, compiled first with npm run policy:build, with
+policy/config/<stack>.json when it exists):
+  diagnose  read-only: config:lint, policy:check, preview; with offlineMode also E_DEPS_IMAGE_MISSING_OFFLINE
+            for each absent image. An operation that would change anything is E_ENV_MODE_VIOLATION.
+  apply     state checkpoint (out/checkpoints/<stack>/<run>.json, 0600: the export holds secrets in plain
+            text), then, when a pinned image changes, the previous pins to upgrade.json and a snapshot of
+            each stateful service's data volume whose image changes; then up, then verify; with
+            --verify-idempotency a second up with expectNoChanges (a change is E_PROOF_IDEMPOTENCY).
+  repair    checkpoint, then up on the named resources only (--target <urn>; a container is rebuilt
+            with target+replace, its data volume kept; what depends on it re-proved), then verify.
+  drift     preview-only refresh with expectNoChanges (state is not written): changes found are
+            E_PROOF_DRIFT naming the resources; any other failure is named by its own cause.
+  rollback  undo an upgrade (--run <apply run>; default the newest not yet rolled back): snapshot sha256s
+            checked first (E_DEPS_SNAPSHOT_MISMATCH refuses), previous pins back into the stack file,
+            volumes restored; then checkpoint, up, verify. Record: rollback.json.
+  destroy   checkpoint, then destroy with protected resources left in place. Data volumes (retained on
+            delete) and host data are KEPT, and listed. --delete-data --confirm <stack> also deletes the
+            data volumes (and the files of volumes bound under paths.dataRoot); refused on a stack that
+            protects them (prod: E_ENV_DATA_PROTECTED, with the command that lifts the protection).
+  backup    archive every data volume (each service stopped for its copy, started again) into
+            out/runs/<run>/backups/ (0600, sha256 in backup.json). Listed by \`npm run -s recall -- list --mode backup\`.
+  restore   --run <backup run> (default: the newest backup): sha256s checked first, each volume restored
+            with its service stopped and started again, then verify. Record: restore.json.
+apply, repair, drift, rollback, destroy, backup and restore hold out/.bootstrap.lock; a second run fails
+with "Another bootstrap run is active (PID N)" (E_ENV_LOCK_HELD); a dead PID's lock is recovered.
+Every run writes out/runs/<run_id>/ (events.jsonl, engine-events.jsonl and logs/progress.log as they
+happen; meta, desired_state, provenance, resources, preflight/verify reports, autoheal, summary at the
+end) and one line in out/runs.jsonl. LOGGING_BOOTSTRAP_OUT_DIR moves out/.
 
 Options:
-  --run <id>            rollback only: the apply run (out/runs/<id>) whose upgrade to undo
-  --config-file <file>  the stack's config file when it is not Pulumi.<stack>.yaml (passed to every
-                        pulumi call as --config-file, and to config:lint, policy:check and verify)
+  --stack <name>        the stack (default: the selected one)
+  --target <urn>        repair only, repeatable
+  --run <id>            rollback: the apply run whose upgrade to undo; restore: the backup run
+  --config-file <file>  the stack's config file when it is not Pulumi.<stack>.yaml (every operation gets it
+                        as configFile; config:lint, policy:check and verify read it too)
+  --verify-idempotency  apply/repair: a second up that must change nothing
+  --delete-data         destroy: delete the data volumes too (needs --confirm <stack>)
+  --confirm <stack>     the stack's name typed back, confirming --delete-data
   --json                print summary.json on stdout instead of the text summary
 
-Exit codes: 0 green; 1 a step went red (lint, policy, preview, up, verify, drift, idempotency, offline images);
-2 refused or environment (usage, E_ENV_MODE_VIOLATION, E_ENV_LOCK_HELD, E_ENV_TOOL_MISSING,
-E_ENV_DOCKER_UNREACHABLE, E_ENV_ROLLBACK_UNAVAILABLE, E_DEPS_SNAPSHOT_MISMATCH); 129 SIGHUP, 130 SIGINT, 143 SIGTERM (the lock is released, the bundle written).`;
+${EXIT_CODES_HELP}`;

@@ -1,13 +1,25 @@
 // The steps of each bootstrap mode, in order, and the mode guard's lists for the steps that are not
-// pulumi calls (npm scripts and the Docker-side upgrade steps). Pure: the tests assert these.
+// Pulumi operations (npm scripts and the Docker-side data steps). Pure: the tests assert these.
 import { BootstrapError, ErrorCode } from "../../../contracts/errors";
-import { idempotencyArgv, previewArgv, refreshArgv, repairArgv, RunMode, stackExportArgv, upArgv } from "../pulumi-cli";
+import { guardOp, OpName, OpOptions } from "../pulumi/stack-ops";
+
+export const MODES = ["diagnose", "apply", "repair", "drift", "rollback", "destroy", "backup", "restore"] as const;
+export type RunMode = (typeof MODES)[number];
+
+/** Modes that change the host or the state, hence hold out/.bootstrap.lock (P18). Drift reads only but refreshes through the engine. */
+export const LOCKED_MODES: readonly RunMode[] = ["apply", "repair", "drift", "rollback", "destroy", "backup", "restore"];
 
 type StepKind = "pulumi" | "npm" | "docker";
 export interface PlannedStep {
   step: string;
   kind: StepKind;
+  /** pulumi: the operation and its options. */
+  op?: OpName;
+  opts?: OpOptions;
+  /** npm: the argv after `npm`. */
   argv: string[];
+  /** checkpoint: where the state export goes. */
+  file?: string;
   /** Code for a failure no more specific code explains. */
   fallback?: ErrorCode;
 }
@@ -15,43 +27,90 @@ export interface PlannedStep {
 export interface PlanOptions {
   targets?: string[];
   verifyIdempotency?: boolean;
+  /** policy/config/<stack>.json when it exists (relative to the project). */
   packConfig?: string;
   checkpointFile?: string;
+  /** --config-file (absolute) when the stack file is not Pulumi.<stack>.yaml. */
   configFile?: string;
+  /** destroy --delete-data (confirmed). */
+  deleteData?: boolean;
 }
 
-/** The steps of a mode, in order; pulumi argv exactly as the tests assert. */
+/** The policy pack every preview and up runs (compiled into policy/bin by policy:build first). */
+export const POLICY_PACK = "policy";
+
+/** The per-stack policy config (enforcement levels, exposure-explicit.lanExposed), relative to the project root. */
+export function policyPackConfigFile(stack: string): string {
+  return `policy/config/${stack}.json`;
+}
+
+/** A Docker container's URN: `...$docker:index/container:Container::<name>`. */
+export function isContainerUrn(urn: string): boolean {
+  return /[$:]docker:index\/container:Container::[^:]+$/.test(urn);
+}
+
+/** The steps of a mode, in order. */
 export function planFor(mode: RunMode, stack: string, o: PlanOptions = {}): PlannedStep[] {
   const { targets = [], verifyIdempotency = false, packConfig, checkpointFile, configFile } = o;
   const stackFile = configFile ?? `Pulumi.${stack}.yaml`;
-  const cfg = configFile ? ["--config-file", configFile] : [];
-  const idem: PlannedStep[] = verifyIdempotency ? [{ step: "idempotency", kind: "pulumi", argv: idempotencyArgv(stack, packConfig, configFile), fallback: "E_PROOF_IDEMPOTENCY" }] : [];
-  // `--policy-pack policy` loads the compiled pack (policy/bin): compile it from the sources first.
+  const cfgArgv = configFile ? ["--config-file", configFile] : [];
+  const cfg: OpOptions = configFile ? { configFile } : {};
+  // Without the stack's pack config the pack runs on its defaults (e.g. lanExposed=false, which
+  // would block the prod stack's deliberate LAN exposure): pass it whenever it exists.
+  const pack: OpOptions = { policyPacks: [POLICY_PACK], ...(packConfig ? { policyPackConfigs: [packConfig] } : {}) };
+  const pulumi = (step: string, op: OpName, opts: OpOptions, fallback?: ErrorCode): PlannedStep => ({ step, kind: "pulumi", op, opts, argv: [], ...(fallback ? { fallback } : {}) });
+  const docker = (step: string, fallback: ErrorCode): PlannedStep => ({ step, kind: "docker", argv: [], fallback });
+  // Only where up runs anyway; any other mode asking for it is refused by the guard (plan-wide, before anything runs).
+  const idem: PlannedStep[] = verifyIdempotency ? [pulumi("idempotency", "up", { ...cfg, ...pack, expectNoChanges: true }, "E_PROOF_IDEMPOTENCY")] : [];
   const build: PlannedStep = { step: "policy-build", kind: "npm", argv: ["run", "-s", "policy:build"], fallback: "E_DEPS_POLICY_PACK_BUILD" };
-  // P5: the state before `up`, kept under out/checkpoints/ (a first run has nothing to keep: best effort).
-  const checkpoint: PlannedStep[] = checkpointFile ? [{ step: "checkpoint", kind: "pulumi", argv: stackExportArgv(stack, checkpointFile) }] : [];
-  const up: PlannedStep = { step: "up", kind: "pulumi", argv: upArgv(stack, [], packConfig, configFile), fallback: "E_RUNTIME_DEPLOY_FAILED" };
-  const verify: PlannedStep = { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, ...cfg, "--json"] };
+  // P5: the state before anything changes it, under out/checkpoints/ (a first run has none: best effort).
+  const checkpoint: PlannedStep[] = checkpointFile ? [{ ...pulumi("checkpoint", "export", {}), file: checkpointFile }] : [];
+  const up = pulumi("up", "up", { ...cfg, ...pack }, "E_RUNTIME_DEPLOY_FAILED");
+  const verify: PlannedStep = { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, ...cfgArgv, "--json"] };
   switch (mode) {
     case "diagnose":
       return [
         { step: "lint", kind: "npm", argv: ["run", "-s", "config:lint", "--", stackFile, "--json"] },
-        { step: "policy", kind: "npm", argv: ["run", "-s", "policy:check", "--", "--stack", stack, ...cfg, "--json"] },
+        { step: "policy", kind: "npm", argv: ["run", "-s", "policy:check", "--", "--stack", stack, ...cfgArgv, "--json"] },
         build,
-        { step: "preview", kind: "pulumi", argv: previewArgv(stack, packConfig, configFile), fallback: "E_RUNTIME_DEPLOY_FAILED" },
+        pulumi("preview", "preview", { ...cfg, ...pack }, "E_RUNTIME_DEPLOY_FAILED"),
         // Asking diagnose for an idempotency check asks it to run `up`: the guard refuses the plan.
         ...idem,
       ];
     case "apply":
       // snapshot: the data volumes of stateful services whose image changes, before `up` replaces them.
-      return [build, ...checkpoint, { step: "snapshot", kind: "docker", argv: [], fallback: "E_RUNTIME_SNAPSHOT_FAILED" }, up, verify, ...idem];
+      return [build, ...checkpoint, docker("snapshot", "E_RUNTIME_SNAPSHOT_FAILED"), up, verify, ...idem];
     case "repair":
-      return [build, ...checkpoint, { step: "up", kind: "pulumi", argv: repairArgv(stack, targets, packConfig, configFile), fallback: "E_RUNTIME_DEPLOY_FAILED" }, verify, ...idem];
+      // A named container is rebuilt (target + replace): the provider cannot read back files
+      // uploaded into it, so an edited config file is only undone by a new container from the
+      // rendered files; its data volume is kept. targetDependents re-runs the proofs on it.
+      return [
+        build,
+        ...checkpoint,
+        pulumi("up", "up", { ...cfg, ...pack, target: targets, replace: targets.filter(isContainerUrn), targetDependents: true }, "E_RUNTIME_DEPLOY_FAILED"),
+        verify,
+        ...idem,
+      ];
     case "drift":
-      return [{ step: "refresh", kind: "pulumi", argv: refreshArgv(stack, configFile), fallback: "E_PROOF_DRIFT" }, ...idem];
+      // A preview-only refresh: differences are reported, never written into state, so a drifted
+      // stack stays drifted in state too and the next up (or a targeted repair) restores it.
+      return [pulumi("refresh", "refresh", { ...cfg, expectNoChanges: true }, "E_PROOF_DRIFT"), ...idem];
     case "rollback":
       // restore: previous pins into the stack file, snapshots back into the volumes; `up` recreates the containers.
-      return [build, ...checkpoint, { step: "restore", kind: "docker", argv: [], fallback: "E_RUNTIME_RESTORE_FAILED" }, up, verify, ...idem];
+      return [build, ...checkpoint, docker("restore", "E_RUNTIME_RESTORE_FAILED"), up, verify, ...idem];
+    case "destroy":
+      // Protected resources (prod's data volumes) stay, with their state; every data volume is
+      // retainOnDelete, so destroy keeps the data unless delete-data (confirmed) removes it after.
+      return [
+        ...checkpoint,
+        pulumi("destroy", "destroy", { ...cfg, excludeProtected: true }, "E_RUNTIME_DESTROY_FAILED"),
+        ...(o.deleteData ? [docker("delete-data", "E_RUNTIME_DESTROY_FAILED")] : []),
+        ...idem,
+      ];
+    case "backup":
+      return [docker("backup", "E_RUNTIME_BACKUP_FAILED"), ...idem];
+    case "restore":
+      return [docker("restore-data", "E_RUNTIME_RESTORE_FAILED"), verify, ...idem];
   }
 }
 
@@ -63,15 +122,21 @@ export const ALLOWED_NPM_SCRIPTS: Record<RunMode, readonly string[]> = {
   repair: ["policy:build", "verify"],
   drift: [],
   rollback: ["policy:build", "verify"],
+  destroy: [],
+  backup: [],
+  restore: ["verify"],
 };
 
-/** The Docker-side steps each mode may take (they stop, archive and restore data volumes). */
+/** The Docker-side steps each mode may take (they stop, archive, restore or delete data volumes). */
 export const ALLOWED_DOCKER_STEPS: Record<RunMode, readonly string[]> = {
   diagnose: [],
   apply: ["snapshot"],
   repair: [],
   drift: [],
   rollback: ["restore"],
+  destroy: ["delete-data"],
+  backup: ["backup"],
+  restore: ["restore-data"],
 };
 
 export function guardNpmCall(mode: RunMode, argv: readonly string[]): void {
@@ -90,8 +155,8 @@ export function guardDockerStep(mode: RunMode, step: string): void {
 }
 
 /** Guard any planned step by its kind (before anything runs, and again before each step). */
-export function guardStep(mode: RunMode, p: PlannedStep, pulumiGuard: (mode: RunMode, argv: readonly string[]) => void): void {
-  if (p.kind === "pulumi") pulumiGuard(mode, p.argv);
+export function guardStep(mode: RunMode, p: PlannedStep): void {
+  if (p.kind === "pulumi") guardOp(mode, p.op!, p.opts);
   else if (p.kind === "npm") guardNpmCall(mode, p.argv);
   else guardDockerStep(mode, p.step);
 }

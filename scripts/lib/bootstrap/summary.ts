@@ -2,6 +2,7 @@
 // failed step (its code and Pulumi's own error line, so a CI log names the cause without the
 // bundle), the next actions, and where the bundle is.
 import type { StageRecord } from "../events";
+import { formatDuration } from "../progress";
 
 export interface RunSummaryInput {
   status: string;
@@ -16,9 +17,9 @@ export interface RunSummaryInput {
 
 /** Text lines of the summary; the caller prints them through the redactor. */
 export function summaryLines(s: RunSummaryInput): string[] {
-  const lines = [`${s.status.toUpperCase()}: bootstrap --mode ${s.mode} --stack ${s.stack} (exit ${s.exitCode}, ${s.durationMs} ms)`];
+  const lines = [`${s.status.toUpperCase()}: bootstrap --mode ${s.mode} --stack ${s.stack} (exit ${s.exitCode}, ${formatDuration(s.durationMs)})`];
   for (const st of s.stages) {
-    lines.push(`  ${st.step.padEnd(12)} ${st.status.padEnd(8)} ${String(st.durationMs).padStart(7)} ms${st.errors.length ? `  ${st.errors.map((e) => e.code).join(", ")}` : ""}`);
+    lines.push(`  ${st.step.padEnd(12)} ${st.status.padEnd(8)} ${formatDuration(st.durationMs).padStart(10)}${st.errors.length ? `  ${st.errors.map((e) => e.code).join(", ")}` : ""}`);
   }
   for (const st of s.stages) {
     if (st.status !== "failed") continue;

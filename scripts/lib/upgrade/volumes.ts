@@ -129,23 +129,14 @@ async function createHelper(docker: Docker, image: string, volume: string, dataP
 }
 
 /**
- * Restore a snapshot into a volume: the sha256 is checked before anything is touched; the volume is
- * emptied by a helper container (root, no network, the first of `images` that has /bin/sh), then
- * the archive is unpacked into it through the engine. The service's container must be stopped.
+ * Empty a volume from a short-lived helper container (root, no network, the first of `images` that
+ * has /bin/sh). With `then`, the helper is kept until `then` ran (restore unpacks into it).
  */
-export async function restoreVolume(
+export async function wipeVolume(
   docker: Docker,
   s: { volume: string; dataPath: string; project: string; images: readonly string[] },
-  file: string,
-  sha256: string,
+  then?: (helper: Docker.Container, image: string) => Promise<void>,
 ): Promise<{ helperImage: string }> {
-  const actual = await fileSha256(file);
-  if (actual !== sha256) {
-    throw new BootstrapError("E_DEPS_SNAPSHOT_MISMATCH", `snapshot ${file} has sha256 ${actual}, its record says ${sha256}: refusing to restore it`, {
-      details: { file, expected: sha256, actual },
-    });
-  }
-  await requireVolume(docker, s.volume, "E_RUNTIME_RESTORE_FAILED");
   const tried: string[] = [];
   for (const image of s.images) {
     let helper: Docker.Container;
@@ -165,14 +156,7 @@ export async function restoreVolume(
       }
       const res = (await helper.wait()) as { StatusCode?: number };
       if (res.StatusCode !== 0) throw new BootstrapError("E_RUNTIME_RESTORE_FAILED", `emptying volume ${s.volume} exited ${res.StatusCode} (helper image ${image})`, { details: { volume: s.volume, image } });
-      // The archive holds the data path's own directory (getArchive of /prometheus -> prometheus/...).
-      const src = fs.createReadStream(file);
-      const tar = src.pipe(zlib.createGunzip());
-      const broken = new Promise<never>((_, reject) => {
-        src.on("error", reject);
-        tar.on("error", reject);
-      });
-      await Promise.race([helper.putArchive(tar, { path: path.posix.dirname(s.dataPath) }), broken]);
+      if (then) await then(helper, image);
       return { helperImage: image };
     } finally {
       await helper.remove({ force: true }).catch(() => undefined);
@@ -180,5 +164,35 @@ export async function restoreVolume(
   }
   throw new BootstrapError("E_RUNTIME_RESTORE_FAILED", `no local image of the stack could run the volume helper for ${s.volume} (one with /bin/sh is needed): ${tried.join("; ")}`, {
     details: { volume: s.volume, tried },
+  });
+}
+
+/**
+ * Restore a snapshot into a volume: the sha256 is checked before anything is touched; the volume is
+ * emptied by a helper container (wipeVolume), then the archive is unpacked into it through the
+ * engine with owners and modes as they were. The service's container must be stopped.
+ */
+export async function restoreVolume(
+  docker: Docker,
+  s: { volume: string; dataPath: string; project: string; images: readonly string[] },
+  file: string,
+  sha256: string,
+): Promise<{ helperImage: string }> {
+  const actual = await fileSha256(file);
+  if (actual !== sha256) {
+    throw new BootstrapError("E_DEPS_SNAPSHOT_MISMATCH", `snapshot ${file} has sha256 ${actual}, its record says ${sha256}: refusing to restore it`, {
+      details: { file, expected: sha256, actual },
+    });
+  }
+  await requireVolume(docker, s.volume, "E_RUNTIME_RESTORE_FAILED");
+  return wipeVolume(docker, s, async (helper) => {
+    // The archive holds the data path's own directory (getArchive of /prometheus -> prometheus/...).
+    const src = fs.createReadStream(file);
+    const tar = src.pipe(zlib.createGunzip());
+    const broken = new Promise<never>((_, reject) => {
+      src.on("error", reject);
+      tar.on("error", reject);
+    });
+    await Promise.race([helper.putArchive(tar, { path: path.posix.dirname(s.dataPath) }), broken]);
   });
 }
