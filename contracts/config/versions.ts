@@ -49,9 +49,26 @@ export const SUPPORTED: Record<ServiceName, SupportedRange> = {
   nodeExporter: { spans: [{ min: "1.5.0", below: "2.0.0" }], current: "v1.12.1" },
   // gcr.io/cadvisor/cadvisor up to v0.52; ghcr.io/google/cadvisor after (tags without "v" before v0.57).
   cadvisor: { spans: [{ min: "0.47.0", below: "1.0.0" }], current: "v0.60.5" },
-  // 0.25 has the *_file secret fields the renderer relies on (webhook url_file, slack api_url_file,
-  // smtp auth_password_file); the image is busybox-based throughout (wget healthcheck).
+  // The image is busybox-based throughout (wget healthcheck). Which receiver kinds a version can
+  // run is per kind: ALERTMANAGER_RECEIVER_MIN below.
   alertmanager: { spans: [{ min: "0.25.0", below: "1.0.0" }], current: "v0.35.0" },
+};
+
+/** Receiver kinds of the stack's alerting config (schema v2) and the credential file each is read from. */
+export type ReceiverKind = "webhook" | "slack" | "email";
+
+/**
+ * The first Alertmanager version that runs each receiver kind with its credential read from a file
+ * (the renderer never writes a credential into alertmanager.yml). Read from Alertmanager's own
+ * sources and changelog: slack `api_url_file` and email `auth_password_file` are in every version of
+ * the range; webhook `url_file` arrived in 0.26.0 (#3223), and 0.26-0.27 crash when a webhook whose
+ * URL comes from url_file answers with a non-2xx status (the retrier formats the nil `url`; fixed in
+ * 0.28.0, #3800). The lint refuses a receiver its pinned version cannot run (E_CONFIG_RECEIVER_UNSUPPORTED).
+ */
+export const ALERTMANAGER_RECEIVER_MIN: Record<ReceiverKind, { min: string; file: string; why: string }> = {
+  webhook: { min: "0.28.0", file: "url_file", why: "url_file arrived in 0.26.0, and 0.26-0.27 crash when such a webhook answers with a non-2xx status (fixed in 0.28.0)" },
+  slack: { min: "0.25.0", file: "api_url_file", why: "api_url_file is read by every supported version" },
+  email: { min: "0.25.0", file: "auth_password_file", why: "auth_password_file is read by every supported version" },
 };
 
 /** The current pins as full references (the stacks' defaults and the lint's example patches). */

@@ -7,7 +7,7 @@ import YAML from "yaml";
 import { lintConfig, EXAMPLE_CONFIG } from "../../contracts/config/lint";
 import { readStackFile } from "../../contracts/config/stackfile";
 import { SERVICES, ServiceName } from "../../contracts/config/schema";
-import { CURRENT_IMAGES, describeRange, imageVersion, isSupported, nearestSupported, parseVersion, SUPPORTED } from "../../contracts/config/versions";
+import { ALERTMANAGER_RECEIVER_MIN, CURRENT_IMAGES, describeRange, imageVersion, isSupported, nearestSupported, parseVersion, SUPPORTED } from "../../contracts/config/versions";
 import { renderServiceFiles } from "../../components/render";
 import { renderAlloyConfig } from "../../components/render/alloy";
 import { lokiConfigObject } from "../../components/render/loki";
@@ -116,4 +116,43 @@ it("each range has its current pin in it and spans that do not overlap", () => {
     const r = SUPPORTED[svc];
     for (let i = 1; i < r.spans.length; i++) expect(parseVersion(r.spans[i].min)!.major * 1e6 + parseVersion(r.spans[i].min)!.minor * 1e3).toBeGreaterThanOrEqual(parseVersion(r.spans[i - 1].below)!.major * 1e6 + parseVersion(r.spans[i - 1].below)!.minor * 1e3);
   }
+});
+
+describe("Alertmanager: what each version reads of a receiver's credential file", () => {
+  // url_file (webhook) arrived in 0.26.0; 0.26-0.27 panic on a non-2xx webhook answer when the URL
+  // comes from url_file (fixed in 0.28.0). api_url_file (slack) and auth_password_file (email) are
+  // read by every version of the range.
+  const withReceiver = (image: string, receiver: Record<string, unknown>): Cfg => {
+    const c = clone(EXAMPLE_CONFIG) as Cfg;
+    c.images.alertmanager = image;
+    c.alerting = { receivers: [receiver], routes: [], defaultReceiver: receiver.name, lanExposed: false };
+    return c;
+  };
+  const webhook = { name: "hook", webhook: { url: "<secret>" } };
+  const slack = { name: "chat", slack: { apiUrl: "<secret>", channel: "#a" } };
+  const email = { name: "mail", email: { to: "a@example.com", from: "b@example.com", smarthost: "smtp.example.com:587", authPassword: "<secret>" } };
+  const refused = (c: Cfg) => lintConfig(c).errors.filter((f) => f.code === "E_CONFIG_RECEIVER_UNSUPPORTED");
+
+  it.each(["prom/alertmanager:v0.25.0", "prom/alertmanager:v0.26.0", "prom/alertmanager:v0.27.0"])("a webhook receiver on %s is refused, the patch the current pin", (image) => {
+    const e = refused(withReceiver(image, webhook));
+    expect(e.map((f) => f.path)).toEqual(["alerting.receivers[0].webhook"]);
+    expect(e[0].message).toMatch(/0\.28\.0/);
+    const fix = YAML.parse(e[0].examplePatch).config["logging-bootstrap:images"].alertmanager;
+    expect(fix).toBe(CURRENT_IMAGES.alertmanager);
+    expect(refused(withReceiver(fix, webhook))).toEqual([]);
+  });
+
+  it.each([
+    ["prom/alertmanager:v0.28.0", webhook],
+    ["prom/alertmanager:v0.25.0", slack],
+    ["prom/alertmanager:v0.25.0", email],
+    ["prom/alertmanager:v0.27.0", email],
+  ])("%s reads its receiver's file: accepted", (image, receiver) => {
+    expect(refused(withReceiver(image, receiver))).toEqual([]);
+  });
+
+  it("the README's alertmanager row names each receiver kind's minimum", () => {
+    const row = fs.readFileSync(path.join(ROOT, "README.md"), "utf8").split("\n").find((l) => l.startsWith("| `alertmanager` |"))!;
+    for (const [kind, min] of Object.entries(ALERTMANAGER_RECEIVER_MIN)) expect(row).toContain(`${kind} from ${min.min}`);
+  });
 });

@@ -3,6 +3,7 @@ import { finding, formatPath, show, stackPatch } from "../findings";
 import { suggestPort } from "../examples";
 import { isRecord, isValidPort } from "../values";
 import { BLACKHOLE_RECEIVER } from "../schema";
+import { ALERTMANAGER_RECEIVER_MIN, atLeast, CURRENT_IMAGES, formatVersion, imageVersion, ReceiverKind } from "../versions";
 import { empty, Raw, RuleResult } from "./types";
 
 const KINDS = ["webhook", "email", "slack"] as const;
@@ -71,5 +72,34 @@ export function ruleAlerting(raw: Raw): RuleResult {
       ),
     );
   }
+  return out;
+}
+
+/**
+ * Every receiver kind can be run by the pinned Alertmanager (ALERTMANAGER_RECEIVER_MIN): below a
+ * kind's minimum the receiver is refused, with the current pin as the patch. A tag that is not a
+ * version is ruleImageVersions' to report.
+ */
+export function ruleReceiverVersions(raw: Raw): RuleResult {
+  const out = empty();
+  const image = isRecord(raw.images) ? raw.images.alertmanager : undefined;
+  const v = typeof image === "string" ? imageVersion(image) : undefined;
+  const receivers = isRecord(raw.alerting) && Array.isArray(raw.alerting.receivers) ? raw.alerting.receivers : [];
+  if (!v) return out;
+  receivers.forEach((r, i) => {
+    if (!isRecord(r)) return;
+    for (const kind of Object.keys(ALERTMANAGER_RECEIVER_MIN) as ReceiverKind[]) {
+      const need = ALERTMANAGER_RECEIVER_MIN[kind];
+      if (r[kind] === undefined || atLeast(v, need.min)) continue;
+      out.errors.push(
+        finding(
+          "E_CONFIG_RECEIVER_UNSUPPORTED",
+          ["alerting", "receivers", i, kind],
+          `alerting.receivers[${i}] (${show(r.name, 40)}) is a ${kind} receiver, which Alertmanager runs with its credential read from ${need.file} only from ${need.min} (${need.why}); images.alertmanager is ${formatVersion(v)}`,
+          stackPatch(["images", "alertmanager"], CURRENT_IMAGES.alertmanager, `or any Alertmanager from ${need.min}; or remove the ${kind} receiver`),
+        ),
+      );
+    }
+  });
   return out;
 }

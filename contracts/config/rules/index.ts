@@ -2,7 +2,7 @@
 // Every rule is a pure function over the *raw* namespace object (values as the stack file
 // holds them, before zod), so it never assumes a shape: arbitrary input yields findings, never
 // a crash. The value checks they use (values.ts) are shared with the policy pack.
-import { ruleAlerting } from "./alerting";
+import { ruleAlerting, ruleReceiverVersions } from "./alerting";
 import { ruleAlloyAllowlists, ruleRedactions } from "./alloy";
 import { ruleExposure, ruleLifecycle } from "./exposure";
 import { ruleImages, ruleImageVersions } from "./images";
@@ -16,7 +16,7 @@ import type { Raw, RuleContext, RuleResult } from "./types";
 import { ruleVerify } from "./verify";
 
 export type { Raw, RuleContext, RuleResult } from "./types";
-export { ruleAlerting } from "./alerting";
+export { ruleAlerting, ruleReceiverVersions } from "./alerting";
 export { ruleAlloyAllowlists, ruleRedactions } from "./alloy";
 export { ruleExposure, ruleLifecycle } from "./exposure";
 export { digestOfRepoDigest, PIN_COMMAND, pinsNeedingDigests, ruleImages, ruleImageVersions } from "./images";
@@ -44,5 +44,6 @@ export const SEMANTIC_RULES: readonly ((raw: Raw, ctx: RuleContext) => RuleResul
   ruleRedactions,
   ruleVerify,
   ruleAlerting,
+  ruleReceiverVersions,
   ruleSecrets,
 ];
