@@ -228,6 +228,8 @@ export class ServiceComponent extends pulumi.ComponentResource {
   readonly container: docker.Container;
   /** Non-secret files the container receives (path, content, sha256). */
   readonly files: RenderedFile[];
+  /** Every upload of the container, exactly as declared (secret contents are secret Outputs): L8's desired state. */
+  readonly uploads: docker.types.input.ContainerUpload[];
   readonly spec: ServiceSpec;
 
   /**
@@ -256,16 +258,14 @@ export class ServiceComponent extends pulumi.ComponentResource {
         { parent: this, retainOnDelete: true, protect: protectData(pulumi.getStack()) },
       );
     }
-    this.container = new docker.Container(
-      name,
-      containerArgs(cfg, spec, files, {
-        imageId: this.image.imageId,
-        network: args.network.name,
-        dataVolume: this.dataVolume?.name,
-        secrets: args.secrets ?? [],
-      }),
-      { parent: this, deleteBeforeReplace: true, dependsOn: [...(args.hostPrep ?? []), ...(args.after ?? [])] },
-    );
+    const cargs = containerArgs(cfg, spec, files, {
+      imageId: this.image.imageId,
+      network: args.network.name,
+      dataVolume: this.dataVolume?.name,
+      secrets: args.secrets ?? [],
+    });
+    this.uploads = cargs.uploads as docker.types.input.ContainerUpload[];
+    this.container = new docker.Container(name, cargs, { parent: this, deleteBeforeReplace: true, dependsOn: [...(args.hostPrep ?? []), ...(args.after ?? [])] });
     this.registerOutputs({ containerName: this.containerName, imageId: this.image.imageId });
   }
 }

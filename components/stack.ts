@@ -193,6 +193,9 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       network: this.networkName,
       volumes,
       proofs: this.proofs.statuses,
+      // L8 outside Pulumi (`npm run verify --recorded`): the keyed hashes of the secret files, and
+      // the drift key as a secret output (secrets:export writes it as CONFIG_DRIFT_KEY).
+      ...(this.proofs.configDriftKey ? { configDriftKey: this.proofs.configDriftKey, configSecretDigests: this.proofs.configSecretDigests } : {}),
     };
   }
 }

@@ -6,6 +6,7 @@ import type { ServiceName, StackConfig } from "../../contracts/config/schema";
 import { SERVICES } from "../../contracts/config/schema";
 import { desiredFiles } from "../../contracts/plan";
 import type { PlanResource } from "../../contracts/plan";
+import { DeclaredUpload, declaredUploads } from "./config-dirs";
 import type { DesiredFile, DesiredState } from "./spec";
 
 
@@ -14,16 +15,19 @@ interface EvaluatedLike {
   outputs: Record<string, unknown>;
 }
 
-/** Containers and their non-secret uploads, as the program declares them. */
+/** Containers and their uploads (secret ones without content), as the program declares them. */
 export function desiredFromEvaluation(ev: EvaluatedLike, config: Omit<StackConfig, "grafanaAdminPassword">, probeImage: string): DesiredState {
   const containers = {} as Record<ServiceName, string>;
   const files = {} as Record<ServiceName, DesiredFile[]>;
+  const declared = {} as Record<ServiceName, DeclaredUpload[]>;
   let network = typeof ev.outputs.network === "string" ? ev.outputs.network : "";
   for (const { resource: r, service, files: uploads } of desiredFiles(ev)) {
     const svc = service as ServiceName | undefined;
     if (!svc || !SERVICES.includes(svc)) continue;
     containers[svc] = String(r.inputs.name);
-    // Secret uploads (Grafana's password and key files) are left out: never compared by L8.
+    // L8 compares every upload (declaredUploads: secret ones by keyed hash); `files` holds the
+    // non-secret ones with their content (L4-L6 read them).
+    declared[svc] = declaredUploads(r.inputs.uploads);
     files[svc] = uploads
       .map((u) => ({ path: u.path, content: u.content, sha256: crypto.createHash("sha256").update(u.content).digest("hex") }))
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -34,5 +38,5 @@ export function desiredFromEvaluation(ev: EvaluatedLike, config: Omit<StackConfi
   }
   const missing = SERVICES.filter((s) => !containers[s]);
   if (missing.length > 0) throw new BootstrapError("E_INTERNAL", `the evaluated program declares no container for ${missing.join(", ")}`);
-  return { config, network, containers, files, probeImage };
+  return { config, network, containers, files, uploads: declared, probeImage };
 }

@@ -3,9 +3,10 @@
 // providers capture no module or client.
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as path from "path";
 import { BootstrapError } from "../../contracts/errors";
 import { appendNoFollow, mkdirpNoFollow } from "./nofollow";
-import type { Clock, ContainerFile, ContainerInfo, DockerIo, ExecResult, FileIo, HttpFn, ImageInfo, Io, ProbeRequest, ProbeResult } from "./types";
+import type { Clock, ContainerFile, ContainerInfo, DirEntry, DirLimits, DirListing, DockerIo, ExecResult, FileIo, HttpFn, ImageInfo, Io, ProbeRequest, ProbeResult } from "./types";
 
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -96,6 +97,80 @@ export async function fileFromTar(stream: NodeJS.ReadableStream, maxBytes: numbe
   });
 }
 
+const TAR_KIND: Record<string, DirEntry["kind"]> = { File: "file", OldFile: "file", ContiguousFile: "file", Directory: "dir", SymbolicLink: "symlink" };
+
+/**
+ * A whole directory from the tar stream the archive API sends for it (its entries are named from
+ * the directory's own basename): every entry with its absolute path, kind, mode, owner, a regular
+ * file's bytes and a link's target. Bounded: more than maxEntries entries or maxBytes of file
+ * content stops reading (too-large); a file over maxFileBytes is listed without its bytes.
+ */
+export async function dirFromTar(stream: NodeJS.ReadableStream, dir: string, limits: DirLimits): Promise<DirListing> {
+  const { Parser } = await import("tar");
+  const parent = path.posix.dirname(dir);
+  return await new Promise<DirListing>((resolve, reject) => {
+    const entries: DirEntry[] = [];
+    let bytes = 0;
+    let done = false;
+    const finish = (r: DirListing) => {
+      if (done) return;
+      done = true;
+      resolve(r);
+    };
+    const stop = (reason: string) => {
+      finish({ kind: "too-large", reason });
+      stream.unpipe(parser as unknown as NodeJS.WritableStream);
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    };
+    const parser = new Parser({
+      onReadEntry: (entry) => {
+        if (done) {
+          entry.resume();
+          return;
+        }
+        const abs = path.posix.join(parent, entry.path).replace(/\/+$/, "");
+        const kind = TAR_KIND[entry.type] ?? "other";
+        if (entries.length === 0 && (abs !== dir || kind !== "dir")) {
+          finish({ kind: "not-a-dir", type: entry.type });
+          entry.resume();
+          return;
+        }
+        if (abs !== dir && !abs.startsWith(`${dir}/`)) {
+          entry.resume(); // outside the directory asked for: never part of the listing
+          return;
+        }
+        if (entries.length >= limits.maxEntries) {
+          entry.resume();
+          stop(`more than ${limits.maxEntries} entries`);
+          return;
+        }
+        const size = entry.size ?? 0;
+        const e: DirEntry = { path: abs, kind, mode: (entry.mode ?? 0) & 0o7777, uid: entry.uid ?? -1, gid: entry.gid ?? -1, size };
+        if (entry.linkpath) e.linkname = entry.linkpath;
+        if (kind === "other") e.type = entry.type;
+        entries.push(e);
+        if (kind !== "file" || size > limits.maxFileBytes) {
+          entry.resume();
+          return;
+        }
+        bytes += size;
+        if (bytes > limits.maxBytes) {
+          entry.resume();
+          stop(`more than ${limits.maxBytes} bytes of files`);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        entry.on("data", (c: Buffer) => chunks.push(c));
+        entry.on("end", () => (e.content = Buffer.concat(chunks)));
+      },
+    });
+    parser.on("end", () => finish(entries.length ? { kind: "dir", entries: entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) } : { kind: "missing" }));
+    parser.on("error", (err: Error) => (done ? undefined : reject(err)));
+    stream.on("error", (err: Error) => (done ? undefined : reject(err)));
+    stream.pipe(parser as unknown as NodeJS.WritableStream);
+  });
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, rej) => {
@@ -119,6 +194,19 @@ function dockerUnreachable(e: unknown): never {
 export async function makeDocker(): Promise<DockerIo> {
   const Docker = (await import("dockerode")).default;
   const docker = new Docker();
+
+  const imageDirs = new Map<string, DirListing>();
+
+  async function archiveDir(c: { getArchive(o: { path: string }): Promise<NodeJS.ReadableStream> }, dirPath: string, limits: DirLimits): Promise<DirListing> {
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await c.getArchive({ path: dirPath });
+    } catch (e) {
+      if (isNotFound(e)) return { kind: "missing" };
+      throw e;
+    }
+    return await dirFromTar(stream, dirPath, limits);
+  }
 
   async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
     const chunks: Buffer[] = [];
@@ -196,6 +284,38 @@ export async function makeDocker(): Promise<DockerIo> {
       };
       try {
         return await withTimeout(run(), timeoutMs, `read ${filePath} from ${container}`);
+      } catch (e) {
+        if (e instanceof BootstrapError) throw e;
+        return dockerUnreachable(e);
+      }
+    },
+    async readDir(container, dirPath, limits, timeoutMs): Promise<DirListing> {
+      try {
+        return await withTimeout(archiveDir(docker.getContainer(container), dirPath, limits), timeoutMs, `read ${dirPath} from ${container}`);
+      } catch (e) {
+        if (e instanceof BootstrapError) throw e;
+        return dockerUnreachable(e);
+      }
+    },
+    async readImageDir(image, dirPath, limits, timeoutMs, scratch): Promise<DirListing> {
+      // An image is immutable by id: one read per process is enough.
+      const key = `${image}\n${dirPath}`;
+      const cached = imageDirs.get(key);
+      if (cached) return cached;
+      const run = async (): Promise<DirListing> => {
+        let created: Awaited<ReturnType<typeof docker.createContainer>> | undefined;
+        try {
+          // Created, never started: no process, no network; the archive API reads its filesystem.
+          created = await docker.createContainer({ name: scratch.name, Image: image, Cmd: ["l8-image-baseline"], Labels: scratch.labels, NetworkDisabled: true, HostConfig: { NetworkMode: "none" } });
+          return await archiveDir(created, dirPath, limits);
+        } finally {
+          if (created) await created.remove({ force: true, v: true }).catch(() => undefined);
+        }
+      };
+      try {
+        const r = await withTimeout(run(), timeoutMs, `read ${dirPath} from image ${image}`);
+        imageDirs.set(key, r);
+        return r;
       } catch (e) {
         if (e instanceof BootstrapError) throw e;
         return dockerUnreachable(e);

@@ -13,6 +13,13 @@ import type { Io, Level, ProofResult } from "./types";
 export const OUTPUT_KEYS: readonly string[] = ["status", "code", "findings", "level", ...LEVEL_TABLE.flatMap((d) => d.extraOutputs ?? [])];
 /** Inputs that must never be stored in outputs. */
 export const SECRET_KEYS = ["adminPassword"] as const;
+/**
+ * Secret inputs a proof keeps in its state because refresh needs them again: L8's drift key (the
+ * HMAC key of the secret files' keyed hashes; no container holds it, since that is where drift
+ * comes from). The engine stores them encrypted (an output named as a secret input is a secret);
+ * they are never part of an id or a diff.
+ */
+export const STATE_SECRET_KEYS = ["driftKey"] as const;
 const PROVIDER_KEY = "__provider";
 
 export type Props = Record<string, unknown>;
@@ -34,7 +41,7 @@ export function canonical(v: unknown): string {
 export function desired(props: Props): Props {
   const out: Props = {};
   for (const [k, v] of Object.entries(props)) {
-    if (k === PROVIDER_KEY || (SECRET_KEYS as readonly string[]).includes(k) || OUTPUT_KEYS.includes(k)) continue;
+    if (k === PROVIDER_KEY || [...SECRET_KEYS, ...STATE_SECRET_KEYS].includes(k as never) || OUTPUT_KEYS.includes(k)) continue;
     if (v === undefined || v === null) continue;
     out[k] = v;
   }
@@ -50,7 +57,8 @@ export function proofId(level: Level, props: Props): string {
  * stack read back gives exactly these again, so `pulumi refresh` shows no changes.
  */
 export function proofOutputs(level: Level, props: Props, r: Pick<ProofResult, "status" | "code" | "findings" | "outputs">): Props {
-  const out: Props = { ...desired(props), ...(r.outputs ?? {}), level, status: r.status, findings: [...r.findings] };
+  const kept = Object.fromEntries(STATE_SECRET_KEYS.filter((k) => typeof props[k] === "string").map((k) => [k, props[k]]));
+  const out: Props = { ...desired(props), ...kept, ...(r.outputs ?? {}), level, status: r.status, findings: [...r.findings] };
   if (r.code) out.code = r.code;
   return out;
 }

@@ -69,6 +69,32 @@ export interface ExecResult {
 /** A file read out of a container: its bytes, or why there are none. */
 export type ContainerFile = { kind: "file"; content: Buffer } | { kind: "missing" } | { kind: "not-a-file"; type: string } | { kind: "too-large"; size: number };
 
+/** One entry of a directory read out of a container (or an image) through the archive API. */
+export interface DirEntry {
+  /** Absolute path. */
+  path: string;
+  kind: "file" | "dir" | "symlink" | "other";
+  /** Permission bits (mode & 0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** A regular file's bytes; absent when it is larger than the per-file bound. */
+  content?: Buffer;
+  /** A symlink's (or hard link's) target. */
+  linkname?: string;
+  /** The archive's entry type of an "other" entry (Link, FIFO, CharacterDevice, ...). */
+  type?: string;
+}
+/** A whole directory, recursively, or why there is none. */
+export type DirListing = { kind: "dir"; entries: DirEntry[] } | { kind: "missing" } | { kind: "not-a-dir"; type: string } | { kind: "too-large"; reason: string };
+/** Bounds of one directory read: entries, bytes of file content kept, bytes of one file kept. */
+export interface DirLimits {
+  maxEntries: number;
+  maxBytes: number;
+  maxFileBytes: number;
+}
+
 export interface ProbeRequest {
   image: string;
   network: string;
@@ -94,6 +120,13 @@ export interface DockerIo {
    * works for any image (no shell or sha256sum needed inside) and for stopped containers.
    */
   readFile(container: string, path: string, maxBytes: number, timeoutMs: number): Promise<ContainerFile>;
+  /** A whole directory of a container, recursively, through the archive API (bounded by limits and timeoutMs). */
+  readDir(container: string, path: string, limits: DirLimits, timeoutMs: number): Promise<DirListing>;
+  /**
+   * The same directory as the image ships it: read from a container created from the image and
+   * never started (removed with its anonymous volumes whatever happens), named and labelled as given.
+   */
+  readImageDir(image: string, path: string, limits: DirLimits, timeoutMs: number, scratch: { name: string; labels: Record<string, string> }): Promise<DirListing>;
   /** The registry's current manifest digest for a tag (engine's distribution API); null if unknown. */
   registryDigest?(ref: string): Promise<string | null>;
   /** Run a short-lived container to completion and remove it, whatever happens. */

@@ -31,6 +31,19 @@ export function grafanaPasswordFrom(secretsFile: string | undefined, env: NodeJS
   return env.GRAFANA_ADMIN_PASSWORD || undefined;
 }
 
+/**
+ * L8's drift key (the HMAC key of the secret files' keyed hashes, the stack's secret output
+ * configDriftKey) from a secrets file (CONFIG_DRIFT_KEY=..., as secrets:export writes it), else the
+ * environment. Never read from a container: a container is where drift comes from.
+ */
+export function driftKeyFrom(secretsFile: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (secretsFile) {
+    const v = parseEnvFile(fs.readFileSync(secretsFile, "utf8")).CONFIG_DRIFT_KEY;
+    if (v) return v;
+  }
+  return env.CONFIG_DRIFT_KEY || undefined;
+}
+
 /** Desired state for a stack: validated config + the program evaluated under mocks. */
 export async function loadDesired(a: { stack: string; configFile?: string; probeImage?: string }): Promise<DesiredState> {
   const file = resolveConfigFile({ configFile: a.configFile, stack: a.configFile ? undefined : a.stack });

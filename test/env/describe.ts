@@ -13,6 +13,7 @@ import Docker from "dockerode";
 import YAML from "yaml";
 import { FILES } from "../../components/defaults";
 import { fileFromTar } from "../../components/verify/io";
+import { runPulumi } from "./pulumi";
 
 export const PROBE_IMAGE = "127.0.0.1:5000/testenv/busybox:1.35";
 
@@ -48,6 +49,8 @@ export interface TestenvInfo {
   paths: Record<string, string>;
   probeImage: string;
   services: Record<string, ServiceInfo>;
+  /** L8: service -> path -> keyed hash of each secret file (the stack output; the key is in secretsFile). */
+  configSecretDigests: Record<string, Record<string, string>>;
   upAt: string;
 }
 
@@ -57,6 +60,15 @@ interface StackOutputs {
   containers: Record<string, string>;
   images: Record<string, { ref: string; imageId: string; repoDigest: string }>;
   volumes: Record<string, string>;
+  configSecretDigests?: Record<string, Record<string, string>>;
+}
+
+/** One secret output of the testenv stack in clear (undefined when the stack has none by that name). */
+async function stackSecretOutput(name: string): Promise<string | undefined> {
+  const info = { pulumi: { backendUrl: process.env.PULUMI_BACKEND_URL ?? "", passphraseFile: process.env.PULUMI_CONFIG_PASSPHRASE_FILE ?? "", stackFile: "" } };
+  const r = await runPulumi(info, ["stack", "output", name, "--show-secrets", "--stack", "testenv", "--non-interactive"], 60_000);
+  const v = r.stdout.trim();
+  return r.code === 0 && v !== "" ? v : undefined;
 }
 
 /** paths.* of a stack file (what the containers mount and the proofs write into). */
@@ -118,6 +130,10 @@ async function main(): Promise<void> {
     GRAFANA_ADMIN_PASSWORD: (await readContainerFile(docker, out.containers.grafana, FILES.grafanaAdminPassword)).trim(),
     GRAFANA_SECRET_KEY: (await readContainerFile(docker, out.containers.grafana, FILES.grafanaSecretKey)).trim(),
   };
+  // L8's drift key (a secret stack output): verify and the fault matrix compare the secret files by
+  // their keyed hashes with it. Read through the Pulumi CLI, never out of a container.
+  const driftKey = await stackSecretOutput("configDriftKey");
+  if (driftKey) secrets.CONFIG_DRIFT_KEY = driftKey;
   fs.writeFileSync(secretsFile, Object.keys(secrets).sort().map((k) => `${k}=${secrets[k]}`).join("\n") + "\n", { mode: 0o600 });
   fs.chmodSync(secretsFile, 0o600);
 
@@ -143,6 +159,7 @@ async function main(): Promise<void> {
     paths: hostPaths(fs.readFileSync(values["config-file"]!, "utf8")),
     probeImage: PROBE_IMAGE,
     services,
+    configSecretDigests: out.configSecretDigests ?? {},
     upAt: new Date().toISOString(),
   };
   fs.writeFileSync(path.join(tmp, "testenv.json"), JSON.stringify(info, null, 2) + "\n");

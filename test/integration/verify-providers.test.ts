@@ -7,9 +7,10 @@ import * as path from "path";
 import Docker from "dockerode";
 import { alertDeliverySpec, dashboardsSpec, driftSpec, healthSpec, ingestionSpec, labelsSpec, provenanceTargets, reachabilitySpec, rulesSpec } from "../../components/verify/spec";
 import type { DesiredState } from "../../components/verify/spec";
-import { imagesFromRecord } from "../../components/verify/suite";
+import { driftRecordFrom, imagesFromRecord } from "../../components/verify/suite";
 import { Level, PROOF_TYPES } from "../../components/verify/types";
 import { loadDesired, parseEnvFile } from "../../scripts/verify";
+import { driftKeyFrom } from "../../scripts/lib/verify-load";
 import { tarOf, waitDockerHealthy } from "../tools/faults/support";
 import { ProviderHost, serializeProviderFresh, startHost, urnOf } from "../util/provider-host";
 
@@ -48,8 +49,11 @@ function props(level: Level): Record<string, unknown> {
       return { ...rulesSpec(d) };
     case "L7":
       return { containers: provenanceTargets(d, images) };
-    case "L8":
-      return { ...driftSpec(d) };
+    case "L8": {
+      // The drift key and the keyed hashes, as the program passes them (testenv.json + secrets.env).
+      const drift = driftRecordFrom(env, driftKeyFrom(env.secretsFile, {}));
+      return { ...driftSpec(d), driftKey: drift.key, secretDigests: drift.secretDigests };
+    }
     case "L9":
       return { ...alertDeliverySpec(d) };
   }

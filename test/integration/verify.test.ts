@@ -36,10 +36,23 @@ describe("npm run verify on the test environment", () => {
   });
 
   test("without recorded images L7 resolves the pinned references and the registry digests: still green (human report)", async () => {
-    const r = await runTsx([...base, "--secrets-file", env.secretsFile, "--levels", "L7,L8"]);
+    const r = await runTsx([...base, "--secrets-file", env.secretsFile, "--levels", "L7"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^verify testenv: GREEN in [0-9.]+ s \(parallel\)$/m);
     expect(r.stdout).toMatch(/^  L7 provenance   green /m);
+  });
+
+  test("L8 without the stack's record (no keyed hashes, no key): secret files 'not compared', a warning, never green; the key never printed", async () => {
+    const r = await runTsx([...base, "--levels", "L8", "--json"], 240_000, { CONFIG_DRIFT_KEY: "" });
+    expect(JSON.parse(r.stdout).status).toBe("warn");
+    const l8 = JSON.parse(r.stdout).levels[0];
+    expect(l8).toMatchObject({ level: "L8", status: "warn", code: "E_PROOF_CONFIG_SECRETS_UNCHECKED" });
+    expect(l8.findings).toEqual(expect.arrayContaining([expect.stringMatching(/^grafana: secret file \/etc\/grafana\/secrets\/admin_password in \S+ not compared \(no key for its keyed hash\)$/)]));
+    const key = parseEnvFile(fs.readFileSync(env.secretsFile, "utf8")).CONFIG_DRIFT_KEY;
+    expect(key).toMatch(/^[A-Za-z0-9]{64}$/);
+    const full = await runTsx([...base, "--levels", "L8", "--secrets-file", env.secretsFile, "--recorded", ENV_FILE, "--json"]);
+    expect(JSON.parse(full.stdout).levels[0]).toMatchObject({ level: "L8", status: "green", findings: [] });
+    expect(full.stdout + full.stderr).not.toContain(key);
   });
 
   test("no password given: L5 reads the one Grafana was given (its container's secret file) and is green", async () => {

@@ -23,6 +23,9 @@ goes red with its code, restore, and show it green again:
   L7 re-tag node-exporter's image to other content and recreate the container -> E_PROOF_PROVENANCE_MISMATCH
      (restored as bootstrap --mode repair does: a pulumi up that rebuilds the container)
   L8 edit Loki's config file inside the running container -> E_PROOF_CONFIG_DRIFT
+  L8 drop an extra dashboard JSON into Grafana's dashboards folder -> E_PROOF_CONFIG_DRIFT
+  L8 rewrite Alertmanager's webhook credential file -> E_PROOF_CONFIG_DRIFT (compared by keyed hash)
+  L8 chmod 0666 Prometheus' config file -> E_PROOF_CONFIG_DRIFT
   L9 silence Watchdog through Alertmanager's API -> E_PROOF_ALERT_NOT_DELIVERED
      (restored by expiring the silence)
 

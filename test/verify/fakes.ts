@@ -5,7 +5,7 @@ import * as os from "os";
 import * as fs from "fs";
 import * as path from "path";
 import { makeHttp, realFiles, systemClock } from "../../components/verify/io";
-import type { ContainerFile, ContainerInfo, DockerIo, ExecResult, ImageInfo, Io, ProbeRequest, ProbeResult } from "../../components/verify/types";
+import type { ContainerFile, ContainerInfo, DirLimits, DirListing, DockerIo, ExecResult, ImageInfo, Io, ProbeRequest, ProbeResult } from "../../components/verify/types";
 
 export type Handler = (req: http.IncomingMessage, url: URL, body: string) => { status: number; body: unknown; headers?: Record<string, string> };
 
@@ -73,6 +73,19 @@ export class FakeDocker implements DockerIo {
     const f = this.files.get(`${container}:${p}`);
     if (f === undefined) return { kind: "missing" };
     return typeof f === "string" ? { kind: "file", content: Buffer.from(f) } : f;
+  }
+  /** `<container>:<dir>` -> listing (absent: missing); `<image>:<dir>` -> what the image ships there. */
+  dirs = new Map<string, DirListing>();
+  imageDirs = new Map<string, DirListing>();
+  dirReads: ({ container: string; path: string } | { image: string; path: string })[] = [];
+  async readDir(container: string, p: string, _limits?: DirLimits, _timeoutMs?: number): Promise<DirListing> {
+    this.dirReads.push({ container, path: p });
+    if (!this.containers.has(container)) throw Object.assign(new Error(`no such container ${container}`), { statusCode: 404 });
+    return this.dirs.get(`${container}:${p}`) ?? { kind: "missing" };
+  }
+  async readImageDir(image: string, p: string, _limits?: DirLimits, _timeoutMs?: number, _scratch?: { name: string; labels: Record<string, string> }): Promise<DirListing> {
+    this.dirReads.push({ image, path: p });
+    return this.imageDirs.get(`${image}:${p}`) ?? { kind: "missing" };
   }
   async runProbe(req: ProbeRequest) {
     this.probes.push(req);
