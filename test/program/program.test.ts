@@ -67,7 +67,8 @@ describe.each([
       "logging-bootstrap:services:Alertmanager": 1,
       [T.network]: 1,
       [T.command]: 1,
-      [T.password]: 2,
+      // Grafana's secret key and admin password, L8's drift key
+      [T.password]: 3,
       [T.image]: 7,
       [T.container]: 7,
       [T.volume]: 5,
@@ -260,7 +261,7 @@ describe("prod stack specifics", () => {
 
   it("exports endpoints, containers, images, config SHAs, network and volumes", () => {
     const o = prodEv.outputs as Record<string, any>;
-    expect(Object.keys(o).sort()).toEqual(["configFiles", "containers", "endpoints", "images", "network", "projectName", "proofs", "volumes"]);
+    expect(Object.keys(o).sort()).toEqual(["configDriftKey", "configFiles", "configSecretDigests", "containers", "endpoints", "images", "network", "projectName", "proofs", "volumes"]);
     expect(o.projectName).toBe("infra-observability");
     expect(o.network).toBe("infra-observability-net");
     expect(o.endpoints).toEqual({
@@ -327,12 +328,15 @@ describe("secrets", () => {
       `logging-test-grafana.uploads[${rendered}].content`,
       `logging-test-grafana.uploads[${rendered + 1}].content`,
       "logging-test-grafana-admin-sync.adminPassword",
+      // L8's drift key (the HMAC key of the secret files' keyed hashes)
+      "logging-test-config-drift.driftKey",
       "logging-test-dashboards.adminPassword",
     ]);
     expect(testEv.leaks).toEqual([]);
     expect(prodEv.leaks).toEqual([]);
     expect(JSON.stringify(plan)).not.toContain("MOCKSECRET");
-    expect(pathsContaining(testEv.outputs, REDACTED)).toEqual([]);
+    // The one secret output: L8's drift key, for `npm run verify` outside Pulumi.
+    expect(pathsContaining(testEv.outputs, REDACTED)).toEqual(["configDriftKey"]);
     for (const c of byType(testEv, T.container)) {
       for (const e of (c.inputs.envs as string[]) ?? []) expect(e).not.toMatch(/PASSWORD=|SECRET_KEY=|MOCKSECRET/);
     }
@@ -343,7 +347,7 @@ describe("secrets", () => {
     const value = "S3cret-Operator-Chosen-Value";
     pulumiConfig["logging-bootstrap:grafanaAdminPassword"] = value;
     const ev = await evaluateProgram({ stack: "test", pulumiConfig, secretKeys: [...secretKeys, "logging-bootstrap:grafanaAdminPassword"] });
-    expect(byType(ev, T.password).map((r) => r.name)).toEqual(["logging-test-grafana-secret-key"]);
+    expect(byType(ev, T.password).map((r) => r.name)).toEqual(["logging-test-grafana-secret-key", "logging-test-config-drift-key"]);
     expect(JSON.stringify(ev)).not.toContain(value);
     expect(ev.leaks).toEqual([]);
     const uploads = container(ev, "grafana").inputs.uploads as { file: string; content: string }[];

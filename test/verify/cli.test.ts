@@ -218,6 +218,9 @@ describe("fault matrix (runMatrix with scripted faults and proofs)", () => {
       "L6 E_PROOF_RULES",
       "L7 E_PROOF_PROVENANCE_MISMATCH",
       "L8 E_PROOF_CONFIG_DRIFT",
+      "L8 E_PROOF_CONFIG_DRIFT",
+      "L8 E_PROOF_CONFIG_DRIFT",
+      "L8 E_PROOF_CONFIG_DRIFT",
       "L9 E_PROOF_ALERT_NOT_DELIVERED",
     ]);
   });

@@ -6,6 +6,7 @@ import { FILES } from "../../../components/defaults";
 import { renderAlloyConfig } from "../../../components/render/alloy";
 import { grafanaPasswordFrom } from "../../../scripts/lib/verify-load";
 import { execRoot, FaultContext, Fault, putFile, recreate, relaunch, reloadPrometheus, rendered, splitRef, waitHttp } from "./support";
+import { configDriftFaults } from "./config-drift";
 
 const FAULT_LABEL = "fault_cardinality";
 
@@ -171,6 +172,8 @@ export function faults(): Fault[] {
         await putFile(ctx, ctx.env.services.loki.container, f.path, rendered(ctx, "loki", f.path));
       },
     },
+    // L8's other faults: an extra file, a rewritten secret file, a chmod (./config-drift.ts).
+    ...configDriftFaults(),
     {
       level: "L9",
       title: "silence Watchdog through Alertmanager's API (POST /api/v2/silences): it is suppressed and never delivered",

@@ -4,9 +4,9 @@ import * as fs from "fs";
 import Docker from "dockerode";
 import type { ErrorCode } from "../../../contracts/errors";
 import { makeIo } from "../../../components/verify/io";
-import { imagesFromRecord, runLevel, SuiteOptions, SuiteOverrides } from "../../../components/verify/suite";
+import { driftRecordFrom, imagesFromRecord, runLevel, SuiteOptions, SuiteOverrides } from "../../../components/verify/suite";
 import type { Level, ProofResult } from "../../../components/verify/types";
-import { grafanaPasswordFrom, loadDesired } from "../../../scripts/lib/verify-load";
+import { driftKeyFrom, grafanaPasswordFrom, loadDesired } from "../../../scripts/lib/verify-load";
 import { EXPECTED, Fault, FaultContext, FAULT_OVERRIDES, RESTORE_OVERRIDES, TestEnv, waitDockerHealthy } from "./support";
 import { faults } from "./catalog";
 
@@ -119,6 +119,8 @@ export async function contextFor(envFile: string, log: (m: string) => void): Pro
   const desired = await loadDesired({ stack: env.stack, configFile: env.configFile, probeImage: env.probeImage });
   const io = await makeIo();
   const password = grafanaPasswordFrom(env.secretsFile, process.env);
-  return { ctx: { docker: new Docker(), envFile, env, desired, io, log }, base: { password, images: imagesFromRecord(env) } };
+  // L8's record: the keyed hashes testenv.json holds (configSecretDigests), the key from secrets.env.
+  const drift = driftRecordFrom(env, driftKeyFrom(env.secretsFile, process.env));
+  return { ctx: { docker: new Docker(), envFile, env, desired, io, log }, base: { password, images: imagesFromRecord(env), drift } };
 }
 
