@@ -13,7 +13,7 @@ import { ruleBooleans, ruleForbiddenKeys, ruleProjectName } from "./project";
 import { ruleRetention } from "./retention";
 import { ruleSecrets } from "./secrets";
 import type { Raw, RuleContext, RuleResult } from "./types";
-import { ruleVerify } from "./verify";
+import { ruleVerify, ruleVerifyExposed } from "./verify";
 
 export type { Raw, RuleContext, RuleResult } from "./types";
 export { ruleAlerting, ruleReceiverVersions } from "./alerting";
@@ -26,7 +26,7 @@ export { rulePorts } from "./ports";
 export { BOOLEAN_PATHS, ruleBooleans, ruleForbiddenKeys, ruleProjectName } from "./project";
 export { MIN_RETENTION, MIN_RETENTION_MS, ruleRetention } from "./retention";
 export { ALERTING_SECRET_FIELDS, alertingSecretPaths, isSecretMarker, isSecuredLeaf, ruleSecrets, SECRET_CONFIG_KEYS, SECRET_STAND_IN, secretPathArg, withSecretLeaves } from "./secrets";
-export { CARDINALITY_RANGE, ruleVerify } from "./verify";
+export { CARDINALITY_RANGE, ruleVerify, ruleVerifyExposed, VERIFY_LEVEL_TOGGLES } from "./verify";
 
 export const SEMANTIC_RULES: readonly ((raw: Raw, ctx: RuleContext) => RuleResult)[] = [
   ruleForbiddenKeys,
@@ -43,6 +43,7 @@ export const SEMANTIC_RULES: readonly ((raw: Raw, ctx: RuleContext) => RuleResul
   ruleNames,
   ruleRedactions,
   ruleVerify,
+  ruleVerifyExposed,
   ruleAlerting,
   ruleReceiverVersions,
   ruleSecrets,

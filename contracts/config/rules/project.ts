@@ -2,6 +2,7 @@
 import { finding, show, stackPatch } from "../findings";
 import { DERIVED_NAME_SUFFIXES, forbiddenKeyPaths, getAt, isDnsLabel, MAX_PROJECT_NAME_LENGTH, toDnsLabel } from "../values";
 import { empty, Raw, RuleResult } from "./types";
+import { VERIFY_LEVEL_TOGGLES } from "./verify";
 
 /** projectName: a DNS label short enough that every name derived from it is one too. */
 export function ruleProjectName(raw: Raw): RuleResult {
@@ -40,7 +41,7 @@ export const BOOLEAN_PATHS: readonly (readonly string[])[] = [
   ["cadvisor", "privileged"],
   ["prometheus", "webLifecycle"],
   ["alerting", "lanExposed"],
-  ...["enabled", "health", "reachability", "ingestion", "labels", "dashboards", "rules", "provenance", "configDrift", "alertDelivery"].map((k) => ["verify", k]),
+  ...["enabled", ...VERIFY_LEVEL_TOGGLES].map((k) => ["verify", k]),
 ];
 
 
