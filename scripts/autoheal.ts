@@ -10,13 +10,16 @@ import { suggest, Suggestions } from "./lib/advice";
 import { print, printJson } from "./lib/redact";
 import { findRun } from "./lib/runs-index";
 import { lintRecords, policyRecords, verifyRecords } from "./lib/steps";
+import { EXIT_CODES_HELP } from "./lib/exit-codes";
 
 const HELP = `Usage: npm run -s autoheal -- <bundle dir | run_id | latest> [--json]
 
 Reads summary.json and the reports of a run bundle, groups every error by bucket and prints exactly one
 recommended next action per active bucket (plus an example patch for config). Never executes anything.
 
-Exit codes: 0 no active bucket; 1 at least one active bucket; 2 usage or no such bundle.`;
+At least one active bucket is exit 1; a bundle that is not there is exit 2 (usage).
+
+${EXIT_CODES_HELP}`;
 
 function readJson(file: string): unknown {
   try {

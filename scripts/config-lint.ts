@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { stackFilePath } from "../contracts/config/stackfile";
 import { runCli } from "./lib/cli";
 import { formatHuman, lintFile, localDigests } from "./lib/lint-file";
+import { EXIT, EXIT_CODES_HELP, exitForErrors } from "./lib/exit-codes";
 
 const HELP = `Usage: npm run -s config:lint -- <stack file> [--json]
        npm run -s config:lint -- --stack <name> [--json]
@@ -19,7 +20,9 @@ Options:
                   {code, bucket, path, message, examplePatch}
   -h, --help      this text
 
-Exit codes: 0 no errors (warnings allowed), 2 the config has errors, 1 usage error.`;
+The config having errors is exit 1 (red; a file that is not there: 3); warnings alone are exit 0.
+
+${EXIT_CODES_HELP}`;
 
 function usage(message: string, json: boolean): number {
   if (json) {
@@ -27,7 +30,7 @@ function usage(message: string, json: boolean): number {
   } else {
     process.stderr.write(`E_ENV_USAGE [env]: ${message}\n\n${HELP}\n`);
   }
-  return 1;
+  return EXIT.USAGE;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -62,8 +65,8 @@ export async function main(argv: string[]): Promise<number> {
   const report = lintFile(file, await localDigests(file));
   if (json) process.stdout.write(`${JSON.stringify({ ok: report.ok, errors: report.errors, warnings: report.warnings }, null, 2)}\n`);
   else process.stdout.write(formatHuman(file, report));
-  return report.ok ? 0 : 2;
+  return report.ok ? EXIT.OK : exitForErrors(report.errors);
 }
 
 // Never a stack trace: an unexpected failure is reported as a coded record.
-if (require.main === module) runCli(() => main(process.argv.slice(2)), { failExit: () => 1 });
+if (require.main === module) runCli(() => main(process.argv.slice(2)));

@@ -13,6 +13,7 @@ import { CURRENT_SCHEMA_VERSION } from "../contracts/config/schema";
 import { readStackFile } from "../contracts/config/stackfile";
 import { detectVersion, migrateConfig } from "../contracts/migrations";
 import { runCli } from "./lib/cli";
+import { EXIT, EXIT_CODES_HELP, exitForErrors } from "./lib/exit-codes";
 
 const HELP = `Usage: npm run -s config:migrate -- <file> [> Pulumi.<stack>.yaml]
 
@@ -24,8 +25,10 @@ is printed unchanged. secure: values are kept as they are.
 Options:
   -h, --help  this text
 
-Exit codes: 0 printed, 2 the file cannot be migrated (missing/unreadable/empty/invalid YAML,
-schemaVersion missing or newer than this code), 1 usage error.`;
+A file that cannot be migrated (unreadable/empty/invalid YAML, schemaVersion missing or newer than
+this code) is exit 1; a missing file exit 3.
+
+${EXIT_CODES_HELP}`;
 
 export interface MigrateOutput {
   exitCode: number;
@@ -37,7 +40,7 @@ export interface MigrateOutput {
 export function migrateFile(file: string): MigrateOutput {
   const f = readStackFile(file);
   if (f.findings.length > 0) {
-    return { exitCode: 2, stdout: "", stderr: f.findings.map((x) => formatFinding(x)).join("\n") + "\n" };
+    return { exitCode: exitForErrors(f.findings), stdout: "", stderr: f.findings.map((x) => formatFinding(x)).join("\n") + "\n" };
   }
   const raw = f.raw as Record<string, unknown>;
   // Work on the original values (secure: objects intact), not the placeholder copy.
@@ -57,7 +60,7 @@ export function migrateFile(file: string): MigrateOutput {
   }
   const m = migrateConfig(ns);
   if (!m.config) {
-    return { exitCode: 2, stdout: "", stderr: m.findings.map((x) => formatFinding(x)).join("\n") + "\n" };
+    return { exitCode: exitForErrors(m.findings), stdout: "", stderr: m.findings.map((x) => formatFinding(x)).join("\n") + "\n" };
   }
 
   const config: Record<string, unknown> = {};
@@ -91,7 +94,7 @@ export function main(argv: string[]): number {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: "boolean", short: "h" } } });
   } catch (err) {
     process.stderr.write(`E_ENV_USAGE [env]: ${err instanceof Error ? err.message : String(err)}\n\n${HELP}\n`);
-    return 1;
+    return EXIT.USAGE;
   }
   if (parsed.values.help) {
     process.stdout.write(`${HELP}\n`);
@@ -99,7 +102,7 @@ export function main(argv: string[]): number {
   }
   if (parsed.positionals.length !== 1) {
     process.stderr.write(`E_ENV_USAGE [env]: ${parsed.positionals.length === 0 ? "missing <file>" : "pass exactly one file"}\n\n${HELP}\n`);
-    return 1;
+    return EXIT.USAGE;
   }
   const out = migrateFile(parsed.positionals[0]);
   process.stdout.write(out.stdout);
@@ -107,4 +110,4 @@ export function main(argv: string[]): number {
   return out.exitCode;
 }
 
-if (require.main === module) runCli(() => main(process.argv.slice(2)), { failExit: () => 1 });
+if (require.main === module) runCli(() => main(process.argv.slice(2)));

@@ -6,6 +6,7 @@ import { projectRoot, runCli } from "./lib/cli";
 import { dockerClient, exportImages, pingDocker, readStackInfo } from "./lib/docker-images";
 import { print, printErr, printJson } from "./lib/redact";
 import { parseStackCli } from "./lib/stack-cli";
+import { EXIT_CODES_HELP } from "./lib/exit-codes";
 
 const HELP = `Usage: npm run images:export -- --stack <name> --out <dir> [--json]
 
@@ -13,7 +14,9 @@ Saves every image pinned in Pulumi.<name>.yaml (pulled first unless offlineMode)
 and writes <dir>/manifest.json {version, stack, created_at, images: [{service, ref, id, repoDigests,
 file, sha256, size}]}. Carry <dir> to the offline host and run images:import there.
 
-Exit codes: 0 exported; 1 an image could not be exported; 2 usage or Docker unreachable.`;
+An image that could not be exported is exit 1.
+
+${EXIT_CODES_HELP}`;
 
 async function main(argv: string[]): Promise<number> {
   const cli = parseStackCli(argv, HELP, { out: { type: "string" } });

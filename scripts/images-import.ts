@@ -5,13 +5,16 @@ import { BootstrapError } from "../contracts/errors";
 import { formatError, parseCli, runCli } from "./lib/cli";
 import { dockerClient, importImages, pingDocker } from "./lib/docker-images";
 import { print, printErr, printJson } from "./lib/redact";
+import { EXIT_CODES_HELP } from "./lib/exit-codes";
 
 const HELP = `Usage: npm run images:import -- --in <dir> [--json]
 
 Loads <dir>/<service>.tar for every entry of <dir>/manifest.json. A tar whose SHA-256 differs from the
 manifest is not loaded; a loaded image whose ID differs is reported. Both are E_DEPS_IMAGE_DIGEST_MISMATCH.
 
-Exit codes: 0 every image loaded and verified; 1 a mismatch or a missing file; 2 usage or Docker unreachable.`;
+A digest mismatch or a missing tar is exit 1.
+
+${EXIT_CODES_HELP}`;
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseCli(argv, { in: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } });

@@ -10,6 +10,7 @@ import { dockerClient, inspectImage, pingDocker } from "./lib/docker-images";
 import { DigestSource, pinStackText, resolveDigests, tagOnlyPins } from "./lib/image-pins";
 import { print, printErr, printJson } from "./lib/redact";
 import { parseStackCli } from "./lib/stack-cli";
+import { EXIT_CODES_HELP } from "./lib/exit-codes";
 
 const HELP = `Usage: npm run -s images:pin -- --stack <name> [--require] [--offline] [--dry-run] [--json]
 
@@ -18,8 +19,9 @@ the image on this Docker engine, else (unless --offline) the one the registry se
 asked through the engine. Comments and order of the file are kept. --require also sets
 requireImageDigests: true when every image got its digest. --dry-run prints the file instead.
 
-Exit codes: 0 every tag-only pin resolved; 1 some could not be (named; the file still gets the
-others); 2 usage or Docker unreachable.`;
+Some pins that could not be resolved are exit 1 (named; the file still gets the others).
+
+${EXIT_CODES_HELP}`;
 
 const REGISTRY_TIMEOUT_MS = 15_000;
 

@@ -14,6 +14,7 @@ import { evaluateProgram, PROJECT_ROOT } from "./lib/evaluate";
 import { POLICIES } from "../policy/lib/catalog";
 import { mandatory, PackConfig, runPolicies, Violation } from "../policy/lib/runner";
 import { runCli } from "./lib/cli";
+import { EXIT, EXIT_CODES_HELP } from "./lib/exit-codes";
 
 const HELP = `Usage: npm run -s policy:check -- --stack <name> [--config-file <file>] [--policy-config <file>] [--json]
 
@@ -30,8 +31,9 @@ Options:
                           (plus "errors":[...] for config errors) instead of a table
   -h, --help              this text
 
-Exit codes: 0 no mandatory violation (advisory ones may be listed), 1 a mandatory violation, a
-config error or an internal error, 2 usage error.`;
+A mandatory violation or a config error is exit 1 (red); advisory violations alone are exit 0.
+
+${EXIT_CODES_HELP}`;
 
 export interface CheckResult {
   violations: Violation[];
@@ -102,7 +104,7 @@ function usage(message: string, json: boolean): number {
   const rec = errorRecord("E_ENV_USAGE", message);
   if (json) process.stdout.write(`${JSON.stringify({ violations: [], errors: [rec] }, null, 2)}\n`);
   else process.stderr.write(`${rec.code} [${rec.bucket}]: ${message}\n\n${HELP}\n`);
-  return 2;
+  return EXIT.USAGE;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -135,4 +137,4 @@ export async function main(argv: string[]): Promise<number> {
   return isFailing(result) ? 1 : 0;
 }
 
-if (require.main === module) runCli(() => main(process.argv.slice(2)), { failExit: () => 1 });
+if (require.main === module) runCli(() => main(process.argv.slice(2)));

@@ -8,6 +8,7 @@ import { Bundle, BUNDLE_FILES, outDirFrom } from "./lib/bundle";
 import { print, printJson, redactor } from "./lib/redact";
 import { exportRun } from "./lib/run-export";
 import { findRun, latestRun, matchesFilter, parseDateArg, RunFilter, RunRecord, streamRuns } from "./lib/runs-index";
+import { EXIT, EXIT_CODES_HELP } from "./lib/exit-codes";
 
 const HELP = `Usage: npm run -s recall -- list [--status green|red] [--bucket <bucket>] [--since <date>] [--until <date>]
                                 [--stack <name>] [--mode <mode>] [--limit N] [--json]
@@ -21,7 +22,9 @@ export writes out/exports/<run_id>.tar.gz unless --out is given, owner-only (060
 backups/ (data snapshots of whole volumes) stay out unless --with-backups is given.
 Reads out/runs.jsonl (LOGGING_BOOTSTRAP_OUT_DIR moves out/).
 
-Exit codes: 0 answered (list may be empty); 1 no such run; 2 usage.`;
+A run that is not there is exit 2 (usage); an empty list is exit 0.
+
+${EXIT_CODES_HELP}`;
 
 export function formatRun(r: RunRecord): string {
   const codes = r.codes?.length ? `  ${r.codes.join(",")}` : "";
@@ -150,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
 
 function noRun(msg: string, index: string): number {
   process.stderr.write(redactor.text(`${msg} (index ${index})\n`));
-  return 1;
+  return EXIT.USAGE;
 }
 
 if (require.main === module) runCli(() => main(process.argv.slice(2)));

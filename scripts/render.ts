@@ -12,6 +12,7 @@ import { resolveConfigFile } from "../contracts/config/stackfile";
 import { Evaluation, evaluateProgram, toPlan } from "./lib/evaluate";
 import { desiredFiles } from "../contracts/plan";
 import { runCli } from "./lib/cli";
+import { EXIT, EXIT_CODES_HELP } from "./lib/exit-codes";
 
 const HELP = `Usage: npm run -s render -- --stack <name> [--config-file <file>] --out <dir>
 
@@ -26,7 +27,9 @@ Options:
   --out <dir>           output directory (created; plan.json and files/ are replaced)
   -h, --help            this text
 
-Exit codes: 0 written, 2 the config has errors (config:lint findings printed), 1 usage or internal error.`;
+A config with errors is exit 1 (its config:lint findings printed), nothing written.
+
+${EXIT_CODES_HELP}`;
 
 export interface RenderedOutput {
   plan: Record<string, unknown>;
@@ -68,7 +71,7 @@ export function writeRendered(outDir: string, r: RenderedOutput): string[] {
 
 function usage(message: string): number {
   process.stderr.write(`E_ENV_USAGE [env]: ${message}\n\n${HELP}\n`);
-  return 1;
+  return EXIT.USAGE;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -92,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
   const report = lintFile(file);
   if (!report.ok) {
     process.stderr.write(formatHuman(file, report));
-    return 2;
+    return EXIT.RED;
   }
   const rendered = await render({ stack: values.stack, configFile: file });
   const written = writeRendered(values.out, rendered);
@@ -101,4 +104,4 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (require.main === module) runCli(() => main(process.argv.slice(2)), { failExit: () => 1 });
+if (require.main === module) runCli(() => main(process.argv.slice(2)));

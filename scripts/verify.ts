@@ -16,6 +16,7 @@ import { driftKeyFrom, grafanaPasswordFrom, loadDesired, parseEnvFile } from "./
 // Kept importable from here for callers of the verify CLI's module.
 export { grafanaPasswordFrom, loadDesired, parseEnvFile };
 import { assertSecretsFileMode, SECRETS_FILE } from "./lib/secrets-file";
+import { EXIT, EXIT_CODES_HELP, exitForCode } from "./lib/exit-codes";
 
 export const HELP = `Usage: npm run -s verify -- --stack <name> [options]
 
@@ -42,8 +43,10 @@ Options:
   --json                  print the report as JSON
   --help                  this text
 
-Exit codes: 0 all green, 1 warnings only, 2 at least one level red,
-            3 could not run (bad arguments, config, or Docker engine unreachable).`;
+A red level is exit 1; warnings alone are exit 0 (the report says warn); could not run (the
+config file, the Docker engine) is exit 3.
+
+${EXIT_CODES_HELP}`;
 
 export interface VerifyArgs {
   stack: string;
@@ -133,7 +136,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const rec = errorRecord("E_ENV_USAGE", (e as Error).message);
     process.stderr.write(`${rec.code} (${rec.bucket}): ${rec.message}\n${rec.action}\n`);
-    return 3;
+    return EXIT.USAGE;
   }
   if (args === "help") {
     process.stdout.write(HELP + "\n");
@@ -164,15 +167,14 @@ export async function main(argv: string[]): Promise<number> {
     const report = await runSuite(desired, io, { levels: args.levels, password, images, drift, parallel: !args.sequential, overrides });
     const text = args.json ? JSON.stringify({ stack: args.stack, ...report }, null, 2) : formatReport(report, args.stack);
     process.stdout.write(redact(text, [password, driftKey]) + "\n");
-    return report.exitCode;
+    return report.status === "red" ? EXIT.RED : EXIT.OK;
   } catch (e) {
     const rec = toErrorRecord(e);
     const msg = redact(`${rec.code} (${rec.bucket}): ${rec.message}\n${rec.action}\n`, [password, driftKey]);
     if (args.json) process.stdout.write(JSON.stringify({ stack: args.stack, status: "error", error: { ...rec, message: redact(rec.message, [password, driftKey]) } }) + "\n");
     else process.stderr.write(msg);
-    return 3;
+    return exitForCode(rec.code);
   }
 }
 
-// Exit 3: verify could not run at all.
-if (require.main === module) runCli(() => main(process.argv.slice(2)), { failExit: () => 3, exit: true });
+if (require.main === module) runCli(() => main(process.argv.slice(2)), { exit: true });

@@ -90,8 +90,9 @@ function verifyLevels(report: unknown): LevelLike[] {
 
 /**
  * verify --json => {stack, status, levels: [{level, status, code, durationMs, findings, diagnostics}]}
- * with exit 0 green, 1 warnings only, 2 a level red; or {status: "error", error: {code, message, ...}}
- * with exit 3 when it could not run. One error per finding of a red level, so each names its service.
+ * with exit 0 green or warnings only, 1 a level red; or {status: "error", error: {code, message, ...}}
+ * with exit 2/3 when it could not run (scripts/lib/exit-codes.ts). One error per finding of a red
+ * level, so each names its service; an exit that is not 0 with nothing red named is E_INTERNAL.
  */
 export function verifyRecords(report: unknown, exitCode: number | null, stderr: string): { errors: ErrorRecord[]; warnings: ErrorRecord[] } {
   const levels = verifyLevels(report);
@@ -114,7 +115,7 @@ export function verifyRecords(report: unknown, exitCode: number | null, stderr: 
     const code = knownCode(e.code) ?? "E_INTERNAL";
     errors.push(errorRecord(code, e.message ?? code, { details: { source: "verify", ...(e.details ?? {}) } }));
   }
-  if (errors.length === 0 && (exitCode ?? 0) >= 2) {
+  if (errors.length === 0 && (exitCode ?? 0) !== 0) {
     const why = levels.length ? "although no level is red" : "without a JSON report";
     errors.push(errorRecord("E_INTERNAL", `verify exited ${exitCode} ${why}: ${stderr.trim().slice(-500)}`, { details: { source: "verify" } }));
   }

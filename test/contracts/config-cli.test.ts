@@ -39,7 +39,7 @@ describe("config:lint", () => {
 
   it("--json prints exactly {ok, errors, warnings}", async () => {
     const r = await run([fixture("broken-everything.yaml"), "--json"]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
     expect(Object.keys(j)).toEqual(["ok", "errors", "warnings"]);
     expect(j.ok).toBe(false);
@@ -58,7 +58,7 @@ describe("config:lint", () => {
 
   it("human output lists every finding with its code, bucket and patch", async () => {
     const r = await run([fixture("broken-everything.yaml")]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/13 error\(s\), 5 warning\(s\)/);
     for (const code of ["E_CONFIG_NAME_NOT_DNS_SAFE", "E_CONFIG_NOT_BOOLEAN", "E_CONFIG_EXPOSURE", "E_CONFIG_INVALID_PORT", "E_CONFIG_PORT_DUPLICATE", "E_CONFIG_PATH_NOT_ABSOLUTE", "E_CONFIG_IMAGE_UNPINNED", "E_CONFIG_DURATION", "E_CONFIG_SECRET_PLAINTEXT"]) {
       expect(r.stdout).toContain(`error ${code} [config]`);
@@ -74,28 +74,28 @@ describe("config:lint", () => {
     ["missing file", "no-such-file.yaml", "E_CONFIG_FILE_MISSING"],
     ...UNREADABLE_STACK_FILES,
     ["seed-000 JSON (v0)", "seed000-test-config.v0.json", "E_CONFIG_NEEDS_MIGRATION"],
-  ])("%s -> exit 2 with %s", async (_n, file, code) => {
+  ])("%s -> exit 1 (3 for a missing file) with %s", async (_n, file, code) => {
     const r = await run([fixture(file), "--json"]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(code === "E_CONFIG_FILE_MISSING" ? 3 : 1);
     const j = JSON.parse(r.stdout);
     expect(j.ok).toBe(false);
     expect(j.errors[0].code).toBe(code);
   });
 
-  it("usage errors exit 1 with E_ENV_USAGE", async () => {
-    expect((await run([])).code).toBe(1);
+  it("usage errors exit 2 with E_ENV_USAGE", async () => {
+    expect((await run([])).code).toBe(2);
     expect((await run([])).stderr).toContain("E_ENV_USAGE");
-    expect((await run(["a.yaml", "b.yaml"])).code).toBe(1);
-    expect((await run(["--bogus"])).code).toBe(1);
-    expect((await run(["--stack", "../x"])).code).toBe(1);
+    expect((await run(["a.yaml", "b.yaml"])).code).toBe(2);
+    expect((await run(["--bogus"])).code).toBe(2);
+    expect((await run(["--stack", "../x"])).code).toBe(2);
     const h = await run(["--help"]);
     expect(h.code).toBe(0);
-    expect(h.stdout).toMatch(/Exit codes: 0 .* 2 .* 1 usage error/s);
+    expect(h.stdout).toContain("Exit codes (the same for every logging-bootstrap command):");
   });
 
-  it("as a process: exit 2 and a coded finding for a missing file, no stack trace", async () => {
+  it("as a process: exit 3 and a coded finding for a missing file, no stack trace", async () => {
     const r = await runChild([path.join(ROOT, "does-not-exist.yaml")]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(3);
     expect(r.stdout).toContain("E_CONFIG_FILE_MISSING [config]");
     expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
   }, 60_000);

@@ -289,9 +289,9 @@ describe("config:migrate", () => {
     ["missing file", "does-not-exist.json", "E_CONFIG_FILE_MISSING"],
     ["missing version", "missing-version.yaml", "E_CONFIG_SCHEMA_VERSION"],
     ...UNREADABLE_STACK_FILES,
-  ])("%s -> exit 2 with %s, nothing on stdout", (_n, name, code) => {
+  ])("%s -> exit 1 (3 for a missing file) with %s, nothing on stdout", (_n, name, code) => {
     const out = migrateFile(fixture(name));
-    expect(out.exitCode).toBe(2);
+    expect(out.exitCode).toBe(code === "E_CONFIG_FILE_MISSING" ? 3 : 1);
     expect(out.stdout).toBe("");
     expect(out.stderr).toContain(code);
   });

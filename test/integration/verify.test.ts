@@ -73,7 +73,7 @@ describe("npm run verify on the test environment", () => {
     await am.stop({ t: 5 });
     try {
       const red = await runTsx([...base, "--levels", "L9", "--alert-timeout", "10", "--json"]);
-      expect(red.code).toBe(2);
+      expect(red.code).toBe(1);
       // L9 runs after L1 (it depends on Alertmanager's health), which is red too, with its own code.
       const levels = JSON.parse(red.stdout).levels as Array<{ level: string; status: string; code?: string }>;
       expect(levels.find((l) => l.level === "L9")).toMatchObject({ level: "L9", status: "red", code: "E_PROOF_ALERT_MANAGER_DOWN" });
@@ -96,9 +96,9 @@ describe("npm run verify on the test environment", () => {
     expect((JSON.parse(last).levels as Array<{ level: string }>).find((l) => l.level === "L9")).toMatchObject({ level: "L9", status: "green" });
   });
 
-  test("bad arguments: exit 3 with E_ENV_USAGE", async () => {
+  test("bad arguments: exit 2 with E_ENV_USAGE", async () => {
     const r = await runTsx(["scripts/verify.ts", "--levels", "L10", "--stack", "x"]);
-    expect(r.code).toBe(3);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^E_ENV_USAGE \(env\): unknown level\(s\) L10/m);
   });
 });

@@ -64,7 +64,7 @@ function fakeTools(w: World, o: DrillOptions, logs: string[]): Tools {
       }
       if (mode === "rollback" && args.includes("--run")) {
         if (w.broken.tamperAccepted) return summary(mode, [["restore", "success"], ["up", "success"], verify]);
-        return summary(mode, [["restore", "failed"]], [{ code: "E_DEPS_SNAPSHOT_MISMATCH" }], 2);
+        return summary(mode, [["restore", "failed"]], [{ code: "E_DEPS_SNAPSHOT_MISMATCH" }], 4);
       }
       if (!w.broken.rollbackKeepsPin) fs.writeFileSync(o.stackFile, file.split(TO).join(FROM));
       if (!w.broken.rollbackKeepsData) w.samples = JSON.parse(JSON.stringify(w.snapshot));

@@ -68,7 +68,7 @@ describe("recall", () => {
     expect(shown.summary.mode).toBe("drift");
     expect(shown.autoheal.active_buckets.map((b: any) => b.bucket)).toEqual(["proof"]);
     const missing = await runCli("recall.ts", ["show", "1999-01-01"], sb);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     const bad = await runCli("recall.ts", ["list", "--status", "blue"], sb);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("E_ENV_USAGE");

@@ -94,5 +94,5 @@ it("exits 2 on usage errors and 0 on --help", async () => {
   const help = await policyCheck(["--help"]);
   expect(help.code).toBe(0);
   expect(help.stdout).toMatch(/^Usage: npm run -s policy:check -- --stack <name>/);
-  expect(help.stdout).toMatch(/Exit codes: 0 .* 1 .* 2 usage error/s);
+  expect(help.stdout).toContain("Exit codes (the same for every logging-bootstrap command):");
 });

@@ -77,20 +77,20 @@ describe.each(["test", "prod"] as const)("render --stack %s", (stack) => {
 });
 
 describe("render refuses a bad config", () => {
-  it("exits 2 with the config:lint findings", async () => {
+  it("exits 1 with the config:lint findings", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-bad-"));
     const bad = path.join(dir, "Pulumi.bad.yaml");
     fs.writeFileSync(bad, fs.readFileSync(path.join(ROOT, "Pulumi.test.yaml"), "utf8").replace("projectName: logging-test", "projectName: Logging_Test"));
     const r = await render(["--stack", "bad", "--config-file", bad, "--out", path.join(dir, "out")]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain("E_CONFIG_NAME_NOT_DNS_SAFE [config] at projectName");
     expect(r.stderr).toContain("example patch");
     expect(fs.existsSync(path.join(dir, "out", "plan.json"))).toBe(false);
   });
 
-  it("exits 1 on usage errors", async () => {
+  it("exits 2 on usage errors", async () => {
     const r = await render(["--stack", "test"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain("missing --out");
   });
 });

@@ -142,10 +142,10 @@ export async function drill(t: Tools, o: DrillOptions): Promise<string> {
     const stackBefore = fs.readFileSync(o.stackFile, "utf8");
     const r = await boot("rollback", "--run", tampered);
     const codes = (r.summary.errors ?? []).map((e) => e.code);
-    if (r.code !== 2 || !codes.includes("E_DEPS_SNAPSHOT_MISMATCH")) fail(`rollback of a tampered snapshot: exit ${r.code} with ${JSON.stringify(codes)}, expected exit 2 with E_DEPS_SNAPSHOT_MISMATCH`);
+    if (r.code !== 4 || !codes.includes("E_DEPS_SNAPSHOT_MISMATCH")) fail(`rollback of a tampered snapshot: exit ${r.code} with ${JSON.stringify(codes)}, expected exit 4 (refused) with E_DEPS_SNAPSHOT_MISMATCH`);
     if (fs.readFileSync(o.stackFile, "utf8") !== stackBefore) fail("the refused rollback changed the stack file");
     if ((await version()) !== vTo) fail(`after the refused rollback Prometheus is not ${vTo} any more`);
-    t.log(`[drill]   refused with E_DEPS_SNAPSHOT_MISMATCH (exit 2); stack file and Prometheus ${vTo} untouched`);
+    t.log(`[drill]   refused with E_DEPS_SNAPSHOT_MISMATCH (exit 4); stack file and Prometheus ${vTo} untouched`);
   } finally {
     fs.rmSync(tDir, { recursive: true, force: true });
   }
