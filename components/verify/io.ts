@@ -5,6 +5,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { BootstrapError } from "../../contracts/errors";
+import { declaredTooLarge, MAX_EXEC_OUTPUT_BYTES, MAX_HTTP_BODY_BYTES, readCapped } from "./bounded";
 import { appendNoFollow, mkdirpNoFollow } from "./nofollow";
 import type { Clock, ContainerFile, ContainerInfo, DirEntry, DirLimits, DirListing, DockerIo, ExecResult, FileIo, HttpFn, ImageInfo, Io, ProbeRequest, ProbeResult } from "./types";
 
@@ -28,7 +29,7 @@ export const realFiles: FileIo = {
   },
 };
 
-export function makeHttp(): HttpFn {
+export function makeHttp(maxBodyBytes = MAX_HTTP_BODY_BYTES): HttpFn {
   return async (req) => {
     const { request } = await import("undici");
     const res = await request(req.url, {
@@ -37,7 +38,14 @@ export function makeHttp(): HttpFn {
       body: req.body,
       signal: AbortSignal.timeout(req.timeoutMs),
     });
-    const body = await res.body.text();
+    // Bounded: a declared length over the cap is refused unread, an undeclared one past the cap
+    // is cut off (the connection closed) and refused; never buffered whole.
+    const declared = declaredTooLarge(res.headers, maxBodyBytes);
+    if (declared !== undefined) {
+      res.body.destroy();
+      throw new BootstrapError("E_NETWORK_BODY_TOO_LARGE", `${req.url} answered with a body of ${declared} bytes, more than the ${maxBodyBytes} read`);
+    }
+    const body = (await readCapped(res.body, maxBodyBytes, `the body of ${req.url}`, "E_NETWORK_BODY_TOO_LARGE")).toString("utf8");
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(", ") : String(v ?? "");
     return { status: res.statusCode, body, headers };
@@ -208,10 +216,9 @@ export async function makeDocker(): Promise<DockerIo> {
     return await dirFromTar(stream, dirPath, limits);
   }
 
-  async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const c of stream as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
-    return Buffer.concat(chunks);
+  /** A command's output, bounded (E_RUNTIME_OUTPUT_TOO_LARGE past the cap). */
+  function collect(stream: NodeJS.ReadableStream, what: string): Promise<Buffer> {
+    return readCapped(stream as NodeJS.ReadableStream & AsyncIterable<Buffer>, MAX_EXEC_OUTPUT_BYTES, what, "E_RUNTIME_OUTPUT_TOO_LARGE");
   }
 
   return {
@@ -255,7 +262,8 @@ export async function makeDocker(): Promise<DockerIo> {
         const withStdin = stdin !== undefined;
         const ex = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdin: withStdin, AttachStdout: true, AttachStderr: true });
         const stream = await ex.start({ hijack: true, stdin: withStdin });
-        const output = collect(stream);
+        const output = collect(stream, `the output of docker exec ${container} ${cmd[0] ?? ""}`.trimEnd());
+        output.catch(() => undefined); // awaited below; a refusal must not surface as unhandled first
         // A secret travels on stdin, never in Cmd (which `docker inspect` and /proc show); end() half-
         // closes the hijacked connection so the command sees EOF while its output still streams back.
         if (withStdin) (stream as NodeJS.ReadWriteStream).end(stdin);
@@ -343,8 +351,12 @@ export async function makeDocker(): Promise<DockerIo> {
           if (!(e instanceof BootstrapError)) throw e;
           timedOut = true;
         }
-        const logs = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-        return { exitCode, timedOut, ...demux(Buffer.from(logs)) };
+        // Its output as a bounded stream (a stopped container's log stream ends; a probe that timed
+        // out is stopped first), never one buffer of whatever it printed.
+        if (timedOut) await c.kill().catch(() => undefined);
+        const stream = (await c.logs({ stdout: true, stderr: true, follow: true })) as unknown as NodeJS.ReadableStream;
+        const logs = await withTimeout(collect(stream, `the output of probe ${req.name}`), 10_000, `the output of probe ${req.name}`);
+        return { exitCode, timedOut, ...demux(logs) };
       } catch (e) {
         return dockerUnreachable(e);
       } finally {
