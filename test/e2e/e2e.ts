@@ -1,9 +1,11 @@
 // npm run e2e (after test/e2e/run.sh has the engine, registry, images and Pulumi ready): the
-// operator workflow on the real Pulumi CLI and Docker engine, on the testenv stack:
+// operator workflow through the run wrapper (Pulumi's Automation API) on the real Pulumi engine and
+// Docker engine, on the testenv stack:
 //   diagnose -> apply (up, verify, evidence) -> drift (no changes) -> idempotency (preview and a
 //   second up, no changes) -> faults behind Pulumi's back (a config file edited in a container, a
-//   container stopped) show as drift -> repair brings them back -> drift clean -> destroy
-//   (containers gone, data volumes kept) -> the work tree is unchanged.
+//   container stopped) show as drift -> repair brings them back -> drift clean -> backup, then
+//   restore of that backup (verify green) -> destroy (containers gone, data volumes kept and
+//   listed) -> the work tree is unchanged.
 // Every command runs with no stdin. Tools are injected (`Tools`) so the order and the checks are
 // unit-tested with a fake (test/ops/e2e.test.ts).
 import * as fs from "node:fs";
@@ -91,21 +93,32 @@ export async function e2e(t: Tools, o: E2EOptions): Promise<void> {
   expectOk(await boot("drift"), "drift after repair");
   expectOk(await pulumi("preview", "--config-file", o.stackFile, "--expect-no-changes"), "preview after repair");
 
-  step("7. destroy: containers gone, data volumes kept");
+  step("7. backup of the data volumes, then restore of that backup (services stopped and started again, verify green)");
+  const backup = await boot("backup", "--json");
+  expectOk(backup, "backup");
+  const backupRun = parseSummary(backup.stdout)?.run_id;
+  if (!backupRun) fail("backup printed no summary");
+  const restore = await boot("restore", "--run", backupRun, "--json");
+  expectOk(restore, `restore --run ${backupRun}`);
+  if (parseSummary(restore.stdout)?.status !== "green") fail(`restore of ${backupRun} is not green`);
+
+  step("8. destroy: containers gone, data volumes kept and listed");
   const volumesBefore = await dataVolumes();
   if (volumesBefore.length === 0) fail(`no data volumes labelled ${LABEL}=${o.project} after apply`);
   t.log(`data volumes: ${volumesBefore.join(" ")}`);
-  expectOk(await pulumi("destroy", "--config-file", o.stackFile, "--yes", "--skip-preview"), "pulumi destroy");
+  const destroyed = await boot("destroy");
+  expectOk(destroyed, "destroy");
+  for (const v of volumesBefore) if (!destroyed.stderr.includes(`kept: data volume ${v}`)) fail(`destroy did not say it kept ${v}`);
   const left = await containers();
   if (left.length) fail(`containers labelled ${LABEL}=${o.project} survived destroy: ${left.join(" ")}`);
   const volumesAfter = await dataVolumes();
   if (volumesAfter.join(" ") !== volumesBefore.join(" ")) fail(`data volumes changed on destroy: before [${volumesBefore.join(" ")}] after [${volumesAfter.join(" ")}]`);
 
-  step("8. the work tree is as it was (no salt or state written into tracked files)");
+  step("9. the work tree is as it was (no salt or state written into tracked files)");
   const treeAfter = await tree();
   if (treeAfter !== treeBefore) fail(`git status changed during the run:\nbefore:\n${treeBefore}\nafter:\n${treeAfter}`);
-  await t.run("npm", ["run", "-s", "recall", "--", "list", "--stack", o.stack, "--limit", "8"]).then((r) => t.log(r.stdout.trimEnd()));
-  t.log("\ne2e: PASSED (diagnose, apply + verify, drift, idempotency, faults -> drift -> repair, destroy with data volumes retained, work tree unchanged)");
+  await t.run("npm", ["run", "-s", "recall", "--", "list", "--stack", o.stack, "--limit", "10"]).then((r) => t.log(r.stdout.trimEnd()));
+  t.log("\ne2e: PASSED (diagnose, apply + verify, drift, idempotency, faults -> drift -> repair, backup -> restore, destroy with data volumes kept, work tree unchanged)");
 }
 
 interface Summary {

@@ -26,9 +26,9 @@ function fake(w: World, outDir: string): Tools {
       if (forced) return forced;
       if (cmd === "git") return ok(w.destroyed ? "" : "");
       if (cmd === "pulumi" && args[0] === "version") return ok("v3.274.1\n");
-      if (cmd === "pulumi" && args[0] === "destroy") {
+      if (cmd === "npm" && args.includes("destroy")) {
         w.destroyed = true;
-        return ok();
+        return { code: 0, stdout: "", stderr: "kept: data volume lt-grafana-data\nkept: data volume lt-loki-data\n" };
       }
       if (cmd === "pulumi" && args[0] === "stack" && args[1] === "export") {
         const file = args[args.indexOf("--file") + 1];
@@ -53,6 +53,8 @@ function fake(w: World, outDir: string): Tools {
           return ok(JSON.stringify({ run_id: "r1", status: "green", errors: [] }));
         }
         if (mode === "drift" && w.faults > 0 && !w.repaired) return { code: 1, stdout: JSON.stringify({ run_id: "r2", status: "red", errors: [{ code: "E_PROOF_DRIFT" }] }), stderr: "" };
+        if (mode === "backup") return ok(JSON.stringify({ run_id: "b1", status: "green", errors: [] }));
+        if (mode === "restore") return ok(JSON.stringify({ run_id: "r3", status: "green", errors: [] }));
       }
       return ok();
     },
@@ -70,7 +72,7 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 const boot = (mode: string, ...x: string[]) => `npm run -s bootstrap -- --mode ${mode} --stack testenv --config-file /t/Pulumi.testenv.yaml${x.length ? " " + x.join(" ") : ""}`;
 const VOLUMES = "docker volume ls -q --filter label=logging-bootstrap.project=lt --filter label=logging-bootstrap.data=true";
 
-it("runs diagnose, apply, drift, idempotency, faults -> drift -> repair, destroy in that order", async () => {
+it("runs diagnose, apply, drift, idempotency, faults -> drift -> repair, backup -> restore, destroy in that order", async () => {
   await e2e(fake(w, dir), { ...O, outDir: dir });
   expect(w.calls).toEqual([
     "git status --porcelain --untracked-files=all",
@@ -89,12 +91,14 @@ it("runs diagnose, apply, drift, idempotency, faults -> drift -> repair, destroy
     boot("repair", "--target", URN("lt-loki"), "--target", URN("lt-prometheus")),
     boot("drift"),
     "pulumi preview --config-file /t/Pulumi.testenv.yaml --expect-no-changes --stack testenv --non-interactive",
+    boot("backup", "--json"),
+    boot("restore", "--run", "b1", "--json"),
     VOLUMES,
-    "pulumi destroy --config-file /t/Pulumi.testenv.yaml --yes --skip-preview --stack testenv --non-interactive",
+    boot("destroy"),
     "docker ps -aq --filter label=logging-bootstrap.project=lt",
     VOLUMES,
     "git status --porcelain --untracked-files=all",
-    "npm run -s recall -- list --stack testenv --limit 8",
+    "npm run -s recall -- list --stack testenv --limit 10",
   ]);
 });
 
@@ -105,6 +109,8 @@ it.each([
   ["a second up would change the stack", () => (w.over.pulumi = (a) => (a[0] === "preview" ? red : undefined)), /a second up would change the stack/],
   ["a fault does not show as drift", () => (w.over.npm = (a) => (a.includes("drift") && a.includes("--json") ? { code: 0, stdout: "{}", stderr: "" } : undefined)), /should report E_PROOF_DRIFT \(exit 1\), got exit 0/],
   ["repair fails", () => (w.over.npm = (a) => (a.includes("repair") ? red : undefined)), /^repair exited 1/],
+  ["restore is not green", () => (w.over.npm = (a) => (a.includes("restore") ? { code: 0, stdout: JSON.stringify({ run_id: "r3", status: "red" }), stderr: "" } : undefined)), /restore of b1 is not green/],
+  ["destroy does not say what it kept", () => (w.over.npm = (a) => (a.includes("destroy") ? ((w.destroyed = true), { code: 0, stdout: "", stderr: "" }) : undefined)), /destroy did not say it kept lt-grafana-data/],
   ["containers survive destroy", () => (w.over.docker = (a) => (a[0] === "ps" ? { code: 0, stdout: "abc\n", stderr: "" } : undefined)), /survived destroy: abc/],
   ["destroy deletes a data volume", () => (w.over.docker = (a) => (a[0] === "volume" && w.destroyed ? { code: 0, stdout: "lt-loki-data\n", stderr: "" } : undefined)), /data volumes changed on destroy/],
   ["the work tree changes", () => (w.over.git = () => (w.destroyed ? { code: 0, stdout: " M Pulumi.testenv.yaml\n", stderr: "" } : undefined)), /git status changed during the run/],
