@@ -40,10 +40,10 @@ describe("a failed up is reported under the code of the error that failed it", (
     expect(r.code).toBe(1);
     expect(summary.errors.map((e: any) => e.code)).toEqual(["E_PROOF_LABEL_MISSING"]);
     expect(summary.errors[0]).toMatchObject({
-      message: "pulumi up: proof L4 labels failed: E_PROOF_LABEL_MISSING: L4 proof is red: loki query_range for the marker: HTTP 400",
+      message: "pulumi up: proof L4 labels logging-test-proof-L4 failed: E_PROOF_LABEL_MISSING: L4 proof is red: loki query_range for the marker: HTTP 400",
       details: { step: "up", resource: "logging-test-proof-L4", level: "L4", resourceType: "pulumi-nodejs:dynamic/logging-bootstrap:LabelProof" },
     });
-    expect(r.stderr).toContain("FAILED create proof L4 labels");
+    expect(r.stderr).toContain("FAILED create proof L4 labels logging-test-proof-L4");
     expect(r.stderr).toContain("warning: stack config: 1 warning(s): E_CONFIG_IMAGE_NO_DIGEST");
     const ah = readJson(path.join(bundleDir(sb), "autoheal.suggestions.json"));
     expect(ah.active_buckets.map((b: any) => [b.bucket, b.error_codes])).toEqual([["proof", ["E_PROOF_LABEL_MISSING"]]]);
@@ -98,7 +98,7 @@ describe("live progress and events", () => {
     const r = await a.done;
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/\] {3}created container logging-test-loki \(\d+\.\d s\)/);
-    expect(r.stderr).toMatch(/\] {3}created proof L4 labels \(\d+\.\d s\)/);
+    expect(r.stderr).toMatch(/\] {3}created proof L4 labels logging-test-proof-L4 \(\d+\.\d s\)/);
     expect(r.stderr).toMatch(/up: ok \(\d+\.\d s\): 2 create, 39 unchanged/);
     expect(r.stderr).toContain("verify: proving L1-L9 against the running stack");
     expect(r.stderr).toContain("L1: green");

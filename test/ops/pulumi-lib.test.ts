@@ -119,8 +119,9 @@ describe("engine events", () => {
     expect(absorb(t, pre(CONTAINER_URN, CONTAINER, "replace"), 1000)).toEqual(["replacing container logging-test-loki"]);
     expect(inFlight(t, 13_000)).toEqual(["logging-test-loki 12 s"]);
     expect(absorb(t, done(CONTAINER_URN, CONTAINER, "replace"), 13_500)).toEqual(["replaced container logging-test-loki (13 s)"]);
-    expect(absorb(t, pre(PROOF_URN, PROOF), 14_000)).toEqual(["creating proof L4 labels (running the proof)"]);
-    expect(absorb(t, failed(PROOF_URN, PROOF), 75_000)).toEqual(["FAILED create proof L4 labels after 1 min 01 s"]);
+    expect(absorb(t, pre(PROOF_URN, PROOF), 14_000)).toEqual(["creating proof L4 labels logging-test-proof-L4"]);
+    expect(absorb(t, failed(PROOF_URN, PROOF), 75_000)).toEqual(["FAILED create proof L4 labels logging-test-proof-L4 after 1 min 01 s"]);
+    expect(absorb(t, pre("urn:pulumi:t::p::pulumi:providers:random::default_4_21_2", "pulumi:providers:random"), 75_000)).toEqual([]); // default providers do no work
     expect(absorb(t, diag("<{%fg 1%}>E_PROOF_LABEL_MISSING: L4 proof is red\nmore", "error", PROOF_URN), 75_001)).toEqual(["error: logging-test-proof-L4: E_PROOF_LABEL_MISSING: L4 proof is red"]);
     expect(absorb(t, diag("E_PROOF_LABEL_MISSING: L4 proof is red\nmore", "error", PROOF_URN), 75_002)).toEqual([]); // the same diagnostic once
     expect(absorb(t, summary({ same: 3, replace: 1 }), 76_000)).toEqual([]);

@@ -105,7 +105,7 @@ export function resolveDefaults(o: { env: NodeJS.ProcessEnv; root: string; crede
     out.passphrase = "generated";
     out.passphraseFile = path.join(o.root, STATE_DIR, PASSPHRASE_FILE);
     env.PULUMI_CONFIG_PASSPHRASE_FILE = out.passphraseFile;
-    notes.push(`passphrase: ${out.passphraseFile} (generated once, mode 0600; override with PULUMI_CONFIG_PASSPHRASE_FILE)`);
+    notes.push(`passphrase file ${out.passphraseFile} (generated once, mode 0600; override with PULUMI_CONFIG_PASSPHRASE_FILE)`);
   } else if (stackUsesPassphrase(o.stackFileText, backend.url)) {
     throw new BootstrapError("E_ENV_NO_PASSPHRASE", `the stack's secrets are encrypted with a passphrase and neither PULUMI_CONFIG_PASSPHRASE nor PULUMI_CONFIG_PASSPHRASE_FILE is set (backend ${backend.url}, from ${backend.source})`, {
       details: { backend: backend.url, backendSource: backend.source },

@@ -59,10 +59,10 @@ export function levelOfType(type: string): (typeof LEVEL_TABLE)[number] | undefi
   return PROOF_TYPES.get(type);
 }
 
-/** A resource as an operator names it: `container logging-local-loki`, `proof L4 labels`. */
+/** A resource as an operator names it: `container logging-local-loki`, `proof L1 health logging-local-health-loki`. */
 export function resourceLabel(type: string, urn: string): string {
   const level = levelOfType(type);
-  if (level) return `proof ${level.level} ${level.name}`;
+  if (level) return `proof ${level.level} ${level.name} ${nameOfUrn(urn)}`;
   const tail = type.split(":").pop() ?? type;
   const kind = tail.charAt(0).toLowerCase() + tail.slice(1);
   return `${kind} ${nameOfUrn(urn)}`;
@@ -82,10 +82,11 @@ const VERBS: Partial<Record<OpType, [string, string]>> = {
 /** Steps that change nothing: no progress line, not a change. */
 const QUIET_OPS: ReadonlySet<string> = new Set(["same", "read", "refresh", "remove-pending-replace", "discard-replaced"]);
 
+/** A resource that does work (not a component, the stack, or a default provider). */
 function isCustom(m: { old?: { custom?: boolean }; new?: { custom?: boolean }; type: string }): boolean {
   const s = m.new ?? m.old;
   if (s && s.custom === false) return false;
-  return !m.type.startsWith("pulumi:pulumi:");
+  return !m.type.startsWith("pulumi:pulumi:") && !m.type.startsWith("pulumi:providers:");
 }
 
 /**
@@ -102,7 +103,7 @@ export function absorb(t: EngineTrack, e: EngineEvent, now: number): string[] {
     if (QUIET_OPS.has(m.op) || !isCustom(m)) return out;
     t.started.set(m.urn, { at: now, op: m.op });
     const verb = VERBS[m.op]?.[0] ?? m.op;
-    out.push(e.resourcePreEvent.planning ? `plan: ${m.op} ${resourceLabel(m.type, m.urn)}` : `${verb} ${resourceLabel(m.type, m.urn)}${levelOfType(m.type) ? " (running the proof)" : ""}`);
+    out.push(e.resourcePreEvent.planning ? `plan: ${m.op} ${resourceLabel(m.type, m.urn)}` : `${verb} ${resourceLabel(m.type, m.urn)}`);
     return out;
   }
   if (e.resOutputsEvent) {
