@@ -37,7 +37,7 @@ export function ev(e: Omit<EngineEvent, "sequence" | "timestamp">): EngineEvent 
   return { sequence: seq++, timestamp: Math.floor(Date.now() / 1000), ...e } as EngineEvent;
 }
 export const pre = (urn: string, type: string, op = "create", diffs?: string[]) => ev({ resourcePreEvent: { metadata: { op, urn, type, provider: "", ...(diffs ? { diffs } : {}) } as never } });
-export const done = (urn: string, type: string, op = "create") => ev({ resOutputsEvent: { metadata: { op, urn, type, provider: "" } as never } });
+export const done = (urn: string, type: string, op = "create", diffs?: string[]) => ev({ resOutputsEvent: { metadata: { op, urn, type, provider: "", ...(diffs ? { diffs } : {}) } as never } });
 export const failed = (urn: string, type: string, op = "create") => ev({ resOpFailedEvent: { metadata: { op, urn, type, provider: "" } as never, status: 1, steps: 0 } });
 export const diag = (message: string, severity: "error" | "warning" = "error", urn?: string) => ev({ diagnosticEvent: { message, severity, color: "never", ...(urn ? { urn } : {}) } });
 export const summary = (resourceChanges: Record<string, number>) => ev({ summaryEvent: { maybeCorrupt: false, durationSeconds: 1, resourceChanges, policyPacks: {} } });
@@ -108,7 +108,9 @@ export function fakeOps(stack: string, env: NodeJS.ProcessEnv = process.env): St
       record("refresh", o);
       failWith("REFRESH", o);
       if (env.STUB_REFRESH_CHANGES) {
-        o.onEvent?.(pre(CONTAINER_URN, CONTAINER, "update", ["uploads"]));
+        // As the engine reports a refresh: the step is `refresh`, its result (update: drifted) comes with the outputs.
+        o.onEvent?.(pre(CONTAINER_URN, CONTAINER, "refresh"));
+        o.onEvent?.(done(CONTAINER_URN, CONTAINER, "update", ["uploads"]));
         o.onEvent?.(summary({ same: 40, update: 1 }));
         throw new FakeCommandError("error: no changes were expected but changes occurred");
       }

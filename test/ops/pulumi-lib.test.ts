@@ -130,6 +130,15 @@ describe("engine events", () => {
     expect(changeSummaryText({ same: 3, replace: 1, create: 0 })).toBe("3 unchanged, 1 replace");
     expect(condense(pre(CONTAINER_URN, CONTAINER, "update", ["envs"]), 0)).toEqual({ at: "1970-01-01T00:00:00.000Z", event: "start", op: "update", type: CONTAINER, urn: CONTAINER_URN, diffs: ["envs"] });
   });
+  it("a refresh's findings come with each resource's result: update is drifted, delete is gone", () => {
+    const t = newTrack();
+    for (const [urn, result] of [[CONTAINER_URN, "update"], [PROOF_URN, "same"], ["urn:x::docker:index/volume:Volume::v", "delete"]] as const) {
+      const type = urn === PROOF_URN ? "pulumi-nodejs:dynamic/logging-bootstrap:LabelProof" : urn.includes("volume") ? "docker:index/volume:Volume" : CONTAINER;
+      expect(absorb(t, pre(urn, type, "refresh"), 0)).toEqual([]);
+      absorb(t, done(urn, type, result), 0);
+    }
+    expect([...t.changed.entries()].map(([u, c]) => [u.split("::").pop(), c.op])).toEqual([["logging-test-loki", "update"], ["v", "delete"]]);
+  });
   it("names resources and levels as an operator does", () => {
     expect(resourceLabel("random:index/randomPassword:RandomPassword", "urn:x::p-grafana-admin-password")).toBe("randomPassword p-grafana-admin-password");
     expect(levelOfType("pulumi-nodejs:dynamic/logging-bootstrap:AlertDeliveryProof")?.level).toBe("L9");

@@ -108,6 +108,8 @@ export function absorb(t: EngineTrack, e: EngineEvent, now: number): string[] {
   }
   if (e.resOutputsEvent) {
     const m = e.resOutputsEvent.metadata;
+    // A refresh reports what it found here: the step's result (update: drifted, delete: gone).
+    if (!QUIET_OPS.has(m.op) && isCustom(m) && !t.changed.has(m.urn)) t.changed.set(m.urn, { op: m.op, type: m.type, diffs: m.diffs ?? Object.keys(m.detailedDiff ?? {}) });
     const s = t.started.get(m.urn);
     if (!s || e.resOutputsEvent.planning) return out;
     t.started.delete(m.urn);
