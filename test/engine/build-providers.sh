@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the three resource provider plugins the program needs (docker, random,
-# command) from test/engine/providers into .tools/engine/plugins-bin/ and writes
+# Builds the four resource provider plugins the program needs (docker, random,
+# command, tls) from test/engine/providers into .tools/engine/plugins-bin/ and writes
 # .tools/engine/plugins.json (name, version the npm SDK requests, binary path).
 # It does NOT install them: the engine build runs
 #   pulumi plugin install resource <name> <version> --file <binary>
@@ -11,7 +11,7 @@
 #   --test          also run `go vet` and `go test` of the providers module
 #   --prepare-only  only lay out the shimmed upstream modules (for go test / gopls)
 #
-# Why the upstream modules are copied: both Terraform providers keep their
+# Why the upstream modules are copied: the Terraform providers keep their
 # provider constructors in internal/ packages, which only code inside their own
 # module may import. `go build -overlay` cannot add our shim there (the go
 # command refuses overlays of files beneath GOMODCACHE), so this script copies
@@ -22,7 +22,7 @@
 # modules is committed.
 # The same is done, for another reason, to the terraform bridge's fork of
 # terraform-plugin-sdk/v2: it predates terraform-plugin-go v0.31.0 (required by
-# both providers) and lacks one RPC method; _shim/terraform-plugin-sdk/ adds it.
+# the providers) and lacks one RPC method; _shim/terraform-plugin-sdk/ adds it.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -50,6 +50,7 @@ done
 UPSTREAM=(
   "docker|github.com/kreuzwerker/terraform-provider-docker|v0.0.0-20260916201441-96d331c98ff4|h1:T3HvvZCRd4h2qkMl+SXA2zza26Rdz8xqV81skikQWy4=|pulumishim/shim.go"
   "random|github.com/hashicorp/terraform-provider-random|v1.3.2-0.20260824155315-e1092b0cfc07|h1:V1tOWAm330qdxTYKjAigeSNxijPKNEJcXA7ltpMezGA=|pulumishim/shim.go"
+  "tls|github.com/hashicorp/terraform-provider-tls|v1.2.1-0.20260819085117-d044ca7c6f52|h1:OkrSFu8qDejgePpM9ikmq324Qh559Go7JfLEWP0a+mQ=|pulumishim/shim.go"
   "terraform-plugin-sdk|github.com/pulumi/terraform-plugin-sdk/v2|v2.0.0-20250923233607-7f1981c8674a|h1:bTwou+tt2fyfuuCp9+VQOlgEJk/xKEaYeoX2HCtp2es=|helper/schema/pulumishim_generate_resource_config.go"
 )
 # plugin name | version the npm SDK asks the engine for
@@ -57,6 +58,7 @@ PLUGINS=(
   "docker|5.2.0"     # @pulumi/docker 5.2.0: package.json pulumi.version
   "random|4.21.2"    # @pulumi/random 4.21.2: package.json pulumi.version
   "command|4.5.0"    # @pulumi/command "v4.5.0": utilities.getVersion strips the v
+  "tls|5.6.1"        # @pulumi/tls 5.6.1: package.json pulumi.version
 )
 # Build tags: no_compose leaves out kreuzwerker's docker_compose resource
 # (docker/compose/v2 and its dependency tree), which the program does not use.
@@ -145,7 +147,7 @@ if [ "$TEST" = 1 ]; then
 fi
 
 # --- 3. build -----------------------------------------------------------------
-for p in command random docker; do
+for p in command random tls docker; do
   t=$(date +%s)
   say "building pulumi-resource-$p ..."
   timeout "$BUILD_TIMEOUT" go build -trimpath -ldflags="-s -w" -o "$BIN/pulumi-resource-$p.tmp" "./cmd/pulumi-resource-$p"

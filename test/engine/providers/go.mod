@@ -3,6 +3,7 @@ module logging-bootstrap/test/engine/providers
 go 1.26.6
 
 require (
+	github.com/hashicorp/terraform-provider-tls v1.2.1-0.20260819085117-d044ca7c6f52
 	github.com/pulumi/pulumi-terraform-bridge/v3 v3.120.0
 	github.com/pulumi/pulumi/pkg/v3 v3.218.0
 	github.com/pulumi/pulumi/sdk/v3 v3.218.0
@@ -363,7 +364,7 @@ require (
 	tags.cncf.io/container-device-interface v1.0.1 // indirect
 )
 
-// The three directory replaces are filled by ../build-providers.sh (run it, or
+// The four directory replaces are filled by ../build-providers.sh (run it, or
 // `../build-providers.sh --prepare-only`, first): each is an upstream module as
 // the Go module proxy serves it, at the version and h1: hash pinned in that
 // script, copied into the gitignored .tools/engine/modsrc/ plus one file of ours
@@ -372,6 +373,7 @@ require (
 replace (
 	github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
 	github.com/hashicorp/terraform-plugin-sdk/v2 => ../../../.tools/engine/modsrc/terraform-plugin-sdk
+	github.com/hashicorp/terraform-provider-tls => ../../../.tools/engine/modsrc/tls
 	github.com/terraform-providers/terraform-provider-docker => ../../../.tools/engine/modsrc/docker
 	github.com/terraform-providers/terraform-provider-random => ../../../.tools/engine/modsrc/random
 	golang.org/x/text => golang.org/x/text v0.41.0
