@@ -22,6 +22,9 @@ type spec struct {
 	Create, Update, Delete, Stdin, Dir *string
 	Interpreter                        []string
 	Environment                        map[string]string
+	// Secret: some input is a Pulumi secret; a failed run's error then shows neither the command
+	// nor its output (run.go runError).
+	Secret bool
 }
 
 // onlyInputs keeps the input keys of a property map (state holds inputs plus
@@ -118,7 +121,7 @@ func check(m resource.PropertyMap) map[string]string {
 
 // decode reads the run-relevant inputs (already checked; no unknowns).
 func decode(m resource.PropertyMap) spec {
-	var s spec
+	s := spec{Secret: m.ContainsSecrets()}
 	str := func(k resource.PropertyKey) *string {
 		v := unsecret(m[k])
 		if !v.IsString() {
