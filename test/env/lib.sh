@@ -36,6 +36,19 @@ wait_for() {
 
 # What the engine answers: its version, or the client's error (a half-started engine can hang a call).
 engine_probe() { timeout 10 docker -H "unix://$TESTENV_SOCKET" info --format '{{.ServerVersion}}'; }
+# spawn_daemon <cmd...>: run a daemon in its own session with no file descriptor but 0-2 inherited:
+# a daemon that outlives this shell must not keep open what the caller held (a lock file held by
+# `flock file cmd` would stay locked for as long as the daemon runs).
+spawn_daemon() {
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd="${fd##*/}"
+      if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+    done
+    exec setsid "$@"
+  )
+}
+
 engine_up() { engine_probe >/dev/null 2>&1; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -76,7 +89,7 @@ ensure_engine() {
   [ "$(id -u)" = 0 ] || die "no Docker engine at $TESTENV_SOCKET and not root: start one (dockerd) and retry"
   log "engine: starting dockerd --iptables=false (log: $TESTENV_TMP/dockerd.log)"
   # setsid: the engine must outlive this shell and the npm process that ran it.
-  setsid dockerd --iptables=false --host "unix://$TESTENV_SOCKET" >"$TESTENV_TMP/dockerd.log" 2>&1 < /dev/null &
+  spawn_daemon dockerd --iptables=false --host "unix://$TESTENV_SOCKET" >"$TESTENV_TMP/dockerd.log" 2>&1 < /dev/null &
   echo $! >"$TESTENV_TMP/dockerd.pid"
   wait_for 60 "the Docker engine on $TESTENV_SOCKET" engine_probe \
     || { started_process_state "$TESTENV_TMP/dockerd.pid" dockerd "$TESTENV_TMP/dockerd.log"; die "dockerd did not come up"; }
@@ -112,7 +125,7 @@ http:
   addr: $TESTENV_REGISTRY
 EOF
   log "registry: starting docker-registry on $TESTENV_REGISTRY (log: $TESTENV_TMP/registry/registry.log)"
-  setsid docker-registry serve "$TESTENV_TMP/registry/config.yml" >"$TESTENV_TMP/registry/registry.log" 2>&1 < /dev/null &
+  spawn_daemon docker-registry serve "$TESTENV_TMP/registry/config.yml" >"$TESTENV_TMP/registry/registry.log" 2>&1 < /dev/null &
   echo $! >"$TESTENV_TMP/registry/registry.pid"
   wait_for 30 "the registry on $TESTENV_REGISTRY" registry_probe \
     || { started_process_state "$TESTENV_TMP/registry/registry.pid" docker-registry "$TESTENV_TMP/registry/registry.log"; die "registry did not come up"; }
