@@ -83,6 +83,15 @@ describe("destroy", () => {
     expect(readJson(path.join(bundleDir(sb), "summary.json")).steps.map((x: any) => [x.step, x.status])).toEqual([["preflight", "success"], ["checkpoint", "success"], ["destroy", "success"], ["delete-data", "success"], ["evidence", "success"]]);
   });
 
+  it("--delete-data after an earlier destroy: the volumes are no longer in the state, the engine's labels find them", async () => {
+    expect((await runCli("bootstrap.ts", ["--mode", "destroy", "--stack", "test"], sb)).code).toBe(0);
+    fs.writeFileSync(path.join(sb.dir, "state.json"), JSON.stringify({ version: 3, deployment: { manifest: {}, resources: [] } }));
+    const r = await runCli("bootstrap.ts", ["--mode", "destroy", "--stack", "test", "--delete-data", "--confirm", "test"], sb);
+    expect([r.code, r.stderr]).toEqual([0, expect.stringContaining("deleted: data volume logging-test-loki-data")]);
+    expect(sb.docker.volumes.size).toBe(0);
+    expect(sb.docker.requests).toContain("GET /volumes");
+  });
+
   it("a stack that protects its data volumes (prod): --delete-data is refused before destroy, with the way to lift it; plain destroy keeps them in state", async () => {
     state(true);
     const r = await runCli("bootstrap.ts", ["--mode", "destroy", "--stack", "test", "--delete-data", "--confirm", "test", "--json"], sb);

@@ -70,6 +70,8 @@ export async function startFakeDocker(dir: string): Promise<FakeDocker> {
       const img = images.get(m[1]);
       return img ? json(200, img) : json(404, { message: `No such image: ${m[1]}` });
     }
+    // The volume list (its label filter is not applied: a sandbox holds only the stack's volumes).
+    if (url === "/volumes" && req.method === "GET") return json(200, { Volumes: [...volumes.keys()].map((Name) => ({ Name, Driver: "local", Labels: {}, Options: null })), Warnings: [] });
     const vol = /^\/volumes\/([^/]+)$/.exec(url);
     if (vol && req.method === "GET") return volumes.has(vol[1]) ? json(200, { Name: vol[1], Driver: "local", Labels: {} }) : json(404, { message: `get ${vol[1]}: no such volume` });
     if (vol && req.method === "DELETE") {

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type Docker from "dockerode";
 import { BootstrapError, ErrorRecord, errorRecord, toErrorRecord } from "../../../contracts/errors";
-import { DATA_PATH } from "../../../components/defaults";
+import { DATA_PATH, LABEL_DATA, LABEL_PROJECT } from "../../../components/defaults";
 import type { ServiceName } from "../../../contracts/config/schema";
 import { BACKUPS_DIR, backupFileName, BackupEntry, deployedFromOutputs, secretInside } from "../upgrade/plan";
 import type { StepResult } from "../upgrade/steps";
@@ -177,6 +177,22 @@ export function volumesOfState(state: { resources?: Array<Record<string, unknown
     out.push({ urn: String(r.urn), name: o.name, protect: r.protect === true, ...(typeof dev === "string" ? { hostDir: dev } : {}) });
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * The stack's data volumes as the Docker engine labels them (logging-bootstrap.project=<project>,
+ * logging-bootstrap.data=true): after a destroy they are no longer in the state (retained on
+ * delete), so a later --delete-data finds them here.
+ */
+export async function labelledDataVolumes(docker: Docker, project: string): Promise<StateVolume[]> {
+  const r = (await docker.listVolumes({ filters: JSON.stringify({ label: [`${LABEL_PROJECT}=${project}`, `${LABEL_DATA}=true`] }) })) as unknown as { Volumes?: Array<{ Name: string; Options?: Record<string, string> | null }> };
+  return (r.Volumes ?? []).map((v) => ({ urn: "", name: v.Name, protect: false, ...(v.Options?.device ? { hostDir: v.Options.device } : {}) }));
+}
+
+/** The state's volumes first (they know about protection), then those only the engine still has. */
+export function mergeVolumes(fromState: readonly StateVolume[], fromEngine: readonly StateVolume[]): StateVolume[] {
+  const names = new Set(fromState.map((v) => v.name));
+  return [...fromState, ...fromEngine.filter((v) => !names.has(v.name))].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** What destroy leaves behind, one line each, for the operator. */

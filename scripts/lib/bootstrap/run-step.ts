@@ -17,7 +17,7 @@ import { restoreStep, snapshotStep, StepResult } from "../upgrade/steps";
 import { absorb, changesOf, changeSummaryText, condense, failureFromTrack, inFlight, nameOfUrn, newTrack, EngineTrack } from "../pulumi/engine-events";
 import { commandFailure, OpResult } from "../pulumi/stack-ops";
 import type { Ctx } from "./context";
-import { backupStep, deleteDataStep, keptLines, restoreDataStep, volumesOfState } from "./data";
+import { backupStep, deleteDataStep, keptLines, labelledDataVolumes, mergeVolumes, restoreDataStep, volumesOfState } from "./data";
 import { guardNpmCall, guardStep, PlannedStep } from "./plan";
 
 export function interruptedError(sig: string): ErrorRecord {
@@ -132,7 +132,8 @@ async function runPulumiStep(ctx: Ctx, p: PlannedStep): Promise<StageRecord> {
   }
   let detail = changeSummaryText(changes);
   if (p.op === "destroy") {
-    const kept = keptLines(volumesOfState(ctx.state), false);
+    const engine = await labelledDataVolumes(dockerClient(), ctx.stackInfo?.projectName ?? ctx.stack).catch(() => []);
+    const kept = keptLines(mergeVolumes(volumesOfState(ctx.state), engine), false);
     for (const l of kept) ctx.progress.line(`  ${l}`);
     if (kept.length) detail += `; ${kept.length} data volume(s) kept${ctx.deleteData ? " until delete-data" : ""}`;
   }
@@ -184,7 +185,7 @@ async function runDockerStep(ctx: Ctx, p: PlannedStep): Promise<StageRecord> {
     else if (p.step === "restore") r = await restoreStep({ ...base, upgradeRun: ctx.runArg, stackFile: ctx.configFile });
     else if (p.step === "backup") r = await backupStep({ ...base, outputs: ctx.outputs });
     else if (p.step === "restore-data") r = await restoreDataStep({ ...base, run: ctx.runArg, images: helperImages(ctx) });
-    else r = await deleteDataStep({ ...base, volumes: volumesOfState(ctx.state), images: helperImages(ctx) });
+    else r = await deleteDataStep({ ...base, volumes: mergeVolumes(volumesOfState(ctx.state), await labelledDataVolumes(base.docker, base.project)), images: helperImages(ctx) });
   } finally {
     ctx.progress.end();
   }

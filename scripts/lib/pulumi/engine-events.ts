@@ -41,9 +41,20 @@ const COLOR_TAG = /<\{%[^%]*%\}>/g;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
 
-/** A diagnostic's text without colour tags and blank lines, at most `lines` lines. */
+/** A provider's internal location in front of its message (`sdk-v2/provider2.go:572: sdk.helper_schema: `). */
+const PROVIDER_PREFIX = /^\s*(?:\* )?(?:[\w-]+\/[\w./-]+\.go:\d+: )?(?:sdk\.helper_schema: )?/;
+
+/** A diagnostic's text without colour tags, blank lines and "N error(s) occurred:" headers, at most `lines` lines. */
 export function cleanMessage(m: string, lines = 20): string {
-  return m.replace(COLOR_TAG, "").replace(ANSI, "").split("\n").map((l) => l.trimEnd()).filter((l) => l.trim()).slice(0, lines).join("\n");
+  return m
+    .replace(COLOR_TAG, "")
+    .replace(ANSI, "")
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() && !/^\s*\d+ errors? occurred:?$/.test(l))
+    .map((l) => l.replace(PROVIDER_PREFIX, ""))
+    .slice(0, lines)
+    .join("\n");
 }
 
 /** `urn:pulumi:s::p::a$b:c:D::name` -> `name`. */
@@ -84,8 +95,9 @@ const QUIET_OPS: ReadonlySet<string> = new Set(["same", "read", "refresh", "remo
 
 /** A resource that does work (not a component, the stack, or a default provider). */
 function isCustom(m: { old?: { custom?: boolean }; new?: { custom?: boolean }; type: string }): boolean {
+  // `custom` is left out of an event's state when false (components, the stack).
   const s = m.new ?? m.old;
-  if (s && s.custom === false) return false;
+  if (s && s.custom !== true) return false;
   return !m.type.startsWith("pulumi:pulumi:") && !m.type.startsWith("pulumi:providers:");
 }
 
