@@ -7,7 +7,7 @@ import type { PulumiCommand } from "@pulumi/pulumi/automation";
 import { applyDefaults, chooseStack, loggedInBackend, resolveBackend, resolveDefaults, shortStackName, stackUsesPassphrase } from "../../scripts/lib/pulumi/defaults";
 import { CliProbes, resolveCli } from "../../scripts/lib/pulumi/command";
 import { cliErrorLine, commandFailure, stderrOf } from "../../scripts/lib/pulumi/stack-ops";
-import { absorb, changesOf, changeSummaryText, condense, failureFromTrack, firstTaxonomyCode, inFlight, levelOfType, newTrack, resourceLabel } from "../../scripts/lib/pulumi/engine-events";
+import { absorb, changesOf, changeSummaryText, cleanMessage, condense, failureFromTrack, firstTaxonomyCode, inFlight, levelOfType, newTrack, resourceLabel } from "../../scripts/lib/pulumi/engine-events";
 import { generatedGrafanaPassword, grafanaAdminPassword, plainStateValue } from "../../scripts/lib/pulumi/secrets";
 import { CONTAINER_URN, diag, done, failed, FakeCommandError, pre, PROOF_URN, summary } from "./fake-ops";
 
@@ -153,9 +153,10 @@ describe("engine events", () => {
     absorb(t, diag("Error pulling image grafana/loki:3.0.0: manifest unknown", "error", CONTAINER_URN), 0);
     absorb(t, diag("E_CONFIG_INVALID_PORT: unrelated program error", "error"), 0);
     expect(failureFromTrack("up", t, "E_RUNTIME_DEPLOY_FAILED")).toMatchObject({ code: "E_DEPS_IMAGE_PULL_FAILED", details: { resource: "logging-test-loki" } });
+    expect(cleanMessage("  sdk-v2/provider2.go:572: sdk.helper_schema: unable to pull image x\n1 error occurred:\n\t* pull access denied\nconfig:\n  key: 1")).toBe("  unable to pull image x\n\tpull access denied\nconfig:\n  key: 1");
     const p = newTrack();
-    absorb(p, diag("TypeError: E_CONFIG_PORT_DUPLICATE: ports.loki and ports.alloy are both 9102", "error", "urn:pulumi:t::p::pulumi:pulumi:Stack::p-t"), 0);
-    expect(failureFromTrack("preview", p, "E_RUNTIME_DEPLOY_FAILED")!.code).toBe("E_CONFIG_PORT_DUPLICATE");
+    absorb(p, diag("Running program '/p/index.ts' failed with an unhandled exception:\nBootstrapError: E_CONFIG_PORT_DUPLICATE: ports.loki and ports.alloy are both 9102", "error", "urn:pulumi:t::p::pulumi:pulumi:Stack::p-t"), 0);
+    expect(failureFromTrack("preview", p, "E_RUNTIME_DEPLOY_FAILED")).toMatchObject({ code: "E_CONFIG_PORT_DUPLICATE", message: "pulumi preview: BootstrapError: E_CONFIG_PORT_DUPLICATE: ports.loki and ports.alloy are both 9102" });
     const n = newTrack();
     absorb(n, diag("panic: something the product has no code for", "error"), 0);
     expect(failureFromTrack("up", n, "E_RUNTIME_DEPLOY_FAILED")).toMatchObject({ code: "E_RUNTIME_DEPLOY_FAILED", message: "pulumi up: panic: something the product has no code for" });

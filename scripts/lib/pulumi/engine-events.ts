@@ -42,7 +42,7 @@ const COLOR_TAG = /<\{%[^%]*%\}>/g;
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** A provider's internal location in front of its message (`sdk-v2/provider2.go:572: sdk.helper_schema: `). */
-const PROVIDER_PREFIX = /^\s*(?:\* )?(?:[\w-]+\/[\w./-]+\.go:\d+: )?(?:sdk\.helper_schema: )?/;
+const PROVIDER_PREFIX = /^(\s*)(?:\* )?(?:[\w-]+\/[\w./-]+\.go:\d+: )?(?:sdk\.helper_schema: )?/;
 
 /** A diagnostic's text without colour tags, blank lines and "N error(s) occurred:" headers, at most `lines` lines. */
 export function cleanMessage(m: string, lines = 20): string {
@@ -52,7 +52,7 @@ export function cleanMessage(m: string, lines = 20): string {
     .split("\n")
     .map((l) => l.trimEnd())
     .filter((l) => l.trim() && !/^\s*\d+ errors? occurred:?$/.test(l))
-    .map((l) => l.replace(PROVIDER_PREFIX, ""))
+    .map((l) => l.replace(PROVIDER_PREFIX, "$1"))
     .slice(0, lines)
     .join("\n");
 }
@@ -149,7 +149,7 @@ export function absorb(t: EngineTrack, e: EngineEvent, now: number): string[] {
     if (t.diagnostics.some((x) => x.severity === rec.severity && x.message === rec.message && x.urn === rec.urn)) return out;
     t.diagnostics.push(rec);
     const where = d.urn && !d.urn.includes("pulumi:pulumi:Stack") ? `${nameOfUrn(d.urn)}: ` : "";
-    out.push(`${d.severity}: ${where}${message.split("\n")[0].slice(0, 300)}`);
+    out.push(`${d.severity}: ${where}${headline(message).slice(0, 300)}`);
     return out;
   }
   if (e.policyEvent) {
@@ -163,6 +163,12 @@ export function absorb(t: EngineTrack, e: EngineEvent, now: number): string[] {
     t.summary = { resourceChanges: e.summaryEvent.resourceChanges as Record<string, number | undefined>, durationSeconds: e.summaryEvent.durationSeconds };
   }
   return out;
+}
+
+/** The line of a diagnostic that says what happened (not the runtime's "Running program ... failed" preamble). */
+export function headline(message: string): string {
+  const lines = message.split("\n").map((l) => l.trim()).filter(Boolean);
+  return (lines.find((l) => !/^Running program '.*' failed with an unhandled exception:$/.test(l)) ?? lines[0] ?? "").slice(0, 400);
 }
 
 /** Resources still running (for the heartbeat): their labels and how long each has run. */
@@ -228,7 +234,7 @@ export function failureFromTrack(step: string, t: EngineTrack, fallback: ErrorCo
     const code = causeOf(text, type) ?? fallback;
     const level = type ? levelOfType(type) : undefined;
     const label = type ? resourceLabel(type, urn) : nameOfUrn(urn);
-    return errorRecord(code, `pulumi ${step}: ${label} failed${text ? `: ${text.split("\n")[0]}` : ""}`, {
+    return errorRecord(code, `pulumi ${step}: ${label} failed${text ? `: ${headline(text)}` : ""}`, {
       details: { step, urn, resource: nameOfUrn(urn), resourceType: type, ...(level ? { level: level.level } : {}), engineMessage: text.slice(0, 4000) },
     });
   }
@@ -236,7 +242,7 @@ export function failureFromTrack(step: string, t: EngineTrack, fallback: ErrorCo
   for (const d of program) {
     const code = causeOf(d.message, undefined);
     if (!code) continue;
-    return errorRecord(code, `pulumi ${step}: ${d.message.split("\n")[0]}`, { details: { step, ...(d.urn ? { urn: d.urn } : {}), engineMessage: d.message.slice(0, 4000) } });
+    return errorRecord(code, `pulumi ${step}: ${headline(d.message)}`, { details: { step, ...(d.urn ? { urn: d.urn } : {}), engineMessage: d.message.slice(0, 4000) } });
   }
   const mandatory = t.policy.find((p) => p.level === "mandatory");
   if (mandatory) {
@@ -245,7 +251,7 @@ export function failureFromTrack(step: string, t: EngineTrack, fallback: ErrorCo
     });
   }
   if (errors.length) {
-    return errorRecord(fallback, `pulumi ${step}: ${errors[0].message.split("\n")[0]}`, { details: { step, engineMessage: errors.map((d) => d.message).join("\n").slice(0, 4000) } });
+    return errorRecord(fallback, `pulumi ${step}: ${headline(errors[0].message)}`, { details: { step, engineMessage: errors.map((d) => d.message).join("\n").slice(0, 4000) } });
   }
   return undefined;
 }
