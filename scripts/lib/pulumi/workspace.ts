@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { BootstrapError } from "../../../contracts/errors";
+import { STACK_FILE_ENV } from "../../../contracts/config/markers";
 import { resolveCli, CliProbes, realProbes } from "./command";
 import { applyDefaults, chooseStack, credentialsFile, Defaults, resolveBackend, resolveDefaults, shortStackName } from "./defaults";
 import { commandFailure, OpOptions, PULUMI_ENV_OVERRIDES, StackOps } from "./stack-ops";
@@ -81,6 +82,9 @@ export async function openStack(o: OpenOptions): Promise<Opened> {
   const defaults = resolveDefaults({ env: cliEnv, root: o.root, credentialsText: credentials, stackFileText: readIfExists(stackFile) });
   applyDefaults(defaults);
   Object.assign(ws.envVars, defaults.env);
+  // The program judges which alerting credentials are secure: by the stack file it runs with; a
+  // file outside the project (--config-file) is named to it (contracts/config/markers.ts).
+  if (o.stackFile && path.resolve(stackFile) !== path.join(o.root, `Pulumi.${shortStackName(stack)}.yaml`)) ws.envVars[STACK_FILE_ENV] = path.resolve(stackFile);
   for (const n of defaults.notes) log(n);
   let s: Stack;
   try {
@@ -113,7 +117,7 @@ function targets(o: OpOptions) {
 }
 
 export function automationOps(s: Stack, ws: LocalWorkspace, cli: { version: string; source: string }): StackOps {
-  return {
+  const ops: StackOps = {
     name: s.name,
     cli,
     async preview(o) {
@@ -132,21 +136,35 @@ export function automationOps(s: Stack, ws: LocalWorkspace, cli: { version: stri
       const r = await s.destroy({ ...common(o), ...(o.excludeProtected ? { excludeProtected: true } : {}) });
       return { changes: r.summary?.resourceChanges ?? {} };
     },
-    outputs: () => s.outputs(),
-    exportState: () => s.exportStack(),
-    async config(configFile) {
-      if (!configFile) return ws.getAllConfig(s.name);
-      // The CLI's config read takes no --config-file through the Automation API: read the file in
-      // a scratch workspace (a copy of Pulumi.yaml and the file as Pulumi.<stack>.yaml).
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lb-config-"));
-      try {
-        fs.copyFileSync(path.join(ws.workDir, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-        fs.copyFileSync(configFile, path.join(dir, `Pulumi.${shortStackName(s.name)}.yaml`));
-        const scratch = await LocalWorkspace.create({ workDir: dir, pulumiCommand: ws.pulumiCommand, envVars: { ...ws.envVars } });
-        return await scratch.getAllConfig(s.name);
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
-    },
+    // Reads fail before the engine runs: their cause is named here (passphrase, login, lock...).
+    outputs: () => coded("stack output", () => s.outputs()),
+    exportState: () => coded("stack export", () => s.exportStack()),
+    config: (configFile) => coded("config", () => readConfig(configFile)),
   };
+  return ops;
+
+  async function readConfig(configFile?: string) {
+    if (!configFile) return ws.getAllConfig(s.name);
+    // The CLI's config read takes no --config-file through the Automation API: read the file in
+    // a scratch workspace (a copy of Pulumi.yaml and the file as Pulumi.<stack>.yaml).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lb-config-"));
+    try {
+      fs.copyFileSync(path.join(ws.workDir, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+      fs.copyFileSync(configFile, path.join(dir, `Pulumi.${shortStackName(s.name)}.yaml`));
+      const scratch = await LocalWorkspace.create({ workDir: dir, pulumiCommand: ws.pulumiCommand, envVars: { ...ws.envVars } });
+      return await scratch.getAllConfig(s.name);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** A read's failure as a coded error (the CLI's own cause, else E_RUNTIME_DEPLOY_FAILED). */
+async function coded<T>(step: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    const r = commandFailure(step, err, "E_RUNTIME_DEPLOY_FAILED");
+    throw new BootstrapError(r.code, r.message, { action: r.action, details: r.details });
+  }
 }
