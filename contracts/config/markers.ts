@@ -36,9 +36,16 @@ function markLeaves(alerting: unknown, paths: readonly (string | number)[][]): u
   return copy.alerting;
 }
 
-/** The alerting value with every credential leaf masked: what two readings must agree on. */
+/** JSON with every object's keys sorted: Pulumi hands a structured key with sorted keys, the file keeps its own order. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  if (isRecord(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(",")}}`;
+  return JSON.stringify(v);
+}
+
+/** The alerting value with every credential leaf masked: what two readings must agree on, whatever their key order. */
 function masked(alerting: unknown): string {
-  return JSON.stringify(withSecretLeaves({ alerting }).alerting);
+  return canonicalJson(withSecretLeaves({ alerting }).alerting);
 }
 
 /**

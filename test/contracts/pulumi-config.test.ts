@@ -210,6 +210,18 @@ describe("alerting credentials: the stack file's own secure: markers decide, lea
     }
   });
 
+  it("the runtime's value in another key order than the file's (Pulumi hands a structured key as JSON with sorted keys) is the same value", async () => {
+    const ok = { ...filed, receivers: [filed.receivers[0]] };
+    const file = stackFileWithAlerting(ok);
+    const sorted = JSON.parse(JSON.stringify(ok, (_k, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v)));
+    const reordered = { ...sorted, receivers: [{ webhook: { url: "http://sink.example/Decrypted-H00k" }, name: "sink" }] };
+    expect(Object.keys(reordered)[0]).toBe("defaultReceiver");
+    const f = readStackFile(path.join(ROOT, "Pulumi.test.yaml"));
+    useStackFile(path.join(ROOT, "Pulumi.test.yaml"), { "logging-bootstrap:alerting": JSON.stringify(reordered) }, [...f.secretKeys, "logging-bootstrap:alerting"]);
+    const { config } = await withStackFileEnv(file, () => loadStackConfig());
+    expect(config.alerting.receivers.map((r) => r.name)).toEqual(["sink"]);
+  });
+
   it("a value read from a stack file (secure leaves already placeholders) carries its own markers: no file needed", async () => {
     const read = readStackFile(stackFileWithAlerting(filed));
     const err = await runAs(undefined, read.projectConfig.alerting);
