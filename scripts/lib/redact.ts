@@ -18,6 +18,8 @@ export const SECRET_KEY_RE = /(password|passwd|passphrase|secret|token|credentia
 const NOT_SECRET_KEYS = new Set(["secretKeys", "secrets_policy", "secretNames", "secretCount"]);
 
 const MIN_SECRET_LEN = 4;
+/** Longer "secrets" are whole documents (a file's content), not credentials: one regex of them all would not compile. */
+const MAX_SECRET_LEN = 16 * 1024;
 
 const PATTERNS: Array<[RegExp, string]> = [
   // key=value / key: value forms in free text (logs, error messages).
@@ -54,7 +56,7 @@ export class Redactor {
     if (typeof value === "number") value = String(value);
     if (typeof value !== "string") return;
     const v = value.trim();
-    if (v.length < MIN_SECRET_LEN || v === REDACTED || v === "[secret]") return;
+    if (v.length < MIN_SECRET_LEN || v.length > MAX_SECRET_LEN || v === REDACTED || v === "[secret]") return;
     if (!this.values.has(v)) {
       this.values.add(v);
       this.compiled = undefined;

@@ -111,3 +111,25 @@ describe("what destroy keeps, what backup archives, which backup restore uses", 
     expect(pickBackup([{ run: "r1", stack: "s" }], "s", "r3")).toBeUndefined();
   });
 });
+
+describe("secrets learned from a state export", () => {
+  it("a secret scalar is learned as it is; a secret structure only by its secret leaves; no document-sized value", async () => {
+    const { learnStateSecrets } = await import("../../scripts/lib/bootstrap/run-step");
+    const { redactor } = await import("../../scripts/lib/redact");
+    const SIG = "4dabf18193072939515e22adb298388d";
+    const secret = (v: unknown) => ({ [SIG]: "1b47061264138c4ac30d75fd1eb44270", plaintext: JSON.stringify(v) });
+    const before = redactor.size;
+    learnStateSecrets({
+      deployment: {
+        resources: [
+          { outputs: { result: secret("gen-pw-7Qx2") } },
+          { outputs: { uploads: secret([{ file: "/etc/grafana/dashboards/health.json", content: '{"title":"Stack health dashboard"}' }, { file: "/x", password: "leaf-pw-9Zk" }]) } },
+          { outputs: { big: secret("x".repeat(20_000)) } },
+        ],
+      },
+    });
+    expect(redactor.text("login gen-pw-7Qx2 leaf-pw-9Zk")).toBe("login ***REDACTED*** ***REDACTED***");
+    expect(redactor.text('{"title":"Stack health dashboard"}')).toBe('{"title":"Stack health dashboard"}');
+    expect(redactor.size).toBe(before + 2);
+  });
+});

@@ -33,17 +33,25 @@ export function stage(ctx: Ctx, s: StageRecord): StageRecord {
   return s;
 }
 
-/** Learn the plain values of the secrets a state export holds (`{sig, plaintext}`), for redaction. */
+/**
+ * Learn the secrets a state export holds (`{sig, plaintext}`), for redaction: a secret scalar (a
+ * generated password, a key) as it is; a secret structure (a container's whole `uploads` list is
+ * secret when one file is) only by its secret-named and credential leaves, never every leaf (the
+ * rendered files and dashboards in it are no secrets).
+ */
 export function learnStateSecrets(v: unknown): void {
   if (Array.isArray(v)) return v.forEach(learnStateSecrets);
   if (!v || typeof v !== "object") return;
   const o = v as Record<string, unknown>;
   if (typeof o.plaintext === "string" && "4dabf18193072939515e22adb298388d" in o) {
+    let plain: unknown = o.plaintext;
     try {
-      redactor.learn(JSON.parse(o.plaintext) as unknown, true);
+      plain = JSON.parse(o.plaintext) as unknown;
     } catch {
-      redactor.add(o.plaintext);
+      /* a bare string */
     }
+    if (plain !== null && typeof plain === "object") redactor.learn(plain, false);
+    else redactor.add(plain);
     return;
   }
   for (const x of Object.values(o)) learnStateSecrets(x);

@@ -99,6 +99,10 @@ export async function openStack(o: OpenOptions): Promise<Opened> {
 
 function common(o: OpOptions) {
   return {
+    // up/refresh/destroy read their summary with `stack history`, which shows secrets unless told
+    // not to, and, for a stack whose file is elsewhere (--config-file), writes a Pulumi.<stack>.yaml
+    // holding its salt into the project when it does (seen with CLI 3.274.1): never ask for them.
+    showSecrets: false,
     ...(o.configFile ? { configFile: o.configFile } : {}),
     ...(o.onEvent ? { onEvent: o.onEvent } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
