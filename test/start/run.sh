@@ -53,12 +53,14 @@ mirror_images() {
   log "mirror: $(wc -l <<<"$pairs") images under $MIRROR"
 }
 
+# The clone holds the local stack's state (.pulumi-state): it is removed only once the stack is gone.
 cleanup() {
-  if [ -d "$CLONE" ]; then
-    (cd "$CLONE" && timeout 600 npm run -s bootstrap -- --mode destroy --stack local --delete-data --confirm local >"$WORK/destroy.log" 2>&1) \
-      || log "WARNING: destroying the local stack failed (see $WORK/destroy.log)"
+  [ -d "$CLONE" ] || return 0
+  if (cd "$CLONE" && timeout 600 npm run -s bootstrap -- --mode destroy --stack local --delete-data --confirm local >"$WORK/destroy.log" 2>&1); then
+    rm -rf "$CLONE"
+  else
+    log "WARNING: destroying the local stack failed (see $WORK/destroy.log); its state stays in $CLONE"
   fi
-  rm -rf "$CLONE"
 }
 
 mirror_images
