@@ -52,10 +52,11 @@ export function lastRun(runsJsonl: string, mode: string, stack: string): RunReco
 /** The closing lines: where Grafana is, who logs in, and the command that prints the password. */
 export function accessLines(stack: string, outputs: { endpoints?: { grafana?: unknown } } | undefined, selectedIsStack: boolean): string[] {
   const url = typeof outputs?.endpoints?.grafana === "string" ? outputs.endpoints.grafana : undefined;
+  // Not "password: <command>": the redactor takes a value after "password:" for a secret.
   return [
-    `Grafana:  ${url ?? "(no Grafana port published by this stack)"}`,
-    "user:     admin",
-    `password: npm run -s password${selectedIsStack ? "" : ` -- --stack ${stack}`}`,
+    `Grafana:          ${url ?? "(no Grafana port published by this stack)"}`,
+    "user:             admin",
+    `password command: npm run -s password${selectedIsStack ? "" : ` -- --stack ${stack}`}`,
   ];
 }
 

@@ -12,6 +12,7 @@ import { accessLines, lastRun } from "../../scripts/start";
 import { dataVolumesOf, keptLines, pickBackup, volumesOfState } from "../../scripts/lib/bootstrap/data";
 import { lintFile } from "../../scripts/lib/lint-file";
 import { REPO } from "./helpers";
+import { redactor } from "../../scripts/lib/redact";
 
 describe("durations and the heartbeat", () => {
   it("s and min, never ms", () => {
@@ -94,8 +95,11 @@ describe("what npm start prints last", () => {
   it("the Grafana URL from the apply's outputs, the user, and the password command", () => {
     const runs = ['{"mode":"apply","stack":"local","bundle":"runs/a"}', '{"mode":"diagnose","stack":"local","bundle":"runs/b"}', "not json", '{"mode":"apply","stack":"other","bundle":"runs/c"}', ""].join("\n");
     expect(lastRun(runs, "apply", "local")).toMatchObject({ bundle: "runs/a" });
-    expect(accessLines("local", { endpoints: { grafana: "http://127.0.0.1:9201" } }, true)).toEqual(["Grafana:  http://127.0.0.1:9201", "user:     admin", "password: npm run -s password"]);
-    expect(accessLines("dev", undefined, false)[2]).toBe("password: npm run -s password -- --stack dev");
+    const lines = accessLines("local", { endpoints: { grafana: "http://127.0.0.1:9201" } }, true);
+    expect(lines).toEqual(["Grafana:          http://127.0.0.1:9201", "user:             admin", "password command: npm run -s password"]);
+    expect(accessLines("dev", undefined, false)[2]).toBe("password command: npm run -s password -- --stack dev");
+    // printed through the redactor, the command stays readable
+    expect(redactor.text(lines.join("\n"))).toBe(lines.join("\n"));
   });
 });
 

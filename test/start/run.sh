@@ -79,7 +79,7 @@ T2=$(date +%s)
 
 url="$(sed -n 's/^ *Grafana: *\(http[^ ]*\)$/\1/p' "$WORK/start.log" | tail -n1)"
 user="$(sed -n 's/^ *user: *\([^ ]*\)$/\1/p' "$WORK/start.log" | tail -n1)"
-cmd="$(sed -n 's/^ *password: *\(npm .*\)$/\1/p' "$WORK/start.log" | tail -n1)"
+cmd="$(sed -n 's/^ *password command: *\(npm .*\)$/\1/p' "$WORK/start.log" | tail -n1)"
 [ -n "$url" ] && [ -n "$user" ] && [ -n "$cmd" ] || die "npm start did not print the URL, user and password command"
 [ -z "$(git status --porcelain)" ] || { git status --porcelain >&2; die "npm start changed the clone's tracked files"; }
 curl -fsS --max-time 5 "$url/api/health" >/dev/null || die "the printed URL $url does not answer"
