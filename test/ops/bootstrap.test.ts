@@ -80,9 +80,16 @@ describe("bootstrap modes against the fake Pulumi operations", () => {
     const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test", "--verify-idempotency"], sb);
     expect(r.code).toBe(0);
     expect(mutating(sb)).toEqual([UP, IDEMPOTENCY]);
-    expect(stubCalls(sb).filter((c) => c.tool === "npm").map((c) => c.argv)).toEqual([["run", "-s", "policy:build"], ["run", "-s", "verify", "--", "--stack", "test", "--json"]]);
-    // verify gets Grafana's admin password (the stack's secret output) in its environment, not on argv.
-    expect((stubCalls(sb).find((c) => c.tool === "npm" && c.argv.includes("verify")) as any).grafanaPasswordSha).toBe(crypto.createHash("sha256").update(FIXTURE_SECRET).digest("hex"));
+    expect(stubCalls(sb).filter((c) => c.tool === "npm").map((c) => c.argv)).toEqual([
+      ["run", "-s", "policy:build"],
+      ["run", "-s", "verify", "--", "--stack", "test", "--recorded", expect.stringMatching(/\/lb-verify-[^/]+\/recorded-outputs\.json$/), "--json"],
+    ]);
+    // verify gets Grafana's admin password (the stack's secret output) in its environment, not on
+    // argv, and proves against what up recorded: the outputs without their secrets, owner-only.
+    const verify = stubCalls(sb).find((c) => c.tool === "npm" && c.argv.includes("verify")) as any;
+    expect(verify.grafanaPasswordSha).toBe(crypto.createHash("sha256").update(FIXTURE_SECRET).digest("hex"));
+    expect(verify.recorded).toEqual({ keys: ["configShas", "endpoints", "imageDigests", "projectName"], mode: "600" });
+    expect(fs.existsSync(path.dirname(verify.argv[verify.argv.indexOf("--recorded") + 1]))).toBe(false); // removed after
     expectNoTerminal(sb);
     expect(fs.existsSync(path.join(sb.outDir, ".bootstrap.lock"))).toBe(false);
     const dir = bundleDir(sb);
@@ -94,6 +101,18 @@ describe("bootstrap modes against the fake Pulumi operations", () => {
     expect(readJson(path.join(dir, "verify.report.json")).report.levels[0]).toMatchObject({ level: "L1", status: "green" });
     // Evidence from the state export after the change.
     expect(readJson(path.join(dir, "resources.json"))).toMatchObject({ mode: "apply", stack: "test", resources: [] });
+  });
+
+  it("verify gets the drift key (the stack's secret output) in its environment only, never in the recorded file", async () => {
+    const base = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "ops", "outputs.json"), "utf8"));
+    const outputs = path.join(sb.dir, "outputs.json");
+    fs.writeFileSync(outputs, JSON.stringify({ outputs: { ...base.outputs, configDriftKey: "drift-key-5Tq9x", configSecretDigests: { grafana: { "/etc/grafana/secrets/admin_password": "h1" } } }, secretKeys: [...base.secretKeys, "configDriftKey"] }));
+    const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test"], sb, { STUB_OUTPUTS: outputs });
+    expect(r.code).toBe(0);
+    const verify = stubCalls(sb).find((c) => c.tool === "npm" && c.argv.includes("verify")) as any;
+    expect(verify.configDriftKeySha).toBe(crypto.createHash("sha256").update("drift-key-5Tq9x").digest("hex"));
+    expect(verify.recorded.keys).toEqual(["configSecretDigests", "configShas", "endpoints", "imageDigests", "projectName"]);
+    expect(verify.argv.join(" ")).not.toContain("drift-key");
   });
 
   it("apply: a change on the second up is an idempotency violation naming the resource (E_PROOF_IDEMPOTENCY, exit 1)", async () => {
@@ -170,7 +189,7 @@ describe("bootstrap modes against the fake Pulumi operations", () => {
     const r = await runCli("bootstrap.ts", ["--mode", "apply", "--stack", "test", "--config-file", file], sb);
     expect(r.code).toBe(0);
     expect(pulumiCalls(sb).filter((c) => c.op === "up" || c.op === "config").map((c) => c.opts)).toEqual([{ configFile: file }, { ...PACK, configFile: file }]);
-    expect(stubCalls(sb).find((c) => c.tool === "npm" && c.argv.includes("verify"))!.argv).toEqual(["run", "-s", "verify", "--", "--stack", "test", "--config-file", file, "--json"]);
+    expect(stubCalls(sb).find((c) => c.tool === "npm" && c.argv.includes("verify"))!.argv).toEqual(["run", "-s", "verify", "--", "--stack", "test", "--config-file", file, "--recorded", expect.any(String), "--json"]);
   });
 
   it("a red verify level fails only the named service's events; autoheal names it", async () => {

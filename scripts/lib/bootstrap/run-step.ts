@@ -3,6 +3,7 @@
 // that caused it), an npm script (lint, policy:check, policy:build, verify), or a Docker-side data
 // step (snapshot, restore, backup, restore-data, delete-data). Every step returns its StageRecord.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { ErrorRecord, errorRecord } from "../../../contracts/errors";
@@ -148,15 +149,44 @@ async function runPulumiStep(ctx: Ctx, p: PlannedStep): Promise<StageRecord> {
   return stage(ctx, { step: p.step, status: "success", durationMs: ms, errors: [], detail });
 }
 
+/**
+ * What verify needs from the stack to prove what `up` recorded, not what the images say of
+ * themselves: the outputs as a recorded file (--recorded: the images' digests for L7, the secret
+ * files' keyed hashes for L8; no secret value in it, owner-only, removed after) and, in its
+ * environment only, the drift key (CONFIG_DRIFT_KEY) and Grafana's admin password.
+ */
+export async function verifyInputs(ctx: Pick<Ctx, "ops" | "grafanaPassword">, dir: string): Promise<{ argv: string[]; env: Record<string, string> }> {
+  const env: Record<string, string> = {};
+  if (ctx.grafanaPassword && !process.env.GRAFANA_ADMIN_PASSWORD) env.GRAFANA_ADMIN_PASSWORD = ctx.grafanaPassword;
+  if (!ctx.ops) return { argv: [], env };
+  const outputs = await ctx.ops.outputs().catch(() => undefined);
+  if (!outputs || !Object.keys(outputs).length) return { argv: [], env };
+  const plain = Object.fromEntries(Object.entries(outputs).filter(([, v]) => !v.secret).map(([k, v]) => [k, v.value]));
+  const key = outputs.configDriftKey;
+  if (key?.secret && typeof key.value === "string" && !process.env.CONFIG_DRIFT_KEY) env.CONFIG_DRIFT_KEY = key.value;
+  const file = path.join(dir, "recorded-outputs.json");
+  fs.writeFileSync(file, JSON.stringify(plain), { mode: 0o600 });
+  return { argv: ["--recorded", file], env };
+}
+
 async function runNpmStep(ctx: Ctx, p: PlannedStep): Promise<StageRecord> {
   const t0 = Date.now();
   guardNpmCall(ctx.mode, p.argv);
-  // verify logs in to Grafana: it reads GRAFANA_ADMIN_PASSWORD from its environment (never argv, never printed).
-  const env = p.step === "verify" && ctx.grafanaPassword && !process.env.GRAFANA_ADMIN_PASSWORD ? { ...process.env, GRAFANA_ADMIN_PASSWORD: ctx.grafanaPassword } : process.env;
+  let argv = p.argv;
+  let env = process.env;
+  let scratch: string | undefined;
+  if (p.step === "verify") {
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "lb-verify-"));
+    const extra = await verifyInputs(ctx, scratch);
+    // `... -- --stack s --json` -> `... -- --stack s --recorded F --json`: the options go before the last one.
+    argv = [...p.argv.slice(0, -1), ...extra.argv, ...p.argv.slice(-1)];
+    env = { ...process.env, ...extra.env };
+  }
   ctx.progress.begin(p.step, p.step === "verify" ? "verify: proving L1-L9 against the running stack" : `${p.step}: npm ${p.argv.join(" ")}`);
-  const r = await runProcess("npm", p.argv, { cwd: ctx.root, env });
+  const r = await runProcess("npm", argv, { cwd: ctx.root, env });
   ctx.progress.end();
-  ctx.logs[`${p.step}.log`] = `$ npm ${p.argv.join(" ")}\n# exit ${r.code}, ${formatDuration(r.durationMs)}\n--- stderr\n${r.stderr}\n`;
+  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  ctx.logs[`${p.step}.log`] = `$ npm ${argv.join(" ")}\n# exit ${r.code}, ${formatDuration(r.durationMs)}\n--- stderr\n${r.stderr}\n`;
   if (r.notFound) {
     const e = errorRecord("E_ENV_TOOL_MISSING", "npm is not on PATH", { details: { tool: "npm" } });
     return stage(ctx, { step: p.step, status: "failed", durationMs: Date.now() - t0, errors: [e] });
