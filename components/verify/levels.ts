@@ -41,7 +41,7 @@ export const LEVEL_TABLE: readonly LevelDescriptor[] = [
     defaultCode: "E_PROOF_INGESTION_TIMEOUT",
     toggle: "ingestion",
     requiredInputs: ["lokiUrl", "logsRoot", "markerFile", "timeoutSeconds", "pollIntervalMs"],
-    check: "checkIngestion",
+    check: "checkIngestionProof",
     // The marker of the last apply: the line whose stream the label proof checks.
     extraOutputs: ["marker"],
   },

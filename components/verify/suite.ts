@@ -122,7 +122,7 @@ export function levelRunners(d: DesiredState, opts: SuiteOptions): Record<Level,
       const spec = ingestionSpec(d);
       if (o.ingestionTimeoutSeconds !== undefined) spec.timeoutSeconds = o.ingestionTimeoutSeconds;
       if (o.pollIntervalMs !== undefined) spec.pollIntervalMs = o.pollIntervalMs;
-      return checks.checkIngestion(spec, io);
+      return checks.checkIngestionProof(spec, io);
     },
     L4: (io, before) => {
       const spec = labelsSpec(d);

@@ -1,6 +1,6 @@
 // L3 at refresh shows each configured source flowing on its own (files, docker, journal), with
 // only what the proof can rely on; a quiet host is a warning that says why, never red, never green.
-import { checkIngestionPath, ingestionReadInput } from "../../components/verify/checks";
+import { checkIngestionPath, checkIngestionProof, ingestionReadInput } from "../../components/verify/checks";
 import { newMarker } from "../../components/verify/evidence";
 import { alloyFixture } from "../util/alloy-fixture";
 import { alloyApi, AlloyApiOptions } from "../util/alloy-api";
@@ -134,6 +134,33 @@ describe("L3 refresh: each configured source shown on its own", () => {
     // A line read seconds ago may still be in flight: not judged either way.
     const fresh = await stack([markerEntry, unitLine], { state: alloyState(5_000) });
     expect((await checkIngestionPath(ingestionReadInput(props(fresh)), io())).findings).toEqual(["docker: not shown: none of p-loki, p-grafana logged a line the running Alloy read between 30 s and 60 minutes ago"]);
+  });
+
+  test("docker: every last line still in flight (a chatty container): shown by its lines of the window in Loki, so refresh after refresh agrees", async () => {
+    const s = await stack([markerEntry, lokiLine(40_000), lokiLine(3_000), unitLine], { state: alloyState(2_000) });
+    const r = await checkIngestionPath(ingestionReadInput(props(s)), io());
+    expect(r).toMatchObject({ status: "green", findings: [] });
+    expect(r.diagnostics.sources).toMatchObject({ docker: { status: "green", "p-loki": { judged: false }, window: { count: expect.any(Number) } } });
+    // Nothing of it in Loki in the window: not shown (warn), as before.
+    const none = await stack([markerEntry, unitLine], { state: alloyState(2_000) });
+    expect((await checkIngestionPath(ingestionReadInput(props(none)), io())).status).toBe("warn");
+  });
+
+  test("apply runs the same source checks after its marker: a quiet host's journal warns at apply as at refresh (no change for refresh to report)", async () => {
+    // A Loki that receives what apply appends to the marker file (Alloy ships it at once).
+    const entries: Entry[] = [lokiLine(120_000)];
+    const s = await stack(entries, { state: alloyState(120_000) });
+    const x = io();
+    x.files = {
+      appendFile: async (_p, data) => void entries.push({ labels: { project: "p", job: "logs", filename: MARKER_FILE }, ns: nsOf(Date.now() - 100), line: data.trimEnd() }),
+      mkdirp: async () => undefined,
+      isSymlink: async () => false,
+    };
+    const applied = await checkIngestionProof({ ...props(s), markerFile: "logging-bootstrap-proof.log", pollIntervalMs: 100, timeoutSeconds: 2, redactions: [] } as never, x);
+    expect(applied).toMatchObject({ status: "warn", code: "E_PROOF_INGESTION_UNSHOWN" });
+    expect(applied.findings).toEqual(["journal: not shown: no entry of docker.service reached Loki in the last 12 hours; the proof cannot make these units log, and a quiet host has nothing to ship (not a fault by itself)"]);
+    const refreshed = await checkIngestionPath(ingestionReadInput({ ...props(s), marker: applied.outputs!.marker }), io());
+    expect([refreshed.status, refreshed.code, refreshed.findings]).toEqual([applied.status, applied.code, applied.findings]);
   });
 
   test("journal: the running journal source is unhealthy or absent: red", async () => {

@@ -29,11 +29,17 @@ function fakeIo(events: string[]): Io {
   let now = 1_800_000_000_000;
   let line: string | undefined;
   // Alloy's component API, running the rendered config (L4 reads the running pipeline).
-  const alloy = alloyApi(desired().files.alloy[0].content);
+  const d = desired();
+  const markerFile = `${d.config.paths.logsRoot}/logging-bootstrap-proof.log`;
+  // Alloy tails the marker file (the files source) and the allowlisted containers, whose last lines
+  // it read a moment ago (still in flight: the docker source is shown by their lines in Loki).
+  const docker = new FakeDocker();
+  const tails = d.config.alloy.dockerAllowlist.map((n) => ({ id: docker.addContainer(n).id, labels: { container: n }, readOffset: String(now / 1000 - 2) }));
+  const alloy = alloyApi(d.files.alloy[0].content, { state: { files: [{ path: markerFile, labels: { job: "logs", filename: markerFile }, offset: 100 }], docker: { containers: [], tails } } });
   return {
     clock: { now: () => now, sleep: async (ms) => void (now += ms) },
     randomHex: () => "abcd",
-    docker: new FakeDocker(),
+    docker,
     files: {
       mkdirp: async () => undefined,
       isSymlink: async () => false,
@@ -50,9 +56,15 @@ function fakeIo(events: string[]): Io {
       if (url.pathname === "/loki/api/v1/query_range") {
         const q = url.searchParams.get("query") ?? "";
         events.push(`query_range ${q.includes("marker=") ? "for the marker" : q}`);
-        const result = line && q.includes("marker=") ? [{ stream: { job: "logs", filename: "/tmp/bootstrap-test/logs/logging-bootstrap-proof.log", project: "logging-test" }, values: [["1", line]] }] : [];
+        const result =
+          line && q.includes("marker=")
+            ? [{ stream: { job: "logs", filename: markerFile, project: "logging-test" }, values: [["1", line]] }]
+            : q.includes("unit=~") || q.includes("container=~")
+              ? [{ stream: { job: "journal", unit: "docker.service", project: "logging-test" }, values: [["1", "journal entry"]] }]
+              : [];
         return { status: 200, headers: {}, body: JSON.stringify({ status: "success", data: { resultType: "streams", result } }) };
       }
+      if (url.pathname === "/ready" || url.pathname === "/-/ready") return { status: 200, headers: {}, body: "ready" };
       if (url.pathname === "/loki/api/v1/labels" || url.pathname.includes("/label/")) return { status: 200, headers: {}, body: JSON.stringify({ status: "success", data: [] }) };
       return { status: 404, headers: {}, body: "" };
     },
@@ -64,13 +76,15 @@ it("asking for L4 runs L3 first, and L4 checks the stream of L3's marker from th
   const r = await runSuite(desired(), fakeIo(events), { levels: ["L4"], parallel: true });
   expect(r.levels.map((l) => l.level)).toEqual(["L3", "L4"]);
   const [l3, l4] = r.levels;
+  expect(l3.findings).toEqual([]);
   expect(l3.status).toBe("green");
   expect(l3.outputs).toEqual({ marker: "lbproof-1800000000-abcd" });
   expect(l4.diagnostics.marker).toMatchObject({ marker: "lbproof-1800000000-abcd", query: expect.stringContaining('|= "marker=lbproof-1800000000-abcd"') });
   expect(l4.status).toBe("warn"); // no redaction configured in this desired state: accepted risk
   // L4's first request comes only after L3 wrote its marker and saw it back.
   expect(events.indexOf("L3 writes the marker")).toBe(0);
-  expect(events.filter((e) => e === "query_range for the marker")).toHaveLength(2);
+  // L3 finds it, L3 shows the files source with it (as refresh does), L4 checks its stream.
+  expect(events.filter((e) => e === "query_range for the marker")).toHaveLength(3);
 });
 
 it("withPrerequisites adds what a level runs after, in level order", () => {

@@ -4,6 +4,7 @@ export * from "./common";
 export * from "./health";
 export * from "./reachability";
 export * from "./ingestion";
+export * from "./ingestion-proof";
 export * from "./labels";
 export * from "./dashboards";
 export * from "./rules";

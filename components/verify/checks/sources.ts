@@ -164,6 +164,17 @@ async function dockerSource(input: SourcesInput, io: Io, details: Map<string, Al
   }
   if (reds.length) return v("red", reds.join("; "), evidence);
   if (proven > 0) return v("green", undefined, evidence);
+  // Nothing judged by read position (every last line still in flight, or none in the window): the
+  // running Alloy tails them, and Loki holds their lines of the window. Chatty containers log
+  // within seconds, so this keeps the verdict the same from one refresh to the next.
+  const tailed = names.filter((n) => typeof evidence[n] === "object" && evidence[n] !== null && (evidence[n] as { judged?: unknown }).judged === false);
+  if (tailed.length > 0) {
+    const query = `{project=${JSON.stringify(input.projectName)}, container=~${exactly(tailed)}}`;
+    const r = await lokiCount(input, io, query, now - input.flowWindowSeconds * 1000, now + 1000);
+    evidence.window = { query, ...r };
+    if ("problem" in r) return v("red", `docker: ${r.problem}`, evidence);
+    if (r.count > 0) return v("green", undefined, evidence);
+  }
   return v("warn", `docker: not shown: none of ${names.join(", ")} logged a line the running Alloy read between ${IN_FLIGHT_SECONDS} s and ${input.flowWindowSeconds / 60} minutes ago`, evidence);
 }
 
