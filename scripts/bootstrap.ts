@@ -34,6 +34,7 @@ export const OPTIONS = {
   target: { type: "string", multiple: true },
   "verify-idempotency": { type: "boolean" },
   "config-file": { type: "string" },
+  "policy-config": { type: "string" },
   run: { type: "string" },
   "delete-data": { type: "boolean" },
   confirm: { type: "string" },
@@ -92,7 +93,8 @@ export async function main(argv: string[], deps: Deps = {}): Promise<number> {
   const planOpts = (stack: string) => ({
     targets,
     verifyIdempotency: Boolean(values["verify-idempotency"]),
-    packConfig: fs.existsSync(path.join(root, policyPackConfigFile(stack))) ? policyPackConfigFile(stack) : undefined,
+    // --policy-config names the pack's config for a stack whose file lives elsewhere; else policy/config/<stack>.json.
+    packConfig: values["policy-config"] ? path.resolve(values["policy-config"]) : fs.existsSync(path.join(root, policyPackConfigFile(stack))) ? policyPackConfigFile(stack) : undefined,
     checkpointFile: path.join(outDir, "checkpoints", stack, `${bundle.runId}.json`),
     configFile: configFileArg,
     deleteData: ctx.deleteData,

@@ -183,6 +183,14 @@ describe("bootstrap modes against the fake Pulumi operations", () => {
     ]);
   });
 
+  it("--policy-config names the pack's config (a stack file elsewhere): preview and up get it, and policy:check", async () => {
+    const pc = path.join(sb.dir, "elsewhere-policy.json");
+    fs.writeFileSync(pc, JSON.stringify({ "exposure-explicit": { lanExposed: true, alertmanagerLanExposed: false } }));
+    expect((await runCli("bootstrap.ts", ["--mode", "diagnose", "--stack", "test", "--policy-config", pc], sb)).code).toBe(0);
+    expect(pulumiCalls(sb).find((c) => c.op === "preview")!.opts).toEqual({ policyPacks: ["policy"], policyPackConfigs: [pc] });
+    expect(stubCalls(sb).filter((c) => c.tool === "npm").map((c) => c.argv)).toContainEqual(["run", "-s", "policy:check", "--", "--stack", "test", "--policy-config", pc, "--json"]);
+  });
+
   it("--config-file reaches every operation and the config read, and the other CLIs", async () => {
     const file = path.join(sb.dir, "elsewhere.yaml");
     fs.copyFileSync(path.join(sb.dir, "Pulumi.test.yaml"), file);

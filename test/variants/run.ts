@@ -17,7 +17,6 @@ import { compareOutcome, formatTable, latestBundle, type VariantRow } from "./re
 const ROOT = path.resolve(__dirname, "..", "..");
 const TMP = path.join(ROOT, "test", ".tmp");
 const DIR = path.join(TMP, "variants");
-const LAN_IF = "lbvariant0";
 const LAN_ADDRESS = "10.253.0.1";
 
 function log(msg: string): void {
@@ -55,17 +54,18 @@ async function variantEnv(info: TestenvInfo, images: string[]): Promise<VariantE
   return { gateway, lanAddress: LAN_ADDRESS, digests };
 }
 
-/** A dummy interface with the LAN test address (a non-loopback address of this host, reachable only here). */
+/**
+ * The LAN test address: a non-loopback address on this host (added to `lo`: reachable from this
+ * host and its containers only; the kernel here may have no dummy interfaces).
+ */
 async function lanUp(): Promise<void> {
-  const have = await run("ip", ["-4", "-o", "addr", "show", "dev", LAN_IF]);
-  if (have.code === 0 && have.stdout.includes(`${LAN_ADDRESS}/`)) return;
-  for (const args of [["link", "add", LAN_IF, "type", "dummy"], ["addr", "add", `${LAN_ADDRESS}/32`, "dev", LAN_IF], ["link", "set", LAN_IF, "up"]]) {
-    const r = await run("ip", args);
-    if (r.code !== 0 && !/File exists/.test(r.stderr)) throw new Error(`ip ${args.join(" ")}: ${r.stderr.trim()}`);
-  }
+  const have = await run("ip", ["-4", "-o", "addr", "show", "dev", "lo"]);
+  if (have.stdout.includes(`${LAN_ADDRESS}/`)) return;
+  const r = await run("ip", ["addr", "add", `${LAN_ADDRESS}/32`, "dev", "lo"]);
+  if (r.code !== 0) throw new Error(`ip addr add ${LAN_ADDRESS}/32 dev lo: ${r.stderr.trim()}`);
 }
 async function lanDown(): Promise<void> {
-  await run("ip", ["link", "del", LAN_IF]);
+  await run("ip", ["addr", "del", `${LAN_ADDRESS}/32`, "dev", "lo"]);
 }
 
 /** The variant's stack file: the environment's own (salt and sink receiver included), patched, its secrets set by the CLI. */

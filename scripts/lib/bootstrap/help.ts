@@ -47,6 +47,7 @@ Options:
   --run <id>            rollback: the apply run whose upgrade to undo; restore: the backup run
   --config-file <file>  the stack's config file when it is not Pulumi.<stack>.yaml (every operation gets it
                         as configFile; config:lint, policy:check and verify read it too)
+  --policy-config <f>   the policy pack's config (default: policy/config/<stack>.json when it exists)
   --verify-idempotency  apply/repair: a second up that must change nothing
   --delete-data         destroy: delete the data volumes too (needs --confirm <stack>)
   --confirm <stack>     the stack's name typed back, confirming --delete-data

@@ -71,7 +71,8 @@ export function planFor(mode: RunMode, stack: string, o: PlanOptions = {}): Plan
     case "diagnose":
       return [
         { step: "lint", kind: "npm", argv: ["run", "-s", "config:lint", "--", stackFile, "--json"] },
-        { step: "policy", kind: "npm", argv: ["run", "-s", "policy:check", "--", "--stack", stack, ...cfgArgv, "--json"] },
+        // policy:check finds policy/config/<stack>.json itself; any other pack config is named.
+        { step: "policy", kind: "npm", argv: ["run", "-s", "policy:check", "--", "--stack", stack, ...cfgArgv, ...(packConfig && packConfig !== policyPackConfigFile(stack) ? ["--policy-config", packConfig] : []), "--json"] },
         build,
         pulumi("preview", "preview", { ...cfg, ...pack }, "E_RUNTIME_DEPLOY_FAILED"),
         // Asking diagnose for an idempotency check asks it to run `up`: the guard refuses the plan.
