@@ -7,14 +7,17 @@ import { digestOfRepoDigest } from "../contracts/config/rules";
 
 export async function engineDigests(refs: readonly string[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const ref of refs) {
-    try {
-      const img = await docker.getRemoteImage({ name: ref });
-      const d = digestOfRepoDigest(ref, img.repoDigest);
-      if (d) out[ref] = d;
-    } catch {
-      /* not on this engine: the finding names the command that pins it */
-    }
-  }
-  return out;
+  // All images at once: each read is an engine round trip, none depends on another.
+  await Promise.all(
+    refs.map(async (ref) => {
+      try {
+        const img = await docker.getRemoteImage({ name: ref });
+        const d = digestOfRepoDigest(ref, img.repoDigest);
+        if (d) out[ref] = d;
+      } catch {
+        /* not on this engine: the finding names the command that pins it */
+      }
+    }),
+  );
+  return Object.fromEntries(refs.filter((r) => out[r] !== undefined).map((r) => [r, out[r]]));
 }

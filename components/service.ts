@@ -177,15 +177,19 @@ export function pinnedImage(name: string, cfg: StackConfig, svc: ServiceName, pa
 
 /** offlineMode: every pinned image must already be on the Docker host. Lists all missing ones. */
 export async function assertImagesPresent(cfg: StackConfig): Promise<void> {
-  const missing: { service: ServiceName; image: string; cause: string }[] = [];
-  for (const svc of Object.keys(cfg.images) as ServiceName[]) {
-    const ref = cfg.images[svc];
-    try {
-      await docker.getRemoteImage({ name: ref });
-    } catch (err) {
-      missing.push({ service: svc, image: ref, cause: err instanceof Error ? err.message : String(err) });
-    }
-  }
+  // All images at once (each read is an engine round trip), listed in the config's order.
+  const found = await Promise.all(
+    (Object.keys(cfg.images) as ServiceName[]).map(async (svc) => {
+      const ref = cfg.images[svc];
+      try {
+        await docker.getRemoteImage({ name: ref });
+        return undefined;
+      } catch (err) {
+        return { service: svc, image: ref, cause: err instanceof Error ? err.message : String(err) };
+      }
+    }),
+  );
+  const missing = found.filter((m): m is { service: ServiceName; image: string; cause: string } => m !== undefined);
   if (missing.length > 0) {
     throw new BootstrapError(
       "E_DEPS_IMAGE_MISSING_OFFLINE",
@@ -203,8 +207,6 @@ export interface ServiceArgs {
   network: docker.Network;
   /** Resources the container must wait for (host directories prepared by local.Command). */
   hostPrep?: pulumi.Resource[];
-  /** Other services' containers this one starts after (component-level dependsOn does not reach children). */
-  after?: pulumi.Resource[];
 }
 
 /** What the base component needs beyond ServiceArgs: which service, its container facts, its files. */
@@ -265,7 +267,7 @@ export class ServiceComponent extends pulumi.ComponentResource {
       secrets: args.secrets ?? [],
     });
     this.uploads = cargs.uploads as docker.types.input.ContainerUpload[];
-    this.container = new docker.Container(name, cargs, { parent: this, deleteBeforeReplace: true, dependsOn: [...(args.hostPrep ?? []), ...(args.after ?? [])] });
+    this.container = new docker.Container(name, cargs, { parent: this, deleteBeforeReplace: true, dependsOn: [...(args.hostPrep ?? [])] });
     this.registerOutputs({ containerName: this.containerName, imageId: this.image.imageId });
   }
 }

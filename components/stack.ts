@@ -132,7 +132,10 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 
     this.loki = new Loki(name_("loki"), { ...base, files: this.files.loki, hostPrep: withData }, child);
     this.prometheus = new Prometheus(name_("prometheus"), { ...base, files: this.files.prometheus, hostPrep: withData }, child);
-    this.alloy = new Alloy(name_("alloy"), { ...base, files: this.files.alloy, hostPrep: [this.hostDirs], after: [this.loki.container] }, child);
+    // No container waits for another: each one's `up` step is its own start. Alloy does not wait for
+    // Loki: its loki.write retries with backoff until Loki accepts pushes; the proofs that need both
+    // (L3, L4) depend on both.
+    this.alloy = new Alloy(name_("alloy"), { ...base, files: this.files.alloy, hostPrep: [this.hostDirs] }, child);
     this.grafana = new Grafana(
       name_("grafana"),
       { ...base, files: this.files.grafana, hostPrep: withData, adminPassword: this.grafanaAdminPassword, secretKey: this.grafanaSecretKey.result },
