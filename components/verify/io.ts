@@ -7,6 +7,7 @@ import * as path from "path";
 import { BootstrapError } from "../../contracts/errors";
 import { declaredTooLarge, MAX_EXEC_OUTPUT_BYTES, MAX_HTTP_BODY_BYTES, readCapped } from "./bounded";
 import { appendNoFollow, mkdirpNoFollow } from "./nofollow";
+import { ProbeSessions } from "./probe-session";
 import type { Clock, ContainerFile, ContainerInfo, DirEntry, DirLimits, DirListing, DockerIo, ExecResult, FileIo, HttpFn, ImageInfo, Io, ProbeRequest, ProbeResult } from "./types";
 
 export const systemClock: Clock = {
@@ -204,6 +205,7 @@ export async function makeDocker(): Promise<DockerIo> {
   const docker = new Docker();
 
   const imageDirs = new Map<string, DirListing>();
+  const probes = new ProbeSessions(docker);
 
   async function archiveDir(c: { getArchive(o: { path: string }): Promise<NodeJS.ReadableStream> }, dirPath: string, limits: DirLimits): Promise<DirListing> {
     let stream: NodeJS.ReadableStream;
@@ -329,41 +331,15 @@ export async function makeDocker(): Promise<DockerIo> {
         return dockerUnreachable(e);
       }
     },
-    async runProbe(req: ProbeRequest): Promise<ProbeResult> {
-      let created: Awaited<ReturnType<typeof docker.createContainer>> | undefined;
+    async probe(req: ProbeRequest): Promise<ProbeResult> {
       try {
-        created = await docker.createContainer({
-          name: req.name,
-          Image: req.image,
-          Entrypoint: req.entrypoint,
-          Cmd: req.cmd,
-          Labels: req.labels,
-          HostConfig: { NetworkMode: req.network },
-        });
-        const c = created;
-        await c.start();
-        let timedOut = false;
-        let exitCode = -1;
-        try {
-          const w = (await withTimeout(c.wait(), req.timeoutMs, `probe ${req.name}`)) as { StatusCode: number };
-          exitCode = w.StatusCode;
-        } catch (e) {
-          if (!(e instanceof BootstrapError)) throw e;
-          timedOut = true;
-        }
-        // Its output as a bounded stream (a stopped container's log stream ends; a probe that timed
-        // out is stopped first), never one buffer of whatever it printed.
-        if (timedOut) await c.kill().catch(() => undefined);
-        const stream = (await c.logs({ stdout: true, stderr: true, follow: true })) as unknown as NodeJS.ReadableStream;
-        const logs = await withTimeout(collect(stream, `the output of probe ${req.name}`), 10_000, `the output of probe ${req.name}`);
-        return { exitCode, timedOut, ...demux(logs) };
+        return await probes.get(req);
       } catch (e) {
+        if (e instanceof BootstrapError) throw e;
         return dockerUnreachable(e);
-      } finally {
-        // Remove the probe whatever happened; a leftover would keep its name taken.
-        if (created) await created.remove({ force: true }).catch(() => undefined);
       }
     },
+    closeProbes: () => probes.close(),
   };
 }
 

@@ -160,22 +160,32 @@ const SPECIAL_RUNS: Partial<Record<Level, (props: Props, mode: "apply" | "read",
   },
 };
 
+/** One proof run on a fresh Io, its probe session (if it opened one) closed before the answer. */
+async function proofRun(level: Level, props: Props, mode: "apply" | "read"): Promise<ProofResult> {
+  const io = await makeIo();
+  try {
+    return await runProof(level, props, mode, io);
+  } finally {
+    await io.docker.closeProbes();
+  }
+}
+
 // The provider operations, one function each (providers.ts forwards to these).
 
 export async function create(level: Level, inputs: Props): Promise<{ id: string; outs: Props }> {
-  const r = await runProof(level, inputs, "apply", await makeIo());
+  const r = await proofRun(level, inputs, "apply");
   if (r.status === "red") throw proofError(level, r);
   return { id: proofId(level, inputs), outs: proofOutputs(level, inputs, r) };
 }
 
 export async function update(level: Level, news: Props): Promise<{ outs: Props }> {
-  const r = await runProof(level, news, "apply", await makeIo());
+  const r = await proofRun(level, news, "apply");
   if (r.status === "red") throw proofError(level, r);
   return { outs: proofOutputs(level, news, r) };
 }
 
 export async function read(level: Level, id: string, props: Props): Promise<{ id: string; props: Props }> {
-  const r = await runProof(level, props, "read", await makeIo());
+  const r = await proofRun(level, props, "read");
   // L3's read checks only the path: keep the verdict vocabulary the same as create's.
   return { id, props: proofOutputs(level, props, r) };
 }

@@ -197,11 +197,16 @@ export async function runSuite(d: DesiredState, io: Io, opts: SuiteOptions = {})
     return p;
   };
   let results: ProofResult[];
-  if (parallel) {
-    results = await Promise.all(levels.map(run));
-  } else {
-    results = [];
-    for (const l of levels) results.push(await run(l));
+  try {
+    if (parallel) {
+      results = await Promise.all(levels.map(run));
+    } else {
+      results = [];
+      for (const l of levels) results.push(await run(l));
+    }
+  } finally {
+    // One probe session per run: its container is gone before the report is.
+    await io.docker.closeProbes();
   }
   const reports: LevelReport[] = results.map((r) => ({ ...r, name: LEVEL_NAMES[r.level], ...(r.code ? { bucket: bucketOf(r.code) } : {}) }));
   const exitCode = exitCodeOf(results);

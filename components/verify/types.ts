@@ -95,11 +95,14 @@ export interface DirLimits {
   maxFileBytes: number;
 }
 
+/** A GET from inside a Docker network, through the run's probe session (probe-session.ts). */
 export interface ProbeRequest {
   image: string;
   network: string;
+  /** The image's BusyBox, e.g. ["busybox"]: the session runs `sh` and `wget` through it. */
   entrypoint: string[];
-  cmd: string[];
+  url: string;
+  /** The session container's name and labels (taken from the request that opens it). */
   name: string;
   labels: Record<string, string>;
   timeoutMs: number;
@@ -129,8 +132,14 @@ export interface DockerIo {
   readImageDir(image: string, path: string, limits: DirLimits, timeoutMs: number, scratch: { name: string; labels: Record<string, string> }): Promise<DirListing>;
   /** The registry's current manifest digest for a tag (engine's distribution API); null if unknown. */
   registryDigest?(ref: string): Promise<string | null>;
-  /** Run a short-lived container to completion and remove it, whatever happens. */
-  runProbe(req: ProbeRequest): Promise<ProbeResult>;
+  /**
+   * GET a URL with BusyBox wget from inside a network: `-S` server response in stderr, body in
+   * stdout. One probe container per (image, network) serves every probe of the run; `closeProbes`
+   * removes it.
+   */
+  probe(req: ProbeRequest): Promise<ProbeResult>;
+  /** End the run's probe sessions and wait until their containers are removed. */
+  closeProbes(): Promise<void>;
 }
 
 export interface Clock {

@@ -87,7 +87,7 @@ describe("L1 health", () => {
       makeTestIo(docker),
     );
     expect(r.status).toBe("green");
-    expect(docker.probes[0].cmd[docker.probes[0].cmd.length - 1]).toBe("http://cadvisor:8080/healthz");
+    expect(docker.probes[0].url).toBe("http://cadvisor:8080/healthz");
     expect(docker.probes[0].network).toBe("net");
   });
 });
@@ -101,7 +101,7 @@ describe("L2 reachability", () => {
     const r = await checkReachability(base, makeTestIo(docker));
     expect(r.status).toBe("green");
     expect(docker.probes[0]).toMatchObject({ image: "prom", network: "p-net", entrypoint: ["busybox"], labels: { "logging-bootstrap.project": "p", "logging-bootstrap.probe": "true" } });
-    expect(docker.probes[0].cmd).toEqual(["wget", "-S", "-q", "-O", "-", "http://loki:3100/ready"]);
+    expect(docker.probes[0].url).toBe("http://loki:3100/ready");
   });
 
   test("503 from inside the network: red E_NETWORK_UNREACHABLE", async () => {

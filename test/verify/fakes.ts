@@ -87,9 +87,14 @@ export class FakeDocker implements DockerIo {
     this.dirReads.push({ image, path: p });
     return this.imageDirs.get(`${image}:${p}`) ?? { kind: "missing" };
   }
-  async runProbe(req: ProbeRequest) {
+  async probe(req: ProbeRequest) {
     this.probes.push(req);
     return this.probeImpl(req);
+  }
+  /** How many times a run closed its probe sessions. */
+  probeCloses = 0;
+  async closeProbes() {
+    this.probeCloses++;
   }
 }
 

@@ -94,3 +94,13 @@ it("withPrerequisites adds what a level runs after, in level order", () => {
   // L9 after L1: a service that is down is L1's finding, not a minute-long wait for an alert.
   expect(withPrerequisites(["L9"])).toEqual(["L1", "L9"]);
 });
+
+it("one probe session per run: the suite closes it once, after every level, also when a level throws", async () => {
+  const io = fakeIo([]);
+  const docker = io.docker as FakeDocker;
+  await runSuite(desired(), io, { levels: ["L3"], parallel: true });
+  expect(docker.probeCloses).toBe(1);
+  const failing: Io = { ...io, files: { ...io.files, appendFile: async () => Promise.reject(new Error("disk full")) } };
+  await runSuite(desired(), failing, { levels: ["L3", "L8"], parallel: false });
+  expect(docker.probeCloses).toBe(2);
+});

@@ -79,13 +79,11 @@ export async function retryUntil<T extends { findings: string[]; stop?: boolean 
   }
 }
 
-/** The short-lived probe's command: BusyBox wget, headers (-S) on stderr, body on stdout. */
+/** The in-network probe: which image's BusyBox runs it, on which network (io's probe session). */
 export interface ProbeSpec {
   image: string;
   network: string;
   entrypoint: string[];
-  /** Prefix before the URL; default BusyBox wget with server response and a timeout. */
-  wgetArgs?: string[];
   project: string;
 }
 
@@ -99,19 +97,22 @@ export function parseWgetStatus(stderr: string): number | undefined {
   return status;
 }
 
+/**
+ * GET `url` from inside the stack network: BusyBox wget in the run's probe session (one container
+ * for the whole run, io.ts), its `-S` server response parsed for the status, the body as it came.
+ */
 export async function probeHttp(io: Io, spec: ProbeSpec, url: string, timeoutMs: number): Promise<{ status?: number; body: string; error?: string; exitCode: number }> {
-  const r = await io.docker.runProbe({
+  const r = await io.docker.probe({
     image: spec.image,
     network: spec.network,
     entrypoint: spec.entrypoint,
-    // No -T: Debian's static BusyBox wget segfaults with it; runProbe bounds the container's life instead.
-    cmd: [...(spec.wgetArgs ?? ["wget", "-S", "-q", "-O", "-"]), url],
+    url,
     name: `${spec.project}-probe-${io.randomHex(6)}`,
     labels: { [LABEL_PROJECT]: spec.project, "logging-bootstrap.probe": "true" },
-    timeoutMs: timeoutMs + 2_000,
+    timeoutMs,
   });
   const status = parseWgetStatus(r.stderr);
-  if (r.timedOut) return { body: r.stdout, error: "probe container timed out", exitCode: r.exitCode };
+  if (r.timedOut) return { body: r.stdout, error: "probe timed out", exitCode: r.exitCode };
   if (status === undefined) {
     const firstErr = r.stderr.split("\n").map((l) => l.trim()).find((l) => l !== "") ?? `exit ${r.exitCode}`;
     // Drop addresses so a finding is the same from one run to the next.
