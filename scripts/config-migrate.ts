@@ -8,9 +8,8 @@ import { parseArgs } from "node:util";
 import YAML from "yaml";
 import { PROJECT_NAMESPACE, formatFinding } from "../contracts/config/findings";
 import { lintConfig } from "../contracts/config/lint";
-import { isRecord } from "../contracts/config/values";
 import { CURRENT_SCHEMA_VERSION } from "../contracts/config/schema";
-import { readStackFile } from "../contracts/config/stackfile";
+import { readStackFile, stripSecure } from "../contracts/config/stackfile";
 import { detectVersion, migrateConfig } from "../contracts/migrations";
 import { runCli } from "./lib/cli";
 import { EXIT, EXIT_CODES_HELP, exitForErrors } from "./lib/exit-codes";
@@ -21,6 +20,11 @@ Upgrades a config to schema v${CURRENT_SCHEMA_VERSION}, one version at a time, a
 resulting Pulumi.<stack>.yaml on stdout (notes as comments at the top; a lint summary on stderr).
 <file> is an original JSON config (v0, snake_case keys) or a Pulumi.<stack>.yaml. A file already at v${CURRENT_SCHEMA_VERSION}
 is printed unchanged. secure: values are kept as they are.
+
+Steps: v0 -> v1 (the original JSON's keys), v1 -> v2 (Alertmanager and the alerting defaults),
+v2 -> v3 (the fleet: a v2 stack becomes a fleet of one, hosts: [local], central, reached at
+unix://<paths.dockerSocket> and 127.0.0.1; nothing it deploys changes). The program also runs an
+older file as it is, migrated in memory with a warning; config:lint refuses it until migrated.
 
 Options:
   -h, --help  this text
@@ -77,11 +81,16 @@ export function migrateFile(file: string): MigrateOutput {
   ].join("\n");
   const stdout = `${header}\n${YAML.stringify(doc, { lineWidth: 0 })}`;
 
-  // Lint the result so the operator sees what is still left to fix (stderr keeps stdout a clean file).
-  const secretKeys = Object.entries(m.config)
-    .filter(([, v]) => isRecord(v) && typeof v.secure === "string")
-    .map(([k]) => k);
-  const lint = lintConfig(m.config, { secretKeys });
+  // Lint the result so the operator sees what is still left to fix (stderr keeps stdout a clean file),
+  // read as a stack file is read: every secure: value (a whole key or a leaf) is a secret.
+  const lintInput: Record<string, unknown> = {};
+  const secretKeys: string[] = [];
+  for (const [k, v] of Object.entries(m.config)) {
+    const r = stripSecure(v);
+    lintInput[k] = r.value;
+    if (r.secret) secretKeys.push(k);
+  }
+  const lint = lintConfig(lintInput, { secretKeys });
   const stderr = lint.ok
     ? `config:migrate: migrated v${m.fromVersion} -> v${m.toVersion}; the result lints clean${lint.warnings.length ? ` (${lint.warnings.length} warning(s))` : ""}\n`
     : `config:migrate: migrated v${m.fromVersion} -> v${m.toVersion}; the result still has ${lint.errors.length} lint error(s):\n${lint.errors.map((x) => formatFinding(x)).join("\n")}\n`;

@@ -68,6 +68,17 @@ export function stackPatch(path: readonly PathSeg[], value: unknown, comment?: s
   }
 }
 
+/** Several whole top-level keys in one stack-file fragment (a fix that moves values from one key to another). */
+export function stackPatchKeys(values: Readonly<Record<string, unknown>>, comment?: string): string {
+  const config: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(values)) config[`${PROJECT_NAMESPACE}:${k}`] = v;
+  try {
+    return commentLines(comment) + YAML.stringify({ config }, { lineWidth: 0 });
+  } catch {
+    return commentLines(comment ?? "replace <value> with a valid value") + YAML.stringify({ config: Object.fromEntries(Object.keys(config).map((k) => [k, "<value>"])) });
+  }
+}
+
 function commentLines(comment?: string): string {
   if (!comment) return "";
   return comment

@@ -32,11 +32,14 @@ export interface LintResult {
 
 /** A valid current-schema config (the test stack's values): the source of example values in patches. */
 export const EXAMPLE_CONFIG = {
-  schemaVersion: 2,
+  schemaVersion: 3,
   projectName: "logging-test",
   offlineMode: false,
+  // A fleet of one (what a migrated v2 stack is); docs/FLEET.md shows more hosts.
+  hosts: [{ name: "local", central: true, docker: { host: "unix:///var/run/docker.sock" }, address: "127.0.0.1" }],
   exposure: { bindAddress: "127.0.0.1", lanExposed: false, loopbackOnly: ["loki"] },
   ports: { grafana: 9101, loki: 9102, alloy: 9103, prometheus: 9104, nodeExporter: 9105, cadvisor: 9106, alertmanager: 9107 },
+  gateway: { port: 9109 },
   paths: {
     logsRoot: "/tmp/bootstrap-test/logs",
     telemetryRoot: "/tmp/bootstrap-test/telemetry",
@@ -142,7 +145,7 @@ export function lintConfig(input: unknown, opts: LintOptions = {}): LintResult {
     warnings.push(...r.warnings);
   }
 
-  // Credential leaves (alerting.receivers[].*) become the stand-in too: the parsed config, which
+  // Secret leaves (alerting.receivers[].*, hosts[].docker.tls.*) become the stand-in too: the parsed config, which
   // reaches renderers, outputs and evidence, never carries one; the values travel as Pulumi secrets.
   const schemaInput: Raw = withSecretLeaves({ ...raw });
   // Here the version is current (possibly as the runtime's string "1", or after migration) or missing

@@ -4,8 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Finding, PROJECT_NAMESPACE } from "./findings";
 import { checkConfig, requireValid } from "./load";
-import { alertingAsFiled, programStackFile } from "./markers";
-import { alertingSecretPaths, pinsNeedingDigests, SECRET_CONFIG_KEYS, withSecretLeaves } from "./rules";
+import { keyAsFiled, programStackFile } from "./markers";
+import { alertingSecretPaths, HostTlsField, hostsSecretPaths, isSecretLeafKey, pinsNeedingDigests, SECRET_CONFIG_KEYS, withSecretLeaves } from "./rules";
 import { StackConfig } from "./schema";
 import { SECURE_PLACEHOLDER } from "./stackfile";
 import { decodeConfigValue, getAt, isRecord } from "./values";
@@ -20,6 +20,26 @@ export interface LoadedConfig {
   grafanaAdminPassword?: pulumi.Output<string>;
   /** One secret Output per alerting credential leaf (receivers[].webhook.url, .slack.apiUrl, .email.authPassword). */
   alertingSecrets: AlertingSecret[];
+  /** One secret Output per TLS leaf of a tcp:// host (hosts[].docker.tls.caPem, .certPem, .keyPem); empty for a fleet of one. */
+  hostSecrets: HostSecret[];
+}
+
+/** A TLS leaf of one host's Docker engine, read with requireSecretObject so it stays a Pulumi secret. */
+export interface HostSecret {
+  /** hosts[].name */
+  host: string;
+  field: HostTlsField;
+  value: pulumi.Output<string>;
+}
+
+/**
+ * The docker.Provider TLS inputs of `host` (caMaterial, certMaterial, keyMaterial: secret Outputs),
+ * or undefined for a host reached without TLS (unix://, ssh://).
+ */
+export function dockerTlsInputs(secrets: readonly HostSecret[], host: string): { caMaterial: pulumi.Output<string>; certMaterial: pulumi.Output<string>; keyMaterial: pulumi.Output<string> } | undefined {
+  const get = (f: HostTlsField) => secrets.find((s) => s.host === host && s.field === f)?.value;
+  const [ca, cert, key] = [get("caPem"), get("certPem"), get("keyPem")];
+  return ca && cert && key ? { caMaterial: ca, certMaterial: cert, keyMaterial: key } : undefined;
 }
 
 /** A credential of one alerting receiver, read with getSecretObject so it stays a Pulumi secret. */
@@ -65,18 +85,18 @@ export function readRuntimeConfig(
       if (isConfigSecret(full)) secretKeys.push(key);
       continue;
     }
-    if (key === "alerting") {
-      // The CLI marks a structured key secret when any leaf under it is `secure:` and hands the
-      // program the decrypted object. The leaves the stack file marks secure: become the placeholder
-      // (markers.ts), so their values live only in secret Outputs (alertingSecrets below); any other
-      // credential keeps its plaintext for the lint to refuse (E_CONFIG_SECRET_PLAINTEXT, value not
-      // shown), as config:lint refuses it in the file.
+    if (isSecretLeafKey(key)) {
+      // alerting and hosts: the CLI marks a structured key secret when any leaf under it is `secure:`
+      // and hands the program the decrypted value. The leaves the stack file marks secure: become the
+      // placeholder (markers.ts), so their values live only in secret Outputs (alertingSecrets,
+      // hostSecrets below); any other secret leaf keeps its plaintext for the lint to refuse
+      // (E_CONFIG_SECRET_PLAINTEXT, value not shown), as config:lint refuses it in the file.
       const decoded = decodeConfigValue(key, value);
-      if (isConfigSecret(full) && isRecord(decoded)) {
-        const judged = alertingAsFiled(decoded, stackFile);
+      if (isConfigSecret(full) && (isRecord(decoded) || Array.isArray(decoded))) {
+        const judged = keyAsFiled(key, decoded, stackFile);
         if ("finding" in judged) {
           findings.push(judged.finding);
-          raw[key] = withSecretLeaves({ alerting: decoded }, SECURE_PLACEHOLDER).alerting; // never keep a decrypted value
+          raw[key] = withSecretLeaves({ [key]: decoded }, SECURE_PLACEHOLDER)[key]; // never keep a decrypted value
         } else {
           raw[key] = judged.value;
         }
@@ -124,7 +144,7 @@ export function loadStackConfig(opts: LoadOptions = {}): LoadedConfig {
     );
   }
   const config = requireValid(result);
-  const loaded: LoadedConfig = { config, alertingSecrets: [] };
+  const loaded: LoadedConfig = { config, alertingSecrets: [], hostSecrets: [] };
   const paths = alertingSecretPaths(raw);
   if (paths.length > 0) {
     const alerting = new pulumi.Config(PROJECT_NAMESPACE).requireSecretObject<unknown>("alerting");
@@ -132,6 +152,15 @@ export function loadStackConfig(opts: LoadOptions = {}): LoadedConfig {
       const [, , i, kind, field] = p as [string, string, number, string, string];
       const receiver = String(getAt(raw, ["alerting", "receivers", i, "name"]));
       loaded.alertingSecrets.push({ receiver, kind, field, value: pulumi.secret(alerting.apply((a) => String(getAt({ alerting: a }, p)))) });
+    }
+  }
+  const tlsPaths = hostsSecretPaths(raw);
+  if (tlsPaths.length > 0) {
+    const hosts = new pulumi.Config(PROJECT_NAMESPACE).requireSecretObject<unknown>("hosts");
+    for (const p of tlsPaths) {
+      const [, i, , , field] = p as [string, number, string, string, HostTlsField];
+      const host = String(getAt(raw, ["hosts", i, "name"]));
+      loaded.hostSecrets.push({ host, field, value: pulumi.secret(hosts.apply((h) => String(getAt({ hosts: h }, p)))) });
     }
   }
   if (raw.grafanaAdminPassword !== undefined) {

@@ -1,11 +1,13 @@
-// Stack configuration, schema v2 (ARCHITECTURE.md "Stack configuration"); v2 added Alertmanager and `alerting`.
+// Stack configuration, schema v3 (ARCHITECTURE.md "Stack configuration"); v2 added Alertmanager and
+// `alerting`, v3 the fleet: `hosts` (the central host and the hosts whose agents report to it) and
+// `gateway` (docs/FLEET.md). The fleet's pure helpers (centralHost, hostPaths, ...) are ./hosts.ts.
 // This zod schema is the typed source; contracts/config/stack-config.schema.json is its JSON Schema
 // twin for ajv and editors, and a test proves both agree on a shared corpus.
 // Semantic rules a schema cannot express well (unique ports, exposure, secrets form, findings with
 // example patches) live in ./lint.ts.
 import { z } from "zod";
 
-export const CURRENT_SCHEMA_VERSION = 2;
+export const CURRENT_SCHEMA_VERSION = 3;
 
 export const SERVICES = ["grafana", "loki", "alloy", "prometheus", "nodeExporter", "cadvisor", "alertmanager"] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -15,6 +17,16 @@ export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 // unit to the smallest, each unit at most once (30d, 720h, 1w2d; not 2d1w, not "30 days").
 export const DURATION = /^(?!$)([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$/;
 const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
+
+// How Pulumi reaches a host's Docker engine (the docker.Provider's `host`): a socket on the machine
+// running Pulumi, SSH (the engine's own ssh:// helper: the remote user needs the docker CLI), or TCP,
+// which is only ever accepted with TLS client certificates (rules/hosts.ts). Host part: a DNS name or
+// an IPv4 address; ports are checked for range by the lint (values.ts parseDockerHost).
+const HOSTNAME_RE = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*";
+const SSH_USER_RE = "[A-Za-z_][A-Za-z0-9_.-]{0,31}";
+export const DOCKER_HOST_URL = new RegExp(`^(?:unix:///[^\\s:]*|ssh://${SSH_USER_RE}@${HOSTNAME_RE}(?::[0-9]{1,5})?|tcp://${HOSTNAME_RE}:[0-9]{1,5})$`);
+/** The Docker socket of a host when paths.dockerSocket does not say otherwise (schema v2's default too). */
+export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
 
 const port = z.number().int().min(1024).max(65535);
 const absPath = z.string().regex(/^\//, "must be an absolute path");
@@ -42,7 +54,7 @@ export const PathsSchema = z
     /** When set, data volumes are bind-backed directories under this root instead of Docker-managed. */
     dataRoot: absPath.optional(),
     /** The Docker socket Alloy and cAdvisor read (read-only). */
-    dockerSocket: absPath.default("/var/run/docker.sock"),
+    dockerSocket: absPath.default(DEFAULT_DOCKER_SOCKET),
     /** The host's persistent journal, read by Alloy's journald source. */
     journalDir: absPath.default("/var/log/journal"),
   })
@@ -201,6 +213,67 @@ export const BackupsSchema = z
   })
   .strict();
 
+// The fleet (schema v3, docs/FLEET.md). One host is central (Grafana, Loki, Prometheus,
+// Alertmanager, the gateway); every host runs the agents (Alloy, node-exporter, cAdvisor).
+
+/** Per-host overrides of the top-level paths (hosts.ts hostPaths merges them). */
+export const HOST_PATH_KEYS = ["logsRoot", "telemetryRoot", "journalDir", "dockerSocket"] as const;
+export const HostPathsSchema = z
+  .object({
+    logsRoot: absPath.optional(),
+    telemetryRoot: absPath.optional(),
+    journalDir: absPath.optional(),
+    dockerSocket: absPath.optional(),
+  })
+  .strict();
+
+/** Per-host overrides of the top-level alloy lists (hosts.ts hostAlloy merges them); redactions are the same everywhere. */
+export const HOST_ALLOY_KEYS = ["dockerAllowlist", "journaldUnits"] as const;
+export const HostAlloySchema = z
+  .object({
+    dockerAllowlist: z.array(z.string().min(1)).optional(),
+    journaldUnits: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+/** TLS client certificate for a tcp:// engine, PEM text; each leaf only ever a Pulumi secret (rules/secrets.ts). */
+export const DockerTlsSchema = z
+  .object({
+    caPem: secretString,
+    certPem: secretString,
+    keyPem: secretString,
+  })
+  .strict();
+
+export const HostDockerSchema = z
+  .object({
+    /** unix:///<absolute path>, ssh://user@host[:port] or tcp://host:port (tcp only with tls). */
+    host: z.string().regex(DOCKER_HOST_URL, "must be unix:///<absolute path>, ssh://user@host[:port] or tcp://host:port"),
+    tls: DockerTlsSchema.optional(),
+  })
+  .strict();
+
+export const HostSchema = z
+  .object({
+    /** DNS label, unique: the value of every series' and stream's `host` label, and part of the host's resource names. */
+    name: z.string().regex(DNS_LABEL, "must be a DNS label"),
+    /** Exactly one host is central. */
+    central: z.boolean().default(false),
+    docker: HostDockerSchema,
+    /** IPv4 address: the central host's is where the other hosts' agents reach the gateway. */
+    address: z.string().regex(IPV4, "must be an IPv4 address"),
+    paths: HostPathsSchema.optional(),
+    alloy: HostAlloySchema.optional(),
+  })
+  .strict();
+
+export const GatewaySchema = z
+  .object({
+    /** Published on the central host (exposure.bindAddress), TLS and per-host authentication only. */
+    port,
+  })
+  .strict();
+
 const memoryMb = z.number().int().min(32).max(65536);
 export const LimitsSchema = z
   .object({
@@ -221,8 +294,12 @@ export const StackConfigSchema = z
     offlineMode: z.boolean().default(false),
     /** Every image pinned by digest (prod): a tag-only pin is a lint error wherever the digest is known. */
     requireImageDigests: z.boolean().default(false),
+    /** Schema v3: the hosts of the fleet, one of them central (a v2 stack migrates to a fleet of one). */
+    hosts: z.array(HostSchema).min(1),
     exposure: ExposureSchema,
     ports: PortsSchema,
+    /** Required once a host is not central (rules/hosts.ts); a fleet of one has no gateway. */
+    gateway: GatewaySchema.optional(),
     paths: PathsSchema,
     images: ImagesSchema,
     retention: z.object({ logs: z.string().regex(DURATION), metrics: z.string().regex(DURATION) }).strict(),
@@ -245,6 +322,8 @@ export type StackConfig = z.output<typeof StackConfigSchema>;
 export type Redaction = z.output<typeof RedactionSchema>;
 export type Alerting = z.output<typeof AlertingSchema>;
 export type Receiver = z.output<typeof ReceiverSchema>;
+export type Host = z.output<typeof HostSchema>;
+export type HostPathKey = (typeof HOST_PATH_KEYS)[number];
 
 /** Top-level keys of the project namespace, in the order the docs list them. */
 export const CONFIG_KEYS = Object.keys(StackConfigSchema.shape) as (keyof StackConfig)[];
@@ -256,5 +335,10 @@ function unwrapped(t: z.ZodType): z.ZodType {
   return cur;
 }
 
-/** Keys holding a mapping: Pulumi hands their values to the program as JSON strings. */
-export const STRUCTURED_KEYS: ReadonlySet<string> = new Set(CONFIG_KEYS.filter((k) => unwrapped(StackConfigSchema.shape[k]) instanceof z.ZodObject));
+/** Keys holding a mapping or a list: Pulumi hands their values to the program as JSON strings. */
+export const STRUCTURED_KEYS: ReadonlySet<string> = new Set(
+  CONFIG_KEYS.filter((k) => {
+    const t = unwrapped(StackConfigSchema.shape[k]);
+    return t instanceof z.ZodObject || t instanceof z.ZodArray;
+  }),
+);

@@ -56,8 +56,8 @@ function isSecure(v: unknown): v is { secure: string } {
   return isRecord(v) && Object.keys(v).length === 1 && typeof v.secure === "string";
 }
 
-/** Replace every nested `{secure: ...}` with the placeholder; report whether one was found. */
-function stripSecure(v: unknown): { value: unknown; secret: boolean } {
+/** Replace every nested `{secure: ...}` with the placeholder (as Pulumi hands it, decrypted); report whether one was found. */
+export function stripSecure(v: unknown): { value: unknown; secret: boolean } {
   if (isSecure(v)) return { value: SECURE_PLACEHOLDER, secret: true };
   if (Array.isArray(v)) {
     let secret = false;

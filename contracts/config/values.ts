@@ -3,7 +3,7 @@
 // the lint accepts cannot fail a policy for the same reason.
 import path from "node:path";
 import type { PathSeg } from "./findings";
-import { DNS_LABEL, STRUCTURED_KEYS } from "./schema";
+import { DNS_LABEL, DOCKER_HOST_URL, STRUCTURED_KEYS } from "./schema";
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -55,6 +55,44 @@ export const DERIVED_NAME_SUFFIXES: readonly string[] = [
   ...["grafana", "loki", "alloy", "prometheus", "alertmanager"].map((k) => `-${k}-data`),
 ];
 export const MAX_PROJECT_NAME_LENGTH = 63 - Math.max(...DERIVED_NAME_SUFFIXES.map((x) => x.length));
+
+/**
+ * Suffixes after `<project>-<host>` in the names of a non-central host's resources (docs/FLEET.md:
+ * `<project>-X-alloy`, `-X-node-exporter`, `-X-cadvisor`, `-X-net`, `-X-docker` the provider,
+ * `-X-host` its proof, `-X-alloy-data` its data volume). Each such name must be a DNS label too, so
+ * a host name may be at most maxHostNameLength(project) long. The central host keeps v2's names.
+ */
+export const HOST_DERIVED_NAME_SUFFIXES: readonly string[] = ["-alloy", "-node-exporter", "-cadvisor", "-net", "-docker", "-host", "-alloy-data"];
+
+/** The longest name a non-central host may have in a project named `project` (at least 1 while projectName is within MAX_PROJECT_NAME_LENGTH). */
+export function maxHostNameLength(project: string): number {
+  return 63 - project.length - 1 - Math.max(...HOST_DERIVED_NAME_SUFFIXES.map((x) => x.length));
+}
+
+export type DockerHost =
+  | { scheme: "unix"; path: string }
+  | { scheme: "ssh"; user: string; host: string; port?: number }
+  | { scheme: "tcp"; host: string; port: number };
+
+/**
+ * A host's docker.host (the docker.Provider's address) parsed, or undefined when it is not one of
+ * unix:///<absolute path in normal form>, ssh://user@host[:port] or tcp://host:port (ports 1-65535).
+ * The schema's pattern (DOCKER_HOST_URL) says the same for the JSON Schema twin; this adds the port
+ * range and the socket path's normal form.
+ */
+export function parseDockerHost(v: unknown): DockerHost | undefined {
+  if (typeof v !== "string" || v.length > 300 || !DOCKER_HOST_URL.test(v)) return undefined;
+  if (v.startsWith("unix://")) {
+    const p = v.slice("unix://".length);
+    return hostPathProblem(p) === undefined && unsafePathChars(p) === undefined && p !== "/" ? { scheme: "unix", path: p } : undefined;
+  }
+  const m = /^(ssh|tcp):\/\/(?:([^@]+)@)?([^:]+)(?::([0-9]+))?$/.exec(v);
+  if (!m) return undefined;
+  const port = m[4] === undefined ? undefined : Number(m[4]);
+  if (port !== undefined && (port < 1 || port > 65535)) return undefined;
+  if (m[1] === "ssh") return { scheme: "ssh", user: m[2], host: m[3], ...(port !== undefined ? { port } : {}) };
+  return port === undefined ? undefined : { scheme: "tcp", host: m[3], port };
+}
 
 /** Best-effort DNS-safe spelling of a name (for example patches): `logging_test` -> `logging-test`. */
 export function toDnsLabel(v: string): string {

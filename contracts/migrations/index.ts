@@ -1,4 +1,4 @@
-// Config migration registry (P2). A config is upgraded one version at a time, each step a pure
+// Config migration registry (P2): v0 -> v1 -> v2 -> v3. A config is upgraded one version at a time, each step a pure
 // function; a config already at CURRENT_SCHEMA_VERSION is returned unchanged, so migrating twice
 // equals migrating once. Versions newer than the code, or configs without any version, are refused
 // with E_CONFIG_SCHEMA_VERSION (we cannot guess what a future or unknown shape means).
@@ -7,6 +7,7 @@ import { Finding, finding, show, stackPatch } from "../config/findings";
 import { isRecord } from "../config/values";
 import { v0ToV1 } from "./v0_to_v1";
 import { v1ToV2 } from "./v1_to_v2";
+import { v2ToV3 } from "./v2_to_v3";
 
 export type RawConfig = Record<string, unknown>;
 
@@ -29,6 +30,12 @@ export const MIGRATIONS: readonly MigrationStep[] = [
     to: 2,
     description: "Alertmanager as the seventh service: images.alertmanager, the alerting defaults (blackhole receiver), ports.alertmanager on loopback",
     up: v1ToV2,
+  },
+  {
+    from: 2,
+    to: 3,
+    description: "the fleet: a v2 stack is a fleet of one, hosts: [local] (central, unix://<paths.dockerSocket>, 127.0.0.1); nothing it deploys changes",
+    up: v2ToV3,
   },
 ];
 

@@ -36,7 +36,8 @@ describe("ports and binds", () => {
     const noAlloyPort = withCfg(test_, (c) => delete c.ports.alloy);
     expect(publishedPorts(noAlloyPort, "alloy")).toEqual([]);
     expect(endpointUrl(noAlloyPort, "alloy")).toBeUndefined();
-    expect(publishedPorts(prod, "prometheus")).toEqual([{ internal: 9090, external: 9004, ip: "0.0.0.0", protocol: "tcp" }]);
+    expect(publishedPorts(prod, "grafana")).toEqual([{ internal: 3000, external: 9001, ip: "0.0.0.0", protocol: "tcp" }]);
+    expect(publishedPorts(prod, "prometheus")).toEqual([{ internal: 9090, external: 9004, ip: "127.0.0.1", protocol: "tcp" }]);
   });
   it("reports host endpoints reachable from the host (0.0.0.0 via 127.0.0.1)", () => {
     expect(endpointUrl(prod, "grafana")).toBe("http://127.0.0.1:9001");

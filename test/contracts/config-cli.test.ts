@@ -43,7 +43,7 @@ describe("config:lint", () => {
     const j = JSON.parse(r.stdout);
     expect(Object.keys(j)).toEqual(["ok", "errors", "warnings"]);
     expect(j.ok).toBe(false);
-    expect(j.errors).toHaveLength(13);
+    expect(j.errors).toHaveLength(20);
     for (const f of [...j.errors, ...j.warnings]) expect(Object.keys(f).sort()).toEqual(["bucket", "code", "examplePatch", "message", "path"]);
     expect(r.stdout).not.toContain("hunter2-plaintext");
     expect(r.stdout).not.toContain("plaintext-token-4711");
@@ -59,15 +59,16 @@ describe("config:lint", () => {
   it("human output lists every finding with its code, bucket and patch", async () => {
     const r = await run([fixture("broken-everything.yaml")]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/13 error\(s\), 5 warning\(s\)/);
-    for (const code of ["E_CONFIG_NAME_NOT_DNS_SAFE", "E_CONFIG_NOT_BOOLEAN", "E_CONFIG_EXPOSURE", "E_CONFIG_INVALID_PORT", "E_CONFIG_PORT_DUPLICATE", "E_CONFIG_PATH_NOT_ABSOLUTE", "E_CONFIG_IMAGE_UNPINNED", "E_CONFIG_DURATION", "E_CONFIG_SECRET_PLAINTEXT"]) {
+    expect(r.stdout).toMatch(/20 error\(s\), 5 warning\(s\)/);
+    for (const code of ["E_CONFIG_NAME_NOT_DNS_SAFE", "E_CONFIG_NOT_BOOLEAN", "E_CONFIG_EXPOSURE", "E_CONFIG_INVALID_PORT", "E_CONFIG_PORT_DUPLICATE", "E_CONFIG_PATH_NOT_ABSOLUTE", "E_CONFIG_IMAGE_UNPINNED", "E_CONFIG_DURATION", "E_CONFIG_SECRET_PLAINTEXT", "E_CONFIG_HOST_CENTRAL", "E_CONFIG_HOST_DUPLICATE", "E_CONFIG_DOCKER_HOST_INVALID", "E_CONFIG_DOCKER_TLS_MISSING", "E_CONFIG_DOCKER_TLS_UNUSED"]) {
       expect(r.stdout).toContain(`error ${code} [config]`);
     }
-    expect(r.stdout.match(/example patch:/g)).toHaveLength(18);
+    expect(r.stdout.match(/example patch:/g)).toHaveLength(25);
     expect(r.stdout).toContain("at alerting.receivers[0].webhook.url");
     expect(r.stdout).toContain("logging-bootstrap:projectName: logging-test");
     expect(r.stdout).not.toContain("hunter2-plaintext");
     expect(r.stdout).not.toContain("plaintext-token-4711");
+    expect(r.stdout).not.toContain("plaintext-key-not-a-secret");
   });
 
   it.each([

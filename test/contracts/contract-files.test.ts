@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT, clone, newAjv } from "./helpers";
-import { ALERTING_SECRET_FIELDS, SECRET_CONFIG_KEYS } from "../../contracts/config/rules";
+import { ALERTING_SECRET_FIELDS, HOST_TLS_SECRET_FIELDS, SECRET_CONFIG_KEYS, secretSetCommand } from "../../contracts/config/rules";
 import { alertmanagerSecretPath } from "../../components/render/alertmanager";
 import { BUCKETS } from "../../contracts/errors";
 
@@ -85,6 +85,16 @@ describe("contract content", () => {
       const [kind, field] = l.path.split(".").slice(2);
       expect(l.delivery.containerPath).toBe(alertmanagerSecretPath("<receiver>", kind, field));
       expect(l.setWith).toBe(`pulumi config set --secret --path 'logging-bootstrap:alerting.receivers[<i>].${kind}.${field}' <value>`);
+    }
+  });
+
+  it("the hosts' TLS leaves in the lint are exactly the policy's providerLeaves, each a docker.Provider input, set as the lint's patch says", () => {
+    const policy = load("contracts/secrets_policy.json");
+    expect(policy.providerLeaves.map((l: { path: string }) => l.path)).toEqual(HOST_TLS_SECRET_FIELDS.map((f) => `hosts[].docker.tls.${f}`));
+    for (const l of policy.providerLeaves) {
+      const field = l.path.split(".").pop();
+      expect(l.setWith).toBe(secretSetCommand(["hosts", 0, "docker", "tls", field]).replace("hosts[0]", "hosts[<i>]"));
+      expect(l.delivery).toEqual({ kind: "provider", provider: "docker", input: field.replace(/Pem$/, "Material") });
     }
   });
 

@@ -9,6 +9,8 @@ import { clone } from "./helpers";
 
 type Cfg = Record<string, any>;
 const base = (): Cfg => clone(EXAMPLE_CONFIG) as Cfg;
+/** Every service that answers without authentication but Alertmanager (loopback unless alerting.lanExposed). */
+const LOOPBACK_ALL = ["loki", "prometheus", "alloy", "nodeExporter", "cadvisor"];
 const codes = (cfg: Cfg, secretKeys: string[] = []) => lintConfig(cfg, { secretKeys }).errors.map((f) => [f.code, f.path]);
 
 interface Row {
@@ -137,8 +139,8 @@ table(
 table(
   "exposure: 0.0.0.0 only with lanExposed: true (E_CONFIG_EXPOSURE)",
   [
-    { name: "0.0.0.0 with lanExposed", mutate: (c) => (c.exposure = { bindAddress: "0.0.0.0", lanExposed: true }) },
-    { name: "a LAN address with lanExposed", mutate: (c) => (c.exposure = { bindAddress: "192.168.1.20", lanExposed: true }) },
+    { name: "0.0.0.0 with lanExposed", mutate: (c) => (c.exposure = { bindAddress: "0.0.0.0", lanExposed: true, loopbackOnly: LOOPBACK_ALL }) },
+    { name: "a LAN address with lanExposed", mutate: (c) => (c.exposure = { bindAddress: "192.168.1.20", lanExposed: true, loopbackOnly: LOOPBACK_ALL }) },
     { name: "other loopback address", mutate: (c) => (c.exposure = { bindAddress: "127.0.0.2" }) },
   ],
   [
@@ -202,13 +204,14 @@ table(
 
 table(
   "schemaVersion (E_CONFIG_SCHEMA_VERSION, E_CONFIG_NEEDS_MIGRATION)",
-  [{ name: "current version as a runtime string", mutate: (c) => (c.schemaVersion = "2") }],
+  [{ name: "current version as a runtime string", mutate: (c) => (c.schemaVersion = "3") }],
   [
     { name: "missing", mutate: (c) => delete c.schemaVersion, expected: [["E_CONFIG_SCHEMA_VERSION", "schemaVersion"]] },
-    { name: "newer", mutate: (c) => (c.schemaVersion = 3), expected: [["E_CONFIG_SCHEMA_VERSION", "schemaVersion"]] },
+    { name: "newer", mutate: (c) => (c.schemaVersion = 4), expected: [["E_CONFIG_SCHEMA_VERSION", "schemaVersion"]] },
     { name: "not a number", mutate: (c) => (c.schemaVersion = "one"), expected: [["E_CONFIG_SCHEMA_VERSION", "schemaVersion"]] },
     { name: "older (0)", mutate: (c) => (c.schemaVersion = 0), expected: [["E_CONFIG_NEEDS_MIGRATION", "schemaVersion"]] },
     { name: "older (1, before alerting)", mutate: (c) => (c.schemaVersion = 1), expected: [["E_CONFIG_NEEDS_MIGRATION", "schemaVersion"]] },
+    { name: "older (2, before hosts)", mutate: (c) => (c.schemaVersion = 2), expected: [["E_CONFIG_NEEDS_MIGRATION", "schemaVersion"]] },
   ],
 );
 
@@ -312,7 +315,8 @@ table(
     { name: "routes to the built-in blackhole", mutate: (c) => (c.alerting.routes = [{ severity: "info", receiver: "blackhole" }]) },
     { name: "e-mail without credentials", mutate: (c) => (delete c.alerting.receivers[1].email.authUsername, delete c.alerting.receivers[1].email.requireTls) },
     { name: "a secure: leaf as the stack file gives it", mutate: (c) => (c.alerting.receivers[0].webhook.url = "__logging-bootstrap:secure-value-not-decrypted__") },
-    { name: "alerting.lanExposed with exposure.lanExposed", mutate: (c) => ((c.alerting.lanExposed = true), (c.exposure = { bindAddress: "0.0.0.0", lanExposed: true })) },
+    // Alertmanager's API is unauthenticated: alerting.lanExposed passes only where it publishes no port.
+    { name: "alerting.lanExposed with exposure.lanExposed and no Alertmanager port", mutate: (c) => ((c.alerting.lanExposed = true), (c.exposure = { bindAddress: "0.0.0.0", lanExposed: true, loopbackOnly: LOOPBACK_ALL }), delete c.ports.alertmanager, (c.verify.alertDelivery = false)) },
     { name: "no Alertmanager port with the delivery proof off", mutate: (c) => (delete c.ports.alertmanager, (c.verify.alertDelivery = false)) },
     { name: "no Alertmanager port with verify off", mutate: (c) => (delete c.ports.alertmanager, (c.verify.enabled = false)) },
   ],
@@ -327,6 +331,7 @@ table(
     { name: "a smarthost without port", mutate: (c) => (c.alerting.receivers[1].email.smarthost = "smtp.example.com"), expected: [["E_CONFIG_SCHEMA", "alerting.receivers[1].email.smarthost"]] },
     { name: "no Alertmanager port while the delivery proof is on", mutate: (c) => delete c.ports.alertmanager, expected: [["E_CONFIG_MISSING_KEY", "ports.alertmanager"]] },
     { name: "alerting.lanExposed alone", mutate: (c) => (c.alerting.lanExposed = true), expected: [["E_CONFIG_EXPOSURE", "alerting.lanExposed"]] },
+    { name: "alerting.lanExposed with exposure.lanExposed: Alertmanager on the LAN", mutate: (c) => ((c.alerting.lanExposed = true), (c.exposure = { bindAddress: "0.0.0.0", lanExposed: true, loopbackOnly: LOOPBACK_ALL })), expected: [["E_CONFIG_UNAUTHENTICATED_EXPOSURE", "alerting.lanExposed"]] },
     { name: "alerting.lanExposed as a string", mutate: (c) => (c.alerting.lanExposed = "true"), expected: [["E_CONFIG_NOT_BOOLEAN", "alerting.lanExposed"]] },
   ],
 );

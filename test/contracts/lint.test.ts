@@ -4,7 +4,7 @@ import YAML from "yaml";
 import { EXAMPLE_CONFIG, lintConfig } from "../../contracts/config/lint";
 import { Finding, PROJECT_NAMESPACE } from "../../contracts/config/findings";
 import { getAt, isRecord } from "../../contracts/config/values";
-import { readStackFile } from "../../contracts/config/stackfile";
+import { readStackFile, SECURE_PLACEHOLDER } from "../../contracts/config/stackfile";
 import { clone, fixture } from "./helpers";
 
 type Cfg = Record<string, any>;
@@ -21,10 +21,40 @@ function applyPatch(cfg: Cfg, secretKeys: Set<string>, f: Finding): void {
       cfg[key] = "<decrypted by the CLI>";
       secretKeys.add(key);
     } else {
-      cfg[key] = merge(cfg[key], value);
+      // A nested secure: value is what readStackFile makes of it (the key becomes secret).
+      const { value: v, secret } = stripSecure(value);
+      cfg[key] = merge(cfg[key], v);
+      if (secret) secretKeys.add(key);
     }
   }
 }
+
+function stripSecure(v: unknown): { value: unknown; secret: boolean } {
+  if (isRecord(v) && Object.keys(v).length === 1 && typeof v.secure === "string") return { value: SECURE_PLACEHOLDER, secret: true };
+  if (Array.isArray(v)) {
+    const parts = v.map(stripSecure);
+    return { value: parts.map((p) => p.value), secret: parts.some((p) => p.secret) };
+  }
+  if (isRecord(v)) {
+    const parts = Object.entries(v).map(([k, e]) => [k, stripSecure(e)] as const);
+    return { value: Object.fromEntries(parts.map(([k, p]) => [k, p.value])), secret: parts.some(([, p]) => p.secret) };
+  }
+  return { value: v, secret: false };
+}
+
+/** A correct fleet: the central host on its LAN address, a remote host over ssh, the gateway, only Grafana on the LAN. */
+function fleet(c: Cfg): void {
+  c.hosts = [
+    { name: "central", central: true, docker: { host: "unix:///var/run/docker.sock" }, address: "192.0.2.10" },
+    { name: "web1", docker: { host: "ssh://deploy@192.0.2.21" }, address: "192.0.2.21" },
+  ];
+  c.exposure = { bindAddress: "0.0.0.0", lanExposed: true, loopbackOnly: ["loki", "prometheus", "alloy", "nodeExporter", "cadvisor"] };
+  c.gateway = { port: 9109 };
+}
+const inFleet = (f: (c: Cfg) => void) => (c: Cfg) => {
+  fleet(c);
+  f(c);
+};
 
 function merge(target: unknown, patch: unknown): unknown {
   if (isRecord(target) && isRecord(patch)) {
@@ -73,6 +103,34 @@ const BROKEN: [string, (c: Cfg) => void][] = [
   ["retention below 24h", (c) => (c.retention = { logs: "1h", metrics: "1h" })],
   ["no alloy allowlists", (c) => (c.alloy = { dockerAllowlist: [], journaldUnits: [], redactions: [] })],
   ["alloy absent", (c) => delete c.alloy],
+  // schema v3: hosts and gateway
+  ["hosts missing", (c) => delete c.hosts],
+  ["no central host", (c) => (c.hosts[0].central = false)],
+  ["two central hosts", inFleet((c) => (c.hosts[1].central = true))],
+  ["duplicate host name", inFleet((c) => (c.hosts[1].name = "central"))],
+  ["host name not a DNS label", inFleet((c) => (c.hosts[1].name = "Web_1"))],
+  ["host name too long for its derived names", inFleet((c) => (c.hosts[1].name = "w".repeat(40)))],
+  ["central as a string", (c) => (c.hosts[0].central = "true")],
+  ["docker socket without unix://", (c) => (c.hosts[0].docker.host = "/var/run/docker.sock")],
+  ["ssh without a user", inFleet((c) => (c.hosts[1].docker.host = "deploy@192.0.2.21"))],
+  ["tcp without tls", inFleet((c) => (c.hosts[1].docker.host = "tcp://192.0.2.21:2376"))],
+  ["tls on ssh", inFleet((c) => (c.hosts[1].docker.tls = { caPem: "<secret>", certPem: "<secret>", keyPem: "<secret>" }))],
+  ["plaintext tls key", inFleet((c) => Object.assign(c.hosts[1].docker, { host: "tcp://192.0.2.21:2376", tls: { caPem: "<secret>", certPem: "<secret>", keyPem: "-----BEGIN KEY-----" } }))],
+  ["address not IPv4", inFleet((c) => (c.hosts[1].address = "web1.example.net"))],
+  ["relative host path override", inFleet((c) => (c.hosts[1].paths = { logsRoot: "logs" }))],
+  ["empty host allowlist override", inFleet((c) => (c.hosts[1].alloy = { dockerAllowlist: [] }))],
+  ["bad unit in a host override", inFleet((c) => (c.hosts[1].alloy = { journaldUnits: ["nginx"] }))],
+  ["paths override on the central host", (c) => (c.hosts[0].paths = { logsRoot: "/srv/logs" })],
+  ["gateway missing", inFleet((c) => delete c.gateway)],
+  ["gateway port taken", inFleet((c) => (c.gateway.port = 9101))],
+  ["gateway port privileged", inFleet((c) => (c.gateway.port = 443))],
+  ["gateway on loopback", inFleet((c) => (c.exposure = { bindAddress: "127.0.0.1", lanExposed: false, loopbackOnly: ["loki"] }))],
+  ["central address loopback", inFleet((c) => (c.hosts[0].address = "127.0.0.1"))],
+  ["bindAddress not the central address", inFleet((c) => (c.exposure.bindAddress = "192.0.2.99"))],
+  // exposure: nothing unauthenticated on the LAN
+  ["Prometheus on the LAN", inFleet((c) => (c.exposure.loopbackOnly = ["loki", "alloy", "nodeExporter", "cadvisor"]))],
+  ["everything on the LAN", (c) => (c.exposure = { bindAddress: "0.0.0.0", lanExposed: true })],
+  ["Alertmanager on the LAN", inFleet((c) => (c.alerting.lanExposed = true))],
 ];
 
 describe("example patches fix what they report", () => {
@@ -107,6 +165,12 @@ describe("all findings together", () => {
       ["E_CONFIG_NAME_NOT_DNS_SAFE", "projectName"],
       ["E_CONFIG_NOT_BOOLEAN", "offlineMode"],
       ["E_CONFIG_EXPOSURE", "exposure.bindAddress"],
+      ["E_CONFIG_NAME_NOT_DNS_SAFE", "hosts[0].name"],
+      ["E_CONFIG_DOCKER_TLS_MISSING", "hosts[0].docker"],
+      ["E_CONFIG_DOCKER_HOST_INVALID", "hosts[1].docker.host"],
+      ["E_CONFIG_HOST_DUPLICATE", "hosts[2].name"],
+      ["E_CONFIG_DOCKER_TLS_UNUSED", "hosts[2].docker.tls"],
+      ["E_CONFIG_HOST_CENTRAL", "hosts[0].central"],
       ["E_CONFIG_INVALID_PORT", "ports.grafana"],
       ["E_CONFIG_PORT_DUPLICATE", "ports.prometheus"],
       ["E_CONFIG_PATH_NOT_ABSOLUTE", "paths.logsRoot"],
@@ -117,7 +181,11 @@ describe("all findings together", () => {
       ["E_CONFIG_MISSING_KEY", "alloy.journaldUnits"],
       ["E_CONFIG_SECRET_PLAINTEXT", "grafanaAdminPassword"],
       ["E_CONFIG_SECRET_PLAINTEXT", "alerting.receivers[0].webhook.url"],
+      ["E_CONFIG_SECRET_PLAINTEXT", "hosts[2].docker.tls.keyPem"],
     ]);
+    // The plaintext TLS key and webhook token appear in no message and no patch.
+    expect(JSON.stringify(r)).not.toContain("plaintext-key-not-a-secret");
+    expect(JSON.stringify(r)).not.toContain("plaintext-token-4711");
     expect(r.warnings.map((w) => w.path)).toEqual(["images.alloy", "images.prometheus", "images.nodeExporter", "images.cadvisor", "images.alertmanager"]);
   });
 

@@ -1,4 +1,4 @@
-// Migration (P2): v0 (seed 000's JSON) -> v1 -> v2 is correct on the seed's own test config, one
+// Migration (P2): v0 (seed 000's JSON) -> v1 -> v2 -> v3 is correct on the seed's own test config, one
 // step at a time, idempotent; missing and newer versions are refused with E_CONFIG_SCHEMA_VERSION.
 import fs from "node:fs";
 import os from "node:os";
@@ -44,7 +44,13 @@ const EXPECTED_V2 = {
   images: { ...EXPECTED_V1.images, alertmanager: "prom/alertmanager:v0.35.0" },
   alerting: { receivers: [], routes: [], defaultReceiver: "blackhole", lanExposed: false },
 };
-const V2_KEY_ORDER = ["schemaVersion", "projectName", "offlineMode", "exposure", "ports", "paths", "images", "retention", "alloy", "alerting", "verify"];
+/** v3: a fleet of one, reached through the socket the stack mounts. */
+const EXPECTED_V3 = {
+  ...EXPECTED_V2,
+  schemaVersion: 3,
+  hosts: [{ name: "local", central: true, docker: { host: "unix:///var/run/docker.sock" }, address: "127.0.0.1" }],
+};
+const V3_KEY_ORDER = ["schemaVersion", "projectName", "offlineMode", "hosts", "exposure", "ports", "paths", "images", "retention", "alloy", "alerting", "verify"];
 
 describe("registry", () => {
   it("has one step per version, contiguous from 0 to the current version", () => {
@@ -81,13 +87,13 @@ describe("v0 -> v1 on seed 000's test config", () => {
     expect(v0ToV1(seed()).config).toEqual(EXPECTED_V1);
   });
 
-  it("migrates to the expected current (v2) config, keys in stack-file order", () => {
+  it("migrates to the expected current (v3) config, keys in stack-file order", () => {
     const r = migrateConfig(seed());
     expect(r.findings).toEqual([]);
     expect(r.fromVersion).toBe(0);
-    expect(r.toVersion).toBe(2);
-    expect(r.config).toEqual(EXPECTED_V2);
-    expect(Object.keys(r.config!)).toEqual(V2_KEY_ORDER);
+    expect(r.toVersion).toBe(3);
+    expect(r.config).toEqual(EXPECTED_V3);
+    expect(Object.keys(r.config!)).toEqual(V3_KEY_ORDER);
   });
 
   it("says what it dropped and why", () => {
@@ -95,7 +101,7 @@ describe("v0 -> v1 on seed 000's test config", () => {
     for (const s of ["bootstrap_version", "execution_mode", "path_map.repo_root", "path_map.compose_file", "path_map.vllm_root", "path_map.staging_dir", "path_map.output_dir", "secrets_policy", "toggles.enable_telemetry_writer", "toggles.verify_codeswarm_ingest", "logging_test"]) {
       expect(notes).toContain(s);
     }
-    expect(migrateConfig(seed()).notes.every((n) => n.startsWith("v0->v1: ") || n.startsWith("v1->v2: "))).toBe(true);
+    expect(migrateConfig(seed()).notes.every((n) => n.startsWith("v0->v1: ") || n.startsWith("v1->v2: ") || n.startsWith("v2->v3: "))).toBe(true);
   });
 
   it("the result lints clean (warnings only)", () => {
@@ -156,6 +162,7 @@ describe("v1 -> v2 (Alertmanager)", () => {
     delete c.images.alertmanager;
     delete c.ports.alertmanager;
     delete c.alerting;
+    delete c.hosts;
     return c;
   };
 
@@ -168,7 +175,7 @@ describe("v1 -> v2 (Alertmanager)", () => {
     expect(r.notes.join("\n")).toMatch(/images\.alertmanager = prom\/alertmanager:v0\.35\.0/);
     expect(r.notes.join("\n")).toMatch(/ports\.alertmanager = 9107 on 127\.0\.0\.1/);
     expect(r.notes.join("\n")).toMatch(/blackhole/);
-    expect(lintConfig(r.config).errors).toEqual([]);
+    expect(lintConfig(r.config, { migrate: true }).errors).toEqual([]);
   });
 
   it("keeps what the operator already set (image, port, alerting)", () => {
@@ -189,10 +196,10 @@ describe("v1 -> v2 (Alertmanager)", () => {
     expect((r.config.ports as any).alertmanager).toBeUndefined();
     expect(r.notes.join("\n")).toMatch(/ports\.alertmanager not set/);
     // ... which the lint then names, with a free port as the fix.
-    expect(lintConfig(r.config).errors.map((e) => [e.code, e.path])).toEqual([["E_CONFIG_MISSING_KEY", "ports.alertmanager"]]);
+    expect(lintConfig(r.config, { migrate: true }).errors.map((e) => [e.code, e.path])).toEqual([["E_CONFIG_MISSING_KEY", "ports.alertmanager"]]);
   });
 
-  it("does not modify its input, and a v1 stack migrates to what the tracked v2 stacks hold", () => {
+  it("does not modify its input, and a v1 stack migrates to what the tracked stacks hold", () => {
     const input = asV1();
     const copy = clone(input);
     const r = migrateConfig(input);
@@ -242,13 +249,13 @@ describe("config:migrate", () => {
   it("prints a stack file that reads back as the migrated config", () => {
     const out = migrateFile(fixture("seed000-test-config.v0.json"));
     expect(out.exitCode).toBe(0);
-    expect(out.stdout.startsWith("# Migrated by `npm run -s config:migrate` from schema v0 to v2")).toBe(true);
+    expect(out.stdout.startsWith("# Migrated by `npm run -s config:migrate` from schema v0 to v3")).toBe(true);
     const file = path.join(tmp, "Pulumi.migrated.yaml");
     fs.writeFileSync(file, out.stdout);
     const f = readStackFile(file);
     expect(f.findings).toEqual([]);
     expect(f.kind).toBe("stack");
-    expect(f.projectConfig).toEqual(EXPECTED_V2);
+    expect(f.projectConfig).toEqual(EXPECTED_V3);
     expect(out.stderr).toContain("the result lints clean");
   });
 

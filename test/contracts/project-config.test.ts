@@ -51,10 +51,22 @@ export function pulumiType(t: z.ZodType): { type: string; items?: unknown } {
 }
 
 /** Optional with no default: Pulumi can declare no such key (no default = required). */
-const undeclarable = CONFIG_KEYS.filter((k) => {
+const optionalNoDefault = CONFIG_KEYS.filter((k) => {
   const r = shape[k].safeParse(undefined);
   return r.success && r.data === undefined;
 });
+
+/**
+ * The previous schema's stack file (the test stack as it was at v2). Pulumi refuses a stack file that
+ * lacks a key declared without a default before the program runs, so a key the current schema
+ * requires but an older stack file lacks (the migration adds it) cannot be declared either: the
+ * program must still get to migrate that file in memory.
+ */
+const V2_FILE = path.join(ROOT, "test", "fixtures", "config", "Pulumi.test.v2.yaml");
+const v2 = readStackFile(V2_FILE);
+const addedByMigration = CONFIG_KEYS.filter((k) => !shape[k].safeParse(undefined).success && !(k in v2.projectConfig));
+
+const undeclarable = CONFIG_KEYS.filter((k) => optionalNoDefault.includes(k) || addedByMigration.includes(k));
 
 describe("Pulumi.yaml config block = contracts/config/schema.ts", () => {
   it("declares every top-level key but those Pulumi cannot declare, in the schema's order", () => {
@@ -62,10 +74,23 @@ describe("Pulumi.yaml config block = contracts/config/schema.ts", () => {
     expect(Object.keys(declared).length).toBeGreaterThan(10);
   });
 
-  it("names each key it cannot declare, with its type and how to set it, in its comments", () => {
-    expect(undeclarable).toEqual(["grafanaAdminPassword"]);
+  it("names each key it cannot declare, with its type and why, in its comments", () => {
+    expect(optionalNoDefault).toEqual(["gateway", "grafanaAdminPassword"]);
+    expect(addedByMigration).toEqual(["hosts"]);
     const comments = projectText.split("\n").filter((l) => l.trimStart().startsWith("#")).join("\n");
-    for (const k of undeclarable) expect(comments).toMatch(new RegExp(`Not declared: ${k} \\(${pulumiType(shape[k]).type}, optional`));
+    for (const k of optionalNoDefault) expect(comments).toMatch(new RegExp(`Not declared: ${k} \\(${pulumiType(shape[k]).type}, optional`));
+    for (const k of addedByMigration) expect(comments).toMatch(new RegExp(`Not declared: ${k} \\(${pulumiType(shape[k]).type}, required from schema v${CURRENT_SCHEMA_VERSION}`));
+  });
+
+  it("Pulumi accepts the previous schema's stack file: it has every key declared without a default, and the program migrates it", () => {
+    expect(v2.findings).toEqual([]);
+    expect(v2.projectConfig.schemaVersion).toBe(CURRENT_SCHEMA_VERSION - 1);
+    const requiredByPulumi = Object.entries(declared).filter(([, d]) => d.default === undefined).map(([k]) => k);
+    expect(requiredByPulumi.length).toBeGreaterThan(3);
+    expect(requiredByPulumi.filter((k) => !(k in v2.projectConfig))).toEqual([]);
+    const r = lintConfig(v2.projectConfig, { migrate: true, secretKeys: v2.projectSecretKeys });
+    expect(r.errors).toEqual([]);
+    expect(r.migratedFrom).toBe(CURRENT_SCHEMA_VERSION - 1);
   });
 
   it.each(Object.keys(declared))("%s: the schema's type, and a description", (key) => {
@@ -117,7 +142,7 @@ describe("required and default: what Pulumi fills in is what the program would u
     }
   });
 
-  const stackFiles = [path.join(ROOT, "Pulumi.test.yaml"), path.join(ROOT, "Pulumi.prod.yaml"), path.join(ROOT, "test", "env", "Pulumi.testenv.yaml")];
+  const stackFiles = [path.join(ROOT, "Pulumi.test.yaml"), path.join(ROOT, "Pulumi.prod.yaml"), path.join(ROOT, "test", "env", "Pulumi.testenv.yaml"), path.join(ROOT, "stacks", "local.template.yaml"), V2_FILE];
   it.each(stackFiles.map((f) => [path.relative(ROOT, f), f]))("%s: the same findings and config with Pulumi's defaults filled in", (_name, file) => {
     const f = readStackFile(file);
     expect(f.findings).toEqual([]);

@@ -34,8 +34,9 @@ describe("loadStackConfig", () => {
   it.each(["test", "prod"])("loads Pulumi.%s.yaml with defaults applied", (stack) => {
     useStackFile(path.join(ROOT, `Pulumi.${stack}.yaml`));
     const { config, grafanaAdminPassword } = loadStackConfig();
-    expect(config.schemaVersion).toBe(2);
+    expect(config.schemaVersion).toBe(3);
     expect(config.projectName).toBe(stack === "test" ? "logging-test" : "infra-observability");
+    expect(config.hosts).toEqual([{ name: "local", central: true, docker: { host: "unix:///var/run/docker.sock" }, address: "127.0.0.1" }]);
     expect(config.paths.dockerSocket).toBe("/var/run/docker.sock");
     expect(config.verify.enabled).toBe(true);
     expect(grafanaAdminPassword).toBeUndefined();
@@ -141,7 +142,7 @@ describe("loadStackConfig", () => {
       const err = loadError();
       const strip = (fs: { code: string; path: string; message: string; examplePatch: string }[]) => fs.map((f) => [f.code, f.path, f.message, f.examplePatch]);
       expect(strip((err.details as any).findings)).toEqual(strip(lint.errors));
-      expect(lint.errors.length).toBe(12);
+      expect(lint.errors.length).toBe(19);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -36,6 +36,14 @@ const GOOD: [string, unknown][] = [
   ["password present (schema sees any string)", variant((c) => (c.grafanaAdminPassword = "x"))],
   ["duration with several units", variant((c) => (c.retention.logs = "1w2d3h"))],
   ["empty lists", variant((c) => (c.alloy = { dockerAllowlist: [], journaldUnits: [], redactions: [] }))],
+  ["no gateway", variant((c) => delete c.gateway)],
+  [
+    "a fleet: ssh and tcp hosts with TLS and overrides",
+    variant((c) => c.hosts.push(
+      { name: "web1", central: false, docker: { host: "ssh://deploy@web1.example.net:2222" }, address: "192.0.2.21", alloy: { dockerAllowlist: ["web1-nginx"] } },
+      { name: "db1", docker: { host: "tcp://192.0.2.22:2376", tls: { caPem: "<secret>", certPem: "<secret>", keyPem: "<secret>" } }, address: "192.0.2.22", paths: { logsRoot: "/srv/logs", journalDir: "/run/log/journal" } },
+    )),
+  ],
 ];
 
 const BAD: [string, unknown][] = [
@@ -43,7 +51,8 @@ const BAD: [string, unknown][] = [
   ["null", null],
   ["a list", []],
   ["empty object", {}],
-  ["schemaVersion 3", variant((c) => (c.schemaVersion = 3))],
+  ["schemaVersion 4", variant((c) => (c.schemaVersion = 4))],
+  ["schemaVersion 2", variant((c) => (c.schemaVersion = 2))],
   ["schemaVersion as string", variant((c) => (c.schemaVersion = "1"))],
   ["projectName with underscore", variant((c) => (c.projectName = "logging_test"))],
   ["unknown top-level key", variant((c) => (c.extra = true))],
@@ -71,6 +80,21 @@ const BAD: [string, unknown][] = [
   ["limit too big", variant((c) => (c.limits.loki = 70000))],
   ["limit for unknown service", variant((c) => (c.limits.mysql = 100))],
   ["empty password", variant((c) => (c.grafanaAdminPassword = ""))],
+  ["missing hosts", variant((c) => delete c.hosts)],
+  ["empty hosts", variant((c) => (c.hosts = []))],
+  ["host name with underscore", variant((c) => (c.hosts[0].name = "web_1"))],
+  ["host address a hostname", variant((c) => (c.hosts[0].address = "web1"))],
+  ["central as a string", variant((c) => (c.hosts[0].central = "true"))],
+  ["docker.host a bare path", variant((c) => (c.hosts[0].docker.host = "/var/run/docker.sock"))],
+  ["docker.host ssh without user", variant((c) => (c.hosts[0].docker.host = "ssh://web1"))],
+  ["docker.host tcp without port", variant((c) => (c.hosts[0].docker.host = "tcp://web1"))],
+  ["tls without key", variant((c) => (c.hosts[0].docker.tls = { caPem: "x", certPem: "y" }))],
+  ["unknown host key", variant((c) => (c.hosts[0].role = "central"))],
+  ["host dataRoot override", variant((c) => (c.hosts[0].paths = { dataRoot: "/srv" }))],
+  ["host relative path override", variant((c) => (c.hosts[0].paths = { logsRoot: "logs" }))],
+  ["host redactions override", variant((c) => (c.hosts[0].alloy = { redactions: [] }))],
+  ["gateway port 80", variant((c) => (c.gateway.port = 80))],
+  ["gateway unknown key", variant((c) => (c.gateway.bind = "0.0.0.0"))],
 ];
 
 describe("JSON Schema twin", () => {
@@ -81,7 +105,7 @@ describe("JSON Schema twin", () => {
   it("is draft 2020-12 and strict about unknown keys", () => {
     expect(committed.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
     expect(committed.additionalProperties).toBe(false);
-    expect(committed.required).toEqual(["schemaVersion", "projectName", "exposure", "ports", "paths", "images", "retention"]);
+    expect(committed.required).toEqual(["schemaVersion", "projectName", "hosts", "exposure", "ports", "paths", "images", "retention"]);
   });
 
   it("its boolean properties are exactly the lint's toggles (BOOLEAN_PATHS)", () => {

@@ -22,21 +22,24 @@ describe("readStackFile on the repository's stacks", () => {
     expect(f.kind).toBe("stack");
     expect(f.secretKeys).toEqual([]);
     expect(Object.keys(f.pulumiConfig).sort()).toEqual(
-      ["alerting", "alloy", "exposure", "images", "offlineMode", "paths", "ports", "projectName", "retention", "schemaVersion", "verify"].map((k) => `logging-bootstrap:${k}`),
+      ["alerting", "alloy", "exposure", "hosts", "images", "offlineMode", "paths", "ports", "projectName", "retention", "schemaVersion", "verify"].map((k) => `logging-bootstrap:${k}`),
     );
-    expect(f.pulumiConfig["logging-bootstrap:schemaVersion"]).toBe("2");
+    expect(f.pulumiConfig["logging-bootstrap:schemaVersion"]).toBe("3");
     expect(f.pulumiConfig["logging-bootstrap:offlineMode"]).toBe("false");
     expect(f.pulumiConfig["logging-bootstrap:projectName"]).toBe("logging-test");
     expect(JSON.parse(f.pulumiConfig["logging-bootstrap:ports"])).toEqual({ grafana: 9101, loki: 9102, alloy: 9103, prometheus: 9104, nodeExporter: 9105, cadvisor: 9106, alertmanager: 9107 });
-    expect(f.projectConfig.schemaVersion).toBe(2);
+    expect(f.projectConfig.schemaVersion).toBe(3);
+    // A list is handed over as JSON too.
+    expect(JSON.parse(f.pulumiConfig["logging-bootstrap:hosts"])).toEqual([{ name: "local", central: true, docker: { host: "unix:///var/run/docker.sock" }, address: "127.0.0.1" }]);
   });
 
   it("round-trips through the Pulumi runtime's config", () => {
     const f = readStackFile(path.join(ROOT, "Pulumi.prod.yaml"));
     pulumi.runtime.setAllConfig(f.pulumiConfig, f.secretKeys);
     const cfg = new pulumi.Config("logging-bootstrap");
-    expect(cfg.requireObject("exposure")).toEqual({ bindAddress: "0.0.0.0", lanExposed: true, loopbackOnly: ["loki", "alloy", "nodeExporter", "cadvisor"] });
-    expect(cfg.requireNumber("schemaVersion")).toBe(2);
+    expect(cfg.requireObject("exposure")).toEqual({ bindAddress: "0.0.0.0", lanExposed: true, loopbackOnly: ["loki", "prometheus", "alloy", "nodeExporter", "cadvisor"] });
+    expect(cfg.requireNumber("schemaVersion")).toBe(3);
+    expect(cfg.requireObject<{ name: string }[]>("hosts").map((h) => h.name)).toEqual(["local"]);
     expect(cfg.requireBoolean("offlineMode")).toBe(false);
   });
 });

@@ -8,7 +8,8 @@ import { clone } from "./helpers";
 type Cfg = Record<string, any>;
 const cfg = (lan: boolean, verify: Record<string, unknown>): Cfg => {
   const c = clone(EXAMPLE_CONFIG) as Cfg;
-  c.exposure = lan ? { bindAddress: "0.0.0.0", lanExposed: true, loopbackOnly: ["loki"] } : c.exposure;
+  // LAN-exposed: Grafana on the LAN, everything unauthenticated on loopback (E_CONFIG_UNAUTHENTICATED_EXPOSURE).
+  c.exposure = lan ? { bindAddress: "0.0.0.0", lanExposed: true, loopbackOnly: ["loki", "prometheus", "alloy", "nodeExporter", "cadvisor"] } : c.exposure;
   c.verify = { ...c.verify, ...verify };
   return c;
 };

@@ -248,11 +248,10 @@ describe("test stack specifics", () => {
 });
 
 describe("prod stack specifics", () => {
-  it("exposes Grafana and Prometheus on the LAN and keeps the rest on loopback", () => {
+  it("exposes Grafana on the LAN and keeps everything that answers without authentication on loopback", () => {
     const ip = (k: string) => (container(prodEv, k).inputs.ports as { ip: string }[])[0].ip;
     expect(ip("grafana")).toBe("0.0.0.0");
-    expect(ip("prometheus")).toBe("0.0.0.0");
-    for (const k of ["loki", "alloy", "node-exporter", "cadvisor"]) expect(ip(k)).toBe("127.0.0.1");
+    for (const k of ["loki", "prometheus", "alloy", "node-exporter", "cadvisor", "alertmanager"]) expect(ip(k)).toBe("127.0.0.1");
   });
 
   it("applies configured memory limits", () => {

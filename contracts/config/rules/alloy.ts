@@ -2,6 +2,7 @@
 import { finding, stackPatch } from "../findings";
 import { redactionProblems } from "../redaction";
 import { isDnsLabel, isRecord } from "../values";
+import { hostsPatch } from "./hosts-patch";
 import { empty, Raw, RuleResult } from "./types";
 
 /**
@@ -29,6 +30,24 @@ export function ruleAlloyAllowlists(raw: Raw): RuleResult {
         stackPatch(["alloy", key], ex.value),
       ),
     );
+  }
+  // A host's override replaces the list on that host: empty there means nothing allowlisted there.
+  if (Array.isArray(raw.hosts)) {
+    raw.hosts.forEach((h, i) => {
+      if (!isRecord(h) || !isRecord(h.alloy)) return;
+      for (const [key, ex] of Object.entries(examples)) {
+        const v = h.alloy[key];
+        if (!(Array.isArray(v) && v.length === 0)) continue;
+        out.errors.push(
+          finding(
+            "E_CONFIG_MISSING_KEY",
+            ["hosts", i, "alloy", key],
+            `hosts[${i}].alloy.${key} is empty: on that host Alloy would read nothing allowlisted (P15); list ${ex.what} there, or delete the override to use alloy.${key}`,
+            hostsPatch(raw, i, (x) => isRecord(x.alloy) && delete x.alloy[key], `uses alloy.${key}; or list the names for this host`),
+          ),
+        );
+      }
+    });
   }
   return out;
 }

@@ -2,7 +2,18 @@
 import { finding, formatPath, PathSeg, stackPatch } from "../findings";
 import { SECURE_PLACEHOLDER } from "../stackfile";
 import { getAt, isRecord } from "../values";
+import { hostsPatch } from "./hosts-patch";
 import { empty, Raw, RuleContext, RuleResult } from "./types";
+
+/** Set `value` at `path` inside `obj`, creating mappings on the way. */
+function setAt(obj: Record<string, unknown>, path: readonly PathSeg[], value: unknown): void {
+  let cur = obj;
+  for (const seg of path.slice(0, -1)) {
+    if (!isRecord(cur[String(seg)])) cur[String(seg)] = {};
+    cur = cur[String(seg)] as Record<string, unknown>;
+  }
+  cur[String(path[path.length - 1])] = value;
+}
 
 /** Config keys that may only ever hold a Pulumi secret (mirrors contracts/secrets_policy.json). */
 export const SECRET_CONFIG_KEYS = ["grafanaAdminPassword"] as const;
@@ -26,6 +37,23 @@ export function isSecretMarker(v: unknown): boolean {
   return v === SECURE_PLACEHOLDER || v === SECRET_STAND_IN;
 }
 
+/**
+ * The TLS client certificate of a tcp:// Docker engine (hosts[].docker.tls): whoever holds the key
+ * controls that engine, so each leaf is only ever a Pulumi secret and reaches the host's
+ * docker.Provider (caMaterial, certMaterial, keyMaterial) as a secret Output. Mirrors
+ * contracts/secrets_policy.json `configLeaves`.
+ */
+export const HOST_TLS_SECRET_FIELDS = ["caPem", "certPem", "keyPem"] as const;
+export type HostTlsField = (typeof HOST_TLS_SECRET_FIELDS)[number];
+
+/** Structured keys holding secret leaves: Pulumi marks the whole key secret when one leaf is `secure:`. */
+export const SECRET_LEAF_KEYS = ["alerting", "hosts"] as const;
+export type SecretLeafKey = (typeof SECRET_LEAF_KEYS)[number];
+
+export function isSecretLeafKey(key: string): key is SecretLeafKey {
+  return (SECRET_LEAF_KEYS as readonly string[]).includes(key);
+}
+
 /** Paths (from the namespace root) of every credential leaf present in a raw config. */
 export function alertingSecretPaths(raw: unknown): PathSeg[][] {
   const out: PathSeg[][] = [];
@@ -39,6 +67,26 @@ export function alertingSecretPaths(raw: unknown): PathSeg[][] {
     }
   });
   return out;
+}
+
+/** Paths of every TLS leaf present under hosts[].docker.tls in a raw config. */
+export function hostsSecretPaths(raw: unknown): PathSeg[][] {
+  const out: PathSeg[][] = [];
+  const hosts = getAt(raw, ["hosts"]);
+  if (!Array.isArray(hosts)) return out;
+  hosts.forEach((_h, i) => {
+    if (!isRecord(getAt(raw, ["hosts", i, "docker", "tls"]))) return;
+    for (const field of HOST_TLS_SECRET_FIELDS) {
+      const p: PathSeg[] = ["hosts", i, "docker", "tls", field];
+      if (getAt(raw, p) !== undefined) out.push(p);
+    }
+  });
+  return out;
+}
+
+/** Every secret leaf present in a raw config (alerting credentials, then host TLS material). */
+export function secretLeafPaths(raw: unknown): PathSeg[][] {
+  return [...alertingSecretPaths(raw), ...hostsSecretPaths(raw)];
 }
 
 /**
@@ -55,11 +103,22 @@ export function secretPathArg(p: readonly PathSeg[]): string {
   return `logging-bootstrap:${formatPath(p)}`;
 }
 
-/** A deep copy of `raw` with every credential leaf replaced by `standIn`. */
+/**
+ * The command that writes the secret leaf at `p`. PEM text spans lines, so a TLS leaf is piped from
+ * its file (`pulumi config set` reads a value missing on the command line from standard input).
+ */
+export function secretSetCommand(p: readonly PathSeg[]): string {
+  const base = `pulumi config set --secret --path '${secretPathArg(p)}'`;
+  // ca.pem, cert.pem, key.pem: the file names Docker's own TLS setup uses.
+  return p[0] === "hosts" ? `${base} < ${String(p[p.length - 1]).replace(/Pem$/, "")}.pem` : `${base} <value>`;
+}
+
+/** A copy of `raw` (the keys holding secret leaves deep-copied) with every secret leaf replaced by `standIn`. */
 export function withSecretLeaves(raw: Raw, standIn: unknown = SECRET_STAND_IN): Raw {
-  const paths = alertingSecretPaths(raw);
+  const paths = secretLeafPaths(raw);
   if (paths.length === 0) return raw;
-  const copy: Raw = { ...raw, alerting: JSON.parse(JSON.stringify(raw.alerting)) };
+  const copy: Raw = { ...raw };
+  for (const key of new Set(paths.map((p) => String(p[0])))) copy[key] = JSON.parse(JSON.stringify(raw[key]));
   for (const p of paths) {
     const parent = getAt(copy, p.slice(0, -1)) as Record<string, unknown>;
     parent[String(p[p.length - 1])] = standIn;
@@ -67,7 +126,7 @@ export function withSecretLeaves(raw: Raw, standIn: unknown = SECRET_STAND_IN): 
   return copy;
 }
 
-/** grafanaAdminPassword and every alerting credential only as a `secure:` value. The plaintext is never echoed. */
+/** grafanaAdminPassword, every alerting credential and every host TLS leaf only as a `secure:` value. The plaintext is never echoed. */
 export function ruleSecrets(raw: Raw, ctx: RuleContext): RuleResult {
   const out = empty();
   for (const key of SECRET_CONFIG_KEYS) {
@@ -84,15 +143,17 @@ export function ruleSecrets(raw: Raw, ctx: RuleContext): RuleResult {
   }
   // Leaves: each one must itself be `secure:` (a secure sibling makes the key secret at run time,
   // but would not protect a plaintext URL next to it in the file).
-  for (const p of alertingSecretPaths(raw)) {
+  for (const p of secretLeafPaths(raw)) {
     if (isSecuredLeaf(raw, p)) continue;
-    const cmd = `pulumi config set --secret --path '${secretPathArg(p)}' <value>`;
+    const cmd = secretSetCommand(p);
     out.errors.push(
       finding(
         "E_CONFIG_SECRET_PLAINTEXT",
         p,
-        `${formatPath(p)} is a credential stored in plain text (value not shown); delete that value and set it with \`${cmd}\`, which writes an encrypted secure: value in its place`,
-        stackPatch(p, { secure: `v1:<ciphertext written by: ${cmd}>` }, `written for you by: ${cmd}`),
+        `${formatPath(p)} is a ${p[0] === "hosts" ? "TLS client credential of a Docker engine" : "credential"} stored in plain text (value not shown); delete that value and set it with \`${cmd}\`, which writes an encrypted secure: value in its place`,
+        p[0] === "hosts"
+          ? hostsPatch(raw, p[1] as number, (h) => setAt(h, p.slice(2), { secure: `v1:<ciphertext written by: ${cmd}>` }), `written for you by: ${cmd}`)
+          : stackPatch(p, { secure: `v1:<ciphertext written by: ${cmd}>` }, `written for you by: ${cmd}`),
       ),
     );
   }
