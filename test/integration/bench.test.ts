@@ -16,6 +16,8 @@ test("bench:verify --runs 1 --json: parallel, sequential and naive wall times wi
   for (const k of ["sequentialOverParallel", "naiveOverParallel", "naiveOverSequential"]) expect(Number.isFinite(b.ratios[k]) && b.ratios[k] > 0).toBe(true);
   expect(b.ratios.naiveOverParallel).toBeGreaterThan(1);
   expect(Object.keys(b.perLevelMedianMs)).toEqual(["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9"]);
-  expect(typeof b.targets.everyLevelExceptIngestionUnder2s).toBe("boolean");
+  expect(typeof b.targets.everyLevelExceptL3L9Under500ms).toBe("boolean");
+  expect(typeof b.targets.naiveOverParallelAtLeast8).toBe("boolean");
+  expect(b.targets.slowestLevel).toEqual({ level: expect.stringMatching(/^L[124-8]$/), name: expect.any(String), ms: expect.any(Number) });
   expect(b.targets.ingestion[0]).toEqual({ visibleAfterMs: expect.any(Number), attempts: expect.any(Number), lastGapMs: expect.any(Number), pollMs: 500 });
 }, 320_000);
