@@ -13,6 +13,7 @@ import { lifecycleApiLocal } from "../policies/lifecycle-api-local";
 import { namesDnsSafe } from "../policies/names-dns-safe";
 import { retentionEnforced } from "../policies/retention-enforced";
 import { secretsNotPlaintext } from "../policies/secrets-not-plaintext";
+import { unauthenticatedExposure } from "../policies/unauthenticated-exposure";
 
 export const PACK_NAME = "logging-bootstrap";
 
@@ -23,6 +24,7 @@ export const POLICIES: Policies = [
   hostPathsAbsolute,
   secretsNotPlaintext,
   exposureExplicit,
+  unauthenticatedExposure,
   lifecycleApiLocal,
   containersHardened,
   retentionEnforced,

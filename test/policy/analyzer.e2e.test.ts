@@ -156,7 +156,7 @@ async function configure(config: PackConfig): Promise<void> {
 }
 
 describe("the served pack", () => {
-  it("describes itself: name, version from policy/package.json, the 12 policies with their default levels", async () => {
+  it("describes itself: name, version from policy/package.json, the 13 policies with their default levels", async () => {
     const info: apb.AnalyzerInfo = await call(client.getAnalyzerInfo, new Empty());
     expect(info.getName()).toBe("logging-bootstrap");
     expect(info.getVersion()).toBe(JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "package.json"), "utf8")).version);
@@ -168,6 +168,7 @@ describe("the served pack", () => {
       ["host-paths-absolute", "mandatory"],
       ["secrets-not-plaintext", "mandatory"],
       ["exposure-explicit", "mandatory"],
+      ["unauthenticated-exposure", "mandatory"],
       ["lifecycle-api-local", "mandatory"],
       ["containers-hardened", "advisory"],
       ["retention-enforced", "mandatory"],
@@ -203,6 +204,12 @@ describe("the served pack", () => {
       ["retention-enforced", "mandatory"],
       ["retention-enforced", "mandatory"],
       ["retention-enforced", "mandatory"],
+    ]);
+    // Loki on the LAN: refused whatever the stack's exposure decision (and, here, without one).
+    const lokiLan = mutate(containerInputs("loki"), (c) => (c.ports[0].ip = "0.0.0.0"));
+    expect((await analyze(container("loki", lokiLan))).map((x) => [x.policy, x.level])).toEqual([
+      ["exposure-explicit", "mandatory"],
+      ["unauthenticated-exposure", "mandatory"],
     ]);
     const alloyOpen = mutate(containerInputs("alloy"), (c) => (c.uploads[0].content = 'loki.process "p" {\n  stage.replace {\n    expression = "x"\n  }\n}\n'));
     expect((await analyze(container("alloy", alloyOpen))).map((x) => [x.policy, x.level])).toEqual([

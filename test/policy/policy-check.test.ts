@@ -68,7 +68,8 @@ it("exits 1 on a mandatory violation (a lint-clean stack, a stricter --policy-co
 });
 
 it("reads lanExposed from the stack file: 0.0.0.0 with lanExposed true passes, the lint refuses it without", async () => {
-  const lan = stackVariant("lan", (c) => (c["logging-bootstrap:exposure"] = { bindAddress: "0.0.0.0", lanExposed: true }));
+  // LAN-exposed as schema v3 allows it: Grafana on the LAN, everything unauthenticated on loopback.
+  const lan = stackVariant("lan", (c) => (c["logging-bootstrap:exposure"] = { bindAddress: "0.0.0.0", lanExposed: true, loopbackOnly: ["loki", "prometheus", "alloy", "nodeExporter", "cadvisor"] }));
   expect((await policyCheck(["--stack", "test", "--config-file", lan, "--json"])).code).toBe(0);
   const closed = stackVariant("closed", (c) => (c["logging-bootstrap:exposure"] = { bindAddress: "0.0.0.0", lanExposed: false }));
   const r = await policyCheck(["--stack", "test", "--config-file", closed, "--json"]);

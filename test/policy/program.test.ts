@@ -46,7 +46,7 @@ describe.each(["test", "prod"])("stack %s as declared", (stack) => {
       return na < evals[stack].resources.length;
     };
     expect(MANDATORY.filter((n) => !judged(n))).toEqual([]);
-    expect(MANDATORY).toHaveLength(11);
+    expect(MANDATORY).toHaveLength(12);
   });
   it("declares Docker names only as <projectName><suffix> with the suffixes the lint's length limit assumes", () => {
     const project = stack === "test" ? "logging-test" : "infra-observability";
@@ -74,10 +74,10 @@ describe.each(["test", "prod"])("stack %s as declared", (stack) => {
   });
 });
 
-it("prod publishes on 0.0.0.0, so exposure-explicit blocks it without lanExposed", async () => {
+it("prod publishes Grafana on 0.0.0.0 (nothing else), so exposure-explicit blocks it without lanExposed", async () => {
   const r = await run(evals.prod, { ...configFor("prod"), "exposure-explicit": { lanExposed: false } });
   const fired = mandatory(r).filter((v) => v.policy === "exposure-explicit");
-  expect(fired.map((v) => v.resource.split("::").pop())).toEqual(["infra-observability-grafana", "infra-observability-prometheus"]);
+  expect(fired.map((v) => v.resource.split("::").pop())).toEqual(["infra-observability-grafana"]);
 });
 
 describe("config mutations (stack files in a temp dir, --config-file)", () => {
@@ -98,6 +98,7 @@ describe("config mutations (stack files in a temp dir, --config-file)", () => {
     ["dotdot", (c) => (c["logging-bootstrap:paths"].logsRoot = "/tmp/bootstrap-test/../logs"), [["E_CONFIG_PATH_NOT_ABSOLUTE", "paths.logsRoot"]]],
     ["shortret", (c) => (c["logging-bootstrap:retention"] = { logs: "1h", metrics: "1h" }), [["E_CONFIG_DURATION", "retention.logs"], ["E_CONFIG_DURATION", "retention.metrics"]]],
     ["noallow", (c) => (c["logging-bootstrap:alloy"] = { dockerAllowlist: [], journaldUnits: [], redactions: [] }), [["E_CONFIG_MISSING_KEY", "alloy.dockerAllowlist"], ["E_CONFIG_MISSING_KEY", "alloy.journaldUnits"]]],
+    ["lanprom", (c) => (c["logging-bootstrap:exposure"] = { bindAddress: "0.0.0.0", lanExposed: true, loopbackOnly: ["loki", "alloy", "nodeExporter", "cadvisor"] }), [["E_CONFIG_UNAUTHENTICATED_EXPOSURE", "ports.prometheus"]]],
   ])("%s: refused by the lint before any policy runs", async (name, f, expected) => {
     const file = write(name, f);
     expect(lintFile(file).errors.map((e) => [e.code, e.path])).toEqual(expected);
@@ -109,7 +110,7 @@ describe("config mutations (stack files in a temp dir, --config-file)", () => {
 
   it("a lint-clean variant (LAN exposure, other ports and paths) has no mandatory violation", async () => {
     const file = write("variant", (c) => {
-      c["logging-bootstrap:exposure"] = { bindAddress: "0.0.0.0", lanExposed: true, loopbackOnly: ["loki"] };
+      c["logging-bootstrap:exposure"] = { bindAddress: "0.0.0.0", lanExposed: true, loopbackOnly: ["loki", "prometheus", "alloy", "nodeExporter", "cadvisor"] };
       c["logging-bootstrap:ports"] = { grafana: 20001, loki: 20002, alloy: 20003, prometheus: 20004, nodeExporter: 20005, cadvisor: 20006, alertmanager: 20007 };
       c["logging-bootstrap:paths"] = { logsRoot: "/srv/x/logs/", telemetryRoot: "/srv/x/telemetry", dataRoot: "/srv/x/data" };
       c["logging-bootstrap:retention"] = { logs: "24h", metrics: "1d" };
@@ -185,9 +186,16 @@ describe("program mutations (a program bug the config lint cannot see)", () => {
     const ev = mutateProgram("test", isContainer("grafana"), (r) => (r.inputs.envs as string[]).push("GF_SECURITY_ADMIN_PASSWORD=***REDACTED***"));
     expect(await only(ev, "test")).toEqual({ policies: ["secrets-not-plaintext"], messages: [expect.stringMatching(/sets GF_SECURITY_ADMIN_PASSWORD in its environment/)] });
   });
-  it("exposure-explicit: the test stack's Loki bound to 0.0.0.0", async () => {
+  it("exposure-explicit and unauthenticated-exposure: the test stack's Loki bound to 0.0.0.0", async () => {
     const ev = mutateProgram("test", isContainer("loki"), (r) => ((r.inputs.ports as any[])[0].ip = "0.0.0.0"));
-    expect(await only(ev, "test")).toEqual({ policies: ["exposure-explicit"], messages: [expect.stringMatching(/logging-test-loki publishes host port 9102 on 0\.0\.0\.0/)] });
+    expect(await only(ev, "test")).toEqual({
+      policies: ["exposure-explicit", "unauthenticated-exposure"],
+      messages: [expect.stringMatching(/logging-test-loki publishes host port 9102 on 0\.0\.0\.0/), expect.stringMatching(/logging-test-loki \(service loki\) publishes 0\.0\.0\.0:9102 beyond loopback/)],
+    });
+  });
+  it("unauthenticated-exposure: prod's Prometheus on 0.0.0.0 (prod is LAN-exposed, so nothing else objects)", async () => {
+    const ev = mutateProgram("prod", isContainer("prometheus"), (r) => ((r.inputs.ports as any[])[0].ip = "0.0.0.0"));
+    expect(await only(ev, "prod")).toEqual({ policies: ["unauthenticated-exposure"], messages: [expect.stringMatching(/infra-observability-prometheus \(service prometheus\) publishes 0\.0\.0\.0:9004 beyond loopback/)] });
   });
   it("data-retained: a prod data volume neither protected nor retainOnDelete", async () => {
     const ev = mutateProgram("prod", (r) => r.type === TYPES.volume && r.name === "infra-observability-loki-data", (r) => ((r.options.retainOnDelete = false), (r.options.protect = false)));
