@@ -6,7 +6,7 @@
 //  3. patterns: `password=...`, `Bearer ...`, URL userinfo, for secrets nobody told us about.
 // Every byte the operator CLIs print or write under out/ goes through one Redactor.
 import fs from "node:fs";
-import { ALERTING_SECRET_FIELDS } from "../../contracts/config/rules/secrets";
+import { ALERTING_SECRET_FIELDS, HOST_TLS_SECRET_FIELDS } from "../../contracts/config/rules/secrets";
 import { isSecretSig, REDACTED } from "../../contracts/plan";
 
 export { REDACTED };
@@ -36,11 +36,14 @@ export function isSecretKey(key: string): boolean {
 }
 
 /**
- * A credential leaf by position (alerting receivers: webhook.url, slack.apiUrl, email.authPassword):
- * `url` alone is no secret, `url` under `webhook` is (it may embed a token).
+ * A credential leaf by position (alerting receivers: webhook.url, slack.apiUrl, email.authPassword;
+ * a host's Docker TLS: tls.caPem, tls.certPem, tls.keyPem): `url` alone is no secret, `url` under
+ * `webhook` is (it may embed a token).
  */
 export function isCredentialLeaf(parentKey: string | undefined, key: string): boolean {
-  return parentKey !== undefined && ALERTING_SECRET_FIELDS.some(([kind, field]) => kind === parentKey && field === key);
+  if (parentKey === undefined) return false;
+  if (parentKey === "tls" && (HOST_TLS_SECRET_FIELDS as readonly string[]).includes(key)) return true;
+  return ALERTING_SECRET_FIELDS.some(([kind, field]) => kind === parentKey && field === key);
 }
 
 function escapeRe(s: string): string {

@@ -68,6 +68,18 @@ describe("Redactor", () => {
       note: { url: "http://grafana:3000" },
     });
   });
+  it("redacts a host's Docker TLS leaves by position, and learns them from a secret hosts key", () => {
+    const r = new Redactor();
+    const hosts = [
+      { name: "central", central: true, docker: { host: "unix:///var/run/docker.sock" }, address: "192.0.2.10" },
+      { name: "db1", docker: { host: "tcp://192.0.2.22:2376", tls: { caPem: "-----CA Ca-Pem-1-----", certPem: "-----CERT Cert-Pem-2-----", keyPem: "-----KEY Key-Pem-3-----" } }, address: "192.0.2.22" },
+    ];
+    r.learn([{}, { "logging-bootstrap:hosts": JSON.stringify(hosts) }], true);
+    expect(r.text("tls key -----KEY Key-Pem-3----- for db1")).toBe(`tls key ${REDACTED} for db1`);
+    const shown = r.value({ hosts }) as { hosts: typeof hosts };
+    expect(shown.hosts[1].docker).toEqual({ host: "tcp://192.0.2.22:2376", tls: { caPem: REDACTED, certPem: REDACTED, keyPem: REDACTED } });
+    expect(shown.hosts[0]).toEqual(hosts[0]);
+  });
   it("learns secret-named variables from the environment; ignores values too short to be secrets", () => {
     const r = new Redactor();
     r.learnEnv({ PULUMI_CONFIG_PASSPHRASE: "pass-phrase-1", HOME: "/root", GRAFANA_TOKEN: "abc" });
