@@ -40,11 +40,11 @@ export const VARIANTS: readonly Variant[] = [
   { name: "testenv", about: "the test stack as the environment deploys it (webhook receiver, readable sink)", patch: () => undefined },
   {
     name: "prod-like",
-    about: "LAN exposure on a test address (Grafana, Prometheus), the rest loopback, digests required, 30d logs / 15d metrics, prod limits",
+    about: "LAN exposure on a test address (Grafana; everything that answers without authentication on loopback, as schema v3 requires), digests required, 30d logs / 15d metrics, prod limits",
     lan: true,
     policyConfig: { "exposure-explicit": { lanExposed: true, alertmanagerLanExposed: false }, "data-retained": "advisory" },
     patch(cfg, env) {
-      cfg[K("exposure")] = { bindAddress: env.lanAddress, lanExposed: true, loopbackOnly: ["loki", "alloy", "nodeExporter", "cadvisor"] };
+      cfg[K("exposure")] = { bindAddress: env.lanAddress, lanExposed: true, loopbackOnly: ["loki", "prometheus", "alloy", "nodeExporter", "cadvisor"] };
       cfg[K("requireImageDigests")] = true;
       const images = obj(cfg, "images");
       for (const [svc, ref] of Object.entries(images)) {
