@@ -3,8 +3,9 @@
 # .tools/services/bin/, for test/env/build-images.sh to pack into images.
 #
 #   test/engine/services/<wrapper>/go.mod+go.sum  one wrapper module per conflicting dependency graph;
-#                                                 it only `require`s the upstream module, lists the
+#                                                 it `require`s the upstream module, lists the
 #                                                 binaries as `tool`s, and repeats upstream's replaces
+#                                                 (cadvisor: also our own main package, *.go)
 #   .tools/services/bin/<binary>-<version>        static (CGO_ENABLED=0), -trimpath, version ldflags
 #   .tools/services/manifest.json                 [{binary, module, version, sha256}, ...]
 #   .tools/services/overlay/<target>/, work/<target>/   -overlay placeholders and where they build
@@ -18,7 +19,8 @@
 # Env: BUILD_TIMEOUT (s, per go build; default 2400), GO (default go), SERVICES_GOCACHE (default:
 # Go's own build cache, `go env GOCACHE`), FORCE=1 (rebuild even when the stamp is unchanged).
 # Never built here (see services/README.md): Grafana, Loki, Tempo (AGPL); Alloy (requires
-# github.com/grafana/loki/v3); cAdvisor's main (module github.com/google/cadvisor/cmd is not served).
+# github.com/grafana/loki/v3); upstream's cAdvisor main (module github.com/google/cadvisor/cmd is not
+# served: the cadvisor target is our own main over cAdvisor's library modules).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -35,9 +37,18 @@ export GOCACHE="${SERVICES_GOCACHE:-$("$GO" env GOCACHE)}"
 export GOPROXY=https://proxy.golang.org GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0
 unset GOOS GOARCH GOEXPERIMENT 2>/dev/null || true
 
-# target | wrapper dir | upstream module | build tags | binary=package ... | placeholder files
+# target | wrapper dir | upstream module | build tags | binary=package ... | placeholder files | version scheme
 # Tags are upstream's .promu.yml tags minus `builtinassets` (Prometheus's web UI assets are built
-# with npm and are not in the Go module; the binaries serve the API without them).
+# with npm and are not in the Go module; the binaries serve the API without them); Caddy's are its
+# .goreleaser.yml tags, cAdvisor's the `netgo` of its build (`libpfm` needs cgo: left out).
+# Version scheme (how the version reaches the binary; see version_ldflags): prometheus (default:
+# -X github.com/prometheus/common/version.*), cadvisor (-X github.com/google/cadvisor/lib/version.*,
+# as upstream's build/build.sh), caddy (-X github.com/caddyserver/caddy/v2.CustomVersion, the
+# variable upstream provides for packagers: built as the package path, Caddy is the build info's
+# main module, not a dependency, and its Version() would report "unknown"; upstream's release
+# instead copies cmd/caddy/main.go into a module of its own).
+# A package `.` is a main package of the wrapper module itself (our cAdvisor main); its *.go files
+# are part of the stamp.
 # Placeholder files: paths inside the module that upstream generates before `go build` (web UI
 # bundles, built with npm/elm, not in the module zip) and that a //go:embed needs to exist; each
 # gets a small "UI not built" page through `go build -overlay`. Go refuses overlays beneath
@@ -50,6 +61,8 @@ TARGETS=(
   "prometheus-v2|prometheus-v2|github.com/prometheus/prometheus|netgo,stringlabels|prometheus=github.com/prometheus/prometheus/cmd/prometheus promtool=github.com/prometheus/prometheus/cmd/promtool"
   "alertmanager|alertmanager|github.com/prometheus/alertmanager|netgo|alertmanager=github.com/prometheus/alertmanager/cmd/alertmanager amtool=github.com/prometheus/alertmanager/cmd/amtool|ui/app/dist/elm/index.html.gz ui/app/dist/mantine/index.html.gz"
   "node-exporter|node-exporter|github.com/prometheus/node_exporter||node_exporter=github.com/prometheus/node_exporter"
+  "caddy|caddy|github.com/caddyserver/caddy/v2|nobadger,nomysql,nopgx|caddy=github.com/caddyserver/caddy/v2/cmd/caddy||caddy"
+  "cadvisor|cadvisor|github.com/google/cadvisor|netgo|cadvisor=.||cadvisor"
 )
 
 PLACEHOLDER_HTML='<!doctype html><html><head><meta charset="utf-8"><title>UI not built</title></head><body><p>This binary was built from its Go module, which does not contain the web UI bundle (upstream builds it with npm before go build). The HTTP API works; the UI does not.</p></body></html>'
@@ -82,28 +95,44 @@ placeholder_overlay() {
   printf '%s\n' "$json" >"$odir/overlay.json"
 }
 
+# version_ldflags <scheme> <version> <revision> <date>: the -X flags that stamp the version.
+version_ldflags() {
+  local v
+  case "$1" in
+    prometheus|"")
+      v=github.com/prometheus/common/version
+      printf ' -X %s.Version=%s -X %s.Revision=%s -X %s.Branch=HEAD' "$v" "$2" "$v" "$3" "$v"
+      printf ' -X %s.BuildUser=logging-bootstrap@build-services -X %s.BuildDate=%s' "$v" "$v" "$4" ;;
+    cadvisor) # upstream's version is the git tag (v0.60.5), its GoVersion the bare number
+      v=github.com/google/cadvisor/lib/version
+      printf ' -X %s.Version=v%s -X %s.Revision=%s -X %s.Branch=HEAD' "$v" "$2" "$v" "$3" "$v"
+      printf ' -X %s.BuildUser=logging-bootstrap@build-services -X %s.BuildDate=%s -X %s.GoVersion=%s' "$v" "$v" "$4" "$v" "${GOVERSION#go}" ;;
+    caddy) printf ' -X github.com/caddyserver/caddy/v2.CustomVersion=v%s' "$2" ;;
+    *) die "unknown version scheme $1" ;;
+  esac
+}
+
 build_target() {
   local spec="$1" name dir module tags bins
-  local placeholders
-  IFS='|' read -r name dir module tags bins placeholders <<<"$spec"
+  local placeholders scheme
+  IFS='|' read -r name dir module tags bins placeholders scheme <<<"$spec"
   local wdir="$SERVICES/$dir"
   [ -f "$wdir/go.mod" ] && [ -f "$wdir/go.sum" ] || die "$name: $wdir/go.mod or go.sum missing"
   local modver; modver="$(cd "$wdir" && "$GO" list -m -f '{{.Version}}' "$module")"
   local info; info="$(module_json "$wdir" "$module@$modver")" || die "$name: cannot download $module@$modver"
   local mdir; mdir="$(jq -r .Dir <<<"$info")"
   info="$(jq -s '.[0] * .[1]' <(printf '%s' "$info") "$(jq -r .Info <<<"$info")")"  # + Time, Origin
-  local version; version="$(tr -d '[:space:]' <"$mdir/VERSION" 2>/dev/null || true)"
+  local version=""; if [ -f "$mdir/VERSION" ]; then version="$(tr -d '[:space:]' <"$mdir/VERSION")"; fi
   [ -n "$version" ] || version="${modver#v}"
   # Revision: the commit the proxy reports for the tag (Origin), when it reports one.
   local revision; revision="$(jq -r '.Origin.Hash // empty' <<<"$info")"; [ -n "$revision" ] || revision=unknown
   # BuildDate: the tag's time from the proxy, not now, so identical inputs give identical binaries.
   local date; date="$(date -u -d "$(jq -r .Time <<<"$info")" +%Y%m%d-%H:%M:%S)"
-  local ldflags="-s -w"
-  local v=github.com/prometheus/common/version
-  ldflags+=" -X $v.Version=$version -X $v.Revision=$revision -X $v.Branch=HEAD"
-  ldflags+=" -X $v.BuildUser=logging-bootstrap@build-services -X $v.BuildDate=$date"
+  local ldflags="-s -w$(version_ldflags "$scheme" "$version" "$revision" "$date")"
+  # The wrapper's own Go files (a main package of ours), in name order, are part of the stamp.
+  local srcs=(); mapfile -t srcs < <(find "$wdir" -maxdepth 1 -name '*.go' ! -name '*_test.go' | sort)
 
-  local stamp; stamp="$(cat "$wdir/go.mod" "$wdir/go.sum" <(printf '%s\n%s\n%s\n%s\n' "$GOVERSION" "$spec" "$ldflags" "${placeholders:+$PLACEHOLDER_HTML}") | sha256sum | cut -c1-64)"
+  local stamp; stamp="$(cat "$wdir/go.mod" "$wdir/go.sum" "${srcs[@]}" <(printf '%s\n%s\n%s\n%s\n' "$GOVERSION" "$spec" "$ldflags" "${placeholders:+$PLACEHOLDER_HTML}") | sha256sum | cut -c1-64)"
   local all_there=1 b
   for b in $bins; do [ -x "$BIN/${b%%=*}-v$version" ] || all_there=0; done
   if [ "${FORCE:-0}" != 1 ] && [ "$all_there" = 1 ] && [ "$(cat "$STAMPS/$name" 2>/dev/null)" = "$stamp" ]; then
@@ -126,7 +155,8 @@ build_target() {
   fi
   for b in $bins; do
     local bin="${b%%=*}" pkg="${b#*=}" out="$BIN/${b%%=*}-v$version"
-    log "$name: building $pkg@$modver -> ${out#"$ROOT"/} (tags: ${tags:-none}, timeout ${BUILD_TIMEOUT}s)"
+    local what="$pkg@$modver"; [ "$pkg" != . ] || what="our main package ${wdir#"$ROOT"/} over $module@$modver"
+    log "$name: building $what -> ${out#"$ROOT"/} (tags: ${tags:-none}, timeout ${BUILD_TIMEOUT}s)"
     local start=$SECONDS tmp="$out.tmp.$$"
     if ! (cd "$bdir" && /usr/bin/time -v -o "$LOGS/$name.$bin.time" timeout "$BUILD_TIMEOUT" \
           "$GO" build -trimpath "${overlay[@]}" ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$tmp" "$pkg") >>"$LOGS/$name.log" 2>&1; then
@@ -165,12 +195,13 @@ write_manifest() {
 }
 
 # What is not built, re-checked each run (informational, never fails the build): the module that
-# holds cAdvisor's main package is not on the proxy, and Alloy requires Loki (AGPL). Only .info and
+# holds upstream's cAdvisor main package is not on the proxy (the cadvisor target builds our own
+# main instead), and Alloy requires Loki (AGPL). Only .info and
 # .mod files are fetched; nothing of either is built.
 report_refusals() {
   local err
   err="$(cd "$SERVICES" && timeout 60 "$GO" mod download -json github.com/google/cadvisor/cmd@v0.60.5 2>/dev/null | jq -r '.Error // empty')" || true
-  log "not built: cAdvisor v0.60.5 (its main package is the module github.com/google/cadvisor/cmd): ${err:-the proxy now serves it; see services/README.md before adding a target}"
+  log "not built: upstream's cAdvisor main (the module github.com/google/cadvisor/cmd@v0.60.5): ${err:-the proxy now serves it; see services/README.md}; the cadvisor target is our own main over the library modules"
   local mod; mod="$(curl -fsS --max-time 20 "$GOPROXY/github.com/grafana/alloy/@v/v1.19.2.mod" 2>/dev/null | grep -E '^\s*github.com/grafana/loki/v3 ' | xargs || true)"
   log "not built: Grafana Alloy v1.19.2 (its go.mod requires ${mod:-github.com/grafana/loki/v3, AGPL: see services/README.md}; AGPL, never built)"
 }

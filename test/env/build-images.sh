@@ -11,7 +11,8 @@
 #            127.0.0.1:5000/testenv/prometheus:v2.55.1       (+ promtool, console templates)
 #            127.0.0.1:5000/testenv/alertmanager:v0.35.0     (+ amtool)
 #            127.0.0.1:5000/testenv/node-exporter:v1.12.1
-#            127.0.0.1:5000/testenv/cadvisor:v0.60.5
+#            127.0.0.1:5000/testenv/cadvisor:v0.60.5         (our main over cAdvisor's library modules)
+#            127.0.0.1:5000/testenv/caddy:v2.11.9            (the fleet's authenticating TLS gateway)
 # Cached: an image is rebuilt only when the sha256 of its inputs (binaries, double sources, this
 # script) changes; the hash is the image label logging-testenv.inputs. A cached image whose
 # registry digest still equals its local RepoDigest is left alone, so digests stay stable.
@@ -42,6 +43,7 @@ IMG_PROMETHEUS_V2="$TESTENV_REGISTRY/testenv/prometheus:v2.55.1"
 IMG_ALERTMANAGER="$TESTENV_REGISTRY/testenv/alertmanager:v0.35.0"
 IMG_NODE_EXPORTER_UPSTREAM="$TESTENV_REGISTRY/testenv/node-exporter:v1.12.1"
 IMG_CADVISOR_UPSTREAM="$TESTENV_REGISTRY/testenv/cadvisor:v0.60.5"
+IMG_CADDY="$TESTENV_REGISTRY/testenv/caddy:v2.11.9"
 
 hash_inputs() { cat "$@" | sha256sum | cut -c1-64; }
 
@@ -369,9 +371,11 @@ build_node_exporter_upstream() {
 # ENTRYPOINT /usr/bin/entrypoint.sh is `exec /usr/bin/cadvisor -logtostderr "$@"`), EXPOSE 8080,
 # and /usr/bin/healthcheck.sh doing what upstream's does (busybox wget --spider on /healthz at the
 # -port given to PID 1; HEALTHCHECK itself cannot be set by docker import, the program sets its
-# own). Built only when .tools/services/bin/cadvisor-v0.60.5 exists: cAdvisor's main package is in
-# the module github.com/google/cadvisor/cmd, which the Go module proxy does not serve (see
-# test/engine/services/README.md), so today this logs a skip.
+# own). The binary is our own main over cAdvisor v0.60.5's library modules (upstream's main is in
+# the module github.com/google/cadvisor/cmd, which the Go module proxy does not serve; see
+# test/engine/services/README.md): the collection code is upstream's, the HTTP surface is ours.
+# Upstream's image also carries device-mapper/zfs/thin-provisioning tools (disk usage on those
+# storage drivers) and libpfm (perf events); this one does not.
 build_cadvisor_upstream() {
   local ref="$IMG_CADVISOR_UPSTREAM" v=v0.60.5 share=cadvisor-v0.60.5
   have_bins "$ref" "cadvisor-$v" || return 0
@@ -395,7 +399,49 @@ EOF
   pack "$root" "$BUILD/cadvisor-upstream.tar"
   import_push "$ref" "$BUILD/cadvisor-upstream.tar" "$hash" \
     "EXPOSE 8080" 'ENTRYPOINT ["/usr/bin/cadvisor", "-logtostderr"]' \
-    "LABEL org.opencontainers.image.title=cadvisor org.opencontainers.image.version=v0.60.5 logging-testenv.kind=real logging-testenv.source=github.com/google/cadvisor@v0.60.5"
+    "LABEL org.opencontainers.image.title=cadvisor org.opencontainers.image.version=v0.60.5 logging-testenv.kind=real logging-testenv.source=github.com/google/cadvisor@v0.60.5 logging-testenv.main=test/engine/services/cadvisor"
+}
+
+# Like caddy:2.11.9-alpine (caddyserver/caddy-docker, 2.11/alpine/Dockerfile): /usr/bin/caddy run as
+# root; /etc/caddy/Caddyfile serving /usr/share/caddy on :80 (upstream's is caddyserver/dist's
+# config/Caddyfile, the same site with comments); /usr/share/caddy/index.html (ours: upstream's
+# welcome page is not in the Go module); /config/caddy and /data/caddy mode 1777;
+# XDG_CONFIG_HOME=/config, XDG_DATA_HOME=/data (Caddy keeps its autosave.json and certificates
+# there); EXPOSE 80 443 443/udp 2019; WORKDIR /srv; no ENTRYPOINT and
+# CMD caddy run --config /etc/caddy/Caddyfile --adapter caddyfile, as upstream. The CA bundle
+# (upstream: apk ca-certificates) and /etc/mime.types (apk mailcap) come from this machine when it
+# has them. Upstream's `setcap cap_net_bind_service` is not needed: the image runs as root.
+build_caddy() {
+  local ref="$IMG_CADDY" v=v2.11.9 share=caddy-v2.11.9
+  have_bins "$ref" "caddy-$v" || return 0
+  local bin="$SERVICES_OUT/bin/caddy-$v" extras=() f
+  for f in /etc/ssl/certs/ca-certificates.crt /etc/mime.types; do
+    if [ -f "$f" ]; then extras+=("$f"); fi
+  done
+  local hash; hash="$(hash_inputs "$bin" $(share_files "$share") "${extras[@]}" /bin/busybox "$SELF")"
+  if is_cached "$ref" "$hash"; then log "cached $ref"; return 0; fi
+  local root="$BUILD/caddy"
+  base_rootfs "$root"
+  install -m 0755 "$bin" "$root/usr/bin/caddy"
+  add_share "$root" "$share"
+  for f in "${extras[@]}"; do install -D -m 0644 "$f" "$root$f"; done
+  mkdir -p "$root"/{config/caddy,data/caddy,etc/caddy,usr/share/caddy,srv}
+  chmod 1777 "$root/config/caddy" "$root/data/caddy"
+  cat >"$root/etc/caddy/Caddyfile" <<'EOF'
+# The default site: the files in /usr/share/caddy on port 80. Replace this file (or mount one over
+# it) to configure Caddy; see https://caddyserver.com/docs/caddyfile.
+:80 {
+	root * /usr/share/caddy
+	file_server
+}
+EOF
+  printf '<!doctype html><html><head><meta charset="utf-8"><title>Caddy works</title></head><body><p>Caddy %s serves this page from /usr/share/caddy; configure it in /etc/caddy/Caddyfile.</p></body></html>\n' "$v" \
+    >"$root/usr/share/caddy/index.html"
+  pack "$root" "$BUILD/caddy.tar"
+  import_push "$ref" "$BUILD/caddy.tar" "$hash" \
+    "ENV XDG_CONFIG_HOME=/config XDG_DATA_HOME=/data" "EXPOSE 80 443 443/udp 2019" "WORKDIR /srv" \
+    'CMD ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]' \
+    "LABEL org.opencontainers.image.title=Caddy org.opencontainers.image.version=v2.11.9 org.opencontainers.image.licenses=Apache-2.0 logging-testenv.kind=real logging-testenv.source=github.com/caddyserver/caddy/v2@v2.11.9"
 }
 
 build_upstream_images() {
@@ -404,6 +450,7 @@ build_upstream_images() {
   build_alertmanager
   build_node_exporter_upstream
   build_cadvisor_upstream
+  build_caddy
 }
 
 main() {
