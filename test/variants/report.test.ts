@@ -59,7 +59,7 @@ describe("latestBundle", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "lb-variants-"));
     const mk = (id: string, ts: string, mode: string, report?: unknown) => {
       fs.mkdirSync(path.join(out, "runs", id), { recursive: true });
-      if (report) fs.writeFileSync(path.join(out, "runs", id, "verify.report.json"), JSON.stringify(report));
+      if (report) fs.writeFileSync(path.join(out, "runs", id, "verify.report.json"), JSON.stringify({ mode, report }));
       fs.appendFileSync(path.join(out, "runs.jsonl"), JSON.stringify({ run_id: id, ts, mode, bundle: `runs/${id}` }) + "\n");
     };
     mk("a", "2026-12-01T10:00:00.000Z", "apply", verify());

@@ -41,7 +41,9 @@ export function latestBundle(outDir: string, sinceMs: number): BundleRead | unde
     if (!rec.bundle || rec.mode !== "apply") continue;
     const dir = path.join(outDir, rec.bundle);
     const file = path.join(dir, "verify.report.json");
-    return { dir, verify: fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as BundleRead["verify"]) : undefined };
+    // The bundle wraps verify's own --json report: {mode, report}.
+    const doc = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as { report?: BundleRead["verify"] } & BundleRead["verify"]) : undefined;
+    return { dir, verify: doc?.report ?? doc };
   }
   return undefined;
 }
