@@ -17,6 +17,7 @@ const alloyCfg = require("./doubles/alloy/config.js");
 const replace = require("./doubles/alloy/replace.js");
 const { Tailer, route } = require("./doubles/alloy/server.js");
 const common = require("./doubles/lib/common.js");
+const lokiPush = require("./doubles/loki/push.js");
 
 type Json = Record<string, unknown>;
 const closers: (() => Promise<void>)[] = [];
@@ -58,7 +59,7 @@ const OTHER_ID = "b".repeat(64);
 const LINE_STAMP = "2026-01-02T03:04:05.123456789Z";
 
 /** The test stack's rendered config with its paths, socket and Loki moved to this test's own. */
-async function double(opts: { journal: boolean }): Promise<{ url: string; tailer: { tick(): Promise<void> }; root: string; pushes: Json[] }> {
+async function double(opts: { journal: boolean }): Promise<{ url: string; tailer: { tick(): Promise<void>; flush(): Promise<void> }; root: string; pushes: Json[] }> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "lb-alloy-api-"));
   closers.push(async () => fs.rmSync(root, { recursive: true, force: true }));
   const pushes: Json[] = [];
@@ -66,7 +67,8 @@ async function double(opts: { journal: boolean }): Promise<{ url: string; tailer
     const chunks: Buffer[] = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
-      pushes.push(JSON.parse(Buffer.concat(chunks).toString()));
+      // Alloy's loki.write pushes snappy-compressed protobuf; the Loki double's decoder reads it.
+      pushes.push(lokiPush.decodePush(req.headers, Buffer.concat(chunks)));
       res.writeHead(204).end();
     });
   });
@@ -95,6 +97,7 @@ async function double(opts: { journal: boolean }): Promise<{ url: string; tailer
   fs.writeFileSync(file, text);
   const tailer = new Tailer(file, path.join(root, "data"));
   await tailer.tick();
+  await tailer.flush();
   const url = await serve(common.handler("alloy-double", route(tailer)));
   return { url, tailer, root, pushes };
 }
@@ -193,7 +196,7 @@ describe("Alloy double: component API as Alloy 1.19 serves it", () => {
     const ti = (docker.debugInfo as { body: Json[] }[]).map((b) => Object.fromEntries(b.body.map((x) => [x.name, (x.value as Json).value])));
     expect(ti).toEqual([{ id: LOKI_ID, last_error: "", labels: expect.stringContaining('container="logging-test-loki"'), is_running: true, read_offset: String(Date.parse(LINE_STAMP) / 1000 | 0) }]);
     // What was pushed is what the component API says was read.
-    expect(JSON.stringify(d.pushes)).toContain("loki says hi");
+    expect(JSON.stringify(d.pushes, (_k, v) => (typeof v === "bigint" ? v.toString() : v))).toContain("loki says hi");
   });
 
   test("unknown ids and module paths are 404, as Alloy's http.NotFound", async () => {

@@ -34,8 +34,17 @@ const KINDS = {
   "loki.source.journal": { fields: ["format_as_json", "max_age", "path", "relabel_rules", "matches", "forward_to", "labels", "legacy_position"], defaults: { format_as_json: false, max_age: "7h0m0s", path: "" }, exports: [] },
   "loki.process": { fields: ["forward_to", "stage"], defaults: {}, exports: ["receiver"], live: true },
   "loki.write": { fields: ["endpoint", "external_labels", "max_streams", "wal"], defaults: { max_streams: 0 }, exports: ["receiver"] },
+  "prometheus.scrape": {
+    fields: ["targets", "forward_to", "job_name", "honor_labels", "honor_timestamps", "track_timestamps_staleness", "params", "scrape_classic_histograms", "scrape_native_histograms", "scrape_failure_log_file", "scrape_interval", "scrape_timeout", "scrape_protocols", "metrics_path", "scheme", "body_size_limit", "sample_limit", "target_limit", "label_limit", "label_name_length_limit", "label_value_length_limit", "basic_auth", "authorization", "oauth2", "bearer_token", "bearer_token_file", "tls_config", "follow_redirects", "enable_http2", "extra_metrics", "enable_protobuf_negotiation", "metric_name_validation_scheme", "metric_name_escaping_scheme", "scrape_fallback_protocol", "convert_classic_histograms_to_nhcb", "enable_compression", "honor_metadata", "clustering"],
+    defaults: { honor_labels: false, honor_timestamps: true, track_timestamps_staleness: false, scrape_interval: "1m", scrape_timeout: "10s", metrics_path: "/metrics", scheme: "http", follow_redirects: true, enable_http2: true, extra_metrics: false, enable_compression: true, metric_name_validation_scheme: "legacy", scrape_fallback_protocol: "PrometheusText0.0.4" },
+    exports: [],
+    live: true,
+  },
+  "prometheus.remote_write": { fields: ["external_labels", "endpoint", "wal"], defaults: {}, exports: ["receiver"], live: true },
 };
-const DURATIONS = new Set(["sync_period", "ignore_older_than", "refresh_interval", "max_age", "batch_wait", "remote_timeout", "min_backoff_period", "max_backoff_period"]);
+/** Attributes of type secret: Alloy shows them as the capsule "(secret)" (alloytypes.Secret). */
+const SECRETS = new Set(["password", "bearer_token", "key_pem", "credentials", "client_secret"]);
+const DURATIONS = new Set(["sync_period", "ignore_older_than", "refresh_interval", "max_age", "batch_wait", "remote_timeout", "min_backoff_period", "max_backoff_period", "scrape_interval", "scrape_timeout", "batch_send_deadline", "min_backoff", "max_backoff", "sample_age_limit", "send_interval", "drain_timeout", "truncate_frequency", "min_keepalive_time", "max_keepalive_time"]);
 /** Sources the double runs one of (the first in the file); a second one is declared but not run. */
 const SINGLE = new Set(["loki.source.docker", "loki.source.journal"]);
 
@@ -147,7 +156,7 @@ function exportsOf(ctx, c) {
   } else if (c.name === "loki.relabel") {
     out.receiver = new Capsule(`${c.id}.receiver`);
     out.rules = new Capsule('capsule("relabel.Rules")');
-  } else if (c.name === "loki.process" || c.name === "loki.write") {
+  } else if (c.name === "loki.process" || c.name === "loki.write" || c.name === "prometheus.remote_write") {
     out.receiver = new Capsule(`${c.id}.receiver`);
   }
   return out;
@@ -157,6 +166,7 @@ const asList = (v) => (Array.isArray(v) ? v.filter((x) => x && typeof x === "obj
 
 /** A JavaScript value as an alloyjson value (`name` decides durations). */
 function jsonValue(v, name) {
+  if (SECRETS.has(name) && v !== null && v !== undefined) return A.capsule("(secret)");
   if (v instanceof Capsule) return A.capsule(v.text);
   if (v === null || v === undefined) return { type: "null" };
   if (typeof v === "string") return A.str(DURATIONS.has(name) ? A.duration(v) : v);
@@ -234,6 +244,16 @@ function debugInfoOf(ctx, c) {
       A.block("targets_info", [A.attr("id", A.str(t.id)), A.attr("last_error", A.str(t.error || "")), A.attr("labels", A.str(A.labelSetString(t.labels))), A.attr("is_running", A.bool(!t.error)), A.attr("read_offset", A.str(t.readOffset || ""))]),
     );
   }
+  if (c.name === "prometheus.scrape") {
+    const s = st.metrics && st.metrics.scrapes && st.metrics.scrapes[c.id];
+    return ((s && s.targets) || []).map((t) => {
+      const body = [A.attr("job", A.str(s.job)), A.attr("url", A.str(t.url)), A.attr("health", A.str(t.health)), A.attr("labels", A.stringObject(t.labels))];
+      if (t.lastError) body.push(A.attr("last_error", A.str(t.lastError)));
+      body.push(A.attr("last_scrape", A.str(t.lastScrape || "0001-01-01T00:00:00Z")));
+      if (t.lastDurationS) body.push(A.attr("last_scrape_duration", A.str(A.formatGoDuration(t.lastDurationS * 1e9))));
+      return A.block("target", body);
+    });
+  }
   return [];
 }
 
@@ -288,4 +308,10 @@ function unhealthyComponents(root, state) {
   return listComponents(root, state).filter((c) => c.health.state === "unhealthy").map((c) => c.name);
 }
 
-module.exports = { KINDS, componentsOf, graphOf, listComponents, getComponent, unhealthyComponents, ruleBody };
+/** A value of the config evaluated as the component API evaluates it (targets from the double's state). */
+function evaluateValue(root, state, value) {
+  const v = evaluate(contextOf(root, state), value);
+  return asList(v).map((t) => Object.fromEntries(Object.entries(t).filter(([, x]) => typeof x === "string")));
+}
+
+module.exports = { evaluateValue, KINDS, componentsOf, graphOf, listComponents, getComponent, unhealthyComponents, ruleBody };

@@ -3,53 +3,40 @@
 // --storage.path=DIR`, like the real CLI. It parses the config structurally (config.js), tails the
 // files matched by local.file_match path globs (positions kept under --storage.path, so a restart
 // does not resend), applies the loki.process stage.replace redactions (replace.js) and static
-// labels, and pushes JSON to every loki.write endpoint with labels filename + the target's labels.
-// Docker: discovery.docker -> discovery.relabel rules -> loki.source.docker, read through the
-// mounted socket (docker.js). Journal: loki.source.journal over a plain stand-in of the journal
-// (journal.js). Not implemented: component wiring (every source goes through every stage to every
-// writer), protobuf pushes.
+// labels, and hands every entry to every loki.write (lokiwrite.js: Alloy's batching, snappy
+// protobuf push, auth, TLS and retries). Docker: discovery.docker -> discovery.relabel rules ->
+// loki.source.docker, read through the mounted socket (docker.js). Journal: loki.source.journal
+// over a plain stand-in of the journal (journal.js). Metrics: prometheus.scrape ->
+// prometheus.remote_write (metrics.js, scrape.js, remotewrite.js). Not implemented: component
+// wiring of the log sources (every source goes through every stage to every writer).
 //   GET /-/ready, /-/healthy (from the components' health), /metrics; POST|GET /-/reload;
 //   GET /api/v0/web/components[/{id}]: Alloy's component API (components.js);
-//   GET /-/double/status (double only: targets, files, offsets, pushes, last error).
+//   GET /-/double/status (double only: targets, files, offsets, writers, scrapes, last error).
 const fs = require("node:fs");
 const path = require("node:path");
-const http = require("node:http");
 const { parseFlags, log, send, sendJson, splitHostPort, serve } = require("../lib/common.js");
 const C = require("./config.js");
 const { globToRegExp, expandGlob } = require("./glob.js");
 const D = require("./docker.js");
 const J = require("./journal.js");
 const K = require("./components.js");
+const LW = require("./lokiwrite.js");
+const M = require("./metrics.js");
+const X = require("./exposition.js");
 
 const SERVICE = "alloy-double";
 const VERSION = process.env.DOUBLE_VERSION || "v1.19.2";
 const POLL_MS = Number(process.env.ALLOY_DOUBLE_POLL_MS || 500);
 const MAX_READ = 1024 * 1024;
 
+const LEVELS = { debug: 0, info: 1, warn: 2, error: 3 };
+
 function loadConfig(file) {
   const root = C.parse(fs.readFileSync(file, "utf8"));
-  return Object.assign(C.extract(root), { docker: D.dockerPipeline(root), journal: J.journalPipeline(root), root });
-}
-
-function postJson(url, body, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const data = Buffer.from(JSON.stringify(body));
-    const req = http.request(
-      { host: u.hostname, port: u.port || 80, path: u.pathname + u.search, method: "POST", timeout: timeoutMs, headers: { "Content-Type": "application/json", "Content-Length": data.length, "User-Agent": `Alloy-double/${VERSION}` } },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => {
-          if (res.statusCode >= 200 && res.statusCode < 300) resolve(res.statusCode);
-          else reject(new Error(`server returned HTTP status ${res.statusCode}: ${Buffer.concat(chunks).toString().trim()}`));
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`push to ${url} timed out after ${timeoutMs}ms`)));
-    req.on("error", reject);
-    req.end(data);
-  });
+  const logging = root.blocks.find((b) => b.name === "logging");
+  const level = logging && typeof logging.attrs.level === "string" && logging.attrs.level in LEVELS ? logging.attrs.level : "info";
+  const lokiWrites = root.blocks.filter((b) => b.name === "loki.write").map((b) => ({ id: b.label !== undefined ? `loki.write.${b.label}` : "loki.write", key: JSON.stringify(b), args: LW.lokiWriteArgs(b) }));
+  return Object.assign(C.extract(root), { docker: D.dockerPipeline(root), journal: J.journalPipeline(root), metrics: M.metricsComponents(root), lokiWrites, level, root });
 }
 
 class Tailer {
@@ -64,7 +51,7 @@ class Tailer {
       this.positions = {};
     }
     this.cfg = loadConfig(configFile);
-    this.stats = { pushes: 0, entriesSent: 0, linesRead: 0, failures: 0, lastError: null, lastPushAt: null };
+    this.stats = { entriesHanded: 0, linesRead: 0, failures: 0, lastError: null, waitsForWriters: 0 };
     this.lastTs = 0n;
     this.backoffMs = 0;
     this.files = [];
@@ -72,11 +59,42 @@ class Tailer {
     this.loadedAt = Date.now();
     this.componentStart = {};
     this.noteComponents();
-    this.readOffsets = {}; // file -> byte offset read (committed or not)
+    this.readOffsets = {}; // file -> byte offset read
     this.dockerRead = {}; // docker:<id> -> {since} of the newest line read
     this.dockerState = null;
     this.journalError = null;
     this.fileLabels = {};
+    this.running = false;
+    this.writers = new Map(); // loki.write id -> {key, writer}
+    this.metrics = new M.MetricsRuntime({ version: VERSION, log: (level, msg, fields) => this.log(level, msg, fields), evaluate: (v) => K.evaluateValue(this.cfg.root, this.componentState(), v) });
+    this.applyWriters();
+    this.metrics.apply(this.cfg.metrics);
+  }
+  /** Log as Alloy's logging block says (its level; the double writes JSON lines). */
+  log(level, msg, fields) {
+    if (LEVELS[level] >= LEVELS[this.cfg.level]) log(SERVICE, msg, Object.assign({ level }, fields));
+  }
+  /** One writer per loki.write; an unchanged block keeps its writer (and its queue) across a reload. */
+  applyWriters() {
+    const keep = new Set();
+    for (const w of this.cfg.lokiWrites) {
+      keep.add(w.id);
+      const have = this.writers.get(w.id);
+      if (have && have.key === w.key) continue;
+      if (have) this.retire(have.writer);
+      const writer = new LW.LokiWrite(w.id, w.args, { version: VERSION, log: (level, msg, fields) => this.log(level, msg, fields) });
+      if (this.running) writer.start();
+      this.writers.set(w.id, { key: w.key, writer });
+    }
+    for (const [id, have] of this.writers) if (!keep.has(id)) {
+      this.retire(have.writer);
+      this.writers.delete(id);
+    }
+  }
+  /** A replaced writer sends what it holds (bounded by its queue's drain timeout, 15s), then stops. */
+  retire(writer) {
+    const drain = Promise.race([writer.flush(), new Promise((r) => setTimeout(r, 15000).unref())]);
+    drain.finally(() => writer.stop());
   }
   noteComponents() {
     for (const c of K.componentsOf(this.cfg.root)) if (this.componentStart[c.id] === undefined) this.componentStart[c.id] = this.loadedAt;
@@ -85,6 +103,8 @@ class Tailer {
     this.cfg = loadConfig(this.configFile);
     this.loadedAt = Date.now();
     this.noteComponents();
+    this.applyWriters();
+    this.metrics.apply(this.cfg.metrics);
   }
   /** The runtime facts the component API answers from (components.js). */
   componentState() {
@@ -96,7 +116,8 @@ class Tailer {
         return Object.assign({}, t, { readOffset: p && p.since ? p.since.split(".")[0] : "" });
       }),
     };
-    return { now: Date.now(), loadedAt: this.loadedAt, startedAt: this.componentStart, files, docker, journal: this.cfg.journal ? { error: this.journalError } : undefined };
+    const metrics = this.metrics ? this.metrics.status() : undefined;
+    return { now: Date.now(), loadedAt: this.loadedAt, startedAt: this.componentStart, files, docker, journal: this.cfg.journal ? { error: this.journalError } : undefined, metrics };
   }
   savePositions() {
     const tmp = this.posFile + ".tmp";
@@ -109,16 +130,24 @@ class Tailer {
     this.lastTs = ts;
     return ts;
   }
-  /** Run one entry through the stages and add it to its stream (one stream per label set). */
-  addEntry(streams, e) {
-    const out = C.processLine(e.line, e.labels, this.cfg.stages, this.cfg.externalLabels);
-    const key = JSON.stringify(Object.keys(out.labels).sort().map((k) => [k, out.labels[k]]));
-    if (!streams.has(key)) streams.set(key, { stream: out.labels, values: [] });
-    streams.get(key).values.push([e.ts.toString(), out.line]);
+  /** Run one entry through the stages and hand it to every loki.write (each merges its external labels). */
+  handEntry(e) {
+    const out = C.processLine(e.line, e.labels, this.cfg.stages, {});
+    for (const { writer } of this.writers.values()) writer.append({ labels: out.labels, ts: e.ts, line: out.line });
+    this.stats.entriesHanded++;
   }
-  /** One poll: read new complete lines of every matched file, push, then commit positions. */
+  /**
+   * One poll: read new complete lines of every matched file, the Docker logs and the journal, hand
+   * them to the writers and move the read positions on (as Alloy's sources do once an entry is
+   * handed on; a batch the writer drops after its retries is lost, as in Alloy without its WAL).
+   * While a writer's queue is full the sources do not read (Alloy's block_on_overflow).
+   */
   async tick() {
-    const streams = new Map();
+    if ([...this.writers.values()].some(({ writer }) => writer.full())) {
+      this.stats.waitsForWriters++;
+      return;
+    }
+    const entries = [];
     const pending = {};
     const files = [];
     const fileLabels = {};
@@ -151,7 +180,7 @@ class Tailer {
         pending[file] = { offset: offset + lastNl + 1, ino: st.ino };
         this.readOffsets[file] = offset + lastNl + 1;
         for (const raw of lines) {
-          this.addEntry(streams, { line: raw.replace(/\r$/, ""), labels: Object.assign({}, t.labels, { filename: file }), ts: this.nextTs() });
+          entries.push({ line: raw.replace(/\r$/, ""), labels: Object.assign({}, t.labels, { filename: file }), ts: this.nextTs() });
           this.stats.linesRead++;
         }
       }
@@ -164,7 +193,7 @@ class Tailer {
         Object.assign(pending, d.positions);
         Object.assign(this.dockerRead, d.positions); // Alloy's read position moves when a line is read
         this.dockerState = { containers: d.containers, tails: d.tails };
-        for (const e of d.entries) this.addEntry(streams, e);
+        entries.push(...d.entries);
         this.stats.dockerLines = (this.stats.dockerLines || 0) + d.entries.length;
       } catch (e) {
         this.stats.lastDockerError = e.message; // files still ship when the Docker API is unreachable
@@ -174,35 +203,35 @@ class Tailer {
       const j = J.readJournal(this.cfg.journal, this.positions, Date.now());
       this.journalError = j.error || null;
       Object.assign(pending, j.positions);
-      for (const e of j.entries) this.addEntry(streams, e);
+      entries.push(...j.entries);
       this.stats.journalLines = (this.stats.journalLines || 0) + j.entries.length;
     }
-    if (streams.size === 0) {
-      if (Object.keys(pending).length) {
-        Object.assign(this.positions, pending);
-        this.savePositions();
-      }
-      return;
+    for (const e of entries) this.handEntry(e);
+    if (Object.keys(pending).length) {
+      Object.assign(this.positions, pending);
+      this.savePositions();
     }
-    const body = { streams: [...streams.values()] };
-    const entries = body.streams.reduce((n, s) => n + s.values.length, 0);
-    for (const w of this.cfg.writes) await postJson(w.url, body, 5000);
-    Object.assign(this.positions, pending);
-    this.savePositions();
-    this.stats.pushes++;
-    this.stats.entriesSent += entries;
-    this.stats.lastPushAt = new Date().toISOString();
+  }
+  /** Send everything the writers hold now and wait for it (tests; Alloy sends on batch_wait). */
+  async flush() {
+    await Promise.all([...[...this.writers.values()].map(({ writer }) => writer.flush()), this.metrics.flush()]);
   }
   loop() {
+    if (!this.running) {
+      this.running = true;
+      for (const { writer } of this.writers.values()) writer.start();
+      this.metrics.start();
+    }
     this.tick()
       .then(() => {
         this.backoffMs = 0;
+        if (this.metrics.running) this.metrics.sync();
       })
       .catch((e) => {
         this.stats.failures++;
         this.stats.lastError = e.message;
         this.backoffMs = Math.min(5000, this.backoffMs ? this.backoffMs * 2 : POLL_MS);
-        log(SERVICE, "push failed, will retry", { level: "warn", error: e.message, backoffMs: this.backoffMs });
+        this.log("warn", "reading the sources failed, will retry", { error: e.message, backoffMs: this.backoffMs });
       })
       .finally(() => setTimeout(() => this.loop(), POLL_MS + this.backoffMs));
   }
@@ -225,7 +254,7 @@ function main() {
     log(SERVICE, "failed to load config", { level: "error", config: configFile, error: e.message });
     process.exit(1);
   }
-  log(SERVICE, "starting Alloy test double", { version: VERSION, config: configFile, storage, targets: tailer.cfg.targets.length, stages: tailer.cfg.stages.length, writes: tailer.cfg.writes.map((w) => w.url) });
+  log(SERVICE, "starting Alloy test double", { version: VERSION, config: configFile, storage, targets: tailer.cfg.targets.length, stages: tailer.cfg.stages.length, writes: tailer.cfg.writes.map((w) => w.url), scrapes: tailer.cfg.metrics.scrapes.map((c) => c.id), remoteWrites: tailer.cfg.metrics.writes.map((c) => c.id) });
   tailer.loop();
   serve(SERVICE, host, port, route(tailer));
 }
@@ -258,30 +287,8 @@ function route(tailer) {
       return info ? send(res, 200, JSON.stringify(info), "text/plain; charset=utf-8") : send(res, 404, "404 page not found\n");
     }
     if (/^\/api\/v0\/web\/modules\/.+\/components$/.test(p)) return send(res, 500, "module not found\n");
-    if (p === "/-/double/status") {
-      const { root: _root, stages, ...config } = tailer.cfg;
-      const shown = stages.map(({ stage: _s, ...rest }) => rest);
-      return sendJson(res, 200, { double: true, version: VERSION, config: Object.assign(config, { stages: shown }), files: tailer.files, positions: tailer.positions, stats: tailer.stats });
-    }
-    if (p === "/metrics") {
-      return send(
-        res,
-        200,
-        [
-          "# HELP alloy_build_info A metric with a constant '1' value labeled by version, revision, branch, goversion from which alloy was built, and the goos and goarch for the build.",
-          "# TYPE alloy_build_info gauge",
-          `alloy_build_info{branch="testenv",goarch="amd64",goos="linux",goversion="none",revision="double",tags="double",version="${VERSION}"} 1`,
-          "# HELP loki_write_sent_entries_total Number of log entries sent to the ingester.",
-          "# TYPE loki_write_sent_entries_total counter",
-          `loki_write_sent_entries_total ${tailer.stats.entriesSent}`,
-          "# HELP loki_source_file_read_lines_total Number of lines read.",
-          "# TYPE loki_source_file_read_lines_total counter",
-          `loki_source_file_read_lines_total ${tailer.stats.linesRead}`,
-          "",
-        ].join("\n"),
-        "text/plain; version=0.0.4; charset=utf-8",
-      );
-    }
+    if (p === "/-/double/status") return sendJson(res, 200, X.doubleStatus(VERSION, tailer));
+    if (p === "/metrics") return send(res, 200, X.metricsText(VERSION, tailer), "text/plain; version=0.0.4; charset=utf-8");
     return send(res, 404, "404 page not found\n");
   };
 }
