@@ -3,10 +3,13 @@
 // providers capture no module or client.
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { BootstrapError } from "../../contracts/errors";
 import { declaredTooLarge, MAX_EXEC_OUTPUT_BYTES, MAX_HTTP_BODY_BYTES, readCapped } from "./bounded";
+import { dialFields, DockerEngine, EngineInfo, EngineOps, modemFields, RunOnceRequest } from "./engine";
 import { appendNoFollow, mkdirpNoFollow } from "./nofollow";
+import { runOnce } from "./run-once";
 import { ProbeSessions } from "./probe-session";
 import type { Clock, ContainerFile, ContainerInfo, DirEntry, DirLimits, DirListing, DockerIo, ExecResult, FileIo, HttpFn, ImageInfo, Io, ProbeRequest, ProbeResult } from "./types";
 
@@ -200,9 +203,24 @@ function dockerUnreachable(e: unknown): never {
   throw e;
 }
 
-export async function makeDocker(): Promise<DockerIo> {
+/** ~/.ssh/known_hosts, or undefined when it cannot be read (an ssh:// engine is then refused). */
+function knownHostsFile(): string | undefined {
+  try {
+    return fs.readFileSync(path.join(os.homedir(), ".ssh", "known_hosts"), "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Docker over dockerode: this machine's engine (the socket, or DOCKER_HOST), or `engine` (a fleet
+ * host's: unix://, tcp:// with TLS, ssh://; engine.ts), whose connection fields are all set so the
+ * DOCKER_* environment changes nothing, and whose connect and answer headers are bounded.
+ */
+export async function makeDocker(engine?: DockerEngine): Promise<DockerIo & EngineOps> {
   const Docker = (await import("dockerode")).default;
   const docker = new Docker();
+  if (engine) Object.assign(docker.modem, dialFields(modemFields(engine, process.env, engine.host.startsWith("ssh://") && engine.ssh?.knownHosts === undefined ? knownHostsFile() : undefined)));
 
   const imageDirs = new Map<string, DirListing>();
   const probes = new ProbeSessions(docker);
@@ -340,13 +358,35 @@ export async function makeDocker(): Promise<DockerIo> {
       }
     },
     closeProbes: () => probes.close(),
+    async ping(timeoutMs): Promise<EngineInfo> {
+      try {
+        const v = (await withTimeout(docker.version(), timeoutMs, "the Docker engine's /version")) as { Version?: unknown; ApiVersion?: unknown; Os?: unknown };
+        return { version: String(v?.Version ?? ""), apiVersion: String(v?.ApiVersion ?? ""), os: String(v?.Os ?? "") };
+      } catch (e) {
+        if (e instanceof BootstrapError) throw e;
+        return dockerUnreachable(e);
+      }
+    },
+    async runOnce(req: RunOnceRequest): Promise<ProbeResult> {
+      try {
+        return await runOnce(docker, req);
+      } catch (e) {
+        if (e instanceof BootstrapError) throw e;
+        return dockerUnreachable(e);
+      }
+    },
   };
 }
 
-export async function makeIo(): Promise<Io> {
+/** Options of makeIo: `docker` is another engine than this machine's (a fleet host's, engine.ts). */
+export interface IoOptions {
+  docker?: DockerEngine;
+}
+
+export async function makeIo(opts: IoOptions = {}): Promise<Io & { docker: DockerIo & EngineOps }> {
   return {
     http: makeHttp(),
-    docker: await makeDocker(),
+    docker: await makeDocker(opts.docker),
     clock: systemClock,
     files: realFiles,
     randomHex: (n) => crypto.randomBytes(n).toString("hex"),
