@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { errorRecord, toErrorRecord } from "../contracts/errors";
+import { ErrorCode, errorRecord, toErrorRecord } from "../contracts/errors";
 import { makeIo } from "../components/verify/io";
 import { driftRecordFrom, ImageRecord, imagesFromRecord, resolveImages, runSuite, SuiteOverrides, SuiteReport } from "../components/verify/suite";
 import { Level, LEVELS } from "../components/verify/types";
@@ -113,19 +113,30 @@ export function redact(text: string, secrets: (string | undefined)[]): string {
   return out;
 }
 
+/** Under a level's or a host's line: its findings, and when it is not green its diagnostics (cut) and fix. */
+function detailLines(e: { status: string; code?: ErrorCode; findings: string[]; diagnostics: Record<string, unknown> }): string[] {
+  const lines = e.findings.map((f) => `      - ${f}`);
+  if (e.status !== "green") {
+    const d = JSON.stringify(e.diagnostics);
+    lines.push(`      diagnostics: ${d.length > 1500 ? d.slice(0, 1500) + "…" : d}`);
+    if (e.code) lines.push(`      fix: ${errorRecord(e.code, "x").action}`);
+  }
+  return lines;
+}
+
 export function formatReport(r: SuiteReport, stack: string): string {
   const lines = [`verify ${stack}: ${r.status.toUpperCase()} in ${(r.durationMs / 1000).toFixed(2)} s (${r.parallel ? "parallel" : "sequential"})`];
   for (const l of r.levels) {
     lines.push(`  ${l.level} ${l.name.padEnd(12)} ${l.status.padEnd(5)} ${(l.durationMs / 1000).toFixed(2).padStart(7)} s${l.code ? `  ${l.code} (${l.bucket})` : ""}`);
-    for (const f of l.findings) lines.push(`      - ${f}`);
-    if (l.status !== "green") {
-      const d = JSON.stringify(l.diagnostics);
-      lines.push(`      diagnostics: ${d.length > 1500 ? d.slice(0, 1500) + "…" : d}`);
-      if (l.code) lines.push(`      fix: ${errorRecord(l.code, "x").action}`);
-    }
+    lines.push(...detailLines(l));
   }
   // Nothing disappears: a level that did not run says so, and why.
   for (const k of r.skipped ?? []) lines.push(`  ${k.level} ${k.name.padEnd(12)} skipped  (${k.reason})`);
+  // One line per fleet host (its proof ran beside the levels), the same details under it.
+  for (const h of r.hosts ?? []) {
+    lines.push(`  host ${h.host.padEnd(13)} ${h.status.padEnd(5)} ${(h.durationMs / 1000).toFixed(2).padStart(7)} s${h.code ? `  ${h.code} (${h.bucket})` : ""}`);
+    lines.push(...detailLines(h));
+  }
   return lines.join("\n");
 }
 

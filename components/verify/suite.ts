@@ -4,6 +4,7 @@ import type { ServiceName } from "../../contracts/config/schema";
 import { SERVICES } from "../../contracts/config/schema";
 import { bucketOf, ErrorCode } from "../../contracts/errors";
 import * as checks from "./checks";
+import type { HostInput, HostIo, HostResult } from "./checks/host";
 import type { RetryPolicy } from "./contract";
 import { alertDeliverySpec, DesiredState, dashboardsSpec, driftSpec, healthSpec, levelPlan, SkippedLevel, ingestionSpec, labelsSpec, provenanceTargets, reachabilitySpec, rulesSpec } from "./spec";
 import type { Io, Level, ProofResult } from "./types";
@@ -39,6 +40,20 @@ export interface SuiteOptions {
   drift?: DriftRecord;
   parallel?: boolean;
   overrides?: SuiteOverrides;
+  /** The fleet's other hosts, one proof each (checks/host.ts), each with the I/O of its own engine. */
+  hosts?: HostRun[];
+}
+
+/** One fleet host to prove: its input and its I/O (io.docker is that host's engine); budgetMs bounds the whole proof. */
+export interface HostRun {
+  input: HostInput;
+  io: HostIo;
+  budgetMs?: number;
+}
+
+/** A host's line of the report. */
+export interface HostReport extends HostResult {
+  bucket?: string;
 }
 
 export interface LevelReport extends ProofResult {
@@ -54,6 +69,8 @@ export interface SuiteReport {
   levels: LevelReport[];
   /** Levels that did not run, each with the reason (config toggle, a needed level off, not asked for). */
   skipped: SkippedLevel[];
+  /** One proof per fleet host when hosts were given; their status counts in the report's. */
+  hosts?: HostReport[];
 }
 
 /** Merge per-service L1 results into one level result. */
@@ -169,7 +186,7 @@ export async function runLevel(d: DesiredState, io: Io, opts: SuiteOptions, leve
   return result;
 }
 
-export function exitCodeOf(levels: ProofResult[]): 0 | 1 | 2 {
+export function exitCodeOf(levels: readonly { status: ProofResult["status"] }[]): 0 | 1 | 2 {
   if (levels.some((l) => l.status === "red")) return 2;
   if (levels.some((l) => l.status === "warn")) return 1;
   return 0;
@@ -196,6 +213,8 @@ export async function runSuite(d: DesiredState, io: Io, opts: SuiteOptions = {})
     }
     return p;
   };
+  // The hosts' proofs run beside the levels (each host on its own engine), or after them in sequence.
+  const hostsRun = opts.hosts && parallel ? runHosts(opts.hosts, true) : undefined;
   let results: ProofResult[];
   try {
     if (parallel) {
@@ -209,8 +228,44 @@ export async function runSuite(d: DesiredState, io: Io, opts: SuiteOptions = {})
     await io.docker.closeProbes();
   }
   const reports: LevelReport[] = results.map((r) => ({ ...r, name: LEVEL_NAMES[r.level], ...(r.code ? { bucket: bucketOf(r.code) } : {}) }));
-  const exitCode = exitCodeOf(results);
-  return { status: exitCode === 2 ? "red" : exitCode === 1 ? "warn" : "green", exitCode, parallel, durationMs: io.clock.now() - t0, levels: reports, skipped: plan.skipped };
+  const hosts = opts.hosts ? await (hostsRun ?? runHosts(opts.hosts, false)) : undefined;
+  const exitCode = exitCodeOf([...results, ...(hosts ?? [])]);
+  return { status: exitCode === 2 ? "red" : exitCode === 1 ? "warn" : "green", exitCode, parallel, durationMs: io.clock.now() - t0, levels: reports, skipped: plan.skipped, ...(hosts ? { hosts } : {}) };
+}
+
+/**
+ * One host's proof within its bound (default hostBudgetMs): a proof that does not finish in time,
+ * or throws, is red with the host's name instead of holding up or failing the others.
+ */
+export async function runHost(h: HostRun): Promise<HostResult> {
+  const t0 = h.io.clock.now();
+  const budgetMs = h.budgetMs ?? checks.hostBudgetMs(h.input);
+  const X = h.input.host;
+  const red = (code: ErrorCode, finding: string, diagnostics: Record<string, unknown>): HostResult => ({ host: X, status: "red", code, durationMs: h.io.clock.now() - t0, findings: [finding], diagnostics: { host: X, docker: h.input.dockerUrl, ...diagnostics } });
+  let timer: NodeJS.Timeout | undefined;
+  const over = new Promise<HostResult>((resolve) => {
+    timer = setTimeout(() => resolve(red("E_PROOF_HOST_UNREACHABLE", `${X}: the host's proof did not finish within ${budgetMs / 1000} s`, { budgetMs })), budgetMs);
+  });
+  const proof = checks.checkHost(h.input, h.io).catch((e: unknown) => {
+    const c = (e as { code?: string })?.code;
+    return red((c && /^E_[A-Z_]+$/.test(c) ? c : "E_INTERNAL") as ErrorCode, `${X}: ${String((e as Error)?.message ?? e).split("\n")[0]}`, { error: String((e as Error)?.message ?? e) });
+  });
+  try {
+    return await Promise.race([proof, over]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Every host's proof: all at once (parallel) or one after another; a host that is down stops no other. */
+export async function runHosts(hosts: readonly HostRun[], parallel: boolean): Promise<HostReport[]> {
+  let results: HostResult[];
+  if (parallel) results = await Promise.all(hosts.map(runHost));
+  else {
+    results = [];
+    for (const h of hosts) results.push(await runHost(h));
+  }
+  return results.map((r) => ({ ...r, ...(r.code ? { bucket: bucketOf(r.code) } : {}) }));
 }
 
 /**

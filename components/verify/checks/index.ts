@@ -11,3 +11,4 @@ export * from "./rules";
 export * from "./provenance";
 export * from "./drift";
 export * from "./alerts";
+export * from "./host";
