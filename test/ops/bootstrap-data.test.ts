@@ -106,6 +106,21 @@ describe("destroy", () => {
   });
 });
 
+describe("a service started again is waited for (bounded)", () => {
+  const docker = (states: Array<Record<string, unknown>>) => {
+    let i = 0;
+    return { getContainer: () => ({ inspect: async () => ({ State: states[Math.min(i++, states.length - 1)] }) }) } as never;
+  };
+  it("until its healthcheck says healthy, or it runs when it has none; else what it last saw, within the bound", async () => {
+    const { waitHealthy } = await import("../../scripts/lib/upgrade/volumes");
+    expect(await waitHealthy(docker([{ Running: true, Health: { Status: "starting" } }, { Running: true, Health: { Status: "healthy" } }]), "c", 1000, 10)).toEqual({ ok: true, state: "healthy" });
+    expect(await waitHealthy(docker([{ Running: true }]), "c", 1000, 10)).toEqual({ ok: true, state: "running" });
+    const t0 = Date.now();
+    expect(await waitHealthy(docker([{ Running: true, Health: { Status: "unhealthy" } }]), "c", 200, 20)).toEqual({ ok: false, state: "unhealthy" });
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+});
+
 describe("backup and restore", () => {
   async function backup(): Promise<string> {
     const r = await runCli("bootstrap.ts", ["--mode", "backup", "--stack", "test"], sb);
@@ -127,7 +142,8 @@ describe("backup and restore", () => {
       expect(b.sha256).toMatch(/^[0-9a-f]{64}$/);
     }
     expect(zlib.gunzipSync(fs.readFileSync(path.join(dir, rec.backups[0].file))).equals(LOKI_DATA)).toBe(true);
-    expect(sb.docker.requests.filter((q) => q.includes("logging-test-loki/"))).toEqual(["GET /containers/logging-test-loki/json", "POST /containers/logging-test-loki/stop", "GET /containers/logging-test-loki/archive", "POST /containers/logging-test-loki/start"]);
+    // stopped for a consistent copy, started again, and waited for until it is back
+    expect(sb.docker.requests.filter((q) => q.includes("logging-test-loki/"))).toEqual(["GET /containers/logging-test-loki/json", "POST /containers/logging-test-loki/stop", "GET /containers/logging-test-loki/archive", "POST /containers/logging-test-loki/start", "GET /containers/logging-test-loki/json"]);
     expect(sb.docker.containers.get("logging-test-loki")!.running).toBe(true);
     expect(mutating(sb)).toEqual([]);
     const list = await runCli("recall.ts", ["list", "--mode", "backup", "--json"], sb);

@@ -12,7 +12,7 @@ import { DATA_PATH, LABEL_DATA, LABEL_PROJECT } from "../../../components/defaul
 import type { ServiceName } from "../../../contracts/config/schema";
 import { BACKUPS_DIR, backupFileName, BackupEntry, deployedFromOutputs, secretInside } from "../upgrade/plan";
 import type { StepResult } from "../upgrade/steps";
-import { containerRunning, fileSha256, restoreVolume, snapshotVolume, stopContainer, volumeExists, wipeVolume } from "../upgrade/volumes";
+import { containerRunning, fileSha256, restoreVolume, snapshotVolume, stopContainer, volumeExists, waitHealthy, wipeVolume } from "../upgrade/volumes";
 
 export const BACKUP_FILE = "backup.json";
 export const RESTORE_FILE = "restore.json";
@@ -110,6 +110,7 @@ export async function backupStep(i: DataInput & { outputs: unknown }): Promise<S
     return { status: "failed", detail: "backup failed", errors: [e], warnings };
   }
   writeJson(path.join(runDir, BACKUP_FILE), record);
+  warnings.push(...(await waitRestarted(i, record.backups.map((b) => b.container))));
   return { status: "success", detail: `${record.backups.length} volume(s) archived in ${path.join("runs", i.runId, BACKUPS_DIR)} (${BACKUP_FILE}); restore: --mode restore --run ${i.runId}`, errors: [], warnings };
 }
 
@@ -134,9 +135,11 @@ export async function restoreDataStep(i: DataInput & { run?: string; images: rea
   }
   const restored: Array<{ service: string; volume: string; file: string; helperImage: string }> = [];
   const images = [...new Set([...Object.values(rec.images ?? {}), ...i.images])];
+  const restarted: string[] = [];
   let error: ErrorRecord | undefined;
   for (const b of rec.backups) {
     const wasRunning = await containerRunning(i.docker, b.container);
+    if (wasRunning) restarted.push(b.container);
     try {
       if (wasRunning) {
         i.log(`restore: stopping ${b.container}`);
@@ -153,9 +156,21 @@ export async function restoreDataStep(i: DataInput & { run?: string; images: rea
       if (wasRunning) await i.docker.getContainer(b.container).start().catch(() => undefined);
     }
   }
+  // The proofs that follow need the services back: wait for each restarted one (bounded).
+  const warnings = await waitRestarted(i, restarted);
   writeJson(path.join(i.outDir, "runs", i.runId, RESTORE_FILE), { version: 1, stack: i.stack, run: i.runId, backupRun: run, restored, ...(error ? { failed: error.message } : {}) });
-  if (error) return { status: "failed", detail: "restore failed", errors: [error], warnings: [] };
-  return { status: "success", detail: `backup run ${run}: ${restored.length} volume(s) restored`, errors: [], warnings: [] };
+  if (error) return { status: "failed", detail: "restore failed", errors: [error], warnings };
+  return { status: "success", detail: `backup run ${run}: ${restored.length} volume(s) restored`, errors: [], warnings };
+}
+
+/** Wait (bounded) for containers started again to be healthy; one warning per one that is not. */
+async function waitRestarted(i: Pick<DataInput, "docker" | "log">, containers: readonly string[]): Promise<string[]> {
+  if (!containers.length) return [];
+  const t0 = Date.now();
+  const seen = await Promise.all(containers.map(async (c) => ({ c, ...(await waitHealthy(i.docker, c)) })));
+  const late = seen.filter((x) => !x.ok).map((x) => `${x.c} is not healthy after its restart (last seen: ${x.state})`);
+  i.log(late.length ? `started again; ${late.join("; ")}` : `${containers.length} service(s) started again and healthy (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  return late;
 }
 
 /** A data volume as the state records it: its name, whether it is protected, the host directory it binds. */

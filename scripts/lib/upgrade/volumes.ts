@@ -26,6 +26,26 @@ function httpStatus(err: unknown): number | undefined {
   return (err as { statusCode?: number }).statusCode;
 }
 
+/**
+ * Wait until a container started again is back: healthy by its healthcheck (running, for one
+ * without). A bounded poll: every `stepMs`, at most `timeoutMs`; returns what it last saw.
+ */
+export async function waitHealthy(docker: Docker, name: string, timeoutMs = 180_000, stepMs = 1000): Promise<{ ok: boolean; state: string }> {
+  const deadline = Date.now() + timeoutMs;
+  let state = "unknown";
+  for (;;) {
+    try {
+      const s = (await docker.getContainer(name).inspect()).State as { Running?: boolean; Health?: { Status?: string } } | undefined;
+      state = s?.Health?.Status ?? (s?.Running ? "running" : "not running");
+      if (state === "healthy" || (state === "running" && !s?.Health)) return { ok: true, state };
+    } catch (err) {
+      state = `inspect failed: ${(err as Error).message.split("\n")[0]}`;
+    }
+    if (Date.now() + stepMs > deadline) return { ok: false, state };
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
 /** Running state of a container, or undefined when it does not exist. */
 export async function containerRunning(docker: Docker, name: string): Promise<boolean | undefined> {
   try {
