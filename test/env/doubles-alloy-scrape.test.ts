@@ -115,7 +115,10 @@ describe("prometheus.scrape: targets and samples as Prometheus makes them", () =
     let fail = false;
     const addr = await listen((req, res) => {
       seen.push(req.headers);
-      if (fail) return res.writeHead(500).end("down");
+      if (fail) {
+        res.writeHead(500).end("down");
+        return;
+      }
       const body = zlib.gzipSync("# TYPE node_load1 gauge\nnode_load1 0.5\nnode_boot_time_seconds{job=\"x\"} 17e8\nwith_ts 3 1600000000000\n");
       res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8; escaping=underscores", "Content-Encoding": "gzip" }).end(body);
     });

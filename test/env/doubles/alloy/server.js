@@ -216,7 +216,15 @@ class Tailer {
   async flush() {
     await Promise.all([...[...this.writers.values()].map(({ writer }) => writer.flush()), this.metrics.flush()]);
   }
+  /** Stop polling, scraping and sending (what the writers hold is not sent). */
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.nextLoop);
+    for (const { writer } of this.writers.values()) writer.stop();
+    this.metrics.stop();
+  }
   loop() {
+    if (this.stopped) return;
     if (!this.running) {
       this.running = true;
       for (const { writer } of this.writers.values()) writer.start();
@@ -233,7 +241,9 @@ class Tailer {
         this.backoffMs = Math.min(5000, this.backoffMs ? this.backoffMs * 2 : POLL_MS);
         this.log("warn", "reading the sources failed, will retry", { error: e.message, backoffMs: this.backoffMs });
       })
-      .finally(() => setTimeout(() => this.loop(), POLL_MS + this.backoffMs));
+      .finally(() => {
+        if (!this.stopped) this.nextLoop = setTimeout(() => this.loop(), POLL_MS + this.backoffMs);
+      });
   }
 }
 
