@@ -18,6 +18,7 @@ import * as path from "node:path";
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { Tailer } = require("./doubles/alloy/server.js");
 const K = require("./doubles/alloy/components.js");
+const H = require("./doubles/alloy/httpclient.js");
 
 const BIN = path.join(__dirname, "..", "..", ".tools", "services", "bin");
 const newest = (re: RegExp) => (fs.existsSync(BIN) ? fs.readdirSync(BIN).filter((f) => re.test(f)).sort().map((f) => path.join(BIN, f)).pop() : undefined);
@@ -252,4 +253,14 @@ describe("the Alloy double through the real gateway to the real Prometheus and t
       spy.mockRestore();
     }
   }, 60_000);
+
+  it("tls_config as Go's client applies it: insecure_skip_verify accepts another CA's chain, server_name is what the certificate must name", async () => {
+    const url = `https://127.0.0.1:${port.gw}/loki/api/v1/push`;
+    const basicAuth = { username: "web1", password: PASSWORD, passwordFile: "" };
+    const send = (tls: Record<string, unknown>) => H.request({ basicAuth, tls, headers: {} }, url, { method: "POST", headers: { "Content-Type": "application/json" }, body: Buffer.from('{"streams":[]}') });
+    // Through TLS and the gateway's auth to the Loki double, which refuses an empty push with 422.
+    expect((await send({ caFile: path.join(root, "other-ca.pem"), insecureSkipVerify: true })).status).toBe(422);
+    expect((await send({ ca: fs.readFileSync(path.join(root, "ca.pem"), "utf8") })).status).toBe(422);
+    await expect(send({ caFile: path.join(root, "ca.pem"), serverName: "gateway.example" })).rejects.toThrow(`Post "${url}": tls: failed to verify certificate: x509: certificate is not valid for any names, but wanted to match gateway.example`);
+  }, 30_000);
 });

@@ -18,6 +18,7 @@ const RW = require("./doubles/alloy/remotewrite.js");
 const B = require("./doubles/alloy/backoff.js");
 const K = require("./doubles/alloy/components.js");
 const X = require("./doubles/alloy/exposition.js");
+const H = require("./doubles/alloy/httpclient.js");
 const { Tailer } = require("./doubles/alloy/server.js");
 
 interface Req { method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer }
@@ -296,5 +297,14 @@ describe("prometheus.remote_write 1.0: what Alloy sends", () => {
     expect(args.endpoints[0]).toMatchObject({ timeoutMs: 30000, maxSamplesPerSend: 2000, batchSendDeadlineMs: 5000, minBackoffMs: 30, maxBackoffMs: 5000, retryOn429: true, client: { enableHttp2: false } });
     const v2 = parseAlloyFile(`prometheus.remote_write "c" {\n  endpoint {\n    url = "https://gw/api/v1/write"\n    protobuf_message = "io.prometheus.write.v2.Request"\n  }\n}\n`).blocks[0];
     expect(() => RW.remoteWriteArgs(v2, "prometheus.remote_write.c")).toThrow(/not implemented by the Alloy test double/);
+  });
+});
+
+describe("the HTTP client's errors in Go's words", () => {
+  test("x509 HostnameError for IP and DNS names", () => {
+    expect(H.hostnameError("IP Address:192.0.2.10", "127.0.0.1")).toBe("x509: certificate is valid for 192.0.2.10, not 127.0.0.1");
+    expect(H.hostnameError("DNS:gw.example", "127.0.0.1")).toBe("x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs");
+    expect(H.hostnameError("IP Address:192.0.2.10", "gw.example")).toBe("x509: certificate is not valid for any names, but wanted to match gw.example");
+    expect(H.hostnameError("DNS:a.example, DNS:b.example", "c.example")).toBe("x509: certificate is valid for a.example, b.example, not c.example");
   });
 });

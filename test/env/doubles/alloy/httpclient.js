@@ -168,14 +168,23 @@ function tlsOptions(t) {
 
 const UNKNOWN_AUTHORITY = new Set(["UNABLE_TO_VERIFY_LEAF_SIGNATURE", "SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT", "UNABLE_TO_GET_ISSUER_CERT", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"]);
 
+/** crypto/x509 HostnameError.Error() for a certificate's subjectAltName list and the name dialled. */
+function hostnameError(subjectAltName, host) {
+  const sans = subjectAltName.split(/,\s*/).filter(Boolean);
+  const ips = sans.filter((n) => n.startsWith("IP Address:")).map((n) => n.slice("IP Address:".length));
+  const dns = sans.filter((n) => n.startsWith("DNS:")).map((n) => n.slice("DNS:".length));
+  const isIp = /^[0-9.]+$/.test(host) || host.includes(":");
+  if (isIp && ips.length === 0) return `x509: cannot validate certificate for ${host} because it doesn't contain any IP SANs`;
+  const valid = (isIp ? ips : dns).join(", ");
+  if (!valid) return `x509: certificate is not valid for any names, but wanted to match ${host}`;
+  return `x509: certificate is valid for ${valid}, not ${host}`;
+}
+
 /** A transport error in Go's words (net/http and crypto/x509). */
 function goCause(e, u) {
   if (UNKNOWN_AUTHORITY.has(e.code)) return "tls: failed to verify certificate: x509: certificate signed by unknown authority";
   if (e.code === "CERT_HAS_EXPIRED" || e.code === "CERT_NOT_YET_VALID") return "tls: failed to verify certificate: x509: certificate has expired or is not yet valid";
-  if (e.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
-    const names = String((e.cert && e.cert.subjectaltname) || "").split(/,\s*/).map((n) => n.replace(/^(DNS|IP Address):/, "")).filter(Boolean);
-    return `tls: failed to verify certificate: x509: certificate is valid for ${names.join(", ")}, not ${e.host || u.hostname}`;
-  }
+  if (e.code === "ERR_TLS_CERT_ALTNAME_INVALID") return `tls: failed to verify certificate: ${hostnameError(String((e.cert && e.cert.subjectaltname) || ""), e.host || u.hostname)}`;
   if (e.code === "ECONNREFUSED") return `dial tcp ${u.host}: connect: connection refused`;
   if (e.code === "ETIMEDOUT_DOUBLE") return "context deadline exceeded";
   if (e.code === "EPROTO" || /SSL|TLS/i.test(String(e.code))) return `tls: ${e.message}`;
@@ -224,4 +233,4 @@ function goStatus(res) {
   return `${res.status} ${http.STATUS_CODES[res.status] || res.statusText || ""}`.trim();
 }
 
-module.exports = { ConfigError, literal, attrsOf, httpClientOf, HTTP_CLIENT_ATTRS, request, goStatus, tlsOptions, authHeader };
+module.exports = { hostnameError, ConfigError, literal, attrsOf, httpClientOf, HTTP_CLIENT_ATTRS, request, goStatus, tlsOptions, authHeader };

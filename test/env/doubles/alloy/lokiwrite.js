@@ -132,7 +132,7 @@ class LokiEndpoint {
     this.log = opts.log || (() => {});
     this.now = opts.now || Date.now;
     this.random = opts.random || Math.random;
-    this.sleep = opts.sleep || ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.sleep = opts.sleep || ((ms) => new Promise((r) => setTimeout(r, ms).unref()));
     this.userAgent = userAgent(opts.version || "v1.19.2");
     this.host = new URL(options.url).host;
     this.batch = null;
@@ -243,7 +243,8 @@ class LokiEndpoint {
       this.stats.retries++;
       const delay = backoff.nextDelay();
       if (backoff.ongoing()) await this.sleep(delay);
-      if (!backoff.ongoing() || this.stopped) break;
+      if (this.stopped) return; // stopped while waiting: no more sends, no more log lines
+      if (!backoff.ongoing()) break;
     }
     this.log("error", "final error sending batch, no retries left, dropping data", { component_id: this.component, status: r.status, tenant: this.o.tenantId, error: r.error });
     this.stats.droppedEntries += batch.entries;

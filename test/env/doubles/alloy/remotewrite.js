@@ -82,7 +82,7 @@ class RemoteWriteEndpoint {
     this.component = opts.component;
     this.log = opts.log || (() => {});
     this.now = opts.now || Date.now;
-    this.sleep = opts.sleep || ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.sleep = opts.sleep || ((ms) => new Promise((r) => setTimeout(r, ms).unref()));
     this.userAgent = userAgent(opts.version || "v1.19.2");
     this.pending = [];
     this.deadline = null;
@@ -158,6 +158,7 @@ class RemoteWriteEndpoint {
       }
       const sleep = r.retryAfterMs > 0 ? r.retryAfterMs : backoff;
       await this.sleep(sleep);
+      if (this.stopped) return; // stopped while waiting: no more sends, no more log lines
       this.stats.retried += items.length;
       this.log("warn", "Failed to send batch, retrying", { component_id: this.component, remote_name: this.o.remoteName, url: this.o.url, err: r.error });
       backoff = Math.min(sleep * 2, this.o.maxBackoffMs);
