@@ -104,6 +104,9 @@ describe("loki.write: what Alloy sends", () => {
     expect(streams[0].entries[1].ns).toBeGreaterThan(streams[0].entries[0].ns);
     // A header Alloy sets itself is not replaced by `headers`, and the double says so.
     expect(logs.some((l) => l.msg === "custom header key already exists, skipping" && l.key === "Content-Type")).toBe(true);
+    // Alloy's own series, with the labels Alloy gives a component's metrics.
+    const host = new URL(rx.url).host;
+    expect(X.metricsText("v1.19.2", t)).toContain(`loki_write_sent_entries_total{component_id="loki.write.w",component_path="/",host="${host}",tenant="t1"} 2\n`);
     // Nothing of the password in what the double shows.
     const shown = JSON.stringify([X.doubleStatus("v1.19.2", t), K.getComponent(t.cfg.root, t.componentState(), "loki.write.w"), logs]);
     expect(shown).not.toContain("s3cret");
