@@ -1,6 +1,9 @@
-// Prometheus: scrape config for the stack's own services and one rules file.
+// Prometheus: scrape config for the stack's own services and one rules file. In a fleet it also
+// receives the other hosts' node-exporter and cAdvisor series through the gateway (remote write).
+import { centralHost, isFleet } from "../../contracts/config/hosts";
 import type { StackConfig } from "../../contracts/config/schema";
 import { CONTAINER_PORT, FILES, KEBAB } from "../defaults";
+import { JOB } from "./jobs";
 import { RULE_GROUPS, ruleGroups } from "./rules";
 import { GENERATED_HEADER, toYaml } from "./yaml";
 
@@ -20,6 +23,13 @@ export function scrapeTargets(): Record<string, string> {
     alertmanager: `${KEBAB.alertmanager}:${CONTAINER_PORT.alertmanager}`,
   };
 }
+
+/**
+ * The scrape jobs of the agents every host runs. On the central host Prometheus scrapes them; on
+ * every other host that host's Alloy does, under the same job names and targets (render/alloy.ts),
+ * so rules and dashboards select every host's series alike and tell them apart by `host`.
+ */
+export const AGENT_SCRAPE_JOBS: readonly string[] = [JOB.nodeExporter, JOB.cadvisor];
 
 /** Parse a tag like v2.52.0 / 3.8.1 into [major, minor]; undefined when it is not semver-like. */
 export function prometheusVersion(imageRef: string): [number, number] | undefined {
@@ -50,9 +60,11 @@ export function prometheusConfigObject(cfg: StackConfig): Record<string, unknown
     // Alerts go to the stack's Alertmanager over the stack network (alias = kebab service name).
     alerting: { alertmanagers: [{ static_configs: [{ targets: [`${KEBAB.alertmanager}:${CONTAINER_PORT.alertmanager}`] }] }] },
     rule_files: [FILES.prometheusRules],
+    // Everything scraped here runs on the central host: its series carry that host's name, as
+    // every other host's carry theirs (Alloy's external_labels there).
     scrape_configs: Object.entries(targets).map(([job, target]) => ({
       job_name: job,
-      static_configs: [{ targets: [target] }],
+      static_configs: [{ targets: [target], labels: { host: centralHost(cfg).name } }],
     })),
   };
   if (retentionInConfigFile(cfg.images.prometheus)) {
@@ -81,6 +93,10 @@ export function prometheusArgs(cfg: StackConfig): string[] {
   // The lifecycle API (POST /-/reload, /-/quit) has no authentication: only when asked for, and the
   // lint and the lifecycle-api-local policy keep it off a LAN-published port.
   if (cfg.prometheus.webLifecycle) args.push("--web.enable-lifecycle");
+  // The other hosts' Alloy remote-writes through the gateway (the flag exists from 2.33 on, and in
+  // every 3.x). Only in a fleet: the receiver takes writes without authentication, and the gateway
+  // is what authenticates them.
+  if (isFleet(cfg)) args.push("--web.enable-remote-write-receiver");
   args.push(`--web.listen-address=0.0.0.0:${CONTAINER_PORT.prometheus}`);
   return args;
 }

@@ -160,12 +160,36 @@ describe.each(CONFIGS)("dashboards of the %s stack", (_name, cfg) => {
     }
   });
 
-  it("queries use no template variable but Grafana's own interval and range", () => {
+  it("have a host variable where they show hosts or containers, and every such query selects host=~\"$host\"", () => {
+    const variable = (multi: boolean) => ({
+      type: "query",
+      name: "host",
+      label: "Host",
+      datasource: { type: "prometheus", uid: DATASOURCE_UIDS.prometheus },
+      query: 'label_values(up{job="node-exporter"}, host)',
+      definition: 'label_values(up{job="node-exporter"}, host)',
+      refresh: 2, // on time range change: a host added shows up
+      multi,
+      includeAll: multi,
+      allowCustomValue: false,
+      ...(multi ? { allValue: ".*" } : {}),
+    });
+    const vars = Object.fromEntries(dashboards.map((d) => [d.uid, ((d.templating as Json).list ?? []) as Json[]]));
+    expect(vars[STACK_HEALTH_DASHBOARD_UID]).toEqual([]);
+    // One host at a time on the host dashboard (its totals are per host); any set of them elsewhere.
+    expect(vars[HOST_DASHBOARD_UID]).toEqual([expect.objectContaining(variable(false))]);
+    expect(vars[HOST_DASHBOARD_UID][0]).not.toHaveProperty("allValue");
+    expect(vars[CONTAINERS_DASHBOARD_UID]).toEqual([expect.objectContaining(variable(true))]);
+    expect(vars[LOGS_DASHBOARD_UID]).toEqual([expect.objectContaining(variable(true))]);
+    const ctx = dashboardContext(cfg);
     for (const d of dashboards) {
-      expect((d.templating as Json).list ?? []).toEqual([]);
       for (const q of panelQueries(d)) {
-        const vars = q.expr.match(/\$[A-Za-z_]+/g) ?? [];
-        for (const v of vars) expect(GRAFANA_VARIABLES).toContain(v);
+        for (const v of q.expr.match(/\$[A-Za-z_]+/g) ?? []) expect(d.uid === STACK_HEALTH_DASHBOARD_UID ? GRAFANA_VARIABLES : [...GRAFANA_VARIABLES, "$host"]).toContain(v);
+        // Every query of the host and containers dashboards, and every log query but the proof marker's (the central host's file).
+        const perHost = d.uid === HOST_DASHBOARD_UID || d.uid === CONTAINERS_DASHBOARD_UID || (d.uid === LOGS_DASHBOARD_UID && !q.expr.includes(proofMarkerSelector(ctx)));
+        const selectors = [...q.expr.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]).filter((sel) => sel.includes("="));
+        if (perHost) expect([q.panelTitle, selectors.length > 0]).toEqual([q.panelTitle, true]);
+        for (const sel of selectors) expect([d.uid, q.panelTitle, sel.includes('host=~"$host"')]).toEqual([d.uid, q.panelTitle, perHost]);
       }
     }
   });
@@ -193,12 +217,12 @@ describe.each(CONFIGS)("dashboards of the %s stack", (_name, cfg) => {
       const p = logql.parseQuery(inner);
       expect(p.matchers).toContainEqual(expect.objectContaining({ name: "project", op: "=", value: cfg.projectName }));
       for (const f of p.filters) if (f.op === "|~" || f.op === "!~") expect(() => RE2JS.compile(f.value)).not.toThrow();
-      if (metric) for (const l of metric.by) expect(["container", "unit", "job"]).toContain(l);
+      if (metric) for (const l of metric.by) expect(["host", "container", "unit", "job"]).toContain(l);
     }
     // The panels the brief asks for: volume by container and by systemd unit, error lines, the marker stream.
     const exprs = loki.map((q) => q.expr);
-    expect(exprs).toContain(`sum by (container) (count_over_time({project="${cfg.projectName}", container!=""}[$__interval]))`);
-    expect(exprs).toContain(`sum by (unit) (count_over_time({project="${cfg.projectName}", unit!=""}[$__interval]))`);
+    expect(exprs).toContain(`sum by (host, container) (count_over_time({project="${cfg.projectName}", host=~"$host", container!=""}[$__interval]))`);
+    expect(exprs).toContain(`sum by (host, unit) (count_over_time({project="${cfg.projectName}", host=~"$host", unit!=""}[$__interval]))`);
     expect(loki.some((q) => q.panelType === "logs" && /\|~ "\(\?i\)\\\\b\(error\|/.test(q.expr))).toBe(true);
   });
 

@@ -92,6 +92,8 @@ describe("Prometheus config and rules", () => {
     // Prometheus's default http://<target>/metrics, where all seven serve their metrics (Grafana's
     // [metrics] is on by default; cAdvisor, Loki and Alloy serve /metrics on their HTTP port).
     for (const s of doc.scrape_configs) expect(Object.keys(s).sort()).toEqual(["job_name", "static_configs"]);
+    // Everything Prometheus scrapes runs on the central host and carries its name (docs/FLEET.md).
+    for (const s of doc.scrape_configs) expect(s.static_configs).toEqual([{ targets: expect.any(Array), labels: { host: "local" } }]);
     expect(doc.global).toEqual({ scrape_interval: "15s", evaluation_interval: "15s", external_labels: { project: "logging-test" } });
   });
 
@@ -124,6 +126,11 @@ describe("Prometheus config and rules", () => {
     const v38 = withCfg(prod, (c) => (c.images.prometheus = "prom/prometheus:v3.8.0"));
     expect(prometheusArgs(v38).some((a) => a.startsWith("--storage.tsdb.retention"))).toBe(false);
     expect(prometheusConfigObject(v38).storage).toEqual({ tsdb: { retention: { time: "15d" } } });
+  });
+
+  it("has no remote-write receiver for a stack of one host (fleet: test/components/fleet-render.test.ts)", () => {
+    expect(prometheusArgs(prod)).not.toContain("--web.enable-remote-write-receiver");
+    expect(prometheusArgs(test_)).not.toContain("--web.enable-remote-write-receiver");
   });
 
   it("enables the unauthenticated lifecycle API only when prometheus.webLifecycle asks for it", () => {
@@ -230,6 +237,12 @@ describe("Alloy config", () => {
     expect(text).toMatch(/source_labels = \["__journal__systemd_unit"\]\n\s+regex\s+= "\^\(docker\\\\\.service\|ssh\\\\\.service\)\$"\n\s+action\s+= "keep"/);
     expect(text).toContain("relabel_rules = loki.relabel.journal_allowlist.rules");
     expect(text).not.toMatch(/\bmatches\s*=/);
+  });
+
+  it("labels every stream with the project and the central host's name, and pushes to Loki on the stack network", () => {
+    expect(text).toMatch(/loki\.write "loki" \{\n  external_labels = \{\n    "host" = "local",\n    "project" = "logging-test",\n  \}/);
+    expect(text).not.toContain("basic_auth");
+    expect(text).not.toContain("prometheus.");
   });
 
   it("tails the logs and telemetry roots with job labels", () => {

@@ -9,12 +9,15 @@ import { JOB, RULE_GROUPS, alertRules, isAlert, ruleGroups, stackContainerNames,
 import { FILES } from "../../components/defaults";
 import { containerName } from "../../components/service";
 import { SERVICES } from "../../contracts/config/schema";
+import { fleetConfig } from "../util/fleet";
 import { stackConfig } from "../util/mocks";
 import { RULES_FILE_NAME, alwaysFiring, casesByAlert, coverage, readTestFiles, renderedAlerts } from "./coverage";
 
 const test_ = stackConfig("test");
 const prod = stackConfig("prod");
-const alerts = alertRules(test_);
+/** What `npm run -s rules:test` renders: the test stack grown into a fleet, so every alert is there. */
+const fleet = fleetConfig();
+const alerts = alertRules(fleet);
 
 describe("alert rule library", () => {
   it("has alerts in every area and one group per area after the recording group", () => {
@@ -55,6 +58,13 @@ describe("alert rule library", () => {
     expect(alerts.filter(alwaysFiring).map((a) => a.alert)).toEqual(["Watchdog"]);
   });
 
+  it("has HostNotReporting only when the stack has hosts besides the central one, in the host group", () => {
+    expect(alerts.map((a) => a.alert)).toContain("HostNotReporting");
+    expect(alertRules(test_).map((a) => a.alert)).toEqual(alerts.map((a) => a.alert).filter((n) => n !== "HostNotReporting"));
+    expect(ruleGroups(fleet).find((g) => g.name === RULE_GROUPS.host)!.rules.map((r) => (isAlert(r) ? r.alert : r.record))).toContain("HostNotReporting");
+    expect(ruleGroups(fleet).map((g) => g.name)).toEqual(ruleGroups(test_).map((g) => g.name));
+  });
+
   it("keeps an alert named TargetDown", () => {
     expect(alerts.find((a) => a.alert === "TargetDown")).toMatchObject({ labels: { severity: "warning" } });
   });
@@ -71,7 +81,7 @@ describe("alert rule library", () => {
     for (const cfg of [test_, prod]) expect(stackContainerNames(cfg)).toEqual(SERVICES.map((s) => containerName(cfg, s)));
     expect(watchedContainers(test_)).toEqual(["logging-test-grafana", "logging-test-loki", "logging-test-alloy", "logging-test-node-exporter", "logging-test-alertmanager"]);
     const missing = alertRules(prod).find((a) => a.alert === "ContainerMissing")!.expr;
-    expect([...missing.matchAll(/absent\(container_last_seen\{job="cadvisor",name="([^"]+)"\}\)/g)].map((m) => m[1])).toEqual(watchedContainers(prod));
+    expect([...missing.matchAll(/absent\(container_last_seen\{job="cadvisor",host="local",name="([^"]+)"\}\)/g)].map((m) => m[1])).toEqual(watchedContainers(prod));
     expect(prod.projectName).not.toBe(test_.projectName);
     for (const a of alertRules(prod)) expect(a.expr).not.toContain(test_.projectName + "-");
     for (const name of ["ContainerRestarting", "ContainerOOMKilled"]) {
@@ -85,7 +95,9 @@ describe("alert rule library", () => {
     expect(file.content).toBe(renderPrometheusRules(test_));
     expect(renderPrometheusRules(test_)).toBe(renderPrometheusRules(stackConfig("test")));
     expect(YAML.parse(file.content).groups).toEqual(JSON.parse(JSON.stringify(ruleGroups(test_))));
-    expect(renderedAlerts(file.content).map((a) => a.alert)).toEqual(alerts.map((a) => a.alert));
+    expect(renderedAlerts(file.content).map((a) => a.alert)).toEqual(alertRules(test_).map((a) => a.alert));
+    const fleetFile = renderServiceFiles(fleet).prometheus.find((f) => f.path === FILES.prometheusRules)!;
+    expect(renderedAlerts(fleetFile.content).map((a) => a.alert)).toEqual(alerts.map((a) => a.alert));
   });
 });
 
@@ -93,12 +105,12 @@ describe("promtool test files (test/rules/*.test.yml)", () => {
   const files = readTestFiles();
 
   it("one per area, each naming the rendered rules file", () => {
-    expect(files.map((f) => f.name)).toEqual(["containers.test.yml", "host.test.yml", "stack.test.yml", "watchdog.test.yml"]);
+    expect(files.map((f) => f.name)).toEqual(["containers.test.yml", "fleet.test.yml", "host.test.yml", "stack.test.yml", "watchdog.test.yml"]);
     for (const f of files) expect([f.name, f.doc.rule_files]).toEqual([f.name, [RULES_FILE_NAME]]);
   });
 
   it("cover every alert with a firing and a silent case (Watchdog: firing at two times)", () => {
-    const cov = coverage(renderedAlerts(renderPrometheusRules(test_)), casesByAlert(files));
+    const cov = coverage(renderedAlerts(renderPrometheusRules(fleet)), casesByAlert(files));
     expect(cov.lacking).toEqual([]);
     expect(cov.unknown).toEqual([]);
     expect(cov.tested).toEqual(alerts.map((a) => a.alert));

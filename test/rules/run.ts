@@ -1,7 +1,8 @@
 // npm run -s rules:test — the alert library under the real promtool.
 //
-// Renders the rules file for the `test` stack (Pulumi.test.yaml) exactly as the Prometheus
-// container receives it, copies each test/rules/*.test.yml beside it in a temp dir (their rule_files
+// Renders the rules file for the `test` stack (Pulumi.test.yaml) grown into a fleet (two more
+// hosts, test/util/fleet.ts, so the fleet's HostNotReporting is there too) exactly as the
+// Prometheus container receives it, copies each test/rules/*.test.yml beside it in a temp dir (their rule_files
 // name it), runs `promtool test rules` on each, and checks that every alert of the rendered file has
 // a firing and a silent case (the always-firing Watchdog: firing at two eval times instead).
 // Last line: `M/N alerts tested` (N = alerts in the rendered file; M = those with both cases, all in
@@ -16,7 +17,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { renderServiceFiles } from "../../components/render";
 import { FILES } from "../../components/defaults";
-import { stackConfig } from "../util/mocks";
+import { fleetConfig } from "../util/fleet";
 import { RULES_FILE_NAME, casesByAlert, coverage, readTestFiles, renderedAlerts } from "./coverage";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -39,12 +40,12 @@ function main(): number {
   const version = spawnSync(promtool, ["--version"], { encoding: "utf8" });
   console.log(`promtool: ${promtool} (${`${version.stdout}${version.stderr}`.split("\n")[0].trim()})`);
 
-  const rules = renderServiceFiles(stackConfig("test")).prometheus.find((f) => f.path === FILES.prometheusRules);
+  const rules = renderServiceFiles(fleetConfig()).prometheus.find((f) => f.path === FILES.prometheusRules);
   if (!rules) throw new Error(`the rendered Prometheus files have no ${FILES.prometheusRules}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rules-test-"));
   fs.writeFileSync(path.join(dir, RULES_FILE_NAME), rules.content);
   const alerts = renderedAlerts(rules.content);
-  console.log(`rules: ${FILES.prometheusRules} rendered for stack test (${alerts.length} alerts) -> ${path.join(dir, RULES_FILE_NAME)}`);
+  console.log(`rules: ${FILES.prometheusRules} rendered for stack test with hosts web1 and db1 (${alerts.length} alerts) -> ${path.join(dir, RULES_FILE_NAME)}`);
 
   const files = readTestFiles();
   const failedFiles = new Set<string>();

@@ -14,6 +14,7 @@ import * as stat from "@grafana/grafana-foundation-sdk/stat";
 import * as table from "@grafana/grafana-foundation-sdk/table";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import * as units from "@grafana/grafana-foundation-sdk/units";
+import { JOB } from "../jobs";
 
 export { units };
 
@@ -36,6 +37,33 @@ export const DASHBOARD_TAG = "logging-bootstrap";
 
 /** Prometheus scrape job names (../jobs.ts, the keys of components/render/prometheus.ts scrapeTargets). */
 export { JOB } from "../jobs";
+
+/** The host template variable: the dashboards about hosts and containers filter every query by it. */
+export const HOST_VARIABLE = "host";
+/** What a per-host query selects: the hosts picked in the variable (a regex of them, `.*` for All). */
+export const HOST_MATCHER = `${HOST_VARIABLE}=~"$${HOST_VARIABLE}"`;
+/**
+ * The hosts to choose from: every host node-exporter reports for (it runs on each, and its `up`
+ * carries the host's name: Prometheus' static label on the central host, Alloy's external label
+ * on the others), refreshed with the time range so a host added shows up.
+ */
+export const HOST_VALUES_QUERY = `label_values(up{job="${JOB.nodeExporter}"}, ${HOST_VARIABLE})`;
+
+/** The host variable: one host at a time (`multi` false), or any set of them with All (`.*`). */
+export function hostVariable(ctx: DashboardContext, multi: boolean): dashboard.QueryVariableBuilder {
+  const v = new dashboard.QueryVariableBuilder(HOST_VARIABLE)
+    .label("Host")
+    .description("The Docker hosts of the stack: the central host and every host whose agents report to it.")
+    .datasource(promRef(ctx))
+    .query(HOST_VALUES_QUERY)
+    .definition(HOST_VALUES_QUERY)
+    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .sort(dashboard.VariableSort.AlphabeticalAsc)
+    .allowCustomValue(false)
+    .multi(multi)
+    .includeAll(multi);
+  return multi ? v.allValue(".*") : v;
+}
 
 export function promRef(ctx: DashboardContext): common.DataSourceRef {
   return { type: "prometheus", uid: ctx.datasources.prometheus };

@@ -1,10 +1,13 @@
 // Host (node-exporter): is the machine under the stack healthy? CPU, memory, filesystems,
-// network, load and uptime of the Docker host, as node_exporter (--path.rootfs=/host) reports it.
+// network, load and uptime of a Docker host of the stack, as node_exporter (--path.rootfs=/host)
+// reports it. One host at a time (the `host` variable): its totals and per-device series.
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import {
   DashboardContext,
   JOB,
+  HOST_MATCHER,
   baseDashboard,
+  hostVariable,
   promBarGauge,
   promGauge,
   promStat,
@@ -23,10 +26,11 @@ const FS_EXCLUDE = "tmpfs|ramfs|devtmpfs|squashfs|overlay|nsfs|fuse.lxcfs|autofs
 const MOUNT_EXCLUDE = "/etc/(hostname|hosts|resolv\\.conf)";
 
 export function hostDashboard(ctx: DashboardContext): Dashboard {
-  const n = `job=${str(JOB.nodeExporter)}`;
+  const n = `job=${str(JOB.nodeExporter)}, ${HOST_MATCHER}`;
   const fs = `${n}, fstype!~${str(FS_EXCLUDE)}, mountpoint!~${str(MOUNT_EXCLUDE)}`;
   const cores = `count(node_cpu_seconds_total{${n}, mode="idle"})`;
-  return baseDashboard(HOST_DASHBOARD_UID, `Host (${ctx.projectName})`, "The Docker host the stack runs on, from node-exporter: CPU, memory, filesystems, disks, network, load and uptime.", ["host", "node-exporter"])
+  return baseDashboard(HOST_DASHBOARD_UID, `Host (${ctx.projectName})`, "A Docker host of the stack (pick it in Host), from node-exporter: CPU, memory, filesystems, disks, network, load and uptime.", ["host", "node-exporter"])
+    .withVariable(hostVariable(ctx, false))
     .withPanel(promStat(ctx, { title: "Uptime", description: "Time since the host booted (node_boot_time_seconds).", unit: units.DurationSeconds, size: { w: 4, h: 4 } }, { expr: `time() - node_boot_time_seconds{${n}}` }))
     .withPanel(promStat(ctx, { title: "CPU cores", description: "Logical CPUs node-exporter sees.", unit: units.Short, size: { w: 4, h: 4 } }, { expr: cores }))
     .withPanel(promStat(ctx, { title: "Memory total", description: "node_memory_MemTotal_bytes.", unit: units.BytesIEC, size: { w: 4, h: 4 } }, { expr: `node_memory_MemTotal_bytes{${n}}` }))

@@ -1,8 +1,10 @@
-// Logs (Loki): what the stack ships. Log volume by container, by systemd unit and by source,
-// error lines, and the ingestion proof's marker stream (L3 writes a marker line under
-// paths.logsRoot on every proof run; Alloy tails it with the host path as `filename`).
+// Logs (Loki): what the stack ships, from the hosts picked in the `host` variable (every stream
+// carries its host). Log volume by host and container, by systemd unit and by source, error
+// lines, and the ingestion proof's marker stream (L3 writes a marker line under paths.logsRoot on
+// every proof run; Alloy tails it with the host path as `filename`): the central host's logsRoot,
+// so the marker panels are not filtered by host (another host shows there when its logsRoot is the same).
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
-import { DashboardContext, baseDashboard, lokiLogs, lokiTimeseries, row, str, units } from "./common";
+import { DashboardContext, HOST_MATCHER, baseDashboard, hostVariable, lokiLogs, lokiTimeseries, row, str, units } from "./common";
 
 export const LOGS_DASHBOARD_UID = "logging-bootstrap-logs";
 
@@ -20,33 +22,34 @@ export function proofMarkerSelector(ctx: DashboardContext): string {
 }
 
 export function logsDashboard(ctx: DashboardContext): Dashboard {
-  const p = `project=${str(ctx.projectName)}`;
+  const p = `project=${str(ctx.projectName)}, ${HOST_MATCHER}`;
   const errors = `|~ ${str(ERROR_LINE_REGEX)}`;
   const marker = `${proofMarkerSelector(ctx)} |= ${str(PROOF_MARKER_TEXT)}`;
   return baseDashboard(
     LOGS_DASHBOARD_UID,
     `Logs (${ctx.projectName})`,
-    `What Alloy ships to Loki for ${ctx.projectName}: volume by container, systemd unit and source, error lines, and the ingestion proof's marker stream.`,
+    `What Alloy ships to Loki for ${ctx.projectName} from the hosts picked in Host: volume by container, systemd unit and source, error lines, and the ingestion proof's marker stream.`,
     ["logs", "loki"],
   )
+    .withVariable(hostVariable(ctx, true))
     .withPanel(
       lokiTimeseries(ctx, { title: "Log lines by container", description: "Lines per interval from the allowlisted Docker containers (alloy.dockerAllowlist).", unit: units.Short, size: { w: 12, h: 8 }, bars: true, stacked: true, min: 0 }, [
-        { expr: `sum by (container) (count_over_time({${p}, container!=""}[$__interval]))`, legend: "{{container}}" },
+        { expr: `sum by (host, container) (count_over_time({${p}, container!=""}[$__interval]))`, legend: "{{host}} {{container}}" },
       ]),
     )
     .withPanel(
       lokiTimeseries(ctx, { title: "Log lines by systemd unit", description: "Lines per interval from the allowlisted journald units (alloy.journaldUnits).", unit: units.Short, size: { w: 12, h: 8 }, bars: true, stacked: true, min: 0 }, [
-        { expr: `sum by (unit) (count_over_time({${p}, unit!=""}[$__interval]))`, legend: "{{unit}}" },
+        { expr: `sum by (host, unit) (count_over_time({${p}, unit!=""}[$__interval]))`, legend: "{{host}} {{unit}}" },
       ]),
     )
     .withPanel(
       lokiTimeseries(ctx, { title: "Log lines by source", description: "Lines per interval per Alloy source: docker, journal, logs (paths.logsRoot), telemetry (paths.telemetryRoot).", unit: units.Short, size: { w: 12, h: 8 }, bars: true, stacked: true, min: 0 }, [
-        { expr: `sum by (job) (count_over_time({${p}, job!=""}[$__interval]))`, legend: "{{job}}" },
+        { expr: `sum by (host, job) (count_over_time({${p}, job!=""}[$__interval]))`, legend: "{{host}} {{job}}" },
       ]),
     )
     .withPanel(
       lokiTimeseries(ctx, { title: "Error lines by container", description: "Lines matching error, fatal, panic, critical (any case, whole word) per interval.", unit: units.Short, size: { w: 12, h: 8 }, bars: true, stacked: true, min: 0 }, [
-        { expr: `sum by (container) (count_over_time({${p}, container!=""} ${errors} [$__interval]))`, legend: "{{container}}" },
+        { expr: `sum by (host, container) (count_over_time({${p}, container!=""} ${errors} [$__interval]))`, legend: "{{host}} {{container}}" },
       ]),
     )
     .withRow(row("Lines"))

@@ -17,6 +17,9 @@
 //   ignoreMetrics does not list it); fed from /dev/kmsg, so it needs the privileged cAdvisor
 //   (cadvisor.privileged, the default).
 // - container_last_seen: exported for every running container (also by the test-environment double).
+// In a fleet every host's cAdvisor reports under job cadvisor (each other host's Alloy scrapes its
+// own), and every host runs agents named like the central host's: per-container alerts keep `host`.
+import { centralHost } from "../../../contracts/config/hosts";
 import type { StackConfig } from "../../../contracts/config/schema";
 import { type AlertRule, JOB, dedent, promRegexLiteral, runbook, stackContainerNames } from "./types";
 
@@ -36,21 +39,24 @@ export function watchedContainers(cfg: StackConfig): string[] {
 
 export function containerAlerts(cfg: StackConfig): AlertRule[] {
   const sel = `job="${JOB.cadvisor}",name=~${promRegexLiteral(stackContainerNames(cfg))}`;
-  const missing = watchedContainers(cfg).map((n) => `absent(container_last_seen{job="${JOB.cadvisor}",name="${n}"})`);
+  // ContainerMissing watches the central host's containers: another host's agents going away is
+  // HostNotReporting (its Alloy), NodeExporterDown or TargetDown (its exporters).
+  const central = `job="${JOB.cadvisor}",host=${JSON.stringify(centralHost(cfg).name)}`;
+  const missing = watchedContainers(cfg).map((n) => `absent(container_last_seen{${central},name="${n}"})`);
   return [
     {
       alert: "ContainerRestarting",
       expr: dedent(`
         (
-          sum by (name) (max by (name, id) (resets(container_cpu_usage_seconds_total{${sel}}[${RESTARTS_WINDOW}])))
+          sum by (host, name) (max by (host, name, id) (resets(container_cpu_usage_seconds_total{${sel}}[${RESTARTS_WINDOW}])))
           +
-          count by (name) (count_over_time(container_start_time_seconds{${sel}}[${RESTARTS_WINDOW}]))
+          count by (host, name) (count_over_time(container_start_time_seconds{${sel}}[${RESTARTS_WINDOW}]))
           - 1
         ) > ${RESTARTS_MAX}
       `),
       labels: { severity: "warning" },
       annotations: {
-        summary: `Container {{ $labels.name }} restarted or was recreated {{ printf "%.0f" $value }} times in ${RESTARTS_WINDOW}`,
+        summary: `Container {{ $labels.name }} on {{ $labels.host }} restarted or was recreated {{ printf "%.0f" $value }} times in ${RESTARTS_WINDOW}`,
         description: runbook({
           means: `{{ $labels.name }} restarted in place (its CPU counter reset) or was replaced by a new container (a new container id) {{ printf "%.0f" $value }} times in the last ${RESTARTS_WINDOW}: it is crash-looping under its restart policy, or something keeps recreating it. One re-creation per pulumi up is normal and stays below this alert.`,
           causes: "the process exits on start (bad config, missing volume permissions, port in use), OOM kills (see ContainerOOMKilled), a failing dependency, an operator or script restarting it.",
@@ -65,10 +71,10 @@ export function containerAlerts(cfg: StackConfig): AlertRule[] {
     },
     {
       alert: "ContainerOOMKilled",
-      expr: `sum by (name) (increase(container_oom_events_total{${sel}}[15m])) > 0`,
+      expr: `sum by (host, name) (increase(container_oom_events_total{${sel}}[15m])) > 0`,
       labels: { severity: "warning" },
       annotations: {
-        summary: "Container {{ $labels.name }} had a process killed for running out of memory",
+        summary: "Container {{ $labels.name }} on {{ $labels.host }} had a process killed for running out of memory",
         description: runbook({
           means: "The kernel OOM killer killed a process in {{ $labels.name }} within the last 15 minutes because the container reached its memory limit. cAdvisor only counts kills it sees while the container lives: when the main process dies and Docker restarts the container, ContainerRestarting fires instead and docker inspect shows OOMKilled.",
           causes: "the memory limit (limits.<service> in the stack config, or the default) too small for the load, a query or ingestion burst (Loki, Prometheus), a leak.",
@@ -83,13 +89,13 @@ export function containerAlerts(cfg: StackConfig): AlertRule[] {
     },
     {
       alert: "ContainerMissing",
-      expr: ["(", missing.map((m) => `  ${m}`).join("\nor\n"), ")", "and on ()", `  up{job="${JOB.cadvisor}"} == 1`].join("\n"),
+      expr: ["(", missing.map((m) => `  ${m}`).join("\nor\n"), ")", "and on ()", `  up{${central}} == 1`].join("\n"),
       for: "5m",
       labels: { severity: "critical" },
       annotations: {
         summary: "Container {{ $labels.name }} of this stack is not running",
         description: runbook({
-          means: "cAdvisor is up but has not seen {{ $labels.name }} running for 5 minutes: that part of the logging stack is down (no log shipping, storage or dashboards, depending on which).",
+          means: "cAdvisor on the central host ({{ $labels.host }}) is up but has not seen {{ $labels.name }} running for 5 minutes: that part of the logging stack is down (no log shipping, storage or dashboards, depending on which).",
           causes: "the container was stopped or removed behind Pulumi's back, exited and was not restarted (docker stop, a failed restart, the Docker daemon restarted without it), or its name changed.",
           check: [
             "docker ps -a --filter name={{ $labels.name }}",

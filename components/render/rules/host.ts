@@ -6,6 +6,8 @@
 // device, device_error, fstype, mountpoint; node_memory_MemAvailable_bytes / MemTotal_bytes;
 // node_cpu_seconds_total{cpu,mode}; node_timex_offset_seconds, node_timex_sync_status,
 // node_timex_maxerror_seconds (timex collector, on by default).
+// Every host of a fleet runs a node-exporter under the same job (Prometheus scrapes the central
+// host's, each other host's Alloy its own): the alerts keep `host` and name it.
 import type { StackConfig } from "../../../contracts/config/schema";
 import { type AlertRule, JOB, dedent, runbook } from "./types";
 
@@ -33,17 +35,17 @@ export function hostAlerts(cfg: StackConfig): AlertRule[] {
       for: "5m",
       labels: { severity: "critical" },
       annotations: {
-        summary: "node-exporter ({{ $labels.instance }}) cannot be scraped: host metrics are blind",
+        summary: "node-exporter on {{ $labels.host }} cannot be scraped: host metrics are blind",
         description: runbook({
           means:
-            "Prometheus has failed to scrape node-exporter for 5 minutes, so no host alert (disk, memory, CPU, clock) can fire. TargetDown leaves this job to this alert.",
-          causes: `the ${ne} container stopped, crashed or was removed; it lost the stack network.`,
+            "node-exporter on {{ $labels.host }} has failed its scrapes for 5 minutes (Prometheus scrapes the central host's, each other host's Alloy its own), so no host alert (disk, memory, CPU, clock) can fire for that host. TargetDown leaves this job to this alert.",
+          causes: `the ${ne} container on {{ $labels.host }} stopped, crashed or was removed; it lost its network.`,
           check: [
-            `docker ps -a --filter name=${ne}`,
-            `docker logs --tail 50 ${ne}`,
-            'the lastError of job node-exporter in Prometheus /api/v1/targets, or the query up{job="node-exporter"}',
+            `docker ps -a --filter name=${ne} on {{ $labels.host }}`,
+            `docker logs --tail 50 ${ne} on {{ $labels.host }}`,
+            'the query up{job="node-exporter",host="{{ $labels.host }}"}; on the central host also the lastError of job node-exporter in Prometheus /api/v1/targets',
           ],
-          fix: `docker start ${ne}; if it is gone or changed, npm run -s bootstrap -- --mode drift --stack <stack> shows it and --mode repair --stack <stack> --target <its urn> recreates it.`,
+          fix: `docker start ${ne} on {{ $labels.host }}; if it is gone or changed, npm run -s bootstrap -- --mode drift --stack <stack> shows it and --mode repair --stack <stack> --target <its urn> recreates it.`,
         }),
       },
     },
@@ -61,14 +63,14 @@ export function hostAlerts(cfg: StackConfig): AlertRule[] {
       for: "1h",
       labels: { severity: "warning" },
       annotations: {
-        summary: "Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) is predicted to be full within 24 hours",
+        summary: "Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.host }} is predicted to be full within 24 hours",
         description: runbook({
           means: `{{ $labels.mountpoint }} has {{ printf "%.1f" $value }}% space left and, at the rate of the last 6 hours, runs out within 24 hours. When it holds Docker's data, Loki and Prometheus stop writing and logs are lost.`,
           causes: "log or metric volume grew (a chatty container, a new label), a retention change, container logs or images piling up under /var/lib/docker, something outside the stack writing there.",
           check: [
             "df -h {{ $labels.mountpoint }} on the host, then du -xh --max-depth=2 {{ $labels.mountpoint }} | sort -h | tail",
             "docker system df -v (volumes, images, build cache)",
-            `the trend: predict_linear(node_filesystem_avail_bytes{mountpoint="{{ $labels.mountpoint }}",${NE}}[6h], 24 * 3600)`,
+            `the trend: predict_linear(node_filesystem_avail_bytes{mountpoint="{{ $labels.mountpoint }}",host="{{ $labels.host }}",${NE}}[6h], 24 * 3600)`,
           ],
           fix: "free or grow the filesystem (docker image prune, remove what is not the stack's), or lower retention.logs / retention.metrics in the stack config and run pulumi up.",
         }),
@@ -80,7 +82,7 @@ export function hostAlerts(cfg: StackConfig): AlertRule[] {
       for: "15m",
       labels: { severity: "warning" },
       annotations: {
-        summary: `Host memory available is below ${MEMORY_AVAILABLE_PERCENT}% on {{ $labels.instance }}`,
+        summary: `Host memory available is below ${MEMORY_AVAILABLE_PERCENT}% on {{ $labels.host }}`,
         description: runbook({
           means: `Only {{ printf "%.1f" $value }}% of the host's memory has been available for 15 minutes (MemAvailable / MemTotal). The kernel will soon reclaim hard or OOM-kill processes, the stack's containers included.`,
           causes: "a process or container outgrowing its share, too many services for the host, a memory leak, heavy Loki or Prometheus queries.",
@@ -95,11 +97,11 @@ export function hostAlerts(cfg: StackConfig): AlertRule[] {
     },
     {
       alert: "NodeCPUSaturated",
-      expr: `100 * (1 - avg by (job, instance) (rate(node_cpu_seconds_total{${NE},mode="idle"}[5m]))) > ${CPU_BUSY_PERCENT}`,
+      expr: `100 * (1 - avg by (host, job, instance) (rate(node_cpu_seconds_total{${NE},mode="idle"}[5m]))) > ${CPU_BUSY_PERCENT}`,
       for: "30m",
       labels: { severity: "warning" },
       annotations: {
-        summary: `Host CPU has been over ${CPU_BUSY_PERCENT}% busy for 30 minutes on {{ $labels.instance }}`,
+        summary: `Host CPU has been over ${CPU_BUSY_PERCENT}% busy for 30 minutes on {{ $labels.host }}`,
         description: runbook({
           means: `The CPUs have been {{ printf "%.0f" $value }}% non-idle (all modes but idle, averaged over every CPU) for 30 minutes. Scrapes, rule evaluations, log ingestion and queries slow down and can time out.`,
           causes: "a busy container, heavy Loki or Prometheus queries, log bursts through Alloy, disk I/O wait (counted as non-idle), another workload on the host.",
@@ -130,7 +132,7 @@ export function hostAlerts(cfg: StackConfig): AlertRule[] {
       for: "10m",
       labels: { severity: "warning" },
       annotations: {
-        summary: "Host clock on {{ $labels.instance }} is off by more than 50ms and drifting",
+        summary: "Host clock on {{ $labels.host }} is off by more than 50ms and drifting",
         description: runbook({
           means: `The kernel reports the clock {{ printf "%.3f" $value }}s away from its time source, and not converging, for 10 minutes. Log and sample timestamps go wrong: Loki rejects entries too far in the past or future, and queries across sources disagree.`,
           causes: "NTP (chrony, systemd-timesyncd, ntpd) not running or unable to reach its servers, a VM paused or migrated, a wrong hardware clock.",
@@ -152,7 +154,7 @@ export function hostAlerts(cfg: StackConfig): AlertRule[] {
       for: "10m",
       labels: { severity: "warning" },
       annotations: {
-        summary: "Host clock on {{ $labels.instance }} is not synchronising",
+        summary: "Host clock on {{ $labels.host }} is not synchronising",
         description: runbook({
           means: "The kernel has not been told the clock is synchronised for 15 minutes and its maximum error reached 16 seconds (the kernel's limit): nothing disciplines the clock, so it drifts freely.",
           causes: "no NTP client on the host, the client stopped or cannot reach any server (firewall, DNS), or a container host whose clock the hypervisor is meant to keep but does not.",

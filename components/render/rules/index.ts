@@ -4,6 +4,7 @@
 // each is unit-tested with promtool (test/rules/, `npm run -s rules:test`).
 import type { StackConfig } from "../../../contracts/config/schema";
 import { containerAlerts } from "./containers";
+import { fleetAlerts } from "./fleet";
 import { hostAlerts } from "./host";
 import { recordingRules } from "./recording";
 import { stackAlerts } from "./stack";
@@ -12,6 +13,7 @@ import { watchdogAlerts } from "./watchdog";
 
 export * from "./types";
 export { watchedContainers } from "./containers";
+export { NOT_REPORTING_FOR, NOT_REPORTING_WINDOW } from "./fleet";
 
 /** Rule group names, in file order; the L6 proof expects each group (and rule) loaded and healthy. */
 export const RULE_GROUPS = {
@@ -25,7 +27,8 @@ export const RULE_GROUPS = {
 export function ruleGroups(cfg: StackConfig): RuleGroup[] {
   return [
     { name: RULE_GROUPS.recording, interval: "30s", rules: recordingRules() },
-    { name: RULE_GROUPS.host, rules: hostAlerts(cfg) },
+    // A fleet's HostNotReporting is a host alert: the group list is the same for one host or many.
+    { name: RULE_GROUPS.host, rules: [...hostAlerts(cfg), ...fleetAlerts(cfg)] },
     { name: RULE_GROUPS.containers, rules: containerAlerts(cfg) },
     { name: RULE_GROUPS.stack, rules: stackAlerts(cfg) },
     { name: RULE_GROUPS.watchdog, rules: watchdogAlerts() },

@@ -37,14 +37,14 @@ export function stackAlerts(cfg: StackConfig): AlertRule[] {
       for: "5m",
       labels: { severity: "warning" },
       annotations: {
-        summary: "Scrape target {{ $labels.job }} ({{ $labels.instance }}) is down",
+        summary: "Scrape target {{ $labels.job }} ({{ $labels.instance }}) on {{ $labels.host }} is down",
         description: runbook({
-          means: "Prometheus has failed to scrape {{ $labels.instance }} of job {{ $labels.job }} for 5 minutes: that service is down or unreachable, and its own alerts cannot fire. (node-exporter has NodeExporterDown instead.)",
-          causes: "the container stopped, is restarting or unhealthy; it left the stack network; it answers /metrics with an error or too slowly (scrape timeout 10s).",
+          means: "The scrapes of {{ $labels.instance }} of job {{ $labels.job }} on {{ $labels.host }} have failed for 5 minutes (Prometheus scrapes the central host's targets, each other host's Alloy its cAdvisor): that service is down or unreachable, and its own alerts cannot fire. (node-exporter has NodeExporterDown instead.)",
+          causes: "the container stopped, is restarting or unhealthy; it left its network; it answers /metrics with an error or too slowly (scrape timeout 10s).",
           check: [
-            `docker ps -a --filter name=${cfg.projectName}- (is the {{ $labels.job }} container up and healthy?)`,
-            `docker logs --tail 100 ${cfg.projectName}-{{ $labels.job }}`,
-            'the lastError of the target in Prometheus /api/v1/targets, or up{job="{{ $labels.job }}"}',
+            `docker ps -a --filter name=${cfg.projectName}- on {{ $labels.host }} (is the {{ $labels.job }} container up and healthy?)`,
+            `docker logs --tail 100 ${cfg.projectName}-{{ $labels.job }} on {{ $labels.host }}`,
+            'up{job="{{ $labels.job }}",host="{{ $labels.host }}"}; on the central host also the lastError of the target in Prometheus /api/v1/targets',
           ],
           fix: "start or repair the container (npm run -s bootstrap -- --mode repair --stack <stack> --target <its urn>); if it runs, fix what its logs say.",
         }),
