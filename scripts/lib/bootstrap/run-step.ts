@@ -201,9 +201,19 @@ async function runNpmStep(ctx: Ctx, p: PlannedStep): Promise<StageRecord> {
   if (p.step === "verify") {
     const levels = (report as { levels?: Array<{ level?: string; name?: string; status?: string; durationMs?: number; code?: string }> } | undefined)?.levels ?? [];
     for (const l of levels) ctx.progress.line(`  ${l.level}${l.name ? ` ${l.name}` : ""}: ${l.status}${typeof l.durationMs === "number" ? ` (${formatDuration(l.durationMs)})` : ""}${l.code && l.status !== "green" ? ` ${l.code}` : ""}`);
+    // A level the config turns off is named, with why: nothing disappears from the run's output.
+    for (const k of skippedOf(report)) ctx.progress.line(`  ${k.level}${k.name ? ` ${k.name}` : ""}: skipped (${k.reason})`);
   }
   const recs = p.step === "lint" ? lintRecords(report, r.code, r.stderr) : p.step === "policy" ? policyRecords(report, r.code, r.stderr) : verifyRecords(report, r.code, r.stderr);
-  return stage(ctx, { step: p.step, status: recs.errors.length ? "failed" : "success", durationMs: r.durationMs, errors: recs.errors, warnings: recs.warnings });
+  const skipped = p.step === "verify" ? skippedOf(report) : [];
+  const detail = skipped.length ? `skipped ${skipped.map((k) => `${k.level} (${k.reason})`).join(", ")}` : undefined;
+  return stage(ctx, { step: p.step, status: recs.errors.length ? "failed" : "success", durationMs: r.durationMs, errors: recs.errors, warnings: recs.warnings, ...(detail ? { detail } : {}) });
+}
+
+/** The levels verify's report lists as skipped ({level, name, reason}). */
+export function skippedOf(report: unknown): { level: string; name?: string; reason: string }[] {
+  const list = (report as { skipped?: unknown } | undefined)?.skipped;
+  return Array.isArray(list) ? list.filter((k): k is { level: string; name?: string; reason: string } => !!k && typeof k === "object" && typeof (k as { level?: unknown }).level === "string" && typeof (k as { reason?: unknown }).reason === "string") : [];
 }
 
 /** Images of the stack that may run a volume helper (deployed ones first, then the stack file's). */

@@ -19,7 +19,7 @@ export interface RunSummaryInput {
 export function summaryLines(s: RunSummaryInput): string[] {
   const lines = [`${s.status.toUpperCase()}: bootstrap --mode ${s.mode} --stack ${s.stack} (exit ${s.exitCode}, ${formatDuration(s.durationMs)})`];
   for (const st of s.stages) {
-    lines.push(`  ${st.step.padEnd(12)} ${st.status.padEnd(8)} ${formatDuration(st.durationMs).padStart(10)}${st.errors.length ? `  ${st.errors.map((e) => e.code).join(", ")}` : ""}`);
+    lines.push(`  ${st.step.padEnd(12)} ${st.status.padEnd(8)} ${formatDuration(st.durationMs).padStart(10)}${st.errors.length ? `  ${st.errors.map((e) => e.code).join(", ")}` : ""}${st.step === "verify" && st.detail ? `  ${st.detail}` : ""}`);
   }
   for (const st of s.stages) {
     if (st.status !== "failed") continue;
