@@ -140,16 +140,17 @@ cmd_up() {
   ip -n "$H_NS" route add "$FLEET_RETURN_NET" via "$H_GW"
   flog "host $name: netns $H_NS, $H_VETH $H_GW/30 <-> eth0 $H_ADDR/30, routes to $FLEET_CENTRE_ADDR and $FLEET_RETURN_NET"
 
-  setsid python3 "$HERE/registry-bridge.py" "/run/netns/$H_NS" "$FLEET_REGISTRY" "$FLEET_REGISTRY" >"$H_BRIDGE_LOG" 2>&1 </dev/null 9>&- &
+  # spawn_daemon (lib.sh): no inherited descriptor but 0-2, so no caller's lock outlives this script.
+  spawn_daemon python3 "$HERE/registry-bridge.py" "/run/netns/$H_NS" "$FLEET_REGISTRY" "$FLEET_REGISTRY" >"$H_BRIDGE_LOG" 2>&1 </dev/null &
   echo $! >"$H_BRIDGE_PID"
   wait_for 15 "the registry bridge of host $name (http://$FLEET_REGISTRY/v2/ inside $H_NS)" bridge_answer \
     || { started_process_state "$H_BRIDGE_PID" registry-bridge "$H_BRIDGE_LOG"; false; }
 
   printf '{}\n' >"$H_DIR/daemon.json"
-  setsid nsenter --net="/run/netns/$H_NS" unshare --uts sh -c 'hostname "$1"; shift; exec "$@"' sh "$H_HOSTNAME" \
+  spawn_daemon nsenter --net="/run/netns/$H_NS" unshare --uts sh -c 'hostname "$1"; shift; exec "$@"' sh "$H_HOSTNAME" \
     dockerd --config-file "$H_DIR/daemon.json" -H "unix://$H_SOCK" --data-root "$H_DATA" --exec-root "$H_EXEC" \
     --pidfile "$H_PIDFILE" --cgroup-parent "$H_CGROUP" --bip "$H_BIP" --default-address-pool "$H_POOL" \
-    --iptables=true >"$H_LOG" 2>&1 </dev/null 9>&- &
+    --iptables=true >"$H_LOG" 2>&1 </dev/null &
   echo $! >"$H_DIR/launcher.pid"
   DOCKER_TIMEOUT=5 wait_for 60 "the engine of host $name on unix://$H_SOCK" engine_answer \
     || { started_process_state "$H_DIR/launcher.pid" dockerd "$H_LOG"; false; }
