@@ -9,7 +9,8 @@
 # in as the printed user. The Pulumi CLI is the one on PATH (this repository's engine, built by
 # npm run -s engine:build), as a user's installed CLI would be. At the end the local stack is
 # destroyed with its data (--delete-data --confirm local) and the clone removed.
-# Run it under the test environment's lock: flock /work/team/testenv.lock bash test/start/run.sh
+# It shares the machine's Docker engine and local registry with the test environment: run it when no
+# other test command is using them.
 set -euo pipefail
 exec </dev/null
 source "$(dirname "${BASH_SOURCE[0]}")/../env/lib.sh"
