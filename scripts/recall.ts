@@ -1,5 +1,6 @@
 // `npm run -s recall -- <list|latest|show|export>`: query past runs (P12). Streams out/runs.jsonl with
 // readline (constant memory, ~a second for 100,000 runs); reads a bundle only for show/export.
+import { formatDuration } from "./lib/progress";
 import fs from "node:fs";
 import path from "node:path";
 import { BootstrapError, BUCKETS } from "../contracts/errors";
@@ -28,7 +29,7 @@ ${EXIT_CODES_HELP}`;
 
 export function formatRun(r: RunRecord): string {
   const codes = r.codes?.length ? `  ${r.codes.join(",")}` : "";
-  return `${r.run_id}  ${r.status.padEnd(5)}  ${r.mode.padEnd(8)}  ${r.stack}  ${String(r.duration_ms).padStart(7)} ms  errors=${r.errors}${codes}`;
+  return `${r.run_id}  ${r.status.padEnd(5)}  ${r.mode.padEnd(8)}  ${r.stack}  ${formatDuration(r.duration_ms).padStart(10)}  errors=${r.errors}${codes}`;
 }
 
 export async function listRuns(indexFile: string, filter: RunFilter, limit: number | undefined, emit: (r: RunRecord) => void): Promise<number> {

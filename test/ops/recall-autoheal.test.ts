@@ -60,6 +60,9 @@ describe("recall", () => {
     const text = await runCli("recall.ts", ["list", "--status", "green"], sb);
     expect(text.stdout.trim().split("\n")).toHaveLength(2);
     expect(text.stdout).toMatch(/^2026-02-10T10-00-00.000Z  green  apply +test/);
+    // Durations as an operator reads them (s, min), never raw milliseconds.
+    expect(text.stdout).toMatch(/ [0-9.]+ s  errors=| [0-9]+ min [0-9]{2} s  errors=/);
+    expect(text.stdout).not.toMatch(/ ms  errors=/);
     const latest = await runCli("recall.ts", ["latest", "--json"], sb);
     expect(JSON.parse(latest.stdout)).toMatchObject({ run_id: "2026-02-14T09-00-00.000Z", status: "green", mode: "apply" });
     const show = await runCli("recall.ts", ["show", "2026-02-12", "--json"], sb);
