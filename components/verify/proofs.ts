@@ -109,14 +109,18 @@ export class Proofs extends pulumi.ComponentResource {
         this.health[x] = proof("L1", props, [svc[x].container], x);
       }
     }
+    // The other levels start with their containers, which are healthy by then (`wait: true`): waiting
+    // for L1 as well would wait again for what the containers' wait already waited for. The order is
+    // verify's (suite.ts LEVEL_AFTER): L4 after L3 (its marker), L9 after L1 (below); the rest
+    // independent.
     if (levels.has("L2")) {
       const spec = reachabilitySpec(d);
       const deps: ServiceName[] = ["loki", "prometheus"];
-      this.reachability = proof("L2", { ...spec, probe: { ...spec.probe, image: probeImage }, containerIds: ids(deps) }, [...containers(deps), ...healthOf(["loki"])]);
+      this.reachability = proof("L2", { ...spec, probe: { ...spec.probe, image: probeImage }, containerIds: ids(deps) }, containers(deps));
     }
     if (levels.has("L3")) {
       const deps: ServiceName[] = ["loki", "alloy"];
-      this.ingestion = proof("L3", { ...ingestionSpec(d), containerIds: ids(deps) }, [...containers(deps), ...healthOf(deps)]) as IngestionProof;
+      this.ingestion = proof("L3", { ...ingestionSpec(d), containerIds: ids(deps) }, containers(deps)) as IngestionProof;
     }
     if (levels.has("L4")) {
       const deps: ServiceName[] = ["loki", "alloy"];
@@ -124,17 +128,17 @@ export class Proofs extends pulumi.ComponentResource {
       // a new marker (L3 re-proved) re-runs this proof.
       const after = this.ingestion ? [this.ingestion] : [];
       const marker = this.ingestion ? { ingestionMarker: this.ingestion.marker } : {};
-      this.labels = proof("L4", { ...labelsSpec(d), ...marker, containerIds: ids(deps) }, [...containers(deps), ...healthOf(deps), ...after]);
+      this.labels = proof("L4", { ...labelsSpec(d), ...marker, containerIds: ids(deps) }, [...containers(deps), ...after]);
     }
     if (levels.has("L5")) {
       this.dashboards = proof(
         "L5",
         { ...dashboardsSpec(d), adminPassword: pulumi.secret(s.grafanaAdminPassword), containerIds: ids(["grafana"]) },
-        [svc.grafana.container, ...healthOf(["grafana"]), ...(s.grafanaAdmin ? [s.grafanaAdmin] : [])],
+        [svc.grafana.container, ...(s.grafanaAdmin ? [s.grafanaAdmin] : [])],
       );
     }
     if (levels.has("L6")) {
-      this.rules = proof("L6", { ...rulesSpec(d), containerIds: ids(["prometheus"]) }, [svc.prometheus.container, ...healthOf(["prometheus"])]);
+      this.rules = proof("L6", { ...rulesSpec(d), containerIds: ids(["prometheus"]) }, [svc.prometheus.container]);
     }
     if (levels.has("L7")) {
       const targets = SERVICES.map((x) => ({ service: x, container: svc[x].containerName, imageRef: svc[x].imageRef, imageId: svc[x].image.imageId, repoDigest: svc[x].image.repoDigest }));

@@ -245,6 +245,19 @@ describe("test stack specifics", () => {
     const containers = KEBAB.map((k) => container(testEv, k).urn);
     for (const k of KEBAB) expect((container(testEv, k).options.dependsOn ?? []).filter((u: string) => containers.includes(u))).toEqual([]);
   });
+
+  it("proofs start with their containers (healthy by then); only L4 waits for L3 and L9 for L1, as verify orders them", () => {
+    const proof = (type: string, name: string) => one(testEv, `pulumi-nodejs:dynamic/logging-bootstrap:${type}`, `logging-test-${name}`);
+    const health = KEBAB.map((k) => proof("HealthProof", `health-${k}`).urn);
+    const l1Deps = (type: string, name: string) => proof(type, name).dependencies.filter((u: string) => health.includes(u));
+    for (const [type, name] of [["ReachabilityProof", "reachability"], ["IngestionProof", "ingestion"], ["LabelProof", "labels"], ["DashboardProof", "dashboards"], ["RuleProof", "rules"]]) {
+      expect(proof(type, name).dependencies.length).toBeGreaterThan(0);
+      expect(l1Deps(type, name)).toEqual([]);
+    }
+    expect(proof("IngestionProof", "ingestion").dependencies).toEqual([container(testEv, "alloy").urn, container(testEv, "loki").urn].sort());
+    expect(proof("LabelProof", "labels").dependencies).toContain(proof("IngestionProof", "ingestion").urn);
+    expect(l1Deps("AlertDeliveryProof", "alert-delivery").sort()).toEqual([proof("HealthProof", "health-prometheus").urn, proof("HealthProof", "health-alertmanager").urn].sort());
+  });
 });
 
 describe("prod stack specifics", () => {
