@@ -21,3 +21,20 @@ test("bench:verify --runs 1 --json: parallel, sequential and naive wall times wi
   expect(b.targets.slowestLevel).toEqual({ level: expect.stringMatching(/^L[124-8]$/), name: expect.any(String), ms: expect.any(Number) });
   expect(b.targets.ingestion[0]).toEqual({ visibleAfterMs: expect.any(Number), attempts: expect.any(Number), lastGapMs: expect.any(Number), pollMs: 500 });
 }, 320_000);
+
+// `npm run -s bench:apply` (a command, not a timed test): it recreates the stack's containers through a
+// first apply and measures the floor; here it must run to the end and print its parts. It leaves the
+// stack converged and testenv.json rewritten (container ids change), so it comes after bench:verify.
+test("bench:apply --json: apply-to-green, the start floor and their ratio, the steps, every resource's step and a critical path", async () => {
+  const r = await runTsx(["test/tools/bench-apply.ts", "--json", "--testenv", ENV_FILE], 600_000);
+  expect(r.code).toBe(0);
+  const b = JSON.parse(r.stdout);
+  expect(b.applyMs).toBeGreaterThan(0);
+  expect(b.floorMs).toBeGreaterThan(0);
+  expect(b.ratio).toBeCloseTo(b.applyMs / b.floorMs, 1);
+  expect(b.notHealthy).toEqual([]);
+  expect(Object.keys(b.floorPerContainer)).toHaveLength(7);
+  expect(b.steps.map((s: { step: string }) => s.step)).toEqual(expect.arrayContaining(["up", "verify"]));
+  expect(b.up.filter((s: { op: string; type: string }) => s.op === "create" && s.type === "docker:index/container:Container")).toHaveLength(7);
+  expect(b.criticalPath.length).toBeGreaterThan(0);
+}, 620_000);

@@ -52,16 +52,14 @@ function isWork(type: string): boolean {
  * Per-resource steps of one operation (`step`, e.g. "up") from engine-events.jsonl lines: a `start`
  * paired with the resource's `done` or `failed`. Times are relative to the operation's first event.
  */
-export function resourceSteps(lines: EngineEventLine[], step = "up"): { t0: number; endMs: number; programMs?: number; steps: ResourceStep[] } {
+export function resourceSteps(lines: EngineEventLine[], step = "up"): { t0: number; endMs: number; steps: ResourceStep[] } {
   const mine = lines.filter((l) => (l.step ?? step) === step);
   if (!mine.length) return { t0: NaN, endMs: 0, steps: [] };
   const t0 = Date.parse(mine[0].at);
   const rel = (l: EngineEventLine) => Date.parse(l.at) - t0;
   const open = new Map<string, { at: number; op: string; type: string }>();
   const steps: ResourceStep[] = [];
-  let programMs: number | undefined;
   for (const l of mine) {
-    if (l.event === "diagnostic" && programMs === undefined && /^Running program /.test(l.message ?? "")) programMs = rel(l);
     if (!l.urn || !l.type || !isWork(l.type)) continue;
     if (l.event === "start") open.set(l.urn, { at: rel(l), op: l.op ?? "?", type: l.type });
     else if (l.event === "done" || l.event === "failed") {
@@ -72,7 +70,7 @@ export function resourceSteps(lines: EngineEventLine[], step = "up"): { t0: numb
     }
   }
   steps.sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs);
-  return { t0, endMs: rel(mine[mine.length - 1]), ...(programMs !== undefined ? { programMs } : {}), steps };
+  return { t0, endMs: rel(mine[mine.length - 1]), steps };
 }
 
 export interface PathLink {
@@ -138,9 +136,10 @@ export function formatApplyBench(b: ApplyBench): string {
     const u = b.up;
     const first = u.steps[0].startMs;
     const last = Math.max(...u.steps.map((s) => s.endMs));
-    out.push("", "up, per resource (start -> end, from the operation's first event; `same` steps left out):");
-    if (u.programMs !== undefined) out.push(`  ${secs(u.programMs).padStart(8)}  engine start until the program runs`);
-    out.push(`  ${secs(first).padStart(8)}  until the first resource step (the program declaring resources)`);
+    const upStep = b.steps.find((s) => s.step === "up");
+    out.push("", "up, per resource (start -> end, from the engine's first event; `same` steps left out):");
+    if (upStep) out.push(`  ${secs(Math.max(0, upStep.ms - u.endMs)).padStart(8)}  before the engine's first event (the CLI, its plugins, the policy pack's analyzer, the program's start)`);
+    out.push(`  ${secs(first).padStart(8)}  until the first resource step (the program registering its resources)`);
     for (const s of u.steps.filter((x) => x.op !== "same")) {
       out.push(`  ${secs(s.startMs).padStart(8)} -> ${secs(s.endMs).padStart(8)}  ${secs(s.endMs - s.startMs).padStart(8)}  ${s.op} ${s.name}${s.failed ? " FAILED" : ""}`);
     }

@@ -28,7 +28,6 @@ const lines: EngineEventLine[] = [
 test("resourceSteps pairs each resource's start with its end, relative to the operation's first event, leaving the stack out", () => {
   const r = resourceSteps(lines, "up");
   expect(r.endMs).toBe(27_000);
-  expect(r.programMs).toBe(0);
   expect(r.steps.map((s) => [s.name, s.op, s.startMs, s.endMs])).toEqual([
     ["net", "same", 4000, 4100],
     ["loki", "create", 4200, 24_000],
@@ -75,6 +74,7 @@ test("the report's first line is the headline with the ratio; steps, resources a
   const out = text.split("\n");
   expect(out[0]).toBe("apply-to-green 33.0 s, start floor 22.0 s, ratio 1.5");
   expect(text).toContain("3.00 s  outside the steps");
+  expect(text).toMatch(/0\.00 s  before the engine's first event/);
   expect(text).toContain("create loki");
   expect(text).not.toContain("same net");
   expect(text).toMatch(/update ingestion, 0\.50 s after loki/);
