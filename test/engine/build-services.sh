@@ -55,12 +55,17 @@ unset GOOS GOARCH GOEXPERIMENT 2>/dev/null || true
 # GOMODCACHE, so such a target builds in .tools/services/work/<target>: a copy of the wrapper's
 # go.mod/go.sum plus `replace <module> => ./src`, src being an unmodified copy of the verified
 # module from the module cache; the overlay adds the placeholders, no Go source is changed.
-# Alertmanager's ui/web.go has `//go:embed app/dist`.
+# Alertmanager 0.35's ui/web.go has `//go:embed app/dist`; 0.27's UI is generated Go code
+# (asset/assets_vfsdata.go) inside the module, so that target needs no placeholders.
+# The -v0.27 / -v1.8 targets are the 2024 pins' versions (test:variants pins-2024), each in a
+# wrapper of its own: their dependency graphs are older than the current versions'.
 TARGETS=(
   "prometheus-v3|prometheus-v3|github.com/prometheus/prometheus|netgo|prometheus=github.com/prometheus/prometheus/cmd/prometheus promtool=github.com/prometheus/prometheus/cmd/promtool"
   "prometheus-v2|prometheus-v2|github.com/prometheus/prometheus|netgo,stringlabels|prometheus=github.com/prometheus/prometheus/cmd/prometheus promtool=github.com/prometheus/prometheus/cmd/promtool"
   "alertmanager|alertmanager|github.com/prometheus/alertmanager|netgo|alertmanager=github.com/prometheus/alertmanager/cmd/alertmanager amtool=github.com/prometheus/alertmanager/cmd/amtool|ui/app/dist/elm/index.html.gz ui/app/dist/mantine/index.html.gz"
   "node-exporter|node-exporter|github.com/prometheus/node_exporter||node_exporter=github.com/prometheus/node_exporter"
+  "alertmanager-v0.27|alertmanager-v0.27|github.com/prometheus/alertmanager|netgo|alertmanager=github.com/prometheus/alertmanager/cmd/alertmanager amtool=github.com/prometheus/alertmanager/cmd/amtool"
+  "node-exporter-v1.8|node-exporter-v1.8|github.com/prometheus/node_exporter||node_exporter=github.com/prometheus/node_exporter"
   "caddy|caddy|github.com/caddyserver/caddy/v2|nobadger,nomysql,nopgx|caddy=github.com/caddyserver/caddy/v2/cmd/caddy||caddy"
   "cadvisor|cadvisor|github.com/google/cadvisor|netgo|cadvisor=.||cadvisor"
 )
