@@ -10,8 +10,11 @@
 // dataFlowEdgesTo, health:{state, message, updatedTime}, original:"", arguments, exports,
 // debugInfo, liveDebuggingEnabled}. References are other components whose exports an attribute
 // reads; a data-flow edge goes from a component to the receiver it forwards to, and from the
-// owner of any other export (targets, output, rules) to its reader.
+// owner of any other export (targets, output, rules) to its reader. Older versions write fewer keys
+// and report some things differently: `state.features` (versions.js, from the version the double
+// imitates) says which.
 const A = require("./alloyjson.js");
+const { LATEST } = require("./versions.js");
 const D = require("./docker.js");
 const { expandGlob } = require("./glob.js");
 const { componentOf, refsIn } = require("../lib/alloy-syntax.js");
@@ -240,8 +243,10 @@ function debugInfoOf(ctx, c) {
     return (st.files || []).map((f) => A.block("targets_info", [A.attr("path", A.str(f.path)), A.attr("labels", A.str(A.labelSetString(f.labels))), A.attr("is_running", A.bool(true)), A.attr("read_offset", A.num(f.offset))]));
   }
   if (c.name === "loki.source.docker") {
+    // Up to Alloy 1.12 the docker tailer's state is a string ("true"/"false"), a bool from 1.13.
+    const running = (t) => (featuresOf(st).dockerIsRunningBool ? A.bool(!t.error) : A.str(String(!t.error)));
     return ((st.docker && st.docker.tails) || []).map((t) =>
-      A.block("targets_info", [A.attr("id", A.str(t.id)), A.attr("last_error", A.str(t.error || "")), A.attr("labels", A.str(A.labelSetString(t.labels))), A.attr("is_running", A.bool(!t.error)), A.attr("read_offset", A.str(t.readOffset || ""))]),
+      A.block("targets_info", [A.attr("id", A.str(t.id)), A.attr("last_error", A.str(t.error || "")), A.attr("labels", A.str(A.labelSetString(t.labels))), A.attr("is_running", running(t)), A.attr("read_offset", A.str(t.readOffset || ""))]),
     );
   }
   if (c.name === "prometheus.scrape") {
@@ -262,8 +267,10 @@ function healthOf(ctx, c) {
   const st = ctx.state;
   const iso = (ms) => new Date(ms).toISOString();
   if (!ctx.runs.has(c.id)) return { state: "unknown", message: "component created (not run by the Alloy test double)", updatedTime: iso(st.loadedAt) };
-  if (c.name === "loki.source.journal") {
-    // The journal component reports its own health, timestamped now.
+  if (c.name === "loki.source.journal" && (featuresOf(st).journalOwnHealth || (st.journal && st.journal.error))) {
+    // The journal component reports its own health, timestamped now (Alloy 1.11+). Before 1.11 a
+    // tailer that cannot be created fails the component's Update, which is unhealthy as well; the
+    // double words that case as 1.11 does.
     if (st.journal && st.journal.error) return { state: "unhealthy", message: `error creating journal tailer: ${st.journal.error}`, updatedTime: iso(st.now) };
     return { state: "healthy", message: "journal tailer is running", updatedTime: iso(st.now) };
   }
@@ -271,20 +278,25 @@ function healthOf(ctx, c) {
   return started >= st.loadedAt ? { state: "healthy", message: "started component", updatedTime: iso(started) } : { state: "healthy", message: "component evaluated", updatedTime: iso(st.loadedAt) };
 }
 
+/** The version-dependent behaviour the state carries (versions.js), the newest when it carries none. */
+function featuresOf(state) {
+  return (state && state.features) || LATEST;
+}
+
 function infoOf(ctx, c, detail) {
+  const f = featuresOf(ctx.state);
   const info = { name: c.name, type: "block", localID: c.id, moduleID: "" };
   if (c.label) info.label = c.label;
+  Object.assign(info, { referencesTo: ctx.graph.refs.get(c.id), referencedBy: ctx.graph.refBy.get(c.id) });
+  if (f.dataFlowEdgesField) info.dataFlowEdgesTo = ctx.graph.edges.get(c.id);
   Object.assign(info, {
-    referencesTo: ctx.graph.refs.get(c.id),
-    referencedBy: ctx.graph.refBy.get(c.id),
-    dataFlowEdgesTo: ctx.graph.edges.get(c.id),
     health: healthOf(ctx, c),
     original: "",
     arguments: detail ? argumentsOf(ctx, c) : [],
     exports: detail ? exportsBody(ctx, c) : [],
     debugInfo: detail ? debugInfoOf(ctx, c) : [],
-    liveDebuggingEnabled: Boolean(KINDS[c.name] && KINDS[c.name].live),
   });
+  if (f.liveDebuggingField) info.liveDebuggingEnabled = Boolean(KINDS[c.name] && KINDS[c.name].live);
   return info;
 }
 

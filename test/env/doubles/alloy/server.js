@@ -9,7 +9,7 @@
 // over a plain stand-in of the journal (journal.js). Metrics: prometheus.scrape ->
 // prometheus.remote_write (metrics.js, scrape.js, remotewrite.js). Not implemented: component
 // wiring of the log sources (every source goes through every stage to every writer).
-//   GET /-/ready, /-/healthy (from the components' health), /metrics; POST|GET /-/reload;
+//   GET /-/ready, /-/healthy (from the components' health; Alloy 1.6+), /metrics; POST|GET /-/reload;
 //   GET /api/v0/web/components[/{id}]: Alloy's component API (components.js);
 //   GET /-/double/status (double only: targets, files, offsets, writers, scrapes, last error).
 const fs = require("node:fs");
@@ -23,6 +23,7 @@ const K = require("./components.js");
 const LW = require("./lokiwrite.js");
 const M = require("./metrics.js");
 const X = require("./exposition.js");
+const { alloyFeatures } = require("./versions.js");
 
 const SERVICE = "alloy-double";
 const VERSION = process.env.DOUBLE_VERSION || "v1.19.2";
@@ -40,8 +41,11 @@ function loadConfig(file) {
 }
 
 class Tailer {
-  constructor(configFile, storageDir) {
+  /** `opts.version`: the Alloy version imitated (default DOUBLE_VERSION), which decides versions.js' features. */
+  constructor(configFile, storageDir, opts = {}) {
     this.configFile = configFile;
+    this.version = opts.version || VERSION;
+    this.features = alloyFeatures(this.version);
     this.posFile = path.join(storageDir, "double", "positions.json");
     fs.mkdirSync(path.dirname(this.posFile), { recursive: true });
     this.positions = {};
@@ -66,7 +70,7 @@ class Tailer {
     this.fileLabels = {};
     this.running = false;
     this.writers = new Map(); // loki.write id -> {key, writer}
-    this.metrics = new M.MetricsRuntime({ version: VERSION, log: (level, msg, fields) => this.log(level, msg, fields), evaluate: (v) => K.evaluateValue(this.cfg.root, this.componentState(), v) });
+    this.metrics = new M.MetricsRuntime({ version: this.version, log: (level, msg, fields) => this.log(level, msg, fields), evaluate: (v) => K.evaluateValue(this.cfg.root, this.componentState(), v) });
     this.applyWriters();
     this.metrics.apply(this.cfg.metrics);
   }
@@ -82,7 +86,7 @@ class Tailer {
       const have = this.writers.get(w.id);
       if (have && have.key === w.key) continue;
       if (have) this.retire(have.writer);
-      const writer = new LW.LokiWrite(w.id, w.args, { version: VERSION, log: (level, msg, fields) => this.log(level, msg, fields) });
+      const writer = new LW.LokiWrite(w.id, w.args, { version: this.version, log: (level, msg, fields) => this.log(level, msg, fields) });
       if (this.running) writer.start();
       this.writers.set(w.id, { key: w.key, writer });
     }
@@ -117,7 +121,7 @@ class Tailer {
       }),
     };
     const metrics = this.metrics ? this.metrics.status() : undefined;
-    return { now: Date.now(), loadedAt: this.loadedAt, startedAt: this.componentStart, files, docker, journal: this.cfg.journal ? { error: this.journalError } : undefined, metrics };
+    return { now: Date.now(), loadedAt: this.loadedAt, startedAt: this.componentStart, files, docker, journal: this.cfg.journal ? { error: this.journalError } : undefined, metrics, features: this.features };
   }
   savePositions() {
     const tmp = this.posFile + ".tmp";
@@ -276,6 +280,8 @@ function route(tailer) {
   return async (req, res, url) => {
     const p = url.pathname;
     if (p === "/-/ready") return send(res, 200, "Alloy is ready.\n");
+    // /-/healthy arrived in Alloy 1.6: before, the router has no such route.
+    if (p === "/-/healthy" && !tailer.features.healthyEndpoint) return send(res, 404, "404 page not found\n");
     if (p === "/-/healthy") {
       // As Alloy: 500 naming every unhealthy component, else 200.
       const bad = K.unhealthyComponents(tailer.cfg.root, tailer.componentState());
@@ -297,8 +303,8 @@ function route(tailer) {
       return info ? send(res, 200, JSON.stringify(info), "text/plain; charset=utf-8") : send(res, 404, "404 page not found\n");
     }
     if (/^\/api\/v0\/web\/modules\/.+\/components$/.test(p)) return send(res, 500, "module not found\n");
-    if (p === "/-/double/status") return sendJson(res, 200, X.doubleStatus(VERSION, tailer));
-    if (p === "/metrics") return send(res, 200, X.metricsText(VERSION, tailer), "text/plain; version=0.0.4; charset=utf-8");
+    if (p === "/-/double/status") return sendJson(res, 200, X.doubleStatus(tailer.version, tailer));
+    if (p === "/metrics") return send(res, 200, X.metricsText(tailer.version, tailer), "text/plain; version=0.0.4; charset=utf-8");
     return send(res, 404, "404 page not found\n");
   };
 }

@@ -92,4 +92,22 @@ function serve(service, host, port, route) {
   return server;
 }
 
-module.exports = { parseFlags, log, send, sendJson, readBody, splitHostPort, handler, serve };
+/** `v1.2.1`, `3.0.0`, `13.2.0-test` -> [major, minor, patch]; undefined for a tag that is not a version. */
+function parseVersion(tag) {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.-]+)?$/.exec(String(tag || ""));
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+/**
+ * True when the version a double imitates (its DOUBLE_VERSION) is at least `min`. A tag that is
+ * not a version counts as the newest, so a double without a version tag behaves as its default.
+ */
+function versionAtLeast(tag, min) {
+  const v = parseVersion(tag);
+  const m = parseVersion(min);
+  if (!v) return true;
+  for (let i = 0; i < 3; i++) if (v[i] !== m[i]) return v[i] > m[i];
+  return true;
+}
+
+module.exports = { parseFlags, log, send, sendJson, readBody, splitHostPort, handler, serve, parseVersion, versionAtLeast };

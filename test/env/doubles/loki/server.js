@@ -13,7 +13,7 @@
 // start, so a restart keeps data (as Loki's ingester WAL + chunks do).
 const fs = require("node:fs");
 const path = require("node:path");
-const { parseFlags, log, send, sendJson, readBody, serve } = require("../lib/common.js");
+const { parseFlags, log, send, sendJson, readBody, serve, versionAtLeast } = require("../lib/common.js");
 const L = require("./logql.js");
 const C = require("./config.js");
 const P = require("./push.js");
@@ -440,8 +440,8 @@ function createHandler(opts) {
 }
 
 /**
- * `loki -health [-health.url=<url>]` (Loki 3.7, cmd/loki/health.go; what the stack's healthcheck
- * runs for 3.7+ images, whose distroless base has no wget): GET the URL (default
+ * `loki -health [-health.url=<url>]` (Loki 3.7 and 3.6.5+, cmd/loki/health.go; what the stack's
+ * healthcheck runs for 3.7+ images, whose distroless base has no wget): GET the URL (default
  * http://localhost:3100/ready, 5 s timeout); 200 -> "Loki is healthy", exit 0; else the reason on
  * stderr, exit 1. Checked before any config is read, as Loki does.
  */
@@ -468,9 +468,25 @@ async function healthCheck(args) {
   return 1;
 }
 
+/**
+ * Whether the Loki `version` has `-health`: 3.7.0 (grafana/loki#20313) and, backported, 3.6.5 on
+ * (#20590: cmd/loki/health.go is in v3.6.5's tree, not in v3.6.4's). Older versions parse their
+ * flags before anything else (pkg/util/cfg ConfigFileLoader) and refuse it.
+ */
+function hasHealthCommand(version) {
+  return versionAtLeast(version, "3.6.5");
+}
+
+/** Go's flag package on an undefined flag, as Loki before `-health` answers `loki -health`: exit 2. */
+function refuseUnknownFlag(name) {
+  process.stderr.write(`flag provided but not defined: -${name}\nRun with -help to get list of available parameters\n`);
+  return 2;
+}
+
 function main() {
   const args = process.argv.slice(2);
   if (args.some((a) => /^-+health$/.test(a))) {
+    if (!hasHealthCommand(VERSION)) process.exit(refuseUnknownFlag("health"));
     healthCheck(args).then((code) => process.exit(code));
     return;
   }
@@ -498,5 +514,5 @@ function main() {
   serve(SERVICE, config.address, config.port, createHandler({ store, config }));
 }
 
-module.exports = { healthCheck, readConfig, parsePush, queryRange, instantQuery, labelNames, labelValues, series, bounds, Store, Readiness, createHandler };
+module.exports = { healthCheck, hasHealthCommand, readConfig, parsePush, queryRange, instantQuery, labelNames, labelValues, series, bounds, Store, Readiness, createHandler };
 if (require.main === module) main();
