@@ -5,6 +5,8 @@ import { newMarker } from "../../components/verify/evidence";
 import { alloyFixture } from "../util/alloy-fixture";
 import { alloyApi, AlloyApiOptions } from "../util/alloy-api";
 import { FakeDocker, makeTestIo, startServer, TestServer } from "./fakes";
+/* eslint-disable-next-line @typescript-eslint/no-require-imports */
+const { alloyFeatures } = require("../env/doubles/alloy/versions.js") as { alloyFeatures: (version: string) => Record<string, boolean> };
 
 const servers: TestServer[] = [];
 afterAll(async () => {
@@ -161,6 +163,18 @@ describe("L3 refresh: each configured source shown on its own", () => {
     expect(applied.findings).toEqual(["journal: not shown: no entry of docker.service reached Loki in the last 12 hours; the proof cannot make these units log, and a quiet host has nothing to ship (not a fault by itself)"]);
     const refreshed = await checkIngestionPath(ingestionReadInput({ ...props(s), marker: applied.outputs!.marker }), io());
     expect([refreshed.status, refreshed.code, refreshed.findings]).toEqual([applied.status, applied.code, applied.findings]);
+  });
+
+  test("docker: Alloy up to 1.12 reports a tailer's is_running as the string \"true\"/\"false\": read as 1.13+'s bool (was red on a healthy 1.2 stack)", async () => {
+    const v12 = alloyFeatures("v1.2.1");
+    const s = await stack([markerEntry, lokiLine(120_000), unitLine], { state: { ...alloyState(120_000), features: v12 } });
+    const detail = JSON.parse(alloyApi(CONFIG, { state: { ...alloyState(120_000), features: v12 } })("/api/v0/web/components/loki.source.docker.containers")!.body) as { debugInfo: { body: { name: string; value: unknown }[] }[] };
+    expect(detail.debugInfo[0].body.find((a) => a.name === "is_running")!.value).toEqual({ type: "string", value: "true" });
+    expect(await checkIngestionPath(ingestionReadInput(props(s)), io())).toMatchObject({ status: "green", findings: [] });
+    const stopped = alloyState(120_000);
+    stopped.docker.tails = stopped.docker.tails.map((t) => ({ ...t, error: "container stopped" }));
+    const s2 = await stack([markerEntry, lokiLine(120_000), unitLine], { state: { ...stopped, features: v12 } });
+    expect(await checkIngestionPath(ingestionReadInput(props(s2)), io())).toMatchObject({ status: "red", findings: ["docker: the running Alloy's tailer of p-loki is not running"] });
   });
 
   test("journal: the running journal source is unhealthy or absent: red", async () => {

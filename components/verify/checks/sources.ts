@@ -81,6 +81,14 @@ export function parseLabelSet(text: string): Record<string, string> {
   return out;
 }
 
+/**
+ * A tailer's `is_running` as Alloy reports it in targets_info: a bool, except loki.source.docker's
+ * up to Alloy 1.12, which is the string "true"/"false" (strconv.FormatBool; a bool from 1.13.0).
+ */
+export function tailerRunning(v: unknown): boolean {
+  return v === true || v === "true";
+}
+
 /** The targets_info blocks of the running sources of one kind (their debugInfo). */
 function targetsInfo(details: Map<string, AlloyComponent>, name: string): Record<string, unknown>[] {
   return [...details.values()].filter((c) => c.name === name).flatMap((c) => blocksOf(c.debugInfo, "targets_info").map(attrsOf));
@@ -94,7 +102,7 @@ async function filesSource(input: SourcesInput, io: Io, details: Map<string, All
   if (details) {
     const tail = targetsInfo(details, "loki.source.file").find((t) => t.path === input.markerPath);
     if (!tail) return v("red", `files: the running Alloy does not tail ${input.markerPath} (no loki.source.file target for it)`);
-    if (tail.is_running !== true) return v("red", `files: the running Alloy's tailer of ${input.markerPath} is not running`, { tail });
+    if (!tailerRunning(tail.is_running)) return v("red", `files: the running Alloy's tailer of ${input.markerPath} is not running`, { tail });
   }
   const w = markerWindow(input.marker, io.clock.now(), { retentionSeconds: input.retentionSeconds ?? 86_400, ingestionTimeoutSeconds: input.ingestionTimeoutSeconds ?? 120 });
   const query = `{filename=${JSON.stringify(input.markerPath)}} |= ${JSON.stringify(`marker=${input.marker}`)}`;
@@ -124,7 +132,7 @@ async function dockerSource(input: SourcesInput, io: Io, details: Map<string, Al
     if (r.count > 0) return v("green", undefined, { query, alloy: "not checked (no Alloy port)" });
     return v("warn", `docker: not shown: no line of ${names.join(", ")} reached Loki in the last ${input.flowWindowSeconds / 60} minutes, and without Alloy's port what Alloy read cannot be compared`, { query });
   }
-  const tails = targetsInfo(details, "loki.source.docker").map((t) => ({ id: t.id, isRunning: t.is_running, readOffset: t.read_offset, labels: parseLabelSet(String(t.labels ?? "")) }));
+  const tails = targetsInfo(details, "loki.source.docker").map((t) => ({ id: t.id, isRunning: tailerRunning(t.is_running), readOffset: t.read_offset, labels: parseLabelSet(String(t.labels ?? "")) }));
   const evidence: Record<string, unknown> = {};
   const reds: string[] = [];
   let proven = 0;
