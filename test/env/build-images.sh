@@ -2,7 +2,8 @@
 # Builds the test environment's images offline and pushes them to the local registry, so pulls and
 # RepoDigests are real:
 #   doubles: 127.0.0.1:5000/doubles/{grafana,loki,alloy,cadvisor}:<upstream tag they imitate>
-#            (the host's node + busybox + test/env/doubles/*.js; see test/env/doubles/README.md)
+#            (the host's node + busybox + test/env/doubles/*.js; see test/env/doubles/README.md),
+#            at the stack's current pins and at the 2024 pins (DOUBLE_TAGS below)
 #   probe:   127.0.0.1:5000/testenv/busybox:1.35            (busybox only, for short-lived probes)
 #   real:    upstream builds, only when test/engine/build-services.sh has put their binaries in
 #   .tools/services/bin (skipped, with a log line, when not), shaped like upstream's images
@@ -10,7 +11,9 @@
 #            127.0.0.1:5000/testenv/prometheus:v3.14.0       (+ promtool)
 #            127.0.0.1:5000/testenv/prometheus:v2.55.1       (+ promtool, console templates)
 #            127.0.0.1:5000/testenv/alertmanager:v0.35.0     (+ amtool)
+#            127.0.0.1:5000/testenv/alertmanager:v0.27.0     (+ amtool; the 2024 pins)
 #            127.0.0.1:5000/testenv/node-exporter:v1.12.1
+#            127.0.0.1:5000/testenv/node-exporter:v1.8.1     (the 2024 pins)
 #            127.0.0.1:5000/testenv/cadvisor:v0.60.5         (our main over cAdvisor's library modules)
 #            127.0.0.1:5000/testenv/caddy:v2.11.9            (the fleet's authenticating TLS gateway)
 # Cached: an image is rebuilt only when the sha256 of its inputs (binaries, double sources, this
@@ -29,10 +32,14 @@ PATH_ENV="PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # Image refs (the testenv stack config points at these; keep in sync with Pulumi.testenv.yaml).
 IMG_BUSYBOX="$TESTENV_REGISTRY/testenv/busybox:1.35"
-IMG_GRAFANA="$TESTENV_REGISTRY/doubles/grafana:13.2.0"
-IMG_LOKI="$TESTENV_REGISTRY/doubles/loki:3.7.8"
-IMG_ALLOY="$TESTENV_REGISTRY/doubles/alloy:v1.19.2"
-IMG_CADVISOR="$TESTENV_REGISTRY/doubles/cadvisor:v0.60.5"
+# The doubles' images (double_ref: 127.0.0.1:5000/doubles/<name>:<tag>): the stack's current pins
+# (Pulumi.testenv.yaml) and the 2024 pins (test/fixtures/config/Pulumi.pins-2024.yaml; test:variants
+# pins-2024). Every tag is its own image whose DOUBLE_VERSION is the tag's version: the double
+# imitates that version where versions differ (test/env/doubles/README.md).
+DOUBLE_TAGS=(
+  "grafana 13.2.0" "loki 3.7.8" "alloy v1.19.2" "cadvisor v0.60.5"
+  "grafana 11.1.0" "loki 3.0.0" "alloy v1.2.1" "cadvisor v0.49.1"
+)
 # Not a double of an upstream service: the test environment's own alert receiver (L9's sink).
 IMG_ALERT_SINK="$TESTENV_REGISTRY/testenv/alert-sink:1"
 
@@ -42,6 +49,9 @@ IMG_PROMETHEUS_V3="$TESTENV_REGISTRY/testenv/prometheus:v3.14.0"
 IMG_PROMETHEUS_V2="$TESTENV_REGISTRY/testenv/prometheus:v2.55.1"
 IMG_ALERTMANAGER="$TESTENV_REGISTRY/testenv/alertmanager:v0.35.0"
 IMG_NODE_EXPORTER_UPSTREAM="$TESTENV_REGISTRY/testenv/node-exporter:v1.12.1"
+# The 2024 pins' versions (test:variants pins-2024), from their own build-services.sh targets.
+IMG_ALERTMANAGER_2024="$TESTENV_REGISTRY/testenv/alertmanager:v0.27.0"
+IMG_NODE_EXPORTER_2024="$TESTENV_REGISTRY/testenv/node-exporter:v1.8.1"
 IMG_CADVISOR_UPSTREAM="$TESTENV_REGISTRY/testenv/cadvisor:v0.60.5"
 IMG_CADDY="$TESTENV_REGISTRY/testenv/caddy:v2.11.9"
 
@@ -135,6 +145,30 @@ build_busybox() {
     "LABEL org.opencontainers.image.title=testenv-busybox logging-testenv.kind=probe"
 }
 
+double_ref() { printf '%s\n' "$TESTENV_REGISTRY/doubles/$1:$2"; }  # <name> <tag>
+
+# push_double <name> <tag> <tar> <hash>: the shared doubles layer as that double at that tag, with
+# the user, entrypoint and environment of the upstream image, and DOUBLE_VERSION=<tag>.
+push_double() {
+  local name="$1" version="$2" tarball="$3" hash="$4" ref; ref="$(double_ref "$1" "$2")"
+  local kind="LABEL logging-testenv.kind=double" title="LABEL org.opencontainers.image.title=$name-double org.opencontainers.image.version=$version"
+  case "$name" in
+    grafana) import_push "$ref" "$tarball" "$hash" "$kind" "$title" \
+      "USER 472" "WORKDIR /usr/share/grafana" "EXPOSE 3000" 'ENTRYPOINT ["/run.sh"]' \
+      "ENV GF_PATHS_CONFIG=/etc/grafana/grafana.ini GF_PATHS_DATA=/var/lib/grafana GF_PATHS_HOME=/usr/share/grafana GF_PATHS_LOGS=/var/log/grafana GF_PATHS_PLUGINS=/var/lib/grafana/plugins GF_PATHS_PROVISIONING=/etc/grafana/provisioning DOUBLE_VERSION=$version" ;;
+    loki) import_push "$ref" "$tarball" "$hash" "$kind" "$title" \
+      "USER 10001" "EXPOSE 3100" 'ENTRYPOINT ["/usr/bin/loki"]' 'CMD ["-config.file=/etc/loki/local-config.yaml"]' \
+      "ENV DOUBLE_VERSION=$version" ;;
+    alloy) import_push "$ref" "$tarball" "$hash" "$kind" "$title" \
+      "EXPOSE 12345" 'ENTRYPOINT ["/bin/alloy"]' 'CMD ["run", "/etc/alloy/config.alloy", "--storage.path=/var/lib/alloy/data"]' \
+      "ENV DOUBLE_VERSION=$version" ;;
+    cadvisor) import_push "$ref" "$tarball" "$hash" "$kind" "$title" \
+      "EXPOSE 8080" 'ENTRYPOINT ["/usr/bin/cadvisor", "-logtostderr"]' \
+      "ENV DOUBLE_VERSION=$version" ;;
+    *) die "no double named $name" ;;
+  esac
+}
+
 # npm modules the Loki and Grafana doubles load (YAML configs, Loki's snappy protobuf pushes), and
 # protobufjs' own dependencies; their package.json files are part of the doubles' input hash.
 DOUBLES_NPM_MODULES=(yaml snappyjs protobufjs @protobufjs long)
@@ -147,11 +181,11 @@ DOUBLES_NPM_PKGS=("$TESTENV_ROOT"/node_modules/{yaml,snappyjs,protobufjs,long}/p
 build_doubles() {
   local node; node="$(command -v node)"
   local hash; hash="$(hash_inputs "$node" /bin/busybox /bin/bash "$DOUBLES_SRC"/*/*.js "$ALLOY_SYNTAX" "$TESTENV_ROOT/node_modules/re2js/package.json" "${DOUBLES_NPM_PKGS[@]}" "$SELF")"
-  local all_cached=1 ref
-  for ref in "$IMG_GRAFANA" "$IMG_LOKI" "$IMG_ALLOY" "$IMG_CADVISOR" "$IMG_ALERT_SINK"; do
+  local all_cached=1 ref name version
+  for ref in $(for t in "${DOUBLE_TAGS[@]}"; do double_ref $t; done) "$IMG_ALERT_SINK"; do
     is_cached "$ref" "$hash" || all_cached=0
   done
-  if [ "$all_cached" = 1 ]; then log "cached doubles (grafana, loki, alloy, cadvisor) and the alert sink"; return 0; fi
+  if [ "$all_cached" = 1 ]; then log "cached doubles (grafana, loki, alloy, cadvisor at ${#DOUBLE_TAGS[@]} tags) and the alert sink"; return 0; fi
   local root="$BUILD/doubles"
   base_rootfs "$root"
   cp -L "$node" "$root/usr/local/bin/node"
@@ -189,20 +223,10 @@ build_doubles() {
   chown -R 10001:10001 "$root/loki"
   chown -R 473:473 "$root/var/lib/alloy"
   pack "$root" "$BUILD/doubles.tar"
-  local kind="LABEL logging-testenv.kind=double"
-  import_push "$IMG_GRAFANA" "$BUILD/doubles.tar" "$hash" "$kind" \
-    "USER 472" "WORKDIR /usr/share/grafana" "EXPOSE 3000" 'ENTRYPOINT ["/run.sh"]' \
-    "ENV GF_PATHS_CONFIG=/etc/grafana/grafana.ini GF_PATHS_DATA=/var/lib/grafana GF_PATHS_HOME=/usr/share/grafana GF_PATHS_LOGS=/var/log/grafana GF_PATHS_PLUGINS=/var/lib/grafana/plugins GF_PATHS_PROVISIONING=/etc/grafana/provisioning DOUBLE_VERSION=13.2.0" \
-    "LABEL org.opencontainers.image.title=grafana-double"
-  import_push "$IMG_LOKI" "$BUILD/doubles.tar" "$hash" "$kind" \
-    "USER 10001" "EXPOSE 3100" 'ENTRYPOINT ["/usr/bin/loki"]' 'CMD ["-config.file=/etc/loki/local-config.yaml"]' \
-    "ENV DOUBLE_VERSION=3.7.8" "LABEL org.opencontainers.image.title=loki-double"
-  import_push "$IMG_ALLOY" "$BUILD/doubles.tar" "$hash" "$kind" \
-    "EXPOSE 12345" 'ENTRYPOINT ["/bin/alloy"]' 'CMD ["run", "/etc/alloy/config.alloy", "--storage.path=/var/lib/alloy/data"]' \
-    "ENV DOUBLE_VERSION=v1.19.2" "LABEL org.opencontainers.image.title=alloy-double"
-  import_push "$IMG_CADVISOR" "$BUILD/doubles.tar" "$hash" "$kind" \
-    "EXPOSE 8080" 'ENTRYPOINT ["/usr/bin/cadvisor", "-logtostderr"]' \
-    "ENV DOUBLE_VERSION=v0.60.5" "LABEL org.opencontainers.image.title=cadvisor-double"
+  for t in "${DOUBLE_TAGS[@]}"; do
+    read -r name version <<<"$t"
+    push_double "$name" "$version" "$BUILD/doubles.tar" "$hash"
+  done
   import_push "$IMG_ALERT_SINK" "$BUILD/doubles.tar" "$hash" "LABEL logging-testenv.kind=sink" \
     "USER 65534" "EXPOSE 8080" 'ENTRYPOINT ["/usr/bin/alert-sink"]' 'CMD ["--listen-address=0.0.0.0:8080"]' \
     "LABEL org.opencontainers.image.title=alert-sink"
@@ -314,17 +338,19 @@ build_prometheus_v2() {
     "LABEL org.opencontainers.image.title=Prometheus org.opencontainers.image.version=2.55.1 logging-testenv.kind=real logging-testenv.source=github.com/prometheus/prometheus@v0.55.1"
 }
 
-# Like prom/alertmanager:v0.35.0: /bin/alertmanager + /bin/amtool, /etc/alertmanager and
-# /alertmanager owned by nobody (/alertmanager g+w), USER nobody, WORKDIR + VOLUME /alertmanager.
-# Upstream ships examples/ha/alertmanager.yml (a webhook receiver on 127.0.0.1:5001); ours routes
-# everything to a receiver without integrations, which loads and serves the same API.
+# build_alertmanager <ref> <version> <share dir> <g+w: yes|no>: like prom/alertmanager:v<version>:
+# /bin/alertmanager + /bin/amtool, /etc/alertmanager and /alertmanager owned by nobody, USER
+# nobody, WORKDIR + VOLUME /alertmanager; /alertmanager group-writable where upstream's Dockerfile
+# makes it so (0.35.0: `chmod -R g+w`; 0.27.0: not). Upstream ships examples/ha/alertmanager.yml
+# (a webhook receiver on 127.0.0.1:5001); ours routes everything to a receiver without
+# integrations, which loads and serves the same API.
 build_alertmanager() {
-  local ref="$IMG_ALERTMANAGER" v=v0.35.0 share=alertmanager-v0.35.0
+  local ref="$1" version="$2" share="$3" group_writable="$4" v="v$2"
   have_bins "$ref" "alertmanager-$v" "amtool-$v" || return 0
   local bins=("$SERVICES_OUT/bin/alertmanager-$v" "$SERVICES_OUT/bin/amtool-$v")
   local hash; hash="$(hash_inputs "${bins[@]}" $(share_files "$share") /bin/busybox "$SELF")"
   if is_cached "$ref" "$hash"; then log "cached $ref"; return 0; fi
-  local root="$BUILD/alertmanager"
+  local root="$BUILD/alertmanager-$v"
   base_rootfs "$root"
   install -m 0755 "${bins[0]}" "$root/bin/alertmanager"
   install -m 0755 "${bins[1]}" "$root/bin/amtool"
@@ -341,30 +367,33 @@ receivers:
   - name: default
 EOF
   chown -R 65534:65534 "$root/etc/alertmanager" "$root/alertmanager"
-  chmod -R g+w "$root/alertmanager"
-  pack "$root" "$BUILD/alertmanager.tar"
-  import_push "$ref" "$BUILD/alertmanager.tar" "$hash" \
+  if [ "$group_writable" = yes ]; then chmod -R g+w "$root/alertmanager"; fi
+  pack "$root" "$BUILD/alertmanager-$v.tar"
+  import_push "$ref" "$BUILD/alertmanager-$v.tar" "$hash" \
     "USER nobody" "EXPOSE 9093" 'VOLUME ["/alertmanager"]' "WORKDIR /alertmanager" \
     'ENTRYPOINT ["/bin/alertmanager"]' \
     'CMD ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"]' \
-    "LABEL org.opencontainers.image.title=Alertmanager org.opencontainers.image.version=0.35.0 logging-testenv.kind=real logging-testenv.source=github.com/prometheus/alertmanager@v0.35.0"
+    "LABEL org.opencontainers.image.title=Alertmanager org.opencontainers.image.version=$version logging-testenv.kind=real logging-testenv.source=github.com/prometheus/alertmanager@$v"
 }
 
-# Like prom/node-exporter:v1.12.1: /bin/node_exporter, USER nobody, EXPOSE 9100, no CMD.
+# build_node_exporter_upstream <ref> <version> <share dir> [<label>...]: like
+# prom/node-exporter:v<version>: /bin/node_exporter, USER nobody, EXPOSE 9100, no CMD; the labels
+# upstream's Dockerfile adds besides ours (1.12.1: io.prometheus.image.variant=busybox; 1.8.1: none).
 build_node_exporter_upstream() {
-  local ref="$IMG_NODE_EXPORTER_UPSTREAM" v=v1.12.1 share=node-exporter-v1.12.1
+  local ref="$1" version="$2" share="$3" v="v$2"; shift 3
+  local extra=("$@")
   have_bins "$ref" "node_exporter-$v" || return 0
   local bin="$SERVICES_OUT/bin/node_exporter-$v"
   local hash; hash="$(hash_inputs "$bin" $(share_files "$share") /bin/busybox "$SELF")"
   if is_cached "$ref" "$hash"; then log "cached $ref"; return 0; fi
-  local root="$BUILD/node-exporter-upstream"
+  local root="$BUILD/node-exporter-$v"
   base_rootfs "$root"
   install -m 0755 "$bin" "$root/bin/node_exporter"
   add_share "$root" "$share"
-  pack "$root" "$BUILD/node-exporter-upstream.tar"
-  import_push "$ref" "$BUILD/node-exporter-upstream.tar" "$hash" \
+  pack "$root" "$BUILD/node-exporter-$v.tar"
+  import_push "$ref" "$BUILD/node-exporter-$v.tar" "$hash" \
     "EXPOSE 9100" "USER nobody" 'ENTRYPOINT ["/bin/node_exporter"]' \
-    "LABEL org.opencontainers.image.title=node_exporter org.opencontainers.image.version=1.12.1 io.prometheus.image.variant=busybox logging-testenv.kind=real logging-testenv.source=github.com/prometheus/node_exporter@v1.12.1"
+    "LABEL org.opencontainers.image.title=node_exporter org.opencontainers.image.version=$version ${extra[*]} logging-testenv.kind=real logging-testenv.source=github.com/prometheus/node_exporter@$v"
 }
 
 # Like ghcr.io/google/cadvisor:v0.60.5: /usr/bin/cadvisor run as root with -logtostderr (upstream's
@@ -447,8 +476,10 @@ EOF
 build_upstream_images() {
   build_prometheus_v3
   build_prometheus_v2
-  build_alertmanager
-  build_node_exporter_upstream
+  build_alertmanager "$IMG_ALERTMANAGER" 0.35.0 alertmanager-v0.35.0 yes
+  build_alertmanager "$IMG_ALERTMANAGER_2024" 0.27.0 alertmanager-v0.27-v0.27.0 no
+  build_node_exporter_upstream "$IMG_NODE_EXPORTER_UPSTREAM" 1.12.1 node-exporter-v1.12.1 io.prometheus.image.variant=busybox
+  build_node_exporter_upstream "$IMG_NODE_EXPORTER_2024" 1.8.1 node-exporter-v1.8-v1.8.1
   build_cadvisor_upstream
   build_caddy
 }
