@@ -2,6 +2,10 @@
 // from the environment's own stack file (the alert sink receiver included). A variant is a patch on
 // that file's config map plus the secrets it sets and what it needs from the host; what verify must
 // report for it is not written here: expectedOutcome() derives it from the config.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import YAML from "yaml";
+
 export type ConfigMap = Record<string, unknown>;
 
 /** What a variant needs from the environment at run time. */
@@ -30,6 +34,55 @@ export interface Variant {
 const K = (k: string) => `logging-bootstrap:${k}`;
 type Obj = Record<string, unknown>;
 const obj = (cfg: ConfigMap, k: string): Obj => ((cfg[K(k)] ??= {}) as Obj);
+
+/** The 2024 pins: the source document's image versions, kept as it gives them (test/contracts/versions.test.ts lints them). */
+export const PINS_2024_FILE = path.resolve(__dirname, "..", "fixtures", "config", "Pulumi.pins-2024.yaml");
+
+/**
+ * Prometheus in pins-2024: v2.55.1 instead of the fixture's v2.52.0. Both are 2024 releases that the
+ * stack renders alike (retention as a flag before 3.8 is the one Prometheus version decision in the
+ * program), and 2.55.1 is the build the environment already has (the upgrade drill's "before");
+ * 2.52.0 (module v0.52.0, served) would be a wrapper and a cold build of ~10 minutes more.
+ */
+export const PROMETHEUS_2024 = "v2.55.1";
+
+/**
+ * Where each 2024 pin runs from in the test environment's registry: a real build of that version
+ * (test/engine/build-services.sh), or the double that imitates it (test/env/doubles/README.md). cAdvisor
+ * is the double at v0.49.1: the library module our cAdvisor main builds over (github.com/google/cadvisor/lib)
+ * is served from v0.60.5 only, and 0.49.1's library (its root module) has another API.
+ */
+export const PINS_2024_REPOSITORY: Record<string, string> = {
+  grafana: "doubles/grafana",
+  loki: "doubles/loki",
+  alloy: "doubles/alloy",
+  cadvisor: "doubles/cadvisor",
+  prometheus: "testenv/prometheus",
+  nodeExporter: "testenv/node-exporter",
+  alertmanager: "testenv/alertmanager",
+};
+
+const tagOf = (ref: string) => ref.replace(/@sha256:[0-9a-f]{64}$/, "").replace(/^.*:(?=[^/:]+$)/, "");
+
+/**
+ * The 2024 pins' images in the test environment: the registry the environment's own images come
+ * from, each service's PINS_2024_REPOSITORY at the pin's tag, Prometheus at PROMETHEUS_2024.
+ */
+export function pins2024Images(envImages: Record<string, string>, pins: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [svc, ref] of Object.entries(envImages)) {
+    const pin = pins[svc];
+    if (!pin) throw new Error(`the 2024 pins have no images.${svc}`);
+    const registry = ref.split("/")[0];
+    out[svc] = `${registry}/${PINS_2024_REPOSITORY[svc]}:${svc === "prometheus" ? PROMETHEUS_2024 : tagOf(pin)}`;
+  }
+  return out;
+}
+
+function pins2024(): Record<string, string> {
+  const doc = YAML.parse(fs.readFileSync(PINS_2024_FILE, "utf8")) as { config: Record<string, unknown> };
+  return doc.config[K("images")] as Record<string, string>;
+}
 
 /** The alerting block with the sink receiver the environment set (its URL is already a secure leaf). */
 function alerting(cfg: ConfigMap): Obj {
@@ -88,4 +141,20 @@ export const VARIANTS: readonly Variant[] = [
   },
   { name: "labels-off", about: "a disabled level (verify.labels: false): listed as skipped", patch: (cfg) => void (obj(cfg, "verify").labels = false) },
   { name: "offline", about: "offlineMode: nothing pulled, every image already on the engine", patch: (cfg) => void (cfg[K("offlineMode")] = true) },
+  {
+    name: "pins-2024",
+    about: `the 2024 pins (Grafana 11.1.0, Loki 3.0.0, Alloy v1.2.1, cAdvisor v0.49.1: doubles of those versions; Alertmanager 0.27.0, node-exporter 1.8.1: real builds; Prometheus ${PROMETHEUS_2024}, a real 2024 build, for the fixture's v2.52.0); the Watchdog to a Slack receiver`,
+    patch(cfg) {
+      Object.assign(obj(cfg, "images"), pins2024Images(obj(cfg, "images") as Record<string, string>, pins2024()));
+      // Alertmanager 0.27 cannot run the sink's webhook receiver (url_file: the lint refuses it,
+      // E_CONFIG_RECEIVER_UNSUPPORTED): a Slack receiver on the sink takes its place, default and
+      // Watchdog; L9 reads 0.27's per-receiver counters (receiver-name-in-metrics).
+      const a = alerting(cfg);
+      a.receivers = [{ name: "chat", slack: { channel: "#alerts" } }];
+      a.defaultReceiver = "chat";
+      a.watchdogReceiver = "chat";
+      delete obj(cfg, "verify").alertSinkUrl;
+    },
+    secrets: (env) => ({ [`${K("alerting")}.receivers[0].slack.apiUrl`]: `http://${env.gateway}:19108/slack/chat` }),
+  },
 ];
