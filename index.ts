@@ -10,9 +10,9 @@ import { ObservabilityStack } from "./components/stack";
 export = async () => {
   // requireImageDigests refuses a tag-only pin; the engine's digest (where it has the image) is the fix.
   const digests = await engineDigests(runtimePinsNeedingDigests());
-  const { config, grafanaAdminPassword, alertingSecrets } = loadStackConfig({ digests });
+  const { config, grafanaAdminPassword, alertingSecrets, hostSecrets } = loadStackConfig({ digests });
   // offlineMode: prove every image is local before declaring anything (nothing may be pulled).
   if (config.offlineMode) await assertImagesPresent(config);
-  const stack = new ObservabilityStack(config.projectName, { config, grafanaAdminPassword, alertingSecrets });
+  const stack = new ObservabilityStack(config.projectName, { config, grafanaAdminPassword, alertingSecrets, hostSecrets });
   return stack.outputs();
 };

@@ -146,7 +146,7 @@ export const HEALTH = {
 export const TAIL_GLOB = "**/*.log";
 
 /** Label names: defined with the plan model (contracts/plan/tokens.ts), which its readers share. */
-export { LABEL_PROJECT, LABEL_SERVICE, LABEL_DATA, LABEL_RETAIN } from "../contracts/plan";
+export { LABEL_PROJECT, LABEL_SERVICE, LABEL_DATA, LABEL_RETAIN, LABEL_HOST } from "../contracts/plan";
 
 /**
  * Grafana's own admin password reset, run inside the Grafana container with the password on stdin

@@ -13,7 +13,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { BootstrapError } from "../contracts/errors";
+import { isFleet } from "../contracts/config/hosts";
 import type { ServiceName, StackConfig } from "../contracts/config/schema";
+import { DEFAULT_GATEWAY_IMAGE } from "../contracts/config/schema";
 import {
   COMPONENT_CLASS,
   CONTAINER_PORT,
@@ -22,6 +24,7 @@ import {
   HEALTH,
   KEBAB,
   LABEL_DATA,
+  LABEL_HOST,
   LABEL_RETAIN,
   LABEL_PROJECT,
   LABEL_SERVICE,
@@ -48,16 +51,19 @@ export function memoryLimitMb(cfg: StackConfig, svc: ServiceName): number {
   return cfg.limits[svc] ?? DEFAULT_MEMORY_MB[svc];
 }
 
-export function containerLabels(cfg: StackConfig, svc: ServiceName): { label: string; value: string }[] {
+/** `host`: a non-central host's name (docs/FLEET.md); the central host's containers carry no host label. */
+export function containerLabels(cfg: StackConfig, svc: ServiceName, host?: string): { label: string; value: string }[] {
   return [
     { label: LABEL_PROJECT, value: cfg.projectName },
     { label: LABEL_SERVICE, value: svc },
+    ...(host !== undefined ? [{ label: LABEL_HOST, value: host }] : []),
   ];
 }
 
-export function volumeLabels(cfg: StackConfig, svc: ServiceName): { label: string; value: string }[] {
+export function volumeLabels(cfg: StackConfig, svc: ServiceName, host?: string): { label: string; value: string }[] {
   return [
     { label: LABEL_DATA, value: "true" },
+    ...(host !== undefined ? [{ label: LABEL_HOST, value: host }] : []),
     { label: LABEL_PROJECT, value: cfg.projectName },
     // Every data volume is created with retainOnDelete: true (ServiceComponent below).
     { label: LABEL_RETAIN, value: "true" },
@@ -108,12 +114,75 @@ export function uploadsFor(files: RenderedFile[], secrets: SecretFile[] = []): d
   ];
 }
 
-/** Everything of docker.ContainerArgs that does not depend on other resources' outputs. */
+/** What one container is made of, whatever it runs (a service of any host, the gateway). */
+export interface ContainerParts {
+  name: string;
+  imageId: pulumi.Input<string>;
+  command: string[];
+  envs: string[];
+  labels: { label: string; value: string }[];
+  memoryMb: number;
+  network: pulumi.Input<string>;
+  /** Its name on the network (kebab service name). */
+  alias: string;
+  ports: { internal: number; external: number; ip: string; protocol: string }[];
+  volumes: docker.types.input.ContainerVolume[];
+  uploads: docker.types.input.ContainerUpload[];
+  healthTest: string[];
+  startPeriod: string;
+  user?: string;
+  privileged?: boolean;
+}
+
+/** The conventions every container of the stack follows (README "Containers"), around its own parts. */
+export function conventionalContainerArgs(p: ContainerParts): docker.ContainerArgs {
+  const args: docker.ContainerArgs = {
+    name: p.name,
+    image: p.imageId,
+    command: p.command,
+    envs: p.envs,
+    labels: p.labels,
+    restart: "unless-stopped",
+    logDriver: "json-file",
+    logOpts: { ...LOG_OPTS },
+    memory: p.memoryMb,
+    // Swap limit = memory limit: the limit is a hard limit (no swap on top), and `pulumi up` stays a
+    // no-op. Left unset, Docker stores MemorySwap = 2 x Memory; the provider (terraform-provider-docker
+    // v4.x, whose `memory_swap` is Optional, not Computed) reads that back and plans an in-place update
+    // on every `up` (P6). Docker keeps an explicit value as given on hosts with swap accounting
+    // (cgroup v2, or v1 with memsw); without it Docker discards it (-1) and warns "No swap limit support".
+    memorySwap: p.memoryMb,
+    networksAdvanced: [{ name: p.network, aliases: [p.alias] }],
+    ports: p.ports,
+    volumes: p.volumes,
+    uploads: p.uploads,
+    healthcheck: {
+      tests: p.healthTest,
+      interval: HEALTH.interval,
+      timeout: HEALTH.timeout,
+      retries: HEALTH.retries,
+      startPeriod: p.startPeriod,
+    },
+    // `pulumi up` succeeds only once the container reports healthy.
+    wait: true,
+    waitTimeout: HEALTH.waitTimeout,
+    mustRun: true,
+  };
+  if (p.user !== undefined) args.user = p.user;
+  if (p.privileged) args.privileged = true;
+  return args;
+}
+
+/**
+ * Everything of docker.ContainerArgs that does not depend on other resources' outputs. `host`: a
+ * non-central host's agent (docs/FLEET.md), labelled with the host's name and publishing no port
+ * (its Alloy pushes; nothing reaches into the host).
+ */
 export function containerArgs(
   cfg: StackConfig,
   spec: ServiceSpec,
   files: RenderedFile[],
-  refs: { imageId: pulumi.Input<string>; network: pulumi.Input<string>; dataVolume?: pulumi.Input<string>; secrets?: SecretFile[] },
+  refs: { imageId: pulumi.Input<string>; network: pulumi.Input<string>; dataVolume?: pulumi.Input<string>; secrets?: SecretFile[]; host?: string },
 ): docker.ContainerArgs {
   const svc = spec.service;
   const volumes: docker.types.input.ContainerVolume[] = spec.mounts.map((m) => ({
@@ -123,44 +192,25 @@ export function containerArgs(
     readOnly: m.readOnly,
   }));
   if (spec.dataPath && refs.dataVolume !== undefined) volumes.push({ volumeName: refs.dataVolume, containerPath: spec.dataPath, readOnly: false });
-  const labels = containerLabels(cfg, svc);
+  const labels = containerLabels(cfg, svc, refs.host);
   if (spec.exceptions?.length) labels.push({ label: "logging-bootstrap.exception", value: spec.exceptions.join("; ") });
-  const args: docker.ContainerArgs = {
+  return conventionalContainerArgs({
     name: containerName(cfg, svc),
-    image: refs.imageId,
+    imageId: refs.imageId,
     command: spec.command,
     envs: spec.envs,
     labels,
-    restart: "unless-stopped",
-    logDriver: "json-file",
-    logOpts: { ...LOG_OPTS },
-    memory: memoryLimitMb(cfg, svc),
-    // Swap limit = memory limit: the limit is a hard limit (no swap on top), and `pulumi up` stays a
-    // no-op. Left unset, Docker stores MemorySwap = 2 x Memory; the provider (terraform-provider-docker
-    // v4.x, whose `memory_swap` is Optional, not Computed) reads that back and plans an in-place update
-    // on every `up` (P6). Docker keeps an explicit value as given on hosts with swap accounting
-    // (cgroup v2, or v1 with memsw); without it Docker discards it (-1) and warns "No swap limit support".
-    memorySwap: memoryLimitMb(cfg, svc),
-    networksAdvanced: [{ name: refs.network, aliases: [KEBAB[svc]] }],
-    ports: publishedPorts(cfg, svc),
+    memoryMb: memoryLimitMb(cfg, svc),
+    network: refs.network,
+    alias: KEBAB[svc],
+    ports: refs.host !== undefined ? [] : publishedPorts(cfg, svc),
     volumes,
     uploads: uploadsFor(files, refs.secrets),
-    healthcheck: {
-      tests: spec.healthTest,
-      interval: HEALTH.interval,
-      timeout: HEALTH.timeout,
-      retries: HEALTH.retries,
-      startPeriod: HEALTH.startPeriod[svc] ?? HEALTH.startPeriod.default,
-    },
-    // `pulumi up` succeeds only once the container reports healthy.
-    wait: true,
-    waitTimeout: HEALTH.waitTimeout,
-    mustRun: true,
-  };
-  const user = CONTAINER_USER[svc];
-  if (user !== undefined) args.user = user;
-  if (spec.privileged) args.privileged = true;
-  return args;
+    healthTest: spec.healthTest,
+    startPeriod: HEALTH.startPeriod[svc] ?? HEALTH.startPeriod.default,
+    user: CONTAINER_USER[svc],
+    privileged: spec.privileged,
+  });
 }
 
 /**
@@ -172,15 +222,25 @@ export function containerArgs(
  * `keepLocally` keeps the image when the resource is deleted (offline hosts need it again).
  */
 export function pinnedImage(name: string, cfg: StackConfig, svc: ServiceName, parent: pulumi.Resource): docker.RemoteImage {
-  return new docker.RemoteImage(`${name}-image`, { name: cfg.images[svc], keepLocally: true }, { parent });
+  return pinnedRemoteImage(`${name}-image`, cfg.images[svc], parent);
 }
 
-/** offlineMode: every pinned image must already be on the Docker host. Lists all missing ones. */
+/** A pinned image by its resource name (the gateway's, a non-central host's agents'): kept on delete. */
+export function pinnedRemoteImage(resourceName: string, ref: string, parent: pulumi.Resource): docker.RemoteImage {
+  return new docker.RemoteImage(resourceName, { name: ref, keepLocally: true }, { parent });
+}
+
+/**
+ * offlineMode: every pinned image the central host runs must already be on its Docker engine (a
+ * fleet's gateway image too). Lists all missing ones. The other hosts' engines are not asked here:
+ * their images are checked by the pull their RemoteImage makes there.
+ */
 export async function assertImagesPresent(cfg: StackConfig): Promise<void> {
+  const refs: [string, string][] = (Object.keys(cfg.images) as ServiceName[]).map((svc) => [svc, cfg.images[svc]]);
+  if (isFleet(cfg)) refs.push(["gateway", cfg.gateway?.image ?? DEFAULT_GATEWAY_IMAGE]);
   // All images at once (each read is an engine round trip), listed in the config's order.
   const found = await Promise.all(
-    (Object.keys(cfg.images) as ServiceName[]).map(async (svc) => {
-      const ref = cfg.images[svc];
+    refs.map(async ([svc, ref]) => {
       try {
         await docker.getRemoteImage({ name: ref });
         return undefined;
@@ -189,7 +249,7 @@ export async function assertImagesPresent(cfg: StackConfig): Promise<void> {
       }
     }),
   );
-  const missing = found.filter((m): m is { service: ServiceName; image: string; cause: string } => m !== undefined);
+  const missing = found.filter((m): m is { service: string; image: string; cause: string } => m !== undefined);
   if (missing.length > 0) {
     throw new BootstrapError(
       "E_DEPS_IMAGE_MISSING_OFFLINE",
@@ -207,6 +267,12 @@ export interface ServiceArgs {
   network: docker.Network;
   /** Resources the container must wait for (host directories prepared by local.Command). */
   hostPrep?: pulumi.Resource[];
+  /**
+   * A non-central host's agent (components/fleet.ts): its name labels the container and the volume,
+   * no port is published, and the image resource takes the container's name (`<project>-X-alloy`,
+   * HOST_DERIVED_NAME_SUFFIXES). `config` is then the host's view (fleet.ts hostConfig).
+   */
+  host?: string;
 }
 
 /** What the base component needs beyond ServiceArgs: which service, its container facts, its files. */
@@ -251,11 +317,11 @@ export class ServiceComponent extends pulumi.ComponentResource {
     this.files = files;
     this.containerName = containerName(cfg, svc);
     this.imageRef = cfg.images[svc];
-    this.image = pinnedImage(name, cfg, svc, this);
+    this.image = args.host !== undefined ? pinnedRemoteImage(name, cfg.images[svc], this) : pinnedImage(name, cfg, svc, this);
     if (spec.dataPath) {
       this.dataVolume = new docker.Volume(
         `${name}-data`,
-        dataVolumeArgs(cfg, svc),
+        dataVolumeArgs(cfg, svc, args.host),
         // Data survives `pulumi destroy` and replacement: never deleted by default.
         { parent: this, retainOnDelete: true, protect: protectData(pulumi.getStack()) },
       );
@@ -265,6 +331,7 @@ export class ServiceComponent extends pulumi.ComponentResource {
       network: args.network.name,
       dataVolume: this.dataVolume?.name,
       secrets: args.secrets ?? [],
+      ...(args.host !== undefined ? { host: args.host } : {}),
     });
     this.uploads = cargs.uploads as docker.types.input.ContainerUpload[];
     this.container = new docker.Container(name, cargs, { parent: this, deleteBeforeReplace: true, dependsOn: [...(args.hostPrep ?? [])] });
@@ -273,8 +340,8 @@ export class ServiceComponent extends pulumi.ComponentResource {
 }
 
 /** Docker-managed volume, or (paths.dataRoot set) a local volume bound to <dataRoot>/<service>. */
-export function dataVolumeArgs(cfg: StackConfig, svc: ServiceName): docker.VolumeArgs {
-  const args: docker.VolumeArgs = { name: dataVolumeName(cfg, svc), driver: "local", labels: volumeLabels(cfg, svc) };
+export function dataVolumeArgs(cfg: StackConfig, svc: ServiceName, host?: string): docker.VolumeArgs {
+  const args: docker.VolumeArgs = { name: dataVolumeName(cfg, svc), driver: "local", labels: volumeLabels(cfg, svc, host) };
   if (cfg.paths.dataRoot) {
     args.driverOpts = { type: "none", o: "bind", device: dataDir(cfg, svc)! };
   }

@@ -177,6 +177,8 @@ export const SPECS: Record<ServiceName, (cfg: StackConfig) => ServiceSpec> = {
 
 export interface FilesArgs extends ServiceArgs {
   files: RenderedFile[];
+  /** Secret files (0440): a non-central host's Alloy gets its gateway password and the gateway's CA this way. */
+  secrets?: SecretFile[];
 }
 
 export class Loki extends ServiceComponent {

@@ -1,17 +1,23 @@
 // ObservabilityStack: network, host directories, secrets and the seven services, built from the
-// validated config, then the proofs (components/verify/) that depend on the containers.
+// validated config; in a fleet (docs/FLEET.md) the gateway and each other host's agents; then the
+// proofs (components/verify/) that depend on the containers.
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { isFleet, remoteHosts } from "../contracts/config/hosts";
+import { dockerTlsInputs, HostSecret } from "../contracts/config/pulumi";
 import type { ServiceName, StackConfig } from "../contracts/config/schema";
 import { SERVICES } from "../contracts/config/schema";
-import { DATA_OWNER, DATA_PATH, LABEL_PROJECT } from "./defaults";
-import { RenderedFile, configShas, renderServiceFiles } from "./render";
-import { containerName, dataDir, dataVolumeName, endpointUrl, networkName, ServiceComponent } from "./service";
+import { LABEL_PROJECT } from "./defaults";
+import { AGENT_SERVICES, HostAgents, hostResourceName } from "./fleet";
+import { Gateway } from "./gateway";
+import { hostDirsScript } from "./host-dirs";
+import { RenderedFile, configShas, renderFleetFiles, renderServiceFiles } from "./render";
+import { containerName, dataVolumeName, endpointUrl, networkName, ServiceComponent } from "./service";
 import { Alertmanager, AlertmanagerCredential, Alloy, Cadvisor, Grafana, Loki, NodeExporter, Prometheus } from "./services";
 import { GrafanaAdminPassword } from "./verify/providers";
-import { Proofs } from "./verify/proofs";
+import { Proofs, ProofsStackView } from "./verify/proofs";
 import { grafanaAdminSpec } from "./verify/spec";
 
 export interface ObservabilityStackArgs {
@@ -20,58 +26,12 @@ export interface ObservabilityStackArgs {
   grafanaAdminPassword?: pulumi.Output<string>;
   /** Alerting receiver credentials (secret Outputs), from config only; none: no file is uploaded. */
   alertingSecrets?: AlertmanagerCredential[];
+  /** The TLS leaves of the tcp:// hosts' engines (secret Outputs; loadStackConfig's hostSecrets). */
+  hostSecrets?: HostSecret[];
 }
 
-/** POSIX single-quote a word for /bin/sh. */
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * The host directories containers mount, created before they start (Docker would otherwise create
- * them root-owned). Create only: deleting the stack never removes logs or data. Data directories
- * (paths.dataRoot) get the owner of the service's container user; when chown is not permitted
- * (non-root operator) a warning is printed and the operator must fix ownership.
- *
- * The script runs as root and the roots may sit in directories others can write, so a symbolic link
- * anywhere on a directory's path is refused (E_RUNTIME_PATH_SYMLINK, exit 3), never followed: each
- * directory is entered one component at a time from `/`, every component checked before and after
- * it is created and entered (`cd -P` then `pwd -P` must name the path built so far), and `chown -h`
- * changes the directory the shell is in (`.`), not whatever the path names by then.
- */
-export function hostDirsScript(cfg: StackConfig): string {
-  const lines = [
-    "set -euf",
-    `no_link() { printf 'E_RUNTIME_PATH_SYMLINK: %s is a symbolic link (or changed while it was entered); host directories are never created or chowned through one: set paths.* to the real directory\\n' "$1" >&2; exit 3; }`,
-    // host_dir <dir> [<owner> <service>]: a subshell, so cd and IFS stay inside it.
-    "host_dir() (",
-    "  cd /",
-    "  at=''",
-    "  IFS=/",
-    '  for part in ${1#/}; do',
-    '    [ -n "$part" ] || continue',
-    '    at="$at/$part"',
-    '    [ ! -L "./$part" ] || no_link "$at"',
-    '    [ -d "./$part" ] || mkdir -- "./$part"',
-    '    [ ! -L "./$part" ] || no_link "$at"',
-    '    cd -P -- "./$part"',
-    '    [ "$(pwd -P)" = "$at" ] || no_link "$at"',
-    "  done",
-    // Every value reaches the warning through printf's arguments, never its format.
-    `  [ -z "\${2-}" ] || chown -h -- "$2" . 2>/dev/null || printf 'warning: could not chown %s %s; the %s container may not write its data\\n' "$2" "$1" "$3" >&2`,
-    ")",
-    `host_dir ${shellQuote(cfg.paths.logsRoot)}`,
-    `host_dir ${shellQuote(cfg.paths.telemetryRoot)}`,
-  ];
-  for (const svc of SERVICES) {
-    const dir = dataDir(cfg, svc);
-    const owner = DATA_OWNER[svc];
-    if (!dir || !DATA_PATH[svc] || !owner) continue;
-    // Every value is a quoted word: a path is data to the shell, whatever characters it holds.
-    lines.push(`host_dir ${shellQuote(dir)} ${shellQuote(owner)} ${shellQuote(svc)}`);
-  }
-  return lines.join("\n") + "\n";
-}
+// The host directories' script lives with the fleet's variant of it (./host-dirs.ts).
+export { hostDirsScript, shellQuote } from "./host-dirs";
 
 export class ObservabilityStack extends pulumi.ComponentResource {
   readonly config: StackConfig;
@@ -95,7 +55,11 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   readonly services: Record<ServiceName, ServiceComponent>;
   /** Keeps Grafana's stored admin password equal to the secret (absent when Grafana publishes no port). */
   readonly grafanaAdmin?: GrafanaAdminPassword;
-  /** The verification resources (L1-L8), declared after the containers they prove. */
+  /** A fleet's gateway on this (the central) host; absent for a fleet of one. */
+  readonly gateway?: Gateway;
+  /** A fleet's other hosts, each its agents on its own Docker provider, in the config's order. */
+  readonly hosts: HostAgents[] = [];
+  /** The verification resources (L1-L9, a proof per other host), declared after the containers they prove. */
   readonly proofs: Proofs;
 
   constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -167,9 +131,60 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       cadvisor: this.cadvisor,
       alertmanager: this.alertmanager,
     };
+    // A fleet: the gateway the other hosts push through, and each host's agents on its own engine.
+    // Nothing of it exists in a fleet of one, whose plan is v2's.
+    if (isFleet(cfg)) {
+      const fleet = renderFleetFiles(cfg);
+      const gateway = new Gateway(`${p}-gateway`, { config: cfg, network: this.network, files: fleet.gateway }, child);
+      this.gateway = gateway;
+      for (const h of remoteHosts(cfg)) {
+        this.hosts.push(
+          new HostAgents(
+            hostResourceName(cfg, h.name),
+            { config: cfg, host: h, files: fleet.hosts[h.name], password: gateway.passwords[h.name], gatewayCaPem: gateway.caCertPem, tls: dockerTlsInputs(args.hostSecrets ?? [], h.name) },
+            child,
+          ),
+        );
+      }
+    }
     // Last: the proofs read everything above; a red proof fails `pulumi up` with its code.
-    this.proofs = new Proofs(`${p}-proofs`, { stack: this }, child);
+    this.proofs = new Proofs(
+      `${p}-proofs`,
+      { stack: { ...this.proofsView(), services: this.services, config: cfg, networkName: this.networkName, grafanaAdminPassword: this.grafanaAdminPassword, grafanaAdmin: this.grafanaAdmin } },
+      child,
+    );
     this.registerOutputs({ networkName: this.networkName });
+  }
+
+  /** What the proofs read of the fleet: the gateway and each other host's agent containers. */
+  private proofsView(): Pick<ProofsStackView, "gateway" | "hosts"> {
+    const g = this.gateway;
+    return {
+      ...(g ? { gateway: { containerName: g.containerName, container: g.container, files: g.files, uploads: g.uploads } } : {}),
+      ...(this.hosts.length ? { hosts: this.hosts.map((h) => ({ name: h.host.name, containers: Object.fromEntries(AGENT_SERVICES.map((x) => [x, h.agents[x].container])), engineSecrets: h.engineSecrets })) } : {}),
+    };
+  }
+
+  /** A fleet's outputs: the gateway's URL and CA (not secret), and each other host's engine, containers, images and config SHAs. */
+  private fleetOutputs(): Record<string, pulumi.Input<unknown>> {
+    const g = this.gateway;
+    if (!g) return {};
+    const image = (i: docker.RemoteImage, ref: string) => pulumi.all([i.imageId, i.repoDigest]).apply(([imageId, repoDigest]) => ({ ref, imageId, repoDigest }));
+    const hosts: Record<string, unknown> = {};
+    for (const h of this.hosts) {
+      hosts[h.host.name] = {
+        docker: h.host.docker.host,
+        address: h.host.address,
+        network: h.networkName,
+        containers: Object.fromEntries(AGENT_SERVICES.map((x) => [x, h.agents[x].containerName])),
+        images: Object.fromEntries(AGENT_SERVICES.map((x) => [x, image(h.agents[x].image, h.agents[x].imageRef)])),
+        configFiles: Object.fromEntries(AGENT_SERVICES.filter((x) => h.agents[x].files.length > 0).map((x) => [x, Object.fromEntries(h.agents[x].files.map((f) => [f.path, f.sha256]))])),
+      };
+    }
+    return {
+      gateway: { url: g.url, caCertPem: g.caCertPem, container: g.containerName, image: image(g.image, g.imageRef), configFiles: Object.fromEntries(g.files.map((f) => [f.path, f.sha256])) },
+      hosts,
+    };
   }
 
   /** Stack outputs (index.ts exports them). No secret values. */
@@ -199,6 +214,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       // L8 outside Pulumi (`npm run verify --recorded`): the keyed hashes of the secret files, and
       // the drift key as a secret output (secrets:export writes it as CONFIG_DRIFT_KEY).
       ...(this.proofs.configDriftKey ? { configDriftKey: this.proofs.configDriftKey, configSecretDigests: this.proofs.configSecretDigests } : {}),
+      ...this.fleetOutputs(),
     };
   }
 }

@@ -2,6 +2,7 @@
 // and writes what a reviewer diffs, the way `helm template` output is diffed:
 //   <out>/plan.json                     every resource: type, name, urn, inputs, options; outputs
 //   <out>/files/<service>/<path>        every non-secret file a container receives, byte-identical
+//   <out>/files/<host>/<service>/<path> the same for a fleet's other host <host>
 // Secret values never reach either: they are `***REDACTED***` in plan.json, and secret files
 // (Grafana's admin password and secret key) are not written.
 import * as fs from "node:fs";
@@ -19,7 +20,8 @@ const HELP = `Usage: npm run -s render -- --stack <name> [--config-file <file>] 
 Evaluates the program for stack <name> with Pulumi's mocks (no Pulumi CLI, no Docker engine) and
 writes <dir>/plan.json (resources with type, name, urn, inputs and options protect, retainOnDelete,
 deleteBeforeReplace, dependsOn, parent; the stack outputs) and <dir>/files/<service>/<path> (each
-rendered config file exactly as its container receives it). Secret values appear as ***REDACTED***.
+rendered config file exactly as its container receives it; a fleet's other host's under
+<dir>/files/<host>/<service>/<path>). Secret values appear as ***REDACTED***.
 
 Options:
   --stack <name>        stack name (reads Pulumi.<name>.yaml unless --config-file is given)
@@ -43,9 +45,10 @@ export interface RenderedOutput {
 export function filesFromEvaluation(ev: Evaluation): Record<string, string> {
   const out: Record<string, string> = {};
   // Secret files are never written (desiredFiles leaves them out).
-  for (const { resource: r, service: svc, files } of desiredFiles(ev)) {
+  for (const { resource: r, service: svc, host, files } of desiredFiles(ev)) {
     if (!svc) throw new Error(`container ${r.name} has no logging-bootstrap.service label`);
-    for (const u of files) out[path.posix.join("files", svc, u.path.replace(/^\/+/, ""))] = u.content;
+    // A fleet's other host's containers: files/<host>/<service>/... (the central host's: files/<service>/...).
+    for (const u of files) out[path.posix.join("files", ...(host !== undefined ? [host] : []), svc, u.path.replace(/^\/+/, ""))] = u.content;
   }
   return out;
 }

@@ -11,7 +11,7 @@ import { driftRecordFrom, ImageRecord, imagesFromRecord, resolveImages, runSuite
 import { Level, LEVELS } from "../components/verify/types";
 import { REDACTED } from "../contracts/plan";
 import { runCli } from "./lib/cli";
-import { driftKeyFrom, grafanaPasswordFrom, loadDesired, parseEnvFile } from "./lib/verify-load";
+import { driftKeyFrom, grafanaPasswordFrom, hostRunsFor, loadDesired, parseEnvFile } from "./lib/verify-load";
 
 // Kept importable from here for callers of the verify CLI's module.
 export { grafanaPasswordFrom, loadDesired, parseEnvFile };
@@ -42,6 +42,12 @@ Options:
   --alert-timeout <s>     L9 wall clock for Watchdog to reach the receiver (default verify.timeoutSeconds)
   --json                  print the report as JSON
   --help                  this text
+
+A fleet (hosts in the stack file, docs/FLEET.md) is proved per host as well, all hosts at once beside
+the levels: each non-central host's engine is reached at its docker.host; for tcp:// its TLS client
+certificate is read from the directory DOCKER_CERT_PATH_<HOST> names (ca.pem, cert.pem, key.pem mode
+0600; <HOST> is the host's name in capitals, '-' as '_'), set in --secrets-file or the environment;
+for ssh:// through ssh-agent (SSH_AUTH_SOCK) with the host's key in ~/.ssh/known_hosts.
 
 A red level is exit 1; warnings alone are exit 0 (the report says warn); could not run (the
 config file, the Docker engine) is exit 3.
@@ -175,7 +181,9 @@ export async function main(argv: string[]): Promise<number> {
     const overrides: SuiteOverrides = {};
     if (args.ingestionTimeout !== undefined) overrides.ingestionTimeoutSeconds = args.ingestionTimeout;
     if (args.alertTimeout !== undefined) overrides.alertTimeoutMs = args.alertTimeout * 1000;
-    const report = await runSuite(desired, io, { levels: args.levels, password, images, drift, parallel: !args.sequential, overrides });
+    // A fleet: one proof per other host, each through its own engine (never printed: its TLS key).
+    const hosts = await hostRunsFor(desired.config, args.secretsFile, process.env);
+    const report = await runSuite(desired, io, { levels: args.levels, password, images, drift, parallel: !args.sequential, overrides, ...(hosts.length ? { hosts } : {}) });
     const text = args.json ? JSON.stringify({ stack: args.stack, ...report }, null, 2) : formatReport(report, args.stack);
     process.stdout.write(redact(text, [password, driftKey]) + "\n");
     return report.status === "red" ? EXIT.RED : EXIT.OK;

@@ -16,6 +16,9 @@ import { BootstrapError } from "../../contracts/errors";
 import { CONTAINER_PORT, KEBAB } from "../defaults";
 import { toSortedJson } from "./yaml";
 
+/** The gateway's service key: its container's `logging-bootstrap.service` label, its L8 and configSecretDigests key, its folder in render's files/. */
+export const GATEWAY_SERVICE = "gateway";
+
 /** The port Caddy listens on inside its container (published as gateway.port on the central host). */
 export const GATEWAY_PORT_IN_CONTAINER = 8443;
 
@@ -29,6 +32,15 @@ export const GATEWAY_FILES = {
   /** One bcrypt hash per non-central host, `<host>.bcrypt`: secret uploads (0440). */
   secretsDir: "/etc/caddy/secrets",
 } as const;
+
+/**
+ * The container's healthcheck listener: plain HTTP on the container's own loopback (never published),
+ * answering 200 at `path`. Caddy provisions every app and server of the config before it serves
+ * anything (a certificate that does not load stops it), so an answer here means the TLS listener is
+ * up too. Not HTTPS: the images' BusyBox wget cannot be relied on for TLS (Alpine's goes through
+ * ssl_client, a BusyBox without it offers ciphers Go's TLS stack refuses).
+ */
+export const GATEWAY_HEALTH = { listen: "127.0.0.1:8081", path: "/healthz" } as const;
 
 /** The tag of the one loaded certificate: the TLS connection policy serves it whatever the client's SNI. */
 export const GATEWAY_CERT_TAG = "logging-bootstrap-gateway";
@@ -112,6 +124,16 @@ export function gatewayConfigObject(p: GatewayParams): Record<string, unknown> {
             // local address the container's own. Select the one loaded certificate by its tag instead.
             tls_connection_policies: [{ certificate_selection: { any_tag: [GATEWAY_CERT_TAG] }, protocol_min: "tls1.2" }],
             routes,
+          },
+          // The healthcheck's (GATEWAY_HEALTH): loopback only, nothing else served there.
+          health: {
+            listen: [GATEWAY_HEALTH.listen],
+            protocols: ["h1"],
+            automatic_https: { disable: true },
+            routes: [
+              { match: [{ path: [GATEWAY_HEALTH.path] }], handle: [{ handler: "static_response", status_code: 200, body: "ok\n" }], terminal: true },
+              { handle: [{ handler: "static_response", status_code: 404 }] },
+            ],
           },
         },
       },

@@ -1,8 +1,10 @@
 // Every non-secret file each service receives, rendered from the config by pure functions.
+import { isFleet, remoteHosts } from "../../contracts/config/hosts";
 import type { ServiceName, StackConfig } from "../../contracts/config/schema";
 import { FILES } from "../defaults";
 import { renderAlertmanagerConfig } from "./alertmanager";
-import { renderAlloyConfig } from "./alloy";
+import { renderAlloyConfig, renderRemoteAlloyConfig } from "./alloy";
+import { GATEWAY_FILES, gatewayParams, renderGatewayConfig } from "./gateway";
 import { renderGrafanaDashboardProvider, renderGrafanaDashboards, renderGrafanaDatasources } from "./grafana";
 import { renderLokiConfig } from "./loki";
 import { renderPrometheusConfig, renderPrometheusRules } from "./prometheus";
@@ -37,6 +39,20 @@ export function renderServiceFiles(cfg: StackConfig): Record<ServiceName, Render
   };
   for (const k of Object.keys(out) as ServiceName[]) out[k].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return out;
+}
+
+/**
+ * A fleet's other files (docs/FLEET.md): the gateway's Caddy config on the central host, and the
+ * Alloy config of each non-central host (host name -> its Alloy's files; node-exporter and cAdvisor
+ * get none). Empty for a fleet of one. Secret and generated files (the TLS key and certificates,
+ * the password hashes, each host's password and the gateway's CA) are not here: they are Outputs.
+ */
+export function renderFleetFiles(cfg: StackConfig): { gateway: RenderedFile[]; hosts: Record<string, RenderedFile[]> } {
+  if (!isFleet(cfg)) return { gateway: [], hosts: {} };
+  return {
+    gateway: [file(GATEWAY_FILES.config, renderGatewayConfig(gatewayParams(cfg)))],
+    hosts: Object.fromEntries(remoteHosts(cfg).map((h) => [h.name, [file(FILES.alloyConfig, renderRemoteAlloyConfig(cfg, h.name))]])),
+  };
 }
 
 /** service -> {path -> sha256}: the desired state of config files (P1). */

@@ -56,20 +56,9 @@ export function makeHttp(maxBodyBytes = MAX_HTTP_BODY_BYTES): HttpFn {
   };
 }
 
-/** Split Docker's multiplexed stdout/stderr stream (8-byte frame headers) into two strings. */
-export function demux(buf: Buffer): { stdout: string; stderr: string } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const kind = buf[i];
-    const size = buf.readUInt32BE(i + 4);
-    const chunk = buf.subarray(i + 8, i + 8 + size);
-    (kind === 2 ? err : out).push(chunk);
-    i += 8 + size;
-  }
-  return { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
-}
+// Docker's multiplexed stream: ./demux (run-once.ts needs it without importing this module).
+export { demux } from "./demux";
+import { demux } from "./demux";
 
 /**
  * The first entry of a tar stream (what the archive API sends for one path): a regular file's bytes

@@ -6,8 +6,10 @@ import { SERVICES } from "../../contracts/config/schema";
 import { KEBAB } from "../defaults";
 import * as random from "@pulumi/random";
 import { declaredUploads, keyedHash } from "./config-dirs";
+import { GATEWAY_SERVICE } from "../render/gateway";
+import { hostProofSpec } from "./host-spec";
 import { LEVEL_TABLE, proofSuffix } from "./levels";
-import { IngestionProof, Proof } from "./providers";
+import { HostProof, IngestionProof, Proof } from "./providers";
 import { alertDeliverySpec, DesiredState, dashboardsSpec, driftSpec, healthSpec, levelPlan, ingestionSpec, labelsSpec, reachabilitySpec, rulesSpec } from "./spec";
 import type { Level } from "./types";
 
@@ -30,7 +32,31 @@ export interface ProofsStackView {
       uploads: readonly { file: pulumi.Input<string>; content?: pulumi.Input<string | undefined>; permissions?: pulumi.Input<string | undefined> }[];
     }
   >;
+  /** The fleet's gateway on the central host (none in a fleet of one): L8 compares its config directory as a service's. */
+  gateway?: GatewayView;
+  /** The fleet's other hosts: one HostProof each, after its agents and the gateway. */
+  hosts?: HostView[];
 }
+
+/** What the proofs read of the gateway (components/gateway.ts). */
+export interface GatewayView {
+  containerName: string;
+  container: pulumi.CustomResource;
+  files: { path: string; content: string; sha256: string }[];
+  uploads: readonly { file: pulumi.Input<string>; content?: pulumi.Input<string | undefined>; permissions?: pulumi.Input<string | undefined> }[];
+}
+
+/** What a host proof reads of a host's agents (components/fleet.ts HostAgents). */
+export interface HostView {
+  name: string;
+  /** Its agent containers (on its engine), by service key. */
+  containers: Record<string, pulumi.CustomResource>;
+  /** Its engine's TLS leaves (tcp://) as secret inputs; empty otherwise. */
+  engineSecrets: Record<string, pulumi.Output<string>>;
+}
+
+/** The gateway's key in L8's inputs and in configSecretDigests (its container's service label). */
+const GATEWAY_KEY = GATEWAY_SERVICE;
 
 export interface ProofsArgs {
   stack: ProofsStackView;
@@ -45,6 +71,7 @@ export function desiredFromStack(s: ProofsStackView, probeImage = "<prometheus i
     files: Object.fromEntries(SERVICES.map((svc) => [svc, s.services[svc].files.map((f) => ({ path: f.path, sha256: f.sha256, content: f.content }))])) as DesiredState["files"],
     uploads: Object.fromEntries(SERVICES.map((svc) => [svc, declaredUploads(s.services[svc].uploads)])) as DesiredState["uploads"],
     probeImage,
+    ...(s.gateway ? { gateway: { container: s.gateway.containerName, files: s.gateway.files.map((f) => ({ path: f.path, sha256: f.sha256, content: f.content })), uploads: declaredUploads(s.gateway.uploads) } } : {}),
   };
 }
 
@@ -53,10 +80,11 @@ export function desiredFromStack(s: ProofsStackView, probeImage = "<prometheus i
  * Pulumi from the secret content and the drift key. Plain: without the key nothing in it can be
  * recomputed from a guessed value, so state and outputs may hold it; the key stays a secret.
  */
-export function secretDigestsOf(s: Pick<ProofsStackView, "services">, key: pulumi.Input<string>): Record<string, Record<string, pulumi.Output<string>>> {
+export function secretDigestsOf(s: Pick<ProofsStackView, "services" | "gateway">, key: pulumi.Input<string>): Record<string, Record<string, pulumi.Output<string>>> {
   const out: Record<string, Record<string, pulumi.Output<string>>> = {};
-  for (const svc of SERVICES) {
-    const uploads = s.services[svc].uploads;
+  const all: [string, ProofsStackView["services"][ServiceName]["uploads"]][] = SERVICES.map((svc) => [svc, s.services[svc].uploads]);
+  if (s.gateway) all.push([GATEWAY_KEY, s.gateway.uploads]);
+  for (const [svc, uploads] of all) {
     const secret = new Set(declaredUploads(uploads).filter((u) => u.secret).map((u) => u.path));
     for (const u of uploads) {
       if (typeof u.file !== "string" || !secret.has(u.file)) continue;
@@ -79,6 +107,8 @@ export class Proofs extends pulumi.ComponentResource {
   readonly configDriftKey?: pulumi.Output<string>;
   readonly configSecretDigests?: Record<string, Record<string, pulumi.Output<string>>>;
   readonly alertDelivery?: Proof;
+  /** One proof per non-central host of a fleet (verify.enabled), by host name. */
+  readonly hosts: Record<string, HostProof> = {};
   /** level/resource -> status ("green" | "warn"); a red proof fails `pulumi up` instead. */
   readonly statuses: pulumi.Output<Record<string, string>>;
 
@@ -152,7 +182,9 @@ export class Proofs extends pulumi.ComponentResource {
       const keyValue = pulumi.secret(key.result);
       const digests = secretDigestsOf(s, keyValue);
       Object.assign(this, { configDriftKey: keyValue, configSecretDigests: digests });
-      this.configDrift = proof("L8", { ...driftSpec(d), driftKey: keyValue, secretDigests: digests, containerIds: ids([...SERVICES]) }, containers([...SERVICES]));
+      // The gateway's config directory is compared like a service's (a fleet's central host).
+      const gw = s.gateway ? { ids: { [GATEWAY_KEY]: s.gateway.container.id }, deps: [s.gateway.container] } : { ids: {}, deps: [] };
+      this.configDrift = proof("L8", { ...driftSpec(d), driftKey: keyValue, secretDigests: digests, containerIds: { ...ids([...SERVICES]), ...gw.ids } }, [...containers([...SERVICES]), ...gw.deps]);
     }
 
     if (levels.has("L9")) {
@@ -161,12 +193,23 @@ export class Proofs extends pulumi.ComponentResource {
       this.alertDelivery = proof("L9", { ...alertDeliverySpec(d), containerIds: ids(deps) }, [...containers(deps), ...healthOf(deps)]);
     }
 
-    // level/resource -> proof, in LEVELS order: `health.<service>`, then each other level by name.
-    const all: [string, Proof | undefined][] = [
+    // A fleet: each other host's proof, after its agents, the gateway and the Loki and Prometheus it
+    // reports to (its marker and series must arrive there).
+    if (s.config.verify.enabled) {
+      for (const h of s.hosts ?? []) {
+        const deps = [...Object.values(h.containers), ...(s.gateway ? [s.gateway.container] : []), svc.loki.container, svc.prometheus.container];
+        const containerIds = Object.fromEntries(Object.entries(h.containers).map(([k, c]) => [k, c.id]));
+        this.hosts[h.name] = new HostProof(`${p}-${h.name}-host`, { ...hostProofSpec(s.config, h.name), containerIds, ...h.engineSecrets }, opt(deps));
+      }
+    }
+
+    // level/resource -> proof, in LEVELS order: `health.<service>`, then each other level by name, then `host.<name>`.
+    const all: [string, Proof | HostProof | undefined][] = [
       ...SERVICES.map((x) => [`health.${x}`, this.health[x]] as [string, Proof | undefined]),
       ...LEVEL_TABLE.filter((l) => l.level !== "L1").map((l) => [l.name, declared[l.level]] as [string, Proof | undefined]),
+      ...Object.entries(this.hosts).map(([x, r]) => [`host.${x}`, r] as [string, HostProof]),
     ];
-    const present = all.filter((e): e is [string, Proof] => e[1] !== undefined);
+    const present = all.filter((e): e is [string, Proof | HostProof] => e[1] !== undefined);
     // A level the config turns off is listed too, with why: nothing disappears from the outputs.
     const skipped = plan.skipped.map((k) => [k.name, `skipped: ${k.reason}`] as [string, string]);
     this.statuses = pulumi.all(present.map(([, r]) => r.status)).apply((st) => Object.fromEntries([...present.map(([k], i) => [k, st[i]] as [string, string]), ...skipped]));

@@ -126,3 +126,59 @@ export class GrafanaAdminPassword extends pulumi.dynamic.Resource {
     super(grafanaAdminProvider(), name, { ...args, state: undefined }, opts, PROOF_MODULE, "GrafanaAdminPassword");
   }
 }
+
+/**
+ * The provider of HostProof: the same shape as the proof providers, its methods loading
+ * host-runtime.ts at call time (create/update run the whole host proof, read its read-only half).
+ */
+export function hostProofProvider(): pulumi.dynamic.ResourceProvider {
+  const provider = {
+    async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+      return (await this.load()).hostCheck(news);
+    },
+    async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+      return (await this.load()).hostDiff(olds, news);
+    },
+    async create(inputs: Record<string, unknown>) {
+      return (await this.load()).hostCreate(inputs);
+    },
+    async read(id: string, props?: Record<string, unknown>) {
+      return (await this.load()).hostRead(id, props ?? {});
+    },
+    async update(_id: string, _olds: Record<string, unknown>, news: Record<string, unknown>) {
+      return (await this.load()).hostUpdate(news);
+    },
+    async delete() {
+      // A host proof owns nothing: the markers it wrote are log lines, which stay.
+    },
+    async load() {
+      const path = await import("path");
+      const root = process.env.LOGGING_BOOTSTRAP_ROOT || process.cwd();
+      const file = path.join(root, "components", "verify", "host-runtime.ts");
+      const exts = (require as unknown as { extensions?: Record<string, unknown> }).extensions;
+      if (!exts || !exts[".ts"]) {
+        const tsx = await import("tsx/cjs/api");
+        tsx.register();
+      }
+      return require(file) as typeof import("./host-runtime");
+    },
+  };
+  return provider;
+}
+
+/**
+ * A fleet host's proof (`pulumi-nodejs:dynamic/logging-bootstrap:HostProof`, `<project>-X-host`):
+ * checks/host.ts through host X's engine. Its engine's TLS leaves (tcp://) are secret inputs it keeps
+ * in state for refresh (runtime.ts STATE_SECRET_KEYS); outputs: the verdict and the marker written
+ * at the last apply.
+ */
+export class HostProof extends pulumi.dynamic.Resource {
+  declare readonly status: pulumi.Output<"green" | "warn" | "red">;
+  declare readonly code: pulumi.Output<string | undefined>;
+  declare readonly findings: pulumi.Output<string[]>;
+  declare readonly marker: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: Inputs<PlainArgs>, opts?: pulumi.CustomResourceOptions) {
+    super(hostProofProvider(), name, { ...args, status: undefined, code: undefined, findings: undefined, marker: undefined }, opts, PROOF_MODULE, "HostProof");
+  }
+}

@@ -5,6 +5,7 @@
 import type Docker from "dockerode";
 import { BootstrapError } from "../../contracts/errors";
 import { MAX_EXEC_OUTPUT_BYTES, readCapped } from "./bounded";
+import { demux } from "./demux";
 import type { RunOnceRequest } from "./engine";
 import type { ProbeResult } from "./types";
 
@@ -34,7 +35,6 @@ export function runOnceBody(req: RunOnceRequest): Docker.ContainerCreateOptions 
 }
 
 export async function runOnce(docker: Docker, req: RunOnceRequest): Promise<ProbeResult> {
-  const { demux } = await import("./io");
   let created: Docker.Container | undefined;
   const run = async (): Promise<ProbeResult> => {
     const c = (created = await docker.createContainer(runOnceBody(req)));

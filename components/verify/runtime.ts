@@ -6,6 +6,7 @@ import { BootstrapError, toErrorRecord } from "../../contracts/errors";
 import * as checks from "./checks";
 import { markerExpired } from "./evidence";
 import { makeIo } from "./io";
+import { HOST_ENGINE_SECRET_KEYS } from "./host-spec";
 import { LEVEL, LEVEL_TABLE, REQUIRED_INPUTS } from "./levels";
 import type { Io, Level, ProofResult } from "./types";
 
@@ -16,10 +17,11 @@ export const SECRET_KEYS = ["adminPassword"] as const;
 /**
  * Secret inputs a proof keeps in its state because refresh needs them again: L8's drift key (the
  * HMAC key of the secret files' keyed hashes; no container holds it, since that is where drift
- * comes from). The engine stores them encrypted (an output named as a secret input is a secret);
- * they are never part of an id or a diff.
+ * comes from), and a fleet host proof's TLS client certificate for its tcp:// engine (host-spec.ts).
+ * The engine stores them encrypted (an output named as a secret input is a secret); they are never
+ * part of an id or a diff.
  */
-export const STATE_SECRET_KEYS = ["driftKey"] as const;
+export const STATE_SECRET_KEYS = ["driftKey", ...HOST_ENGINE_SECRET_KEYS] as const;
 const PROVIDER_KEY = "__provider";
 
 export type Props = Record<string, unknown>;

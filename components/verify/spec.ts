@@ -7,6 +7,7 @@ import { CONTAINER_PORT, FILES, GRAFANA_RESET_COMMAND, KEBAB } from "../defaults
 import { endpointUrl } from "../naming";
 import { ingestionSelector } from "./checks/ingestion";
 import { DATASOURCE_UIDS } from "../render/grafana";
+import { GATEWAY_SERVICE } from "../render/gateway";
 import { WATCHDOG_TIMING, watchdogReceiverOf } from "../render/alertmanager";
 import type { RedactionLike } from "../../contracts/config/redaction";
 import { parseDuration } from "../../contracts/config/values";
@@ -35,6 +36,8 @@ export interface DesiredState {
   uploads: Record<ServiceName, DeclaredUpload[]>;
   /** An image on the engine whose BusyBox has wget (the stack's own Prometheus image). */
   probeImage: string;
+  /** A fleet's gateway on the central host (docs/FLEET.md): its container and uploads; L8 compares its config directory. */
+  gateway?: { container: string; files: DesiredFile[]; uploads: DeclaredUpload[] };
 }
 
 /** A level that does not run, and why (the report and the summary list it; nothing disappears). */
@@ -243,7 +246,11 @@ export function provenanceTargets(d: DesiredState, images: Record<ServiceName, {
 export function driftSpec(d: DesiredState): DriftInput {
   return {
     project: d.config.projectName,
-    containers: SERVICES.filter((svc) => d.uploads[svc].length > 0).map((svc) => ({ service: svc, container: d.containers[svc], dirs: configDirs(d.uploads[svc]) })),
+    containers: [
+      ...SERVICES.filter((svc) => d.uploads[svc].length > 0).map((svc) => ({ service: svc as string, container: d.containers[svc], dirs: configDirs(d.uploads[svc]) })),
+      // The gateway's key is its service label, as in configSecretDigests.
+      ...(d.gateway && d.gateway.uploads.length > 0 ? [{ service: GATEWAY_SERVICE, container: d.gateway.container, dirs: configDirs(d.gateway.uploads) }] : []),
+    ],
     timeoutMs: 10000,
   };
 }

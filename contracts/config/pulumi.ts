@@ -122,7 +122,7 @@ export function runtimePinsNeedingDigests(): string[] {
     const v = all[`${PROJECT_NAMESPACE}:${k}`];
     return v === undefined ? undefined : decodeConfigValue(k, v);
   };
-  return pinsNeedingDigests({ requireImageDigests: get("requireImageDigests"), images: get("images") });
+  return pinsNeedingDigests({ requireImageDigests: get("requireImageDigests"), images: get("images"), gateway: get("gateway") });
 }
 
 export interface LoadOptions {

@@ -267,10 +267,15 @@ export const HostSchema = z
   })
   .strict();
 
+/** The gateway's image when gateway.image is not set: Caddy's official Alpine image (busybox wget for its healthcheck). */
+export const DEFAULT_GATEWAY_IMAGE = "caddy:2.11.9-alpine";
+
 export const GatewaySchema = z
   .object({
     /** Published on the central host (exposure.bindAddress), TLS and per-host authentication only. */
     port,
+    /** Caddy 2.11 (its JSON config is rendered for it); pinned like images.* (rules/images.ts). */
+    image: imageRef.default(DEFAULT_GATEWAY_IMAGE),
   })
   .strict();
 

@@ -53,16 +53,20 @@ export const DERIVED_NAME_SUFFIXES: readonly string[] = [
   "-net",
   ...["grafana", "loki", "alloy", "prometheus", "node-exporter", "cadvisor", "alertmanager"].map((k) => `-${k}`),
   ...["grafana", "loki", "alloy", "prometheus", "alertmanager"].map((k) => `-${k}-data`),
+  // The fleet's gateway (docs/FLEET.md), on the central host.
+  "-gateway",
 ];
 export const MAX_PROJECT_NAME_LENGTH = 63 - Math.max(...DERIVED_NAME_SUFFIXES.map((x) => x.length));
 
 /**
  * Suffixes after `<project>-<host>` in the names of a non-central host's resources (docs/FLEET.md:
  * `<project>-X-alloy`, `-X-node-exporter`, `-X-cadvisor`, `-X-net`, `-X-docker` the provider,
- * `-X-host` its proof, `-X-alloy-data` its data volume). Each such name must be a DNS label too, so
- * a host name may be at most maxHostNameLength(project) long. The central host keeps v2's names.
+ * `-X-host` its proof, `-X-alloy-data` its data volume, `-X-host-dirs` the step that creates its
+ * directories through its engine; an agent's image has its container's name). Each such name must be
+ * a DNS label too, so a host name may be at most maxHostNameLength(project) long. The central host
+ * keeps v2's names.
  */
-export const HOST_DERIVED_NAME_SUFFIXES: readonly string[] = ["-alloy", "-node-exporter", "-cadvisor", "-net", "-docker", "-host", "-alloy-data"];
+export const HOST_DERIVED_NAME_SUFFIXES: readonly string[] = ["-alloy", "-node-exporter", "-cadvisor", "-net", "-docker", "-host", "-alloy-data", "-host-dirs"];
 
 /** The longest name a non-central host may have in a project named `project` (at least 1 while projectName is within MAX_PROJECT_NAME_LENGTH). */
 export function maxHostNameLength(project: string): number {

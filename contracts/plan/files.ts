@@ -3,7 +3,7 @@
 // verify's desired state (L8 hashes) and the run evidence (desired SHA-256s).
 import { isObject, labelsOf } from "./readers";
 import { REDACTED, unwrap } from "./secrets";
-import { LABEL_SERVICE, TYPES } from "./tokens";
+import { LABEL_HOST, LABEL_SERVICE, TYPES } from "./tokens";
 
 export interface DesiredUpload {
   /** Absolute path in the container. */
@@ -18,6 +18,8 @@ export interface ContainerFiles<R extends ResourceLike = ResourceLike> {
   resource: R;
   /** The service key of its `logging-bootstrap.service` label; undefined when it has none. */
   service?: string;
+  /** A fleet's non-central host it runs on (its `logging-bootstrap.host` label); undefined on the central host. */
+  host?: string;
   /** Its non-secret uploads, in declaration order. */
   files: DesiredUpload[];
 }
@@ -38,7 +40,8 @@ export function desiredFiles<R extends ResourceLike>(plan: { resources: Readonly
       if (!isObject(u) || typeof u.file !== "string" || u.file === "" || isSecretUpload(u.file, u.content)) continue;
       files.push({ path: u.file, content: u.content as string });
     }
-    out.push({ resource: r, service: labelsOf(r.inputs)[LABEL_SERVICE], files });
+    const labels = labelsOf(r.inputs);
+    out.push({ resource: r, service: labels[LABEL_SERVICE], ...(labels[LABEL_HOST] !== undefined ? { host: labels[LABEL_HOST] } : {}), files });
   }
   return out;
 }

@@ -11,6 +11,14 @@ export const TYPES = {
   randomPassword: "random:index/randomPassword:RandomPassword",
   localCommand: "command:local:Command",
   healthProof: "pulumi-nodejs:dynamic/logging-bootstrap:HealthProof",
+  // The fleet (docs/FLEET.md): a Docker provider per non-central host, its proof, the gateway's TLS.
+  dockerProvider: "pulumi:providers:docker",
+  hostProof: "pulumi-nodejs:dynamic/logging-bootstrap:HostProof",
+  hostDirs: "pulumi-nodejs:dynamic/logging-bootstrap:HostDirs",
+  tlsPrivateKey: "tls:index/privateKey:PrivateKey",
+  tlsSelfSignedCert: "tls:index/selfSignedCert:SelfSignedCert",
+  tlsCertRequest: "tls:index/certRequest:CertRequest",
+  tlsLocallySignedCert: "tls:index/locallySignedCert:LocallySignedCert",
 } as const;
 
 /** The module of the dynamic resources (proofs L1-L9, GrafanaAdminPassword). */
@@ -23,6 +31,8 @@ export function dynamicType(name: string): string {
 
 export const LABEL_PROJECT = "logging-bootstrap.project";
 export const LABEL_SERVICE = "logging-bootstrap.service";
+/** On a non-central host's containers and volumes: the host's name (hosts[].name). The central host's carry none. */
+export const LABEL_HOST = "logging-bootstrap.host";
 export const LABEL_DATA = "logging-bootstrap.data";
 /**
  * Declares that a data volume is retained on delete. The analyzer protocol of @pulumi/pulumi 3.x

@@ -10,11 +10,14 @@ export const VERIFIED_DEFAULTS: VerifiedConfig = { exemptServices: [] };
 
 type R = Pick<PolicyResource, "type" | "props" | "urn" | "name" | "dependencies" | "propertyDependencies">;
 
-/** Containers (with a service label) that no HealthProof depends on. */
+/**
+ * Containers (with a service label) that no HealthProof depends on. A fleet's other hosts' agents and
+ * the gateway are proved by each host's HostProof (docs/FLEET.md), which depends on them: it counts.
+ */
 export function unverifiedContainers(resources: R[], exempt: string[] = []): R[] {
   const proofDeps = new Set<string>();
   for (const r of resources) {
-    if (r.type !== TYPES.healthProof) continue;
+    if (r.type !== TYPES.healthProof && r.type !== TYPES.hostProof) continue;
     for (const d of r.dependencies ?? []) proofDeps.add(d.urn);
     for (const list of Object.values(r.propertyDependencies ?? {})) for (const d of list) proofDeps.add(d.urn);
   }

@@ -27,10 +27,14 @@ export { REDACTED };
 export const PROJECT = "logging-bootstrap";
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
-/** One resource of an evaluation: the plan model's resource (contracts/plan). */
-export type EvaluatedResource = PlanResource;
+/**
+ * One resource of an evaluation: the plan model's resource (contracts/plan), and for a resource on an
+ * explicit provider (a fleet host's `docker.Provider`) that provider's URN; default providers leave it out.
+ */
+export type EvaluatedResource = PlanResource & { provider?: string };
 
 export interface Evaluation extends Plan {
+  resources: EvaluatedResource[];
   /** Paths where a secret value was found in plain text and scrubbed (should always be empty). */
   leaks: string[];
   /**
@@ -65,6 +69,11 @@ export function fakePassword(name: string): string {
   return `MOCKSECRET-${fakeSha(name).slice(0, 24)}`;
 }
 
+/** A PEM block the mocks generate for @pulumi/tls outputs: recognisable, and never a real key or certificate. */
+export function fakePem(kind: string, name: string): string {
+  return `-----BEGIN ${kind}-----\nMOCK${fakeSha(`${kind}:${name}`)}\n-----END ${kind}-----\n`;
+}
+
 /** Strip tag and digest: `grafana/loki:3.0.0@sha256:..` -> `grafana/loki`. */
 function repoOf(ref: string): string {
   const noDigest = ref.split("@")[0];
@@ -95,6 +104,16 @@ export function mockState(type: string, name: string, inputs: Record<string, any
       return { id: "none", state: { ...inputs, result: pulumi.secret(fakePassword(name)), bcryptHash: pulumi.secret(`$2a$10$${fakeSha(name).slice(0, 53)}`) } };
     case TYPES.localCommand:
       return { id, state: { ...inputs, stdout: "", stderr: "" } };
+    case TYPES.dockerProvider:
+      return { id, state: { ...inputs } };
+    // @pulumi/tls: the private key is a secret output (the provider marks it so; the mocks must).
+    case TYPES.tlsPrivateKey:
+      return { id, state: { ...inputs, privateKeyPem: pulumi.secret(fakePem("PRIVATE KEY", name)), publicKeyPem: fakePem("PUBLIC KEY", name) } };
+    case TYPES.tlsSelfSignedCert:
+    case TYPES.tlsLocallySignedCert:
+      return { id, state: { ...inputs, certPem: fakePem("CERTIFICATE", name), readyForRenewal: false } };
+    case TYPES.tlsCertRequest:
+      return { id, state: { ...inputs, certRequestPem: fakePem("CERTIFICATE REQUEST", name) } };
     default:
       return { id, state: { ...inputs } };
   }
@@ -180,6 +199,8 @@ interface Captured {
   retainOnDelete: boolean;
   deleteBeforeReplace: boolean;
   parent: string;
+  /** The provider reference (`<urn>::<id>`), empty for a default provider. */
+  provider: string;
   dependencies: string[];
   propertyDependencies: Record<string, string[]>;
 }
@@ -231,6 +252,7 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
         const type: string = req.getType();
         const name: string = req.getName();
         if (type === TYPES.randomPassword) generated.push(fakePassword(name));
+        if (type === TYPES.tlsPrivateKey) generated.push(fakePem("PRIVATE KEY", name));
         captured.set(urn, {
           type,
           name,
@@ -242,6 +264,7 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
           retainOnDelete: req.getRetainondelete() === true,
           deleteBeforeReplace: req.getDeletebeforereplace() === true,
           parent: req.getParent(),
+          provider: req.getProvider() ?? "",
           dependencies: [...req.getDependenciesList()],
           propertyDependencies: propDeps,
         });
@@ -297,7 +320,7 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
 
   const keep = opts.keepProviderText ?? false;
   const secrets = [...secretValues, ...generated];
-  const resources: PlanResource[] = [];
+  const resources: EvaluatedResource[] = [];
   const leaks: string[] = [];
   for (const urn of order) {
     const c = captured.get(urn)!;
@@ -318,6 +341,8 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
       },
       dependencies: [...c.dependencies].sort(),
       propertyDependencies: c.propertyDependencies,
+      // Only an explicit provider (a fleet host's): default providers are the engine's business.
+      ...(c.provider && !isDefaultProvider(c.provider) ? { provider: c.provider.replace(/::[^:]*$/, "") } : {}),
     });
   }
   // Registration completes asynchronously; sort so plans diff cleanly.
@@ -332,12 +357,17 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
   };
 }
 
-/** The plan.json shape of COMMON.md (a projection of an Evaluation). */
+/** A default provider's reference (`...::pulumi:providers:<pkg>::default[_<version>]::<id>`). */
+function isDefaultProvider(ref: string): boolean {
+  return /::pulumi:providers:[^:]+::default(_[^:]*)?::/.test(ref);
+}
+
+/** The plan.json shape of COMMON.md (a projection of an Evaluation); `provider` only on a resource with an explicit one. */
 export function toPlan(ev: Evaluation): Record<string, unknown> {
   return {
     project: ev.project,
     stack: ev.stack,
-    resources: ev.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, inputs: r.inputs, options: r.options })),
+    resources: ev.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, inputs: r.inputs, options: r.options, ...(r.provider ? { provider: r.provider } : {}) })),
     outputs: ev.outputs,
   };
 }

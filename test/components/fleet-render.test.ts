@@ -124,7 +124,7 @@ describe("Alloy on a non-central host", () => {
   it("is deterministic and follows the gateway's address and port", () => {
     expect(renderRemoteAlloyConfig(fleet, "web1")).toBe(renderRemoteAlloyConfig(fleetConfig(), "web1"));
     const moved = withCfg(fleet, (c) => {
-      c.gateway = { port: 9443 };
+      c.gateway = { ...c.gateway!, port: 9443 };
       c.hosts[0].address = "192.0.2.99";
     });
     expect(renderRemoteAlloyConfig(moved, "web1")).toContain('url = "https://192.0.2.99:9443/api/v1/write"');

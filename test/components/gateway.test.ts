@@ -15,6 +15,7 @@ import * as tls from "node:tls";
 import {
   GATEWAY_CERT_TAG,
   GATEWAY_FILES,
+  GATEWAY_HEALTH,
   GATEWAY_PATHS,
   GATEWAY_PORT_IN_CONTAINER,
   GATEWAY_REALM,
@@ -27,6 +28,7 @@ import {
 import { BootstrapError } from "../../contracts/errors";
 import { toSortedJson } from "../../components/render/yaml";
 import { fleetConfig } from "../util/fleet";
+import { gatewayHealthTest } from "../../components/gateway";
 
 type Json = Record<string, any>;
 const fleet = fleetConfig();
@@ -69,6 +71,14 @@ describe("gateway config (pure)", () => {
     expect(server.tls_connection_policies).toEqual([{ certificate_selection: { any_tag: [GATEWAY_CERT_TAG] }, protocol_min: "tls1.2" }]);
     expect(doc.apps.tls.certificates.load_files).toEqual([{ certificate: GATEWAY_FILES.certificate, key: GATEWAY_FILES.key, tags: [GATEWAY_CERT_TAG] }]);
     expect(doc.admin).toEqual({ disabled: true, config: { persist: false } });
+    // Besides it only the healthcheck's plain listener, on the container's loopback (never published).
+    expect(Object.keys(doc.apps.http.servers).sort()).toEqual(["gateway", "health"]);
+    const health = doc.apps.http.servers.health;
+    expect(health.listen).toEqual([GATEWAY_HEALTH.listen]);
+    expect(GATEWAY_HEALTH.listen).toMatch(/^127\.0\.0\.1:/);
+    expect(health.automatic_https).toEqual({ disable: true });
+    expect(health.routes.map((r: Json) => [r.match?.[0].path, r.handle[0].status_code])).toEqual([[[GATEWAY_HEALTH.path], 200], [undefined, 404]]);
+    expect(gatewayHealthTest()).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", `http://${GATEWAY_HEALTH.listen}${GATEWAY_HEALTH.path}`]);
     expect(Object.keys(doc).sort()).toEqual(["admin", "apps"]);
     expect(gatewayArgs()).toEqual(["caddy", "run", "--config", GATEWAY_FILES.config]);
   });
@@ -137,12 +147,13 @@ function materials(root: string): { ca: string } {
 }
 
 /** The rendered config with the container's paths under `root` (and, for the live run, a local listener and upstreams). */
-function configUnder(root: string, live?: { port: number; upstreams: Record<string, string> }): string {
+function configUnder(root: string, live?: { port: number; healthPort: number; upstreams: Record<string, string> }): string {
   let text = renderGatewayConfig(params).replaceAll('"/etc/caddy/', `"${root}/etc/caddy/`).replaceAll("{file./etc/caddy/", `{file.${root}/etc/caddy/`);
   if (live) {
     const doc = JSON.parse(text) as Json;
     const server = doc.apps.http.servers.gateway;
     server.listen = [`127.0.0.1:${live.port}`];
+    doc.apps.http.servers.health.listen = [`127.0.0.1:${live.healthPort}`];
     for (const r of server.routes) if (r.match) r.handle[1].upstreams = [{ dial: live.upstreams[r.match[0].path[0]] }];
     text = JSON.stringify(doc);
   }
@@ -232,6 +243,7 @@ describe("the gateway run by the real Caddy", () => {
   let root = "";
   let ca = "";
   let port = 0;
+  let healthPort = 0;
   let caddy: ChildProcess | undefined;
   let log = "";
   const loki: Seen[] = [];
@@ -275,8 +287,9 @@ describe("the gateway run by the real Caddy", () => {
     servers.push(lokiServer, promServer);
     const addr = (s: http.Server) => `127.0.0.1:${(s.address() as net.AddressInfo).port}`;
     port = await freePort();
+    healthPort = await freePort();
     const file = path.join(root, "caddy.json");
-    fs.writeFileSync(file, configUnder(root, { port, upstreams: { [GATEWAY_PATHS.lokiPush]: addr(lokiServer), [GATEWAY_PATHS.remoteWrite]: addr(promServer) } }));
+    fs.writeFileSync(file, configUnder(root, { port, healthPort, upstreams: { [GATEWAY_PATHS.lokiPush]: addr(lokiServer), [GATEWAY_PATHS.remoteWrite]: addr(promServer) } }));
     caddy = spawn(CADDY!, ["run", "--config", file], { env: caddyEnv(root), stdio: ["ignore", "pipe", "pipe"] });
     caddy.stdout!.on("data", (d: Buffer) => (log += d.toString()));
     caddy.stderr!.on("data", (d: Buffer) => (log += d.toString()));
@@ -335,6 +348,22 @@ describe("the gateway run by the real Caddy", () => {
     expect(loki).toEqual([{ path: "/loki/api/v1/push", authorization: undefined, body: "logs from web1" }]);
     expect(prom).toEqual([{ path: "/api/v1/write", authorization: undefined, body: "series from db1" }]);
   }, 60_000);
+
+  // The container's healthcheck (components/gateway.ts) as Docker runs it in the image: BusyBox wget
+  // (here the machine's BusyBox, alone on PATH) against this Caddy's loopback health listener.
+  const busybox = ["/bin/busybox", "/usr/bin/busybox"].find((b) => fs.existsSync(b));
+  (busybox ? it : it.skip)("the container's healthcheck passes once Caddy serves the config, and fails when nothing listens", async () => {
+    const bin = path.join(root, "bb");
+    fs.mkdirSync(bin, { recursive: true });
+    if (!fs.existsSync(path.join(bin, "wget"))) fs.symlinkSync(busybox!, path.join(bin, "wget"));
+    const probe = (listen: string) =>
+      new Promise<number>((resolve) => {
+        const [, cmd, ...args] = gatewayHealthTest(listen);
+        execFile(path.join(bin, cmd), args, { env: { PATH: bin }, timeout: 20_000 }, (err) => resolve(err ? Number((err as { code?: unknown }).code ?? 1) : 0));
+      });
+    expect(await probe(`127.0.0.1:${healthPort}`)).toBe(0);
+    expect(await probe(`127.0.0.1:${await freePort()}`)).not.toBe(0);
+  });
 
   it("answers 404 to anything else, with credentials or without", async () => {
     for (const p of ["/", "/loki/api/v1/query_range", "/api/v1/query", "/metrics", "/loki/api/v1/push/x"]) {

@@ -21,6 +21,16 @@ export const T = {
   network: "docker:index/network:Network",
   password: "random:index/randomPassword:RandomPassword",
   command: "command:local:Command",
+  // The fleet (docs/FLEET.md).
+  provider: "pulumi:providers:docker",
+  hostProof: "pulumi-nodejs:dynamic/logging-bootstrap:HostProof",
+  hostDirs: "pulumi-nodejs:dynamic/logging-bootstrap:HostDirs",
+  hostAgents: "logging-bootstrap:fleet:HostAgents",
+  gateway: "logging-bootstrap:gateway:Gateway",
+  tlsKey: "tls:index/privateKey:PrivateKey",
+  tlsSelfSigned: "tls:index/selfSignedCert:SelfSignedCert",
+  tlsCsr: "tls:index/certRequest:CertRequest",
+  tlsLocallySigned: "tls:index/locallySignedCert:LocallySignedCert",
 } as const;
 
 import { lintConfig } from "../../contracts/config/lint";

@@ -1,48 +1,54 @@
-// images.<service>: pinned references (P10).
+// images.<service> and gateway.image: pinned references (P10).
 import { finding, stackPatch } from "../findings";
 import { DEFAULT_IMAGES } from "../examples";
 import { isPinnedImage, isRecord, parseImageRef } from "../values";
 import { atLeast, describeRange, imageVersion, isSupported, nearestSupported, SUPPORTED } from "../versions";
-import { SERVICES, ServiceName } from "../schema";
+import { DEFAULT_GATEWAY_IMAGE, SERVICES, ServiceName } from "../schema";
 import { empty, Raw, RuleContext, RuleResult } from "./types";
 
 /** The command that writes the digests of a stack's tag-only pins into its stack file. */
 export const PIN_COMMAND = "npm run -s images:pin -- --stack <stack>";
 
+/** Every image reference the config pins: images.<service>, and gateway.image when written (its default is pinned). */
+function pinnedRefs(raw: Raw): { at: (string | number)[]; v: unknown; known?: string }[] {
+  const out: { at: (string | number)[]; v: unknown; known?: string }[] = [];
+  if (isRecord(raw.images)) for (const [svc, v] of Object.entries(raw.images)) out.push({ at: ["images", svc], v, known: (DEFAULT_IMAGES as Record<string, string>)[svc] });
+  if (isRecord(raw.gateway) && raw.gateway.image !== undefined) out.push({ at: ["gateway", "image"], v: raw.gateway.image, known: DEFAULT_GATEWAY_IMAGE });
+  return out;
+}
+
 /**
- * images.<service>: exact tag, optional digest; a tag without digest is a warning (tags can be
+ * images.<service> and gateway.image: exact tag, optional digest; a tag without digest is a warning (tags can be
  * re-pushed). With requireImageDigests: true (prod) it is an error, in config:lint and at apply
  * alike: the patch carries the image's digest where it is known here (ctx.digests: config:lint and
  * the program ask the Docker engine), else the command that pins it.
  */
 export function ruleImages(raw: Raw, ctx: RuleContext = { secretKeys: new Set() }): RuleResult {
   const out = empty();
-  const images = raw.images;
-  if (!isRecord(images)) return out;
-  for (const [svc, v] of Object.entries(images)) {
+  for (const { at, v, known } of pinnedRefs(raw)) {
+    const key = at.join(".");
     if (typeof v !== "string" || v === "") continue; // the schema reports non-strings
     const verdict = isPinnedImage(v);
-    const known = (DEFAULT_IMAGES as Record<string, string>)[svc];
     if (verdict.pinned) {
       const resolved = ctx.digests?.[v];
       if (!verdict.hasDigest && raw.requireImageDigests === true) {
         out.errors.push(
           finding(
             "E_CONFIG_IMAGE_NO_DIGEST",
-            ["images", svc],
+            at,
             resolved
-              ? `images.${svc} ${JSON.stringify(v)} is pinned by tag only, and this stack sets requireImageDigests: true; the image here has digest ${resolved}`
-              : `images.${svc} ${JSON.stringify(v)} is pinned by tag only; this stack sets requireImageDigests: true, and the digest is not known here (the image is not on this Docker engine): \`${PIN_COMMAND}\` writes it from the engine or the registry`,
-            stackPatch(["images", svc], resolved ? `${v}@${resolved}` : `${v}@sha256:<64 hex digits, written by: ${PIN_COMMAND}>`),
+              ? `${key} ${JSON.stringify(v)} is pinned by tag only, and this stack sets requireImageDigests: true; the image here has digest ${resolved}`
+              : `${key} ${JSON.stringify(v)} is pinned by tag only; this stack sets requireImageDigests: true, and the digest is not known here (the image is not on this Docker engine): \`${PIN_COMMAND}\` writes it from the engine or the registry`,
+            stackPatch(at, resolved ? `${v}@${resolved}` : `${v}@sha256:<64 hex digits, written by: ${PIN_COMMAND}>`),
           ),
         );
       } else if (!verdict.hasDigest) {
         out.warnings.push(
           finding(
             "E_CONFIG_IMAGE_NO_DIGEST",
-            ["images", svc],
-            `images.${svc} ${JSON.stringify(v)} is pinned by tag only; a tag can be re-pushed, a digest cannot (L7 still records the digest it pulled)`,
-            stackPatch(["images", svc], `${v}@sha256:<64 hex digits, written by: ${PIN_COMMAND}>`, "optional: append the digest you trust"),
+            at,
+            `${key} ${JSON.stringify(v)} is pinned by tag only; a tag can be re-pushed, a digest cannot (L7 still records the digest it pulled)`,
+            stackPatch(at, `${v}@sha256:<64 hex digits, written by: ${PIN_COMMAND}>`, "optional: append the digest you trust"),
           ),
         );
       }
@@ -61,9 +67,9 @@ export function ruleImages(raw: Raw, ctx: RuleContext = { secretKeys: new Set() 
     out.errors.push(
       finding(
         "E_CONFIG_IMAGE_UNPINNED",
-        ["images", svc],
-        `images.${svc} ${JSON.stringify(v.slice(0, 200))} ${why}; pin an exact version tag, optionally with @sha256:<digest>`,
-        stackPatch(["images", svc], fix, fix === known ? undefined : "replace 1.2.3 with the exact version you run"),
+        at,
+        `${key} ${JSON.stringify(v.slice(0, 200))} ${why}; pin an exact version tag, optionally with @sha256:<digest>`,
+        stackPatch(at, fix, fix === known ? undefined : "replace 1.2.3 with the exact version you run"),
       ),
     );
   }
@@ -75,8 +81,8 @@ export function ruleImages(raw: Raw, ctx: RuleContext = { secretKeys: new Set() 
  * before the lint, so its E_CONFIG_IMAGE_NO_DIGEST patch can carry the digest. Nothing otherwise.
  */
 export function pinsNeedingDigests(raw: unknown): string[] {
-  if (!isRecord(raw) || raw.requireImageDigests !== true || !isRecord(raw.images)) return [];
-  return Object.values(raw.images).filter((v): v is string => {
+  if (!isRecord(raw) || raw.requireImageDigests !== true) return [];
+  return pinnedRefs(raw).map((r) => r.v).filter((v): v is string => {
     const verdict = isPinnedImage(v);
     return verdict.pinned && !verdict.hasDigest;
   });
