@@ -19,6 +19,7 @@ import { Bundle, BUNDLE_FILES, outDirFrom } from "./lib/bundle";
 import { EXIT, exitForErrors, SIGNAL_EXIT } from "./lib/exit-codes";
 import { Progress } from "./lib/progress";
 import { SECRETS_FILE } from "./lib/secrets-file";
+import { remoteHostsOfFile } from "./lib/pulumi/fleet";
 import type { OpenOptions, Opened } from "./lib/pulumi/workspace";
 
 export interface Deps {
@@ -51,6 +52,12 @@ export function argumentRefusals(mode: RunMode, v: { target?: string[]; run?: st
   if ((v["delete-data"] || v.confirm !== undefined) && mode !== "destroy") refuse(`--delete-data and --confirm belong to --mode destroy (got --mode ${mode})`, {});
   if (mode === "destroy" && v.confirm !== undefined && !v["delete-data"]) refuse("--confirm confirms --delete-data; without --delete-data destroy keeps the data and needs no confirmation", {});
   return out;
+}
+
+/** Stages in the plan's order (preflight first; anything the plan does not name keeps its place at the end). */
+export function inPlanOrder<T extends { step: string }>(stages: readonly T[], plan: readonly { step: string }[]): T[] {
+  const rank = (s: T) => (s.step === "preflight" ? -1 : plan.findIndex((p) => p.step === s.step) + 1 || Number.MAX_SAFE_INTEGER);
+  return stages.map((s, i) => ({ s, i })).sort((a, b) => rank(a.s) - rank(b.s) || a.i - b.i).map((x) => x.s);
 }
 
 /** --delete-data needs the stack's name typed back (--confirm <stack>), the way a prompt would ask for it. */
@@ -98,6 +105,7 @@ export async function main(argv: string[], deps: Deps = {}): Promise<number> {
     checkpointFile: path.join(outDir, "checkpoints", stack, `${bundle.runId}.json`),
     configFile: configFileArg,
     deleteData: ctx.deleteData,
+    remoteHosts: remoteHostsOfFile(ctx.configFile),
   });
   // The mode guard, over the whole plan before anything runs (and again before every step).
   const refusals: ErrorRecord[] = argumentRefusals(mode, values);
@@ -156,14 +164,23 @@ export async function main(argv: string[], deps: Deps = {}): Promise<number> {
       // Diagnose is read-only: it reports everything it can (lint and policy without the CLI too).
       let stop = refusals.length > 0 || (ctx.stages[0].status === "failed" && mode !== "diagnose");
       if (late) printErr(formatError(late));
+      const beside: Promise<unknown>[] = [];
       for (const p of plan) {
         if (stop || ctx.interrupted || (p.kind === "pulumi" && !ctx.ops)) {
           stage(ctx, { step: p.step, status: "skipped", durationMs: 0, errors: [] });
           continue;
         }
-        const s = await runStep(ctx, p);
-        if (s.status === "failed" && mode !== "diagnose") stop = true;
+        const run = runStep(ctx, p).then((s) => {
+          if (s.status === "failed" && mode !== "diagnose") stop = true;
+        });
+        if (p.concurrent) {
+          beside.push(run);
+          run.catch(() => undefined); // awaited below, with the others
+        } else await run;
       }
+      await Promise.all(beside);
+      // Steps that ran side by side finish in any order: the record lists them in the plan's.
+      ctx.stages = inPlanOrder(ctx.stages, plan);
     }
     const errors = [...refusals, ...ctx.stages.flatMap((s) => s.errors)];
     if (ctx.interrupted && !errors.some((e) => e.code === "E_ENV_INTERRUPTED")) stage(ctx, { step: "interrupted", status: "failed", durationMs: 0, errors: [interruptedError(ctx.interrupted)] });

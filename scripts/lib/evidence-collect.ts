@@ -48,7 +48,8 @@ interface EvaluatedLike {
 export function desiredFromEvaluation(ev: EvaluatedLike): Record<string, string> {
   const files: Record<string, string> = {};
   for (const c of desiredFiles(ev)) {
-    const svc = c.service ?? c.resource.name;
+    // A fleet's other host's container: `<host>/<service>` (the central host's keys are unchanged).
+    const svc = `${c.host !== undefined ? `${c.host}/` : ""}${c.service ?? c.resource.name}`;
     for (const u of c.files) files[`${svc}:${u.path}`] = sha256(u.content);
   }
   return files;

@@ -36,11 +36,14 @@ describe("bootstrap modes against the fake Pulumi operations", () => {
   it("diagnose: lint, policy:check, preview with the policy pack; read-only, unlocked, complete bundle", async () => {
     const r = await runCli("bootstrap.ts", ["--mode", "diagnose", "--stack", "test"], sb);
     expect([r.code, r.stderr]).toEqual([0, expect.any(String)]);
-    expect(stubCalls(sb).filter((c) => c.tool === "npm").map((c) => c.argv)).toEqual([
+    // Lint and policy:check run beside the build and the preview: their calls come in any order,
+    // their stages in the plan's.
+    expect(stubCalls(sb).filter((c) => c.tool === "npm").map((c) => c.argv).sort((a, b) => a[2].localeCompare(b[2]))).toEqual([
       ["run", "-s", "config:lint", "--", "Pulumi.test.yaml", "--json"],
-      ["run", "-s", "policy:check", "--", "--stack", "test", "--json"],
       ["run", "-s", "policy:build"],
+      ["run", "-s", "policy:check", "--", "--stack", "test", "--json"],
     ]);
+    expect(readJson(path.join(bundleDir(sb), "summary.json")).steps.map((s: any) => s.step)).toEqual(["preflight", "lint", "policy", "policy-build", "preview", "evidence"]);
     expect(pulumiCalls(sb).map((c) => c.op)).toEqual(["open", "outputs", "config", "preview", "outputs"]);
     expect(pulumiCalls(sb).find((c) => c.op === "preview")!.opts).toEqual(PACK);
     expect(mutating(sb)).toEqual([]);

@@ -107,14 +107,21 @@ describe("upgrade drill", () => {
   it("passes on a real upgrade and rollback, and its last line names the rollback", async () => {
     const r = await runDrill();
     expect(r.error).toBeUndefined();
-    expect(r.line).toMatch(/^drill:upgrade PASSED: Prometheus 2\.55\.1 -> 3\.14\.0 by apply \(run run-2-apply, snapshot sha256 [0-9a-f]{12}\) -> rollback \(run run-4-rollback\) back on 2\.55\.1: all 4 samples written before the upgrade queryable, none written by 3\.14\.0, verify green$/);
-    expect(r.logs.filter((l) => /^\[drill\] \d\/5 /.test(l))).toHaveLength(5);
+    expect(r.line).toMatch(/^drill:upgrade PASSED: Prometheus 2\.55\.1 -> 3\.14\.0 by apply \(run run-2-apply, snapshot sha256 [0-9a-f]{12}\) -> rollback \(run run-4-rollback\) back on 2\.55\.1: all 2 samples written before the upgrade queryable, none written by 3\.14\.0, verify green$/);
+    expect(r.logs.filter((l) => /^\[drill\] \d\/5 .* \(at \d+ s\)$/.test(l))).toHaveLength(5);
+    // Each bootstrap run is timed with its steps.
+    expect(r.logs.filter((l) => l.startsWith("[drill]   bootstrap --mode "))).toEqual([
+      expect.stringMatching(/^\[drill\]   bootstrap --mode apply: \d+\.\d s \(up \?, verify \?\)$/),
+      expect.stringMatching(/^\[drill\]   bootstrap --mode apply: /),
+      expect.stringMatching(/^\[drill\]   bootstrap --mode rollback --run run-2-apply-tampered: /),
+      expect.stringMatching(/^\[drill\]   bootstrap --mode rollback: /),
+    ]);
   });
   it.each([
     [{ staleVolume: true }, /the environment is not fresh: 1 samples written by 3\.14\.0 exist before the upgrade/],
     [{ noSnapshot: true }, /without a snapshot step/],
     [{ rollbackKeepsData: true }, /samples written by 3\.14\.0 are still there: the volume was not restored/],
-    [{ newLosesOld: true }, /Prometheus 3\.14\.0 reads 0 of the 4 samples/],
+    [{ newLosesOld: true }, /Prometheus 3\.14\.0 reads 0 of the 2 samples/],
     [{ tamperAccepted: true }, /tampered snapshot: exit 0/],
     [{ rollbackKeepsPin: true }, /does not pin reg\/prometheus:v2\.55\.1 again/],
     [{ verifyRed: "rollback" }, /rollback: verify did not run green/],

@@ -15,6 +15,8 @@
 //   STUB_IDEM_CHANGES      1: the idempotency up wants a change
 //   STUB_EXPORT_FAIL       stderr text: the state export fails with it
 //   STUB_UP_STDOUT         up reports this text as a warning diagnostic (what a program prints)
+//   STUB_UP_PROOFS         JSON file [{urn, type, op, outputs?}]: up steps these proof resources (in place
+//                          of its one LabelProof), each resource-outputs event carrying `outputs`
 import fs from "node:fs";
 import type { EngineEvent, OutputMap } from "@pulumi/pulumi/automation";
 import { BootstrapError, ErrorCode } from "../../contracts/errors";
@@ -99,8 +101,11 @@ export function fakeOps(stack: string, env: NodeJS.ProcessEnv = process.env): St
       if (env.STUB_UP_SLEEP_MS) await sleep(Number(env.STUB_UP_SLEEP_MS), o.signal);
       failWith("UP", o);
       o.onEvent?.(done(CONTAINER_URN, CONTAINER));
-      o.onEvent?.(pre(PROOF_URN, PROOF, "create"));
-      o.onEvent?.(done(PROOF_URN, PROOF));
+      const proofs = readJson<Array<{ urn: string; type: string; op: string; outputs?: Record<string, unknown> }> | undefined>(env.STUB_UP_PROOFS, undefined);
+      for (const p of proofs ?? [{ urn: PROOF_URN, type: PROOF, op: "create" }]) {
+        o.onEvent?.(pre(p.urn, p.type, p.op));
+        o.onEvent?.(p.outputs ? ev({ resOutputsEvent: { metadata: { op: p.op, urn: p.urn, type: p.type, provider: "", new: { type: p.type, urn: p.urn, custom: true, id: "x", parent: "", inputs: {}, outputs: p.outputs, provider: "" } } as never } }) : done(p.urn, p.type, p.op));
+      }
       o.onEvent?.(summary({ create: 2, same: 39 }));
       return { changes: { create: 2, same: 39 } };
     },

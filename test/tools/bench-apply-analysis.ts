@@ -177,3 +177,22 @@ export async function waitHealthy(
     await clock.sleep(o.pollMs);
   }
 }
+
+/** A bootstrap run timed on the wall clock, with its steps (the no-op apply, the diagnose). */
+export interface TimedRun {
+  what: string;
+  ms: number;
+  code: number | null;
+  steps: StepTime[];
+}
+
+/** One line per run: its wall time, then each step's. */
+export function formatTimedRuns(runs: readonly TimedRun[]): string {
+  return runs
+    .map((r) => {
+      const inSteps = r.steps.reduce((a, s) => a + s.ms, 0);
+      const steps = r.steps.map((s) => `${s.step} ${secs(s.ms)}${s.status === "success" ? "" : ` (${s.status})`}`);
+      return `${r.what} ${(r.ms / 1000).toFixed(1)} s${r.code === 0 ? "" : ` (exit ${r.code})`}: ${[...steps, `outside the steps ${secs(Math.max(0, r.ms - inSteps))}`].join(", ")}`;
+    })
+    .join("\n");
+}

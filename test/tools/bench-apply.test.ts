@@ -1,6 +1,6 @@
 // bench:apply's analysis of a run bundle: per-resource steps from the engine's events, the critical
 // path through the state's dependencies, the bounded health poll of the floor, the printed report.
-import { criticalPath, EngineEventLine, formatApplyBench, resourceSteps, stepTimes, waitHealthy } from "./bench-apply-analysis";
+import { criticalPath, EngineEventLine, formatApplyBench, formatTimedRuns, resourceSteps, stepTimes, waitHealthy } from "./bench-apply-analysis";
 
 const T = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0) + s * 1000).toISOString();
 const urn = (type: string, name: string) => `urn:pulumi:testenv::logging-bootstrap::logging-bootstrap:stack:ObservabilityStack$${type}::${name}`;
@@ -78,4 +78,11 @@ test("the report's first line is the headline with the ratio; steps, resources a
   expect(text).toContain("create loki");
   expect(text).not.toContain("same net");
   expect(text).toMatch(/update ingestion, 0\.50 s after loki/);
+});
+
+test("formatTimedRuns: one line per run with each step's time and what was outside the steps", () => {
+  const steps = stepTimes({ steps: [{ step: "preflight", status: "success", duration_ms: 1200 }, { step: "up", status: "success", duration_ms: 6400 }, { step: "verify", status: "failed", duration_ms: 2100 }] });
+  expect(formatTimedRuns([{ what: "no-op apply", ms: 11_000, code: 0, steps }, { what: "diagnose", ms: 7000, code: 1, steps: [] }])).toBe(
+    "no-op apply 11.0 s: preflight 1.20 s, up 6.40 s, verify 2.10 s (failed), outside the steps 1.30 s\ndiagnose 7.0 s (exit 1): outside the steps 7.00 s",
+  );
 });

@@ -9,7 +9,9 @@
 //   4. prints `apply-to-green A s, start floor F s, ratio R`, then where the apply's time went: per
 //      step (the bundle's summary.json), per resource (the bundle's engine-events.jsonl) and the
 //      critical path through the resources' dependencies (the state export);
-//   5. writes testenv.json and secrets.env anew (container ids changed), as testenv:up does.
+//   5. writes testenv.json and secrets.env anew (container ids changed), as testenv:up does;
+//   6. times a second apply (a no-op: nothing changed) and a diagnose, each with its steps' times
+//      (--skip-noop leaves them out).
 // A command that prints numbers, not a timed test: exit 0 printed; 1 the apply or the floor failed;
 // 3 could not run (no test environment).
 import * as fs from "node:fs";
@@ -22,7 +24,7 @@ import { runProcess } from "../../scripts/lib/proc";
 import { systemClock } from "../../components/verify/io";
 import type { TestenvInfo } from "../env/describe";
 import { containerUrns, pulumiEnv, runPulumi } from "../env/pulumi";
-import { ApplyBench, criticalPath, EngineEventLine, formatApplyBench, ratio, resourceSteps, StateResource, stepTimes, waitHealthy } from "./bench-apply-analysis";
+import { ApplyBench, criticalPath, EngineEventLine, formatApplyBench, formatTimedRuns, ratio, resourceSteps, StateResource, stepTimes, TimedRun, waitHealthy } from "./bench-apply-analysis";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FLOOR_DEADLINE_MS = 180_000;
@@ -77,11 +79,24 @@ async function describeAgain(info: TestenvInfo, tmp: string): Promise<void> {
   if (r.code !== 0) throw new Error(`describe.ts exited ${r.code}: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
 }
 
+/** `npm run -s bootstrap -- --mode <mode>` of the testenv stack, timed (wall clock), with its bundle's summary. */
+async function timedBootstrap(info: TestenvInfo, outDir: string, mode: "apply" | "diagnose") {
+  const started = Date.now();
+  const argv = ["run", "-s", "bootstrap", "--", "--mode", mode, "--stack", info.stack, "--config-file", info.pulumi.stackFile];
+  const r = await runProcess("npm", argv, { cwd: ROOT, env: { ...pulumiEnv(info), LOGGING_BOOTSTRAP_OUT_DIR: outDir }, timeoutMs: 900_000 });
+  const run = readJsonl<{ mode: string; ts: string; bundle: string }>(path.join(outDir, "runs.jsonl"))
+    .filter((x) => x.mode === mode && Date.parse(x.ts) >= started - 1000)
+    .pop();
+  const bundle = run ? path.join(outDir, run.bundle) : undefined;
+  const summary = bundle && fs.existsSync(path.join(bundle, "summary.json")) ? JSON.parse(fs.readFileSync(path.join(bundle, "summary.json"), "utf8")) : undefined;
+  return { ms: r.durationMs, code: r.code, stderr: r.stderr, bundle, summary };
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { testenv: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { testenv: { type: "string" }, json: { type: "boolean" }, "skip-noop": { type: "boolean" }, help: { type: "boolean" } }, strict: true });
   if (values.help) {
     process.stdout.write(
-      "Usage: npm run -s bench:apply [-- --testenv F] [--json]\nOn the running test environment (under its lock): removes the stack's containers (data kept), times a first apply, then the floor (the same containers started at once until healthy), and prints apply-to-green, the floor, the ratio and where the apply's time went.\nExit: 0 printed; 1 the apply or the floor failed; 3 could not run.\n",
+      "Usage: npm run -s bench:apply [-- --testenv F] [--json] [--skip-noop]\nOn the running test environment (under its lock): removes the stack's containers (data kept), times a first apply, then the floor (the same containers started at once until healthy), and prints apply-to-green, the floor, the ratio and where the apply's time went; then a no-op apply and a diagnose with their steps' times (--skip-noop: not those).\nExit: 0 printed; 1 an apply, the diagnose or the floor failed; 3 could not run.\n",
     );
     return 0;
   }
@@ -96,20 +111,15 @@ async function main(argv: string[]): Promise<number> {
 
   await removeContainers(docker, info, names, log);
   log("bootstrap --mode apply (a first apply of the containers on cached images)");
-  const started = new Date();
-  const argvApply = ["run", "-s", "bootstrap", "--", "--mode", "apply", "--stack", info.stack, "--config-file", info.pulumi.stackFile];
-  const apply = await runProcess("npm", argvApply, { cwd: ROOT, env: { ...pulumiEnv(info), LOGGING_BOOTSTRAP_OUT_DIR: outDir }, timeoutMs: 900_000 });
-  const applyMs = apply.durationMs;
+  const apply = await timedBootstrap(info, outDir, "apply");
+  const applyMs = apply.ms;
   if (apply.code !== 0) {
     process.stderr.write(apply.stderr.split("\n").slice(-40).join("\n") + "\n");
     log(`the apply exited ${apply.code} after ${(applyMs / 1000).toFixed(1)} s; the test environment needs \`npm run testenv:up\``);
     return 1;
   }
-  const run = readJsonl<{ mode: string; ts: string; bundle: string }>(path.join(outDir, "runs.jsonl"))
-    .filter((r) => r.mode === "apply" && Date.parse(r.ts) >= started.getTime() - 1000)
-    .pop();
-  const bundle = run ? path.join(outDir, run.bundle) : undefined;
-  const summary = bundle && fs.existsSync(path.join(bundle, "summary.json")) ? JSON.parse(fs.readFileSync(path.join(bundle, "summary.json"), "utf8")) : undefined;
+  const bundle = apply.bundle;
+  const summary = apply.summary;
   const up = bundle ? resourceSteps(readJsonl<EngineEventLine>(path.join(bundle, "engine-events.jsonl")), "up") : undefined;
   const state = await stateResources(info);
 
@@ -117,10 +127,22 @@ async function main(argv: string[]): Promise<number> {
   const floor = await startFloor(docker, names);
   const result: ApplyBench = { applyMs, floorMs: floor.floorMs, floorPerContainer: floor.perContainer, steps: stepTimes(summary), ...(up ? { up } : {}), path: up ? criticalPath(up.steps, state) : [] };
   await describeAgain(info, tmp);
+  const again: TimedRun[] = [];
+  if (!values["skip-noop"]) {
+    for (const mode of ["apply", "diagnose"] as const) {
+      log(`bootstrap --mode ${mode}${mode === "apply" ? " again (a no-op: nothing changed)" : ""}`);
+      const r = await timedBootstrap(info, outDir, mode);
+      again.push({ what: mode === "apply" ? "no-op apply" : "diagnose", ms: r.ms, code: r.code, steps: stepTimes(r.summary) });
+    }
+  }
   if (values.json) {
-    process.stdout.write(JSON.stringify({ applyMs, floorMs: floor.floorMs, ratio: ratio(result), bundle: bundle ?? null, notHealthy: floor.notHealthy, steps: result.steps, floorPerContainer: floor.perContainer, up: up?.steps ?? [], criticalPath: result.path }, null, 2) + "\n");
+    process.stdout.write(JSON.stringify({ applyMs, floorMs: floor.floorMs, ratio: ratio(result), bundle: bundle ?? null, notHealthy: floor.notHealthy, steps: result.steps, floorPerContainer: floor.perContainer, up: up?.steps ?? [], criticalPath: result.path, again }, null, 2) + "\n");
   } else {
-    process.stdout.write(formatApplyBench(result) + "\n" + (bundle ? `\nbundle: ${path.relative(ROOT, bundle)}\n` : ""));
+    process.stdout.write(formatApplyBench(result) + "\n" + (bundle ? `\nbundle: ${path.relative(ROOT, bundle)}\n` : "") + (again.length ? `\n${formatTimedRuns(again)}\n` : ""));
+  }
+  if (again.some((r) => r.code !== 0)) {
+    log(`not green: ${again.filter((r) => r.code !== 0).map((r) => `${r.what} exited ${r.code}`).join(", ")}`);
+    return 1;
   }
   if (floor.notHealthy.length) {
     log(`not healthy within ${FLOOR_DEADLINE_MS / 1000} s of docker start: ${floor.notHealthy.join(", ")}`);

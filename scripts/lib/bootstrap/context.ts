@@ -4,6 +4,7 @@ import type { StackInfo } from "../docker-images";
 import type { LiveEvents, StageRecord } from "../events";
 import type { Progress } from "../progress";
 import type { StackOps } from "../pulumi/stack-ops";
+import type { ProofTrack } from "../pulumi/proof-events";
 import type { RunMode } from "./plan";
 
 export interface Ctx {
@@ -30,6 +31,10 @@ export interface Ctx {
   outputs?: Record<string, unknown>;
   /** The Pulumi operations (undefined when the CLI, backend, passphrase or stack is not usable). */
   ops?: StackOps;
+  /** The stack's outputs as read after the last Pulumi operation (verify's inputs), for the evidence to reuse. */
+  lastOutputs?: import("@pulumi/pulumi/automation").OutputMap;
+  /** The proof resources this run's `up` ran, with the verdicts their outputs carry (verify-step.ts). */
+  proofs?: ProofTrack;
   /** The state exported by the checkpoint step (destroy reads what it keeps from it). */
   state?: { resources?: Array<Record<string, unknown>> };
   bundle: Bundle;

@@ -22,6 +22,13 @@ export interface PlannedStep {
   file?: string;
   /** Code for a failure no more specific code explains. */
   fallback?: ErrorCode;
+  /** up with continueOnError: the fleet's non-central hosts, named when their resources fail. */
+  hosts?: string[];
+  /**
+   * Starts and runs beside the steps after it (the run waits for it before it ends): a read-only
+   * step nothing after it needs (diagnose's lint and offline policy check beside the preview).
+   */
+  concurrent?: boolean;
 }
 
 export interface PlanOptions {
@@ -34,6 +41,8 @@ export interface PlanOptions {
   configFile?: string;
   /** destroy --delete-data (confirmed). */
   deleteData?: boolean;
+  /** The stack file's non-central hosts: `up` goes on past the ones it cannot reach and names them. */
+  remoteHosts?: string[];
 }
 
 /** The policy pack every preview and up runs (compiled into policy/bin by policy:build first). */
@@ -65,14 +74,21 @@ export function planFor(mode: RunMode, stack: string, o: PlanOptions = {}): Plan
   const build: PlannedStep = { step: "policy-build", kind: "npm", argv: ["run", "-s", "policy:build"], fallback: "E_DEPS_POLICY_PACK_BUILD" };
   // P5: the state before anything changes it, under out/checkpoints/ (a first run has none: best effort).
   const checkpoint: PlannedStep[] = checkpointFile ? [{ ...pulumi("checkpoint", "export", {}), file: checkpointFile }] : [];
-  const up = pulumi("up", "up", { ...cfg, ...pack }, "E_RUNTIME_DEPLOY_FAILED");
+  // A fleet: one host that cannot be reached does not stop the others' changes (Pulumi's
+  // continue-on-error); the run names that host (run-step.ts, pulumi/fleet.ts).
+  const fleet = o.remoteHosts?.length ? o.remoteHosts : undefined;
+  const cont: OpOptions = fleet ? { continueOnError: true } : {};
+  const fleetUp = (p: PlannedStep): PlannedStep => (fleet ? { ...p, hosts: fleet } : p);
+  const up = fleetUp(pulumi("up", "up", { ...cfg, ...pack, ...cont }, "E_RUNTIME_DEPLOY_FAILED"));
   const verify: PlannedStep = { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, ...cfgArgv, "--json"] };
   switch (mode) {
     case "diagnose":
       return [
-        { step: "lint", kind: "npm", argv: ["run", "-s", "config:lint", "--", stackFile, "--json"] },
+        // Lint and the offline policy check read only the stack file and the program: they run
+        // beside the build and the preview (diagnose reports every step, whatever the others say).
+        { step: "lint", kind: "npm", argv: ["run", "-s", "config:lint", "--", stackFile, "--json"], concurrent: true },
         // policy:check finds policy/config/<stack>.json itself; any other pack config is named.
-        { step: "policy", kind: "npm", argv: ["run", "-s", "policy:check", "--", "--stack", stack, ...cfgArgv, ...(packConfig && packConfig !== policyPackConfigFile(stack) ? ["--policy-config", packConfig] : []), "--json"] },
+        { step: "policy", kind: "npm", argv: ["run", "-s", "policy:check", "--", "--stack", stack, ...cfgArgv, ...(packConfig && packConfig !== policyPackConfigFile(stack) ? ["--policy-config", packConfig] : []), "--json"], concurrent: true },
         build,
         pulumi("preview", "preview", { ...cfg, ...pack }, "E_RUNTIME_DEPLOY_FAILED"),
         // Asking diagnose for an idempotency check asks it to run `up`: the guard refuses the plan.
@@ -88,7 +104,7 @@ export function planFor(mode: RunMode, stack: string, o: PlanOptions = {}): Plan
       return [
         build,
         ...checkpoint,
-        pulumi("up", "up", { ...cfg, ...pack, target: targets, replace: targets.filter(isContainerUrn), targetDependents: true }, "E_RUNTIME_DEPLOY_FAILED"),
+        fleetUp(pulumi("up", "up", { ...cfg, ...pack, ...cont, target: targets, replace: targets.filter(isContainerUrn), targetDependents: true }, "E_RUNTIME_DEPLOY_FAILED")),
         verify,
         ...idem,
       ];

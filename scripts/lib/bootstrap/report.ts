@@ -48,9 +48,12 @@ export async function writeBundle(ctx: Ctx, startedAt: Date, refusals: ErrorReco
   // Evidence: desired state and provenance. Read-only and best effort: it never turns a run red.
   const canCallTools = !refusals.length && ctx.ops !== undefined && !ctx.interrupted;
   const t0 = Date.now();
+  // The outputs verify was given when no operation ran since (ctx.lastOutputs), else read now.
   const readOutputs = canCallTools
-    ? async () => Object.fromEntries(Object.entries(await ctx.ops!.outputs()).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]))
+    ? async () => Object.fromEntries(Object.entries(ctx.lastOutputs ?? (await ctx.ops!.outputs())).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]))
     : undefined;
+  // The state export (the deployed resources) is read beside the evidence.
+  const exported = canCallTools && MUTATING.has(ctx.mode) ? ctx.ops!.exportState().then((s) => ({ s }), () => undefined) : Promise.resolve(undefined);
   const ev = await collectEvidence({
     stack: ctx.stack,
     root: ctx.root,
@@ -62,15 +65,13 @@ export async function writeBundle(ctx: Ctx, startedAt: Date, refusals: ErrorReco
     evaluate: canCallTools && process.env.LOGGING_BOOTSTRAP_EVALUATE !== "0",
   });
   const sources = [...ev.sources];
-  if (canCallTools && MUTATING.has(ctx.mode)) {
-    try {
-      const state = (await ctx.ops!.exportState()) as { deployment?: { resources?: Array<Record<string, unknown>> } };
-      learnStateSecrets(state);
-      bundle.writeJson(BUNDLE_FILES.resources, { mode: ctx.mode, stack: ctx.stack, resources: stateSummary(state.deployment) });
-      sources.push("state export");
-    } catch {
-      /* evidence is best effort */
-    }
+  const got = await exported;
+  if (got) {
+    // Evidence is best effort: an export that failed leaves no resources.json.
+    const state = got.s as { deployment?: { resources?: Array<Record<string, unknown>> } };
+    learnStateSecrets(state);
+    bundle.writeJson(BUNDLE_FILES.resources, { mode: ctx.mode, stack: ctx.stack, resources: stateSummary(state.deployment) });
+    sources.push("state export");
   }
   const evidence = { step: "evidence", status: "success" as const, durationMs: Date.now() - t0, errors: [], detail: sources.join(", ") };
   ctx.stages.push(evidence);

@@ -3,23 +3,29 @@
 // that caused it), an npm script (lint, policy:check, policy:build, verify), or a Docker-side data
 // step (snapshot, restore, backup, restore-data, delete-data). Every step returns its StageRecord.
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { ErrorRecord, errorRecord } from "../../../contracts/errors";
 import { BUNDLE_FILES } from "../bundle";
 import { dockerClient } from "../docker-images";
 import type { StageRecord } from "../events";
-import { parseJsonOutput, runProcess } from "../proc";
+import { parseJsonOutput, ProcResult, runProcess } from "../proc";
+import { packFreshness } from "../policy-pack";
 import { formatDuration } from "../progress";
 import { redactor } from "../redact";
-import { lintRecords, policyRecords, verifyRecords } from "../steps";
+import { lintRecords, policyRecords } from "../steps";
 import { restoreStep, snapshotStep, StepResult } from "../upgrade/steps";
 import { absorb, changesOf, changeSummaryText, condense, failureFromTrack, inFlight, nameOfUrn, newTrack, EngineTrack } from "../pulumi/engine-events";
+import { namingHosts } from "../pulumi/fleet";
 import { commandFailure, OpResult } from "../pulumi/stack-ops";
+import { absorbProof, newProofTrack } from "../pulumi/proof-events";
 import type { Ctx } from "./context";
 import { backupStep, deleteDataStep, keptLines, labelledDataVolumes, mergeVolumes, restoreDataStep, volumesOfState } from "./data";
 import { guardNpmCall, guardStep, PlannedStep } from "./plan";
+import { prefetchVerifyModules, runVerifyStep } from "./verify-step";
+
+// Kept importable from here (their home is verify-step.ts).
+export { skippedOf, verifyInputs } from "./verify-step";
 
 export function interruptedError(sig: string): ErrorRecord {
   return errorRecord("E_ENV_INTERRUPTED", `the run was interrupted by ${sig}`, { details: { signal: sig } });
@@ -103,6 +109,7 @@ export function operationFailure(p: PlannedStep, t: EngineTrack, err: unknown): 
 
 async function runPulumiStep(ctx: Ctx, p: PlannedStep): Promise<StageRecord> {
   const t0 = Date.now();
+  ctx.lastOutputs = undefined;
   if (p.op === "export") return checkpoint(ctx, p, t0);
   if (p.op === "destroy" && ctx.deleteData) {
     const protectedVols = volumesOfState(ctx.state).filter((v) => v.protect);
@@ -114,12 +121,15 @@ async function runPulumiStep(ctx: Ctx, p: PlannedStep): Promise<StageRecord> {
     }
   }
   const t = newTrack();
+  const proofs = newProofTrack();
   const onEvent = (e: EngineEvent) => {
     const now = Date.now();
     for (const l of absorb(t, e, now)) ctx.progress.line(`  ${l}`);
+    absorbProof(proofs, e, now);
     const c = condense(e, now);
     if (c) ctx.bundle.appendJsonl(BUNDLE_FILES.engine, { step: p.step, ...c });
   };
+  if (p.op === "up" && p.step === "up") prefetchVerifyModules();
   ctx.progress.begin(p.step, `${p.step}: pulumi ${p.op}${p.opts?.target?.length ? ` on ${p.opts.target.length} named resource(s)` : ""}`, () => inFlight(t, Date.now()));
   let r: OpResult | undefined;
   let failure: ErrorRecord | undefined;
@@ -128,6 +138,8 @@ async function runPulumiStep(ctx: Ctx, p: PlannedStep): Promise<StageRecord> {
     r = await op({ ...p.opts, onEvent, signal: ctx.abort.signal });
   } catch (err) {
     failure = ctx.interrupted ? interruptedError(ctx.interrupted) : operationFailure(p, t, err);
+    // A fleet's up went on past what failed: the hosts those resources belong to lead the message.
+    if (!ctx.interrupted && p.hosts?.length) failure = namingHosts(failure, t.failed, ctx.stackInfo?.projectName ?? ctx.stack, p.hosts);
     ctx.logs[`pulumi-${p.step}.log`] = `pulumi ${p.op} (${ctx.ops!.cli.version})\n${err instanceof Error ? err.message : String(err)}\n`;
   } finally {
     ctx.progress.end();
@@ -135,6 +147,8 @@ async function runPulumiStep(ctx: Ctx, p: PlannedStep): Promise<StageRecord> {
   const ms = Date.now() - t0;
   if (failure) return stage(ctx, { step: p.step, status: "failed", durationMs: ms, errors: [failure] });
   const changes = r?.changes ?? {};
+  // What this up proved (its proof resources' verdicts): apply's verify does not prove it again.
+  if (p.op === "up" && p.step === "up") ctx.proofs = proofs;
   if (p.op === "refresh" && Object.keys(changesOf(changes)).length) {
     // expectNoChanges makes the CLI fail on changes; a summary that still shows some is drift too.
     return stage(ctx, { step: p.step, status: "failed", durationMs: ms, errors: [operationFailure(p, t, new Error("changes found"))] });
@@ -149,71 +163,40 @@ async function runPulumiStep(ctx: Ctx, p: PlannedStep): Promise<StageRecord> {
   return stage(ctx, { step: p.step, status: "success", durationMs: ms, errors: [], detail });
 }
 
-/**
- * What verify needs from the stack to prove what `up` recorded, not what the images say of
- * themselves: the outputs as a recorded file (--recorded: the images' digests for L7, the secret
- * files' keyed hashes for L8; no secret value in it, owner-only, removed after) and, in its
- * environment only, the drift key (CONFIG_DRIFT_KEY) and Grafana's admin password.
- */
-export async function verifyInputs(ctx: Pick<Ctx, "ops" | "grafanaPassword">, dir: string): Promise<{ argv: string[]; env: Record<string, string> }> {
-  const env: Record<string, string> = {};
-  if (ctx.grafanaPassword && !process.env.GRAFANA_ADMIN_PASSWORD) env.GRAFANA_ADMIN_PASSWORD = ctx.grafanaPassword;
-  if (!ctx.ops) return { argv: [], env };
-  const outputs = await ctx.ops.outputs().catch(() => undefined);
-  if (!outputs || !Object.keys(outputs).length) return { argv: [], env };
-  const plain = Object.fromEntries(Object.entries(outputs).filter(([, v]) => !v.secret).map(([k, v]) => [k, v.value]));
-  const key = outputs.configDriftKey;
-  if (key?.secret && typeof key.value === "string" && !process.env.CONFIG_DRIFT_KEY) env.CONFIG_DRIFT_KEY = key.value;
-  const file = path.join(dir, "recorded-outputs.json");
-  fs.writeFileSync(file, JSON.stringify(plain), { mode: 0o600 });
-  return { argv: ["--recorded", file], env };
-}
-
 async function runNpmStep(ctx: Ctx, p: PlannedStep): Promise<StageRecord> {
   const t0 = Date.now();
   guardNpmCall(ctx.mode, p.argv);
-  let argv = p.argv;
-  let env = process.env;
-  let scratch: string | undefined;
-  if (p.step === "verify") {
-    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "lb-verify-"));
-    const extra = await verifyInputs(ctx, scratch);
-    // `... -- --stack s --json` -> `... -- --stack s --recorded F --json`: the options go before the last one.
-    argv = [...p.argv.slice(0, -1), ...extra.argv, ...p.argv.slice(-1)];
-    env = { ...process.env, ...extra.env };
+  if (p.step === "policy-build") {
+    // The pack's inputs hashed against the record of its last build: no compiler start when current.
+    const f = packFreshness(ctx.root);
+    if (f.fresh) return stage(ctx, { step: p.step, status: "success", durationMs: Date.now() - t0, errors: [], detail: `policy/bin is current (inputs sha256 ${f.hash.slice(0, 12)}): not rebuilt` });
+    ctx.progress.line(`policy-build: rebuilding, ${f.reason}`);
   }
-  ctx.progress.begin(p.step, p.step === "verify" ? "verify: proving L1-L9 against the running stack" : `${p.step}: npm ${p.argv.join(" ")}`);
-  const r = await runProcess("npm", argv, { cwd: ctx.root, env });
+  if (p.step === "verify") return runVerifyStep(ctx, p);
+  ctx.progress.begin(p.step, `${p.step}: npm ${p.argv.join(" ")}`);
+  const r = await runProcess("npm", p.argv, { cwd: ctx.root, env: process.env });
   ctx.progress.end();
-  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
-  ctx.logs[`${p.step}.log`] = `$ npm ${argv.join(" ")}\n# exit ${r.code}, ${formatDuration(r.durationMs)}\n--- stderr\n${r.stderr}\n`;
-  if (r.notFound) {
-    const e = errorRecord("E_ENV_TOOL_MISSING", "npm is not on PATH", { details: { tool: "npm" } });
-    return stage(ctx, { step: p.step, status: "failed", durationMs: Date.now() - t0, errors: [e] });
-  }
-  if (ctx.interrupted) return stage(ctx, { step: p.step, status: "failed", durationMs: r.durationMs, errors: [interruptedError(ctx.interrupted)] });
+  const early = npmFailure(ctx, p, r, t0);
+  if (early) return early;
   if (p.step === "policy-build") {
     const errors = r.code === 0 ? [] : [errorRecord(p.fallback ?? "E_DEPS_POLICY_PACK_BUILD", `npm run policy:build exited ${r.code}`, { details: { stderr: r.stderr.slice(-2000), stdout: r.stdout.slice(-2000) } })];
     return stage(ctx, { step: p.step, status: errors.length ? "failed" : "success", durationMs: r.durationMs, errors });
   }
   const report = parseJsonOutput(r.stdout);
   ctx.reports[p.step] = report ?? { unparsable: true, exitCode: r.code };
-  if (p.step === "verify") {
-    const levels = (report as { levels?: Array<{ level?: string; name?: string; status?: string; durationMs?: number; code?: string }> } | undefined)?.levels ?? [];
-    for (const l of levels) ctx.progress.line(`  ${l.level}${l.name ? ` ${l.name}` : ""}: ${l.status}${typeof l.durationMs === "number" ? ` (${formatDuration(l.durationMs)})` : ""}${l.code && l.status !== "green" ? ` ${l.code}` : ""}`);
-    // A level the config turns off is named, with why: nothing disappears from the run's output.
-    for (const k of skippedOf(report)) ctx.progress.line(`  ${k.level}${k.name ? ` ${k.name}` : ""}: skipped (${k.reason})`);
-  }
-  const recs = p.step === "lint" ? lintRecords(report, r.code, r.stderr) : p.step === "policy" ? policyRecords(report, r.code, r.stderr) : verifyRecords(report, r.code, r.stderr);
-  const skipped = p.step === "verify" ? skippedOf(report) : [];
-  const detail = skipped.length ? `skipped ${skipped.map((k) => `${k.level} (${k.reason})`).join(", ")}` : undefined;
-  return stage(ctx, { step: p.step, status: recs.errors.length ? "failed" : "success", durationMs: r.durationMs, errors: recs.errors, warnings: recs.warnings, ...(detail ? { detail } : {}) });
+  const recs = p.step === "lint" ? lintRecords(report, r.code, r.stderr) : policyRecords(report, r.code, r.stderr);
+  return stage(ctx, { step: p.step, status: recs.errors.length ? "failed" : "success", durationMs: r.durationMs, errors: recs.errors, warnings: recs.warnings });
 }
 
-/** The levels verify's report lists as skipped ({level, name, reason}). */
-export function skippedOf(report: unknown): { level: string; name?: string; reason: string }[] {
-  const list = (report as { skipped?: unknown } | undefined)?.skipped;
-  return Array.isArray(list) ? list.filter((k): k is { level: string; name?: string; reason: string } => !!k && typeof k === "object" && typeof (k as { level?: unknown }).level === "string" && typeof (k as { reason?: unknown }).reason === "string") : [];
+/** The log of an npm child, and the stage of one that could not run (no npm) or was interrupted. */
+export function npmFailure(ctx: Ctx, p: PlannedStep, r: ProcResult, t0: number, argv: readonly string[] = p.argv): StageRecord | undefined {
+  ctx.logs[`${p.step}.log`] = `$ npm ${argv.join(" ")}\n# exit ${r.code}, ${formatDuration(r.durationMs)}\n--- stderr\n${r.stderr}\n`;
+  if (r.notFound) {
+    const e = errorRecord("E_ENV_TOOL_MISSING", "npm is not on PATH", { details: { tool: "npm" } });
+    return stage(ctx, { step: p.step, status: "failed", durationMs: Date.now() - t0, errors: [e] });
+  }
+  if (ctx.interrupted) return stage(ctx, { step: p.step, status: "failed", durationMs: r.durationMs, errors: [interruptedError(ctx.interrupted)] });
+  return undefined;
 }
 
 /** Images of the stack that may run a volume helper (deployed ones first, then the stack file's). */

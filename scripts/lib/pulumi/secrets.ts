@@ -12,11 +12,13 @@ export interface StackSecrets {
 
 export async function readStackSecrets(ops: Pick<StackOps, "outputs" | "config">, configFile?: string): Promise<StackSecrets> {
   const res: StackSecrets = { outputs: {}, outputSecrets: {}, configSecrets: {} };
-  for (const [k, v] of Object.entries(await ops.outputs())) {
+  // Two CLI reads of their own: both at once.
+  const [outputs, config] = await Promise.all([ops.outputs(), ops.config(configFile)]);
+  for (const [k, v] of Object.entries(outputs)) {
     res.outputs[k] = v.secret ? "[secret]" : v.value;
     if (v.secret) res.outputSecrets[k] = v.value;
   }
-  for (const [k, v] of Object.entries(await ops.config(configFile))) if (v.secret) res.configSecrets[k] = v.value;
+  for (const [k, v] of Object.entries(config)) if (v.secret) res.configSecrets[k] = v.value;
   return res;
 }
 

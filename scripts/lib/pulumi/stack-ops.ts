@@ -24,6 +24,8 @@ export interface OpOptions {
   replace?: string[];
   targetDependents?: boolean;
   expectNoChanges?: boolean;
+  /** up: go on past resources that fail (a fleet host that cannot be reached), applying every other change (Pulumi's --continue-on-error). */
+  continueOnError?: boolean;
   /** destroy: leave protected resources (and their state) in place. */
   excludeProtected?: boolean;
   /** The stack's config file when it is not Pulumi.<stack>.yaml in the project. */

@@ -65,14 +65,36 @@ export async function openStack(o: OpenOptions): Promise<Opened> {
     fs.mkdirSync(backend.url!.slice("file://".length), { recursive: true, mode: 0o700 });
   }
   const ws = await LocalWorkspace.create({ workDir: o.root, pulumiCommand: cli.command, envVars });
+  // The backend login is checked beside the stack's selection (two CLI calls at once); a failed
+  // login is the cause reported whenever it failed, before anything the selection says.
+  const login = ws.whoAmI().then(
+    () => undefined,
+    (err: unknown) => {
+      const rec = commandFailure("whoami", err, "E_ENV_BACKEND_LOGIN");
+      return new BootstrapError(rec.code === "E_ENV_TOOL_MISSING" ? rec.code : "E_ENV_BACKEND_LOGIN", `the Pulumi backend ${backend.url ?? ""} (from ${backend.source}) cannot be used: ${rec.message.replace(/^pulumi whoami: /, "")}`, {
+        details: { backend: backend.url, backendSource: backend.source },
+      });
+    },
+  );
+  let opened: Opened;
   try {
-    await ws.whoAmI();
+    opened = await selectStack(o, ws, cli, cliEnv, credentials, log);
   } catch (err) {
-    const rec = commandFailure("whoami", err, "E_ENV_BACKEND_LOGIN");
-    throw new BootstrapError(rec.code === "E_ENV_TOOL_MISSING" ? rec.code : "E_ENV_BACKEND_LOGIN", `the Pulumi backend ${backend.url ?? ""} (from ${backend.source}) cannot be used: ${rec.message.replace(/^pulumi whoami: /, "")}`, {
-      details: { backend: backend.url, backendSource: backend.source },
-    });
+    throw (await login) ?? err;
   }
+  const failed = await login;
+  if (failed) throw failed;
+  return opened;
+}
+
+async function selectStack(
+  o: OpenOptions,
+  ws: LocalWorkspace,
+  cli: Awaited<ReturnType<typeof resolveCli>>,
+  cliEnv: NodeJS.ProcessEnv,
+  credentials: string | undefined,
+  log: (m: string) => void,
+): Promise<Opened> {
   let selected: string | undefined;
   if (!o.stack) selected = (await ws.stack().catch(() => undefined))?.name;
   const stack = chooseStack(o.stack, selected ?? o.defaultStack);
@@ -129,7 +151,7 @@ export function automationOps(s: Stack, ws: LocalWorkspace, cli: { version: stri
       return { changes: r.changeSummary ?? {} };
     },
     async up(o) {
-      const r = await s.up({ ...common(o), ...targets(o) });
+      const r = await s.up({ ...common(o), ...targets(o), ...(o.continueOnError ? { continueOnError: true } : {}) });
       return { changes: r.summary?.resourceChanges ?? {} };
     },
     async refresh(o) {
