@@ -4,6 +4,10 @@
 //
 //   tsx test/env/describe.ts --outputs <stack output --json file> --config-file <tracked stack file>
 //        --stack-file <generated stack file> --render <dir> --tmp <dir> [--socket /var/run/docker.sock]
+//        [--policy-config <file>] [--fleet-tls <host>=<dir>]
+// A fleet (TESTENV_FLEET=1) adds `fleet`: every host of the stack file (name, central, docker,
+// address; the directory of a tcp:// host's TLS client certificate, never its key's content), the
+// gateway's URL and the policy config every bootstrap of the stack needs.
 // Grafana's admin password is read out of the Grafana container's secret file (the archive API),
 // the same file Grafana reads; it is written only to secrets.env.
 import * as fs from "node:fs";
@@ -12,6 +16,9 @@ import { parseArgs } from "node:util";
 import Docker from "dockerode";
 import YAML from "yaml";
 import { FILES } from "../../components/defaults";
+import { isFleet } from "../../contracts/config/hosts";
+import { loadConfigFile } from "../../contracts/config/load";
+import type { StackConfig } from "../../contracts/config/schema";
 import { fileFromTar } from "../../components/verify/io";
 import { runPulumi } from "./pulumi";
 
@@ -28,6 +35,24 @@ export interface ServiceInfo {
   hostIp?: string;
   hostPort?: number;
   url?: string;
+}
+
+/** One host of a fleet, as the tests reach it (test/env/fleet/hosts.sh made the non-central ones). */
+export interface FleetHostInfo {
+  name: string;
+  central: boolean;
+  /** Its engine: unix:///..., or tcp://host:2376 with the client certificate in tlsDir (ca.pem, cert.pem, key.pem). */
+  docker: string;
+  address: string;
+  tlsDir?: string;
+}
+
+export interface FleetInfo {
+  hosts: FleetHostInfo[];
+  /** https://<central address>:<gateway.port> */
+  gatewayUrl: string;
+  /** What every `bootstrap` of the stack passes as --policy-config (its LAN exposure declared). */
+  policyConfig: string;
 }
 
 export interface TestenvInfo {
@@ -51,7 +76,34 @@ export interface TestenvInfo {
   services: Record<string, ServiceInfo>;
   /** L8: service -> path -> keyed hash of each secret file (the stack output; the key is in secretsFile). */
   configSecretDigests: Record<string, Record<string, string>>;
+  /** The three-host environment only (TESTENV_FLEET=1). */
+  fleet?: FleetInfo;
   upAt: string;
+}
+
+/** `fleet` of testenv.json from the stack file's hosts; undefined for a fleet of one. */
+export function fleetInfo(cfg: Pick<StackConfig, "hosts" | "gateway">, policyConfig: string | undefined, tlsDirs: Record<string, string>): FleetInfo | undefined {
+  if (!isFleet(cfg)) return undefined;
+  if (!policyConfig) throw new Error("a fleet's stack needs --policy-config (its LAN exposure declared to the policy pack)");
+  const central = cfg.hosts.find((h) => h.central);
+  if (!central || !cfg.gateway) throw new Error("a fleet has a central host and gateway.port (the lint requires both)");
+  const hosts = cfg.hosts.map((h) => {
+    const tcp = h.docker.host.startsWith("tcp://");
+    if (tcp && !tlsDirs[h.name]) throw new Error(`host ${h.name} is on ${h.docker.host}: --fleet-tls ${h.name}=<dir> names its client certificate`);
+    return { name: h.name, central: h.central === true, docker: h.docker.host, address: h.address, ...(tcp ? { tlsDir: path.resolve(tlsDirs[h.name]) } : {}) };
+  });
+  return { hosts, gatewayUrl: `https://${central.address}:${cfg.gateway.port}`, policyConfig: path.resolve(policyConfig) };
+}
+
+/** --fleet-tls <host>=<dir> (repeatable) as a map. */
+export function parseTlsDirs(args: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of args) {
+    const i = a.indexOf("=");
+    if (i <= 0 || i === a.length - 1) throw new Error(`--fleet-tls wants <host>=<dir>, got ${JSON.stringify(a)}`);
+    out[a.slice(0, i)] = a.slice(i + 1);
+  }
+  return out;
 }
 
 interface StackOutputs {
@@ -116,6 +168,8 @@ async function main(): Promise<void> {
       render: { type: "string" },
       tmp: { type: "string" },
       socket: { type: "string", default: "/var/run/docker.sock" },
+      "policy-config": { type: "string" },
+      "fleet-tls": { type: "string", multiple: true },
     },
   });
   for (const k of ["outputs", "config-file", "stack-file", "render", "tmp"] as const) if (!values[k]) throw new Error(`--${k} is required`);
@@ -137,6 +191,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(secretsFile, Object.keys(secrets).sort().map((k) => `${k}=${secrets[k]}`).join("\n") + "\n", { mode: 0o600 });
   fs.chmodSync(secretsFile, 0o600);
 
+  const fleet = fleetInfo(loadConfigFile(values["stack-file"]!), values["policy-config"], parseTlsDirs(values["fleet-tls"] ?? []));
   const version = await docker.version();
   const info: TestenvInfo = {
     version: 2,
@@ -160,6 +215,7 @@ async function main(): Promise<void> {
     probeImage: PROBE_IMAGE,
     services,
     configSecretDigests: out.configSecretDigests ?? {},
+    ...(fleet ? { fleet } : {}),
     upAt: new Date().toISOString(),
   };
   fs.writeFileSync(path.join(tmp, "testenv.json"), JSON.stringify(info, null, 2) + "\n");

@@ -8,6 +8,10 @@
 # the images in the engine's cache and the registry's storage (test/.tmp/registry/data).
 # TESTENV_PURGE=1 removes those too. TESTENV_KEEP_ENGINE=1 leaves the registry and a testenv-started
 # dockerd running.
+# Fleet hosts (TESTENV_FLEET=1 up): after `pulumi destroy` (which reaches their engines), each host's
+# remaining containers and project volumes, then the host itself (test/env/fleet/hosts.sh down: its
+# dockerd, registry bridge, namespace, veth; its image cache is kept unless TESTENV_PURGE=1). Hosts
+# are taken down whenever they exist, whatever TESTENV_FLEET says now.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TESTENV_ROOT"
@@ -33,8 +37,10 @@ if engine_up; then
 else
   log "no engine at $TESTENV_SOCKET: no containers to remove"
 fi
+# The fleet hosts after the stack (destroy reached their engines) and before the central engine.
+down_fleet || rc=1
 rm -rf "$TESTENV_HOST_ROOT" "$TESTENV_TMP/render" "$TESTENV_TMP/build"
-rm -f "$TESTENV_TMP/testenv.json" "$TESTENV_TMP/secrets.env" "$TESTENV_TMP/outputs.json"
+rm -f "$TESTENV_TMP/testenv.json" "$TESTENV_TMP/secrets.env" "$TESTENV_TMP/outputs.json" "$TESTENV_TMP/fleet-hosts.json"
 
 stop_pid() { # stop_pid <pidfile> <name> <max seconds>
   local f="$1" name="$2" max="$3"
@@ -51,6 +57,6 @@ if [ "${TESTENV_KEEP_ENGINE:-0}" != 1 ]; then
   stop_pid "$TESTENV_TMP/registry/registry.pid" "the registry" 10
   stop_pid "$TESTENV_TMP/dockerd.pid" "dockerd (started by testenv)" 30
 fi
-if [ "${TESTENV_PURGE:-0}" = 1 ]; then rm -rf "$TESTENV_TMP/registry" "$TESTENV_PULUMI_DIR"; fi
+if [ "${TESTENV_PURGE:-0}" = 1 ]; then rm -rf "$TESTENV_TMP/registry" "$TESTENV_PULUMI_DIR" "$TESTENV_TMP/fleet-tls"; fi
 log "testenv down"
 exit $rc

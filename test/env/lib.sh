@@ -9,6 +9,23 @@ TESTENV_CONFIG="$TESTENV_ROOT/test/env/Pulumi.testenv.yaml"
 TESTENV_PROJECT="logging-testenv"
 TESTENV_HOST_ROOT="/tmp/logging-testenv"
 
+# ---- The three-host environment (TESTENV_FLEET=1): hosts b and c beside this machine's engine ------
+# Off by default (one host: the fast loop for most tests); e2e's fleet act turns it on for itself.
+TESTENV_FLEET="${TESTENV_FLEET:-0}"
+TESTENV_FLEET_DIR="$TESTENV_ROOT/test/env/fleet"
+# The fleet's keys over the one-host stack file, and the policy pack's config for its LAN exposure.
+TESTENV_FLEET_OVERLAY="$TESTENV_FLEET_DIR/Pulumi.testenv.fleet.yaml"
+TESTENV_FLEET_POLICY="$TESTENV_FLEET_DIR/policy.json"
+# name:index of each non-central host (hosts.sh), in the stack file's order (hosts[1], hosts[2]).
+TESTENV_FLEET_HOSTS="b:1 c:2"
+# Host c's engine listens on TCP with TLS: its certificates (test/env/fleet/tls.sh), kept between runs.
+TESTENV_FLEET_TLS_HOST=c
+TESTENV_FLEET_TLS_ADDR=10.250.2.2
+TESTENV_FLEET_TLS_DIR="$TESTENV_TMP/fleet-tls/$TESTENV_FLEET_TLS_HOST"
+fleet_hosts() { bash "$TESTENV_FLEET_DIR/hosts.sh" "$@"; }
+# The bootstrap arguments a stack needs beyond --stack/--config-file: the fleet's policy config.
+testenv_policy_args() { if [ "$TESTENV_FLEET" = 1 ]; then printf -- '--policy-config\n%s\n' "$TESTENV_FLEET_POLICY"; fi; }
+
 mkdir -p "$TESTENV_TMP"
 
 log() { printf '[testenv %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -38,15 +55,18 @@ wait_for() {
 engine_probe() { timeout 10 docker -H "unix://$TESTENV_SOCKET" info --format '{{.ServerVersion}}'; }
 # spawn_daemon <cmd...>: run a daemon in its own session with no file descriptor but 0-2 inherited:
 # a daemon that outlives this shell must not keep open what the caller held (a lock file held by
-# `flock file cmd` would stay locked for as long as the daemon runs).
+# `flock file cmd`, or hosts.sh's own lock, would stay locked for as long as the daemon runs).
+# Called as `spawn_daemon cmd ... &`: the background subshell closes its descriptors and becomes the
+# daemon (exec), so no shell stays behind holding what the caller had open, and $! is the daemon's
+# pid. Called in the foreground it does the same in a subshell of its own.
 spawn_daemon() {
-  (
-    for fd in /proc/$BASHPID/fd/*; do
-      fd="${fd##*/}"
-      if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec ${fd}>&-" 2>/dev/null || true; fi
-    done
-    exec setsid "$@"
-  )
+  if [ "$BASHPID" = "$$" ]; then ( spawn_daemon "$@" ); return; fi
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd="${fd##*/}"
+    if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+  done
+  exec setsid "$@"
 }
 
 engine_up() { engine_probe >/dev/null 2>&1; }
@@ -193,8 +213,13 @@ ensure_stack() {
     grep '^encryptionsalt:' "$scratch/Pulumi.$TESTENV_STACK.yaml" >"$salt_file" || die "pulumi stack init wrote no encryption salt"
     rm -rf "$scratch"
     log "pulumi: stack $TESTENV_STACK created (backend $PULUMI_BACKEND_URL)"
+    remove_orphans
   fi
   { cat "$TESTENV_CONFIG"; cat "$salt_file"; } >"$TESTENV_STACK_FILE"
+  if [ "$TESTENV_FLEET" = 1 ]; then
+    "$TESTENV_ROOT/node_modules/.bin/tsx" "$TESTENV_FLEET_DIR/stack-file.ts" "$TESTENV_STACK_FILE" "$TESTENV_FLEET_OVERLAY" \
+      || die "writing the fleet's keys ($TESTENV_FLEET_OVERLAY) into $TESTENV_STACK_FILE failed"
+  fi
   # The alert sink as the receiver of every alert (L9 proves Watchdog reaches it). Its URL is a
   # secret by the config contract, so it is set encrypted here, in the generated file only.
   local gw cfg=(--stack "$TESTENV_STACK" --config-file "$TESTENV_STACK_FILE" --non-interactive)
@@ -206,11 +231,87 @@ ensure_stack() {
     --plaintext 'logging-bootstrap:alerting.watchdogReceiver=sink' \
     --plaintext "logging-bootstrap:verify.alertSinkUrl=http://127.0.0.1:$TESTENV_SINK_PORT" >/dev/null \
     || die "setting the alert sink receiver in $TESTENV_STACK_FILE failed"
+  if [ "$TESTENV_FLEET" = 1 ]; then set_fleet_tls_leaves "${cfg[@]}"; fi
   # TESTENV_IMAGES=prometheus=<ref>[,<service>=<ref>...]: other pins for this run (the upgrade drill).
   if [ -n "${TESTENV_IMAGES:-}" ]; then
     "$TESTENV_ROOT/node_modules/.bin/tsx" "$TESTENV_ROOT/test/env/set-images.ts" "$TESTENV_STACK_FILE" "$TESTENV_IMAGES" || die "TESTENV_IMAGES: $TESTENV_IMAGES"
     log "pins from TESTENV_IMAGES: $TESTENV_IMAGES"
   fi
+}
+
+# remove_orphans: a fresh stack's state knows no resources, so containers, the network and volumes
+# of this project left on the engine by an earlier run that never reached down (killed, another
+# checkout's state) would make its first create fail ("network ... already exists"). They are test
+# data: removed, saying what was found. The alert sink is not the stack's and stays.
+remove_orphans() {
+  local ids vols
+  ids="$( { docker ps -aq --filter "label=logging-bootstrap.project=$TESTENV_PROJECT"; docker ps -aq --filter "name=^$TESTENV_PROJECT-"; } | sort -u \
+    | while read -r id; do [ "$(docker inspect -f '{{.Name}}' "$id" 2>/dev/null)" = "/$TESTENV_SINK_NAME" ] || echo "$id"; done)"
+  if [ -n "$ids" ]; then
+    log "fresh stack: removing $(echo "$ids" | wc -l) container(s) of $TESTENV_PROJECT left by an earlier run"
+    echo "$ids" | xargs -r timeout 120 docker rm -f -v >/dev/null || die "removing leftover containers failed"
+  fi
+  if docker network inspect "$TESTENV_PROJECT-net" >/dev/null 2>&1; then
+    log "fresh stack: removing network $TESTENV_PROJECT-net left by an earlier run"
+    timeout 60 docker network rm "$TESTENV_PROJECT-net" >/dev/null || die "removing network $TESTENV_PROJECT-net failed"
+  fi
+  vols="$( { docker volume ls -q --filter "label=logging-bootstrap.project=$TESTENV_PROJECT"; docker volume ls -q --filter "name=^$TESTENV_PROJECT-"; } | sort -u)"
+  if [ -n "$vols" ]; then
+    log "fresh stack: removing $(echo "$vols" | wc -l) volume(s) of $TESTENV_PROJECT left by an earlier run"
+    echo "$vols" | xargs -r timeout 120 docker volume rm >/dev/null || die "removing leftover volumes failed"
+  fi
+}
+
+# Host c's TLS client certificate as the three secure: leaves of hosts[2].docker.tls, each piped from
+# its file (never on a command line, never printed), in the generated stack file only.
+set_fleet_tls_leaves() { # set_fleet_tls_leaves <pulumi config args...>
+  local i leaf file
+  i="$(fleet_host_position "$TESTENV_FLEET_TLS_HOST")" || die "host $TESTENV_FLEET_TLS_HOST is not in $TESTENV_FLEET_OVERLAY"
+  for leaf in caPem:ca.pem certPem:cert.pem keyPem:key.pem; do
+    file="$TESTENV_FLEET_TLS_DIR/${leaf#*:}"
+    [ -s "$file" ] || die "$file is missing (test/env/fleet/tls.sh makes it; ensure_fleet runs it)"
+    pulumi config set "$@" --secret --path "logging-bootstrap:hosts[$i].docker.tls.${leaf%%:*}" <"$file" >/dev/null \
+      || die "setting hosts[$i].docker.tls.${leaf%%:*} in $TESTENV_STACK_FILE failed"
+  done
+}
+# The position of a host in the fleet's hosts list (the central host is 0).
+fleet_host_position() {
+  local i=1 h
+  for h in $TESTENV_FLEET_HOSTS; do [ "${h%%:*}" = "$1" ] && { printf '%s' "$i"; return 0; }; i=$((i + 1)); done
+  return 1
+}
+
+# ensure_fleet: hosts b (its engine on a unix socket) and c (its engine also on tcp://10.250.2.2:2376,
+# TLS with client certificates) up (hosts.sh: idempotent for a running host), c's certificates made
+# first. Root only (network namespaces).
+ensure_fleet() {
+  local h name index json
+  [ "$(id -u)" = 0 ] || die "TESTENV_FLEET=1 needs root (network namespaces and a dockerd per host)"
+  command -v jq >/dev/null || die "TESTENV_FLEET=1 needs jq (apt-get install -y jq)"
+  bash "$TESTENV_FLEET_DIR/tls.sh" "$TESTENV_FLEET_TLS_DIR" "$TESTENV_FLEET_TLS_ADDR" >/dev/null || die "making host $TESTENV_FLEET_TLS_HOST's TLS certificates failed"
+  for h in $TESTENV_FLEET_HOSTS; do
+    name="${h%%:*}" index="${h##*:}"
+    if [ "$name" = "$TESTENV_FLEET_TLS_HOST" ]; then json="$(FLEET_TLS_DIR="$TESTENV_FLEET_TLS_DIR" fleet_hosts up "$name" "$index")" || die "fleet host $name did not come up"
+    else json="$(FLEET_TLS_DIR='' fleet_hosts up "$name" "$index")" || die "fleet host $name did not come up"; fi
+    log "fleet host $name: $(jq -r '"engine \(.serverVersion) on \(.tcp // .docker), address \(.address)"' <<<"$json")"
+  done
+}
+
+# down_fleet: the fleet hosts' project volumes (test data, like the central host's), then the hosts
+# themselves in hosts.sh's order (TESTENV_PURGE=1: their data-roots too; else their image caches stay).
+down_fleet() {
+  local h name sock vols rc=0
+  for h in $TESTENV_FLEET_HOSTS; do
+    name="${h%%:*}" sock="/run/logging-fleet/$name/docker.sock"
+    [ -d "/run/logging-fleet/$name" ] || ip netns list 2>/dev/null | grep -q "^fleet-$name\b" || continue
+    if timeout 10 docker -H "unix://$sock" info >/dev/null 2>&1; then
+      timeout 60 docker -H "unix://$sock" ps -aq | xargs -r timeout 60 docker -H "unix://$sock" rm -f -v >/dev/null 2>&1 || true
+      vols="$( { timeout 20 docker -H "unix://$sock" volume ls -q --filter "label=logging-bootstrap.project=$TESTENV_PROJECT"; timeout 20 docker -H "unix://$sock" volume ls -q --filter "name=^$TESTENV_PROJECT-"; } | sort -u)"
+      [ -z "$vols" ] || timeout 60 docker -H "unix://$sock" volume rm $vols >/dev/null || rc=1
+    fi
+    FLEET_PURGE="${TESTENV_PURGE:-0}" fleet_hosts down "$name" >/dev/null || { log "WARNING: taking fleet host $name down failed"; rc=1; }
+  done
+  return $rc
 }
 
 # The alert sink (test/env/doubles/alert-sink): the receiver Alertmanager posts to. Not part of the
@@ -298,7 +399,7 @@ container_urn() { # container_urn <container name>
 # (<journalDir>/*.journal.jsonl; test/env/doubles/README.md). Two allowlisted units and one that is
 # not (cron.service), so the allowlist is exercised end to end (L4 fails if cron reaches Loki).
 seed_journal() {
-  local dir="$TESTENV_HOST_ROOT/journal" now
+  local dir="${1:-$TESTENV_HOST_ROOT/journal}" now
   mkdir -p "$dir"
   now=$(( $(date +%s) * 1000000 ))
   {

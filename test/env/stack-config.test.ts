@@ -32,7 +32,8 @@ test("images: real ones from 127.0.0.1:5000/testenv, doubles named as doubles", 
     alloy: "127.0.0.1:5000/doubles/alloy:v1.19.2",
     prometheus: "127.0.0.1:5000/testenv/prometheus:v3.14.0",
     nodeExporter: "127.0.0.1:5000/testenv/node-exporter:v1.12.1",
-    cadvisor: "127.0.0.1:5000/doubles/cadvisor:v0.60.5",
+    // The real collector: our main over cAdvisor v0.60.5's library modules (test/engine/services/cadvisor).
+    cadvisor: "127.0.0.1:5000/testenv/cadvisor:v0.60.5",
     // The real upstream 0.35.0 build (test/engine/build-services.sh), like Prometheus and node-exporter.
     alertmanager: "127.0.0.1:5000/testenv/alertmanager:v0.35.0",
   });

@@ -14,6 +14,10 @@
 # Idempotent: a second run is a no-op `pulumi up`. Bounded: every wait has a deadline.
 # Env: TESTENV_RECREATE=loki,grafana rebuilds those containers (repair: pulumi up --target-replace);
 # TESTENV_FORCE=1 rebuilds every container.
+# TESTENV_FLEET=1: the three-host environment: fleet hosts b and c (test/env/fleet/hosts.sh: network
+# namespaces with a dockerd each; c's engine on tcp:// with TLS client certificates) come up before
+# the stack, whose file gets the fleet's keys (test/env/fleet/Pulumi.testenv.fleet.yaml) and c's TLS
+# leaves as secrets; apply runs with the fleet's policy config (test/env/fleet/policy.json).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TESTENV_ROOT"
@@ -29,11 +33,14 @@ else
 fi
 bash "$TESTENV_ROOT/test/env/build-images.sh"
 ensure_alert_sink
+if [ "$TESTENV_FLEET" = 1 ]; then ensure_fleet; fi
 ensure_pulumi
 seed_journal
+if [ "$TESTENV_FLEET" = 1 ]; then for h in $TESTENV_FLEET_HOSTS; do seed_journal "$TESTENV_HOST_ROOT/hosts/${h%%:*}/journal"; done; fi
+mapfile -t POLICY_ARGS < <(testenv_policy_args)
 
 export LOGGING_BOOTSTRAP_OUT_DIR="$TESTENV_TMP/out"
-bootstrap() { timeout 900 npm run -s bootstrap -- --stack "$TESTENV_STACK" --config-file "$TESTENV_STACK_FILE" "$@"; }
+bootstrap() { timeout 900 npm run -s bootstrap -- --stack "$TESTENV_STACK" --config-file "$TESTENV_STACK_FILE" ${POLICY_ARGS[@]+"${POLICY_ARGS[@]}"} "$@"; }
 
 # Rebuild named containers (an undone fault inside a container): a targeted repair replaces them.
 recreate="${TESTENV_RECREATE:-}"
@@ -50,7 +57,7 @@ if [ -n "$recreate" ] && pulumi stack output --stack "$TESTENV_STACK" --non-inte
   bootstrap --mode repair "${targets[@]}" >"$TESTENV_TMP/repair.log" 2>&1 || { tail -n 40 "$TESTENV_TMP/repair.log" >&2; die "repair failed (see $TESTENV_TMP/repair.log)"; }
 fi
 
-log "pulumi up of stack $TESTENV_STACK ($(pulumi version))"
+log "pulumi up of stack $TESTENV_STACK ($(pulumi version))$([ "$TESTENV_FLEET" = 1 ] && echo ", three hosts: local, $TESTENV_FLEET_HOSTS")"
 bootstrap --mode apply >"$TESTENV_TMP/apply.log" 2>&1 || { tail -n 60 "$TESTENV_TMP/apply.log" >&2; die "bootstrap --mode apply failed (see $TESTENV_TMP/apply.log and the bundle under $LOGGING_BOOTSTRAP_OUT_DIR/runs)"; }
 tail -n 12 "$TESTENV_TMP/apply.log" >&2
 
@@ -62,6 +69,8 @@ timeout 180 npm run -s render -- --stack "$TESTENV_STACK" --config-file "$TESTEN
 pulumi stack output --stack "$TESTENV_STACK" --json --non-interactive >"$TESTENV_TMP/outputs.json"
 timeout 120 "$TESTENV_ROOT/node_modules/.bin/tsx" "$TESTENV_ROOT/test/env/describe.ts" \
   --outputs "$TESTENV_TMP/outputs.json" --config-file "$TESTENV_STACK_FILE" --stack-file "$TESTENV_STACK_FILE" \
-  --render "$TESTENV_TMP/render" --tmp "$TESTENV_TMP" --socket "$TESTENV_SOCKET" || die "describing the environment failed"
+  --render "$TESTENV_TMP/render" --tmp "$TESTENV_TMP" --socket "$TESTENV_SOCKET" \
+  ${POLICY_ARGS[@]+"${POLICY_ARGS[@]}"} $([ "$TESTENV_FLEET" = 1 ] && printf -- '--fleet-tls %s' "$TESTENV_FLEET_TLS_HOST=$TESTENV_FLEET_TLS_DIR") \
+  || die "describing the environment failed"
 
 log "testenv up in $(( $(date +%s) - START ))s: $TESTENV_TMP/testenv.json"

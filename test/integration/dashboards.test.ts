@@ -33,11 +33,21 @@ const label = (q: PanelQuery) => `${q.dashboardUid} / ${q.panelTitle} / ${q.refI
 
 /**
  * Grafana's variables as Grafana fills them for a short window: $__interval and $__rate_interval
- * (at least four scrape intervals of 15 s) 1m, $__range the 15 minutes the test queries.
+ * (at least four scrape intervals of 15 s) 1m, $__range the 15 minutes the test queries, and $host
+ * the variable's first value (label_values(up{job="node-exporter"}, host), sorted, no "All": what a
+ * dashboard opens with; hostValue, read from Prometheus before the queries run).
  */
+let hostValue = "";
 function withIntervals(expr: string): string {
-  return expr.replace(/\$__rate_interval/g, "1m").replace(/\$__interval/g, "1m").replace(/\$__range/g, "15m");
+  return expr.replace(/\$__rate_interval/g, "1m").replace(/\$__interval/g, "1m").replace(/\$__range/g, "15m").replace(/\$host\b/g, hostValue);
 }
+
+beforeAll(async () => {
+  const r = await getJson(`${info.services.prometheus.url}/api/v1/label/host/values?${new URLSearchParams({ "match[]": 'up{job="node-exporter"}' })}`);
+  const values = ((r.body as { data?: unknown } | undefined)?.data ?? []) as string[];
+  if (!Array.isArray(values) || values.length === 0) throw new Error(`no host label on up{job="node-exporter"} in Prometheus: ${r.text.slice(0, 300)}`);
+  hostValue = [...values].sort()[0];
+}, 30_000);
 
 async function getJson(url: string): Promise<{ status: number; body: unknown; text: string }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });

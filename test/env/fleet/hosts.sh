@@ -4,9 +4,18 @@
 # central host is the machine's own engine.
 #
 #   hosts.sh up <name> <index>   create host <name> and wait for its engine; prints one JSON line
-#                                (name, hostname, docker, address, centre, registry, serverVersion)
+#                                (name, hostname, docker, address, centre, registry, serverVersion,
+#                                and tcp when its engine also listens on TCP with TLS)
 #   hosts.sh down <name>         remove it, in the documented order (FLEET_PURGE=1: its data-root too)
+#   hosts.sh stop <name>         stop its dockerd only (its containers stop with it; the namespace,
+#                                the registry bridge and the data-root stay): a host gone away
+#   hosts.sh start <name>        start that dockerd again, as `up` started it; containers with a
+#                                restart policy come back with it
 #   hosts.sh status              every host: address, engine, containers; the centre address
+#
+# FLEET_TLS_DIR=<dir> (up): the engine also listens on tcp://<address>:2376 with --tlsverify, with
+# <dir>/ca.pem, <dir>/server-cert.pem, <dir>/server-key.pem (test/env/fleet/tls.sh makes them):
+# only a client certificate that CA signed is served.
 #
 # <name>: [a-z][a-z0-9]{0,7} (interface names are at most 15 characters); <index>: 1..254, unique.
 # Host <name> with index <i>:
@@ -40,6 +49,7 @@ FLEET_CENTRE_ADDR=10.250.0.1
 FLEET_CENTRE_LABEL=lo:fleet
 FLEET_RETURN_NET=172.16.0.0/12
 FLEET_REGISTRY="$TESTENV_REGISTRY"   # 127.0.0.1:5000 in every namespace (the bridge) and on the centre
+FLEET_TLS_PORT=2376                  # Docker's port for TLS
 
 flog() { log "fleet: $*"; }
 
@@ -53,6 +63,7 @@ host_vars() {
   H_DIR="$FLEET_RUN/$1" H_DATA="$FLEET_DATA/$1"
   H_SOCK="$H_DIR/docker.sock" H_EXEC="$H_DIR/exec" H_PIDFILE="$H_DIR/dockerd.pid" H_LOG="$H_DIR/dockerd.log"
   H_BRIDGE_PID="$H_DIR/registry-bridge.pid" H_BRIDGE_LOG="$H_DIR/registry-bridge.log"
+  H_TLS="$(sed -n 's/^TLS=//p' "$H_DIR/host.env" 2>/dev/null || true)"
   if [ -n "$H_INDEX" ]; then
     H_GW="10.250.$H_INDEX.1" H_ADDR="10.250.$H_INDEX.2"
     H_BIP="10.251.$H_INDEX.1/24" H_POOL="base=10.252.$H_INDEX.0/24,size=28"
@@ -73,6 +84,11 @@ our_pid() {
 
 # Probes for wait_for: print what they see, succeed only when it is what is wanted.
 engine_answer() { hdocker info --format '{{.ServerVersion}} {{.Name}}'; }
+# The engine through its TLS listener, with the client certificate of $H_TLS (what a tcp:// client sees).
+tcp_answer() {
+  timeout 5 docker -H "tcp://$H_ADDR:$FLEET_TLS_PORT" --tlsverify --tlscacert "$H_TLS/ca.pem" --tlscert "$H_TLS/cert.pem" --tlskey "$H_TLS/key.pem" \
+    info --format '{{.ServerVersion}} {{.Name}}'
+}
 bridge_answer() { nsenter --net="/run/netns/$H_NS" curl -sS --max-time 2 -o /dev/null -w 'HTTP %{http_code}\n' "http://$FLEET_REGISTRY/v2/" | grep -x 'HTTP 200'; }
 pid_gone() { if kill -0 "$1" 2>/dev/null; then printf 'pid %s still runs: %s\n' "$1" "$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)"; return 1; fi; }
 netns_gone() { if netns_exists "$1"; then printf 'netns %s still listed\n' "$1"; return 1; fi; }
@@ -100,8 +116,42 @@ host_json() {
   local seen; seen="$(engine_answer 2>/dev/null || true)"
   jq -cn --arg name "$H_NAME" --argjson index "$H_INDEX" --arg hostname "$H_HOSTNAME" --arg docker "unix://$H_SOCK" \
     --arg address "$H_ADDR" --arg centre "$FLEET_CENTRE_ADDR" --arg registry "$FLEET_REGISTRY" \
-    --arg serverVersion "${seen%% *}" --arg dataRoot "$H_DATA" \
-    '{name: $name, index: $index, hostname: $hostname, docker: $docker, address: $address, centre: $centre, registry: $registry, serverVersion: $serverVersion, dataRoot: $dataRoot}'
+    --arg serverVersion "${seen%% *}" --arg dataRoot "$H_DATA" --arg tcp "${H_TLS:+tcp://$H_ADDR:$FLEET_TLS_PORT}" --arg tls "$H_TLS" \
+    '{name: $name, index: $index, hostname: $hostname, docker: $docker, address: $address, centre: $centre, registry: $registry, serverVersion: $serverVersion, dataRoot: $dataRoot}
+     + (if $tcp == "" then {} else {tcp: $tcp, tlsDir: $tls} end)'
+}
+
+# start_dockerd: the host's dockerd (host_vars set, the namespace made), and wait for it to answer on
+# its socket (and through TLS when it has a TLS listener); fails saying what it last saw.
+start_dockerd() {
+  local tls=()
+  if [ -n "$H_TLS" ]; then
+    tls=(-H "tcp://$H_ADDR:$FLEET_TLS_PORT" --tlsverify --tlscacert "$H_TLS/ca.pem" --tlscert "$H_TLS/server-cert.pem" --tlskey "$H_TLS/server-key.pem")
+  fi
+  printf '{}\n' >"$H_DIR/daemon.json"
+  spawn_daemon nsenter --net="/run/netns/$H_NS" unshare --uts sh -c 'hostname "$1"; shift; exec "$@"' sh "$H_HOSTNAME" \
+    dockerd --config-file "$H_DIR/daemon.json" -H "unix://$H_SOCK" ${tls[@]+"${tls[@]}"} --data-root "$H_DATA" --exec-root "$H_EXEC" \
+    --pidfile "$H_PIDFILE" --cgroup-parent "$H_CGROUP" --bip "$H_BIP" --default-address-pool "$H_POOL" \
+    --iptables=true >>"$H_LOG" 2>&1 </dev/null &
+  echo $! >"$H_DIR/launcher.pid"
+  DOCKER_TIMEOUT=5 wait_for 60 "the engine of host $H_NAME on unix://$H_SOCK" engine_answer \
+    || { started_process_state "$H_DIR/launcher.pid" dockerd "$H_LOG"; return 1; }
+  if [ -n "$H_TLS" ]; then
+    wait_for 30 "the engine of host $H_NAME on tcp://$H_ADDR:$FLEET_TLS_PORT (TLS, client certificate)" tcp_answer \
+      || { started_process_state "$H_DIR/launcher.pid" dockerd "$H_LOG"; return 1; }
+  fi
+}
+
+# stop_dockerd: SIGTERM its dockerd (bounded; it stops its containers and its containerd), then
+# anything still running from its exec-root.
+stop_dockerd() {
+  local pid
+  stop_pid "$H_PIDFILE" "$H_EXEC" "dockerd of host $H_NAME" 30
+  stop_pid "$H_DIR/launcher.pid" "$H_EXEC" "dockerd of host $H_NAME (launcher pid)" 10
+  for pid in $(pgrep -f -- "$H_EXEC/" 2>/dev/null || true); do
+    printf '%s\n' "$pid" >"$H_DIR/stray.pid"
+    stop_pid "$H_DIR/stray.pid" "$H_EXEC/" "leftover process of host $H_NAME" 10
+  done
 }
 
 cmd_up() {
@@ -109,10 +159,16 @@ cmd_up() {
   valid_name "$name" || die "fleet: host name '$name' must match [a-z][a-z0-9]{0,7}"
   valid_index "$index" || die "fleet: index '$index' must be 1..254"
   [ "$(id -u)" = 0 ] || die "fleet: needs root (network namespaces, veth, dockerd)"
+  local tls="${FLEET_TLS_DIR:-}" f
+  if [ -n "$tls" ]; then
+    tls="$(cd "$tls" && pwd)" || die "fleet: FLEET_TLS_DIR $FLEET_TLS_DIR is not a directory"
+    for f in ca.pem server-cert.pem server-key.pem cert.pem key.pem; do [ -s "$tls/$f" ] || die "fleet: $tls/$f is missing (test/env/fleet/tls.sh makes it)"; done
+  fi
   host_vars "$name" "$index"
   ensure_engine      # installs dockerd if missing; the centre is this engine
   ensure_registry
-  if netns_exists "$H_NS" && grep -qx "INDEX=$index" "$H_DIR/host.env" 2>/dev/null && engine_answer >/dev/null 2>&1; then
+  if netns_exists "$H_NS" && grep -qx "INDEX=$index" "$H_DIR/host.env" 2>/dev/null && [ "$H_TLS" = "$tls" ] && engine_answer >/dev/null 2>&1 \
+    && { [ -z "$tls" ] || tcp_answer >/dev/null 2>&1; }; then
     flog "host $name is already up ($(engine_answer))"; host_json; return 0
   fi
   if netns_exists "$H_NS" || link_exists "$H_VETH" || [ -d "$H_DIR" ]; then
@@ -123,7 +179,8 @@ cmd_up() {
   if seen="$(index_in_use "$index" "$name")"; then die "fleet: index $index is taken ($seen)"; fi
   local new_data=1; [ ! -d "$H_DATA" ] || new_data=0   # a data-root from an earlier run is kept
   mkdir -p "$H_DIR" "$H_EXEC" "$H_DATA"   # $FLEET_RUN and $FLEET_DATA are removed by the last down
-  printf 'INDEX=%s\n' "$index" >"$H_DIR/host.env"
+  printf 'INDEX=%s\nTLS=%s\n' "$index" "$tls" >"$H_DIR/host.env"
+  H_TLS="$tls"
   # From here on, a failure removes what was made (the data-root too when this run made it).
   trap 'trap - ERR; flog "host $H_NAME did not come up: removing what was made"; FLEET_PURGE=$new_data cmd_down "$H_NAME" || true' ERR
   ip netns add "$H_NS"
@@ -146,18 +203,11 @@ cmd_up() {
   wait_for 15 "the registry bridge of host $name (http://$FLEET_REGISTRY/v2/ inside $H_NS)" bridge_answer \
     || { started_process_state "$H_BRIDGE_PID" registry-bridge "$H_BRIDGE_LOG"; false; }
 
-  printf '{}\n' >"$H_DIR/daemon.json"
-  spawn_daemon nsenter --net="/run/netns/$H_NS" unshare --uts sh -c 'hostname "$1"; shift; exec "$@"' sh "$H_HOSTNAME" \
-    dockerd --config-file "$H_DIR/daemon.json" -H "unix://$H_SOCK" --data-root "$H_DATA" --exec-root "$H_EXEC" \
-    --pidfile "$H_PIDFILE" --cgroup-parent "$H_CGROUP" --bip "$H_BIP" --default-address-pool "$H_POOL" \
-    --iptables=true >"$H_LOG" 2>&1 </dev/null &
-  echo $! >"$H_DIR/launcher.pid"
-  DOCKER_TIMEOUT=5 wait_for 60 "the engine of host $name on unix://$H_SOCK" engine_answer \
-    || { started_process_state "$H_DIR/launcher.pid" dockerd "$H_LOG"; false; }
+  start_dockerd
   seen="$(engine_answer)"
   [ "${seen#* }" = "$H_HOSTNAME" ] || { flog "host $name: its engine reports the name '${seen#* }', not $H_HOSTNAME"; false; }
   trap - ERR
-  flog "host $name up: dockerd ${seen%% *} as $H_HOSTNAME on unix://$H_SOCK, address $H_ADDR (log: $H_LOG)"
+  flog "host $name up: dockerd ${seen%% *} as $H_HOSTNAME on unix://$H_SOCK${H_TLS:+ and tcp://$H_ADDR:$FLEET_TLS_PORT (TLS)}, address $H_ADDR (log: $H_LOG)"
   host_json
 }
 
@@ -177,7 +227,7 @@ stop_pid() {
 mounts_under() { awk -v d="$1" '$5 == d || index($5, d "/") == 1 {print $5}' /proc/self/mountinfo | sort -r; }
 
 cmd_down() {
-  local name="$1" pid m d
+  local name="$1" m d
   valid_name "$name" || die "fleet: host name '$name' must match [a-z][a-z0-9]{0,7}"
   host_vars "$name"
   # 1. its containers (while its engine answers)
@@ -190,12 +240,7 @@ cmd_down() {
     fi
   fi
   # 2. its dockerd (SIGTERM; it stops its own containerd), then anything left running from its exec-root
-  stop_pid "$H_PIDFILE" "$H_EXEC" "dockerd of host $name" 30
-  stop_pid "$H_DIR/launcher.pid" "$H_EXEC" "dockerd of host $name (launcher pid)" 10
-  for pid in $(pgrep -f -- "$H_EXEC/" 2>/dev/null || true); do
-    printf '%s\n' "$pid" >"$H_DIR/stray.pid"
-    stop_pid "$H_DIR/stray.pid" "$H_EXEC/" "leftover process of host $name" 10
-  done
+  stop_dockerd
   # 3. the registry bridge
   stop_pid "$H_BRIDGE_PID" "registry-bridge.py" "registry bridge of host $name" 10
   # 4. mounts dockerd leaves (<exec-root>/netns/default) and any other under its directories
@@ -225,6 +270,37 @@ cmd_down() {
   flog "host $name down"
 }
 
+# The index of a host that `up` made (its host.env), or die naming what is missing.
+recorded_index() {
+  local idx; idx="$(sed -n 's/^INDEX=//p' "$FLEET_RUN/$1/host.env" 2>/dev/null)"
+  [ -n "$idx" ] && netns_exists "fleet-$1" || die "fleet: host $1 is not up (no $FLEET_RUN/$1/host.env or netns fleet-$1): hosts.sh up $1 <index>"
+  printf '%s' "$idx"
+}
+
+cmd_stop() {
+  local name="$1" idx
+  valid_name "$name" || die "fleet: host name '$name' must match [a-z][a-z0-9]{0,7}"
+  idx="$(recorded_index "$name")"
+  host_vars "$name" "$idx"
+  stop_dockerd
+  if engine_answer >/dev/null 2>&1; then die "fleet: host $name's engine still answers after its dockerd was stopped"; fi
+  flog "host $name: dockerd stopped (its namespace, registry bridge and data-root stay; hosts.sh start $name)"
+}
+
+cmd_start() {
+  local name="$1" idx seen m
+  valid_name "$name" || die "fleet: host name '$name' must match [a-z][a-z0-9]{0,7}"
+  idx="$(recorded_index "$name")"
+  host_vars "$name" "$idx"
+  if engine_answer >/dev/null 2>&1; then flog "host $name: its engine already answers"; host_json; return 0; fi
+  stop_dockerd   # what is left of a dockerd that died (its containerd, shims), so the new one starts clean
+  for m in $(mounts_under "$H_EXEC"); do umount "$m" 2>/dev/null || umount -l "$m" || true; done
+  start_dockerd || die "fleet: host $name's dockerd did not come back"
+  seen="$(engine_answer)"
+  flog "host $name: dockerd ${seen%% *} started again"
+  host_json
+}
+
 cmd_status() {
   local names n idx seen
   names="$( { hosts_in_run; ip netns list 2>/dev/null | awk '$1 ~ /^fleet-/ {sub(/^fleet-/, "", $1); print $1}'; } | sort -u)"
@@ -252,8 +328,10 @@ main() {
   case "${1:-}" in
     up) [ $# -eq 3 ] || die "usage: hosts.sh up <name> <index>"; cmd_up "$2" "$3" ;;
     down) [ $# -eq 2 ] || die "usage: hosts.sh down <name>"; cmd_down "$2" ;;
+    stop) [ $# -eq 2 ] || die "usage: hosts.sh stop <name>"; cmd_stop "$2" ;;
+    start) [ $# -eq 2 ] || die "usage: hosts.sh start <name>"; cmd_start "$2" ;;
     status) cmd_status ;;
-    *) die "usage: hosts.sh up <name> <index> | down <name> | status" ;;
+    *) die "usage: hosts.sh up <name> <index> | down <name> | stop <name> | start <name> | status" ;;
   esac
 }
 main "$@"
