@@ -13,6 +13,8 @@ test("verify:faults: every fault red-then-green with the right codes", async () 
     "L1 red E_PROOF_HEALTH -> green",
     "L2 red E_NETWORK_UNREACHABLE -> green",
     "L3 red E_PROOF_INGESTION_TIMEOUT -> green",
+    // The redaction fault: Alloy ships the canary unredacted; L3 finds it in Loki as written.
+    "L3 red E_PROOF_REDACTION_FAILED -> green",
     "L4 red E_PROOF_CARDINALITY -> green",
     "L5 red E_PROOF_DASHBOARDS -> green",
     "L6 red E_PROOF_RULES -> green",

@@ -13,6 +13,7 @@ import { loadDesired, parseEnvFile } from "../../scripts/verify";
 import { driftKeyFrom } from "../../scripts/lib/verify-load";
 import { tarOf, waitDockerHealthy } from "../tools/faults/support";
 import { ProviderHost, serializeProviderFresh, startHost, urnOf } from "../util/provider-host";
+import { markerTimeMs } from "../../components/verify/evidence";
 
 const ENV_FILE = path.resolve(__dirname, "..", ".tmp", "testenv.json");
 const env = JSON.parse(fs.readFileSync(ENV_FILE, "utf8"));
@@ -82,7 +83,9 @@ describe("proof providers through the real dynamic-provider host on the test env
     created[level] = { id: c.id, properties: c.properties, inputs, urn };
     if (level === "L3") {
       // The marker is an output (state), kept as is by Read, and never part of the desired inputs.
-      expect(c.properties.marker).toMatch(/^lbproof-[0-9a-f]+$/);
+      // lbproof-<unix seconds>-<hex> (components/verify/evidence.ts newMarker): its time bounds L4's query.
+      expect(c.properties.marker).toMatch(/^lbproof-\d+-[0-9a-f]+$/);
+      expect(markerTimeMs(c.properties.marker as string)).toBeGreaterThan(Date.now() - 600_000);
       l3Marker = c.properties.marker as string;
     }
   }, 120_000);
