@@ -23,6 +23,7 @@ import {
 import { endpointsFor } from "../../components/verify/contract";
 import { markerTimeMs, newMarker } from "../../components/verify/evidence";
 import { redactLine } from "../../contracts/config/redaction";
+import { allowlistScopes } from "../../components/verify/checks/labels";
 import { alloyFixture } from "../util/alloy-fixture";
 import { alloyApi } from "../util/alloy-api";
 import { FAST_POLICY, FakeDocker, makeTestIo, startServer, TestServer, tmpDir } from "./fakes";
@@ -393,6 +394,41 @@ describe("L4 labels", () => {
     const r = await checkLabels({ ...base, lokiUrl: s.url, alloyUrl: s.url }, makeTestIo());
     expect(r).toMatchObject({ status: "red", code: "E_PROOF_ALLOWLIST_BREACH" });
     expect(r.findings).toEqual(['container "intruder" reached Loki but alloy.dockerAllowlist does not list it', 'unit "sshd.service" reached Loki but alloy.journaldUnits does not list it']);
+  });
+  test("a fleet: each host's streams against its own lists, the central host's against the top-level ones", async () => {
+    // Streams by host: the central host (host="local") ships p-loki; b and c ship their node-exporter.
+    const byScope: Record<string, Record<string, string[]>> = {
+      '{project="p"}': { container: ["p-loki", "p-node", "intruder"], unit: ["docker.service"], host: ["b", "c", "local"] },
+      '{project="p",host!~"b|c"}': { container: ["p-loki"], unit: ["docker.service"] },
+      '{project="p",host="b"}': { container: ["p-node"] },
+      '{project="p",host="c"}': { container: ["p-node", "intruder"] },
+    };
+    const s = await server((_r, url) => {
+      const q = url.searchParams.get("query") ?? "";
+      if (url.pathname === "/loki/api/v1/query_range") return { status: 200, body: { status: "success", data: { resultType: "streams", result: q.startsWith(SELECTOR) ? [{ stream: markerStream.labels, values: [["1", markerStream.line]] }] : [] } } };
+      const values = byScope[q];
+      if (!values) return { status: 400, body: `unexpected selector ${q}` };
+      if (url.pathname === "/loki/api/v1/labels") return { status: 200, body: { status: "success", data: Object.keys(values) } };
+      const m = /^\/loki\/api\/v1\/label\/([^/]+)\/values$/.exec(url.pathname);
+      return m ? { status: 200, body: { status: "success", data: values[m[1]] ?? [] } } : { status: 404, body: "404" };
+    });
+    const fleet = { ...base, cardinalityLimit: 5, lokiUrl: s.url, hostAllowlists: [{ host: "b", dockerAllowlist: ["p-node"], journaldUnits: [] }, { host: "c", dockerAllowlist: ["p-node"], journaldUnits: [] }] };
+    const r = await checkLabels(fleet, makeTestIo());
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_ALLOWLIST_BREACH" });
+    expect(r.findings.filter((f) => f.includes("reached Loki"))).toEqual(['host c: container "intruder" reached Loki but its alloy.dockerAllowlist does not list it']);
+    byScope['{project="p",host="c"}'].container = ["p-node"];
+    expect((await checkLabels(fleet, makeTestIo())).findings.filter((f) => f.includes("reached Loki"))).toEqual([]);
+    // Without the hosts' lists every stream is judged against the central host's: what was red on a real fleet.
+    const { hostAllowlists: _h, ...one } = fleet;
+    void _h;
+    expect((await checkLabels(one, makeTestIo())).findings.filter((f) => f.includes("reached Loki"))).toEqual(['container "intruder", "p-node" reached Loki but alloy.dockerAllowlist does not list them']);
+  });
+  test("allowlistScopes: one scope for one host; per host (and the rest) in a fleet", () => {
+    expect(allowlistScopes({ projectName: "p", dockerAllowlist: ["a"], journaldUnits: ["u"] })).toEqual([{ prefix: "", selector: '{project="p"}', lists: { container: ["a"], unit: ["u"] } }]);
+    expect(allowlistScopes({ projectName: "p", dockerAllowlist: ["a"], journaldUnits: [], hostAllowlists: [{ host: "web-1", dockerAllowlist: ["w"], journaldUnits: ["ssh.service"] }] })).toEqual([
+      { prefix: "", selector: '{project="p",host!~"web-1"}', lists: { container: ["a"], unit: [] } },
+      { prefix: "host web-1: ", selector: '{project="p",host="web-1"}', lists: { container: ["w"], unit: ["ssh.service"] } },
+    ]);
   });
   test("a label over the limit: E_PROOF_CARDINALITY", async () => {
     const s = await loki({ job: ["logs"], filename: ["/a"], user_id: ["1", "2", "3", "4"] }, markerStream);

@@ -8,6 +8,7 @@ import { markerWindow, maxQueryLengthMs, newMarker } from "../../components/veri
 import type { StackConfig } from "../../contracts/config/schema";
 import { stackConfig } from "../util/mocks";
 import { withCfg } from "../util/stack-configs";
+import { fleetConfig } from "../util/fleet";
 
 const base = stackConfig("test");
 const env = { registryDigests: true };
@@ -40,6 +41,17 @@ describe("L4's marker window fits Loki's max_query_length for every retention th
       expect(w.endMs - w.startMs).toBeLessThanOrEqual(maxQueryLengthMs());
       expect(w.endMs).toBeGreaterThan(w.startMs);
     }
+  });
+});
+
+describe("L4 in a fleet: each other host's Alloy lists, for its streams", () => {
+  test("the fleet's hosts with their lists (db1's own allowlist, web1 the top-level one); none for one host", () => {
+    const cfg = fleetConfig();
+    expect(labelsSpec(desired(cfg) as never).hostAllowlists).toEqual([
+      { host: "web1", dockerAllowlist: cfg.alloy.dockerAllowlist, journaldUnits: cfg.alloy.journaldUnits },
+      { host: "db1", dockerAllowlist: ["db1-postgres"], journaldUnits: cfg.alloy.journaldUnits },
+    ]);
+    expect(labelsSpec(desired(base) as never)).not.toHaveProperty("hostAllowlists");
   });
 });
 

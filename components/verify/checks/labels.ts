@@ -37,6 +37,42 @@ export interface LabelsInput {
   /** L3's wall clock: the marker reaches Loki within it after its second. */
   ingestionTimeoutSeconds: number;
   redactions: RedactionLike[];
+  /**
+   * A fleet: the Alloy lists of every non-central host (hostAlloy). Its streams carry host=<name> and
+   * are judged against its own lists; the other streams (the central host's) against dockerAllowlist
+   * and journaldUnits. Absent for one host.
+   */
+  hostAllowlists?: HostAllowlist[];
+}
+
+/** A non-central host's Alloy lists, as L4 judges that host's streams. */
+export interface HostAllowlist {
+  host: string;
+  dockerAllowlist: string[];
+  journaldUnits: string[];
+}
+
+/** Which streams are judged against which lists: a `prefix` for findings, the stream selector, the lists by label. */
+export interface AllowlistScope {
+  prefix: string;
+  selector: string;
+  lists: { container: string[]; unit: string[] };
+}
+
+/**
+ * One host: every stream of this stack against the top-level lists. A fleet: each other host's
+ * streams ({host="X"}) against its lists, and every stream of no other host (the central host's)
+ * against the top-level ones. Host names are DNS labels, so they need no escaping in the regex.
+ */
+export function allowlistScopes(input: Pick<LabelsInput, "projectName" | "dockerAllowlist" | "journaldUnits" | "hostAllowlists">): AllowlistScope[] {
+  const project = `project=${JSON.stringify(input.projectName)}`;
+  const others = input.hostAllowlists ?? [];
+  const central = { container: input.dockerAllowlist, unit: input.journaldUnits };
+  if (!others.length) return [{ prefix: "", selector: `{${project}}`, lists: central }];
+  return [
+    { prefix: "", selector: `{${project},host!~${JSON.stringify(others.map((h) => h.host).join("|"))}}`, lists: central },
+    ...others.map((h) => ({ prefix: `host ${h.host}: `, selector: `{${project},host=${JSON.stringify(h.host)}}`, lists: { container: h.dockerAllowlist, unit: h.journaldUnits } })),
+  ];
 }
 
 function lokiStringList(res: { status: number; body: string }): string[] | string {
@@ -105,11 +141,24 @@ export async function checkLabels(input: LabelsInput, io: Io): Promise<ProofResu
       for (const [l, v] of values) {
         if (typeof v === "string") missing.push(`values of label ${l}: ${v}`);
         else if (v.length > input.cardinalityLimit) cardinality.push(`label ${l} has ${v.length} distinct values (limit ${input.cardinalityLimit})`);
-        // What reached Loki, against what Alloy may ship: the pipeline's allowlists, proven on its output.
-        const allowed = l === "container" ? input.dockerAllowlist : l === "unit" ? input.journaldUnits : undefined;
-        if (allowed && typeof v !== "string") {
+      }
+      // What reached Loki, against what Alloy may ship: the pipeline's allowlists, proven on its output
+      // (per host in a fleet: each host's streams against the lists its Alloy runs with).
+      const scopes = allowlistScopes(input);
+      const all = new Map(values);
+      for (const sc of scopes) {
+        for (const l of ["container", "unit"] as const) {
+          if (!labels.includes(l)) continue;
+          let v = all.get(l);
+          if (scopes.length > 1) {
+            const q = new URLSearchParams({ query: sc.selector, start: window.get("start")!, end: window.get("end")! });
+            v = lokiStringList(await io.http({ url: `${joinUrl(input.lokiUrl, `/loki/api/v1/label/${l}/values`)}?${q}`, timeoutMs: input.timeoutMs }));
+            if (typeof v === "string") missing.push(`${sc.prefix}values of label ${l} for ${sc.selector}: ${v}`);
+          }
+          if (v === undefined || typeof v === "string") continue;
+          const allowed = sc.lists[l];
           const outside = v.filter((x) => !allowed.includes(x)).sort();
-          if (outside.length) allowlist.push(`${l} ${outside.map((x) => JSON.stringify(x)).join(", ")} reached Loki but ${l === "container" ? "alloy.dockerAllowlist" : "alloy.journaldUnits"} does not list ${outside.length === 1 ? "it" : "them"}`);
+          if (outside.length) allowlist.push(`${sc.prefix}${l} ${outside.map((x) => JSON.stringify(x)).join(", ")} reached Loki but ${sc.prefix ? "its " : ""}${l === "container" ? "alloy.dockerAllowlist" : "alloy.journaldUnits"} does not list ${outside.length === 1 ? "it" : "them"}`);
         }
       }
     }
