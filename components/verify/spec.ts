@@ -3,7 +3,7 @@
 import * as YAML from "yaml";
 import type { ServiceName, StackConfig } from "../../contracts/config/schema";
 import { SERVICES } from "../../contracts/config/schema";
-import { hostAlloy, isFleet, remoteHosts } from "../../contracts/config/hosts";
+import { centralHost, hostAlloy, isFleet, remoteHosts } from "../../contracts/config/hosts";
 import { CONTAINER_PORT, FILES, GRAFANA_RESET_COMMAND, KEBAB } from "../defaults";
 import { endpointUrl } from "../naming";
 import { ingestionSelector } from "./checks/ingestion";
@@ -177,7 +177,9 @@ export function labelsSpec(d: DesiredState): Omit<LabelsInput, "ingestionMarker"
     ingestionTimeoutSeconds: d.config.verify.timeoutSeconds,
     redactions: redactionsOf(d),
     // A fleet: each other host's streams are judged against the lists its Alloy runs with.
-    ...(Array.isArray(d.config.hosts) && isFleet(d.config) ? { hostAllowlists: remoteHosts(d.config).map((h) => ({ host: h.name, dockerAllowlist: [...hostAlloy(d.config, h).dockerAllowlist], journaldUnits: [...hostAlloy(d.config, h).journaldUnits] })) } : {}),
+    ...(Array.isArray(d.config.hosts) && isFleet(d.config)
+      ? { centralHost: centralHost(d.config).name, hostAllowlists: remoteHosts(d.config).map((h) => ({ host: h.name, dockerAllowlist: [...hostAlloy(d.config, h).dockerAllowlist], journaldUnits: [...hostAlloy(d.config, h).journaldUnits] })) }
+      : {}),
   };
 }
 

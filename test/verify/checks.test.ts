@@ -399,7 +399,7 @@ describe("L4 labels", () => {
     // Streams by host: the central host (host="local") ships p-loki; b and c ship their node-exporter.
     const byScope: Record<string, Record<string, string[]>> = {
       '{project="p"}': { container: ["p-loki", "p-node", "intruder"], unit: ["docker.service"], host: ["b", "c", "local"] },
-      '{project="p",host!~"b|c"}': { container: ["p-loki"], unit: ["docker.service"] },
+      '{project="p",host=~"local|"}': { container: ["p-loki"], unit: ["docker.service"] },
       '{project="p",host="b"}': { container: ["p-node"] },
       '{project="p",host="c"}': { container: ["p-node", "intruder"] },
     };
@@ -412,12 +412,17 @@ describe("L4 labels", () => {
       const m = /^\/loki\/api\/v1\/label\/([^/]+)\/values$/.exec(url.pathname);
       return m ? { status: 200, body: { status: "success", data: values[m[1]] ?? [] } } : { status: 404, body: "404" };
     });
-    const fleet = { ...base, cardinalityLimit: 5, lokiUrl: s.url, hostAllowlists: [{ host: "b", dockerAllowlist: ["p-node"], journaldUnits: [] }, { host: "c", dockerAllowlist: ["p-node"], journaldUnits: [] }] };
+    const fleet = { ...base, cardinalityLimit: 5, lokiUrl: s.url, centralHost: "local", hostAllowlists: [{ host: "b", dockerAllowlist: ["p-node"], journaldUnits: [] }, { host: "c", dockerAllowlist: ["p-node"], journaldUnits: [] }] };
     const r = await checkLabels(fleet, makeTestIo());
     expect(r).toMatchObject({ status: "red", code: "E_PROOF_ALLOWLIST_BREACH" });
     expect(r.findings.filter((f) => f.includes("reached Loki"))).toEqual(['host c: container "intruder" reached Loki but its alloy.dockerAllowlist does not list it']);
     byScope['{project="p",host="c"}'].container = ["p-node"];
     expect((await checkLabels(fleet, makeTestIo())).findings.filter((f) => f.includes("reached Loki"))).toEqual([]);
+    // c removed from the config (its streams still in Loki): the central host's lists do not judge them.
+    const withoutC = { ...fleet, hostAllowlists: fleet.hostAllowlists.slice(0, 1) };
+    byScope['{project="p",host=~"local|"}'].container = ["p-loki"];
+    expect((await checkLabels(withoutC, makeTestIo())).findings.filter((f) => f.includes("reached Loki"))).toEqual([]);
+    expect(s.requests.some((r) => decodeURIComponent(r.path).includes('host!~'))).toBe(false);
     // Without the hosts' lists every stream is judged against the central host's: what was red on a real fleet.
     const { hostAllowlists: _h, ...one } = fleet;
     void _h;
@@ -427,6 +432,10 @@ describe("L4 labels", () => {
     expect(allowlistScopes({ projectName: "p", dockerAllowlist: ["a"], journaldUnits: ["u"] })).toEqual([{ prefix: "", selector: '{project="p"}', lists: { container: ["a"], unit: ["u"] } }]);
     expect(allowlistScopes({ projectName: "p", dockerAllowlist: ["a"], journaldUnits: [], hostAllowlists: [{ host: "web-1", dockerAllowlist: ["w"], journaldUnits: ["ssh.service"] }] })).toEqual([
       { prefix: "", selector: '{project="p",host!~"web-1"}', lists: { container: ["a"], unit: [] } },
+      { prefix: "host web-1: ", selector: '{project="p",host="web-1"}', lists: { container: ["w"], unit: ["ssh.service"] } },
+    ]);
+    expect(allowlistScopes({ projectName: "p", dockerAllowlist: ["a"], journaldUnits: [], centralHost: "local", hostAllowlists: [{ host: "web-1", dockerAllowlist: ["w"], journaldUnits: ["ssh.service"] }] })).toEqual([
+      { prefix: "", selector: '{project="p",host=~"local|"}', lists: { container: ["a"], unit: [] } },
       { prefix: "host web-1: ", selector: '{project="p",host="web-1"}', lists: { container: ["w"], unit: ["ssh.service"] } },
     ]);
   });

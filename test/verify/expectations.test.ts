@@ -47,11 +47,13 @@ describe("L4's marker window fits Loki's max_query_length for every retention th
 describe("L4 in a fleet: each other host's Alloy lists, for its streams", () => {
   test("the fleet's hosts with their lists (db1's own allowlist, web1 the top-level one); none for one host", () => {
     const cfg = fleetConfig();
+    expect(labelsSpec(desired(cfg) as never).centralHost).toBe("local");
     expect(labelsSpec(desired(cfg) as never).hostAllowlists).toEqual([
       { host: "web1", dockerAllowlist: cfg.alloy.dockerAllowlist, journaldUnits: cfg.alloy.journaldUnits },
       { host: "db1", dockerAllowlist: ["db1-postgres"], journaldUnits: cfg.alloy.journaldUnits },
     ]);
     expect(labelsSpec(desired(base) as never)).not.toHaveProperty("hostAllowlists");
+    expect(labelsSpec(desired(base) as never)).not.toHaveProperty("centralHost");
   });
 });
 

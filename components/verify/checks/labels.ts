@@ -43,6 +43,12 @@ export interface LabelsInput {
    * and journaldUnits. Absent for one host.
    */
   hostAllowlists?: HostAllowlist[];
+  /**
+   * A fleet: the central host's name. Its streams (host="<name>", or no host label: shipped before
+   * schema v3) are judged against the top-level lists; a host no longer in the config (removed, its
+   * logs kept) has no lists to judge its streams by.
+   */
+  centralHost?: string;
 }
 
 /** A non-central host's Alloy lists, as L4 judges that host's streams. */
@@ -61,16 +67,17 @@ export interface AllowlistScope {
 
 /**
  * One host: every stream of this stack against the top-level lists. A fleet: each other host's
- * streams ({host="X"}) against its lists, and every stream of no other host (the central host's)
- * against the top-level ones. Host names are DNS labels, so they need no escaping in the regex.
+ * streams ({host="X"}) against its lists, and the central host's (host="<central>" or none; without
+ * centralHost: every stream of no listed host) against the top-level ones. Host names are DNS
+ * labels, so they need no escaping in the regex.
  */
-export function allowlistScopes(input: Pick<LabelsInput, "projectName" | "dockerAllowlist" | "journaldUnits" | "hostAllowlists">): AllowlistScope[] {
+export function allowlistScopes(input: Pick<LabelsInput, "projectName" | "dockerAllowlist" | "journaldUnits" | "hostAllowlists" | "centralHost">): AllowlistScope[] {
   const project = `project=${JSON.stringify(input.projectName)}`;
   const others = input.hostAllowlists ?? [];
   const central = { container: input.dockerAllowlist, unit: input.journaldUnits };
   if (!others.length) return [{ prefix: "", selector: `{${project}}`, lists: central }];
   return [
-    { prefix: "", selector: `{${project},host!~${JSON.stringify(others.map((h) => h.host).join("|"))}}`, lists: central },
+    { prefix: "", selector: input.centralHost ? `{${project},host=~${JSON.stringify(`${input.centralHost}|`)}}` : `{${project},host!~${JSON.stringify(others.map((h) => h.host).join("|"))}}`, lists: central },
     ...others.map((h) => ({ prefix: `host ${h.host}: `, selector: `{${project},host=${JSON.stringify(h.host)}}`, lists: { container: h.dockerAllowlist, unit: h.journaldUnits } })),
   ];
 }
