@@ -65,8 +65,10 @@ export async function fleetAct(t: FleetTools, o: FleetOptions): Promise<{ ok: bo
     return r;
   };
   const tail = (r: Run, n = 15) => (r.stdout + "\n" + r.stderr).trim().split("\n").slice(-n).map((l) => `    ${l}`).join("\n");
+  /** The last line of a command's output that names an error code: what the summary line shows of a failure. */
+  const keyLine = (r: Run) => (r.stdout + "\n" + r.stderr).split("\n").map((l) => l.trim()).filter((l) => /\bE_[A-Z_]{3,}\b/.test(l)).pop()?.slice(0, 240);
   const expectOk = (r: Run, what: string) => {
-    if (r.code !== 0) fail(`${what} exited ${r.code}${r.code === 124 ? " (timed out)" : ""}; the end of its output:\n${tail(r)}`);
+    if (r.code !== 0) fail(`${what} exited ${r.code}${r.code === 124 ? " (timed out)" : ""}${keyLine(r) ? `: ${keyLine(r)}` : ""}; the end of its output:\n${tail(r)}`);
   };
   const cfgArgs = ["--stack", o.stack, "--config-file", o.stackFile];
   const verify = (label: string) => run(label, "npm", ["run", "-s", "verify", "--", ...cfgArgs, "--secrets-file", o.secretsFile, "--recorded", o.recorded, "--json"], 600);
