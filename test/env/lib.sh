@@ -84,6 +84,8 @@ ensure_packages() {
   command -v docker-registry >/dev/null || missing="$missing docker-registry"
   command -v curl >/dev/null || missing="$missing curl"   # registry probes (registry_up, build-images.sh)
   command -v ip >/dev/null || missing="$missing iproute2"   # the default bridge's address (bridge_gateway_probe)
+  command -v jq >/dev/null || missing="$missing jq"   # the fleet hosts' JSON (TESTENV_FLEET=1)
+  command -v openssl >/dev/null || missing="$missing openssl"   # host c's TLS certificates (fleet/tls.sh)
   [ -z "$missing" ] && return 0
   [ "$(id -u)" = 0 ] || die "missing packages:$missing and not root: run apt-get install -y$missing"
   log "installing Debian packages:$missing (this takes minutes, once)"
