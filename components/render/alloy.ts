@@ -10,10 +10,16 @@ import { BootstrapError } from "../../contracts/errors";
 import { CONTAINER_PORT, DOCKER_SOCKET_IN_CONTAINER, JOURNAL_IN_CONTAINER, KEBAB, TAIL_GLOB } from "../defaults";
 import { GATEWAY_PATHS } from "./gateway";
 import { AGENT_SCRAPE_JOBS, scrapeTargets } from "./prometheus";
-import { ref, RiverBlock, riverFile } from "./river";
+import { ref, RiverBlock, riverFile, RiverValue } from "./river";
 import { GENERATED_HEADER } from "./yaml";
 
 export const LOKI_PUSH_URL = `http://${KEBAB.loki}:${CONTAINER_PORT.loki}/loki/api/v1/push`;
+
+/**
+ * loki.write's `batch_wait` (Alloy's default, written out): a batch leaves at most this long after
+ * its first line. The ingestion proof reads it to know the earliest moment its marker can be in Loki.
+ */
+export const LOKI_WRITE_BATCH_WAIT = { text: "1s", ms: 1000 } as const;
 
 /** Files a non-central host's Alloy container receives besides its config: the gateway credential and CA. */
 export const ALLOY_GATEWAY_FILES = {
@@ -80,10 +86,10 @@ export function gatewayUrl(g: GatewayEndpoint, path: string): string {
 }
 
 /** An endpoint block through the gateway: the host's username and password file, the gateway's CA. */
-function gatewayEndpoint(agent: AlloyAgent, g: GatewayEndpoint, path: string): RiverBlock {
+function gatewayEndpoint(agent: AlloyAgent, g: GatewayEndpoint, path: string, extra: [string, RiverValue][] = []): RiverBlock {
   return {
     name: "endpoint",
-    attrs: [["url", gatewayUrl(g, path)]],
+    attrs: [["url", gatewayUrl(g, path)], ...extra],
     blocks: [
       { name: "basic_auth", attrs: [["username", agent.host], ["password_file", ALLOY_GATEWAY_FILES.password]] },
       { name: "tls_config", attrs: [["ca_file", ALLOY_GATEWAY_FILES.ca]] },
@@ -231,11 +237,12 @@ export function agentBlocks(agent: AlloyAgent): RiverBlock[] {
   });
 
   const g = agent.gateway;
+  const batchWait: [string, RiverValue][] = [["batch_wait", LOKI_WRITE_BATCH_WAIT.text]];
   blocks.push({
     name: "loki.write",
     label: "loki",
     attrs: [["external_labels", { host: agent.host, project: agent.projectName }]],
-    blocks: [g ? gatewayEndpoint(agent, g, GATEWAY_PATHS.lokiPush) : { name: "endpoint", attrs: [["url", LOKI_PUSH_URL]] }],
+    blocks: [g ? gatewayEndpoint(agent, g, GATEWAY_PATHS.lokiPush, batchWait) : { name: "endpoint", attrs: [["url", LOKI_PUSH_URL], ...batchWait] }],
   });
   if (g) blocks.push(...metricsBlocks(agent, g));
   return blocks;

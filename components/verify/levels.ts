@@ -29,11 +29,13 @@ export interface LevelDescriptor {
   extraOutputs?: readonly string[];
   /** A level whose output this one checks (L4 checks the stream of L3's marker): off with it. */
   needs?: Level;
+  /** The level probes from inside the stack network (the run's probe session, checks/common.ts probeHttp). */
+  probes?: true;
 }
 
 export const LEVEL_TABLE: readonly LevelDescriptor[] = [
-  { level: "L1", name: "health", proofType: "HealthProof", defaultCode: "E_PROOF_HEALTH", toggle: "health", requiredInputs: ["service", "endpoints", "policy"], check: "checkHealth" },
-  { level: "L2", name: "reachability", proofType: "ReachabilityProof", defaultCode: "E_NETWORK_UNREACHABLE", toggle: "reachability", requiredInputs: ["probe", "url", "expectStatus"], check: "checkReachability" },
+  { level: "L1", name: "health", proofType: "HealthProof", defaultCode: "E_PROOF_HEALTH", toggle: "health", requiredInputs: ["service", "endpoints", "policy"], check: "checkHealth", probes: true },
+  { level: "L2", name: "reachability", proofType: "ReachabilityProof", defaultCode: "E_NETWORK_UNREACHABLE", toggle: "reachability", requiredInputs: ["probe", "url", "expectStatus"], check: "checkReachability", probes: true },
   {
     level: "L3",
     name: "ingestion",

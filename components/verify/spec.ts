@@ -9,6 +9,7 @@ import { endpointUrl } from "../naming";
 import { ingestionSelector } from "./checks/ingestion";
 import { DATASOURCE_UIDS } from "../render/grafana";
 import { GATEWAY_SERVICE } from "../render/gateway";
+import { LOKI_WRITE_BATCH_WAIT } from "../render/alloy";
 import { WATCHDOG_TIMING, watchdogReceiverOf } from "../render/alertmanager";
 import type { RedactionLike } from "../../contracts/config/redaction";
 import { parseDuration } from "../../contracts/config/values";
@@ -135,6 +136,9 @@ export function ingestionSpec(d: DesiredState): IngestionInput & { alloyUrl?: st
     markerFile: MARKER_FILE,
     timeoutSeconds: d.config.verify.timeoutSeconds,
     pollIntervalMs: 500,
+    // Nothing can be in Loki before loki.write's batch_wait; from then on the marker is due.
+    firstQueryAfterMs: LOKI_WRITE_BATCH_WAIT.ms,
+    fastPollMs: 50,
     redactions: redactionsOf(d),
     projectName: d.config.projectName,
     // A marker older than this is re-proved on the next apply (runtime.ts proofDiff).

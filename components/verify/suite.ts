@@ -9,6 +9,10 @@ import type { RetryPolicy } from "./contract";
 import { alertDeliverySpec, DesiredState, dashboardsSpec, driftSpec, healthSpec, levelPlan, SkippedLevel, ingestionSpec, labelsSpec, provenanceTargets, reachabilitySpec, rulesSpec } from "./spec";
 import type { Io, Level, ProofResult } from "./types";
 import { LEVEL_NAMES, LEVELS } from "./types";
+import { LEVEL_TABLE } from "./levels";
+
+/** Levels that probe from inside the stack network (LEVEL_TABLE `probes`). */
+const PROBING_LEVELS: ReadonlySet<Level> = new Set(LEVEL_TABLE.filter((d) => d.probes).map((d) => d.level));
 
 /** Expected image per service; `unverified` says why no independent digest backs it (L7 warns). */
 export type ImageRecord = Record<ServiceName, { imageId: string; repoDigest?: string; unverified?: string }>;
@@ -216,8 +220,13 @@ export async function runSuite(d: DesiredState, io: Io, opts: SuiteOptions = {})
   // The hosts' proofs run beside the levels (each host on its own engine), or after them in sequence.
   const hostsRun = opts.hosts && parallel ? runHosts(opts.hosts, true) : undefined;
   let results: ProofResult[];
+  // The probe session closes as soon as the last probing level is done (its removal overlaps the
+  // levels still waiting on ingestion), and again at the end should anything have reopened it.
+  const probing = levels.filter((l) => PROBING_LEVELS.has(l));
+  let closing: Promise<void> | undefined;
   try {
     if (parallel) {
+      closing = Promise.all(probing.map(run)).then(() => io.docker.closeProbes(), () => undefined);
       results = await Promise.all(levels.map(run));
     } else {
       results = [];
@@ -225,6 +234,7 @@ export async function runSuite(d: DesiredState, io: Io, opts: SuiteOptions = {})
     }
   } finally {
     // One probe session per run: its container is gone before the report is.
+    await closing;
     await io.docker.closeProbes();
   }
   const reports: LevelReport[] = results.map((r) => ({ ...r, name: LEVEL_NAMES[r.level], ...(r.code ? { bucket: bucketOf(r.code) } : {}) }));

@@ -222,7 +222,8 @@ describe("Alloy config", () => {
     const refs = references(text);
     expect(refs.length).toBeGreaterThanOrEqual(7);
     for (const r of refs) expect(decl.has(r)).toBe(true);
-    expect(text).toContain(`url = "${LOKI_PUSH_URL}"`);
+    expect(text).toMatch(new RegExp(`url\\s+= "${LOKI_PUSH_URL}"`));
+    expect(text).toMatch(/batch_wait\s+= "1s"/);
     expect(LOKI_PUSH_URL).toBe("http://loki:3100/loki/api/v1/push");
     // the structural check can fail: an undeclared reference is caught
     expect(references(text.replace('loki.process "redact"', 'loki.process "other"')).some((r) => !declared(text.replace('loki.process "redact"', 'loki.process "other"')).has(r))).toBe(true);

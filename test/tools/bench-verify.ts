@@ -33,7 +33,7 @@ interface Series {
   runs: number[];
   perLevel: Record<string, number[]>;
   allGreen: boolean;
-  ingestion: { visibleAfterMs: number; attempts: number; lastGapMs: number; pollMs: number }[];
+  ingestion: { visibleAfterMs: number; attempts: number; lastGapMs: number; pollMs: number; fastPollMs: number | null; firstQueryAfterMs: number }[];
 }
 
 function record(s: Series, r: SuiteReport) {
@@ -44,7 +44,7 @@ function record(s: Series, r: SuiteReport) {
     if (l.level === "L3" && l.status === "green") {
       const a = (l.diagnostics.attempts as { wall_clock_s: number }[]) ?? [];
       const gap = a.length >= 2 ? (a[a.length - 1].wall_clock_s - a[a.length - 2].wall_clock_s) * 1000 : 0;
-      s.ingestion.push({ visibleAfterMs: Number(l.diagnostics.visibleAfterMs), attempts: a.length, lastGapMs: Math.round(gap), pollMs: Number(l.diagnostics.pollIntervalMs) });
+      s.ingestion.push({ visibleAfterMs: Number(l.diagnostics.visibleAfterMs), attempts: a.length, lastGapMs: Math.round(gap), pollMs: Number(l.diagnostics.pollIntervalMs), fastPollMs: typeof l.diagnostics.fastPollMs === "number" ? l.diagnostics.fastPollMs : null, firstQueryAfterMs: Number(l.diagnostics.firstQueryAfterMs ?? 0) });
     }
   }
 }
@@ -110,7 +110,8 @@ async function main(argv: string[]): Promise<number> {
       ...levels.map((l) => `    ${l} ${p(summary.perLevelMedianMs[l].parallel)} / ${p(summary.perLevelMedianMs[l].sequential)} / ${p(summary.perLevelMedianMs[l].naive)}`),
       `  slowest level (L3 and L9 aside): ${slowest.level} ${LEVEL_NAMES[slowest.level]} ${p(slowest.ms)}`,
       `  target: every level except L3 and L9 < 0.5 s: ${summary.targets.everyLevelExceptL3L9Under500ms ? "yes" : "NO"}; naive >= ${RATIO_TARGET}x parallel: ${summary.targets.naiveOverParallelAtLeast8 ? "yes" : "NO"} (x${summary.ratios.naiveOverParallel})`,
-      `  ingestion: ${par.ingestion.map((x) => `visible after ${x.visibleAfterMs} ms in ${x.attempts} attempts, last gap ${x.lastGapMs} ms (poll ${x.pollMs} ms)`).join("; ")}`,
+      `  ingestion: ${par.ingestion.map((x) => `visible after ${x.visibleAfterMs} ms in ${x.attempts} attempts, last gap ${x.lastGapMs} ms`).join("; ")}`,
+      `  ingestion polling: first query ${par.ingestion[0]?.firstQueryAfterMs ?? "?"} ms after the write (loki.write batch_wait), then every ${par.ingestion[0]?.fastPollMs ?? "?"} ms, later every ${par.ingestion[0]?.pollMs ?? "?"} ms`,
     ];
     process.stdout.write(out.join("\n") + "\n");
   }

@@ -20,6 +20,11 @@ import {
   findMarker,
   parseWgetStatus,
 } from "../../components/verify/checks";
+import { FAST_POLL_ATTEMPTS, pollDelayMs } from "../../components/verify/checks/ingestion";
+import { ingestionSpec, type DesiredState } from "../../components/verify/spec";
+import { LOKI_WRITE_BATCH_WAIT, renderAlloyConfig } from "../../components/render/alloy";
+import { parseDuration } from "../../contracts/config/values";
+import { stackConfig } from "../util/mocks";
 import { endpointsFor } from "../../components/verify/contract";
 import { markerTimeMs, newMarker } from "../../components/verify/evidence";
 import { redactLine } from "../../contracts/config/redaction";
@@ -270,6 +275,38 @@ describe("L3 ingestion (P14)", () => {
     expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3, 4]);
     expect(attempts.map((a) => a.wall_clock_s)).toEqual([0.05, 1, 1.95, 2.05]);
     expect(attempts.map((a) => a.end_ns)).toEqual([0, 950, 1900, 2000].map((t) => (BigInt(1_700_000_000_000 + t + 1000) * 1_000_000n).toString()));
+  });
+
+  test("the first query waits for batch_wait, then fast polls, then the steady interval (scripted clock)", async () => {
+    const t0 = 1_700_000_000_000;
+    let now = t0;
+    const at: number[] = [];
+    const io = makeTestIo();
+    io.clock = { now: () => now, sleep: async (ms) => void (now += ms) };
+    io.files = { appendFile: async () => undefined, mkdirp: async () => undefined, isSymlink: async () => false };
+    io.http = async () => {
+      at.push(now - t0);
+      return { status: 200, headers: {}, body: JSON.stringify({ status: "success", data: { resultType: "streams", result: [] } }) };
+    };
+    const r = await checkIngestion({ lokiUrl: "http://loki", logsRoot: "/l", markerFile: "m.log", timeoutSeconds: 6, pollIntervalMs: 500, firstQueryAfterMs: 1000, fastPollMs: 50 }, io);
+    expect(r).toMatchObject({ status: "red", code: "E_PROOF_INGESTION_TIMEOUT" });
+    // Nothing before 1 s; FAST_POLL_ATTEMPTS queries 50 ms apart; then 500 ms apart up to the deadline.
+    const fast = Array.from({ length: FAST_POLL_ATTEMPTS }, (_, i) => 1000 + 50 * i);
+    const lastFast = fast[fast.length - 1];
+    const steady: number[] = [];
+    for (let t = lastFast + 500; t < 6000; t += 500) steady.push(t);
+    expect(at).toEqual([...fast, ...steady, 6000]);
+    expect(steady.length).toBeGreaterThan(2);
+    expect(r.diagnostics).toMatchObject({ firstQueryAfterMs: 1000, fastPollMs: 50 });
+    expect(pollDelayMs({ pollIntervalMs: 500 }, 0)).toBe(500);
+    expect(pollDelayMs({ pollIntervalMs: 50, fastPollMs: 100 }, 0)).toBe(50);
+  });
+
+  test("the L3 spec waits exactly the batch_wait the Alloy config is rendered with", () => {
+    const config = stackConfig("test");
+    expect(renderAlloyConfig(config)).toMatch(new RegExp(`batch_wait\\s+= ${JSON.stringify(LOKI_WRITE_BATCH_WAIT.text)}`));
+    expect(parseDuration(LOKI_WRITE_BATCH_WAIT.text)).toBe(LOKI_WRITE_BATCH_WAIT.ms);
+    expect(ingestionSpec({ config } as unknown as DesiredState)).toMatchObject({ firstQueryAfterMs: LOKI_WRITE_BATCH_WAIT.ms, fastPollMs: 50 });
   });
 
   test("a line that merely contains the marker text is not proof (the marker= token only)", () => {

@@ -18,6 +18,13 @@ export interface IngestionInput {
   selector?: string;
   timeoutSeconds: number;
   pollIntervalMs: number;
+  /**
+   * The first query waits this long after the write: Alloy's loki.write holds a batch up to its
+   * batch_wait, so an earlier query cannot find the marker. Default 0.
+   */
+  firstQueryAfterMs?: number;
+  /** Poll this often for the first FAST_POLL_ATTEMPTS queries (when the marker is due), then every pollIntervalMs. */
+  fastPollMs?: number;
   /** Query window start = write time minus this (clock skew between host and Loki). */
   skewSeconds?: number;
   /** The configured redactions; the marker line carries the canary of each one that has one. */
@@ -32,6 +39,14 @@ export interface IngestionAttempt {
   wall_clock_s: number;
   status?: number;
   error?: string;
+}
+
+/** How many queries poll at fastPollMs before falling back to pollIntervalMs. */
+export const FAST_POLL_ATTEMPTS = 40;
+
+/** The wait before query n+1 (n queries done). */
+export function pollDelayMs(input: Pick<IngestionInput, "pollIntervalMs" | "fastPollMs">, n: number): number {
+  return input.fastPollMs !== undefined && n < FAST_POLL_ATTEMPTS ? Math.min(input.fastPollMs, input.pollIntervalMs) : input.pollIntervalMs;
 }
 
 export function markerPath(input: Pick<IngestionInput, "logsRoot" | "markerFile">): string {
@@ -114,7 +129,7 @@ export async function checkIngestion(input: IngestionInput, io: Io): Promise<Pro
   const line = markerLine(marker, input.redactions);
   const attempts: IngestionAttempt[] = [];
   const proven = provenRedactions(input.redactions).map((r) => r.name);
-  const diagnostics: Record<string, unknown> = { file, marker, query, canaries: proven, timeoutSeconds: input.timeoutSeconds, pollIntervalMs: input.pollIntervalMs, attempts };
+  const diagnostics: Record<string, unknown> = { file, marker, query, canaries: proven, timeoutSeconds: input.timeoutSeconds, pollIntervalMs: input.pollIntervalMs, firstQueryAfterMs: input.firstQueryAfterMs ?? 0, fastPollMs: input.fastPollMs ?? null, attempts };
   const red = (findings: string[], code: ErrorCode = "E_PROOF_INGESTION_TIMEOUT") => finish("L3", t0, io.clock, { findings, diagnostics, redCode: code });
   try {
     await io.files.mkdirp(input.logsRoot);
@@ -129,6 +144,8 @@ export async function checkIngestion(input: IngestionInput, io: Io): Promise<Pro
   const startNs = (BigInt(writtenMs) - BigInt((input.skewSeconds ?? 60) * 1000)) * 1_000_000n;
   const deadline = t0 + input.timeoutSeconds * 1000;
   let lastAnswer: Record<string, unknown> = {};
+  const due = Math.min(writtenMs + Math.max(0, input.firstQueryAfterMs ?? 0), deadline);
+  if (due > io.clock.now()) await io.clock.sleep(due - io.clock.now());
   for (let n = 1; ; n++) {
     // P14: `end` is recomputed on every attempt, never frozen at the first one.
     const endNs = BigInt(io.clock.now() + 1000) * 1_000_000n;
@@ -164,7 +181,7 @@ export async function checkIngestion(input: IngestionInput, io: Io): Promise<Pro
     attempts.push(entry);
     const left = deadline - io.clock.now();
     if (left <= 0) break;
-    await io.clock.sleep(Math.min(input.pollIntervalMs, left));
+    await io.clock.sleep(Math.min(pollDelayMs(input, n), left));
   }
   // P14 partial diagnostics: what was queried, what came back, every attempt.
   diagnostics.lastAnswer = lastAnswer;

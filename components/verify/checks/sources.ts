@@ -212,8 +212,11 @@ export async function checkSources(input: SourcesInput, io: Io): Promise<{ verdi
     list = read.list;
     details = read.details;
   }
-  const verdicts = [await filesSource(input, io, details)];
-  if (input.dockerAllowlist.length > 0) verdicts.push(await dockerSource(input, io, details));
-  if (input.journaldUnits.length > 0) verdicts.push(await journalSource(input, io, list));
+  // Independent reads: asked at once, reported in source order.
+  const verdicts = await Promise.all([
+    filesSource(input, io, details),
+    ...(input.dockerAllowlist.length > 0 ? [dockerSource(input, io, details)] : []),
+    ...(input.journaldUnits.length > 0 ? [journalSource(input, io, list)] : []),
+  ]);
   return { verdicts };
 }

@@ -27,7 +27,8 @@ const { alloyFeatures } = require("./versions.js");
 
 const SERVICE = "alloy-double";
 const VERSION = process.env.DOUBLE_VERSION || "v1.19.2";
-const POLL_MS = Number(process.env.ALLOY_DOUBLE_POLL_MS || 500);
+// Alloy's loki.source.file polls a file every 250ms (file_watch min/max_poll_frequency defaults).
+const POLL_MS = Number(process.env.ALLOY_DOUBLE_POLL_MS || 250);
 const MAX_READ = 1024 * 1024;
 
 const LEVELS = { debug: 0, info: 1, warn: 2, error: 3 };

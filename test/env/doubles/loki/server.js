@@ -7,8 +7,9 @@
 //   GET  /loki/api/v1/query                instant: vector arithmetic only (Grafana's health check)
 //   GET  /loki/api/v1/labels, /label/<n>/values, /series
 //   GET  /ready, /loki/api/v1/status/buildinfo, /metrics, /config
-// Knob (env): LOKI_DOUBLE_INGEST_DELAY_MS (default 500): a pushed line becomes queryable only after
-// this delay (exercises the ingestion proof's polling).
+// Knob (env): LOKI_DOUBLE_INGEST_DELAY_MS (default 0, as Loki: the querier reads the ingesters'
+// memory and a push is answered once the ingesters hold it): a pushed line becomes queryable only
+// after this delay (tests of the ingestion proof's polling can set one).
 // State: every accepted entry is appended to <path_prefix>/double/entries.jsonl and reloaded on
 // start, so a restart keeps data (as Loki's ingester WAL + chunks do).
 const fs = require("node:fs");
@@ -20,7 +21,7 @@ const P = require("./push.js");
 
 const SERVICE = "loki-double";
 const VERSION = process.env.DOUBLE_VERSION || "3.7.8";
-const INGEST_DELAY_MS = Number(process.env.LOKI_DOUBLE_INGEST_DELAY_MS || 500);
+const INGEST_DELAY_MS = Number(process.env.LOKI_DOUBLE_INGEST_DELAY_MS || 0);
 const MAX_ENTRIES = Number(process.env.LOKI_DOUBLE_MAX_ENTRIES || 200000);
 const NS_PER_MS = 1000000n;
 const NS_PER_S = 1000000000n;
