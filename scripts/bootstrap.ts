@@ -33,6 +33,7 @@ export const OPTIONS = {
   mode: { type: "string" },
   stack: { type: "string" },
   target: { type: "string", multiple: true },
+  host: { type: "string", multiple: true },
   "verify-idempotency": { type: "boolean" },
   "config-file": { type: "string" },
   "policy-config": { type: "string" },
@@ -44,10 +45,13 @@ export const OPTIONS = {
 } as const;
 
 /** Refusals that need nothing but the command line (before the lock, before any tool runs). */
-export function argumentRefusals(mode: RunMode, v: { target?: string[]; run?: string; "delete-data"?: boolean; confirm?: string; stack?: string }): ErrorRecord[] {
+export function argumentRefusals(mode: RunMode, v: { target?: string[]; host?: string[]; run?: string; "delete-data"?: boolean; confirm?: string; stack?: string }): ErrorRecord[] {
   const out: ErrorRecord[] = [];
   const refuse = (m: string, details: Record<string, unknown>) => out.push(errorRecord("E_ENV_MODE_VIOLATION", m, { details: { mode, ...details } }));
   if (v.target?.length && mode !== "repair") refuse(`--target names resources to change; only --mode repair takes it (got --mode ${mode})`, { targets: v.target });
+  if (v.host?.length && mode !== "repair" && mode !== "drift") refuse(`--host limits drift and repair to one host's resources; only --mode drift and --mode repair take it (got --mode ${mode})`, { hosts: v.host });
+  if (v.host?.length && v.target?.length) refuse("--host and --target both name what to change: give one of them", { hosts: v.host, targets: v.target });
+  for (const h of v.host ?? []) if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(h)) refuse(`--host ${JSON.stringify(h)} is not a host name (lower-case letters, digits and '-', as in the stack file's hosts)`, { hosts: v.host });
   if (v.run !== undefined && mode !== "rollback" && mode !== "restore") refuse(`--run names the run to undo or restore; only --mode rollback and --mode restore take it (got --mode ${mode})`, { run: v.run });
   if ((v["delete-data"] || v.confirm !== undefined) && mode !== "destroy") refuse(`--delete-data and --confirm belong to --mode destroy (got --mode ${mode})`, {});
   if (mode === "destroy" && v.confirm !== undefined && !v["delete-data"]) refuse("--confirm confirms --delete-data; without --delete-data destroy keeps the data and needs no confirmation", {});
@@ -106,6 +110,7 @@ export async function main(argv: string[], deps: Deps = {}): Promise<number> {
     configFile: configFileArg,
     deleteData: ctx.deleteData,
     remoteHosts: remoteHostsOfFile(ctx.configFile),
+    ...(values.host?.length ? { hostScope: values.host } : {}),
   });
   // The mode guard, over the whole plan before anything runs (and again before every step).
   const refusals: ErrorRecord[] = argumentRefusals(mode, values);

@@ -5,12 +5,16 @@
 //      verify --json green with a green line for b and for c;
 //   2. lan-probe.ts against the centre address: nothing on the LAN answers without credentials;
 //   3. host c's dockerd stopped: verify exit 1, its report names c with an E_PROOF_HOST_* code, b green;
-//   4. c's dockerd started again: verify green again (bounded poll);
+//      `bootstrap --mode drift --host b` judges b alone meanwhile: exit 0, no drift;
+//   4. c's dockerd started again: verify green again (bounded poll); `bootstrap --mode repair --host c`
+//      rebuilds c's agents (new container ids) and leaves b's alone;
 //   5. c removed from the stack file, bootstrap apply: c's agent containers gone from c's engine, its
 //      data volumes still there, b's containers the same ids as before;
-//   6. down (TESTENV_FLEET=1): no fleet host left, no container of the project on the central engine.
+//   6. c added back to the stack file, bootstrap apply: c's agents deployed again on its kept data
+//      volume, c's proof green, b's and the central host's containers the same ids as before;
+//   7. down (TESTENV_FLEET=1): no fleet host left, no container of the project on the central engine.
 // Each step prints one line with its time and what it saw (a poll prints every try); the summary
-// lists every step with pass/fail and seconds. Step 1 failing skips 2-5; 6 always runs. Tools are
+// lists every step with pass/fail and seconds. Step 1 failing skips 2-6; 7 always runs. Tools are
 // injected, so the order and the checks are unit-tested with a fake (test/e2e/fleet.test.ts).
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -71,6 +75,19 @@ export async function fleetAct(t: FleetTools, o: FleetOptions): Promise<{ ok: bo
     if (r.code !== 0) fail(`${what} exited ${r.code}${r.code === 124 ? " (timed out)" : ""}${keyLine(r) ? `: ${keyLine(r)}` : ""}; the end of its output:\n${tail(r)}`);
   };
   const cfgArgs = ["--stack", o.stack, "--config-file", o.stackFile];
+  /** bootstrap --json in a mode; its summary must be `want` (exit 0 for green). */
+  const bootstrap = async (label: string, args: string[], what: string, want: "green" = "green") => {
+    const r = await run(label, "npm", ["run", "-s", "bootstrap", "--", ...args, ...cfgArgs, "--policy-config", o.policyConfig, "--json"], 1200);
+    expectOk(r, what);
+    const summary = parseSummary(r.stdout);
+    if (summary?.status !== want) fail(`${what}: the summary is ${summary?.status ?? "missing"}, not ${want}`);
+    return summary;
+  };
+  const centralContainers = async () => {
+    const r = await run("docker-central", "docker", ["ps", "-aq", "--no-trunc", "--filter", `label=${LABEL}=${o.project}`], 60);
+    expectOk(r, "docker ps on the central engine");
+    return ids(r);
+  };
   const verify = (label: string) => run(label, "npm", ["run", "-s", "verify", "--", ...cfgArgs, "--secrets-file", o.secretsFile, "--recorded", o.recorded, "--json"], 600);
   const onHost = (host: string, args: string[]) => run(`docker-${host}`, "docker", ["-H", `unix://${o.socket(host)}`, ...args], 60);
   const ids = (r: Run) => r.stdout.split("\n").map((l) => l.trim()).filter(Boolean).sort();
@@ -128,6 +145,8 @@ export async function fleetAct(t: FleetTools, o: FleetOptions): Promise<{ ok: bo
     say(`step ${n} ${title}: ${status.toUpperCase()} in ${seconds} s: ${saw}`);
   };
   const everyHost = [...o.stay, o.away];
+  /** The stack file as up wrote it (with the host taken away), kept by step 5 for step 6. */
+  let withAway: string | undefined;
 
   await step(
     1,
@@ -167,13 +186,32 @@ export async function fleetAct(t: FleetTools, o: FleetOptions): Promise<{ ok: bo
   await step(3, `host ${o.away}'s dockerd stopped: verify red naming ${o.away}`, async () => {
     expectOk(await run(`stop-${o.away}`, "bash", ["test/env/fleet/hosts.sh", "stop", o.away], 180), `hosts.sh stop ${o.away}`);
     say(`  step 3 hosts.sh stop ${o.away}: exit 0`);
-    return await verifyUntil(3, `red naming ${o.away} only`, o.redTimeoutS, (c, out) => problemsHostDown(c, parseVerifyReport(out), o.away, o.stay));
+    const red = await verifyUntil(3, `red naming ${o.away} only`, o.redTimeoutS, (c, out) => problemsHostDown(c, parseVerifyReport(out), o.away, o.stay));
+    // Drift of the hosts that stay, judged while this one cannot be reached.
+    const drift: string[] = [];
+    for (const h of o.stay) {
+      const d = await bootstrap(`drift-${h}`, ["--mode", "drift", "--host", h], `bootstrap --mode drift --host ${h} while ${o.away} is down`);
+      drift.push(`drift --host ${h}: green (run ${d.run_id})`);
+    }
+    return `${red}; ${drift.join("; ")}`;
   });
 
   await step(4, `host ${o.away}'s dockerd started again: verify green`, async () => {
     expectOk(await run(`start-${o.away}`, "bash", ["test/env/fleet/hosts.sh", "start", o.away], 180), `hosts.sh start ${o.away}`);
     say(`  step 4 hosts.sh start ${o.away}: exit 0`);
-    return await verifyUntil(4, "green", o.greenTimeoutS, (c, out) => problemsAllGreen(c, parseVerifyReport(out), everyHost));
+    const green = await verifyUntil(4, "green", o.greenTimeoutS, (c, out) => problemsAllGreen(c, parseVerifyReport(out), everyHost));
+    // Repair of the host that came back: its agents rebuilt, nothing else touched.
+    const awayBefore = await hostContainers(o.away);
+    const stayBefore: Record<string, string[]> = {};
+    for (const h of o.stay) stayBefore[h] = await hostContainers(h);
+    const rep = await bootstrap(`repair-${o.away}`, ["--mode", "repair", "--host", o.away], `bootstrap --mode repair --host ${o.away}`);
+    const awayAfter = await hostContainers(o.away);
+    if (!awayAfter.length || awayAfter.some((i) => awayBefore.includes(i))) fail(`repair --host ${o.away} did not rebuild its containers: before [${awayBefore.map((i) => i.slice(0, 12)).join(" ")}] after [${awayAfter.map((i) => i.slice(0, 12)).join(" ")}]`);
+    for (const h of o.stay) {
+      const after = await hostContainers(h);
+      if (!sameSet(after, stayBefore[h])) fail(`repair --host ${o.away} changed host ${h}'s containers: before [${stayBefore[h].map((i) => i.slice(0, 12)).join(" ")}] after [${after.map((i) => i.slice(0, 12)).join(" ")}]`);
+    }
+    return `${green}; repair --host ${o.away} green (run ${rep.run_id}): ${awayAfter.length} new container ids on ${o.away}, ${o.stay.join(", ")} unchanged`;
   });
 
   await step(5, `host ${o.away} removed from the config, apply`, async () => {
@@ -183,12 +221,10 @@ export async function fleetAct(t: FleetTools, o: FleetOptions): Promise<{ ok: bo
     const volumesBefore = await hostDataVolumes(o.away);
     if (!awayBefore.length) fail(`host ${o.away} has no container of ${o.project} before its removal`);
     if (!volumesBefore.length) fail(`host ${o.away} has no data volume of ${o.project} before its removal`);
-    fs.writeFileSync(o.stackFile, withoutHost(fs.readFileSync(o.stackFile, "utf8"), o.away));
+    withAway = fs.readFileSync(o.stackFile, "utf8");
+    fs.writeFileSync(o.stackFile, withoutHost(withAway, o.away));
     say(`  step 5 stack file without host ${o.away}: hosts ${hostNames(fs.readFileSync(o.stackFile, "utf8")).join(", ")}; before: ${o.away} ${awayBefore.length} containers, data volumes ${volumesBefore.join(" ")}`);
-    const apply = await run("apply-without-" + o.away, "npm", ["run", "-s", "bootstrap", "--", "--mode", "apply", ...cfgArgs, "--policy-config", o.policyConfig, "--json"], 1200);
-    expectOk(apply, `bootstrap --mode apply without host ${o.away}`);
-    const summary = parseSummary(apply.stdout);
-    if (summary?.status !== "green") fail(`the apply's summary is ${summary?.status ?? "missing"}, not green`);
+    const summary = await bootstrap("apply-without-" + o.away, ["--mode", "apply"], `bootstrap --mode apply without host ${o.away}`);
     const awayAfter = await hostContainers(o.away);
     if (awayAfter.length) fail(`host ${o.away} still has ${awayAfter.length} container(s) of ${o.project}: ${awayAfter.map((i) => i.slice(0, 12)).join(" ")}`);
     const volumesAfter = await hostDataVolumes(o.away);
@@ -202,8 +238,31 @@ export async function fleetAct(t: FleetTools, o: FleetOptions): Promise<{ ok: bo
     return `apply green (run ${summary.run_id}); ${o.away}: 0 containers (were ${awayBefore.length}), data volumes kept: ${volumesAfter.join(" ")}; ${untouched.join("; ")}`;
   });
 
+  await step(6, `host ${o.away} added back to the config, apply`, async () => {
+    if (withAway === undefined) fail(`step 5 did not remove host ${o.away}: nothing to add back`);
+    const stayBefore: Record<string, string[]> = {};
+    for (const h of o.stay) stayBefore[h] = await hostContainers(h);
+    const centralBefore = await centralContainers();
+    const volumesBefore = await hostDataVolumes(o.away);
+    fs.writeFileSync(o.stackFile, withAway);
+    say(`  step 6 stack file with host ${o.away} again: hosts ${hostNames(withAway).join(", ")}`);
+    const summary = await bootstrap("apply-with-" + o.away, ["--mode", "apply"], `bootstrap --mode apply with host ${o.away} added back`);
+    const awayAfter = await hostContainers(o.away);
+    if (!awayAfter.length) fail(`host ${o.away} has no container of ${o.project} after it was added back`);
+    const volumesAfter = await hostDataVolumes(o.away);
+    if (!sameSet(volumesAfter, volumesBefore)) fail(`host ${o.away}'s data volumes: before [${volumesBefore.join(" ")}] after [${volumesAfter.join(" ")}] (the kept one is used again)`);
+    for (const h of o.stay) {
+      const after = await hostContainers(h);
+      if (!sameSet(after, stayBefore[h])) fail(`adding host ${o.away} changed host ${h}'s containers: before [${stayBefore[h].map((i) => i.slice(0, 12)).join(" ")}] after [${after.map((i) => i.slice(0, 12)).join(" ")}]`);
+    }
+    const centralAfter = await centralContainers();
+    if (!sameSet(centralAfter, centralBefore)) fail(`adding host ${o.away} changed the central host's containers (${centralBefore.length} before, ${centralAfter.length} after, ids differ)`);
+    const green = await verifyUntil(6, `green with ${o.away} green`, o.greenTimeoutS, (c, out) => problemsAllGreen(c, parseVerifyReport(out), everyHost));
+    return `apply green (run ${summary.run_id}); ${o.away}: ${awayAfter.length} containers on its kept data volume ${volumesAfter.join(" ")}; ${o.stay.join(", ")} and the central host's ${centralAfter.length} containers the same ids; ${green}`;
+  });
+
   await step(
-    6,
+    7,
     "down (TESTENV_FLEET=1)",
     async () => {
       const down = await run("down", "env", ["TESTENV_FLEET=1", "TESTENV_KEEP_ENGINE=1", "bash", "test/env/down.sh"], 900);
@@ -211,9 +270,8 @@ export async function fleetAct(t: FleetTools, o: FleetOptions): Promise<{ ok: bo
       const ns = await run("netns", "ip", ["netns", "list"], 10);
       const left = ns.stdout.split("\n").map((l) => l.split(" ")[0]).filter((n) => /^fleet-/.test(n));
       if (left.length) fail(`fleet hosts left after down: ${left.join(" ")}`);
-      const central = await run("docker-central", "docker", ["ps", "-aq", "--filter", `label=${LABEL}=${o.project}`], 60);
-      expectOk(central, "docker ps on the central engine");
-      if (ids(central).length) fail(`${ids(central).length} container(s) of ${o.project} left on the central engine`);
+      const central = await centralContainers();
+      if (central.length) fail(`${central.length} container(s) of ${o.project} left on the central engine`);
       return `down.sh exit 0; no fleet host namespace left; no container of ${o.project} on the central engine`;
     },
     { always: true },

@@ -1,8 +1,13 @@
 // A fleet's up goes on past a host it cannot reach and names it (scripts/lib/pulumi/fleet.ts, the
 // plan's continueOnError, run-step's naming).
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { errorRecord } from "../../contracts/errors";
-import { planFor } from "../../scripts/lib/bootstrap/plan";
-import { failuresByHost, hostOfUrn, namingHosts, remoteHostNames } from "../../scripts/lib/pulumi/fleet";
+import { argumentRefusals } from "../../scripts/bootstrap";
+import { scopedStep, unknownHosts } from "../../scripts/lib/bootstrap/host-scope";
+import { guardStep, planFor } from "../../scripts/lib/bootstrap/plan";
+import { failuresByHost, hostNamesOfFile, hostOfUrn, namingHosts, remoteHostNames, urnsOfHosts } from "../../scripts/lib/pulumi/fleet";
 
 const P = "logging-testenv";
 const stackUrn = (types: string, name: string) => `urn:pulumi:testenv::logging-bootstrap::logging-bootstrap:stack:ObservabilityStack$${types}::${name}`;
@@ -75,5 +80,63 @@ describe("the plan", () => {
     const p = up("apply", { remoteHosts: [] });
     expect(p.opts?.continueOnError).toBeUndefined();
     expect(p.hosts).toBeUndefined();
+  });
+});
+
+describe("--host (drift and repair limited to one host's resources)", () => {
+  const STACK = { urn: `urn:pulumi:testenv::logging-bootstrap::pulumi:pulumi:Stack::logging-bootstrap-testenv`, type: "pulumi:pulumi:Stack" };
+  const typeOf = (urn: string) => urn.slice(urn.lastIndexOf("$") + 1, urn.lastIndexOf("::"));
+  const resources = [STACK, ...[C_ALLOY, C_PROVIDER, C_PROOF, B_NET, CENTRAL_LOKI, GATEWAY_PW].map((urn) => ({ urn, type: typeOf(urn) }))];
+  const hosts = { central: "local", remote: ["b", "c"] };
+
+  test("a host's resources without its provider; the central host's are those of no other host", () => {
+    expect(urnsOfHosts(resources, P, hosts, ["c"])).toEqual([C_ALLOY, C_PROOF]);
+    expect(urnsOfHosts(resources, P, hosts, ["b"])).toEqual([B_NET]);
+    expect(urnsOfHosts(resources, P, hosts, ["local"])).toEqual([CENTRAL_LOKI, GATEWAY_PW]);
+    expect(urnsOfHosts(resources, P, hosts, ["b", "c"])).toEqual([C_ALLOY, C_PROOF, B_NET]);
+    expect(urnsOfHosts(resources, P, hosts, ["d"])).toEqual([]);
+  });
+
+  test("repair: the host's URNs become the targets and its containers are rebuilt; drift: targets only", () => {
+    const [repairUp] = planFor("repair", "testenv", { remoteHosts: ["b", "c"], hostScope: ["c"] }).filter((p) => p.op === "up");
+    expect(repairUp.hostScope).toEqual(["c"]);
+    const r = scopedStep(repairUp, resources, P, hosts);
+    expect(r).toMatchObject({ opts: { target: [C_ALLOY, C_PROOF], replace: [C_ALLOY], targetDependents: true, continueOnError: true } });
+    const [refresh] = planFor("drift", "testenv", { hostScope: ["b"] });
+    const d = scopedStep(refresh, resources, P, hosts);
+    expect(d).toMatchObject({ step: "refresh", opts: { target: [B_NET], expectNoChanges: true } });
+    expect((d as { opts: { replace?: string[] } }).opts.replace).toBeUndefined();
+  });
+
+  test("a host with nothing in the state is E_ENV_USAGE naming the hosts there are; an unknown name likewise", () => {
+    const [refresh] = planFor("drift", "testenv", { hostScope: ["c"] });
+    expect(scopedStep(refresh, [STACK], P, hosts)).toMatchObject({ code: "E_ENV_USAGE", details: { hosts: ["c"], known: ["local", "b", "c"] } });
+    expect(unknownHosts(["b", "x"], hosts)).toEqual(["x"]);
+    expect(unknownHosts(["local"], { remote: [] })).toEqual(["local"]);
+  });
+
+  test("the plan passes the mode guard before the targets are known; without --host repair still needs --target", () => {
+    expect(() => planFor("repair", "testenv", { hostScope: ["c"] }).forEach((p) => guardStep("repair", p))).not.toThrow();
+    expect(() => planFor("drift", "testenv", { hostScope: ["c"] }).forEach((p) => guardStep("drift", p))).not.toThrow();
+    expect(() => planFor("repair", "testenv", {}).forEach((p) => guardStep("repair", p))).toThrow(/--target/);
+  });
+
+  test("only drift and repair take --host, never with --target, and only a host name", () => {
+    expect(argumentRefusals("drift", { host: ["b"] })).toEqual([]);
+    expect(argumentRefusals("repair", { host: ["b", "c"] })).toEqual([]);
+    expect(argumentRefusals("apply", { host: ["b"] })).toMatchObject([{ code: "E_ENV_MODE_VIOLATION", message: expect.stringContaining("only --mode drift and --mode repair") }]);
+    expect(argumentRefusals("repair", { host: ["b"], target: [B_NET] })).toMatchObject([{ code: "E_ENV_MODE_VIOLATION", message: expect.stringContaining("give one of them") }]);
+    expect(argumentRefusals("drift", { host: ["B;rm"] })).toMatchObject([{ code: "E_ENV_MODE_VIOLATION" }]);
+  });
+
+  test("hostNamesOfFile reads the central host and the others from the stack file", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lb-hosts-"));
+    const f = path.join(dir, "Pulumi.x.yaml");
+    fs.writeFileSync(f, "config:\n  logging-bootstrap:hosts:\n    - name: local\n      central: true\n    - name: b\n");
+    expect(hostNamesOfFile(f)).toEqual({ central: "local", remote: ["b"] });
+    fs.writeFileSync(f, "config:\n  logging-bootstrap:projectName: x\n");
+    expect(hostNamesOfFile(f)).toEqual({ remote: [] });
+    expect(hostNamesOfFile(path.join(dir, "missing.yaml"))).toEqual({ remote: [] });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

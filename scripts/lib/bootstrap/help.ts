@@ -44,6 +44,9 @@ end) and one line in out/runs.jsonl. LOGGING_BOOTSTRAP_OUT_DIR moves out/.
 Options:
   --stack <name>        the stack (default: the selected one)
   --target <urn>        repair only, repeatable
+  --host <name>         drift and repair: only that host's resources (a host of the stack file's hosts;
+                        repeatable): drift refreshes them alone (another host that cannot be reached
+                        does not matter), repair rebuilds that host's containers and re-proves it
   --run <id>            rollback: the apply run whose upgrade to undo; restore: the backup run
   --config-file <file>  the stack's config file when it is not Pulumi.<stack>.yaml (every operation gets it
                         as configFile; config:lint, policy:check and verify read it too)

@@ -25,6 +25,11 @@ export interface PlannedStep {
   /** up with continueOnError: the fleet's non-central hosts, named when their resources fail. */
   hosts?: string[];
   /**
+   * --host: the operation is limited to these hosts' resources, read from the state when the step
+   * runs (run-step.ts): their URNs become the targets (repair: the containers among them rebuilt).
+   */
+  hostScope?: string[];
+  /**
    * Starts and runs beside the steps after it (the run waits for it before it ends): a read-only
    * step nothing after it needs (diagnose's lint and offline policy check beside the preview).
    */
@@ -43,6 +48,8 @@ export interface PlanOptions {
   deleteData?: boolean;
   /** The stack file's non-central hosts: `up` goes on past the ones it cannot reach and names them. */
   remoteHosts?: string[];
+  /** --host: drift and repair limited to these hosts' resources. */
+  hostScope?: string[];
 }
 
 /** The policy pack every preview and up runs (compiled into policy/bin by policy:build first). */
@@ -80,6 +87,7 @@ export function planFor(mode: RunMode, stack: string, o: PlanOptions = {}): Plan
   const cont: OpOptions = fleet ? { continueOnError: true } : {};
   const fleetUp = (p: PlannedStep): PlannedStep => (fleet ? { ...p, hosts: fleet } : p);
   const up = fleetUp(pulumi("up", "up", { ...cfg, ...pack, ...cont }, "E_RUNTIME_DEPLOY_FAILED"));
+  const scoped = (p: PlannedStep): PlannedStep => (o.hostScope?.length ? { ...p, hostScope: o.hostScope } : p);
   const verify: PlannedStep = { step: "verify", kind: "npm", argv: ["run", "-s", "verify", "--", "--stack", stack, ...cfgArgv, "--json"] };
   switch (mode) {
     case "diagnose":
@@ -104,14 +112,14 @@ export function planFor(mode: RunMode, stack: string, o: PlanOptions = {}): Plan
       return [
         build,
         ...checkpoint,
-        fleetUp(pulumi("up", "up", { ...cfg, ...pack, ...cont, target: targets, replace: targets.filter(isContainerUrn), targetDependents: true }, "E_RUNTIME_DEPLOY_FAILED")),
+        scoped(fleetUp(pulumi("up", "up", { ...cfg, ...pack, ...cont, target: targets, replace: targets.filter(isContainerUrn), targetDependents: true }, "E_RUNTIME_DEPLOY_FAILED"))),
         verify,
         ...idem,
       ];
     case "drift":
       // A preview-only refresh: differences are reported, never written into state, so a drifted
       // stack stays drifted in state too and the next up (or a targeted repair) restores it.
-      return [pulumi("refresh", "refresh", { ...cfg, expectNoChanges: true }, "E_PROOF_DRIFT"), ...idem];
+      return [scoped(pulumi("refresh", "refresh", { ...cfg, expectNoChanges: true }, "E_PROOF_DRIFT")), ...idem];
     case "rollback":
       // restore: previous pins into the stack file, snapshots back into the volumes; `up` recreates the containers.
       return [build, ...checkpoint, docker("restore", "E_RUNTIME_RESTORE_FAILED"), up, verify, ...idem];
@@ -173,7 +181,8 @@ export function guardDockerStep(mode: RunMode, step: string): void {
 
 /** Guard any planned step by its kind (before anything runs, and again before each step). */
 export function guardStep(mode: RunMode, p: PlannedStep): void {
-  if (p.kind === "pulumi") guardOp(mode, p.op!, p.opts);
+  // A host-scoped step gets its targets from the state when it runs; guarded again then (run-step.ts).
+  if (p.kind === "pulumi") guardOp(mode, p.op!, p.hostScope?.length ? { ...p.opts, target: p.opts?.target?.length ? p.opts.target : [`(resources of host ${p.hostScope.join(", ")})`] } : p.opts);
   else if (p.kind === "npm") guardNpmCall(mode, p.argv);
   else guardDockerStep(mode, p.step);
 }

@@ -22,6 +22,7 @@ import { absorbProof, newProofTrack } from "../pulumi/proof-events";
 import type { Ctx } from "./context";
 import { backupStep, deleteDataStep, keptLines, labelledDataVolumes, mergeVolumes, restoreDataStep, volumesOfState } from "./data";
 import { guardNpmCall, guardStep, PlannedStep } from "./plan";
+import { resolveHostScope } from "./host-scope";
 import { prefetchVerifyModules, runVerifyStep } from "./verify-step";
 
 // Kept importable from here (their home is verify-step.ts).
@@ -107,10 +108,17 @@ export function operationFailure(p: PlannedStep, t: EngineTrack, err: unknown): 
   return failureFromTrack(p.step, t, fallback) ?? commandFailure(p.step, err, fallback);
 }
 
-async function runPulumiStep(ctx: Ctx, p: PlannedStep): Promise<StageRecord> {
+async function runPulumiStep(ctx: Ctx, planned: PlannedStep): Promise<StageRecord> {
   const t0 = Date.now();
   ctx.lastOutputs = undefined;
-  if (p.op === "export") return checkpoint(ctx, p, t0);
+  if (planned.op === "export") return checkpoint(ctx, planned, t0);
+  let p = planned;
+  if (p.hostScope?.length) {
+    const r = await resolveHostScope(ctx, p).catch((err: unknown) => commandFailure("stack export", err, p.fallback ?? "E_RUNTIME_DEPLOY_FAILED"));
+    if (!("step" in r)) return stage(ctx, { step: p.step, status: "failed", durationMs: Date.now() - t0, errors: [r] });
+    p = r;
+    ctx.progress.line(`${p.step}: host ${p.hostScope!.join(", ")}: ${p.opts!.target!.length} resource(s) of the state`);
+  }
   if (p.op === "destroy" && ctx.deleteData) {
     const protectedVols = volumesOfState(ctx.state).filter((v) => v.protect);
     if (protectedVols.length) {

@@ -84,3 +84,35 @@ export function namingHosts(rec: ErrorRecord, failed: readonly string[], project
     details: { ...(rec.details ?? {}), hosts: names, hostResources, continuedOnError: true },
   });
 }
+
+/** The names of a stack file's hosts: the central one (when the file lists hosts) and the others. */
+export function hostNamesOfFile(file: string): { central?: string; remote: string[] } {
+  let doc: unknown;
+  try {
+    doc = YAML.parse(fs.readFileSync(file, "utf8"));
+  } catch {
+    return { remote: [] };
+  }
+  const hosts = (doc as { config?: Record<string, unknown> } | null)?.config?.[`${NS}hosts`];
+  if (!Array.isArray(hosts)) return { remote: [] };
+  const named = hosts.filter((h): h is { name: string; central?: unknown } => !!h && typeof h === "object" && typeof (h as { name?: unknown }).name === "string");
+  const central = named.find((h) => h.central === true)?.name;
+  return { ...(central ? { central } : {}), remote: named.filter((h) => h.central !== true).map((h) => h.name) };
+}
+
+/**
+ * The URNs `--host` selects in the state: each named non-central host's resources (hostOfUrn), and
+ * for the central host every resource of no other host. The stack itself and providers are left
+ * out: nothing to refresh or rebuild in them, and a targeted operation loads the providers it needs.
+ */
+export function urnsOfHosts(resources: ReadonlyArray<{ urn?: unknown; type?: unknown }>, project: string, hosts: { central?: string; remote: readonly string[] }, selected: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const r of resources) {
+    if (typeof r.urn !== "string") continue;
+    const type = typeof r.type === "string" ? r.type : "";
+    if (type === "pulumi:pulumi:Stack" || type.startsWith("pulumi:providers:")) continue;
+    const h = hostOfUrn(r.urn, project, hosts.remote) ?? hosts.central;
+    if (h !== undefined && selected.includes(h)) out.push(r.urn);
+  }
+  return out;
+}

@@ -60,7 +60,7 @@ export const ALLOWED_OPS: Record<string, readonly OpName[]> = {
   apply: ["preview", "outputs", "config", "export", "up"],
   repair: ["preview", "outputs", "config", "export", "up"],
   rollback: ["preview", "outputs", "config", "export", "up"],
-  drift: ["outputs", "config", "refresh"],
+  drift: ["outputs", "config", "export", "refresh"],
   destroy: ["outputs", "config", "export", "destroy"],
   backup: ["outputs", "config", "export"],
   restore: ["outputs", "config", "export"],
