@@ -2,8 +2,10 @@
 # npm run -s e2e:fleet — issue 20's fleet act on the real engines (test/e2e/fleet.ts has the steps):
 # three hosts up (TESTENV_FLEET=1 testenv up: central = this machine's engine, b and c network
 # namespaces with their own dockerd) and proven per host; the LAN probe; c's dockerd stopped -> verify
-# red naming c, b green; c back -> green; c removed from the config -> its agents gone, its data kept,
-# b untouched; down. Root (network namespaces). It brings the test environment up and down, so on a
+# red naming c, b green, drift --host b green meanwhile; c back -> green, repair --host c rebuilds c
+# alone; c removed from the config -> its agents gone, its data kept, b untouched; c added back ->
+# its agents on the kept data, b untouched, central containers replaced only where the rendered config
+# names the hosts; down. Root (network namespaces). It brings the test environment up and down, so on a
 # shared machine run it under the test environment's lock:
 #   flock -o /work/team/testenv.lock npm run -s e2e:fleet
 # Every command's output: test/.tmp/e2e-fleet/logs (one file each). Exit 0 only if every step held.
@@ -32,7 +34,7 @@ export "DOCKER_CERT_PATH_$(printf '%s' "$TESTENV_FLEET_TLS_HOST" | tr 'a-z-' 'A-
 START=$(date +%s)
 rc=0
 timeout 5400 "$TESTENV_ROOT/node_modules/.bin/tsx" "$TESTENV_ROOT/test/e2e/fleet.ts" || rc=$?
-# The driver takes the environment down itself (step 6); if it did not finish (killed, timed out,
+# The driver takes the environment down itself (step 7); if it did not finish (killed, timed out,
 # could not run), take it down here so no fleet host stays behind.
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
   log "e2e:fleet: the driver ended with exit $rc: taking the environment down"

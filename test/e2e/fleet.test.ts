@@ -28,6 +28,8 @@ interface World {
   cIds: string[];
   /** The bootstrap runs so far, e.g. `apply-without-c`, `drift`, `repair`. */
   runs: string[];
+  /** The central engine's containers (name -> id) until down. */
+  central: Record<string, string>;
   /** verify tries seen while c is stopped / after it started (to show the polls). */
   verifies: number;
   over: Partial<Record<string, (args: string[], w: World) => Run | undefined>>;
@@ -41,7 +43,7 @@ function setup(over: World["over"] = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lb-fleet-e2e-"));
   const stackFile = path.join(dir, "Pulumi.testenv.yaml");
   fs.mkdirSync(path.join(dir, "logs"));
-  const w: World = { calls: [], cStopped: false, cIds: ["c1", "c2", "c3"], runs: [], verifies: 0, over };
+  const w: World = { calls: [], cStopped: false, cIds: ["c1", "c2", "c3"], runs: [], central: { "logging-testenv-loki": "l1", "logging-testenv-prometheus": "p1", "logging-testenv-gateway": "g1" }, verifies: 0, over };
   let now = Date.UTC(2026, 11, 6, 1, 0, 0);
   const lines: string[] = [];
   const t: FleetTools = {
@@ -74,6 +76,8 @@ function setup(over: World["over"] = {}) {
         w.runs.push(run);
         if (mode === "repair") w.cIds = ["c4", "c5", "c6"];
         if (mode === "apply") w.cIds = withC ? ["c7", "c8", "c9"] : [];
+        // Adding c back renders new gateway credentials and Prometheus rules: those two are replaced.
+        if (run === "apply-with-c") Object.assign(w.central, { "logging-testenv-prometheus": "p2", "logging-testenv-gateway": "g2" });
         return ok(JSON.stringify({ run_id: `r-${run}`, status: "green", errors: [] }));
       }
       if (c === "docker" && args[0] === "-H") {
@@ -81,8 +85,10 @@ function setup(over: World["over"] = {}) {
         if (args[2] === "ps") return ok(host === "b" ? "b1\nb2\nb3\n" : w.cIds.map((i) => `${i}\n`).join(""));
         if (args[2] === "volume") return ok("logging-testenv-alloy-data\n");
       }
-      if (c === "docker" && args[0] === "ps") return ok("");
+      if (c === "env" && args.includes("TESTENV_FLEET=1")) w.central = {};
+      if (c === "docker" && args[0] === "ps") return ok(Object.entries(w.central).map(([n, i]) => `${n} ${i}\n`).join(""));
       if (c === "ip") return ok("");
+      if (c === "pulumi") return ok(JSON.stringify({ gatewayPasswordDigest: w.runs.includes("apply-with-c") ? "after c" : "without c" }));
       return ok();
     },
   };
@@ -99,6 +105,7 @@ function setup(over: World["over"] = {}) {
     away: "c",
     stay: ["b"],
     probeTarget: () => ({ address: "10.250.0.1", ports: "grafana=19101,gateway=19110" }),
+    centralChangedBy: (before, after) => (before !== after ? ["logging-testenv-gateway", "logging-testenv-prometheus"] : []),
     redTimeoutS: 30,
     greenTimeoutS: 30,
     intervalS: 5,
@@ -127,8 +134,14 @@ describe("the fleet act", () => {
     ]);
     expect(w.runs).toEqual(["drift", "repair", "apply-without-c", "apply-with-c"]);
     expect(r.steps[3].saw).toMatch(/repair --host c green \(run r-repair\): 3 new container ids on c, b unchanged$/);
-    expect(r.steps[5].saw).toMatch(/^apply green \(run r-apply-with-c\); c: 3 containers on its kept data volume logging-testenv-alloy-data; b and the central host's 0 containers the same ids/);
-    expect(w.calls.filter((c) => c.includes(" verify ")).every((c) => c.includes("--secrets-file s.env --recorded testenv.json --json"))).toBe(true);
+    expect(r.steps[5].saw).toMatch(/^apply green \(run r-apply-with-c\); c: 3 containers on its kept data volume logging-testenv-alloy-data; b the same ids; central: 1 containers the same, replaced only those whose config names the hosts: logging-testenv-gateway, logging-testenv-prometheus; /);
+    // verify compares with what up recorded, after the apply that adds c back with that apply's outputs
+    const verifies = w.calls.filter((c) => c.includes(" verify "));
+    const recordedWithC = path.join(o.outDir, "outputs-with-c.json");
+    expect(verifies.slice(0, -1).every((c) => c.includes("--secrets-file s.env --recorded testenv.json --json"))).toBe(true);
+    expect(verifies.at(-1)).toContain(`--secrets-file s.env --recorded ${recordedWithC} --json`);
+    expect(fs.readFileSync(recordedWithC, "utf8")).toBe('{"gatewayPasswordDigest":"after c"}');
+    expect(w.calls.filter((c) => c.startsWith("pulumi "))).toEqual(["pulumi stack output --stack testenv --json --non-interactive", "pulumi stack output --stack testenv --json --non-interactive"]);
     // c left the stack file and came back: the file is the one up wrote
     expect(fs.readFileSync(stackFile, "utf8")).toBe(STACK);
     expect(lines.some((l) => /^\[e2e:fleet 01:0\d:\d\d \+\d+s\] step 3 .*PASS in \d+ s: .*host c red E_PROOF_HOST_UNREACHABLE/.test(l))).toBe(true);
@@ -166,6 +179,8 @@ describe("the fleet act", () => {
     const m = await fleetAct(bMoved.t, bMoved.o);
     expect(m.steps.map((x) => x.status)).toEqual(["pass", "pass", "pass", "pass", "pass", "fail", "pass"]);
     expect(m.steps[5].saw).toMatch(/^adding host c changed host b's containers/);
+    const lokiToo = setup({ docker: (a, w) => (a[0] === "ps" && w.runs.includes("apply-with-c") && w.central["logging-testenv-loki"] ? ok("logging-testenv-loki l9\nlogging-testenv-prometheus p2\nlogging-testenv-gateway g2\n") : undefined) });
+    expect((await fleetAct(lokiToo.t, lokiToo.o)).steps[5].saw).toBe("adding host c replaced central containers [logging-testenv-gateway logging-testenv-loki logging-testenv-prometheus]; their rendered config changes only for [logging-testenv-gateway logging-testenv-prometheus]");
     const empty = setup({ docker: (a, w) => (a[2] === "ps" && a[1].includes("/c/") && w.runs.includes("apply-with-c") ? ok("") : undefined) });
     expect((await fleetAct(empty.t, empty.o)).steps[5].saw).toBe("host c has no container of logging-testenv after it was added back");
   });

@@ -23,6 +23,7 @@ import { loadConfigFile } from "../../contracts/config/load";
 import { commandRunner, type Run } from "../util/run";
 import type { DriverOptions, DriverTools } from "../util/stack-driver";
 import { parseSummary } from "./e2e";
+import { centralContainersChangedByFiles } from "./fleet/central";
 import { Clock, describeVerify, formatSummary, hostNames, parseVerifyReport, poll, problemsAllGreen, problemsHostDown, sameSet, StepResult, withoutHost } from "./fleet/judge";
 
 export type FleetTools = DriverTools & Clock;
@@ -41,6 +42,8 @@ export interface FleetOptions extends DriverOptions {
   /** The host taken away (stopped, started, removed) and the hosts that stay. */
   away: string;
   stay: string[];
+  /** The central containers a change from one stack file text to the other may replace (central.ts). */
+  centralChangedBy(beforeText: string, afterText: string): string[];
   /** The centre address and `svc=port,...` for lan-probe.ts, read after up wrote the stack file. */
   probeTarget(): { address: string; ports: string };
   redTimeoutS: number;
@@ -83,12 +86,22 @@ export async function fleetAct(t: FleetTools, o: FleetOptions): Promise<{ ok: bo
     if (summary?.status !== want) fail(`${what}: the summary is ${summary?.status ?? "missing"}, not ${want}`);
     return summary;
   };
-  const centralContainers = async () => {
-    const r = await run("docker-central", "docker", ["ps", "-aq", "--no-trunc", "--filter", `label=${LABEL}=${o.project}`], 60);
+  /** The project's containers on the central engine: name -> id. */
+  const centralContainers = async (): Promise<Record<string, string>> => {
+    const r = await run("docker-central", "docker", ["ps", "-a", "--no-trunc", "--filter", `label=${LABEL}=${o.project}`, "--format", "{{.Names}} {{.ID}}"], 60);
     expectOk(r, "docker ps on the central engine");
-    return ids(r);
+    return Object.fromEntries(r.stdout.split("\n").map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 2));
   };
-  const verify = (label: string) => run(label, "npm", ["run", "-s", "verify", "--", ...cfgArgs, "--secrets-file", o.secretsFile, "--recorded", o.recorded, "--json"], 600);
+  // What verify compares L7 and L8 with: the outputs up recorded, then those of the last apply that
+  // changed them (adding a host back makes its gateway credential anew: a new secret file's hash).
+  let recorded = o.recorded;
+  const verify = (label: string) => run(label, "npm", ["run", "-s", "verify", "--", ...cfgArgs, "--secrets-file", o.secretsFile, "--recorded", recorded, "--json"], 600);
+  const record = async (label: string) => {
+    const r = await run(label, "pulumi", ["stack", "output", "--stack", o.stack, "--json", "--non-interactive"], 120);
+    expectOk(r, "pulumi stack output");
+    recorded = path.join(o.outDir, `${label}.json`);
+    fs.writeFileSync(recorded, r.stdout);
+  };
   const onHost = (host: string, args: string[]) => run(`docker-${host}`, "docker", ["-H", `unix://${o.socket(host)}`, ...args], 60);
   const ids = (r: Run) => r.stdout.split("\n").map((l) => l.trim()).filter(Boolean).sort();
   const hostContainers = async (host: string) => {
@@ -225,6 +238,7 @@ export async function fleetAct(t: FleetTools, o: FleetOptions): Promise<{ ok: bo
     fs.writeFileSync(o.stackFile, withoutHost(withAway, o.away));
     say(`  step 5 stack file without host ${o.away}: hosts ${hostNames(fs.readFileSync(o.stackFile, "utf8")).join(", ")}; before: ${o.away} ${awayBefore.length} containers, data volumes ${volumesBefore.join(" ")}`);
     const summary = await bootstrap("apply-without-" + o.away, ["--mode", "apply"], `bootstrap --mode apply without host ${o.away}`);
+    await record(`outputs-without-${o.away}`);
     const awayAfter = await hostContainers(o.away);
     if (awayAfter.length) fail(`host ${o.away} still has ${awayAfter.length} container(s) of ${o.project}: ${awayAfter.map((i) => i.slice(0, 12)).join(" ")}`);
     const volumesAfter = await hostDataVolumes(o.away);
@@ -244,9 +258,11 @@ export async function fleetAct(t: FleetTools, o: FleetOptions): Promise<{ ok: bo
     for (const h of o.stay) stayBefore[h] = await hostContainers(h);
     const centralBefore = await centralContainers();
     const volumesBefore = await hostDataVolumes(o.away);
+    const withoutAwayText = fs.readFileSync(o.stackFile, "utf8");
     fs.writeFileSync(o.stackFile, withAway);
     say(`  step 6 stack file with host ${o.away} again: hosts ${hostNames(withAway).join(", ")}`);
     const summary = await bootstrap("apply-with-" + o.away, ["--mode", "apply"], `bootstrap --mode apply with host ${o.away} added back`);
+    await record(`outputs-with-${o.away}`);
     const awayAfter = await hostContainers(o.away);
     if (!awayAfter.length) fail(`host ${o.away} has no container of ${o.project} after it was added back`);
     const volumesAfter = await hostDataVolumes(o.away);
@@ -255,10 +271,16 @@ export async function fleetAct(t: FleetTools, o: FleetOptions): Promise<{ ok: bo
       const after = await hostContainers(h);
       if (!sameSet(after, stayBefore[h])) fail(`adding host ${o.away} changed host ${h}'s containers: before [${stayBefore[h].map((i) => i.slice(0, 12)).join(" ")}] after [${after.map((i) => i.slice(0, 12)).join(" ")}]`);
     }
+    // The central containers whose config names the hosts (the gateway's credentials, Prometheus's
+    // per-host rules) are new; every other one is the same container.
     const centralAfter = await centralContainers();
-    if (!sameSet(centralAfter, centralBefore)) fail(`adding host ${o.away} changed the central host's containers (${centralBefore.length} before, ${centralAfter.length} after, ids differ)`);
+    const mayChange = o.centralChangedBy(withoutAwayText, withAway);
+    if (!sameSet(Object.keys(centralAfter), Object.keys(centralBefore))) fail(`adding host ${o.away} changed the central host's container set: before [${Object.keys(centralBefore).join(" ")}] after [${Object.keys(centralAfter).join(" ")}]`);
+    const replaced = Object.keys(centralAfter).filter((n) => centralAfter[n] !== centralBefore[n]).sort();
+    if (!sameSet(replaced, mayChange)) fail(`adding host ${o.away} replaced central containers [${replaced.join(" ")}]; their rendered config changes only for [${mayChange.join(" ")}]`);
     const green = await verifyUntil(6, `green with ${o.away} green`, o.greenTimeoutS, (c, out) => problemsAllGreen(c, parseVerifyReport(out), everyHost));
-    return `apply green (run ${summary.run_id}); ${o.away}: ${awayAfter.length} containers on its kept data volume ${volumesAfter.join(" ")}; ${o.stay.join(", ")} and the central host's ${centralAfter.length} containers the same ids; ${green}`;
+    const same = Object.keys(centralAfter).length - replaced.length;
+    return `apply green (run ${summary.run_id}); ${o.away}: ${awayAfter.length} containers on its kept data volume ${volumesAfter.join(" ")}; ${o.stay.join(", ")} the same ids; central: ${same} containers the same, replaced only those whose config names the hosts: ${replaced.join(", ") || "none"}; ${green}`;
   });
 
   await step(
@@ -270,8 +292,8 @@ export async function fleetAct(t: FleetTools, o: FleetOptions): Promise<{ ok: bo
       const ns = await run("netns", "ip", ["netns", "list"], 10);
       const left = ns.stdout.split("\n").map((l) => l.split(" ")[0]).filter((n) => /^fleet-/.test(n));
       if (left.length) fail(`fleet hosts left after down: ${left.join(" ")}`);
-      const central = await centralContainers();
-      if (central.length) fail(`${central.length} container(s) of ${o.project} left on the central engine`);
+      const central = Object.keys(await centralContainers());
+      if (central.length) fail(`${central.length} container(s) of ${o.project} left on the central engine: ${central.join(" ")}`);
       return `down.sh exit 0; no fleet host namespace left; no container of ${o.project} on the central engine`;
     },
     { always: true },
@@ -316,6 +338,7 @@ async function main(): Promise<number> {
     away: "c",
     stay: ["b"],
     probeTarget: () => probeTargetFrom(stackFile),
+    centralChangedBy: centralContainersChangedByFiles,
     redTimeoutS: num("E2E_FLEET_RED_TIMEOUT", 120),
     greenTimeoutS: num("E2E_FLEET_GREEN_TIMEOUT", 120),
     intervalS: 5,

@@ -155,7 +155,8 @@ export function automationOps(s: Stack, ws: LocalWorkspace, cli: { version: stri
       return { changes: r.summary?.resourceChanges ?? {} };
     },
     async refresh(o) {
-      const r = await s.previewRefresh({ ...common(o), ...(o.expectNoChanges ? { expectNoChanges: true } : {}) });
+      // --host: only the named resources are read (another host's engine is not asked).
+      const r = await s.previewRefresh({ ...common(o), ...(o.target?.length ? { target: o.target } : {}), ...(o.expectNoChanges ? { expectNoChanges: true } : {}) });
       return { changes: r.changeSummary ?? {} };
     },
     async destroy(o) {
