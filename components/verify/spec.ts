@@ -180,9 +180,11 @@ export function labelsSpec(d: DesiredState): Omit<LabelsInput, "ingestionMarker"
     retentionSeconds: retentionSeconds(d.config),
     ingestionTimeoutSeconds: d.config.verify.timeoutSeconds,
     redactions: redactionsOf(d),
-    // A fleet: each other host's streams are judged against the lists its Alloy runs with.
+    // The central lists judge the central host's streams only (a host removed from the config leaves
+    // its streams in Loki for the lookback); in a fleet each other host's against its Alloy's lists.
+    ...(Array.isArray(d.config.hosts) ? { centralHost: centralHost(d.config).name } : {}),
     ...(Array.isArray(d.config.hosts) && isFleet(d.config)
-      ? { centralHost: centralHost(d.config).name, hostAllowlists: remoteHosts(d.config).map((h) => ({ host: h.name, dockerAllowlist: [...hostAlloy(d.config, h).dockerAllowlist], journaldUnits: [...hostAlloy(d.config, h).journaldUnits] })) }
+      ? { hostAllowlists: remoteHosts(d.config).map((h) => ({ host: h.name, dockerAllowlist: [...hostAlloy(d.config, h).dockerAllowlist], journaldUnits: [...hostAlloy(d.config, h).journaldUnits] })) }
       : {}),
   };
 }

@@ -3,6 +3,7 @@
 import YAML from "yaml";
 import { renderAlertmanagerConfig, watchdogReceiverOf } from "../../components/render/alertmanager";
 import { alertDeliverySpec, labelsSpec } from "../../components/verify/spec";
+import { allowlistScopes } from "../../components/verify/checks/labels";
 import { expectedOutcome } from "../../components/verify/expectations";
 import { markerWindow, maxQueryLengthMs, newMarker } from "../../components/verify/evidence";
 import type { StackConfig } from "../../contracts/config/schema";
@@ -45,7 +46,7 @@ describe("L4's marker window fits Loki's max_query_length for every retention th
 });
 
 describe("L4 in a fleet: each other host's Alloy lists, for its streams", () => {
-  test("the fleet's hosts with their lists (db1's own allowlist, web1 the top-level one); none for one host", () => {
+  test("the fleet's hosts with their lists (db1's own allowlist, web1 the top-level one); for one host only the central host's name", () => {
     const cfg = fleetConfig();
     expect(labelsSpec(desired(cfg) as never).centralHost).toBe("local");
     expect(labelsSpec(desired(cfg) as never).hostAllowlists).toEqual([
@@ -53,7 +54,16 @@ describe("L4 in a fleet: each other host's Alloy lists, for its streams", () => 
       { host: "db1", dockerAllowlist: ["db1-postgres"], journaldUnits: cfg.alloy.journaldUnits },
     ]);
     expect(labelsSpec(desired(base) as never)).not.toHaveProperty("hostAllowlists");
-    expect(labelsSpec(desired(base) as never)).not.toHaveProperty("centralHost");
+    expect(labelsSpec(desired(base) as never).centralHost).toBe(base.hosts[0].name);
+  });
+
+  test("a fleet cut back to one host: the central lists judge only the central host's streams (a removed host's stay in Loki)", () => {
+    const cfg = fleetConfig();
+    const one = { ...cfg, hosts: cfg.hosts.filter((h) => h.central) };
+    const scopes = allowlistScopes(labelsSpec(desired(one as never) as never));
+    expect(scopes).toEqual([{ prefix: "", selector: '{project="logging-test",host=~"local|"}', lists: { container: cfg.alloy.dockerAllowlist, unit: cfg.alloy.journaldUnits } }]);
+    // Without the central host's name (a desired state from before hosts): every stream of the stack.
+    expect(allowlistScopes({ projectName: "p", dockerAllowlist: [], journaldUnits: [] })[0].selector).toBe('{project="p"}');
   });
 });
 

@@ -66,18 +66,20 @@ export interface AllowlistScope {
 }
 
 /**
- * One host: every stream of this stack against the top-level lists. A fleet: each other host's
- * streams ({host="X"}) against its lists, and the central host's (host="<central>" or none; without
- * centralHost: every stream of no listed host) against the top-level ones. Host names are DNS
+ * The central host's streams (host="<central>" or none) against the top-level lists: with one host
+ * too, so the streams of a host removed from the config are not judged by them. Without
+ * centralHost: every stream (one host) or every stream of no listed host (a fleet). A fleet: each
+ * other host's streams ({host="X"}) against its lists. Host names are DNS
  * labels, so they need no escaping in the regex.
  */
 export function allowlistScopes(input: Pick<LabelsInput, "projectName" | "dockerAllowlist" | "journaldUnits" | "hostAllowlists" | "centralHost">): AllowlistScope[] {
   const project = `project=${JSON.stringify(input.projectName)}`;
   const others = input.hostAllowlists ?? [];
   const central = { container: input.dockerAllowlist, unit: input.journaldUnits };
-  if (!others.length) return [{ prefix: "", selector: `{${project}}`, lists: central }];
+  const own = input.centralHost ? `{${project},host=~${JSON.stringify(`${input.centralHost}|`)}}` : undefined;
+  if (!others.length) return [{ prefix: "", selector: own ?? `{${project}}`, lists: central }];
   return [
-    { prefix: "", selector: input.centralHost ? `{${project},host=~${JSON.stringify(`${input.centralHost}|`)}}` : `{${project},host!~${JSON.stringify(others.map((h) => h.host).join("|"))}}`, lists: central },
+    { prefix: "", selector: own ?? `{${project},host!~${JSON.stringify(others.map((h) => h.host).join("|"))}}`, lists: central },
     ...others.map((h) => ({ prefix: `host ${h.host}: `, selector: `{${project},host=${JSON.stringify(h.host)}}`, lists: { container: h.dockerAllowlist, unit: h.journaldUnits } })),
   ];
 }
