@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { TestenvInfo } from "./describe";
+import { HOST_AGENTS_TYPE } from "../../scripts/lib/pulumi/fleet";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -46,7 +47,8 @@ export async function containerUrns(info: Pick<TestenvInfo, "pulumi" | "stack">)
     if (r.code !== 0) throw new Error(`pulumi stack export exited ${r.code}: ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
     const doc = JSON.parse(fs.readFileSync(file, "utf8")) as { deployment: { resources?: { urn: string; type: string; outputs?: { name?: string } }[] } };
     const out: Record<string, string> = {};
-    for (const r of doc.deployment.resources ?? []) if (r.type === "docker:index/container:Container" && r.outputs?.name) out[r.outputs.name] = r.urn;
+    // The central host's containers: another host's agents carry the same container names on their own engines.
+    for (const r of doc.deployment.resources ?? []) if (r.type === "docker:index/container:Container" && r.outputs?.name && !r.urn.includes(HOST_AGENTS_TYPE)) out[r.outputs.name] = r.urn;
     return out;
   } finally {
     fs.rmSync(path.dirname(file), { recursive: true, force: true });

@@ -74,7 +74,9 @@ async function describeAgain(info: TestenvInfo, tmp: string): Promise<void> {
   const outputs = path.join(tmp, "outputs.json");
   fs.writeFileSync(outputs, out.stdout);
   const f = info.pulumi.stackFile;
-  const args = ["test/env/describe.ts", "--outputs", outputs, "--config-file", f, "--stack-file", f, "--render", info.renderDir, "--tmp", tmp, "--socket", info.engine.socket];
+  // A three-host environment: its policy config and the client certificates of its tcp:// hosts, as up.sh passes them.
+  const fleet = info.fleet ? ["--policy-config", info.fleet.policyConfig, ...info.fleet.hosts.flatMap((h) => (h.tlsDir ? ["--fleet-tls", `${h.name}=${h.tlsDir}`] : []))] : [];
+  const args = ["test/env/describe.ts", "--outputs", outputs, "--config-file", f, "--stack-file", f, "--render", info.renderDir, "--tmp", tmp, "--socket", info.engine.socket, ...fleet];
   const r = await runProcess(path.join(ROOT, "node_modules", ".bin", "tsx"), args, { cwd: ROOT, env: pulumiEnv(info), timeoutMs: 120_000 });
   if (r.code !== 0) throw new Error(`describe.ts exited ${r.code}: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
 }
@@ -82,7 +84,8 @@ async function describeAgain(info: TestenvInfo, tmp: string): Promise<void> {
 /** `npm run -s bootstrap -- --mode <mode>` of the testenv stack, timed (wall clock), with its bundle's summary. */
 async function timedBootstrap(info: TestenvInfo, outDir: string, mode: "apply" | "diagnose") {
   const started = Date.now();
-  const argv = ["run", "-s", "bootstrap", "--", "--mode", mode, "--stack", info.stack, "--config-file", info.pulumi.stackFile];
+  // A three-host environment declares its LAN exposure to the policy pack in its own config.
+  const argv = ["run", "-s", "bootstrap", "--", "--mode", mode, "--stack", info.stack, "--config-file", info.pulumi.stackFile, ...(info.fleet ? ["--policy-config", info.fleet.policyConfig] : [])];
   const r = await runProcess("npm", argv, { cwd: ROOT, env: { ...pulumiEnv(info), LOGGING_BOOTSTRAP_OUT_DIR: outDir }, timeoutMs: 900_000 });
   const run = readJsonl<{ mode: string; ts: string; bundle: string }>(path.join(outDir, "runs.jsonl"))
     .filter((x) => x.mode === mode && Date.parse(x.ts) >= started - 1000)
