@@ -192,6 +192,8 @@ class Tailer {
     }
     this.files = [...new Set(files)];
     this.fileLabels = fileLabels;
+    // Alloy's sources run independently: the files' lines go on without waiting for the Docker API.
+    for (const e of entries.splice(0)) this.handEntry(e);
     if (this.cfg.docker) {
       try {
         const d = await D.readDockerLogs(this.cfg.docker, this.positions);
@@ -235,6 +237,7 @@ class Tailer {
       for (const { writer } of this.writers.values()) writer.start();
       this.metrics.start();
     }
+    const started = Date.now();
     this.tick()
       .then(() => {
         this.backoffMs = 0;
@@ -247,7 +250,9 @@ class Tailer {
         this.log("warn", "reading the sources failed, will retry", { error: e.message, backoffMs: this.backoffMs });
       })
       .finally(() => {
-        if (!this.stopped) this.nextLoop = setTimeout(() => this.loop(), POLL_MS + this.backoffMs);
+        // A poll every POLL_MS from the start of the last one (Alloy's poll frequency), not after it.
+        const spent = Date.now() - started;
+        if (!this.stopped) this.nextLoop = setTimeout(() => this.loop(), Math.max(0, POLL_MS - spent) + this.backoffMs);
       });
   }
 }
