@@ -13,24 +13,32 @@ export const HOST_PROOF_TYPE = "pulumi-nodejs:dynamic/logging-bootstrap:HostProo
 
 /** The names of a stack file's non-central hosts (`logging-bootstrap:hosts`), in order; [] for anything else. */
 export function remoteHostNames(stackFileText: string): string[] {
+  return hostNamesOf(stackFileText).remote;
+}
+
+/** A stack file text's hosts: the central one (when the file lists hosts) and the others, in order. */
+export function hostNamesOf(stackFileText: string): { central?: string; remote: string[] } {
   let doc: unknown;
   try {
     doc = YAML.parse(stackFileText);
   } catch {
-    return [];
+    return { remote: [] };
   }
   const hosts = (doc as { config?: Record<string, unknown> } | null)?.config?.[`${NS}hosts`];
-  if (!Array.isArray(hosts)) return [];
-  return hosts.filter((h): h is { name: string } => !!h && typeof h === "object" && (h as { central?: unknown }).central !== true && typeof (h as { name?: unknown }).name === "string").map((h) => h.name);
+  if (!Array.isArray(hosts)) return { remote: [] };
+  const named = hosts.filter((h): h is { name: string; central?: unknown } => !!h && typeof h === "object" && typeof (h as { name?: unknown }).name === "string");
+  const central = named.find((h) => h.central === true)?.name;
+  return { ...(central ? { central } : {}), remote: named.filter((h) => h.central !== true).map((h) => h.name) };
+}
+
+/** Every host name of hostNamesOf's answer, the central one first. */
+export function allHostNames(hosts: { central?: string; remote: readonly string[] }): string[] {
+  return [...(hosts.central ? [hosts.central] : []), ...hosts.remote];
 }
 
 /** remoteHostNames of a file; [] when it cannot be read (the lint reports a broken file). */
 export function remoteHostsOfFile(file: string): string[] {
-  try {
-    return remoteHostNames(fs.readFileSync(file, "utf8"));
-  } catch {
-    return [];
-  }
+  return hostNamesOfFile(file).remote;
 }
 
 /**
@@ -85,19 +93,13 @@ export function namingHosts(rec: ErrorRecord, failed: readonly string[], project
   });
 }
 
-/** The names of a stack file's hosts: the central one (when the file lists hosts) and the others. */
+/** hostNamesOf a file; no hosts when it cannot be read (the lint reports a broken file). */
 export function hostNamesOfFile(file: string): { central?: string; remote: string[] } {
-  let doc: unknown;
   try {
-    doc = YAML.parse(fs.readFileSync(file, "utf8"));
+    return hostNamesOf(fs.readFileSync(file, "utf8"));
   } catch {
     return { remote: [] };
   }
-  const hosts = (doc as { config?: Record<string, unknown> } | null)?.config?.[`${NS}hosts`];
-  if (!Array.isArray(hosts)) return { remote: [] };
-  const named = hosts.filter((h): h is { name: string; central?: unknown } => !!h && typeof h === "object" && typeof (h as { name?: unknown }).name === "string");
-  const central = named.find((h) => h.central === true)?.name;
-  return { ...(central ? { central } : {}), remote: named.filter((h) => h.central !== true).map((h) => h.name) };
 }
 
 /**
